@@ -1,0 +1,60 @@
+# The two commands of the README:
+#   make test   installs what is missing, builds (ASan+UBSan) and runs every test
+#   make run    builds and starts siptlsd with the demo configuration
+# Other targets: build, release, fuzz, tsan, bench, install, clean.
+
+BUILD       ?= build
+RELEASE     ?= build-release
+PREFIX      ?= /usr/local
+JOBS        ?= $(shell nproc)
+CMAKE_GEN   := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+WERROR      := $(if $(CI),ON,OFF)
+CTEST_ARGS  ?=
+
+.PHONY: all deps build test release run fuzz tsan bench install clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
+		-DSTLS_SANITIZE=ON -DSTLS_WERROR=$(WERROR)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+$(RELEASE)/CMakeCache.txt:
+	cmake -S . -B $(RELEASE) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release \
+		-DCMAKE_INSTALL_PREFIX=$(PREFIX) -DSTLS_WERROR=$(WERROR)
+
+release: deps $(RELEASE)/CMakeCache.txt
+	cmake --build $(RELEASE) -j $(JOBS)
+
+run: release
+	bash scripts/run-demo.sh $(RELEASE)
+
+tsan: deps
+	cmake -S . -B build-tsan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DSTLS_TSAN=ON
+	cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && ctest --output-on-failure -L tsan
+
+fuzz: deps
+	CC=clang cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
+		-DSTLS_FUZZ=ON -DSTLS_SANITIZE=ON
+	cmake --build build-fuzz -j $(JOBS)
+	bash scripts/run-fuzz.sh build-fuzz $${FUZZ_SECONDS:-60}
+
+bench: release
+	STLS_BENCH_DEPS=1 bash scripts/install-deps.sh
+	bash bench/compare.sh $(RELEASE)
+
+install: release
+	cmake --install $(RELEASE)
+
+clean:
+	rm -rf $(BUILD) $(RELEASE) build-tsan build-fuzz

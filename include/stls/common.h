@@ -1,0 +1,36 @@
+/*
+ * Conventions shared by every part of siptls.
+ *
+ * Fallible functions return int: 0 on success or a negative errno value
+ * chosen for its meaning (-ENOENT missing file, -EINVAL bad value, -ENOMEM,
+ * -ENOBUFS over a limit, -EPROTO protocol failure, -EKEYREJECTED key does not
+ * match its certificate, ...). Byte counts are ssize_t. State machine steps
+ * return enum stls_io. "Would block" is never an error.
+ */
+#ifndef STLS_COMMON_H
+#define STLS_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define STLS_MUST_USE __attribute__((warn_unused_result))
+#define STLS_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define STLS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Result of one step of a non-blocking state machine. */
+enum stls_io {
+	STLS_IO_DONE,       /* the step completed */
+	STLS_IO_WANT_INPUT, /* feed more input, then call again */
+	STLS_IO_CLOSED,     /* the peer closed cleanly */
+	STLS_IO_FAILED,     /* fatal: see the object's close reason */
+};
+
+/* Which side of a TLS connection we are. */
+enum stls_role {
+	STLS_ROLE_SERVER = 0, /* we accepted the connection */
+	STLS_ROLE_CLIENT = 1, /* we opened it */
+};
+
+#endif

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that building and testing siptls needs.
+# Idempotent: asks apt only for what is missing, and does nothing (not even
+# an `apt-get update`) when everything is there. Runs as root (CI and the
+# development machines); as another user it only reports what is missing.
+set -euo pipefail
+
+# Build: compiler, CMake, Ninja, OpenSSL 3 and libuv headers.
+# Tests: real peers and tools nobody here wrote (openssl s_client/s_server,
+# gnutls-cli/serv, sipsak, sipp), valgrind, python3 for scripted UAs.
+# Fuzzing: clang with libFuzzer's runtime.
+PKGS=(
+	build-essential cmake ninja-build pkg-config
+	libssl-dev openssl libuv1-dev
+	python3 gnutls-bin sipsak sip-tester valgrind
+	clang libclang-rt-14-dev
+	iproute2 procps psmisc
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+# Extra packages for `make bench` only (the comparison against the field).
+if [ "${STLS_BENCH_DEPS:-0}" = 1 ]; then
+	for p in kamailio kamailio-tls-modules haproxy stunnel4 sslscan; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+echo "install-deps: missing: ${missing[*]}"
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: not root; install them with apt-get" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,182 @@
+/*
+ * The unit test runner: registry, fork-per-case isolation, timeouts and the
+ * closing "N passed, N failed, N skipped" line. See test.h.
+ */
+
+#include "test.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CASE_TIMEOUT_S 120
+#define EXIT_SKIP 77
+
+static struct test_case *cases_head, **cases_tail = &cases_head;
+static bool in_process;
+static char tmp_dir[256];
+
+void test_register(struct test_case *tc)
+{
+	*cases_tail = tc;
+	cases_tail = &tc->next;
+}
+
+void test_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "  %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+	if (in_process)
+		abort();
+	_exit(1);
+}
+
+void test_skip(const char *why)
+{
+	fprintf(stderr, "  skipped: %s\n", why);
+	fflush(stderr);
+	_exit(EXIT_SKIP);
+}
+
+const char *test_data_dir(void)
+{
+	const char *d = getenv("STLS_TEST_DATA");
+
+#ifdef STLS_TEST_DATA_DIR
+	if (!d)
+		d = STLS_TEST_DATA_DIR;
+#endif
+	return d ? d : ".";
+}
+
+const char *test_tmp_dir(void)
+{
+	if (!tmp_dir[0]) {
+		const char *base = getenv("TMPDIR");
+
+		snprintf(tmp_dir, sizeof(tmp_dir), "%s/stls-test-XXXXXX",
+			 base ? base : "/tmp");
+		if (!mkdtemp(tmp_dir)) {
+			perror("mkdtemp");
+			abort();
+		}
+	}
+	return tmp_dir;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+		    struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void remove_tmp_dir(void)
+{
+	if (tmp_dir[0])
+		nftw(tmp_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmp_dir[0] = '\0';
+}
+
+/* Returns 0 passed, 1 failed, 2 skipped. */
+static int run_case(struct test_case *tc)
+{
+	pid_t pid;
+	int status;
+
+	if (in_process) {
+		tc->fn();
+		remove_tmp_dir();
+		return 0;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		return 1;
+	}
+	if (pid == 0) {
+		alarm(CASE_TIMEOUT_S);
+		tc->fn();
+		remove_tmp_dir();
+		fflush(stdout);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return 1;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_SKIP)
+		return 2;
+	if (WIFSIGNALED(status))
+		fprintf(stderr, "  killed by signal %d%s\n", WTERMSIG(status),
+			WTERMSIG(status) == SIGALRM ? " (timeout)" : "");
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *only = NULL;
+	int passed = 0, failed = 0, skipped = 0, opt;
+	struct test_case *tc;
+
+	while ((opt = getopt(argc, argv, "lnt:")) != -1) {
+		switch (opt) {
+		case 'l':
+			for (tc = cases_head; tc; tc = tc->next)
+				printf("%s\n", tc->name);
+			return 0;
+		case 'n':
+			in_process = true;
+			break;
+		case 't':
+			only = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-l] [-n] [-t NAME]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	for (tc = cases_head; tc; tc = tc->next) {
+		if (only && strcmp(only, tc->name) != 0)
+			continue;
+		switch (run_case(tc)) {
+		case 0:
+			passed++;
+			printf("ok   %s\n", tc->name);
+			break;
+		case 2:
+			skipped++;
+			printf("skip %s\n", tc->name);
+			break;
+		default:
+			failed++;
+			printf("FAIL %s (%s:%d)\n", tc->name, tc->file,
+			       tc->line);
+			break;
+		}
+		fflush(stdout);
+	}
+	if (only && passed + failed + skipped == 0) {
+		fprintf(stderr, "no test named %s\n", only);
+		return 2;
+	}
+	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+	return failed ? 1 : 0;
+}

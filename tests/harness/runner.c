@@ -180,3 +180,40 @@ int main(int argc, char **argv)
 	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
 	return failed ? 1 : 0;
 }
+
+const char *test_certs_dir(void)
+{
+	static char dir[1024];
+	const char *build = getenv("STLS_BUILD_DIR");
+	const char *src = getenv("STLS_SOURCE_DIR");
+	char cmd[4096];
+
+	if (dir[0])
+		return dir;
+#ifdef STLS_TEST_DATA_DIR
+	if (!src)
+		src = STLS_TEST_DATA_DIR "/..";
+#endif
+	if (!build)
+		build = "/tmp";
+	snprintf(dir, sizeof(dir), "%s/test-certs", build);
+	/* flock: ctest runs test binaries in parallel; one generates. */
+	snprintf(cmd, sizeof(cmd),
+		 "flock '%s.lock' bash '%s/tests/certs/mkcerts.sh' '%s' >/dev/null",
+		 dir, src ? src : ".", dir);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "test PKI generation failed: %s\n", cmd);
+		abort();
+	}
+	return dir;
+}
+
+const char *test_cert_path(const char *name)
+{
+	static char paths[16][1200];
+	static int next;
+	char *p = paths[next++ % 16];
+
+	snprintf(p, sizeof(paths[0]), "%s/%s", test_certs_dir(), name);
+	return p;
+}

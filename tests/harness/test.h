@@ -39,6 +39,14 @@ void test_skip(const char *why) __attribute__((noreturn));
 const char *test_data_dir(void);
 /* A fresh per-case temporary directory (removed when the case passes). */
 const char *test_tmp_dir(void);
+/*
+ * The test PKI (tests/certs/mkcerts.sh), generated once per build directory
+ * under a lock: $STLS_BUILD_DIR/test-certs. test_cert_path("server.pem")
+ * returns the full path of one file (a rotating static buffer: copy it if
+ * you keep more than 16 at a time).
+ */
+const char *test_certs_dir(void);
+const char *test_cert_path(const char *name);
 
 #define TEST(name)                                                          \
 	static void test_##name(void);                                      \

@@ -42,3 +42,11 @@ TEST(diag_move_keeps_order)
 	CHECK_STR_EQ(a.v[1].msg, "two");
 	stls_diag_fini(&a);
 }
+
+TEST(harness_generates_test_pki)
+{
+	FILE *f = fopen(test_cert_path("server.pem"), "r");
+
+	CHECK_NOT_NULL(f);
+	fclose(f);
+}

@@ -1,0 +1,322 @@
+/*
+ * Profile matching and SNI switching.
+ *
+ * Matching ranks candidates instead of taking the first (or, as Kamailio
+ * does, the last defined) that fits; the most specific profile wins
+ * (docs/profiles.md):
+ *   1. how the server name fits: exact > suffix (server_name_mode 1/2) >
+ *      profile without server_name > profile with a server_name while the
+ *      connection has no name (an address profile only);
+ *   2. an IP:port profile beats an any profile;
+ *   3. a longer server_name suffix beats a shorter one;
+ *   4. an exact port beats port 0;
+ *   5. on a full tie, the profile defined later (Kamailio's order).
+ * Any profiles match only through their server_name. The defaults are the
+ * fallback, so a match never fails.
+ *
+ * SNI (RFC 6066 section 3): every server SSL_CTX carries a servername
+ * callback. The SSL made by stls_profile_ssl_new() holds, in ex_data, a
+ * reference on the profile set it started with, the local address and the
+ * current profile; the callback matches again with the client's name in
+ * that same set (a reload in between does not change a running handshake)
+ * and moves the connection to the new profile's SSL_CTX, copying what
+ * SSL_set_SSL_CTX() leaves behind: verify mode, callback and depth,
+ * options and cipher lists.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/err.h>
+
+#include "stls/log.h"
+#include "tls/profile_int.h"
+
+/* How well a profile's server_name fits the name of a connection. */
+enum fit {
+	FIT_NO = 0,     /* a name was given and does not match */
+	FIT_NAMED = 1,  /* no name given, the profile has one */
+	FIT_ANY = 2,    /* the profile has no server_name */
+	FIT_SUFFIX = 3, /* a subdomain of server_name (mode 1 or 2) */
+	FIT_EXACT = 4,  /* equal, ignoring case (mode 0 or 1) */
+};
+
+/* What an SSL made by stls_profile_ssl_new() carries (ex_data). */
+struct link {
+	struct stls_profile_set *set; /* one reference, dropped at SSL_free */
+	_Atomic(const struct stls_profile *) cur;
+	struct stls_addr addr;
+};
+
+static pthread_once_t link_once = PTHREAD_ONCE_INIT;
+static int link_index = -1;
+
+static enum fit name_fit(const struct stls_profile_conf *c, const char *name)
+{
+	const char *sn = c->server_name;
+	size_t n, k;
+
+	if (!has_str(sn)) {
+		return FIT_ANY;
+	}
+	if (!has_str(name)) {
+		return FIT_NAMED;
+	}
+	if (c->server_name_mode != 2 && strcasecmp(name, sn) == 0) {
+		return FIT_EXACT;
+	}
+	n = strlen(name);
+	k = strlen(sn);
+	if ((c->server_name_mode == 1 || c->server_name_mode == 2) && n > k &&
+	    name[n - k - 1] == '.' && strcasecmp(name + n - k, sn) == 0) {
+		return FIT_SUFFIX;
+	}
+	return FIT_NO;
+}
+
+static bool addr_fits(const struct stls_profile_conf *c,
+		      const struct stls_addr *a)
+{
+	return a && stls_addr_ip_eq(&c->addr, a) &&
+	       (c->addr.port == 0 || c->addr.port == a->port);
+}
+
+/* Rank of a candidate (higher is better); 0 when it does not match. */
+static uint64_t rank(const struct stls_profile_conf *c,
+		     const struct stls_addr *a, const char *name)
+{
+	enum fit fit;
+	uint64_t len = 0;
+
+	if (c->kind == STLS_PROF_DEFAULT) {
+		return 0;
+	}
+	if (c->kind == STLS_PROF_ADDR && !addr_fits(c, a)) {
+		return 0;
+	}
+	fit = name_fit(c, name);
+	if (fit == FIT_NO || (c->kind == STLS_PROF_ANY && fit < FIT_SUFFIX)) {
+		return 0;
+	}
+	if (fit == FIT_SUFFIX) {
+		len = strlen(c->server_name);
+		len = len > 0xffff ? 0xffff : len;
+	}
+	return (uint64_t)fit << 40 |
+	       (uint64_t)(c->kind == STLS_PROF_ADDR) << 32 | len << 8 |
+	       (uint64_t)(c->kind == STLS_PROF_ADDR && c->addr.port != 0);
+}
+
+/*
+ * The best profile of <role> and of a kind in <kinds> (a bit per enum
+ * stls_prof_kind), or NULL.
+ */
+static const struct stls_profile *best(const struct stls_profile_set *set,
+				       enum stls_role role, unsigned kinds,
+				       const struct stls_addr *a,
+				       const char *name)
+{
+	const struct stls_profile *found = NULL;
+	uint64_t top = 0, r;
+	size_t i;
+
+	for (i = 0; i < set->n; i++) {
+		const struct stls_profile_conf *c = &set->v[i].conf;
+
+		if (c->role != role || !(kinds & (1u << c->kind))) {
+			continue;
+		}
+		r = rank(c, a, name);
+		if (r != 0 && r >= top) {
+			top = r;
+			found = &set->v[i];
+		}
+	}
+	return found;
+}
+
+const struct stls_profile *
+stls_profile_set_match_server(const struct stls_profile_set *set,
+			      const struct stls_addr *local, const char *sni)
+{
+	const struct stls_profile *p;
+
+	p = best(set, STLS_ROLE_SERVER,
+		 1u << STLS_PROF_ADDR | 1u << STLS_PROF_ANY, local, sni);
+	return p ? p : set->defaults[STLS_ROLE_SERVER];
+}
+
+const struct stls_profile *
+stls_profile_set_match_client(const struct stls_profile_set *set,
+			      const struct stls_addr *dst,
+			      const char *server_name, const char *server_id)
+{
+	const struct stls_profile *p = NULL;
+	size_t i;
+
+	for (i = 0; has_str(server_id) && i < set->n; i++) {
+		const struct stls_profile_conf *c = &set->v[i].conf;
+
+		if (c->role == STLS_ROLE_CLIENT && has_str(c->server_id) &&
+		    strcasecmp(c->server_id, server_id) == 0) {
+			p = &set->v[i]; /* the later definition wins */
+		}
+	}
+	if (!p) {
+		p = best(set, STLS_ROLE_CLIENT, 1u << STLS_PROF_ADDR, dst,
+			 server_name);
+	}
+	if (!p && has_str(server_name)) {
+		p = best(set, STLS_ROLE_CLIENT, 1u << STLS_PROF_ANY, dst,
+			 server_name);
+	}
+	return p ? p : set->defaults[STLS_ROLE_CLIENT];
+}
+
+static void link_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+		      long argl, void *argp)
+{
+	struct link *l = ptr;
+
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	if (!l) {
+		return;
+	}
+	stls_profile_set_unref(l->set);
+	free(l);
+}
+
+static void link_index_init(void)
+{
+	link_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, link_free);
+}
+
+static bool link_ready(void)
+{
+	return pthread_once(&link_once, link_index_init) == 0 &&
+	       link_index >= 0;
+}
+
+static struct link *link_of(const SSL *ssl)
+{
+	return link_ready() ? SSL_get_ex_data(ssl, link_index) : NULL;
+}
+
+/* Moves <ssl> to profile <p>; returns false when OpenSSL refuses. */
+static bool switch_to(SSL *ssl, const struct stls_profile *p)
+{
+	SSL_CTX *ctx = p->ctx;
+	const char *list = has_str(p->conf.cipher_list) ?
+				   p->conf.cipher_list :
+				   stls_profile_default_cipher_list;
+	const char *suites = has_str(p->conf.cipher_suites) ?
+				     p->conf.cipher_suites :
+				     OSSL_default_ciphersuites();
+	uint64_t old = SSL_get_options(ssl), opts = SSL_CTX_get_options(ctx);
+	int v = SSL_version(ssl);
+	int min = (int)SSL_CTX_get_min_proto_version(ctx);
+	int max = (int)SSL_CTX_get_max_proto_version(ctx);
+
+	/* The version is already chosen: it must suit the new profile. */
+	if ((min && v < min) || (max && v > max)) {
+		return false;
+	}
+	if (!SSL_set_SSL_CTX(ssl, ctx) || !SSL_set_cipher_list(ssl, list) ||
+	    !SSL_set_ciphersuites(ssl, suites)) {
+		return false;
+	}
+	SSL_set_verify(ssl, SSL_CTX_get_verify_mode(ctx),
+		       SSL_CTX_get_verify_callback(ctx));
+	SSL_set_verify_depth(ssl, SSL_CTX_get_verify_depth(ctx));
+	SSL_clear_options(ssl, old & ~opts);
+	SSL_set_options(ssl, opts);
+	return true;
+}
+
+static int sni_cb(SSL *ssl, int *alert, void *arg)
+{
+	const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	const struct stls_profile *p;
+	struct link *l = link_of(ssl);
+
+	(void)arg;
+	if (!l || !has_str(sni)) {
+		return SSL_TLSEXT_ERR_NOACK;
+	}
+	p = stls_profile_set_match_server(l->set, &l->addr, sni);
+	if (p != atomic_load(&l->cur)) {
+		if (!switch_to(ssl, p)) {
+			ERR_clear_error();
+			STLS_DBG("SNI '%s': cannot switch to %s", sni,
+				 p->name);
+			*alert = SSL_AD_PROTOCOL_VERSION;
+			return SSL_TLSEXT_ERR_ALERT_FATAL;
+		}
+		atomic_store(&l->cur, p);
+	}
+	/* Acknowledge the name only when a profile was chosen for it. */
+	return has_str(p->conf.server_name) ? SSL_TLSEXT_ERR_OK
+					    : SSL_TLSEXT_ERR_NOACK;
+}
+
+int stls__profile_sni_install(SSL_CTX *ctx)
+{
+	if (!SSL_CTX_set_tlsext_servername_callback(ctx, sni_cb)) {
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+SSL *stls_profile_ssl_new(const struct stls_profile *p,
+			  const struct stls_addr *addr)
+{
+	struct link *l;
+	SSL *ssl;
+
+	if (!link_ready()) {
+		return NULL;
+	}
+	ssl = SSL_new(p->ctx);
+	l = calloc(1, sizeof(*l));
+	if (!ssl || !l) {
+		goto fail;
+	}
+	l->set = stls_profile_set_ref(p->set);
+	atomic_init(&l->cur, p);
+	if (addr) {
+		l->addr = *addr;
+	}
+	if (!SSL_set_ex_data(ssl, link_index, l)) {
+		stls_profile_set_unref(l->set);
+		goto fail;
+	}
+	l = NULL; /* the SSL owns it now: link_free() */
+	if (p->conf.role == STLS_ROLE_SERVER) {
+		SSL_set_accept_state(ssl);
+	} else {
+		SSL_set_connect_state(ssl);
+		if (has_str(p->conf.server_name) &&
+		    !SSL_set_tlsext_host_name(ssl, p->conf.server_name)) {
+			goto fail;
+		}
+	}
+	return ssl;
+fail:
+	ERR_clear_error();
+	free(l);
+	SSL_free(ssl);
+	return NULL;
+}
+
+const struct stls_profile *stls_profile_of_ssl(const SSL *ssl)
+{
+	struct link *l = link_of(ssl);
+
+	return l ? atomic_load(&l->cur) : NULL;
+}

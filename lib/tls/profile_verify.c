@@ -249,7 +249,9 @@ static void warn_verify(const struct stls__build *b, int mode)
 	const struct stls_profile_conf *c = b->c;
 	bool trust = has_str(c->ca_list) || has_str(c->ca_path);
 
-	if (mode == SSL_VERIFY_NONE && c->role == STLS_ROLE_CLIENT) {
+	/* The implicit client default is only warned about once written. */
+	if (mode == SSL_VERIFY_NONE && c->role == STLS_ROLE_CLIENT &&
+	    !c->implicit) {
 		stls__build_warn(b, verify_key(c),
 				 "verification is off: the server's "
 				 "certificate is not checked (set "

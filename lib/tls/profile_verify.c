@@ -19,6 +19,8 @@
  * CA in the chain then needs a valid CRL, as in the seed.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -58,20 +60,44 @@ int stls__profile_verify_mode(const struct stls_profile_conf *c)
 	return mode;
 }
 
+/* X509_STORE_CTX ex_data slot: the first error of one verification + 1. */
+static pthread_once_t first_once = PTHREAD_ONCE_INIT;
+static int first_index = -1;
+
+static void first_index_init(void)
+{
+	first_index = X509_STORE_CTX_get_ex_new_index(0, NULL, NULL, NULL,
+						      NULL);
+}
+
 /*
  * optional_no_ca: accept every certificate. Returning 1 only lets the
- * handshake continue; the store context keeps the error it found, and
- * OpenSSL copies it into the SSL's verify result.
+ * verification continue; the store context keeps the error, and OpenSSL
+ * copies it into the SSL's verify result. Going on past a failure can
+ * raise follow-up errors (an unknown issuer is followed by "unable to
+ * verify the first certificate"), so the first error is put back each
+ * time: the result is the one a verifying mode would have reported.
  */
 static int accept_any(int ok, X509_STORE_CTX *sctx)
 {
-	if (!ok && stls_log_enabled(STLS_L_DBG)) {
-		int e = X509_STORE_CTX_get_error(sctx);
+	intptr_t first;
+	int e;
 
-		STLS_DBG("optional_no_ca: accepting certificate at depth %d "
-			 "despite: %s", X509_STORE_CTX_get_error_depth(sctx),
-			 X509_verify_cert_error_string(e));
+	if (ok || pthread_once(&first_once, first_index_init) != 0 ||
+	    first_index < 0) {
+		return 1;
 	}
+	e = X509_STORE_CTX_get_error(sctx);
+	first = (intptr_t)X509_STORE_CTX_get_ex_data(sctx, first_index);
+	if (first == 0) {
+		X509_STORE_CTX_set_ex_data(sctx, first_index,
+					   (void *)(intptr_t)(e + 1));
+	} else {
+		X509_STORE_CTX_set_error(sctx, (int)(first - 1));
+	}
+	STLS_DBG("optional_no_ca: accepting certificate at depth %d despite: "
+		 "%s", X509_STORE_CTX_get_error_depth(sctx),
+		 X509_verify_cert_error_string(e));
 	return 1;
 }
 
@@ -163,15 +189,15 @@ static void load_ca_path(const struct stls__build *b, SSL_CTX *ctx)
 	char why[STLS_OSSL_ERR_MAX];
 	struct stat st;
 
+	if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		stls__build_err(b, STLS_PF_CA_PATH,
+				"ca_path: '%s' is not a directory", path);
+		return;
+	}
 	if (stat(path, &st) != 0 || access(path, R_OK | X_OK) != 0) {
 		stls__build_err(b, STLS_PF_CA_PATH,
 				"ca_path: cannot read '%s': %s", path,
 				strerror(errno));
-		return;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		stls__build_err(b, STLS_PF_CA_PATH,
-				"ca_path: '%s' is not a directory", path);
 		return;
 	}
 	stls__ossl_err_clear();

@@ -14,14 +14,16 @@
  * Any profiles match only through their server_name. The defaults are the
  * fallback, so a match never fails.
  *
- * SNI (RFC 6066 section 3): every server SSL_CTX carries a servername
+ * SNI (RFC 6066 section 3): every server SSL_CTX carries a ClientHello
  * callback. The SSL made by stls_profile_ssl_new() holds, in ex_data, a
  * reference on the profile set it started with, the local address and the
  * current profile; the callback matches again with the client's name in
  * that same set (a reload in between does not change a running handshake)
  * and moves the connection to the new profile's SSL_CTX, copying what
  * SSL_set_SSL_CTX() leaves behind: verify mode, callback and depth,
- * options and cipher lists.
+ * options, protocol versions and cipher lists. It runs before OpenSSL
+ * picks the version and the cipher suite (a servername callback runs after
+ * the TLS 1.3 suite is chosen), so the new profile applies in full.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -208,7 +210,10 @@ static struct link *link_of(const SSL *ssl)
 	return link_ready() ? SSL_get_ex_data(ssl, link_index) : NULL;
 }
 
-/* Moves <ssl> to profile <p>; returns false when OpenSSL refuses. */
+/*
+ * Moves <ssl> to profile <p>, before the version and the cipher are chosen.
+ * Returns false when OpenSSL refuses.
+ */
 static bool switch_to(SSL *ssl, const struct stls_profile *p)
 {
 	SSL_CTX *ctx = p->ctx;
@@ -219,16 +224,13 @@ static bool switch_to(SSL *ssl, const struct stls_profile *p)
 				     p->conf.cipher_suites :
 				     OSSL_default_ciphersuites();
 	uint64_t old = SSL_get_options(ssl), opts = SSL_CTX_get_options(ctx);
-	int v = SSL_version(ssl);
-	int min = (int)SSL_CTX_get_min_proto_version(ctx);
-	int max = (int)SSL_CTX_get_max_proto_version(ctx);
 
-	/* The version is already chosen: it must suit the new profile. */
-	if ((min && v < min) || (max && v > max)) {
-		return false;
-	}
 	if (!SSL_set_SSL_CTX(ssl, ctx) || !SSL_set_cipher_list(ssl, list) ||
-	    !SSL_set_ciphersuites(ssl, suites)) {
+	    !SSL_set_ciphersuites(ssl, suites) ||
+	    !SSL_set_min_proto_version(ssl,
+				       SSL_CTX_get_min_proto_version(ctx)) ||
+	    !SSL_set_max_proto_version(ssl,
+				       SSL_CTX_get_max_proto_version(ctx))) {
 		return false;
 	}
 	SSL_set_verify(ssl, SSL_CTX_get_verify_mode(ctx),
@@ -239,34 +241,85 @@ static bool switch_to(SSL *ssl, const struct stls_profile *p)
 	return true;
 }
 
+/*
+ * The host name of the ClientHello's server_name extension (RFC 6066
+ * section 3), copied into buf, or NULL when absent or malformed.
+ */
+static const char *hello_sni(SSL *ssl, char *buf, size_t len)
+{
+	const unsigned char *p;
+	size_t n, k;
+
+	if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &n) ||
+	    n < 5) {
+		return NULL;
+	}
+	k = (size_t)p[0] << 8 | p[1];
+	if (k != n - 2 || p[2] != TLSEXT_NAMETYPE_host_name) {
+		return NULL;
+	}
+	k = (size_t)p[3] << 8 | p[4];
+	if (k == 0 || k > n - 5 || k >= len || memchr(p + 5, 0, k)) {
+		return NULL;
+	}
+	memcpy(buf, p + 5, k);
+	buf[k] = '\0';
+	return buf;
+}
+
+/*
+ * ClientHello callback: the first point where the name is known and
+ * nothing is chosen yet (version, cipher suite, certificate), so the new
+ * profile applies in full. No name: the profile stays.
+ */
+static int hello_cb(SSL *ssl, int *alert, void *arg)
+{
+	const struct stls_profile *p;
+	struct link *l = link_of(ssl);
+	char name[256];
+	const char *sni;
+
+	(void)arg;
+	sni = l ? hello_sni(ssl, name, sizeof(name)) : NULL;
+	if (!sni) {
+		return SSL_CLIENT_HELLO_SUCCESS;
+	}
+	p = stls_profile_set_match_server(l->set, &l->addr, sni);
+	if (p == atomic_load(&l->cur)) {
+		return SSL_CLIENT_HELLO_SUCCESS;
+	}
+	if (!switch_to(ssl, p)) {
+		ERR_clear_error();
+		STLS_DBG("SNI '%s': cannot switch to %s", sni, p->name);
+		*alert = SSL_AD_INTERNAL_ERROR;
+		return SSL_CLIENT_HELLO_ERROR;
+	}
+	atomic_store(&l->cur, p);
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/*
+ * servername callback: the switch is done; acknowledge the name (RFC 6066:
+ * an empty server_name in the ServerHello) only when a profile was chosen
+ * for it.
+ */
 static int sni_cb(SSL *ssl, int *alert, void *arg)
 {
 	const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-	const struct stls_profile *p;
 	struct link *l = link_of(ssl);
+	const struct stls_profile *p = l ? atomic_load(&l->cur) : NULL;
 
+	(void)alert;
 	(void)arg;
-	if (!l || !has_str(sni)) {
+	if (!p || !has_str(sni) || !has_str(p->conf.server_name)) {
 		return SSL_TLSEXT_ERR_NOACK;
 	}
-	p = stls_profile_set_match_server(l->set, &l->addr, sni);
-	if (p != atomic_load(&l->cur)) {
-		if (!switch_to(ssl, p)) {
-			ERR_clear_error();
-			STLS_DBG("SNI '%s': cannot switch to %s", sni,
-				 p->name);
-			*alert = SSL_AD_PROTOCOL_VERSION;
-			return SSL_TLSEXT_ERR_ALERT_FATAL;
-		}
-		atomic_store(&l->cur, p);
-	}
-	/* Acknowledge the name only when a profile was chosen for it. */
-	return has_str(p->conf.server_name) ? SSL_TLSEXT_ERR_OK
-					    : SSL_TLSEXT_ERR_NOACK;
+	return SSL_TLSEXT_ERR_OK;
 }
 
 int stls__profile_sni_install(SSL_CTX *ctx)
 {
+	SSL_CTX_set_client_hello_cb(ctx, hello_cb, NULL);
 	if (!SSL_CTX_set_tlsext_servername_callback(ctx, sni_cb)) {
 		return -ENOMEM;
 	}

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "stls/log.h"
 
@@ -62,9 +63,15 @@ const char *stls__ossl_err_drain(char *buf, size_t len)
 		return buf;
 	}
 	buf[0] = '\0';
+	/* Reason strings exist once loaded (a no-op after the first time). */
+	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS |
+			 OPENSSL_INIT_LOAD_CRYPTO_STRINGS, NULL);
 	while ((e = ERR_get_error()) != 0) {
 		const char *r = ERR_reason_error_string(e);
 
+		if (!r && ERR_SYSTEM_ERROR(e)) {
+			r = strerror(ERR_GET_REASON(e));
+		}
 		if (!r) {
 			snprintf(code, sizeof(code), "error:%08lX", e);
 			r = code;

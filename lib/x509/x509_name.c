@@ -100,6 +100,7 @@ int stls_x509_name_parse(const char *text, X509_NAME **out,
 		if (next_component(&p, comp, sizeof(comp)) <= 0) {
 			stls_x509_err_set(err, "bad subject '%s': empty "
 					  "component", text);
+			rc = -EINVAL;
 			goto out;
 		}
 		rc = add_component(name, comp, text, err);

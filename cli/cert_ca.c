@@ -128,7 +128,8 @@ static int write_pair(const struct cert_opts *o, const char *name,
 	snprintf(cn, sizeof(cn), "%s.new", cp);
 	if (!o->force && (access(kp, F_OK) == 0 || access(cp, F_OK) == 0)) {
 		stls_x509_err_set(err, "'%s' already exists: use --force to "
-				  "replace it", access(cp, F_OK) == 0 ? cp : kp);
+				  "replace it",
+				  access(cp, F_OK) == 0 ? cp : kp);
 		return -EEXIST;
 	}
 	rc = stls_x509_key_write(kn, key, NULL, true, err);
@@ -444,7 +445,8 @@ int stls__cert_cmd_crl(int argc, char **argv)
 	}
 	if (!rc) {
 		printf("wrote %s: CRL number %lu, %d revoked, next update "
-		       "%s\n", path, stls_x509_ca_get0_state(ca)->crl_number - 1,
+		       "%s\n", path,
+		       stls_x509_ca_get0_state(ca)->crl_number - 1,
 		       sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)),
 		       stls__cert_time(X509_CRL_get0_nextUpdate(crl), t,
 				       sizeof(t)));

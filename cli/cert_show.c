@@ -46,7 +46,8 @@ static void print_until(const char *label, const ASN1_TIME *t,
 	} else if (days < 0 || (days == 0 && secs < 0)) {
 		printf(" (%s %d days ago)\n", late, -days);
 	} else {
-		printf(" (%d days left)\n", days);
+		/* Rounded: a 30-day CRL shows "30 days left", not 29. */
+		printf(" (%d days left)\n", days + (secs >= 43200));
 	}
 }
 

@@ -165,8 +165,10 @@ static int parse_rec(struct stls_x509_castate *st, bool revoked, char *rest,
 	rec.name = revoked ? NULL : strtok_r(NULL, "", &save);
 	if (!serial || !when || !word || (!revoked && !rec.name) ||
 	    (revoked && strtok_r(NULL, " ", &save))) {
-		*why = revoked ? "expected: revoked SERIAL TIME REASON"
-			       : "expected: issued SERIAL NOTAFTER PROFILE NAME";
+		*why = revoked
+			       ? "expected: revoked SERIAL TIME REASON"
+			       : "expected: issued SERIAL NOTAFTER PROFILE "
+				 "NAME";
 		return -EINVAL;
 	}
 	if (!serial_ok(serial)) {

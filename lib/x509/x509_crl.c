@@ -159,7 +159,8 @@ int stls_x509_crl_build(X509 *issuer, EVP_PKEY *issuer_key,
 	crl = X509_CRL_new();
 	last = ASN1_TIME_set(NULL, now);
 	next = X509_time_adj_ex(NULL, days, 0, &now);
-	if (!crl || !last || !next || !X509_CRL_set_version(crl, X509_CRL_VERSION_2) ||
+	if (!crl || !last || !next ||
+	    !X509_CRL_set_version(crl, X509_CRL_VERSION_2) ||
 	    !X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer)) ||
 	    !X509_CRL_set1_lastUpdate(crl, last) ||
 	    !X509_CRL_set1_nextUpdate(crl, next)) {

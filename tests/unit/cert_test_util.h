@@ -97,7 +97,8 @@ static inline int run_cert(const char *first, ...)
  * Runs a shell command (printf format) in the test's temporary directory
  * with its output in cert_out. Returns its exit status, or -1.
  */
-static inline int run_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline int run_sh(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
 
 static inline int run_sh(const char *fmt, ...)
 {

@@ -76,7 +76,8 @@ TEST(ca_init_refuses_existing_ca_unless_forced)
 	char before[4096];
 
 	CHECK_EQ(run_cert("ca", "init", "ca", NULL), 0);
-	snprintf(before, sizeof(before), "%s", read_text(tmp_path("ca/ca.pem")));
+	snprintf(before, sizeof(before), "%s",
+		 read_text(tmp_path("ca/ca.pem")));
 	CHECK_EQ(run_cert("ca", "init", "ca", NULL), 1);
 	CHECK_STR_HAS(cert_err, "a CA already exists in 'ca'");
 	CHECK_STR_HAS(cert_err, "--force");
@@ -97,7 +98,8 @@ TEST(issue_server_has_sip_identity_and_extensions)
 	CHECK_EQ(file_mode("sip.example.test.key"), 0600);
 	x = load("sip.example.test.pem");
 	CHECK_STR_EQ(sans_text(x), "DNS:sip.example.test, "
-				   "URI:sip:example.test, IP Address:127.0.0.1, "
+				   "URI:sip:example.test, "
+				   "IP Address:127.0.0.1, "
 				   "IP Address:0:0:0:0:0:0:0:1");
 	CHECK_EQ(X509_check_ca(x), 0);
 	CHECK(X509_get_key_usage(x) == KU_DIGITAL_SIGNATURE);
@@ -238,8 +240,10 @@ static bool handshake(SSL *c, SSL *s)
 		if (rc_s != 1) {
 			rc_s = SSL_do_handshake(s);
 		}
-		if ((rc_c <= 0 && SSL_get_error(c, rc_c) != SSL_ERROR_WANT_READ) ||
-		    (rc_s <= 0 && SSL_get_error(s, rc_s) != SSL_ERROR_WANT_READ)) {
+		if ((rc_c <= 0 &&
+		     SSL_get_error(c, rc_c) != SSL_ERROR_WANT_READ) ||
+		    (rc_s <= 0 &&
+		     SSL_get_error(s, rc_s) != SSL_ERROR_WANT_READ)) {
 			fprintf(stderr, "handshake: %s\n",
 				ERR_reason_error_string(ERR_peek_error()));
 			return false;
@@ -278,9 +282,10 @@ static bool mutual_tls(const char *srv, const char *cli, const char *host)
 		char cn[64] = "";
 
 		/* The server saw the client's certificate. */
-		ok = peer && X509_NAME_get_text_by_NID(
-				     X509_get_subject_name(peer), NID_commonName,
-				     cn, sizeof(cn)) > 0 &&
+		ok = peer &&
+		     X509_NAME_get_text_by_NID(X509_get_subject_name(peer),
+					       NID_commonName, cn,
+					       sizeof(cn)) > 0 &&
 		     strcmp(cn, "alice") == 0;
 		X509_free(peer);
 	}

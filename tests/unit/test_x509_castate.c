@@ -60,11 +60,13 @@ static const char *parse_err(const char *text)
 
 TEST(parse_errors_have_line_numbers)
 {
-	CHECK_STR_EQ(parse_err("crl-number 1\n"), "f:0: missing 'format 1' line");
+	CHECK_STR_EQ(parse_err("crl-number 1\n"),
+		     "f:0: missing 'format 1' line");
 	CHECK_STR_EQ(parse_err("format 2\n"),
 		     "f:1: unsupported format (this version reads 1)");
 	CHECK_STR_EQ(parse_err("format 1\nbogus 1\n"),
-		     "f:2: unknown keyword (format, crl-number, issued, revoked)");
+		     "f:2: unknown keyword (format, crl-number, issued, "
+		     "revoked)");
 	CHECK_STR_EQ(parse_err("format 1\ncrl-number -1\n"),
 		     "f:2: bad crl-number (a positive integer)");
 	CHECK_STR_HAS(parse_err("format 1\nissued XY 20300101000000Z ca n\n"),

@@ -447,7 +447,10 @@ int stls__cert_cmd_crl(int argc, char **argv)
 		printf("wrote %s: CRL number %lu, %d revoked, next update "
 		       "%s\n", path,
 		       stls_x509_ca_get0_state(ca)->crl_number - 1,
-		       sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)),
+		       /* An empty CRL has no stack at all (-1). */
+		       sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) > 0
+			       ? sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl))
+			       : 0,
 		       stls__cert_time(X509_CRL_get0_nextUpdate(crl), t,
 				       sizeof(t)));
 	}

@@ -169,7 +169,9 @@ static void print_crl(X509_CRL *crl, const char *file)
 	       stls__cert_time(X509_CRL_get0_lastUpdate(crl), buf,
 			       sizeof(buf)));
 	print_until("next update:", X509_CRL_get0_nextUpdate(crl), "OVERDUE");
-	printf("  %-12s %d\n", "revoked:", sk_X509_REVOKED_num(revs));
+	/* An empty CRL has no stack at all (-1). */
+	printf("  %-12s %d\n", "revoked:",
+	       revs ? sk_X509_REVOKED_num(revs) : 0);
 	for (i = 0; i < sk_X509_REVOKED_num(revs); i++) {
 		X509_REVOKED *r = sk_X509_REVOKED_value(revs, i);
 		ASN1_ENUMERATED *code;

@@ -158,13 +158,15 @@ TEST(openssl_verify_and_crl_check)
 	make_pki();
 	CHECK_EQ(run_cert("issue", "client", "mallory", "--ca", "ca", NULL),
 		 0);
+	CHECK_EQ(run_cert("crl", "--ca", "ca", "--out", "empty.pem", NULL), 0);
+	CHECK_STR_HAS(cert_out, "CRL number 1, 0 revoked");
 	CHECK_EQ(run_sh("openssl verify -CAfile ca/ca.pem sip.example.test.pem"
 			" alice.pem mallory.pem"), 0);
 	CHECK_EQ(run_cert("revoke", "mallory.pem", "--ca", "ca", "--reason",
 			  "keyCompromise", NULL), 0);
 	CHECK_STR_HAS(cert_out, "revoked serial");
 	CHECK_EQ(run_cert("crl", "--ca", "ca", "--out", "crl.pem", NULL), 0);
-	CHECK_STR_HAS(cert_out, "CRL number 1, 1 revoked");
+	CHECK_STR_HAS(cert_out, "CRL number 2, 1 revoked");
 	CHECK_EQ(run_sh("openssl verify -crl_check -CRLfile crl.pem "
 			"-CAfile ca/ca.pem mallory.pem"), 2);
 	CHECK_STR_HAS(cert_out, "certificate revoked");
@@ -177,8 +179,8 @@ TEST(openssl_verify_and_crl_check)
 	/* A second CRL carries the next number. */
 	CHECK_EQ(run_cert("crl", "--ca", "ca", "--out", "crl.pem", "--days",
 			  "7", NULL), 0);
-	CHECK_STR_HAS(cert_out, "CRL number 2");
-	CHECK_STR_HAS(read_text(tmp_path("ca/ca-state.txt")), "crl-number 3");
+	CHECK_STR_HAS(cert_out, "CRL number 3");
+	CHECK_STR_HAS(read_text(tmp_path("ca/ca-state.txt")), "crl-number 4");
 }
 
 TEST(revoke_twice_and_foreign_certificate_fail)

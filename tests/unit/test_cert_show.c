@@ -56,6 +56,8 @@ TEST(show_marks_expired_certificates)
 	CHECK_STR_HAS(cert_out, " days ago)");
 	CHECK_EQ(run_cert("show", test_cert_path("crl.pem"), NULL), 0);
 	CHECK_STR_HAS(cert_out, "revoked:     1");
+	CHECK_EQ(run_cert("show", test_cert_path("crl-empty.pem"), NULL), 0);
+	CHECK_STR_HAS(cert_out, "revoked:     0");
 }
 
 TEST(show_key_match_and_mismatch)

@@ -210,8 +210,10 @@ static void info_cb(const SSL *ssl, int where, int ret)
 /* After an SSL call: refuse a renegotiation that just started. */
 static bool reneg_refuse(struct stls_conn *c)
 {
+	/* The seed refuses renegotiation initiated by the client, so only
+	 * the server side refuses; a client just records flag 4. */
 	if (!(c->flags & STLS_CONN_F_RENEGOTIATION) ||
-	    SETTING(c, renegotiation, 0)) {
+	    c->role != STLS_ROLE_SERVER || SETTING(c, renegotiation, 0)) {
 		return false;
 	}
 	ERR_clear_error();
@@ -264,6 +266,10 @@ static int conn_setup(struct stls_conn *c, const struct stls_conn_opts *o)
 		SSL_set_connect_state(c->ssl);
 		set_state(c, STLS_CONN_CONNECTING);
 	} else {
+		/* OpenSSL 3 refuses client renegotiation by itself; let it
+		 * through so that the setting, read at each use, decides
+		 * (info_cb + reneg_refuse()). */
+		SSL_set_options(c->ssl, SSL_OP_ALLOW_CLIENT_RENEGOTIATION);
 		SSL_set_accept_state(c->ssl);
 		set_state(c, STLS_CONN_ACCEPTING);
 	}
@@ -328,6 +334,15 @@ void stls_conn_free(struct stls_conn *c)
 {
 	if (!c) {
 		return;
+	}
+	if (c->state != STLS_CONN_FAILED &&
+	    (c->flags & STLS_CONN_F_HANDSHAKE_DONE)) {
+		/* A clean end, with or without close_notify (the seed's
+		 * default sends none): without this, SSL_free() would treat
+		 * the session as bad and drop it from the cache, and neither
+		 * tickets nor the session cache could resume it. */
+		SSL_set_shutdown(c->ssl,
+				 SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	}
 	SSL_free(c->ssl); /* also frees the BIO */
 	c->ssl = NULL;

@@ -143,8 +143,8 @@ static int check_cn(X509 *cert, const char *dom, char *detail, size_t dlen,
 
 /*
  * Check cert against SIP domain `domain` (rules in the file header).
- * On a mismatch detail receives "expected <domain>, certificate has
- * URI:..., DNS:..., CN:...". Returns 0 (match), -EACCES (no match) or
+ * On a mismatch detail receives "expected SIP domain <domain>, certificate
+ * has URI:..., DNS:..., CN:...". Returns 0 (match), -EACCES (no match) or
  * -EINVAL (NULL cert or empty domain). Any thread.
  */
 int stls__identity_check(X509 *cert, const char *domain, bool wildcard,
@@ -169,8 +169,7 @@ int stls__identity_check(X509 *cert, const char *domain, bool wildcard,
 	}
 	if (rc != 0 && detail && dlen) {
 		snprintf(detail, dlen,
-			 "certificate does not match SIP domain %s%s; it has "
-			 "%s",
+			 "expected SIP domain %s%s, certificate has %s",
 			 domain, wildcard ? " (wildcards allowed)" : "",
 			 pos ? had : "no usable name");
 	}

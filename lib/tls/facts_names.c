@@ -277,6 +277,9 @@ static int resolve_sel(char *path, struct stls_fq *q)
 	const struct alias *a;
 	int n = 0;
 
+	if (strstr(path, "..") || path[strlen(path) - 1] == '.') {
+		return -EINVAL; /* empty component */
+	}
 	for (t = strtok_r(path, ".", &save); t; t = strtok_r(NULL, ".", &save)) {
 		if (n == (int)STLS_ARRAY_SIZE(tok)) {
 			return -EINVAL;

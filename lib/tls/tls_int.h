@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "stls/common.h"
+#include "stls/conn.h"
 #include "stls/facts.h"
 
 #define STLS_HIDDEN __attribute__((visibility("hidden")))
@@ -129,5 +130,23 @@ STLS_MUST_USE STLS_HIDDEN int stls__facts_resolve(const char *name,
 /* Build the facts of ssl after a successful handshake. */
 STLS_MUST_USE STLS_HIDDEN int stls__facts_build(SSL *ssl, const char *sni,
 						struct stls_facts **out);
+
+/* One connection (lib/tls/conn.c; getters in conn_get.c). */
+struct stls_conn {
+	SSL *ssl;
+	const struct stls_settings *set;
+	void *user;
+	char *sni;
+	char *verify_name;
+	struct stls_facts *facts;
+	struct stls_cio io;
+	struct stls_wq ctq;
+	enum stls_conn_state state;
+	enum stls_close_reason reason;
+	enum stls_role role;
+	unsigned flags;
+	bool wildcard;
+	char detail[160];
+};
 
 #endif

@@ -603,26 +603,6 @@ TEST(low_memory_thresholds)
 	pair_fini(&p);
 }
 
-TEST(state_tables)
-{
-	int i;
-
-	for (i = 0; i < STLS_CONN__COUNT; i++) {
-		CHECK_NOT_NULL(stls_conn_state_names[i]);
-		CHECK(!stls_conn_state_allowed(STLS_CONN_CLOSED, i));
-		CHECK(!stls_conn_state_allowed(STLS_CONN_FAILED, i));
-	}
-	for (i = 0; i < STLS_CLOSE__COUNT; i++) {
-		CHECK_NOT_NULL(stls_close_reason_names[i]);
-	}
-	CHECK_STR_EQ(stls_conn_state_names[STLS_CONN_ACCEPTING], "accepting");
-	CHECK(stls_conn_state_allowed(STLS_CONN_ACCEPTING,
-				      STLS_CONN_ESTABLISHED));
-	CHECK(!stls_conn_state_allowed(STLS_CONN_ESTABLISHED,
-				       STLS_CONN_ACCEPTING));
-	CHECK(!stls_conn_state_allowed(STLS_CONN__COUNT, STLS_CONN_NONE));
-}
-
 /* A NULL SSL is refused; the SSL given is always taken. */
 TEST(new_refuses_bad_options)
 {

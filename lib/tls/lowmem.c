@@ -1,0 +1,188 @@
+/*
+ * Low-memory probe for low_mem_threshold1/2 (seed 10.25, 10.26).
+ *
+ * Kamailio compares the thresholds with its free shared memory; we have no
+ * pool of our own, so "available" is, in this order: an explicit budget
+ * minus what the process uses (resident set, /proc/self/statm), the cgroup
+ * v2 limit minus its usage when the cgroup is limited, or MemAvailable from
+ * /proc/meminfo. Reading files on every check would be costly, so the value
+ * is cached for 100 ms (a relaxed atomic pair: a racing reader may refresh
+ * twice, which is harmless).
+ */
+#include "stls/conn.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REFRESH_NS (100ull * 1000 * 1000)
+
+static uint64_t budget;       /* atomic */
+static uint64_t cached_avail; /* atomic */
+static uint64_t cached_at;    /* atomic: monotonic ns, 0 = never */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static bool read_u64(const char *path, uint64_t *v)
+{
+	FILE *f = fopen(path, "r");
+	char line[64];
+	bool ok = false;
+
+	if (!f) {
+		return false;
+	}
+	if (fgets(line, sizeof(line), f) &&
+	    sscanf(line, "%" SCNu64, v) == 1) {
+		ok = true;
+	}
+	fclose(f);
+	return ok;
+}
+
+static uint64_t self_rss(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long size = 0, res = 0;
+
+	if (!f) {
+		return 0;
+	}
+	if (fscanf(f, "%lu %lu", &size, &res) != 2) {
+		res = 0;
+	}
+	fclose(f);
+	return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* cgroup v2: "0::/path" in /proc/self/cgroup. False when unlimited. */
+static bool cgroup_avail(uint64_t *avail)
+{
+	char line[512], path[640];
+	uint64_t max, cur;
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	bool found = false;
+
+	if (!f) {
+		return false;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			found = true;
+			break;
+		}
+	}
+	fclose(f);
+	if (!found) {
+		return false;
+	}
+	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.max", line + 3);
+	if (!read_u64(path, &max)) {
+		return false; /* "max" (unlimited) does not parse */
+	}
+	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.current",
+		 line + 3);
+	if (!read_u64(path, &cur)) {
+		return false;
+	}
+	*avail = cur < max ? max - cur : 0;
+	return true;
+}
+
+static uint64_t meminfo_avail(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	uint64_t kb = 0;
+
+	if (!f) {
+		return UINT64_MAX; /* unknown: never refuse because of it */
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "MemAvailable: %" SCNu64, &kb) == 1) {
+			fclose(f);
+			return kb * 1024;
+		}
+	}
+	fclose(f);
+	return UINT64_MAX;
+}
+
+static uint64_t probe(void)
+{
+	uint64_t b = __atomic_load_n(&budget, __ATOMIC_RELAXED);
+	uint64_t v;
+
+	if (b) {
+		uint64_t used = self_rss();
+
+		return used < b ? b - used : 0;
+	}
+	if (cgroup_avail(&v)) {
+		return v;
+	}
+	return meminfo_avail();
+}
+
+/* Set (or with 0 clear) the memory budget. Any thread. */
+void stls_lowmem_set_budget(uint64_t bytes)
+{
+	__atomic_store_n(&budget, bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&cached_at, 0, __ATOMIC_RELAXED);
+}
+
+/* Available bytes, refreshed at most every 100 ms. Any thread. */
+uint64_t stls_lowmem_get_available(void)
+{
+	uint64_t t = now_ns();
+	uint64_t at = __atomic_load_n(&cached_at, __ATOMIC_RELAXED);
+	uint64_t v;
+
+	if (at && t - at < REFRESH_NS) {
+		return __atomic_load_n(&cached_avail, __ATOMIC_RELAXED);
+	}
+	v = probe();
+	__atomic_store_n(&cached_avail, v, __ATOMIC_RELAXED);
+	__atomic_store_n(&cached_at, t ? t : 1, __ATOMIC_RELAXED);
+	return v;
+}
+
+/*
+ * Bytes for a threshold setting in KB: 0 or less than -1 -> 0 (off); -1 ->
+ * 512 KiB x max(4, online CPUs) for threshold 1, half for threshold 2.
+ */
+uint64_t stls_lowmem_threshold_bytes(int kb, int which)
+{
+	long cpus;
+	uint64_t def;
+
+	if (kb > 0) {
+		return (uint64_t)kb * 1024;
+	}
+	if (kb != -1) {
+		return 0;
+	}
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus < 4) {
+		cpus = 4;
+	}
+	def = 512ull * 1024 * (uint64_t)cpus;
+	return which == 2 ? def / 2 : def;
+}
+
+/* True when threshold `which` (1 or 2) is on and memory is below it. */
+bool stls_lowmem_is_low(int kb, int which)
+{
+	uint64_t t = stls_lowmem_threshold_bytes(kb, which);
+
+	return t && stls_lowmem_get_available() < t;
+}

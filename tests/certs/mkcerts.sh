@@ -65,8 +65,16 @@ default_crl_days = 3650
 policy = pol
 unique_subject = no
 copy_extensions = copy
+preserve = yes
 [ pol ]
+countryName = optional
+stateOrProvinceName = optional
+localityName = optional
+organizationName = optional
+organizationalUnitName = optional
 commonName = supplied
+userId = optional
+emailAddress = optional
 [ ca_ext ]
 basicConstraints = critical,CA:TRUE
 keyUsage = critical,keyCertSign,cRLSign

@@ -102,7 +102,7 @@ static int t_sleep(struct stls_rpc_call *call, void *arg)
 
 static const struct stls_rpc_method test_methods[] = {
 	{ "test.set", t_set, "group:str name:str value:int",
-	  "Set a test value (changes state).", STLS_RPC_F_WRITE },
+	  "Set a test value.", STLS_RPC_F_WRITE },
 	{ "test.list", t_table, "", "Two fake connections.", 0 },
 	{ "test.info", t_info, "", "A small object.", 0 },
 	{ "test.kill", t_fail, "id:int", "Always: id not found.", 0 },

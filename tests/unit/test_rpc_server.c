@@ -574,16 +574,22 @@ TEST(serve_for_integration)
 {
 	const char *path = getenv("STLS_RPC_TEST_SOCKET");
 	const char *stop = getenv("STLS_RPC_TEST_STOP");
-	struct stls_rpc_server_conf conf = { 0 };
+	const char *port_file = getenv("STLS_RPC_TEST_PORT_FILE");
+	struct stls_rpc_server_conf conf = { .tcp = "127.0.0.1:0" };
 	struct fixture f;
+	FILE *fp;
 	int i;
 
-	if (!path || !stop) {
+	if (!path || !stop || !port_file) {
 		test_skip("only for test_siptlsctl.sh");
 	}
 	setup(&f, NULL);
 	snprintf(f.path, sizeof(f.path), "%s", path);
 	CHECK_OK(start(&f, &conf));
+	fp = fopen(port_file, "w");
+	CHECK_NOT_NULL(fp);
+	fprintf(fp, "%u\n", (unsigned)stls_rpc_server_tcp_port(f.srv));
+	fclose(fp);
 	for (i = 0; i < 1200 && access(stop, F_OK) != 0; i++) {
 		usleep(50 * 1000); /* at most 60 s */
 	}

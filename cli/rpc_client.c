@@ -293,7 +293,8 @@ static bool is_int_word(const char *s)
 	const char *p = s + (*s == '-');
 	size_t n = strlen(p);
 
-	if (n == 0 || n > 19 || (p[0] == '0' && n > 1)) {
+	/* The text must read back the same: no "007", "-0" or "+5". */
+	if (n == 0 || n > 19 || (p[0] == '0' && (n > 1 || p != s))) {
 		return false;
 	}
 	if (strspn(p, "0123456789") != n) {

@@ -29,6 +29,9 @@ static char *cell_text(const struct stls_json *v)
 			*p = ' '; /* keep one row per line */
 		}
 	}
+	while (p && p > out && p[-1] == ' ') {
+		*--p = '\0';
+	}
 	return out;
 }
 

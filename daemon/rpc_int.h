@@ -4,6 +4,8 @@
 #ifndef STLS_RPC_INT_H
 #define STLS_RPC_INT_H
 
+#include <time.h>
+
 #include "rpc.h"
 
 #define STLS__RPC_HIDDEN __attribute__((visibility("hidden")))
@@ -31,6 +33,15 @@ struct stls__rpc_entry {
 	const struct stls_rpc_method *m;
 	void *arg;
 	struct stls__rpc_sig sig;
+};
+
+/* The dispatcher (rpc.c). */
+struct stls_rpc {
+	struct stls__rpc_entry *v;
+	size_t n, cap;
+	size_t max_request;
+	struct timespec start_mono;
+	time_t start_wall;
 };
 
 struct stls_rpc_call {
@@ -62,6 +73,14 @@ int stls__rpc_params_bind(struct stls_rpc_call *call,
 
 /* Frees call->p. */
 void stls__rpc_params_fini(struct stls_rpc_call *call) STLS__RPC_HIDDEN;
+
+/* The entry named by <len> bytes of <name>, or NULL. */
+const struct stls__rpc_entry *stls__rpc_find(const struct stls_rpc *rpc,
+					     const char *name,
+					     size_t len) STLS__RPC_HIDDEN;
+
+/* The built-in methods (rpc_builtin.c); their argument is the dispatcher. */
+extern const struct stls_rpc_method stls__rpc_builtins[] STLS__RPC_HIDDEN;
 
 /* Writes "method spec" into buf (the usage line). Returns buf. */
 const char *stls__rpc_usage(const struct stls__rpc_entry *e, char *buf,

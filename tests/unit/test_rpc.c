@@ -1,7 +1,7 @@
 /*
  * Unit tests for daemon/rpc.c: JSON-RPC 2.0 envelope rules, every error
- * code, batches, notifications, registration, read-only transports and the
- * built-in methods.
+ * code, batches, notifications, registration, read-only transports.
+ * The built-in methods are tested in test_rpc_builtin.c.
  */
 #include "test.h"
 
@@ -407,71 +407,6 @@ TEST(rpc_register_rejects_bad_tables)
 	/* All or nothing: x.ok of the refused table is not registered. */
 	r = call(rpc, REQ("x.ok", "[]", "1"));
 	CHECK_EQ(err_code(r), -32601);
-	stls_json_free(r);
-	stls_rpc_free(rpc);
-}
-
-TEST(rpc_builtin_list_and_help)
-{
-	struct stls_rpc *rpc = new_rpc();
-	struct stls_json *r;
-	const struct stls_json *list;
-	size_t i;
-
-	r = call(rpc, REQ("system.listMethods", "[]", "1"));
-	list = stls_json_object_get(r, "result");
-	CHECK_STR_EQ(stls_json_get_str(stls_json_array_get(list, 0), NULL),
-		     "core.echo");
-	for (i = 0; i < stls_json_len(list); i++) {
-		const char *s = stls_json_get_str(stls_json_array_get(list, i),
-						  NULL);
-
-		CHECK(strcmp(s, "test.errno") != 0); /* hidden */
-		if (i) {
-			CHECK(strcmp(stls_json_get_str(stls_json_array_get(
-						     list, i - 1), NULL),
-				     s) < 0);
-		}
-	}
-	CHECK_EQ(stls_json_len(list), 9);
-	stls_json_free(r);
-	r = call(rpc, REQ("system.methodHelp", "[\"test.set\"]", "1"));
-	CHECK_STR_EQ(stls_json_get_str(stls_json_object_get(r, "result"),
-				       NULL),
-		     "test.set group:str name:str value:any (changes state)\n"
-		     "Set a value.");
-	stls_json_free(r);
-	expect_error(rpc, REQ("system.methodHelp", "[\"nope\"]", "1"), 404,
-		     "no method named \"nope\"");
-	stls_rpc_free(rpc);
-}
-
-TEST(rpc_builtin_version_uptime_echo)
-{
-	struct stls_rpc *rpc = new_rpc();
-	struct stls_json *r;
-	const struct stls_json *res;
-
-	r = call(rpc, REQ("core.version", "[]", "1"));
-	res = stls_json_object_get(r, "result");
-	CHECK_STR_EQ(stls_json_get_str(stls_json_object_get(res, "version"),
-				       NULL),
-		     STLS_VERSION);
-	CHECK_STR_EQ(stls_json_get_str(stls_json_object_get(res, "name"),
-				       NULL),
-		     "siptlsd");
-	stls_json_free(r);
-	r = call(rpc, REQ("core.uptime", "[]", "1"));
-	res = stls_json_object_get(r, "result");
-	CHECK(stls_json_get_int(stls_json_object_get(res, "uptime")) >= 0);
-	CHECK(stls_json_get_int(stls_json_object_get(res, "now")) >=
-	      stls_json_get_int(stls_json_object_get(res, "up_since")));
-	stls_json_free(r);
-	r = call(rpc, REQ("core.echo", "[1,\"a\",{\"k\":[true]}]", "1"));
-	res = stls_json_object_get(r, "result");
-	CHECK_EQ(stls_json_len(res), 3);
-	CHECK(stls_json_get_bool(stls_json_array_get(
-		stls_json_object_get(stls_json_array_get(res, 2), "k"), 0)));
 	stls_json_free(r);
 	stls_rpc_free(rpc);
 }

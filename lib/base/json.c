@@ -463,6 +463,23 @@ static int cmp_members(const void *a, const void *b)
 	return x->klen < y->klen ? -1 : x->klen > y->klen;
 }
 
+/* Is member i a duplicate of one before it? */
+static int dup_of(struct parser *ps, const struct stls_json *obj, size_t i,
+		  const char *at)
+{
+	const struct stls__json_member *m = obj->u.o.v;
+	size_t j;
+
+	for (j = 0; j < i; j++) {
+		if (m[j].klen == m[i].klen &&
+		    memcmp(m[j].key, m[i].key, m[i].klen) == 0) {
+			return fail(ps, at, -EINVAL, "duplicate key \"%.40s\"",
+				    m[i].key);
+		}
+	}
+	return 0;
+}
+
 /*
  * RFC 8259 section 4 leaves duplicate names undefined; we refuse them so
  * that no two readers can disagree on a request (for example on "method").
@@ -476,6 +493,15 @@ static int check_duplicates(struct parser *ps, const struct stls_json *obj,
 	int rc = 0;
 
 	if (n < 2) {
+		return 0;
+	}
+	if (n <= 16) { /* small objects: pairwise is cheaper than sorting */
+		for (i = 1; i < n; i++) {
+			rc = dup_of(ps, obj, i, at);
+			if (rc) {
+				return rc;
+			}
+		}
 		return 0;
 	}
 	v = malloc(n * sizeof(*v));

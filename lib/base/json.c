@@ -5,7 +5,8 @@
  * grammar rule (RFC 8259 sections 2-7). The depth limit bounds recursion;
  * the member limit bounds each container; the size limit is checked before
  * anything is read. The first error wins: it records a sentence and the
- * byte offset, and every caller unwinds, freeing what it built.
+ * byte offset, and every caller unwinds, freeing what it built. Strings
+ * (escapes, UTF-8) are parsed in json_string.c.
  */
 #include "json_int.h"
 
@@ -15,17 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct parser {
-	const char *start, *p, *end;
-	struct stls_json_limits lim;
-	struct stls_json_error *err;
-};
-
-static int fail(struct parser *ps, const char *at, int rc, const char *fmt,
-		...) STLS_PRINTF(4, 5);
-
-static int fail(struct parser *ps, const char *at, int rc, const char *fmt,
-		...)
+int stls__json_fail(struct stls__json_parser *ps, const char *at, int rc,
+		    const char *fmt, ...)
 {
 	va_list ap;
 
@@ -39,24 +31,24 @@ static int fail(struct parser *ps, const char *at, int rc, const char *fmt,
 }
 
 /* Describes the byte at ps->p for an error message. */
-static int unexpected(struct parser *ps, const char *wanted)
+static int unexpected(struct stls__json_parser *ps, const char *wanted)
 {
 	unsigned char c;
 
 	if (ps->p >= ps->end) {
-		return fail(ps, ps->p, -EINVAL,
+		return stls__json_fail(ps, ps->p, -EINVAL,
 			    "unexpected end of input, expected %s", wanted);
 	}
 	c = (unsigned char)*ps->p;
 	if (c >= 0x21 && c < 0x7F) {
-		return fail(ps, ps->p, -EINVAL, "unexpected '%c', expected %s",
+		return stls__json_fail(ps, ps->p, -EINVAL, "unexpected '%c', expected %s",
 			    c, wanted);
 	}
-	return fail(ps, ps->p, -EINVAL, "unexpected byte 0x%02X, expected %s",
+	return stls__json_fail(ps, ps->p, -EINVAL, "unexpected byte 0x%02X, expected %s",
 		    c, wanted);
 }
 
-static void skip_ws(struct parser *ps)
+static void skip_ws(struct stls__json_parser *ps)
 {
 	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' ||
 				   *ps->p == '\n' || *ps->p == '\r')) {
@@ -64,12 +56,12 @@ static void skip_ws(struct parser *ps)
 	}
 }
 
-static int parse_value(struct parser *ps, unsigned depth,
+static int parse_value(struct stls__json_parser *ps, unsigned depth,
 		       struct stls_json **out);
 
 /* ---- Literals and numbers ---- */
 
-static int parse_literal(struct parser *ps, struct stls_json **out)
+static int parse_literal(struct stls__json_parser *ps, struct stls_json **out)
 {
 	static const struct {
 		const char *word;
@@ -121,7 +113,7 @@ static bool text_to_int(const char *s, const char *e, int64_t *out)
 	return true;
 }
 
-static int number_value(struct parser *ps, const char *s, bool integral,
+static int number_value(struct stls__json_parser *ps, const char *s, bool integral,
 			struct stls_json **out)
 {
 	char tmp[64], *copy = tmp, *endp;
@@ -148,13 +140,13 @@ static int number_value(struct parser *ps, const char *s, bool integral,
 	}
 	/* ERANGE on underflow is fine (the value rounds to 0 or denormal). */
 	if (errno == ERANGE && (d > 1.0 || d < -1.0)) {
-		return fail(ps, s, -EINVAL, "number out of range");
+		return stls__json_fail(ps, s, -EINVAL, "number out of range");
 	}
 	*out = stls_json_new_double(d);
 	return *out ? 0 : -ENOMEM;
 }
 
-static int parse_number(struct parser *ps, struct stls_json **out)
+static int parse_number(struct stls__json_parser *ps, struct stls_json **out)
 {
 	const char *s = ps->p;
 	bool integral = true;
@@ -166,7 +158,7 @@ static int parse_number(struct parser *ps, struct stls_json **out)
 		return unexpected(ps, "a digit");
 	}
 	if (*ps->p == '0' && is_digit(ps->p + 1, ps->end)) {
-		return fail(ps, ps->p, -EINVAL, "leading zero in number");
+		return stls__json_fail(ps, ps->p, -EINVAL, "leading zero in number");
 	}
 	while (is_digit(ps->p, ps->end)) {
 		ps->p++;
@@ -197,199 +189,13 @@ static int parse_number(struct parser *ps, struct stls_json **out)
 	return number_value(ps, s, integral, out);
 }
 
-/* ---- Strings ---- */
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static int sbuf_put(struct sbuf *b, const char *s, size_t n)
-{
-	char *np;
-	size_t ncap;
-
-	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap ? b->cap : 32;
-		while (ncap < b->len + n + 1) {
-			ncap *= 2;
-		}
-		np = realloc(b->p, ncap);
-		if (!np) {
-			return -ENOMEM;
-		}
-		b->p = np;
-		b->cap = ncap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-static int hex4(struct parser *ps, const char *at, unsigned *out)
-{
-	unsigned v = 0, i;
-	char c;
-
-	if (ps->end - at < 4) {
-		return fail(ps, at, -EINVAL, "truncated \\u escape");
-	}
-	for (i = 0; i < 4; i++) {
-		c = at[i];
-		v <<= 4;
-		if (c >= '0' && c <= '9') {
-			v |= (unsigned)(c - '0');
-		} else if (c >= 'a' && c <= 'f') {
-			v |= (unsigned)(c - 'a' + 10);
-		} else if (c >= 'A' && c <= 'F') {
-			v |= (unsigned)(c - 'A' + 10);
-		} else {
-			return fail(ps, at + i, -EINVAL,
-				    "invalid hex digit in \\u escape");
-		}
-	}
-	*out = v;
-	return 0;
-}
-
-static size_t utf8_encode(unsigned cp, char *o)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xC0 | (cp >> 6));
-		o[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xE0 | (cp >> 12));
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		o[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	o[0] = (char)(0xF0 | (cp >> 18));
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-	o[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
-/* ps->p is just after "\u". Decodes one code point (or a pair). */
-static int parse_uescape(struct parser *ps, struct sbuf *b)
-{
-	const char *at = ps->p - 2;
-	unsigned cp, lo;
-	char enc[4];
-	int rc;
-
-	rc = hex4(ps, ps->p, &cp);
-	if (rc) {
-		return rc;
-	}
-	ps->p += 4;
-	if (cp >= 0xDC00 && cp <= 0xDFFF) {
-		return fail(ps, at, -EINVAL, "lone low surrogate \\u%04X", cp);
-	}
-	if (cp >= 0xD800 && cp <= 0xDBFF) {
-		if (ps->end - ps->p < 2 || ps->p[0] != '\\' ||
-		    ps->p[1] != 'u') {
-			return fail(ps, at, -EINVAL,
-				    "high surrogate \\u%04X not followed by "
-				    "a low one", cp);
-		}
-		rc = hex4(ps, ps->p + 2, &lo);
-		if (rc) {
-			return rc;
-		}
-		if (lo < 0xDC00 || lo > 0xDFFF) {
-			return fail(ps, at, -EINVAL,
-				    "high surrogate \\u%04X not followed by "
-				    "a low one", cp);
-		}
-		ps->p += 6;
-		cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-	}
-	return sbuf_put(b, enc, utf8_encode(cp, enc));
-}
-
-static int parse_escape(struct parser *ps, struct sbuf *b)
-{
-	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-	const char *hit;
-
-	ps->p++; /* the backslash */
-	if (ps->p >= ps->end) {
-		return fail(ps, ps->p, -EINVAL, "unterminated string");
-	}
-	if (*ps->p == 'u') {
-		ps->p++;
-		return parse_uescape(ps, b);
-	}
-	hit = *ps->p ? strchr(from, *ps->p) : NULL;
-	if (!hit) {
-		return fail(ps, ps->p - 1, -EINVAL, "invalid escape sequence");
-	}
-	ps->p++;
-	return sbuf_put(b, &to[hit - from], 1);
-}
-
-/* Parses a string at ps->p (a '"') into a malloc'd buffer. */
-static int parse_string_raw(struct parser *ps, char **out, size_t *len)
-{
-	struct sbuf b = { 0 };
-	const char *run;
-	size_t n;
-	int rc = 0;
-
-	ps->p++;
-	rc = sbuf_put(&b, "", 0);
-	while (!rc) {
-		run = ps->p;
-		while (ps->p < ps->end && *ps->p != '"' && *ps->p != '\\' &&
-		       (unsigned char)*ps->p >= 0x20) {
-			n = stls__json_utf8_len((const unsigned char *)ps->p,
-						(size_t)(ps->end - ps->p));
-			if (!n) {
-				rc = fail(ps, ps->p, -EINVAL,
-					  "invalid UTF-8 in string");
-				goto out;
-			}
-			ps->p += n;
-		}
-		rc = sbuf_put(&b, run, (size_t)(ps->p - run));
-		if (rc) {
-			break;
-		}
-		if (ps->p >= ps->end) {
-			rc = fail(ps, ps->p, -EINVAL, "unterminated string");
-		} else if (*ps->p == '"') {
-			ps->p++;
-			*out = b.p;
-			*len = b.len;
-			return 0;
-		} else if (*ps->p == '\\') {
-			rc = parse_escape(ps, &b);
-		} else {
-			rc = fail(ps, ps->p, -EINVAL,
-				  "raw control character 0x%02X in string",
-				  (unsigned)*ps->p);
-		}
-	}
-out:
-	free(b.p);
-	return rc;
-}
-
-static int parse_string(struct parser *ps, struct stls_json **out)
+static int parse_string(struct stls__json_parser *ps, struct stls_json **out)
 {
 	char *s = NULL;
 	size_t len = 0;
 	int rc;
 
-	rc = parse_string_raw(ps, &s, &len);
+	rc = stls__json_parse_string(ps, &s, &len);
 	if (rc) {
 		return rc;
 	}
@@ -405,7 +211,7 @@ static int parse_string(struct parser *ps, struct stls_json **out)
 
 /* ---- Containers ---- */
 
-static int parse_array(struct parser *ps, unsigned depth,
+static int parse_array(struct stls__json_parser *ps, unsigned depth,
 		       struct stls_json **out)
 {
 	struct stls_json *arr, *elt = NULL;
@@ -424,7 +230,7 @@ static int parse_array(struct parser *ps, unsigned depth,
 	}
 	for (;;) {
 		if (arr->u.a.n >= ps->lim.max_members) {
-			rc = fail(ps, ps->p, -ENOBUFS,
+			rc = stls__json_fail(ps, ps->p, -ENOBUFS,
 				  "array has more than %zu elements",
 				  ps->lim.max_members);
 			break;
@@ -464,7 +270,7 @@ static int cmp_members(const void *a, const void *b)
 }
 
 /* Is member i a duplicate of one before it? */
-static int dup_of(struct parser *ps, const struct stls_json *obj, size_t i,
+static int dup_of(struct stls__json_parser *ps, const struct stls_json *obj, size_t i,
 		  const char *at)
 {
 	const struct stls__json_member *m = obj->u.o.v;
@@ -473,7 +279,7 @@ static int dup_of(struct parser *ps, const struct stls_json *obj, size_t i,
 	for (j = 0; j < i; j++) {
 		if (m[j].klen == m[i].klen &&
 		    memcmp(m[j].key, m[i].key, m[i].klen) == 0) {
-			return fail(ps, at, -EINVAL, "duplicate key \"%.40s\"",
+			return stls__json_fail(ps, at, -EINVAL, "duplicate key \"%.40s\"",
 				    m[i].key);
 		}
 	}
@@ -485,7 +291,7 @@ static int dup_of(struct parser *ps, const struct stls_json *obj, size_t i,
  * that no two readers can disagree on a request (for example on "method").
  * Sorting keeps this O(n log n) for big objects.
  */
-static int check_duplicates(struct parser *ps, const struct stls_json *obj,
+static int check_duplicates(struct stls__json_parser *ps, const struct stls_json *obj,
 			    const char *at)
 {
 	const struct stls__json_member **v;
@@ -514,7 +320,7 @@ static int check_duplicates(struct parser *ps, const struct stls_json *obj,
 	qsort(v, n, sizeof(*v), cmp_members);
 	for (i = 1; i < n; i++) {
 		if (cmp_members(&v[i - 1], &v[i]) == 0) {
-			rc = fail(ps, at, -EINVAL, "duplicate key \"%.40s\"",
+			rc = stls__json_fail(ps, at, -EINVAL, "duplicate key \"%.40s\"",
 				  v[i]->key);
 			break;
 		}
@@ -524,7 +330,7 @@ static int check_duplicates(struct parser *ps, const struct stls_json *obj,
 }
 
 /* One "key": value pair; ps->p is at the key's quote. */
-static int parse_member(struct parser *ps, unsigned depth,
+static int parse_member(struct stls__json_parser *ps, unsigned depth,
 			struct stls_json *obj)
 {
 	struct stls_json *val = NULL;
@@ -532,7 +338,7 @@ static int parse_member(struct parser *ps, unsigned depth,
 	size_t klen = 0;
 	int rc;
 
-	rc = parse_string_raw(ps, &key, &klen);
+	rc = stls__json_parse_string(ps, &key, &klen);
 	if (rc) {
 		return rc;
 	}
@@ -550,7 +356,7 @@ static int parse_member(struct parser *ps, unsigned depth,
 	return stls__json_object_append(obj, key, klen, val);
 }
 
-static int parse_object(struct parser *ps, unsigned depth,
+static int parse_object(struct stls__json_parser *ps, unsigned depth,
 			struct stls_json **out)
 {
 	const char *open = ps->p;
@@ -575,7 +381,7 @@ static int parse_object(struct parser *ps, unsigned depth,
 			break;
 		}
 		if (obj->u.o.n >= ps->lim.max_members) {
-			rc = fail(ps, ps->p, -ENOBUFS,
+			rc = stls__json_fail(ps, ps->p, -ENOBUFS,
 				  "object has more than %zu members",
 				  ps->lim.max_members);
 			break;
@@ -605,7 +411,7 @@ static int parse_object(struct parser *ps, unsigned depth,
 	return rc;
 }
 
-static int parse_value(struct parser *ps, unsigned depth,
+static int parse_value(struct stls__json_parser *ps, unsigned depth,
 		       struct stls_json **out)
 {
 	skip_ws(ps);
@@ -616,7 +422,7 @@ static int parse_value(struct parser *ps, unsigned depth,
 	case '{':
 	case '[':
 		if (depth >= ps->lim.max_depth) {
-			return fail(ps, ps->p, -ENOBUFS,
+			return stls__json_fail(ps, ps->p, -ENOBUFS,
 				    "nesting deeper than %u levels",
 				    ps->lim.max_depth);
 		}
@@ -640,7 +446,7 @@ int stls_json_parse(const char *text, size_t len,
 		    const struct stls_json_limits *lim, struct stls_json **out,
 		    struct stls_json_error *err)
 {
-	struct parser ps = { .start = text, .p = text, .end = text + len,
+	struct stls__json_parser ps = { .start = text, .p = text, .end = text + len,
 			     .err = err };
 	struct stls_json *v = NULL;
 	int rc;
@@ -666,17 +472,17 @@ int stls_json_parse(const char *text, size_t len,
 		err->msg[0] = '\0';
 	}
 	if (len > ps.lim.max_size) {
-		return fail(&ps, text, -ENOBUFS, "input larger than %zu bytes",
+		return stls__json_fail(&ps, text, -ENOBUFS, "input larger than %zu bytes",
 			    ps.lim.max_size);
 	}
 	rc = parse_value(&ps, 0, &v);
 	if (rc == -ENOMEM) {
-		fail(&ps, ps.p, rc, "out of memory");
+		stls__json_fail(&ps, ps.p, rc, "out of memory");
 	}
 	if (!rc) {
 		skip_ws(&ps);
 		if (ps.p < ps.end) {
-			rc = fail(&ps, ps.p, -EINVAL,
+			rc = stls__json_fail(&ps, ps.p, -EINVAL,
 				  "unexpected data after the value");
 		}
 	}

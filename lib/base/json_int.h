@@ -1,5 +1,5 @@
 /*
- * Internals shared by json.c, json_dom.c and json_write.c. Not part of
+ * Internals shared by json.c, json_string.c, json_dom.c and json_write.c. Not part of
  * the public API.
  */
 #ifndef STLS_JSON_INT_H
@@ -35,6 +35,29 @@ struct stls_json {
 		} o;
 	} u;
 };
+
+/* Parser state (json.c, json_string.c). */
+struct stls__json_parser {
+	const char *start, *p, *end;
+	struct stls_json_limits lim;
+	struct stls_json_error *err;
+};
+
+/*
+ * Records the first error (a sentence and the offset of <at>) and returns
+ * <rc>.
+ */
+int stls__json_fail(struct stls__json_parser *ps, const char *at, int rc,
+		    const char *fmt, ...) STLS_PRINTF(4, 5)
+	__attribute__((visibility("hidden")));
+
+/*
+ * Parses the string whose opening quote is at ps->p into a new
+ * NUL-terminated buffer (*out, *len bytes; may contain NUL) and moves past
+ * the closing quote. Returns 0, -EINVAL (error recorded) or -ENOMEM.
+ */
+int stls__json_parse_string(struct stls__json_parser *ps, char **out,
+			    size_t *len) __attribute__((visibility("hidden")));
 
 /*
  * Length (1-4) of the well-formed UTF-8 sequence at p, looking at no more

@@ -1,6 +1,7 @@
 /*
  * Unit tests for lib/base/json.c: the strict RFC 8259 parser. Valid and
- * invalid texts, limits, unicode, numbers, and write/parse round trips.
+ * invalid texts, limits, numbers, and write/parse round trips. String
+ * escapes and UTF-8 are tested in test_json_string.c.
  */
 #include "test.h"
 
@@ -153,47 +154,6 @@ TEST(json_duplicate_keys_refused)
 	parse_bad(big, n, -EINVAL, "duplicate key \"k42\"", 0);
 	/* Keys that differ only after an embedded NUL are distinct. */
 	stls_json_free(parse_ok("{\"a\\u0000b\":1,\"a\\u0000c\":2,\"a\":3}"));
-}
-
-TEST(json_strings_and_escapes)
-{
-	struct stls_json *v;
-	size_t len;
-
-	v = parse_ok("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"");
-	CHECK_STR_EQ(stls_json_get_str(v, NULL), "\"\\/\b\f\n\r\t");
-	stls_json_free(v);
-	v = parse_ok("\"\\u00e9\\u20AC\\ud83d\\ude00\"");
-	CHECK_STR_EQ(stls_json_get_str(v, NULL),
-		     "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80");
-	stls_json_free(v);
-	v = parse_ok("\"a\\u0000b\"");
-	CHECK(memcmp(stls_json_get_str(v, &len), "a\0b", 3) == 0);
-	CHECK_EQ(len, 3);
-	stls_json_free(v);
-	v = parse_ok("\"\xF4\x8F\xBF\xBF caf\xC3\xA9\""); /* U+10FFFF ok */
-	CHECK_EQ(stls_json_len(v), 0);
-	stls_json_free(v);
-}
-
-TEST(json_bad_strings)
-{
-	BAD("\"abc", "unterminated string", 4);
-	BAD("\"a\nb\"", "raw control character 0x0A", 2);
-	BAD("\"\\x\"", "invalid escape", 1);
-	BAD("\"\\u12G4\"", "invalid hex digit", 5);
-	BAD("\"\\u12\"", "truncated \\u escape", 3);
-	BAD("\"\\ud800\"", "not followed by a low one", 1);
-	BAD("\"\\ud800\\u0041\"", "not followed by a low one", 1);
-	BAD("\"\\udc00\"", "lone low surrogate", 1);
-	BAD("\"\xC0\xAF\"", "invalid UTF-8", 1);         /* overlong '/' */
-	BAD("\"\xE0\x80\xAF\"", "invalid UTF-8", 1);     /* overlong */
-	BAD("\"\xED\xA0\x80\"", "invalid UTF-8", 1);     /* surrogate */
-	BAD("\"\xF4\x90\x80\x80\"", "invalid UTF-8", 1); /* > U+10FFFF */
-	BAD("\"\xC3\"", "invalid UTF-8", 1);             /* truncated */
-	BAD("\"\x80\"", "invalid UTF-8", 1);             /* stray */
-	BAD("\"\xFF\"", "invalid UTF-8", 1);
-	BAD("{\"\xFE\":1}", "invalid UTF-8", 2);
 }
 
 TEST(json_input_is_length_bounded)

@@ -1,0 +1,79 @@
+/*
+ * Unit tests for cli/table.c: siptlsctl -t rendering.
+ */
+#include "test.h"
+
+#include <stdlib.h>
+
+#include "stls/json.h"
+#include "table.h"
+
+static void expect(const char *json, const char *want)
+{
+	struct stls_json *v = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	CHECK_OK(stls_json_parse(json, strlen(json), NULL, &v, NULL));
+	CHECK_OK(stls_table_print(f, v));
+	fclose(f);
+	CHECK_STR_EQ(buf, want);
+	free(buf);
+	stls_json_free(v);
+}
+
+TEST(table_array_of_objects_as_columns)
+{
+	expect("[{\"id\":1,\"sni\":\"a.example\",\"state\":\"established\"},"
+	       "{\"id\":22,\"sni\":\"N/A\",\"state\":\"tls_accept\"}]",
+	       "id  sni        state\n"
+	       "1   a.example  established\n"
+	       "22  N/A        tls_accept\n");
+}
+
+TEST(table_missing_cells_and_union_of_keys)
+{
+	expect("[{\"a\":1},{\"b\":true,\"a\":null}]",
+	       "a     b\n"
+	       "1     -\n"
+	       "null  true\n");
+}
+
+TEST(table_nested_values_and_newlines)
+{
+	/* Cipher descriptions carry a newline: one row per line anyway. */
+	expect("[{\"cipher\":\"TLS_AES_128_GCM_SHA256 TLSv1.3\\n\","
+	       "\"x\":[1,{\"k\":\"v\"}]}]",
+	       "cipher                          x\n"
+	       "TLS_AES_128_GCM_SHA256 TLSv1.3  [1,{\"k\":\"v\"}]\n");
+}
+
+TEST(table_object_as_key_value_lines)
+{
+	expect("{\"max_connections\":2048,\"opened_connections\":3,"
+	       "\"s\":\"caf\xC3\xA9\"}",
+	       "max_connections:    2048\n"
+	       "opened_connections: 3\n"
+	       "s:                  caf\xC3\xA9\n");
+}
+
+TEST(table_utf8_width_alignment)
+{
+	expect("[{\"n\":\"\xC3\xA9t\xC3\xA9\",\"v\":1},{\"n\":\"ab\",\"v\":2}]",
+	       "n    v\n"
+	       "\xC3\xA9t\xC3\xA9  1\n"
+	       "ab   2\n");
+}
+
+TEST(table_scalars_and_plain_arrays)
+{
+	expect("\"Ok. TLS configuration reloaded.\"",
+	       "Ok. TLS configuration reloaded.\n");
+	expect("42", "42\n");
+	expect("null", "null\n");
+	expect("[\"core.echo\",\"core.uptime\"]", "core.echo\ncore.uptime\n");
+	expect("[]", "(empty)\n");
+	expect("{}", "");
+	expect("[1,{\"a\":1}]", "1\n{\"a\":1}\n");
+}

@@ -9,6 +9,7 @@
 #ifndef STLS_SIP_OUT_H
 #define STLS_SIP_OUT_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "sip_slice.h"

@@ -257,7 +257,7 @@ void stls_sip_framer_next(struct stls_sip_framer *fr, const char *data,
 			  size_t len, struct stls_sip_frame *f)
 {
 	const char *d, *eol;
-	size_t skip = 0, n;
+	size_t skip = 0, n, line;
 	bool ping, partial;
 
 	memset(f, 0, sizeof(*f));
@@ -278,7 +278,11 @@ void stls_sip_framer_next(struct stls_sip_framer *fr, const char *data,
 	n = len - skip;
 	f->is_request = !(n >= 4 && memcmp(d, "SIP/", 4) == 0);
 	eol = find_crlf(d, n);
-	if (!start_line_plausible(d, eol ? (size_t)(eol - d) : n, eol)) {
+	line = eol ? (size_t)(eol - d) : n;
+	if (!eol && line && d[line - 1] == '\r') {
+		line--; /* the CR of a CRLF still on its way */
+	}
+	if (!start_line_plausible(d, line, eol != NULL)) {
 		fail(fr, f, STLS_SIP_FRAME_GARBAGE);
 		return;
 	}

@@ -148,6 +148,11 @@ int stls__relay_drop_our_routes(const struct stls_relay_ctx *ctx,
 		if (!token && !stls__relay_uri_is_ours(ctx->conf, &a.uri)) {
 			break;
 		}
+		/* Our address with a token-sized user that fails the MAC: a
+		 * forged or stale token, refused (the caller counts it). */
+		if (!token && a.uri.user.len == STLS_FLOW_TOKEN_LEN) {
+			return -EBADMSG;
+		}
 		if (token && !*has_flow) {
 			*flow = f;
 			*has_flow = true;

@@ -20,31 +20,32 @@ struct hdr_name {
 	const char *name;
 	char compact; /* 0 when none */
 	enum stls_sip_hdr id;
+	size_t len;
 };
 
 static const struct hdr_name hdr_names[] = {
-	{ "Call-ID", 'i', STLS_SIP_HDR_CALL_ID },
-	{ "Contact", 'm', STLS_SIP_HDR_CONTACT },
-	{ "Content-Encoding", 'e', STLS_SIP_HDR_CONTENT_ENCODING },
-	{ "Content-Length", 'l', STLS_SIP_HDR_CONTENT_LENGTH },
-	{ "Content-Type", 'c', STLS_SIP_HDR_CONTENT_TYPE },
-	{ "From", 'f', STLS_SIP_HDR_FROM },
-	{ "Subject", 's', STLS_SIP_HDR_SUBJECT },
-	{ "Supported", 'k', STLS_SIP_HDR_SUPPORTED },
-	{ "To", 't', STLS_SIP_HDR_TO },
-	{ "Via", 'v', STLS_SIP_HDR_VIA },
-	{ "Event", 'o', STLS_SIP_HDR_EVENT },
-	{ "Refer-To", 'r', STLS_SIP_HDR_REFER_TO },
-	{ "Allow-Events", 'u', STLS_SIP_HDR_ALLOW_EVENTS },
-	{ "Session-Expires", 'x', STLS_SIP_HDR_SESSION_EXPIRES },
-	{ "Referred-By", 'b', STLS_SIP_HDR_REFERRED_BY },
-	{ "CSeq", 0, STLS_SIP_HDR_CSEQ },
-	{ "Max-Forwards", 0, STLS_SIP_HDR_MAX_FORWARDS },
-	{ "Route", 0, STLS_SIP_HDR_ROUTE },
-	{ "Record-Route", 0, STLS_SIP_HDR_RECORD_ROUTE },
-	{ "Path", 0, STLS_SIP_HDR_PATH },
-	{ "Require", 0, STLS_SIP_HDR_REQUIRE },
-	{ "Proxy-Require", 0, STLS_SIP_HDR_PROXY_REQUIRE },
+	{ "Call-ID", 'i', STLS_SIP_HDR_CALL_ID, 7 },
+	{ "Contact", 'm', STLS_SIP_HDR_CONTACT, 7 },
+	{ "Content-Encoding", 'e', STLS_SIP_HDR_CONTENT_ENCODING, 16 },
+	{ "Content-Length", 'l', STLS_SIP_HDR_CONTENT_LENGTH, 14 },
+	{ "Content-Type", 'c', STLS_SIP_HDR_CONTENT_TYPE, 12 },
+	{ "From", 'f', STLS_SIP_HDR_FROM, 4 },
+	{ "Subject", 's', STLS_SIP_HDR_SUBJECT, 7 },
+	{ "Supported", 'k', STLS_SIP_HDR_SUPPORTED, 9 },
+	{ "To", 't', STLS_SIP_HDR_TO, 2 },
+	{ "Via", 'v', STLS_SIP_HDR_VIA, 3 },
+	{ "Event", 'o', STLS_SIP_HDR_EVENT, 5 },
+	{ "Refer-To", 'r', STLS_SIP_HDR_REFER_TO, 8 },
+	{ "Allow-Events", 'u', STLS_SIP_HDR_ALLOW_EVENTS, 12 },
+	{ "Session-Expires", 'x', STLS_SIP_HDR_SESSION_EXPIRES, 15 },
+	{ "Referred-By", 'b', STLS_SIP_HDR_REFERRED_BY, 11 },
+	{ "CSeq", 0, STLS_SIP_HDR_CSEQ, 4 },
+	{ "Max-Forwards", 0, STLS_SIP_HDR_MAX_FORWARDS, 12 },
+	{ "Route", 0, STLS_SIP_HDR_ROUTE, 5 },
+	{ "Record-Route", 0, STLS_SIP_HDR_RECORD_ROUTE, 12 },
+	{ "Path", 0, STLS_SIP_HDR_PATH, 4 },
+	{ "Require", 0, STLS_SIP_HDR_REQUIRE, 7 },
+	{ "Proxy-Require", 0, STLS_SIP_HDR_PROXY_REQUIRE, 13 },
 };
 
 static const char *const method_names[] = {
@@ -61,14 +62,19 @@ enum stls_sip_hdr stls_sip_hdr_id(struct stls_slice name)
 {
 	size_t i;
 
+	/* Hot path (every header line): length first, then the bytes. */
 	for (i = 0; i < STLS_ARRAY_SIZE(hdr_names); i++) {
 		const struct hdr_name *h = &hdr_names[i];
 
-		if (name.len == 1 && h->compact &&
-		    (name.p[0] | 0x20) == h->compact) {
-			return h->id;
+		if (name.len == 1) {
+			if (h->compact && (name.p[0] | 0x20) == h->compact) {
+				return h->id;
+			}
+			continue;
 		}
-		if (stls_slice_eq_cstr_ci(name, h->name)) {
+		if (name.len == h->len &&
+		    (name.p[0] | 0x20) == (h->name[0] | 0x20) &&
+		    strncasecmp(name.p, h->name, name.len) == 0) {
 			return h->id;
 		}
 	}
@@ -203,22 +209,29 @@ static int parse_request_line(struct stls_sip_msg *m, struct stls_slice l)
 	return 0;
 }
 
-/* Checks the bytes of a header value (folds allowed). */
+/*
+ * Checks the bytes of a header value (folds allowed). memchr() does the
+ * scanning (vectorised in libc): most values hold no CR, LF or NUL at all.
+ */
 static bool value_bytes_ok(struct stls_slice v)
 {
-	size_t i;
+	const char *p = v.p, *end = v.p + v.len;
 
-	for (i = 0; i < v.len; i++) {
-		char c = v.p[i];
-
-		if (c == '\0' && (i == 0 || v.p[i - 1] != '\\')) {
+	while ((p = memchr(p, '\0', (size_t)(end - p))) != NULL) {
+		if (p == v.p || p[-1] != '\\') {
 			return false;
 		}
-		if (c == '\r' && (i + 2 >= v.len || v.p[i + 1] != '\n' ||
-				  (v.p[i + 2] != ' ' && v.p[i + 2] != '\t'))) {
+		p++;
+	}
+	for (p = v.p; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) {
+		/* Only a fold may appear inside a value: CRLF then SP/HT. */
+		if (p == v.p || p[-1] != '\r' || p + 1 == end ||
+		    (p[1] != ' ' && p[1] != '\t')) {
 			return false;
 		}
-		if (c == '\n' && (i == 0 || v.p[i - 1] != '\r')) {
+	}
+	for (p = v.p; (p = memchr(p, '\r', (size_t)(end - p))) != NULL; p++) {
+		if (p + 1 == end || p[1] != '\n') {
 			return false;
 		}
 	}

@@ -1,0 +1,70 @@
+/*
+ * Flow tokens: opaque, unforgeable names of one TLS connection (RFC 5626
+ * section 5.2 "flow token", RFC 3327 Path, RFC 3261 Record-Route).
+ *
+ * The relay writes a token into the Via, Record-Route and Path values it
+ * adds, so that responses and later requests from the backend find their
+ * way back to the exact connection, across workers, without any shared
+ * table. A token encodes (worker index, connection id, generation) and a
+ * truncated HMAC-SHA256 of those 10 bytes under a per-process random key.
+ *
+ * Format: 32 characters of lowercase RFC 4648 base32 ("a-z2-7"), which is
+ * valid in a SIP token, a URI user part and a Via parameter:
+ *   bytes 0-1 worker (big endian), 2-5 connection id, 6-9 generation,
+ *   bytes 10-19 the first 80 bits of HMAC-SHA256(key, bytes 0-9).
+ * Decoding checks length and alphabet, recomputes the MAC and compares in
+ * constant time (CRYPTO_memcmp). A bad token is refused with -EBADMSG; the
+ * caller counts it and drops the message (or answers 430 Flow Failed).
+ *
+ * Threads: the key is shared and immutable; each worker makes its own
+ * struct stls_flow_signer (it holds an EVP_MAC_CTX, which is not thread
+ * safe).
+ */
+#ifndef STLS_FLOW_TOKEN_H
+#define STLS_FLOW_TOKEN_H
+
+#include "stls/common.h"
+
+#define STLS_FLOW_TOKEN_LEN 32
+#define STLS_FLOW_KEY_LEN 32
+
+struct stls_flow {
+	uint16_t worker;  /* worker thread index */
+	uint32_t conn_id; /* connection id within the worker */
+	uint32_t gen;     /* generation: tells a reused id apart */
+};
+
+struct stls_flow_signer;
+
+/* Fills <key> with fresh random bytes. Returns 0 or -EIO. */
+STLS_MUST_USE int stls_flow_key_generate(uint8_t key[STLS_FLOW_KEY_LEN]);
+
+/*
+ * Makes a signer for one thread. Copies <key>. Returns 0 with *out owned by
+ * the caller (release with stls_flow_signer_free()), -ENOMEM, or -EIO
+ * when OpenSSL cannot provide HMAC-SHA256.
+ */
+STLS_MUST_USE int stls_flow_signer_new(const uint8_t key[STLS_FLOW_KEY_LEN],
+				       struct stls_flow_signer **out);
+
+/* Frees a signer and wipes its key copy. NULL is a no-op. */
+void stls_flow_signer_free(struct stls_flow_signer *s);
+
+/*
+ * Writes the token for <flow> into out (STLS_FLOW_TOKEN_LEN characters and
+ * a NUL). Returns 0 or -EIO.
+ */
+STLS_MUST_USE int stls_flow_token_build(struct stls_flow_signer *s,
+					const struct stls_flow *flow,
+					char out[STLS_FLOW_TOKEN_LEN + 1]);
+
+/*
+ * Decodes and verifies <len> bytes at <tok>. Returns 0 with *flow set,
+ * -EBADMSG for a token of the wrong length or alphabet or with a bad MAC,
+ * or -EIO.
+ */
+STLS_MUST_USE int stls_flow_token_parse(struct stls_flow_signer *s,
+					const char *tok, size_t len,
+					struct stls_flow *flow);
+
+#endif

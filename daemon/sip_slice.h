@@ -1,0 +1,100 @@
+/*
+ * Zero-copy text slices for the SIP code of siptlsd.
+ *
+ * A struct stls_slice borrows bytes from a buffer it does not own (the
+ * connection's input buffer, a datagram): it stays valid as long as that
+ * buffer is not consumed or moved. Slices are never NUL-terminated. The
+ * helpers here are small inline functions shared by the framer, the parser
+ * and the relay; they never read outside [p, p + len).
+ */
+#ifndef STLS_SIP_SLICE_H
+#define STLS_SIP_SLICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+#include <strings.h>
+
+#ifndef STLS_SLICE_DEFINED
+#define STLS_SLICE_DEFINED
+struct stls_slice {
+	const char *p; /* first byte (NULL for an empty, absent slice) */
+	size_t len;    /* byte count */
+};
+#endif
+
+static inline struct stls_slice stls_slice_make(const char *p, size_t len)
+{
+	struct stls_slice s = { p, len };
+
+	return s;
+}
+
+static inline struct stls_slice stls_slice_cstr(const char *s)
+{
+	return stls_slice_make(s, s ? strlen(s) : 0);
+}
+
+/* Byte-exact equality. */
+static inline bool stls_slice_eq(struct stls_slice a, struct stls_slice b)
+{
+	return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+}
+
+/* ASCII case-insensitive equality. */
+static inline bool stls_slice_eq_ci(struct stls_slice a, struct stls_slice b)
+{
+	return a.len == b.len && (a.len == 0 || strncasecmp(a.p, b.p, a.len) == 0);
+}
+
+static inline bool stls_slice_eq_cstr_ci(struct stls_slice a, const char *b)
+{
+	return stls_slice_eq_ci(a, stls_slice_cstr(b));
+}
+
+/* True when <s> starts with <prefix>, ASCII case-insensitively. */
+static inline bool stls_slice_has_prefix_ci(struct stls_slice s,
+					    const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return s.len >= n && strncasecmp(s.p, prefix, n) == 0;
+}
+
+/* SIP linear white space bytes (SP, HT, and CR/LF of a folded line). */
+static inline bool stls_sip_is_lws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Removes leading and trailing LWS. */
+static inline struct stls_slice stls_slice_trim(struct stls_slice s)
+{
+	while (s.len && stls_sip_is_lws(s.p[0])) {
+		s.p++;
+		s.len--;
+	}
+	while (s.len && stls_sip_is_lws(s.p[s.len - 1])) {
+		s.len--;
+	}
+	return s;
+}
+
+/* RFC 3261 token characters: alphanum and -.!%*_+`'~ */
+static inline bool stls_sip_is_token(char c)
+{
+	unsigned char u = (unsigned char)c;
+
+	if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
+	    (u >= '0' && u <= '9')) {
+		return true;
+	}
+	return u != 0 && strchr("-.!%*_+`'~", u) != NULL;
+}
+
+static inline bool stls_sip_is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+#endif

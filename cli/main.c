@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cert.h"
 #include "rpc_client.h"
 #include "stls/control.h"
 #include "table.h"
@@ -45,6 +46,7 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } local_cmds[] = {
+	{ "cert", stls_cli_cert_main },
 	{ NULL, NULL },
 };
 
@@ -54,6 +56,8 @@ static void usage(FILE *f)
 		"usage: siptlsctl [-s SOCKET | -T HOST:PORT] [-t] [-S] "
 		"[-w SECONDS] METHOD [ARGS...]\n"
 		"       siptlsctl --help [METHOD]\n"
+		"       siptlsctl cert help    (certificate helpers, see "
+		"docs/certificates.md)\n"
 		"       siptlsctl --version\n"
 		"\n"
 		"Calls METHOD of siptlsd over its JSON-RPC control socket "

@@ -111,7 +111,9 @@ static int check_congestion(struct stls_dconn *c)
 {
 	const struct stls_daemon_opts *o = &c->w->d->o;
 
-	if (c->pending > 4 * o->high_water) {
+	/* One read's worth of output may land after the high-water mark is
+	 * crossed and before reading stops: the hard limit leaves room. */
+	if (c->pending > 4 * o->high_water + c->w->scratch_len) {
 		stls_dconn_close(c, STLS_CLOSE_OVERFLOW);
 		return -ENOBUFS;
 	}

@@ -13,7 +13,8 @@
  * queued. `pending` counts queued wire bytes. Above send_high_water the
  * connection is congested: sources waiting on it (stls_dconn_wait_drain())
  * stop reading until it drains below send_low_water, and send_timeout
- * runs; above 4 x send_high_water it is closed (OVERFLOW).
+ * runs; above 4 x send_high_water + 64 KiB (one read buffer) it is closed
+ * (OVERFLOW).
  *
  * Timers: one uv_timer_t per connection, re-armed lazily: activity only
  * stores a timestamp, and the timer, when it fires, either closes the

@@ -112,7 +112,8 @@ static const struct kw kws[] = {
 	  67108864, NULL, "262144", 0,
 	  "Pending output bytes above which a connection is congested: "
 	  "sources writing to it stop being read, and `send_timeout` runs. "
-	  "Four times this value closes the connection at once." },
+	  "Above four times this value plus 64 KiB (one read buffer) the "
+	  "connection is closed at once." },
 	{ "send_low_water", KW_INT, KW_FIELD(send_low_water, int), 0,
 	  67108864, NULL, "65536", 0,
 	  "Pending output bytes below which a congested connection's "

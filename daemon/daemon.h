@@ -40,7 +40,7 @@ enum stls_close_reason {
 	STLS_CLOSE_IDLE_TIMEOUT,      /* connection_timeout */
 	STLS_CLOSE_HANDSHAKE_TIMEOUT, /* connect + handshake too slow */
 	STLS_CLOSE_SEND_TIMEOUT,      /* peer did not read */
-	STLS_CLOSE_OVERFLOW,          /* pending output over 4 x high water */
+	STLS_CLOSE_OVERFLOW,          /* pending output over the hard limit */
 	STLS_CLOSE_TRANSFORM,         /* the transform failed (TLS error) */
 	STLS_CLOSE_HANDLER,           /* the handler refused the bytes */
 	STLS_CLOSE_CONNECT_FAILED,

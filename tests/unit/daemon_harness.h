@@ -157,11 +157,12 @@ static inline void dh_echo(int fd, const char *msg)
 	CHECK(memcmp(buf, msg, n) == 0);
 }
 
-/* True when the server closed fd (EOF or reset) within ms. */
+/* True when the server closed fd (EOF or reset) within ms; data still
+ * arriving is read and dropped. */
 static inline bool dh_closed_within(int fd, int ms)
 {
 	uint64_t end = dh_now_ms() + (uint64_t)ms;
-	char c;
+	static char sink[65536];
 
 	while (dh_now_ms() < end) {
 		struct pollfd p = { fd, POLLIN, 0 };
@@ -169,7 +170,7 @@ static inline bool dh_closed_within(int fd, int ms)
 
 		if (poll(&p, 1, 50) <= 0)
 			continue;
-		r = recv(fd, &c, 1, MSG_DONTWAIT);
+		r = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
 		if (r == 0 || (r < 0 && errno != EAGAIN))
 			return true;
 	}
@@ -190,6 +191,22 @@ static inline bool dh_wait_open(struct dh *h, int64_t n, int ms)
 	do {
 		dh_snap(h, &s);
 		if (s.open == n)
+			return true;
+		dh_sleep_ms(10);
+	} while (dh_now_ms() < end);
+	return false;
+}
+
+/* Waits until the daemon counted n closes with reason r. */
+static inline bool dh_wait_reason(struct dh *h, enum stls_close_reason r,
+				  uint64_t n, int ms)
+{
+	uint64_t end = dh_now_ms() + (uint64_t)ms;
+	struct stls_stats_snap s;
+
+	do {
+		dh_snap(h, &s);
+		if (s.closed[r] == n)
 			return true;
 		dh_sleep_ms(10);
 	} while (dh_now_ms() < end);

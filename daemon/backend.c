@@ -249,8 +249,12 @@ int stls_backend_send(struct stls_worker *w, const uint8_t *p, size_t n)
 	} else if (b->proto == STLS_PROTO_UDP) {
 		r = send_udp(b, p, n);
 	} else {
+		/* Not queued behind a (re)connect: a connect that fails would
+		 * lose it silently; the caller learns now and can answer. */
 		c = stls_backend_conn(w);
-		r = c ? stls_dconn_send(c, p, n) : -ENOTCONN;
+		r = c && c->state == STLS_DCONN_ESTABLISHED
+			    ? stls_dconn_send(c, p, n)
+			    : -ENOTCONN;
 	}
 	stls_stats_add(&w->stats, r ? STLS_STAT_BACKEND_SEND_ERRORS
 				    : STLS_STAT_BACKEND_SENT, 1);

@@ -20,7 +20,8 @@
 
 /*
  * Sends one message to the backend from worker w (on w's thread).
- * Returns 0, -ENOTCONN (tcp: not connected right now), -EAGAIN (udp:
+ * Returns 0, -ENOTCONN (tcp: not connected right now, including while a
+ * reconnect is in progress: nothing is queued), -EAGAIN (udp:
  * socket full, dropped) or another -errno; every failure is counted in
  * backend_send_errors.
  */

@@ -197,6 +197,22 @@ static inline bool dh_wait_open(struct dh *h, int64_t n, int ms)
 	return false;
 }
 
+/* Waits until counter k reaches n. */
+static inline bool dh_wait_stat(struct dh *h, enum stls_stat k, uint64_t n,
+				int ms)
+{
+	uint64_t end = dh_now_ms() + (uint64_t)ms;
+	struct stls_stats_snap s;
+
+	do {
+		dh_snap(h, &s);
+		if (s.v[k] == n)
+			return true;
+		dh_sleep_ms(10);
+	} while (dh_now_ms() < end);
+	return false;
+}
+
 /* Waits until the daemon counted n closes with reason r. */
 static inline bool dh_wait_reason(struct dh *h, enum stls_close_reason r,
 				  uint64_t n, int ms)

@@ -409,17 +409,18 @@ static void resolve_auto(struct stls_core_conf *c,
 		c->connection_timeout = -1;
 }
 
+/* Required keys never written (a bad line was reported already). */
 static void check_required(const struct stls_section *core,
-			   const struct stls_core_conf *c,
+			   const struct stls_core_conf *c, const bool *seen,
 			   struct stls_diag *diag)
 {
 	const char *file = core ? core->loc.file : NULL;
 	int line = core ? core->loc.line : 0;
 
-	if (c->n_listen == 0)
+	if (c->n_listen == 0 && !seen[0])
 		stls_diag_err(diag, file, line,
 			      "listen: at least one listener is required");
-	if (c->backend.family == AF_UNSPEC)
+	if (c->backend.family == AF_UNSPEC && !seen[1])
 		stls_diag_err(diag, file, line, "backend: required");
 	if (c->send_low_water >= c->send_high_water)
 		stls_diag_err(diag, file, line,
@@ -458,7 +459,8 @@ int stls_core_conf_apply(const struct stls_section *core,
 				      "%s: %s: \"%s\"", kv->key, why,
 				      kv->value);
 	}
-	check_required(core, out, diag);
+	/* kws[0] is listen, kws[1] backend. */
+	check_required(core, out, seen, diag);
 	resolve_auto(out, tls);
 	return diag->errors > errors ? -EINVAL : 0;
 }

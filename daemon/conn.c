@@ -405,7 +405,8 @@ static void on_timer(uv_timer_t *t)
 	else if (c->congested_ms &&
 		 now >= c->congested_ms + (uint64_t)o->send_ms)
 		stls_dconn_close(c, STLS_CLOSE_SEND_TIMEOUT);
-	else if (c->idle_ms > 0 && now >= c->last_active_ms + (uint64_t)c->idle_ms)
+	else if (c->idle_ms > 0 &&
+		 now >= c->last_active_ms + (uint64_t)c->idle_ms)
 		stls_dconn_close(c, STLS_CLOSE_IDLE_TIMEOUT);
 	else
 		stls__dconn_arm_timer(c);
@@ -418,7 +419,8 @@ void stls_dconn_close(struct stls_dconn *c, enum stls_close_reason r)
 	if (c->state >= STLS_DCONN_CLOSING)
 		return;
 	STLS_DBG("conn %" PRIx64 " %s: closing (%s)", c->id,
-		 stls_addr_str(&c->peer, true, buf), stls_close_reason_names[r]);
+		 stls_addr_str(&c->peer, true, buf),
+		 stls_close_reason_names[r]);
 	stls__dconn_pause(c, STLS_PAUSE_SHUTDOWN);
 	c->reason = r;
 	set_state(c, STLS_DCONN_CLOSING);

@@ -70,8 +70,8 @@ static const struct kw kws[] = {
 	  "`tcp:ADDR:PORT`. With `udp`, each worker has its own socket; with "
 	  "`tcp`, each worker keeps one persistent connection and reconnects "
 	  "with back-off when the backend goes away." },
-	{ "backend_source", KW_SOURCE, KW_FIELD(backend_source, struct stls_addr),
-	  0, 0, NULL, NULL, 0,
+	{ "backend_source", KW_SOURCE,
+	  KW_FIELD(backend_source, struct stls_addr), 0, 0, NULL, NULL, 0,
 	  "Local address of the sockets towards the backend, `IP[:PORT]` "
 	  "(IPv6 in brackets). Port 0 or no port: each worker picks its own "
 	  "ephemeral port. Unset: the kernel chooses." },
@@ -173,7 +173,8 @@ static int parse_proto(const char *s, const char **rest)
 	for (i = 0; i < STLS_PROTO__COUNT; i++) {
 		size_t n = strlen(stls_proto_names[i]);
 
-		if (strncasecmp(s, stls_proto_names[i], n) == 0 && s[n] == ':') {
+		if (strncasecmp(s, stls_proto_names[i], n) == 0 &&
+		    s[n] == ':') {
 			*rest = s + n + 1;
 			return i;
 		}
@@ -236,7 +237,8 @@ int stls_core_parse_listen(const char *s, struct stls_listen_conf *out,
 		sp += strspn(sp, " \t");
 		if (*sp && (strncmp(sp, "advertise=", 10) != 0 ||
 			    parse_advertise(sp + 10, &l) != 0)) {
-			*why = "expected advertise=HOST[:PORT] after the address";
+			*why = "expected advertise=HOST[:PORT] after the "
+			       "address";
 			return -EINVAL;
 		}
 	}
@@ -357,7 +359,8 @@ static int set_value(const struct kw *k, const char *v,
 	case KW_BACKEND:
 		return parse_backend(v, c, why);
 	case KW_SOURCE:
-		if (stls_addr_parse(v, false, (struct stls_addr *)(base + k->off))) {
+		if (stls_addr_parse(v, false,
+				    (struct stls_addr *)(base + k->off))) {
 			*why = "expected IP[:PORT] or [IPv6][:PORT]";
 			return -EINVAL;
 		}
@@ -387,7 +390,8 @@ static void apply_defaults(struct stls_core_conf *c)
 	for (i = 0; i < STLS_ARRAY_SIZE(kws); i++) {
 		if (kws[i].def && !(kws[i].flags & KW_AUTO) &&
 		    set_value(&kws[i], kws[i].def, &none, c, &why) != 0) {
-			STLS_ERR("core: bad built-in default for %s", kws[i].name);
+			STLS_ERR("core: bad built-in default for %s",
+				 kws[i].name);
 		}
 	}
 	c->workers = 0;
@@ -417,10 +421,11 @@ static void check_required(const struct stls_section *core,
 	const char *file = core ? core->loc.file : NULL;
 	int line = core ? core->loc.line : 0;
 
-	if (c->n_listen == 0 && !seen[0])
+	if (c->n_listen == 0 && !seen[find_kw("listen") - kws])
 		stls_diag_err(diag, file, line,
 			      "listen: at least one listener is required");
-	if (c->backend.family == AF_UNSPEC && !seen[1])
+	if (c->backend.family == AF_UNSPEC &&
+	    !seen[find_kw("backend") - kws])
 		stls_diag_err(diag, file, line, "backend: required");
 	if (c->send_low_water >= c->send_high_water)
 		stls_diag_err(diag, file, line,
@@ -459,7 +464,6 @@ int stls_core_conf_apply(const struct stls_section *core,
 				      "%s: %s: \"%s\"", kv->key, why,
 				      kv->value);
 	}
-	/* kws[0] is listen, kws[1] backend. */
 	check_required(core, out, seen, diag);
 	resolve_auto(out, tls);
 	return diag->errors > errors ? -EINVAL : 0;

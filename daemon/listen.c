@@ -65,7 +65,8 @@ int stls__listen_open(struct stls_daemon *d)
 
 		d->bound[i] = l->addr;
 		for (j = 0; j < d->n; j++) {
-			/* Port 0: the first bind picks it, the rest share it. */
+			/* Port 0: the first bind picks it, the rest share
+			 * it. */
 			fd = bind_one(l, &d->bound[i]);
 			if (fd < 0) {
 				STLS_ERR("listen %s:%s: %s",

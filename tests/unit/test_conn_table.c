@@ -63,7 +63,8 @@ TEST(table_grows_and_walks)
 
 	CHECK_OK(stls_dconn_table_init(&t, 3));
 	for (i = 0; i < N; i++) {
-		ids[i] = stls_dconn_table_add(&t, (struct stls_dconn *)(uintptr_t)(i + 1));
+		ids[i] = stls_dconn_table_add(
+			&t, (struct stls_dconn *)(uintptr_t)(i + 1));
 		CHECK_NE(ids[i], 0);
 	}
 	CHECK_EQ(t.count, N);

@@ -70,6 +70,7 @@ TEST(listen_udp_echo)
 	struct sockaddr_storage ss, from;
 	socklen_t len, flen = sizeof(from);
 	struct stls_stats_snap s;
+	struct timeval tv = { 3, 0 };
 	struct stls_addr a, f;
 	struct dh h;
 	char buf[64];
@@ -86,11 +87,7 @@ TEST(listen_udp_echo)
 		len = stls_addr_to_sockaddr(&a, &ss);
 		CHECK_EQ(sendto(fd, "ping", 4, 0, (struct sockaddr *)&ss, len),
 			 4);
-		{
-			struct timeval tv = { 3, 0 };
-
-			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		}
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		CHECK_EQ(recvfrom(fd, buf, sizeof(buf), 0,
 				  (struct sockaddr *)&from, &flen), 4);
 		stls_addr_from_sockaddr((struct sockaddr *)&from, &f);

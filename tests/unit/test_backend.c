@@ -3,6 +3,7 @@
  * plays the backend. The test handler relays client bytes to the backend
  * and backend bytes to the last client (one worker).
  */
+/* ctest-label: tsan (threads: also run under ThreadSanitizer) */
 #include "test.h"
 
 #include <netinet/in.h>

@@ -3,6 +3,7 @@
  * handshake timeout, back-pressure and send timeout, overflow, deferred
  * close, and reaching a connection by id from another thread.
  */
+/* ctest-label: tsan (threads: also run under ThreadSanitizer) */
 #include "test.h"
 
 #include <fcntl.h>

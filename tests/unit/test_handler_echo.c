@@ -1,6 +1,7 @@
 /*
  * Unit tests for daemon/handler_echo.c.
  */
+/* ctest-label: tsan (threads: also run under ThreadSanitizer) */
 #include "test.h"
 
 #include "daemon_harness.h"

@@ -2,6 +2,7 @@
  * Unit tests for daemon/listen.c: accept back-off when descriptors run
  * out, udp: listeners, port 0 shared by every worker's socket.
  */
+/* ctest-label: tsan (threads: also run under ThreadSanitizer) */
 #include "test.h"
 
 #include <sys/resource.h>

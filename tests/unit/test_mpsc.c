@@ -2,6 +2,7 @@
  * Unit tests for daemon/mpsc.c: order, and many producers at once (run
  * under TSan too).
  */
+/* ctest-label: tsan (threads: also run under ThreadSanitizer) */
 #include "test.h"
 
 #include <pthread.h>

@@ -2,6 +2,7 @@
  * Unit tests for daemon/outbound.c: connections the daemon opens, started
  * on a worker through a posted message, against sockets of the test.
  */
+/* ctest-label: tsan (threads: also run under ThreadSanitizer) */
 #include "test.h"
 
 #include <netinet/in.h>

@@ -1,6 +1,7 @@
 /*
  * Unit tests for daemon/stats.c: names, per-worker sums.
  */
+/* ctest-label: tsan (threads: also run under ThreadSanitizer) */
 #include "test.h"
 
 #include "daemon_harness.h"

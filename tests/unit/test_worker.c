@@ -3,6 +3,7 @@
  * driven by plain sockets from the test thread. Threaded: run under TSan
  * too (ctest label tsan).
  */
+/* ctest-label: tsan (threads: also run under ThreadSanitizer) */
 #include "test.h"
 
 #include <pthread.h>

@@ -74,7 +74,8 @@ static const struct kw kws[] = {
 	  KW_FIELD(backend_source, struct stls_addr), 0, 0, NULL, NULL, 0,
 	  "Local address of the sockets towards the backend, `IP[:PORT]` "
 	  "(IPv6 in brackets). Port 0 or no port: each worker picks its own "
-	  "ephemeral port. Unset: the kernel chooses." },
+	  "ephemeral port; a fixed port is shared by the workers "
+	  "(SO_REUSEPORT). Unset: the kernel chooses." },
 	{ "rpc_socket", KW_STR, KW_FIELD(rpc_socket, char *), 1,
 	  sizeof(((struct sockaddr_un *)0)->sun_path) - 1, NULL, NULL, 0,
 	  "Path of the JSON-RPC control socket (a Unix stream socket). Unset: "

@@ -17,7 +17,7 @@ static uint64_t make_id(const struct stls_dconn_table *t, uint32_t slot)
 	       ((uint64_t)(t->gen[slot] & GEN_MASK) << 32) | slot;
 }
 
-int stls_conn_id_worker(uint64_t id)
+int stls_dconn_id_worker(uint64_t id)
 {
 	unsigned w = (unsigned)(id >> 56);
 
@@ -91,7 +91,7 @@ struct stls_dconn *stls_dconn_table_get(const struct stls_dconn_table *t,
 {
 	uint32_t s = (uint32_t)id;
 
-	if (stls_conn_id_worker(id) != (int)t->widx || s >= t->cap ||
+	if (stls_dconn_id_worker(id) != (int)t->widx || s >= t->cap ||
 	    !t->slot[s] || make_id(t, s) != id) {
 		return NULL;
 	}

@@ -222,6 +222,6 @@ STLS_MUST_USE int stls_daemon_send(struct stls_daemon *d, uint64_t id,
 				   const uint8_t *p, size_t n);
 
 /* Worker index encoded in a connection id, or -1 for an invalid id. */
-int stls_conn_id_worker(uint64_t id);
+int stls_dconn_id_worker(uint64_t id);
 
 #endif

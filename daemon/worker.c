@@ -424,7 +424,7 @@ int stls_daemon_post(struct stls_daemon *d, unsigned widx, struct stls_msg *m)
 	struct stls_worker *w;
 
 	if (m->conn_id) {
-		int wi = stls_conn_id_worker(m->conn_id);
+		int wi = stls_dconn_id_worker(m->conn_id);
 
 		if (wi < 0)
 			return -ENOENT;
@@ -462,8 +462,8 @@ int stls_daemon_send(struct stls_daemon *d, uint64_t id, const uint8_t *p,
 	struct send_msg *s;
 	int err;
 
-	if (stls_conn_id_worker(id) < 0 ||
-	    (unsigned)stls_conn_id_worker(id) >= d->n)
+	if (stls_dconn_id_worker(id) < 0 ||
+	    (unsigned)stls_dconn_id_worker(id) >= d->n)
 		return -ENOENT;
 	s = malloc(sizeof(*s) + n);
 	if (!s)

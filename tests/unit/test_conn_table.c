@@ -17,9 +17,9 @@ TEST(table_ids_encode_worker)
 	CHECK_OK(stls_dconn_table_init(&t, 7));
 	id = stls_dconn_table_add(&t, a);
 	CHECK_NE(id, 0);
-	CHECK_EQ(stls_conn_id_worker(id), 7);
+	CHECK_EQ(stls_dconn_id_worker(id), 7);
 	CHECK(stls_dconn_table_get(&t, id) == a);
-	CHECK_EQ(stls_conn_id_worker(0), -1);
+	CHECK_EQ(stls_dconn_id_worker(0), -1);
 	CHECK_NULL(stls_dconn_table_get(&t, 0));
 	/* The same slot seen from another worker's id is not found. */
 	CHECK_NULL(stls_dconn_table_get(&t, id + (1ull << 56)));

@@ -207,8 +207,8 @@ struct stls_msg {
 /*
  * Queues m for the worker that owns m->conn_id, or for worker <widx> when
  * conn_id is 0. Lock-free; any thread, once stls_daemon_start() has
- * returned and until stls_daemon_free() is called. Takes m. Returns 0, or -ENOENT when
- * the id names no worker (m is then still the caller's).
+ * returned and until stls_daemon_free() is called. Takes m. Returns 0,
+ * or -ENOENT when the id names no worker (m is then still the caller's).
  */
 STLS_MUST_USE int stls_daemon_post(struct stls_daemon *d, unsigned widx,
 				   struct stls_msg *m);

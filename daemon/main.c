@@ -1,16 +1,343 @@
 /*
- * siptlsd: the SIP TLS edge daemon. Placeholder until the daemon lands:
- * it only knows its name and version.
+ * siptlsd: the SIP TLS edge daemon (docs/daemon.md).
+ *
+ * Start-up order: read the config, apply [core], set up logging, raise the
+ * open-files limit, bind every listener, write the pid file, drop
+ * privileges, install the signal handlers, start the workers. The main
+ * thread then only waits for signals:
+ *   SIGTERM, SIGINT  stop accepting, let connections flush (up to
+ *                    shutdown_timeout), close them, exit 0;
+ *   SIGHUP           call the reload hook;
+ *   SIGUSR1          log the counters, per worker and in total.
+ * The daemon always runs in the foreground (-f is accepted and implied);
+ * a service manager does the rest.
  */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "conf_interim.h"
+#include "core_conf.h"
+#include "daemon.h"
+#include "handler_echo.h"
+#include "process.h"
+#include "stats.h"
+#include "stls/log.h"
+
+/* A reload request (SIGHUP). Returns 0 or -errno; runs on the main
+ * thread. */
+typedef int stls_reload_fn(void *arg);
+
+static int reload_not_wired(void *arg)
+{
+	(void)arg;
+	STLS_NOTICE("SIGHUP: reload hook called (profile reload not wired "
+		    "yet)");
+	return 0;
+}
+
+/* Wired by the lead to the profile-set reload (build, then swap). */
+static stls_reload_fn *reload_hook = reload_not_wired;
+static void *reload_arg;
+
+/* The SIP relay's handler, wired by the lead; NULL until then. */
+static const struct stls_handler_ops *relay_handler;
+
+struct run {
+	const char *conf_path;
+	bool check;
+	struct stls_section *sections;
+	struct stls_settings tls;
+	struct stls_core_conf core;
+	struct stls_daemon *d;
+	uv_loop_t loop;
+	uv_signal_t sig[4];
+	int n_sig;          /* signal handles initialised */
+	bool loop_ok;
+	bool pid_written;
+	bool stopping;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: siptlsd -c FILE [--check] [-f]\n"
+		   "  -c, --config FILE  main configuration file\n"
+		   "      --check        check the configuration and exit "
+		   "(0: good, 1: problems printed as FILE:LINE: message)\n"
+		   "  -f, --foreground   run in the foreground (the default "
+		   "and only mode)\n"
+		   "  -V, --version      print the version\n"
+		   "  -h, --help         this text\n");
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int parse_args(int argc, char **argv, struct run *r)
+{
+	static const struct option longs[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "c:fVh", longs, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			r->conf_path = optarg;
+			break;
+		case 'C':
+			r->check = true;
+			break;
+		case 'f':
+			break;
+		case 'V':
+			printf("siptlsd %s\n", STLS_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!r->conf_path || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+}
+
+/* INTERIM: [tls] connection_timeout, until lib/conf fills stls_settings. */
+static void interim_tls(struct run *r, struct stls_diag *diag)
+{
+	const struct stls_section *tls;
+	const struct stls_kv *kv;
+	char *end;
+	long v;
+
+	r->tls.connection_timeout = 600;
+	tls = stls__interim_conf_find(r->sections, "tls");
+	for (kv = tls ? tls->kvs : NULL; kv; kv = kv->next) {
+		if (strcmp(kv->key, "connection_timeout") != 0)
+			continue;
+		v = strtol(kv->value, &end, 10);
+		if (*end || !*kv->value || v < -1 || v > 1000000000L)
+			stls_diag_err(diag, kv->loc.file, kv->loc.line,
+				      "connection_timeout: expected seconds "
+				      "or -1: \"%s\"", kv->value);
+		else
+			r->tls.connection_timeout = (int)v;
+	}
+}
+
+static int load_conf(struct run *r, struct stls_diag *diag)
+{
+	int err;
+
+	err = stls__interim_conf_load(r->conf_path, &r->sections, diag);
+	if (err && err != -EINVAL)
+		return err;
+	interim_tls(r, diag);
+	err = stls_core_conf_apply(
+		stls__interim_conf_find(r->sections, "core"), &r->tls,
+		&r->core, diag);
+	return diag->errors ? -EINVAL : err;
+}
+
+static int check_only(struct run *r, struct stls_diag *diag, int err)
+{
+	/* --check: conf load + profile build, wired by the lead */
+	/* Until then only [core] is validated, through its keyword table. */
+	stls_diag_print(diag, stderr);
+	if (err || diag->errors)
+		return 1;
+	printf("%s: configuration OK\n", r->conf_path);
+	return 0;
+}
+
+static const struct stls_handler_ops *pick_handler(int kind)
+{
+	switch (kind) {
+	case STLS_HANDLER_ECHO:
+		return &stls_echo_handler;
+	case STLS_HANDLER_DISCARD:
+		return &stls_discard_handler;
+	default:
+		if (relay_handler)
+			return relay_handler;
+		STLS_WARN("handler relay: the SIP relay is not built in yet; "
+			  "received bytes are discarded");
+		return &stls_discard_handler;
+	}
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct run *r = h->data;
+
+	switch (signum) {
+	case SIGTERM:
+	case SIGINT:
+		if (r->stopping)
+			return;
+		r->stopping = true;
+		STLS_NOTICE("%s: shutting down", strsignal(signum));
+		stls_daemon_stop(r->d);
+		uv_stop(&r->loop);
+		break;
+	case SIGHUP:
+		if (reload_hook(reload_arg) != 0)
+			STLS_ERR("SIGHUP: reload failed; configuration "
+				 "unchanged");
+		break;
+	case SIGUSR1:
+		stls_daemon_stats_log(r->d);
+		break;
+	}
+}
+
+static int setup_signals(struct run *r)
+{
+	static const int sigs[4] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	int i;
+
+	if (uv_loop_init(&r->loop) != 0)
+		return -ENOMEM;
+	r->loop_ok = true;
+	for (i = 0; i < 4; i++) {
+		if (uv_signal_init(&r->loop, &r->sig[i]) != 0)
+			return -EINVAL;
+		r->sig[i].data = r;
+		r->n_sig++;
+		if (uv_signal_start(&r->sig[i], on_signal, sigs[i]) != 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int setup_process(struct run *r)
+{
+	const struct stls_core_conf *c = &r->core;
+	pid_t holder = 0;
+	int err;
+
+	if (c->pid_file) {
+		err = stls_pidfile_write(c->pid_file, &holder);
+		if (err == -EEXIST) {
+			STLS_ERR("pid file %s: held by running process %ld",
+				 c->pid_file, (long)holder);
+			return err;
+		}
+		if (err) {
+			STLS_ERR("pid file %s: %s", c->pid_file,
+				 strerror(-err));
+			return err;
+		}
+		r->pid_written = true;
+	}
+	err = stls_process_drop_privileges(c->user, c->group);
+	if (err)
+		return err;
+	if (c->refuse_root && (getuid() == 0 || geteuid() == 0)) {
+		STLS_ERR("refuse_root = 1 and running as root: set user");
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int start(struct run *r)
+{
+	const struct stls_core_conf *c = &r->core;
+	struct stls_daemon_opts o;
+	int err;
+
+	if (c->log_target == STLS_LOG_SYSLOG)
+		stls_process_log_syslog(true);
+	stls_log_set_level(c->debug);
+	stls_process_raise_nofile(stls_process_nofile_needed(
+		c->max_connections, c->n_listen, (unsigned)c->workers));
+	stls_daemon_opts_from_conf(c, &o);
+	o.handler = pick_handler(c->handler);
+	err = stls_daemon_new(&o, &r->d);
+	if (err)
+		return err;
+	err = setup_process(r);
+	if (!err)
+		err = setup_signals(r);
+	if (!err)
+		err = stls_daemon_start(r->d);
+	if (!err)
+		STLS_NOTICE("siptlsd %s ready: %d workers, %zu listeners, "
+			    "max_connections %d, handler %s", STLS_VERSION,
+			    c->workers, c->n_listen, c->max_connections,
+			    o.handler->name);
+	return err;
+}
+
+static void finish(struct run *r)
+{
+	int i;
+
+	if (r->d) {
+		stls_daemon_stop(r->d);
+		stls_daemon_join(r->d);
+		stls_daemon_stats_log(r->d);
+		stls_daemon_free(r->d);
+		r->d = NULL;
+	}
+	if (r->pid_written)
+		stls_pidfile_remove(r->core.pid_file);
+	if (r->loop_ok) {
+		for (i = 0; i < r->n_sig; i++)
+			uv_close((uv_handle_t *)&r->sig[i], NULL);
+		uv_run(&r->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&r->loop);
+	}
+	if (r->core.log_target == STLS_LOG_SYSLOG)
+		stls_process_log_syslog(false);
+	stls_core_conf_fini(&r->core);
+	stls__interim_conf_free(r->sections);
+}
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		printf("siptlsd %s\n", STLS_VERSION);
-		return 0;
+	struct run r;
+	struct stls_diag diag;
+	int rc, err;
+
+	memset(&r, 0, sizeof(r));
+	rc = parse_args(argc, argv, &r);
+	if (rc >= 0)
+		return rc;
+	stls_diag_init(&diag);
+	err = load_conf(&r, &diag);
+	if (r.check) {
+		rc = check_only(&r, &diag, err);
+		goto out;
 	}
-	fprintf(stderr, "usage: siptlsd -c FILE [--check]\n");
-	return 2;
+	stls_diag_print(&diag, stderr);
+	rc = 1;
+	if (err)
+		goto out;
+	err = start(&r);
+	if (err) {
+		STLS_ERR("siptlsd: cannot start: %s", strerror(-err));
+		goto out;
+	}
+	uv_run(&r.loop, UV_RUN_DEFAULT);
+	rc = 0;
+out:
+	finish(&r);
+	stls_diag_fini(&diag);
+	return rc;
 }

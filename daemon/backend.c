@@ -1,0 +1,262 @@
+/*
+ * The backend socket of a worker (see backend.h).
+ */
+#include "backend.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dconn.h"
+#include "outbound.h"
+#include "stls/log.h"
+#include "worker.h"
+
+#define RETRY_MIN_MS 100
+#define RETRY_MAX_MS 5000
+
+struct stls_backend {
+	struct stls_worker *w;
+	enum stls_proto proto;
+	struct sockaddr_storage to;
+	uv_udp_t udp;
+	uv_timer_t retry;
+	bool udp_open;
+	bool retry_open;
+	bool stopped;
+	uint64_t conn_id; /* tcp: 0 while down */
+	int retry_ms;
+};
+
+static void on_udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct stls_backend *b = h->data;
+
+	(void)hint;
+	*buf = uv_buf_init((char *)b->w->scratch, (unsigned)b->w->scratch_len);
+}
+
+static void on_udp(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
+		   const struct sockaddr *sa, unsigned flags)
+{
+	struct stls_backend *b = h->data;
+	struct stls_worker *w = b->w;
+	struct stls_addr from;
+
+	if (n <= 0 || !sa || (flags & UV_UDP_PARTIAL))
+		return;
+	stls_stats_add(&w->stats, STLS_STAT_BACKEND_RECEIVED, 1);
+	stls_addr_from_sockaddr(sa, &from);
+	if (STLS_H(w)->backend)
+		STLS_H(w)->backend(w, &from, (const uint8_t *)buf->base,
+				   (size_t)n, STLS_HARG(w));
+}
+
+/* A UDP socket on backend_source (or "any" of the backend's family). */
+static int udp_socket(const struct stls_daemon_opts *o)
+{
+	struct stls_addr src = o->backend_source;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, on = 1, err;
+
+	if (src.family == AF_UNSPEC)
+		src.family = o->backend.family;
+	len = stls_addr_to_sockaddr(&src, &ss);
+	fd = socket(src.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if ((src.port &&
+	     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on))) ||
+	    bind(fd, (struct sockaddr *)&ss, len)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int start_udp(struct stls_backend *b)
+{
+	struct stls_worker *w = b->w;
+	int fd, err;
+
+	fd = udp_socket(&w->d->o);
+	if (fd < 0)
+		return fd;
+	err = uv_udp_init(&w->loop, &b->udp);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	b->udp.data = b;
+	b->udp_open = true;
+	err = uv_udp_open(&b->udp, fd);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return uv_udp_recv_start(&b->udp, on_udp_alloc, on_udp);
+}
+
+static void connect_tcp(struct stls_backend *b);
+
+static void on_retry(uv_timer_t *t)
+{
+	connect_tcp(t->data);
+}
+
+static void schedule_retry(struct stls_backend *b)
+{
+	if (b->stopped)
+		return;
+	uv_timer_start(&b->retry, on_retry, (uint64_t)b->retry_ms, 0);
+	b->retry_ms = b->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS
+						     : b->retry_ms * 2;
+}
+
+static void on_conn_closed(struct stls_dconn *c)
+{
+	struct stls_backend *b = c->w->backend;
+	char buf[STLS_ADDR_STRLEN];
+
+	if (!b || b->conn_id != c->id)
+		return;
+	b->conn_id = 0;
+	if (c->connected)
+		b->retry_ms = RETRY_MIN_MS;
+	if (!b->stopped)
+		STLS_WARN("worker %u: backend %s: connection %s (%s); "
+			  "retrying in %d ms", c->w->idx,
+			  stls_addr_str(&c->peer, true, buf),
+			  c->connected ? "lost" : "failed",
+			  stls_dclose_names[c->reason], b->retry_ms);
+	schedule_retry(b);
+}
+
+static void connect_tcp(struct stls_backend *b)
+{
+	struct stls_worker *w = b->w;
+	struct stls_dconn *c;
+	int err;
+
+	if (b->stopped || b->conn_id)
+		return;
+	err = stls_outbound_open(w, &w->d->o.backend, &w->d->o.backend_source,
+				 STLS_DCONN_BACKEND, false, &c);
+	if (err) {
+		STLS_WARN("worker %u: backend connect: %s", w->idx,
+			  uv_strerror(err));
+		schedule_retry(b);
+		return;
+	}
+	b->conn_id = c->id;
+	c->on_closed = on_conn_closed;
+	stls_stats_add(&w->stats, STLS_STAT_BACKEND_CONNECTS, 1);
+}
+
+int stls__backend_start(struct stls_worker *w)
+{
+	const struct stls_daemon_opts *o = &w->d->o;
+	struct stls_backend *b;
+
+	if (o->backend.family == AF_UNSPEC)
+		return 0;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	w->backend = b;
+	b->w = w;
+	b->proto = o->backend_proto;
+	b->retry_ms = RETRY_MIN_MS;
+	stls_addr_to_sockaddr(&o->backend, &b->to);
+	if (uv_timer_init(&w->loop, &b->retry) != 0)
+		return -ENOMEM;
+	b->retry.data = b;
+	b->retry_open = true;
+	if (b->proto == STLS_PROTO_UDP)
+		return start_udp(b);
+	connect_tcp(b);
+	return 0;
+}
+
+void stls__backend_stop(struct stls_worker *w)
+{
+	struct stls_backend *b = w->backend;
+
+	if (!b || b->stopped)
+		return;
+	b->stopped = true;
+	if (b->retry_open)
+		uv_close((uv_handle_t *)&b->retry, NULL);
+	if (b->udp_open)
+		uv_close((uv_handle_t *)&b->udp, NULL);
+	b->retry_open = b->udp_open = false;
+	/* The tcp: connection is in the worker's table and closes (after
+	 * flushing) with the others. */
+}
+
+void stls__backend_free(struct stls_worker *w)
+{
+	free(w->backend);
+	w->backend = NULL;
+}
+
+struct stls_dconn *stls_backend_conn(struct stls_worker *w)
+{
+	struct stls_backend *b = w->backend;
+
+	if (!b || !b->conn_id)
+		return NULL;
+	return stls_dconn_table_get(&w->table, b->conn_id);
+}
+
+bool stls_backend_is_up(struct stls_worker *w)
+{
+	struct stls_dconn *c;
+
+	if (!w->backend)
+		return false;
+	if (w->backend->proto == STLS_PROTO_UDP)
+		return w->backend->udp_open;
+	c = stls_backend_conn(w);
+	return c && c->state == STLS_DCONN_ESTABLISHED;
+}
+
+static int send_udp(struct stls_backend *b, const uint8_t *p, size_t n)
+{
+	uv_buf_t buf = uv_buf_init((char *)p, (unsigned int)n);
+	int r;
+
+	if (!b->udp_open)
+		return -ENOTCONN;
+	r = uv_udp_try_send(&b->udp, &buf, 1, (struct sockaddr *)&b->to);
+	if (r >= 0 && (size_t)r != n)
+		return -EMSGSIZE;
+	return r < 0 ? r : 0;
+}
+
+int stls_backend_send(struct stls_worker *w, const uint8_t *p, size_t n)
+{
+	struct stls_backend *b = w->backend;
+	struct stls_dconn *c;
+	int r;
+
+	if (!b) {
+		r = -ENOTCONN;
+	} else if (b->proto == STLS_PROTO_UDP) {
+		r = send_udp(b, p, n);
+	} else {
+		/* Not queued behind a (re)connect: a connect that fails would
+		 * lose it silently; the caller learns now and can answer. */
+		c = stls_backend_conn(w);
+		r = c && c->state == STLS_DCONN_ESTABLISHED
+			    ? stls_dconn_send(c, p, n)
+			    : -ENOTCONN;
+	}
+	stls_stats_add(&w->stats, r ? STLS_STAT_BACKEND_SEND_ERRORS
+				    : STLS_STAT_BACKEND_SENT, 1);
+	return r;
+}

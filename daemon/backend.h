@@ -1,0 +1,42 @@
+/*
+ * The inside socket of each worker, towards the backend SIP server.
+ *
+ * udp: one socket per worker, bound to backend_source (port 0: each
+ * worker its own ephemeral port, so replies come back to the worker that
+ * sent the request; a fixed port is shared with SO_REUSEPORT and the
+ * kernel spreads replies, which the relay routes by flow token).
+ * Datagrams from the backend go to the handler's backend callback.
+ *
+ * tcp: one persistent connection per worker (kind STLS_DCONN_BACKEND,
+ * not counted in max_connections), reconnected with back-off (100 ms
+ * doubling to 5 s, reset by a successful connect) when it goes away.
+ * Bytes from it go to the handler's data callback like any connection;
+ * the handler tells it apart by c->kind.
+ */
+#ifndef STLSD_BACKEND_H
+#define STLSD_BACKEND_H
+
+#include "daemon.h"
+
+/*
+ * Sends one message to the backend from worker w (on w's thread).
+ * Returns 0, -ENOTCONN (tcp: not connected right now, including while a
+ * reconnect is in progress: nothing is queued), -EAGAIN (udp:
+ * socket full, dropped) or another -errno; every failure is counted in
+ * backend_send_errors.
+ */
+STLS_MUST_USE int stls_backend_send(struct stls_worker *w, const uint8_t *p,
+				    size_t n);
+
+/* tcp: the worker's backend connection (for back-pressure), else NULL. */
+struct stls_dconn *stls_backend_conn(struct stls_worker *w);
+
+/* tcp: true while the connection is up. udp: true. */
+bool stls_backend_is_up(struct stls_worker *w);
+
+/* Worker internals. */
+STLS_MUST_USE int stls__backend_start(struct stls_worker *w);
+void stls__backend_stop(struct stls_worker *w);
+void stls__backend_free(struct stls_worker *w);
+
+#endif

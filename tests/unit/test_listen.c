@@ -1,0 +1,124 @@
+/*
+ * Unit tests for daemon/listen.c: accept back-off when descriptors run
+ * out, udp: listeners, port 0 shared by every worker's socket.
+ */
+/* ctest-label: tsan (threads: also run under ThreadSanitizer) */
+#include "test.h"
+
+#include <sys/resource.h>
+
+#include "daemon_harness.h"
+#include "handler_echo.h"
+
+static int lowest_free_fd(void)
+{
+	int fd = dup(0);
+
+	CHECK(fd >= 0);
+	close(fd);
+	return fd;
+}
+
+/*
+ * Out of descriptors, the worker pauses accepting (counted) and keeps
+ * serving; once descriptors are back, the waiting connections are
+ * accepted and served. The test runs in its own forked process, so
+ * lowering RLIMIT_NOFILE here touches nothing else.
+ */
+TEST(listen_emfile_backoff_recovers)
+{
+	enum { N = 6 };
+	struct stls_stats_snap s;
+	struct rlimit old, low;
+	int fds[N], first, i;
+	struct dh h;
+
+	dh_init(&h, 1, &stls_echo_handler);
+	h.o.accept_backoff_ms = 50;
+	dh_listen(&h, "tcp:127.0.0.1:0");
+	dh_start(&h);
+	first = dh_connect(stls_daemon_bound(h.d, 0));
+	dh_echo(first, "before");
+	for (i = 0; i < N; i++)
+		fds[i] = dh_socket(AF_INET);
+	CHECK_OK(getrlimit(RLIMIT_NOFILE, &old));
+	low = old;
+	low.rlim_cur = (rlim_t)lowest_free_fd();
+	CHECK_OK(setrlimit(RLIMIT_NOFILE, &low));
+	for (i = 0; i < N; i++)
+		CHECK_OK(dh_connect_fd(fds[i], stls_daemon_bound(h.d, 0)));
+	/* The worker cannot accept them, but still serves the first. */
+	dh_echo(first, "during");
+	dh_sleep_ms(200);
+	dh_snap(&h, &s);
+	CHECK(s.v[STLS_STAT_ACCEPT_BACKOFF] >= 1);
+	CHECK_EQ(s.v[STLS_STAT_ACCEPTED], 1);
+	CHECK_OK(setrlimit(RLIMIT_NOFILE, &old));
+	for (i = 0; i < N; i++)
+		dh_echo(fds[i], "after");
+	dh_snap(&h, &s);
+	CHECK_EQ(s.v[STLS_STAT_ACCEPTED], N + 1);
+	for (i = 0; i < N; i++)
+		close(fds[i]);
+	close(first);
+	dh_free(&h);
+}
+
+/* udp: every worker has a socket on the same port; datagrams reach the
+ * handler and the echo goes back from that port. */
+TEST(listen_udp_echo)
+{
+	struct sockaddr_storage ss, from;
+	socklen_t len, flen = sizeof(from);
+	struct stls_stats_snap s;
+	struct timeval tv = { 3, 0 };
+	struct stls_addr a, f;
+	struct dh h;
+	char buf[64];
+	int fd, i;
+
+	dh_init(&h, 2, &stls_echo_handler);
+	dh_listen(&h, "udp:127.0.0.1:0");
+	dh_listen(&h, "udp:[::1]:0");
+	dh_start(&h);
+	for (i = 0; i < 2; i++) {
+		a = *stls_daemon_bound(h.d, (size_t)i);
+		CHECK_NE(a.port, 0);
+		fd = socket(a.family, SOCK_DGRAM, 0);
+		len = stls_addr_to_sockaddr(&a, &ss);
+		CHECK_EQ(sendto(fd, "ping", 4, 0, (struct sockaddr *)&ss, len),
+			 4);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		CHECK_EQ(recvfrom(fd, buf, sizeof(buf), 0,
+				  (struct sockaddr *)&from, &flen), 4);
+		stls_addr_from_sockaddr((struct sockaddr *)&from, &f);
+		CHECK(stls_addr_eq(&f, &a));
+		close(fd);
+		flen = sizeof(from);
+	}
+	CHECK(dh_wait_stat(&h, STLS_STAT_DGRAMS_OUT, 2, 2000));
+	dh_snap(&h, &s);
+	CHECK_EQ(s.v[STLS_STAT_DGRAMS_IN], 2);
+	dh_free(&h);
+}
+
+/* Port 0 is chosen once: every worker listens on the same port. */
+TEST(listen_port_zero_shared)
+{
+	struct stls_stats_snap s;
+	struct dh h;
+	int fds[40], i;
+
+	dh_init(&h, 2, &stls_echo_handler);
+	dh_listen(&h, "tcp:127.0.0.1:0");
+	dh_start(&h);
+	for (i = 0; i < 40; i++)
+		fds[i] = dh_connect(stls_daemon_bound(h.d, 0));
+	for (i = 0; i < 40; i++)
+		dh_echo(fds[i], "p");
+	dh_snap(&h, &s);
+	CHECK_EQ(s.v[STLS_STAT_ACCEPTED], 40);
+	for (i = 0; i < 40; i++)
+		close(fds[i]);
+	dh_free(&h);
+}

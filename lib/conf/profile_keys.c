@@ -48,8 +48,10 @@ static const struct pkey keys[] = {
 	       STLS_PF_VERIFY_CERTIFICATE),
 	K_BOOL("require_certificate", "require_cert", require_certificate,
 	       STLS_PF_REQUIRE_CERTIFICATE),
+	/* Kamailio takes any depth in tls.cfg: so do we (with a warning
+	 * above 100, the runtime range of its cfg variable). */
 	K_INT("verify_depth", NULL, verify_depth, STLS_PF_VERIFY_DEPTH, 0,
-	      100),
+	      INT_MAX),
 	K_ENUM("verify_client", NULL, verify_client, STLS_PF_VERIFY_CLIENT,
 	       stls_verify_client_names, STLS_VC__COUNT),
 	K_BOOL("verify_server_name", NULL, verify_server_name,
@@ -120,6 +122,11 @@ static int set_num(struct stls_profile_conf *p, const struct pkey *k,
 			      "%s: value %d out of range %d..%d", key, v,
 			      k->min, k->max);
 		return -ERANGE;
+	}
+	if (k->pf == STLS_PF_VERIFY_DEPTH && v > 100) {
+		stls_diag_warn(diag, file, line,
+			       "%s: %d is an unusually deep chain (more than "
+			       "100)", key, v);
 	}
 	if (k->pf == STLS_PF_SERVER_NAME_MODE && v != 1 && v != 2 && v != 0) {
 		stls_diag_warn(diag, file, line,

@@ -153,18 +153,18 @@ TEST(value_errors_name_the_key_as_written)
 			    "'2'");
 	CHECK_DIAG(&R.diag, "tls.cfg:5: unsupported option 'foo'");
 	CHECK_DIAG(&R.diag, "tls.cfg:6: verify_depth: value -1 out of range "
-			    "0..100");
-	CHECK_DIAG(&R.diag, "tls.cfg:7: verify_depth: value 101 out of range "
-			    "0..100");
+			    "0..2147483647");
+	CHECK_DIAG(&R.diag, "tls.cfg:7: warning: verify_depth: 101 is an "
+			    "unusually deep chain (more than 100)");
 	CHECK_DIAG(&R.diag, "tls.cfg:8: server_name_mode: invalid integer "
 			    "value 'y'");
 	CHECK_DIAG(&R.diag, "tls.cfg:9: unsupported enum value 'maybe' for "
 			    "verify_client");
 	CHECK_DIAG(&R.diag, "tls.cfg:10: verify_depth: invalid integer value "
 			    "'1x'");
-	CHECK_EQ(R.diag.errors, 9);
-	CHECK_EQ(R.profiles->verify_depth, -1); /* nothing stored */
-	CHECK_EQ(R.profiles->field_loc[STLS_PF_VERIFY_DEPTH].line, 0);
+	CHECK_EQ(R.diag.errors, 8);
+	CHECK_EQ(R.profiles->verify_depth, 101); /* the last good value */
+	CHECK_EQ(R.profiles->field_loc[STLS_PF_VERIFY_DEPTH].line, 7);
 	parsed_fini(&R);
 }
 

@@ -180,10 +180,11 @@ size_t stls_setting_count(void);
  * enum names, strings) and stores it in *s after the range check. PATH
  * entries are resolved: "/..." kept, "." prefix kept (working directory),
  * anything else prefixed by base_dir (NULL base_dir: kept as written);
- * "" stays "" (none). On failure writes a message naming the value (not
- * the key) into err and returns -EINVAL (syntax), -ERANGE (out of range) or
- * -ENOMEM; *s is unchanged then. Not for concurrent use with readers of
- * string fields.
+ * "" stays "" (none). On failure writes a message naming the parameter
+ * and the value into err ("verify_depth: invalid integer value 'x'") and
+ * returns -EINVAL (syntax), -ERANGE (out of range) or -ENOMEM; *s is
+ * unchanged then. Integers are stored atomically; strings are not safe
+ * against concurrent readers.
  */
 STLS_MUST_USE int stls_settings_set_str(struct stls_settings *s,
 					const struct stls_setting_desc *d,

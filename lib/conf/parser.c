@@ -96,35 +96,12 @@ static int parse_port(const char *s, uint16_t *port)
 	return 0;
 }
 
-/* Parses TARGET (white space already removed) into the profile. */
-static bool parse_target(struct line_ctx *c, struct stls_profile_conf *pr,
-			 char *t)
+/* Parses "IPv4:port" or "[IPv6]:port" (white space removed) into pr. */
+static bool parse_ip_port(struct line_ctx *c, struct stls_profile_conf *pr,
+			  char *t)
 {
 	char *colon, *ip = t;
 
-	if (word_in(t, default_words) || word_in(t, any_words)) {
-		pr->kind = word_in(t, any_words) ? STLS_PROF_ANY :
-						   STLS_PROF_DEFAULT;
-		return true;
-	}
-	if (!t[0]) {
-		stls_diag_err(c->p->diag, c->file, c->line,
-			      "profile target missing (default, any, IP:port)");
-		return false;
-	}
-	colon = strchr(t, ':');
-	if (colon && t[0] != '[') {
-		bool kw;
-
-		*colon = '\0';
-		kw = word_in(t, default_words) || word_in(t, any_words);
-		if (kw) {
-			stls_diag_err(c->p->diag, c->file, c->line,
-				      "'%s' takes no port", t);
-			return false;
-		}
-		*colon = ':';
-	}
 	if (t[0] == '[') {
 		char *close = strchr(t, ']');
 
@@ -166,6 +143,41 @@ static bool parse_target(struct line_ctx *c, struct stls_profile_conf *pr,
 	if (parse_port(colon + 1, &pr->addr.port)) {
 		stls_diag_err(c->p->diag, c->file, c->line,
 			      "invalid port number '%s'", colon + 1);
+		return false;
+	}
+	return true;
+}
+
+/* Parses TARGET (white space already removed) into the profile. */
+static bool parse_target(struct line_ctx *c, struct stls_profile_conf *pr,
+			 char *t)
+{
+	char *colon;
+
+	if (word_in(t, default_words) || word_in(t, any_words)) {
+		pr->kind = word_in(t, any_words) ? STLS_PROF_ANY :
+						   STLS_PROF_DEFAULT;
+		return true;
+	}
+	if (!t[0]) {
+		stls_diag_err(c->p->diag, c->file, c->line,
+			      "profile target missing (default, any, IP:port)");
+		return false;
+	}
+	colon = strchr(t, ':');
+	if (colon && t[0] != '[') {
+		bool kw;
+
+		*colon = '\0';
+		kw = word_in(t, default_words) || word_in(t, any_words);
+		if (kw) {
+			stls_diag_err(c->p->diag, c->file, c->line,
+				      "'%s' takes no port", t);
+			return false;
+		}
+		*colon = ':';
+	}
+	if (!parse_ip_port(c, pr, t)) {
 		return false;
 	}
 	pr->kind = STLS_PROF_ADDR;

@@ -7,6 +7,9 @@
 
 #include "stls/conf.h"
 
+/* Internal: not exported from a shared libsiptls. */
+#pragma GCC visibility push(hidden)
+
 /* Longest token of the grammar, in bytes (Kamailio's limit). */
 #define STLS__TOKEN_MAX 511
 
@@ -133,5 +136,7 @@ STLS_MUST_USE int stls__profile_set(struct stls_profile_conf *p,
 				    const char *key, const char *value,
 				    const char *base_dir, const char *file,
 				    int line, struct stls_diag *diag);
+
+#pragma GCC visibility pop
 
 #endif

@@ -12,6 +12,9 @@
 
 #include "conf_int.h"
 
+/* Internal: not exported from a shared libsiptls. */
+#pragma GCC visibility push(hidden)
+
 enum stls__tok_kind {
 	STLS__TOK_EOF,
 	STLS__TOK_EOL,
@@ -53,5 +56,7 @@ void stls__lex_skip_line(struct stls__lexer *lx);
 
 /* True for the single-character delimiters of the grammar. */
 bool stls__lex_is_punct(int c);
+
+#pragma GCC visibility pop
 
 #endif

@@ -7,7 +7,9 @@
  * struct stls_conf; lib/tls turns the profiles into SSL_CTXs.
  *
  * Ownership: a struct stls_conf owns everything hanging from it (strings,
- * profiles, sections). Locations point to file names owned by the conf.
+ * profiles, sections). Locations point to file names kept alive by a
+ * reference-counted block shared by the conf and every profile that
+ * mentions them, so a profile list outlives the conf it came from.
  */
 #ifndef STLS_CONF_H
 #define STLS_CONF_H
@@ -92,6 +94,7 @@ struct stls_profile_conf {
 
 	struct stls_loc field_loc[STLS_PF__COUNT]; /* line 0 = not written */
 	struct stls_profile_conf *next;            /* file order */
+	void *names; /* private: keeps the file names of the locs alive */
 };
 
 /* One key = value line of a non-profile section such as [core]. */
@@ -117,5 +120,79 @@ struct stls_conf {
 	struct stls_profile_conf *profiles; /* inline + `config`, file order */
 	void *pool;         /* private: owned strings and file names */
 };
+
+/*
+ * Loads the main config main_path: its [tls] section (through the settings
+ * table), the other sections (kept as key/value lists for the daemon), the
+ * inline profiles and, when [tls] config is set, the tls.cfg file or
+ * directory. Then completes the profiles: template defaults, duplicate
+ * checks, implicit [server:default]/[client:default], or both defaults
+ * from the [tls] parameters when no profile exists at all (docs/config.md).
+ * Every problem goes to diag as "FILE:LINE: message" (warnings too), and
+ * loading goes on after an error where it can, so that all are reported.
+ * On success *out is a new conf (free with stls_conf_free()). Returns 0,
+ * -EINVAL when diag got at least one error (*out = NULL), -ENOENT / -EACCES
+ * when the main file cannot be read, or -ENOMEM. Touches no OpenSSL state;
+ * any thread.
+ */
+STLS_MUST_USE int stls_conf_load(const char *main_path, struct stls_conf **out,
+				 struct stls_diag *diag);
+
+/*
+ * Reads the profiles of s->config alone (file or directory) and completes
+ * them as stls_conf_load() does: template defaults, duplicate checks,
+ * implicit defaults. With s->config unset, *list holds the two defaults
+ * made from the [tls] parameters of s. base_dir is the main config's
+ * directory (for relative paths). On success *list is a new list (free
+ * with stls_profile_conf_list_free()). Returns 0, -EINVAL (errors in
+ * diag, *list = NULL) or -ENOMEM.
+ */
+STLS_MUST_USE int stls_conf_load_profiles(const struct stls_settings *s,
+					  const char *base_dir,
+					  struct stls_profile_conf **list,
+					  struct stls_diag *diag);
+
+/*
+ * tls.reload: the profile list a reload should build. It is the inline
+ * profiles of conf (copied, written ones only) followed by the profiles
+ * re-read from s->config (s: the live settings, whose `config` may have
+ * been changed by cfg.set), checked for duplicates across both, with
+ * implicit defaults added, exactly as at start-up. Without `config` and
+ * without inline profiles the defaults come from the [tls] parameters of s.
+ * Same returns and ownership as stls_conf_load_profiles().
+ */
+STLS_MUST_USE int stls_conf_reload_profiles(const struct stls_conf *conf,
+					    const struct stls_settings *s,
+					    struct stls_profile_conf **list,
+					    struct stls_diag *diag);
+
+/* Frees a conf and everything it owns. NULL-safe. */
+void stls_conf_free(struct stls_conf *conf);
+
+/* Frees a whole profile list (passwords are wiped). NULL-safe. */
+void stls_profile_conf_list_free(struct stls_profile_conf *list);
+
+/*
+ * Deep copy of one profile (next = NULL; shares the file names by
+ * reference). Returns 0 and *out, or -ENOMEM.
+ */
+STLS_MUST_USE int stls_profile_conf_dup(const struct stls_profile_conf *p,
+					struct stls_profile_conf **out);
+
+/*
+ * The identity string of a profile, as tls.list shows it:
+ * "TLSs<default>", "TLSc<default>", "TLSs<any:NAME>", "TLSs<10.0.0.1:5061>",
+ * "TLSs<2001:db8::1:5061>" (IPv6 without brackets). Returns buf.
+ */
+const char *stls_profile_conf_name(const struct stls_profile_conf *p,
+				   char *buf, size_t len);
+
+/*
+ * The section header of a profile as written in tls.cfg:
+ * "[server:default]", "[client:any]", "[server:[2001:db8::1]:5061]".
+ * Returns buf.
+ */
+const char *stls_profile_conf_header(const struct stls_profile_conf *p,
+				     char *buf, size_t len);
 
 #endif

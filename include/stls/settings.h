@@ -100,4 +100,142 @@ struct stls_settings {
 extern const char *const stls_method_names[STLS_METHOD__COUNT];
 extern const char *const stls_verify_client_names[STLS_VC__COUNT];
 
+/* Value kinds of the settings table. */
+enum stls_setting_kind {
+	STLS_SK_INT,  /* decimal integer, optional '-' sign, min..max */
+	STLS_SK_BOOL, /* yes/no words or an integer (non-zero = 1) */
+	STLS_SK_STR,  /* free string; "" = empty */
+	STLS_SK_PATH, /* string resolved against the main config dir */
+	STLS_SK_ENUM, /* one of enum_names, case-insensitive */
+};
+
+/* Flags of a settings table entry. */
+enum stls_setting_flag {
+	STLS_SF_RUNTIME = 1 << 0,   /* may change at runtime (cfg.set) */
+	STLS_SF_OBSOLETE = 1 << 1,  /* accepted with a warning, no effect */
+	STLS_SF_NO_EFFECT = 1 << 2, /* no effect with OpenSSL 3 (warning) */
+	STLS_SF_SENSITIVE = 1 << 3, /* never printed: shown as "..." */
+	STLS_SF_PATH = 1 << 4,      /* value is a path, resolved on set */
+	STLS_SF_PROFILE = 1 << 5,   /* per-profile (modparam mode only) */
+};
+
+/* One entry of the settings table (lib/conf/settings.c). */
+struct stls_setting_desc {
+	const char *name;     /* module parameter name, e.g. "tls_log" */
+	const char *cfg_name; /* runtime variable of group tls: "log" */
+	enum stls_setting_kind kind;
+	size_t offset;        /* into struct stls_settings: int or char * */
+	const char *def;      /* default as text (NULL = unset) */
+	int min, max;         /* INT/BOOL/ENUM range */
+	const char *const *enum_names; /* ENUM: names indexed by value */
+	unsigned flags;       /* enum stls_setting_flag */
+	const char *doc;      /* one-paragraph meaning */
+	const char *note;     /* OpenSSL 3 / compatibility note, or NULL */
+};
+
+/* Longest text stls_settings_format() produces for an int or enum. */
+#define STLS_SETTING_INT_STRLEN 24
+
+/*
+ * Fills *s with the defaults of the table. Path defaults stay unresolved
+ * (certificate and private_key are NULL, meaning "<main config dir>/cert.pem"
+ * until stls_settings_resolve_defaults() runs). Returns 0 or -ENOMEM (then
+ * *s holds nothing to free). Any thread; *s is the caller's.
+ */
+STLS_MUST_USE int stls_settings_init(struct stls_settings *s);
+
+/*
+ * Sets certificate and private_key, when unset, to <base_dir>/cert.pem as
+ * the seed documents. base_dir NULL leaves them unset. Returns 0 or
+ * -ENOMEM.
+ */
+STLS_MUST_USE int stls_settings_resolve_defaults(struct stls_settings *s,
+						 const char *base_dir);
+
+/* Frees every string of *s (the key password is wiped first). NULL-safe. */
+void stls_settings_fini(struct stls_settings *s);
+
+/*
+ * Deep copy of src into dst (dst is overwritten, not freed first: pass an
+ * uninitialised or finied struct). Returns 0 or -ENOMEM (dst then holds
+ * nothing to free).
+ */
+STLS_MUST_USE int stls_settings_copy(struct stls_settings *dst,
+				     const struct stls_settings *src);
+
+/*
+ * Looks a setting up by module parameter name ("tls_log") or runtime
+ * variable name ("log"), case-insensitively. Returns the entry or NULL.
+ */
+const struct stls_setting_desc *stls_setting_find(const char *name);
+
+/* Entry i of the table (0-based, table order), or NULL past the end. */
+const struct stls_setting_desc *stls_setting_at(size_t i);
+
+/* Number of entries of the table. */
+size_t stls_setting_count(void);
+
+/*
+ * Parses value for entry d (booleans, integers with an optional '-' sign,
+ * enum names, strings) and stores it in *s after the range check. PATH
+ * entries are resolved: "/..." kept, "." prefix kept (working directory),
+ * anything else prefixed by base_dir (NULL base_dir: kept as written);
+ * "" stays "" (none). On failure writes a message naming the parameter
+ * and the value into err ("verify_depth: invalid integer value 'x'") and
+ * returns -EINVAL (syntax), -ERANGE (out of range) or -ENOMEM; *s is
+ * unchanged then. Integers are stored atomically; strings are not safe
+ * against concurrent readers.
+ */
+STLS_MUST_USE int stls_settings_set_str(struct stls_settings *s,
+					const struct stls_setting_desc *d,
+					const char *value, const char *base_dir,
+					char *err, size_t errlen);
+
+/*
+ * The warning to print after d was set to its current value in *s
+ * (obsolete parameter, no effect with OpenSSL 3, compression that stays
+ * off, HSM engines not implemented yet), or NULL. Static text.
+ */
+const char *stls_setting_warning(const struct stls_settings *s,
+				 const struct stls_setting_desc *d);
+
+/*
+ * Reads an INT/BOOL/ENUM setting with an atomic load (safe against
+ * stls_settings_set_runtime() from another thread). d must not be a
+ * string entry (returns 0 then).
+ */
+int stls_settings_get_int(const struct stls_settings *s,
+			  const struct stls_setting_desc *d);
+
+/*
+ * cfg.set: changes a RUNTIME setting. sval is the value as text (NULL:
+ * use ival, for cfg.set_now_int). Integers are stored with an atomic store;
+ * `config` (a string) is resolved against base_dir and replaced: the caller
+ * serialises that with its readers (it only matters at the next reload).
+ * Returns 0, -EPERM (not changeable at runtime: err says why), -ERANGE (out
+ * of range), -EINVAL (bad value or a string setting given an int) or
+ * -ENOMEM. err gets the message.
+ */
+STLS_MUST_USE int stls_settings_set_runtime(struct stls_settings *s,
+					    const struct stls_setting_desc *d,
+					    const char *sval, int ival,
+					    const char *base_dir, char *err,
+					    size_t errlen);
+
+/*
+ * Formats the current value of d for tls.options / cfg.get: integers in
+ * decimal, enums by name, strings as they are ("" when unset), SENSITIVE
+ * ones as "..." when set. Returns the length written (without NUL) or
+ * -ENOBUFS when buf is too small (buf is then truncated, NUL-terminated).
+ */
+STLS_MUST_USE int stls_settings_format(const struct stls_settings *s,
+				       const struct stls_setting_desc *d,
+				       char *buf, size_t len);
+
+/*
+ * The docs/parameters.md text generated from the table. Returns a malloc'd
+ * NUL-terminated string (the caller frees it) or NULL when out of memory.
+ */
+char *stls_settings_doc_markdown(void);
+
 #endif

@@ -1,0 +1,190 @@
+/*
+ * Small helpers of the configuration layer: value parsing shared by the
+ * settings table and the profile keys, path resolution as the seed
+ * documents it, and the reference-counted block of file names that
+ * locations (struct stls_loc) point into.
+ */
+#include "conf_int.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const true_words[] = {
+	"yes", "true", "enable", "enabled", "1", "on",
+};
+static const char *const false_words[] = {
+	"no", "false", "disable", "disabled", "0", "off",
+};
+
+int stls__conf_parse_bool(const char *v, int *out)
+{
+	size_t i;
+
+	for (i = 0; i < STLS_ARRAY_SIZE(true_words); i++) {
+		if (strcasecmp(v, true_words[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+	}
+	for (i = 0; i < STLS_ARRAY_SIZE(false_words); i++) {
+		if (strcasecmp(v, false_words[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int stls__conf_parse_int(const char *v, int *out)
+{
+	const char *p = v;
+	long long acc = 0;
+	bool neg = false;
+
+	if (*p == '-') {
+		neg = true;
+		p++;
+	}
+	if (*p < '0' || *p > '9') {
+		return -EINVAL;
+	}
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9') {
+			return -EINVAL;
+		}
+		acc = acc * 10 + (*p - '0');
+		if (acc > (long long)INT_MAX + 1) {
+			/* Keep scanning: a later non-digit is a syntax error. */
+			acc = (long long)INT_MAX + 2;
+		}
+	}
+	if (neg) {
+		acc = -acc;
+	}
+	if (acc > INT_MAX || acc < INT_MIN) {
+		return -ERANGE;
+	}
+	*out = (int)acc;
+	return 0;
+}
+
+int stls__conf_enum_find(const char *const *names, int n, const char *v)
+{
+	int i;
+
+	if (names == stls_method_names) {
+		/* The seed's aliases for TLS 1.0. */
+		if (strcasecmp(v, "TLSv1.0") == 0) {
+			return STLS_METHOD_TLSV1;
+		}
+		if (strcasecmp(v, "TLSv1.0+") == 0) {
+			return STLS_METHOD_TLSV1_PLUS;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (names[i] && strcasecmp(v, names[i]) == 0) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+int stls__conf_path_resolve(const char *base_dir, const char *v, char **out)
+{
+	char *r;
+
+	if (v[0] == '\0' || v[0] == '/' || v[0] == '.' || !base_dir ||
+	    !base_dir[0]) {
+		r = strdup(v);
+	} else if (asprintf(&r, "%s%s%s", base_dir,
+			    base_dir[strlen(base_dir) - 1] == '/' ? "" : "/",
+			    v) < 0) {
+		r = NULL;
+	}
+	if (!r) {
+		return -ENOMEM;
+	}
+	*out = r;
+	return 0;
+}
+
+char *stls__conf_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash) {
+		return strdup(".");
+	}
+	if (slash == path) {
+		return strdup("/");
+	}
+	return strndup(path, (size_t)(slash - path));
+}
+
+struct stls__names {
+	int refs;
+	size_t n, cap;
+	char **v;
+};
+
+struct stls__names *stls__names_new(void)
+{
+	struct stls__names *n = calloc(1, sizeof(*n));
+
+	if (n) {
+		n->refs = 1;
+	}
+	return n;
+}
+
+struct stls__names *stls__names_ref(struct stls__names *n)
+{
+	if (n) {
+		__atomic_add_fetch(&n->refs, 1, __ATOMIC_RELAXED);
+	}
+	return n;
+}
+
+void stls__names_unref(struct stls__names *n)
+{
+	size_t i;
+
+	if (!n || __atomic_sub_fetch(&n->refs, 1, __ATOMIC_ACQ_REL) > 0) {
+		return;
+	}
+	for (i = 0; i < n->n; i++) {
+		free(n->v[i]);
+	}
+	free(n->v);
+	free(n);
+}
+
+const char *stls__names_add(struct stls__names *n, const char *file)
+{
+	size_t i;
+	char *copy;
+
+	for (i = 0; i < n->n; i++) {
+		if (strcmp(n->v[i], file) == 0) {
+			return n->v[i];
+		}
+	}
+	if (n->n == n->cap) {
+		size_t cap = n->cap ? n->cap * 2 : 4;
+		char **v = realloc(n->v, cap * sizeof(*v));
+
+		if (!v) {
+			return NULL;
+		}
+		n->v = v;
+		n->cap = cap;
+	}
+	copy = strdup(file);
+	if (copy) {
+		n->v[n->n++] = copy;
+	}
+	return copy;
+}

@@ -22,11 +22,11 @@
 
 #include <uv.h>
 
-#include "conf_interim.h"
 #include "core_conf.h"
 #include "daemon.h"
 #include "handler_echo.h"
 #include "process.h"
+#include "pstore.h"
 #include "stats.h"
 #include "stls/log.h"
 
@@ -52,9 +52,9 @@ static const struct stls_handler_ops *relay_handler;
 struct run {
 	const char *conf_path;
 	bool check;
-	struct stls_section *sections;
-	struct stls_settings tls;
-	struct stls_core_conf core;
+	struct stls_conf *conf;      /* the main config, as loaded */
+	struct stls_core_conf core;  /* its [core] section, applied */
+	struct stls_pstore *ps;      /* the published TLS profile set */
 	struct stls_daemon *d;
 	uv_loop_t loop;
 	uv_signal_t sig[4];
@@ -117,51 +117,55 @@ static int parse_args(int argc, char **argv, struct run *r)
 	return -1;
 }
 
-/* INTERIM: [tls] connection_timeout, until lib/conf fills stls_settings. */
-static void interim_tls(struct run *r, struct stls_diag *diag)
+static const struct stls_section *find_section(const struct stls_conf *c,
+						const char *name)
 {
-	const struct stls_section *tls;
-	const struct stls_kv *kv;
-	char *end;
-	long v;
+	const struct stls_section *sec;
 
-	r->tls.connection_timeout = 600;
-	tls = stls__interim_conf_find(r->sections, "tls");
-	for (kv = tls ? tls->kvs : NULL; kv; kv = kv->next) {
-		if (strcmp(kv->key, "connection_timeout") != 0)
-			continue;
-		v = strtol(kv->value, &end, 10);
-		if (*end || !*kv->value || v < -1 || v > 1000000000L)
-			stls_diag_err(diag, kv->loc.file, kv->loc.line,
-				      "connection_timeout: expected seconds "
-				      "or -1: \"%s\"", kv->value);
-		else
-			r->tls.connection_timeout = (int)v;
+	for (sec = c->sections; sec; sec = sec->next) {
+		if (strcmp(sec->name, name) == 0)
+			return sec;
 	}
+	return NULL;
 }
 
+/*
+ * Loads everything the daemon needs before it binds: the main config (and
+ * the tls.cfg it names), [core], and the TLS profile set (every
+ * certificate, key, CA list and CRL read and checked, every [server:IP:port]
+ * matched to a TLS listener). Every problem goes to <diag>.
+ */
 static int load_conf(struct run *r, struct stls_diag *diag)
 {
 	int err;
 
-	err = stls__interim_conf_load(r->conf_path, &r->sections, diag);
-	if (err && err != -EINVAL)
+	err = stls_conf_load(r->conf_path, &r->conf, diag);
+	if (err)
 		return err;
-	interim_tls(r, diag);
-	err = stls_core_conf_apply(
-		stls__interim_conf_find(r->sections, "core"), &r->tls,
-		&r->core, diag);
-	return diag->errors ? -EINVAL : err;
+	err = stls_core_conf_apply(find_section(r->conf, "core"),
+				   &r->conf->tls, &r->core, diag);
+	if (err || diag->errors)
+		return err ? err : -EINVAL;
+	return stls_pstore_new(r->conf, &r->conf->tls, &r->core, diag,
+			       &r->ps);
 }
 
+/* --check: everything was loaded (or not); report and exit. */
 static int check_only(struct run *r, struct stls_diag *diag, int err)
 {
-	/* --check: conf load + profile build, wired by the lead */
-	/* Until then only [core] is validated, through its keyword table. */
+	struct stls_profile_set *set;
+
 	stls_diag_print(diag, stderr);
-	if (err || diag->errors)
+	if (err || diag->errors) {
+		if (!diag->errors)
+			fprintf(stderr, "%s: %s\n", r->conf_path,
+				strerror(-err));
 		return 1;
-	printf("%s: configuration OK\n", r->conf_path);
+	}
+	set = stls_pstore_get(r->ps);
+	printf("%s: configuration OK (%zu TLS profiles, %zu warnings)\n",
+	       r->conf_path, stls_profile_set_count(set), diag->warnings);
+	stls_profile_set_unref(set);
 	return 0;
 }
 
@@ -306,7 +310,8 @@ static void finish(struct run *r)
 	if (r->core.log_target == STLS_LOG_SYSLOG)
 		stls_process_log_syslog(false);
 	stls_core_conf_fini(&r->core);
-	stls__interim_conf_free(r->sections);
+	stls_pstore_free(r->ps);
+	stls_conf_free(r->conf);
 }
 
 int main(int argc, char **argv)

@@ -14,6 +14,29 @@ import time
 
 BUILD = os.environ.get("STLS_BUILD_DIR", "build")
 SIPTLSD = os.path.join(BUILD, "siptlsd")
+SOURCE = os.environ.get("STLS_SOURCE_DIR",
+                        os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def test_pki():
+    """The test PKI (tests/certs/mkcerts.sh), made once per build dir."""
+    d = os.path.join(BUILD, "test-certs")
+    subprocess.run(["flock", d + ".lock", "bash",
+                    os.path.join(SOURCE, "tests", "certs", "mkcerts.sh"), d],
+                   check=True, stdout=subprocess.DEVNULL)
+    return d
+
+
+def install_default_cert(tmp):
+    """Writes tmp/cert.pem (certificate + key), the file the implicit
+    default profiles load when the config names none (as in the seed)."""
+    pki = test_pki()
+    path = os.path.join(tmp, "cert.pem")
+    with open(path, "w") as out:
+        for name in ("server.pem", "server.key"):
+            with open(os.path.join(pki, name)) as f:
+                out.write(f.read())
+    os.chmod(path, 0o600)
 
 
 def fail(msg):
@@ -36,6 +59,8 @@ class Daemon:
         self.conf = os.path.join(self.tmp, "siptlsd.cfg")
         with open(self.conf, "w") as f:
             f.write(cfg.replace("@TMP@", self.tmp))
+        if not os.path.exists(os.path.join(self.tmp, "cert.pem")):
+            install_default_cert(self.tmp)
         self.lines = []
         self.lock = threading.Lock()
 

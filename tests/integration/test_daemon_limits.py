@@ -13,7 +13,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemon_util import (SIPTLSD, Daemon, check, closed_within, connect,  # noqa: E402
+from daemon_util import (SIPTLSD, Daemon, install_default_cert, check, closed_within, connect,  # noqa: E402
                          echo, fail)
 
 BASE = """
@@ -70,6 +70,7 @@ def check_mode():
     good = os.path.join(tmp, "good.cfg")
     with open(good, "w") as f:
         f.write(BASE)
+    install_default_cert(tmp)
     r = subprocess.run([SIPTLSD, "-c", good, "--check"], text=True,
                        capture_output=True, timeout=30)
     check(r.returncode == 0 and "configuration OK" in r.stdout,

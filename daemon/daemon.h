@@ -30,6 +30,7 @@ struct stls_daemon;
 struct stls_worker;
 struct stls_dconn;
 struct stls_listener;
+struct stls_tls_info; /* tls_info.h */
 
 /* Why a connection was closed (counted per reason in the stats). */
 enum stls_dclose {
@@ -73,6 +74,8 @@ struct stls_xform_ops {
 	/* Starts a clean close (close_notify); output follows via peek. */
 	void (*shutdown)(void *x);
 	void (*free)(void *x);
+	/* Fills what tls.list shows (optional: NULL for plain transforms). */
+	void (*describe)(void *x, struct stls_tls_info *out);
 };
 
 struct stls_xform {

@@ -112,13 +112,15 @@ struct walk {
 static void fill_entry(struct stls_dconn *c, struct walk *k,
 		       struct stls__ctl_entry *e)
 {
+	uint64_t age;
+
 	memset(e, 0, sizeof(*e));
 	e->id = c->id;
 	e->kind = c->kind;
 	e->peer = c->peer;
 	e->local = c->local;
-	e->created = k->now_wall -
-		     (time_t)((k->now_ms - c->created_ms) / 1000);
+	age = k->now_ms > c->created_ms ? k->now_ms - c->created_ms : 0;
+	e->created = k->now_wall - (time_t)(age / 1000);
 	if (c->idle_ms > 0) {
 		e->timeout = ((int64_t)c->last_active_ms + c->idle_ms -
 			      (int64_t)k->now_ms) / 1000;
@@ -161,7 +163,8 @@ static void on_list(struct stls_worker *w, struct stls_dconn *c,
 	memset(&k, 0, sizeof(k));
 	if (!cancelled) {
 		uv_update_time(&w->loop);
-		k.now_ms = uv_now(&w->loop);
+		/* The same clock as dconn's timestamps (uv_now() + 1). */
+		k.now_ms = uv_now(&w->loop) + 1;
 		k.now_wall = time(NULL);
 		stls_dconn_table_foreach(&w->table, walk_one, &k);
 	}

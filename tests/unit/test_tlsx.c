@@ -14,6 +14,8 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "daemon_harness.h"
 #include "handler_echo.h"
@@ -232,6 +234,22 @@ static pid_t start_s_server(int port, const char *cert, const char *key)
 	test_fail(__FILE__, __LINE__, "openssl s_server did not start");
 }
 
+/* A free loopback port (bound to 0, then released: a tiny race only). */
+static int free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(fd >= 0);
+	CHECK_OK(bind(fd, (struct sockaddr *)&sa, sizeof(sa)));
+	CHECK_OK(getsockname(fd, (struct sockaddr *)&sa, &len));
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
 static void stop_peer(pid_t pid)
 {
 	kill(pid, SIGTERM);
@@ -324,12 +342,13 @@ TEST(tlsx_outbound_verified_round_trip)
 {
 	struct fixture fx;
 	struct stls_tlsx_stats st;
-	pid_t peer = start_s_server(26610, test_cert_path("server.pem"),
+	int port = free_port();
+	pid_t peer = start_s_server(port, test_cert_path("server.pem"),
 				    test_cert_path("server.key"));
 
 	reset_rec();
 	fx_start(&fx, &rec_handler, "", NULL);
-	CHECK_OK(connect_out(&fx, 26610, "sip.example.test"));
+	CHECK_OK(connect_out(&fx, port, "sip.example.test"));
 	CHECK(wait_rec(got_reply));
 	pthread_mutex_lock(&rec_lock);
 	/* s_server -rev sends each line back reversed. */
@@ -346,12 +365,13 @@ TEST(tlsx_outbound_wrong_name_fails_identity_check)
 {
 	struct fixture fx;
 	struct stls_tlsx_stats st;
-	pid_t peer = start_s_server(26611, test_cert_path("wrongname.pem"),
+	int port = free_port();
+	pid_t peer = start_s_server(port, test_cert_path("wrongname.pem"),
 				    test_cert_path("wrongname.key"));
 
 	reset_rec();
 	fx_start(&fx, &rec_handler, "", NULL);
-	CHECK_OK(connect_out(&fx, 26611, "sip.example.test"));
+	CHECK_OK(connect_out(&fx, port, "sip.example.test"));
 	CHECK(wait_rec(got_close));
 	pthread_mutex_lock(&rec_lock);
 	CHECK_EQ(rec_len, 0);
@@ -369,22 +389,25 @@ static int deny_established(const struct stls_conn_out_event *ev, void *arg)
 	return ev->phase == STLS_CONN_OUT_ESTABLISHED ? -EPERM : 0;
 }
 
+static int deny_port;
+
 static int deny_connect(const struct stls_conn_out_event *ev, void *arg)
 {
 	(void)arg;
-	return ev->dst->port == 26613 ? -EPERM : 0;
+	return ev->dst->port == deny_port ? -EPERM : 0;
 }
 
 TEST(tlsx_connection_out_hook_drops_before_any_data)
 {
 	struct fixture fx;
 	struct stls_tlsx_stats st;
-	pid_t peer = start_s_server(26612, test_cert_path("server.pem"),
+	int port = free_port();
+	pid_t peer = start_s_server(port, test_cert_path("server.pem"),
 				    test_cert_path("server.key"));
 
 	reset_rec();
 	fx_start(&fx, &rec_handler, "", deny_established);
-	CHECK_OK(connect_out(&fx, 26612, "sip.example.test"));
+	CHECK_OK(connect_out(&fx, port, "sip.example.test"));
 	CHECK(wait_rec(got_close));
 	pthread_mutex_lock(&rec_lock);
 	CHECK_EQ(rec_len, 0); /* "hello" never left: no reversed echo */
@@ -396,6 +419,7 @@ TEST(tlsx_connection_out_hook_drops_before_any_data)
 	stop_peer(peer);
 
 	fx_start(&fx, &rec_handler, "", deny_connect);
-	CHECK_EQ(connect_out(&fx, 26613, NULL), -EPERM);
+	deny_port = free_port();
+	CHECK_EQ(connect_out(&fx, deny_port, NULL), -EPERM);
 	fx_stop(&fx);
 }

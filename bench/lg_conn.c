@@ -182,7 +182,9 @@ static void build_request(struct conn *c)
 	c->seq[c->inflight] = s;
 	c->sent[c->inflight] = bench_now();
 	c->inflight++;
-	c->e->st->started++;
+	if (c->e->o->mode == LG_PERSISTENT) {
+		c->e->st->started++;
+	}
 }
 
 static bool may_send(struct eng *e, double now)
@@ -556,8 +558,10 @@ static bool keep_going(struct eng *e, double now)
 	if (e->o->mode == LG_IDLE) {
 		return idle_phase(e, now);
 	}
+	/* A server that refuses everything would make a storm of errors. */
 	if (e->running &&
-	    (now >= e->t_stop || e->st->started >= e->o->count)) {
+	    (now >= e->t_stop || e->st->started >= e->o->count ||
+	     (e->st->ops == 0 && e->st->errors >= 200))) {
 		e->running = false;
 		e->st->t_end = now;
 		e->t_stop = now + e->o->timeout;

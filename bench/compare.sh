@@ -94,6 +94,7 @@ if [ "$NOFILE" -lt $((2 * IDLE_N + 100)) ]; then
 	IDLE_N=$(((NOFILE - 100) / 2))
 	log "descriptors limited to $NOFILE: holding $IDLE_N idle connections"
 fi
+IDLE_NOTE="idle: $IDLE_N connections held 5 s (open files limit $NOFILE; a blind terminator needs 2 descriptors per connection)"
 
 # One PKI for everyone.
 bash "$SRC/tests/certs/mkcerts.sh" "$T/certs" >/dev/null || exit 1
@@ -175,6 +176,7 @@ fi
 	echo "NOTE openssl=$(openssl version | sed 's/ /_/g')"
 	echo "NOTE load_start=$LOAD0"
 	echo "NOTE load_end=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')"
+	echo "NOTE $IDLE_NOTE"
 	echo "NOTE reps=$REPS duration=$DUR conc=$CONC idle=$IDLE_N nofile=$NOFILE"
 } >>"$RAW"
 cat "$T"/notes.* 2>/dev/null >>"$RAW"

@@ -16,7 +16,7 @@
  * Call-ID carries the request's sequence number so that a response finds its
  * send time even when several are in flight on one connection.
  */
-#include "lg.h"
+#include "lg_conn.h"
 #include "bench.h"
 
 #include <errno.h>
@@ -31,50 +31,6 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
-
-#define RBUF_SIZE 8192
-#define WBUF_SIZE (LG_MAX_PIPELINE * 512)
-#define CLOSE_WAIT_S 1.0
-
-enum cst { C_FREE, C_CONNECT, C_HANDSHAKE, C_EXCHANGE, C_CLOSING, C_IDLE };
-
-struct eng;
-
-struct conn {
-	struct eng *e;
-	int fd;
-	SSL *ssl;
-	enum cst st;
-	int slot;
-	unsigned lport;
-	bool want_out; /* current epoll interest is EPOLLOUT */
-	double t0;     /* operation start */
-	double deadline;
-	char rbuf[RBUF_SIZE];
-	size_t rlen;
-	char wbuf[WBUF_SIZE];
-	size_t wlen;
-	int inflight;
-	uint64_t seq[LG_MAX_PIPELINE];
-	double sent[LG_MAX_PIPELINE];
-};
-
-struct eng {
-	const struct lg_opts *o;
-	SSL_CTX *ctx;
-	struct lg_stats *st;
-	int ep;
-	int n;              /* connection objects */
-	struct conn *c;
-	SSL_SESSION **sess; /* resume: one per slot */
-	bool running;       /* still starting new operations */
-	double t_stop;
-	uint64_t next_seq;
-	int live;           /* objects not C_FREE */
-	int phase;          /* idle: 0 opening, 1 settling, 2 holding */
-	lg_sample_fn *sample;
-	void *sample_arg;
-};
 
 static int sess_idx = -1;
 
@@ -102,7 +58,7 @@ static void watch(struct conn *c, bool out)
 	}
 }
 
-static void conn_free(struct conn *c)
+void lg_conn_free(struct conn *c)
 {
 	if (c->ssl) {
 		SSL_free(c->ssl);
@@ -127,14 +83,14 @@ static void record_lat(struct lg_stats *st, double d)
 	}
 }
 
-static void fail(struct conn *c, const char *what)
+void lg_conn_fail(struct conn *c, const char *what)
 {
 	c->e->st->errors++;
 	set_err(c->e, what);
-	conn_free(c);
+	lg_conn_free(c);
 }
 
-static void begin_close(struct conn *c)
+void lg_conn_begin_close(struct conn *c)
 {
 	SSL_shutdown(c->ssl);
 	ERR_clear_error();
@@ -143,7 +99,7 @@ static void begin_close(struct conn *c)
 	watch(c, false);
 }
 
-static int start_conn(struct conn *c)
+int lg_conn_start(struct conn *c)
 {
 	const struct lg_opts *o = c->e->o;
 	struct epoll_event ev = { .events = EPOLLOUT };
@@ -167,7 +123,7 @@ static int start_conn(struct conn *c)
 	if (connect(c->fd, (const struct sockaddr *)&o->addr, o->addr_len) <
 		    0 &&
 	    errno != EINPROGRESS) {
-		fail(c, strerror(errno));
+		lg_conn_fail(c, strerror(errno));
 		return -ECONNREFUSED;
 	}
 	return 0;
@@ -200,7 +156,7 @@ static bool may_send(struct eng *e, double now)
 }
 
 /* Persistent mode: top up the pipeline of <c>. */
-static void fill(struct conn *c, double now)
+void lg_conn_fill(struct conn *c, double now)
 {
 	while (c->st == C_EXCHANGE && c->inflight < c->e->o->pipeline &&
 	       WBUF_SIZE - c->wlen > 512 && may_send(c->e, now)) {
@@ -267,11 +223,11 @@ static bool io_error(struct conn *c, int r, const char *what)
 		watch(c, true);
 		return true;
 	}
-	fail(c, what);
+	lg_conn_fail(c, what);
 	return false;
 }
 
-static void exchange(struct conn *c)
+void lg_conn_exchange(struct conn *c)
 {
 	int r;
 
@@ -294,17 +250,17 @@ static void exchange(struct conn *c)
 		}
 		c->rlen += (size_t)r;
 		if (!parse_responses(c)) {
-			fail(c, "malformed response");
+			lg_conn_fail(c, "malformed response");
 			return;
 		}
 	}
 	if (c->e->o->mode == LG_FULL && c->inflight == 0) {
-		begin_close(c);
+		lg_conn_begin_close(c);
 		return;
 	}
-	fill(c, bench_now());
+	lg_conn_fill(c, bench_now());
 	if (c->wlen > 0) {
-		exchange(c);
+		lg_conn_exchange(c);
 	}
 }
 
@@ -318,12 +274,12 @@ static void handshake_done(struct conn *c)
 	case LG_FULL:
 		c->st = C_EXCHANGE;
 		build_request(c);
-		exchange(c);
+		lg_conn_exchange(c);
 		return;
 	case LG_PERSISTENT:
 		c->st = C_EXCHANGE;
-		fill(c, now);
-		exchange(c);
+		lg_conn_fill(c, now);
+		lg_conn_exchange(c);
 		return;
 	case LG_IDLE:
 		e->st->ops++;
@@ -339,7 +295,7 @@ static void handshake_done(struct conn *c)
 	case LG_HANDSHAKE:
 		e->st->ops++;
 		record_lat(e->st, now - c->t0);
-		begin_close(c);
+		lg_conn_begin_close(c);
 		return;
 	}
 }
@@ -353,7 +309,7 @@ static void start_tls(struct conn *c)
 
 	getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
 	if (soerr) {
-		fail(c, strerror(soerr));
+		lg_conn_fail(c, strerror(soerr));
 		return;
 	}
 	len = sizeof(la);
@@ -361,7 +317,7 @@ static void start_tls(struct conn *c)
 	c->lport = ntohs(((struct sockaddr_in *)&la)->sin_port);
 	c->ssl = SSL_new(e->ctx);
 	if (!c->ssl || !SSL_set_fd(c->ssl, c->fd)) {
-		fail(c, "SSL_new");
+		lg_conn_fail(c, "SSL_new");
 		return;
 	}
 	SSL_set_ex_data(c->ssl, sess_idx, c);
@@ -372,7 +328,7 @@ static void start_tls(struct conn *c)
 	c->st = C_HANDSHAKE;
 }
 
-static void drive(struct conn *c)
+void lg_conn_drive(struct conn *c)
 {
 	int r;
 
@@ -392,7 +348,7 @@ static void drive(struct conn *c)
 		}
 		return;
 	case C_EXCHANGE:
-		exchange(c);
+		lg_conn_exchange(c);
 		return;
 	case C_CLOSING:
 	case C_IDLE: {
@@ -405,11 +361,11 @@ static void drive(struct conn *c)
 			return;
 		}
 		if (c->st == C_IDLE) {
-			fail(c, "idle connection lost");
+			lg_conn_fail(c, "idle connection lost");
 			return;
 		}
 		ERR_clear_error();
-		conn_free(c);
+		lg_conn_free(c);
 		return;
 	}
 	case C_FREE:
@@ -446,223 +402,3 @@ int lg_ctx_keep_sessions(SSL_CTX *ctx)
 }
 
 
-static void check_timeouts(struct eng *e, double now)
-{
-	int i;
-
-	for (i = 0; i < e->n; i++) {
-		struct conn *c = &e->c[i];
-
-		switch (c->st) {
-		case C_CONNECT:
-		case C_HANDSHAKE:
-			if (now > c->deadline) {
-				fail(c, "timeout (connect or handshake)");
-			}
-			break;
-		case C_EXCHANGE:
-			if (c->inflight > 0 &&
-			    now - c->sent[0] > e->o->timeout) {
-				e->st->errors += c->inflight - 1;
-				fail(c, "timeout (no response)");
-			}
-			break;
-		case C_CLOSING:
-			if (now > c->deadline) {
-				conn_free(c);
-			}
-			break;
-		case C_IDLE:
-		case C_FREE:
-			break;
-		}
-	}
-}
-
-/* Starts connections in free slots while the run is on. */
-static void refill(struct eng *e, double now)
-{
-	const struct lg_opts *o = e->o;
-	int i, opening = 0;
-
-	if (o->mode == LG_IDLE) {
-		for (i = 0; i < e->n; i++) {
-			opening += e->c[i].st == C_CONNECT ||
-				   e->c[i].st == C_HANDSHAKE;
-		}
-	}
-	for (i = 0; i < e->n && e->running; i++) {
-		struct conn *c = &e->c[i];
-
-		if (o->mode == LG_PERSISTENT && c->st == C_EXCHANGE) {
-			fill(c, now);
-			if (c->wlen > 0) {
-				exchange(c);
-			}
-			continue;
-		}
-		if (c->st != C_FREE) {
-			continue;
-		}
-		if (o->mode == LG_IDLE) {
-			if (e->st->started >= o->conc || opening >= o->parallel) {
-				continue;
-			}
-			opening++;
-		} else if (o->mode == LG_PERSISTENT) {
-			if (e->st->errors >= o->count) {
-				continue;
-			}
-		} else if (e->st->started >= o->count) {
-			continue;
-		}
-		if (o->mode != LG_PERSISTENT) {
-			e->st->started++;
-		}
-		(void)start_conn(c);
-	}
-}
-
-/* Idle mode: open, settle 1 s, sample, hold; false when over. */
-static bool idle_phase(struct eng *e, double now)
-{
-	int i;
-
-	if (e->phase == 0 && (now >= e->t_stop ||
-			      e->st->ops + e->st->errors >= e->o->conc)) {
-		e->phase = 1;
-		e->running = false;
-		e->st->t_end = now;
-		e->t_stop = now + 1.0;
-	} else if (e->phase == 1 && now >= e->t_stop) {
-		for (i = 0; i < e->n; i++) {
-			e->st->up += e->c[i].st == C_IDLE;
-		}
-		if (e->sample) {
-			e->sample(e->sample_arg, e->st);
-		}
-		e->st->up = 0;
-		e->phase = 2;
-		e->t_stop = now + e->o->hold;
-	} else if (e->phase == 2 && now >= e->t_stop) {
-		return false;
-	}
-	return true;
-}
-
-/* Decides when to stop starting work; returns false when the run is over. */
-static bool keep_going(struct eng *e, double now)
-{
-	int i;
-
-	if (e->o->mode == LG_IDLE) {
-		return idle_phase(e, now);
-	}
-	/* A server that refuses everything would make a storm of errors. */
-	if (e->running &&
-	    (now >= e->t_stop || e->st->started >= e->o->count ||
-	     (e->st->ops == 0 && e->st->errors >= 200))) {
-		e->running = false;
-		e->st->t_end = now;
-		e->t_stop = now + e->o->timeout;
-	}
-	if (!e->running && e->o->mode == LG_PERSISTENT) {
-		for (i = 0; i < e->n; i++) {
-			if (e->c[i].st == C_EXCHANGE && e->c[i].inflight == 0) {
-				begin_close(&e->c[i]);
-			}
-		}
-	}
-	return e->running || (e->live > 0 && now < e->t_stop);
-}
-
-static int eng_init(struct eng *e, const struct lg_opts *o, SSL_CTX *ctx,
-		    struct lg_stats *st)
-{
-	int i;
-
-	memset(e, 0, sizeof(*e));
-	e->o = o;
-	e->ctx = ctx;
-	e->st = st;
-	e->n = o->conc;
-	e->ep = epoll_create1(EPOLL_CLOEXEC);
-	e->c = calloc((size_t)e->n, sizeof(*e->c));
-	if (o->mode == LG_RESUME) {
-		e->sess = calloc((size_t)e->n, sizeof(*e->sess));
-	}
-	if (e->ep < 0 || !e->c || (o->mode == LG_RESUME && !e->sess)) {
-		return -ENOMEM;
-	}
-	for (i = 0; i < e->n; i++) {
-		e->c[i].e = e;
-		e->c[i].fd = -1;
-		e->c[i].slot = i;
-	}
-	return 0;
-}
-
-static void eng_fini(struct eng *e)
-{
-	int i;
-
-	for (i = 0; e->c && i < e->n; i++) {
-		if (e->c[i].st == C_IDLE) {
-			e->st->up++;
-		}
-		if (e->c[i].ssl && e->c[i].st != C_CLOSING) {
-			SSL_shutdown(e->c[i].ssl);
-		}
-		conn_free(&e->c[i]);
-	}
-	for (i = 0; e->sess && i < e->n; i++) {
-		SSL_SESSION_free(e->sess[i]);
-	}
-	free(e->sess);
-	free(e->c);
-	if (e->ep >= 0) {
-		close(e->ep);
-	}
-	ERR_clear_error();
-}
-
-int lg_run(const struct lg_opts *o, SSL_CTX *ctx, struct lg_stats *st,
-	   lg_sample_fn *sample, void *sample_arg)
-{
-	struct epoll_event ev[256];
-	double now, last_scan = 0;
-	struct eng e;
-	int err, n, i;
-
-	err = eng_init(&e, o, ctx, st);
-	if (err) {
-		eng_fini(&e);
-		return err;
-	}
-	e.running = true;
-	e.sample = sample;
-	e.sample_arg = sample_arg;
-	st->t_start = bench_now();
-	e.t_stop = st->t_start + o->duration;
-	for (now = st->t_start; keep_going(&e, now);
-	     now = bench_now()) {
-		if (e.running) {
-			refill(&e, now);
-		}
-		n = epoll_wait(e.ep, ev, 256, o->rate > 0 ? 1 : 10);
-		for (i = 0; i < n; i++) {
-			drive(ev[i].data.ptr);
-		}
-		now = bench_now();
-		if (now - last_scan > 0.05) {
-			check_timeouts(&e, now);
-			last_scan = now;
-		}
-	}
-	if (st->t_end == 0) {
-		st->t_end = bench_now();
-	}
-	st->up = 0;
-	eng_fini(&e);
-	return 0;
-}

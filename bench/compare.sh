@@ -90,8 +90,8 @@ wait_port() {
 ulimit -Hn 65536 2>/dev/null
 ulimit -n 65536 2>/dev/null || ulimit -n 20000 2>/dev/null
 NOFILE=$(ulimit -n)
-if [ "$NOFILE" -lt $((2 * IDLE_N + 100)) ]; then
-	IDLE_N=$(((NOFILE - 100) / 2))
+if [ "$NOFILE" -lt $((2 * IDLE_N + 300)) ]; then
+	IDLE_N=$(((NOFILE - 300) / 2))
 	log "descriptors limited to $NOFILE: holding $IDLE_N idle connections"
 fi
 IDLE_NOTE="idle: $IDLE_N connections held 5 s (open files limit $NOFILE; a blind terminator needs 2 descriptors per connection)"

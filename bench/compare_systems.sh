@@ -31,7 +31,7 @@ run_haproxy() {
 	cat >"$T/haproxy.cfg" <<EOF
 global
 	nbthread 2
-	maxconn $((IDLE_N + 1000))
+	maxconn $((IDLE_N + 50))
 defaults
 	mode tcp
 	timeout connect 5s
@@ -162,7 +162,7 @@ kam_survive() {
 			break
 		fi
 	done
-	note "$name" "survival: handshake load c=8 for up to 30 s:" \
+	note "$name" "survival: handshake load c=8, 30 runs of 1 s:" \
 		"first_double_free_s=${df:-none} first_child_crash_s=${sig:-none}" \
 		"stopped_serving_s=${dead:-no} $(kam_watch "$name" "$pid")" \
 		"ops=$(awk '/^RESULT/ { for (i = 1; i <= NF; i++) if ($i ~ /^ops=/) s += substr($i, 5) } END { print s + 0 }' "$T/$name.survive")"
@@ -181,6 +181,7 @@ kam_run() {
 	note "$name" "version=$(kamailio -v | awk '/^version/ {print $3; exit}') tcp_children=2 preload=${pre:-none}"
 	kam_survive "$name" "$pid"
 	stop_all_but_echo
+	mv "$T/$name.log" "$T/$name.survival.log"
 	# Measurements on a fresh instance (restarted once if it died).
 	pid=$(kam_start "$name" "$pre")
 	PIDS+=("$pid")
@@ -190,7 +191,7 @@ kam_run() {
 		note "$name" "measure: died during the runs ($(kam_watch "$name" "$pid"))"
 		return 1
 	fi
-	note "$name" "after measurements: $(kam_watch "$name" "$pid")"
+	note "$name" "measurement instance, at the end: $(kam_watch "$name" "$pid")"
 }
 
 run_kamailio() { kam_run kamailio; }

@@ -83,6 +83,8 @@ def idle_cell(res, label):
     r = runs[-1]
     if r.get("last_error") == "server_dead":
         return "dead"
+    if not num(r, "up"):
+        return f"fail (0/{r.get('conc', '?')} up)"
     return (f"{fmt(num(r, 'server_kb_per_conn'), 1)} "
             f"({r.get('up', '?')}/{r.get('conc', '?')} up)")
 

@@ -113,7 +113,8 @@ static size_t build_reply(const char *h, size_t hlen, char *out, size_t cap)
 		if (copied && is_to && !memmem(l, n, ";tag=", 5)) {
 			/* Insert our tag before the CRLF. */
 			w += n - 2;
-			w += (size_t)snprintf(out + w, cap - w, ";tag=echo\r\n");
+			w += (size_t)snprintf(out + w, cap - w,
+					      ";tag=echo\r\n");
 		} else {
 			w += n;
 		}

@@ -226,8 +226,8 @@ int main(int argc, char **argv)
 						bad++;
 						continue;
 					}
-					printf("RESULT label=floor tls=%s key=%s "
-					       "tickets=%d cache=%s "
+					printf("RESULT label=floor tls=%s "
+					       "key=%s tickets=%d cache=%s "
 					       "server_cpu_us_per_hs=%.1f\n",
 					       t ? "1.3" : "1.2",
 					       k ? "rsa2048" : "ecdsa-p256",

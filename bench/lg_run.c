@@ -26,7 +26,8 @@ static void check_timeouts(struct eng *e, double now)
 		case C_CONNECT:
 		case C_HANDSHAKE:
 			if (now > c->deadline) {
-				lg_conn_fail(c, "timeout (connect or handshake)");
+				lg_conn_fail(c, "timeout (connect or "
+						"handshake)");
 			}
 			break;
 		case C_EXCHANGE:
@@ -74,7 +75,8 @@ static void refill(struct eng *e, double now)
 			continue;
 		}
 		if (o->mode == LG_IDLE) {
-			if (e->st->started >= o->conc || opening >= o->parallel) {
+			if (e->st->started >= o->conc ||
+			    opening >= o->parallel) {
 				continue;
 			}
 			opening++;

@@ -53,23 +53,23 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: loadgen -m MODE -t HOST:PORT [options]\n"
-		"  -m, --mode MODE       full|handshake|resume|persistent|idle\n"
-		"  -t, --target H:P      server address (IPv4 or IPv6 literal)\n"
-		"  -V, --tls 1.2|1.3     protocol version (default 1.3)\n"
-		"  -c, --concurrency N   connections at once (idle: to hold)\n"
-		"  -d, --duration S      seconds of load (default 5)\n"
-		"  -n, --count N         bound on operations (default 1000000)\n"
-		"  -r, --rate R          persistent: requests/s, 0 = max\n"
-		"  -p, --pipeline D      persistent: in flight per connection\n"
-		"  -H, --hold S          idle: seconds to hold (default 5)\n"
-		"  -P, --parallel N      idle: handshakes in flight (default 32)\n"
-		"  -T, --timeout S       per operation (default 5)\n"
-		"  -u, --uri URI         Request-URI of the OPTIONS\n"
-		"      --cafile F | --no-verify   server certificate check\n"
-		"      --sni NAME        SNI (and the name to verify)\n"
-		"      --cert F --key F  client certificate\n"
-		"      --server-pid PID  measure this process tree's CPU/memory\n"
-		"      --label STR       copied into the RESULT line\n");
+		"  -m, --mode M         full|handshake|resume|persistent|idle\n"
+		"  -t, --target H:P     server (IPv4 or [IPv6] literal)\n"
+		"  -V, --tls 1.2|1.3    protocol version (default 1.3)\n"
+		"  -c, --concurrency N  connections at once (idle: to hold)\n"
+		"  -d, --duration S     seconds of load (default 5)\n"
+		"  -n, --count N        bound on operations (default 1e6)\n"
+		"  -r, --rate R         persistent: requests/s, 0 = max\n"
+		"  -p, --pipeline D     persistent: in flight per connection\n"
+		"  -H, --hold S         idle: seconds to hold (default 5)\n"
+		"  -P, --parallel N     idle: handshakes at once (default 32)\n"
+		"  -T, --timeout S      per operation (default 5)\n"
+		"  -u, --uri URI        Request-URI of the OPTIONS\n"
+		"  --cafile F | --no-verify  server certificate check\n"
+		"  --sni NAME           SNI (and the name to verify)\n"
+		"  --cert F --key F     client certificate\n"
+		"  --server-pid PID     measure this process tree's CPU, memory\n"
+		"  --label STR          copied into the RESULT line\n");
 }
 
 static int parse_mode(const char *s, enum lg_mode *m)
@@ -244,8 +244,9 @@ static SSL_CTX *make_ctx(const struct cli *a)
 		goto fail;
 	}
 	if (a->cert && (!SSL_CTX_use_certificate_chain_file(ctx, a->cert) ||
-			!SSL_CTX_use_PrivateKey_file(ctx, a->key ? a->key :
-						     a->cert, SSL_FILETYPE_PEM))) {
+			!SSL_CTX_use_PrivateKey_file(ctx,
+						     a->key ? a->key : a->cert,
+						     SSL_FILETYPE_PEM))) {
 		goto fail;
 	}
 	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |

@@ -68,7 +68,7 @@ static void usage(void)
 		"  --cafile F | --no-verify  server certificate check\n"
 		"  --sni NAME           SNI (and the name to verify)\n"
 		"  --cert F --key F     client certificate\n"
-		"  --server-pid PID     measure this process tree's CPU, memory\n"
+		"  --server-pid PID     server CPU and memory from /proc\n"
 		"  --label STR          copied into the RESULT line\n");
 }
 

@@ -28,6 +28,7 @@
 #include "handler_echo.h"
 #include "process.h"
 #include "pstore.h"
+#include "tlsx.h"
 #include "stats.h"
 #include "stls/log.h"
 
@@ -56,6 +57,7 @@ struct run {
 	struct stls_conf *conf;      /* the main config, as loaded */
 	struct stls_core_conf core;  /* its [core] section, applied */
 	struct stls_pstore *ps;      /* the published TLS profile set */
+	struct stls_tlsx *tlsx;      /* the TLS transform (tls: listeners) */
 	struct stls_daemon *d;
 	struct stls_ctl *ctl;        /* control plane (RPC, reload) */
 	uv_loop_t loop;
@@ -276,6 +278,7 @@ static int control_start(struct run *r)
 	cc.live = &r->conf->tls;
 	cc.core = &r->core;
 	cc.base_dir = r->conf->base_dir;
+	cc.tlsx = r->tlsx;
 	err = stls_ctl_new(&cc, &r->ctl);
 	if (!err)
 		err = stls_ctl_start(r->ctl);
@@ -293,6 +296,22 @@ static void control_stop(struct run *r)
 	r->ctl = NULL;
 }
 
+/* The TLS transform for tls: listeners and outbound TLS. */
+static int start_tls(struct run *r, struct stls_daemon_opts *o)
+{
+	struct stls_tlsx_conf tc = {
+		.ps = r->ps,
+		.live = &r->conf->tls,
+	};
+	int err;
+
+	err = stls_tlsx_new(&tc, &r->tlsx);
+	if (err)
+		return err;
+	stls_tlsx_install(r->tlsx, o);
+	return 0;
+}
+
 static int start(struct run *r)
 {
 	const struct stls_core_conf *c = &r->core;
@@ -306,6 +325,9 @@ static int start(struct run *r)
 		c->max_connections, c->n_listen, (unsigned)c->workers));
 	stls_daemon_opts_from_conf(c, &o);
 	o.handler = pick_handler(c->handler);
+	err = start_tls(r, &o);
+	if (err)
+		return err;
 	err = stls_daemon_new(&o, &r->d);
 	if (err)
 		return err;
@@ -347,6 +369,7 @@ static void finish(struct run *r)
 	if (r->core.log_target == STLS_LOG_SYSLOG)
 		stls_process_log_syslog(false);
 	stls_core_conf_fini(&r->core);
+	stls_tlsx_free(r->tlsx);
 	stls_pstore_free(r->ps);
 	stls_conf_free(r->conf);
 }

@@ -10,11 +10,13 @@
 #include "ctl_int.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "stats.h"
 #include "stls/conn.h"
 #include "stls/log.h"
+#include "tlsx.h"
 
 int stls__ctl_set_addr(struct stls_json *obj, const char *ip_key,
 		       const char *port_key, const struct stls_addr *a)
@@ -69,20 +71,62 @@ static int info_daemon(struct stls_ctl *ctl, struct stls_json *o)
 	return err;
 }
 
+/* The TLS transform's counters (zeros when the daemon has none). */
+static int info_tls(struct stls_ctl *ctl, struct stls_json *o)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} keys[] = {
+		{ "handshakes", offsetof(struct stls_tlsx_stats, handshakes) },
+		{ "handshakes_resumed",
+		  offsetof(struct stls_tlsx_stats, handshakes_resumed) },
+		{ "handshake_failures",
+		  offsetof(struct stls_tlsx_stats, handshake_failures) },
+		{ "verify_failures",
+		  offsetof(struct stls_tlsx_stats, verify_failures) },
+		{ "identity_failures",
+		  offsetof(struct stls_tlsx_stats, identity_failures) },
+		{ "renegotiations_refused",
+		  offsetof(struct stls_tlsx_stats, renegotiations_refused) },
+		{ "low_memory_refused",
+		  offsetof(struct stls_tlsx_stats, low_memory_refused) },
+		{ "conn_out_dropped",
+		  offsetof(struct stls_tlsx_stats, conn_out_dropped) },
+	};
+	struct stls_tlsx_stats ts;
+	size_t i;
+	int err = 0;
+
+	memset(&ts, 0, sizeof(ts));
+	if (ctl->c.tlsx)
+		stls_tlsx_stats(ctl->c.tlsx, &ts);
+	else
+		ts.ct_wq_bytes = stls_conn_get_ct_wq_total();
+	err = stls_json_object_set_int(o, "max_connections",
+				       ctl->c.core->max_connections);
+	if (!err)
+		err = set_u64(o, "opened_connections", ts.tls_connections);
+	if (!err)
+		err = set_u64(o, "clear_text_write_queued_bytes",
+			      ts.ct_wq_bytes);
+	for (i = 0; i < STLS_ARRAY_SIZE(keys) && !err; i++)
+		err = set_u64(o, keys[i].key,
+			      *(const uint64_t *)(const void *)(
+				      (const char *)&ts + keys[i].off));
+	if (!err)
+		err = stls_json_object_set_int(o, "connections",
+					       stls_daemon_conn_count(ctl->c.d));
+	return err;
+}
+
 static int tls_info(struct stls_rpc_call *call, void *arg)
 {
 	struct stls_ctl *ctl = arg;
 	struct stls_json *o = stls_json_new_object();
 	int err;
 
-	err = stls_json_object_set_int(o, "max_connections",
-				       ctl->c.core->max_connections);
-	if (!err)
-		err = stls_json_object_set_int(o, "opened_connections",
-					       stls_daemon_conn_count(ctl->c.d));
-	if (!err)
-		err = set_u64(o, "clear_text_write_queued_bytes",
-			      stls_conn_get_ct_wq_total());
+	err = info_tls(ctl, o);
 	if (!err)
 		err = info_daemon(ctl, o);
 	if (err) {

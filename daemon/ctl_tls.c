@@ -136,8 +136,24 @@ static int tls_info(struct stls_rpc_call *call, void *arg)
 	return stls_rpc_reply(call, o);
 }
 
+/* OpenSSL pads the description's columns; one space reads better. */
+static void squeeze_spaces(const char *in, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (; *in && n + 1 < len; in++) {
+		if (*in == '\n' || (*in == ' ' && (n == 0 || out[n - 1] == ' ')))
+			continue;
+		out[n++] = *in;
+	}
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+}
+
 static int list_strs(struct stls_json *o, const struct stls__ctl_entry *e)
 {
+	char cipher[sizeof(e->info.cipher)];
 	const struct stls_tls_info *t = &e->info;
 	char ts[32];
 	struct tm tm;
@@ -155,8 +171,9 @@ static int list_strs(struct stls_json *o, const struct stls__ctl_entry *e)
 		err = stls__ctl_set_addr(o, "src_ip", "src_port", &e->peer);
 	if (!err)
 		err = stls__ctl_set_addr(o, "dst_ip", "dst_port", &e->local);
+	squeeze_spaces(t->cipher, cipher, sizeof(cipher));
 	if (!err)
-		err = stls_json_object_set_str(o, "cipher", t->cipher);
+		err = stls_json_object_set_str(o, "cipher", cipher);
 	return err;
 }
 

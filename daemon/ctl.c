@@ -48,6 +48,7 @@ static int make_parent_dirs(const char *path)
 {
 	char buf[PATH_MAX];
 	char *p;
+	bool created = false, last;
 
 	if (strlen(path) >= sizeof(buf))
 		return -ENAMETOOLONG;
@@ -56,17 +57,20 @@ static int make_parent_dirs(const char *path)
 	if (!p || p == buf)
 		return 0;
 	*p = '\0';
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
+	for (p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
 			continue;
+		last = *p == '\0';
 		*p = '\0';
-		if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+		if (mkdir(buf, 0750) == 0)
+			created = true;
+		else if (errno != EEXIST)
 			return -errno;
+		if (last)
+			break;
 		*p = '/';
 	}
-	if (mkdir(buf, 0750) != 0 && errno != EEXIST)
-		return -errno;
-	if (errno != EEXIST)
+	if (created)
 		STLS_NOTICE("control socket: created directory %s (0750)", buf);
 	return 0;
 }
@@ -81,7 +85,6 @@ int stls_ctl_start(struct stls_ctl *ctl)
 		STLS_NOTICE("control socket: off (no [core] rpc_socket)");
 		return 0;
 	}
-	errno = 0;
 	err = make_parent_dirs(core->rpc_socket);
 	if (err) {
 		STLS_ERR("control socket %s: cannot create its directory: %s",
@@ -131,10 +134,6 @@ int stls_ctl_reload(struct stls_ctl *ctl, struct stls_diag *diag,
 
 	pthread_mutex_lock(&ctl->lock);
 	err = stls_pstore_reload(ctl->c.ps, diag, &gen);
-	if (err)
-		ctl->reloads_failed++;
-	else
-		ctl->reloads_ok++;
 	pthread_mutex_unlock(&ctl->lock);
 	if (err)
 		return err;

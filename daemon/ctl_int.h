@@ -23,7 +23,6 @@ struct stls_ctl {
 	struct stls_rpc_server *srv;
 	/* Serialises reloads and changes of the `config` string. */
 	pthread_mutex_t lock;
-	uint64_t reloads_ok, reloads_failed; /* through this ctl */
 };
 
 /* One TLS connection as tls.list shows it, filled on its worker. */

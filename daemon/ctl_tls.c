@@ -115,8 +115,8 @@ static int info_tls(struct stls_ctl *ctl, struct stls_json *o)
 			      *(const uint64_t *)(const void *)(
 				      (const char *)&ts + keys[i].off));
 	if (!err)
-		err = stls_json_object_set_int(o, "connections",
-					       stls_daemon_conn_count(ctl->c.d));
+		err = stls_json_object_set_int(
+			o, "connections", stls_daemon_conn_count(ctl->c.d));
 	return err;
 }
 
@@ -142,7 +142,9 @@ static void squeeze_spaces(const char *in, char *out, size_t len)
 	size_t n = 0;
 
 	for (; *in && n + 1 < len; in++) {
-		if (*in == '\n' || (*in == ' ' && (n == 0 || out[n - 1] == ' ')))
+		if (*in == '\n')
+			continue;
+		if (*in == ' ' && (n == 0 || out[n - 1] == ' '))
 			continue;
 		out[n++] = *in;
 	}
@@ -314,7 +316,8 @@ static int reload_failed(struct stls_rpc_call *call, struct stls_diag *diag)
 	}
 	return stls_rpc_fail_data(call, STLS_RPC_E_FAILED, data,
 				  "TLS configuration not reloaded (%zu "
-				  "error%s, running configuration unchanged)%s%s",
+				  "error%s, running configuration "
+				  "unchanged)%s%s",
 				  diag->errors, diag->errors == 1 ? "" : "s",
 				  first[0] ? ": " : "", first);
 }

@@ -28,10 +28,12 @@ TEST(every_method_is_registered)
 	a = cf_result(r);
 	for (i = 0; i < STLS_ARRAY_SIZE(names); i++) {
 		found = false;
-		for (j = 0; j < stls_json_len(a); j++)
-			found |= strcmp(stls_json_get_str(
-						stls_json_array_get(a, j), NULL),
-					names[i]) == 0;
+		for (j = 0; j < stls_json_len(a); j++) {
+			const char *n = stls_json_get_str(
+				stls_json_array_get(a, j), NULL);
+
+			found |= strcmp(n, names[i]) == 0;
+		}
 		CHECK(found);
 	}
 	stls_json_free(r);

@@ -22,13 +22,15 @@ LONG = os.environ.get("STLS_HOSTILE_LONG", "0") == "1"
 LOADGEN = os.path.join(BUILD, "bench", "loadgen")
 
 
-def tls_daemon(core_extra="", tls_extra="", workers=2):
+def tls_daemon(core_extra="", tls_extra="", workers=2, nofile=None):
+    """(ASan's quarantine is off so that VmRSS shows what the daemon
+    holds, not what ASan keeps of freed memory.)"""
     """siptlsd with one tls: and one tcp: listener (echo handler), the
     default certificate only. Returns (daemon, tls_port, tcp_port)."""
     cfg = ("[core]\nlisten = tls:127.0.0.1:0\nlisten = tcp:127.0.0.1:0\n"
            "workers = %d\nhandler = echo\nbackend = udp:127.0.0.1:9\n%s\n"
            "[tls]\n%s\n" % (workers, core_extra, tls_extra))
-    d = Daemon(cfg)
+    d = Daemon(cfg, nofile=nofile, asan=":quarantine_size_mb=0")
     tls = [a for a in d.addrs if a[0] == "tls"][0][2]
     tcp = [a for a in d.addrs if a[0] == "tcp"][0][2]
     return d, tls, tcp

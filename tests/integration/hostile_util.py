@@ -135,4 +135,5 @@ def finish(d):
     log = d.log()
     check(rc == 0, "daemon exits 0 (no crash)")
     check("AddressSanitizer" not in log and "runtime error:" not in log
+          and "ThreadSanitizer" not in log
           and "LeakSanitizer" not in log, "no sanitizer report")

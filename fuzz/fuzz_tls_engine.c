@@ -222,7 +222,7 @@ static void split(const uint8_t *p, size_t n)
 		len = seg == 7 ? n - off : (seed >> 8) % (n - off) + 1;
 		if (seg & 1) {
 			(void)!stls_conn_feed_drain(c, p + off, len, out,
-						   sizeof(out), &got);
+						    sizeof(out), &got);
 			flush(c);
 		} else if (stls_conn_feed(c, p + off, len) != 0) {
 			break;

@@ -210,6 +210,7 @@ static void on_signal(uv_signal_t *h, int signum)
 		break;
 	case SIGUSR1:
 		stls_daemon_stats_log(r->d);
+		stls_stats_log_tls(r->tlsx);
 		break;
 	}
 }

@@ -27,6 +27,7 @@
 #include "handler_echo.h"
 #include "process.h"
 #include "pstore.h"
+#include "relay.h"
 #include "stats.h"
 #include "stls/log.h"
 
@@ -46,15 +47,14 @@ static int reload_not_wired(void *arg)
 static stls_reload_fn *reload_hook = reload_not_wired;
 static void *reload_arg;
 
-/* The SIP relay's handler, wired by the lead; NULL until then. */
-static const struct stls_handler_ops *relay_handler;
-
 struct run {
 	const char *conf_path;
 	bool check;
 	struct stls_conf *conf;      /* the main config, as loaded */
 	struct stls_core_conf core;  /* its [core] section, applied */
 	struct stls_pstore *ps;      /* the published TLS profile set */
+	struct stls_relay_settings relay_conf; /* [relay], applied */
+	struct stls_relay *relay;    /* handler relay only */
 	struct stls_daemon *d;
 	uv_loop_t loop;
 	uv_signal_t sig[4];
@@ -144,6 +144,9 @@ static int load_conf(struct run *r, struct stls_diag *diag)
 		return err;
 	err = stls_core_conf_apply(find_section(r->conf, "core"),
 				   &r->conf->tls, &r->core, diag);
+	if (!err)
+		err = stls_relay_settings_apply(find_section(r->conf, "relay"),
+						&r->core, &r->relay_conf, diag);
 	if (err || diag->errors)
 		return err ? err : -EINVAL;
 	return stls_pstore_new(r->conf, &r->conf->tls, &r->core, diag,
@@ -177,11 +180,7 @@ static const struct stls_handler_ops *pick_handler(int kind)
 	case STLS_HANDLER_DISCARD:
 		return &stls_discard_handler;
 	default:
-		if (relay_handler)
-			return relay_handler;
-		STLS_WARN("handler relay: the SIP relay is not built in yet; "
-			  "received bytes are discarded");
-		return &stls_discard_handler;
+		return NULL; /* the relay: installed by start() */
 	}
 }
 
@@ -206,6 +205,8 @@ static void on_signal(uv_signal_t *h, int signum)
 		break;
 	case SIGUSR1:
 		stls_daemon_stats_log(r->d);
+		if (r->relay)
+			stls_relay_stats_log(r->relay);
 		break;
 	}
 }
@@ -272,7 +273,16 @@ static int start(struct run *r)
 		c->max_connections, c->n_listen, (unsigned)c->workers));
 	stls_daemon_opts_from_conf(c, &o);
 	o.handler = pick_handler(c->handler);
+	if (!o.handler) {
+		err = stls_relay_new(&r->relay_conf, c, &r->conf->tls,
+				     &r->relay);
+		if (err)
+			return err;
+		stls_relay_install(r->relay, &o);
+	}
 	err = stls_daemon_new(&o, &r->d);
+	if (!err && r->relay)
+		err = stls_relay_attach(r->relay, r->d);
 	if (err)
 		return err;
 	err = setup_process(r);
@@ -299,6 +309,10 @@ static void finish(struct run *r)
 		stls_daemon_free(r->d);
 		r->d = NULL;
 	}
+	if (r->relay)
+		stls_relay_stats_log(r->relay);
+	stls_relay_free(r->relay);
+	stls_relay_settings_fini(&r->relay_conf);
 	if (r->pid_written)
 		stls_pidfile_remove(r->core.pid_file);
 	if (r->loop_ok) {

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -359,6 +360,42 @@ static void relay_close(struct stls_dconn *c, void *arg)
 	c->hstate = NULL;
 }
 
+/* True when the header line at p (up to its CRLF) is Content-Length. */
+static bool is_clen_line(const char *p, size_t n)
+{
+	size_t name = 0;
+
+	while (name < n && p[name] != ':' && p[name] != ' ' && p[name] != '\t')
+		name++;
+	return (name == 14 && strncasecmp(p, "Content-Length", 14) == 0) ||
+	       (name == 1 && (p[0] == 'l' || p[0] == 'L'));
+}
+
+/*
+ * Copies the header section of a badly framed request into rw->out
+ * without its Content-Length lines (the parser would refuse them), so
+ * that the 400 can copy Via, From, To, Call-ID and CSeq. Returns the
+ * length, or 0 when it does not fit.
+ */
+static size_t strip_clen(struct relay_worker *rw, struct stls_slice hdr)
+{
+	const char *p = hdr.p, *end = hdr.p + hdr.len, *eol;
+	size_t len = 0, n;
+
+	while (p < end) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		n = eol ? (size_t)(eol - p) + 1 : (size_t)(end - p);
+		if (!(len && is_clen_line(p, n)) && len + n <= rw->out_cap) {
+			memcpy(rw->out + len, p, n);
+			len += n;
+		}
+		p += n;
+	}
+	if (len < 4 || memcmp(rw->out + len - 4, "\r\n\r\n", 4) != 0)
+		return 0;
+	return len;
+}
+
 /* A framing error: 400 for a request whose header section parses, then
  * the connection closes (after the reply is flushed). */
 static int frame_error(struct relay_worker *rw, struct stls_dconn *c,
@@ -372,8 +409,10 @@ static int frame_error(struct relay_worker *rw, struct stls_dconn *c,
 		  stls_addr_str(&c->peer, true, buf),
 		  stls_sip_frame_err_str(fr->err));
 	if (!fr->is_request || fr->err == STLS_SIP_FRAME_GARBAGE ||
-	    !fr->msg.len || stls_sip_msg_parse(fr->msg.p, fr->msg.len, 0,
-					       rw->msg) != 0)
+	    !fr->msg.len)
+		return -EPROTO;
+	n = (ssize_t)strip_clen(rw, fr->msg);
+	if (n <= 0 || stls_sip_msg_parse(rw->out, (size_t)n, 0, rw->msg) != 0)
 		return -EPROTO;
 	n = stls_sip_reply_build(rw->msg, 400, NULL, rw->r->rs->server_header,
 				 rw->reply, rw->reply_cap);

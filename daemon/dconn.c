@@ -481,16 +481,18 @@ void stls__dconn_finish_close(struct stls_dconn *c)
 {
 	struct stls_worker *w = c->w;
 
+	if (c->xform.ops && c->state == STLS_DCONN_CLOSING && c->id)
+		xform_last_words(c);
+	/* The handler's close runs while the transform still exists, so it
+	 * can read why a TLS connection failed (stls_tlsx_detail). */
+	if (c->hopen && STLS_H(w)->close)
+		STLS_H(w)->close(c, STLS_HARG(w));
+	c->hopen = false;
 	if (c->xform.ops) {
-		if (c->state == STLS_DCONN_CLOSING && c->id)
-			xform_last_words(c);
 		c->xform.ops->free(c->xform.x);
 		c->xform.ops = NULL;
 		c->xform.x = NULL;
 	}
-	if (c->hopen && STLS_H(w)->close)
-		STLS_H(w)->close(c, STLS_HARG(w));
-	c->hopen = false;
 	if (c->on_closed)
 		c->on_closed(c);
 	c->on_closed = NULL;

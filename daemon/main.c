@@ -28,6 +28,7 @@
 #include "process.h"
 #include "pstore.h"
 #include "relay.h"
+#include "tlsx.h"
 #include "stats.h"
 #include "stls/log.h"
 
@@ -55,6 +56,7 @@ struct run {
 	struct stls_pstore *ps;      /* the published TLS profile set */
 	struct stls_relay_settings relay_conf; /* [relay], applied */
 	struct stls_relay *relay;    /* handler relay only */
+	struct stls_tlsx *tlsx;      /* the TLS transform (tls: listeners) */
 	struct stls_daemon *d;
 	uv_loop_t loop;
 	uv_signal_t sig[4];
@@ -260,6 +262,25 @@ static int setup_process(struct run *r)
 	return 0;
 }
 
+/* The TLS transform for tls: listeners and outbound TLS. */
+static int start_tls(struct run *r, struct stls_daemon_opts *o)
+{
+	struct stls_tlsx_conf tc = {
+		.ps = r->ps,
+		.live = &r->conf->tls,
+		/* The relay's connection-out rules ([relay]). */
+		.conn_out = r->relay ? stls_relay_conn_out : NULL,
+		.conn_out_arg = r->relay,
+	};
+	int err;
+
+	err = stls_tlsx_new(&tc, &r->tlsx);
+	if (err)
+		return err;
+	stls_tlsx_install(r->tlsx, o);
+	return 0;
+}
+
 static int start(struct run *r)
 {
 	const struct stls_core_conf *c = &r->core;
@@ -280,6 +301,11 @@ static int start(struct run *r)
 			return err;
 		stls_relay_install(r->relay, &o);
 	}
+	err = start_tls(r, &o);
+	if (err)
+		return err;
+	if (r->relay)
+		stls_relay_set_tlsx(r->relay, r->tlsx);
 	err = stls_daemon_new(&o, &r->d);
 	if (!err && r->relay)
 		err = stls_relay_attach(r->relay, r->d);
@@ -324,6 +350,7 @@ static void finish(struct run *r)
 	if (r->core.log_target == STLS_LOG_SYSLOG)
 		stls_process_log_syslog(false);
 	stls_core_conf_fini(&r->core);
+	stls_tlsx_free(r->tlsx);
 	stls_pstore_free(r->ps);
 	stls_conf_free(r->conf);
 }

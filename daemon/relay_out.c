@@ -146,12 +146,7 @@ static int open_conn(struct relay_dest *d, const struct stls_addr *dst,
 	tg.server_name = d->server_name;
 	tg.server_id = d->server_id;
 	tg.sip_domain = d->host;
-#ifdef STLS_RELAY_TLSX
 	return stls_tlsx_connect(rw->r->tlsx, rw->w, &tg, c);
-#else
-	(void)c;
-	return -ENOTSUP;
-#endif
 }
 
 static void connect_to(struct relay_dest *d, struct stls_addr *dst)
@@ -393,12 +388,7 @@ void stls__relay_out_established(struct relay_worker *rw,
 
 static const char *tls_detail(const struct stls_dconn *c)
 {
-#ifdef STLS_RELAY_TLSX
 	return stls_tlsx_detail(c);
-#else
-	(void)c;
-	return "";
-#endif
 }
 
 void stls__relay_out_closed(struct relay_worker *rw, struct stls_dconn *c)

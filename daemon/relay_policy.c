@@ -77,12 +77,7 @@ int stls_relay_conn_out(const struct stls_conn_out_event *ev, void *arg)
 
 static const struct stls_facts *conn_facts(const struct stls_dconn *c)
 {
-#ifdef STLS_RELAY_TLSX
 	return stls_tlsx_facts(c);
-#else
-	(void)c;
-	return NULL;
-#endif
 }
 
 /* Writes "AB:CD:..." (SHA-256 of the peer certificate) into out. */

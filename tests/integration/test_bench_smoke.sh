@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Smoke test of the benchmark tools (bench/): the echo backend behind a TLS
+# terminator nobody here wrote (stunnel; `openssl s_server` for handshakes
+# only when stunnel is missing), driven by loadgen for about 3 seconds. It
+# checks that loadgen completes operations with no errors, that the
+# RESULT line carries the server CPU figures, and that full, persistent
+# and resume modes all work. Builds nothing: the programs come from
+# $STLS_BUILD_DIR/bench. Ports 25900-25903 (this worktree's range).
+set -uo pipefail
+BUILD=${STLS_BUILD_DIR:?}
+SRC=${STLS_SOURCE_DIR:?}
+B=$BUILD/bench
+for p in loadgen echo_backend; do
+	[ -x "$B/$p" ] || { echo "SKIP: $B/$p not built"; exit 77; }
+done
+T=$(mktemp -d /tmp/stls-bench-smoke.XXXXXX)
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+CERTS=$BUILD/test-certs
+flock "$CERTS.lock" bash "$SRC/tests/certs/mkcerts.sh" "$CERTS" >/dev/null ||
+	fail "cannot make the test PKI"
+ECHO=25900 TLS=25901
+
+wait_port() {
+	local i
+	for i in $(seq 50); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# check NAME OUTPUT: ops>0, errors=0, the server CPU was read.
+check() {
+	local line
+	line=$(grep '^RESULT' <<<"$2") || fail "$1: no RESULT line: $2"
+	echo "$1: $(head -1 <<<"$2")"
+	grep -Eq ' ops=[1-9]' <<<"$line" || fail "$1: no operations: $line"
+	grep -q ' errors=0 ' <<<"$line" || fail "$1: errors: $line"
+	grep -Eq ' server_cpu_us_per_op=[0-9]' <<<"$line" ||
+		fail "$1: no server CPU figure: $line"
+}
+
+"$B/echo_backend" --tcp "127.0.0.1:$ECHO" --udp "127.0.0.1:$ECHO" \
+	--duration 30 2>"$T/echo.log" &
+PIDS+=($!)
+wait_port "$ECHO" || fail "echo backend did not listen"
+
+LG=("$B/loadgen" -t "127.0.0.1:$TLS" --cafile "$CERTS/ca.pem"
+	--sni sip.example.test -T 3)
+if command -v stunnel4 >/dev/null; then
+	cat >"$T/stunnel.conf" <<CONF
+foreground = yes
+pid =
+debug = 3
+[sip]
+accept = 127.0.0.1:$TLS
+connect = 127.0.0.1:$ECHO
+cert = $CERTS/server.pem
+key = $CERTS/server.key
+CONF
+	stunnel4 "$T/stunnel.conf" >"$T/stunnel.log" 2>&1 &
+	SPID=$!
+	PIDS+=("$SPID")
+	wait_port "$TLS" || fail "stunnel did not listen"
+	check full "$("${LG[@]}" -m full -c 2 -d 2 -n 2000 --server-pid "$SPID")"
+	check persistent "$("${LG[@]}" -m persistent -c 2 -p 4 -d 1 \
+		-n 20000 --server-pid "$SPID")"
+	out=$("${LG[@]}" -m resume -V 1.2 -c 2 -d 1 -n 500 --server-pid "$SPID")
+	check resume "$out"
+	grep -Eq ' reused=[1-9]' <<<"$out" || fail "resume: nothing resumed"
+else
+	openssl s_server -quiet -accept "$TLS" -cert "$CERTS/server.pem" \
+		-key "$CERTS/server.key" >/dev/null 2>&1 &
+	SPID=$!
+	PIDS+=("$SPID")
+	wait_port "$TLS" || fail "openssl s_server did not listen"
+	check handshake "$("${LG[@]}" -m handshake -c 1 -d 3 -n 2000 \
+		--server-pid "$SPID")"
+fi
+echo "PASS"

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "sip_out.h"
 #include "stls/log.h"
 
 struct relay_post {
@@ -81,6 +82,98 @@ void stls__relay_backend_reply(struct relay_worker *rw, unsigned status)
 			 rw->w->idx, status);
 }
 
+static bool dialog_forming(const struct stls_sip_msg *m)
+{
+	struct stls_slice tag;
+
+	if (!m->is_request || stls_sip_msg_tag(m, STLS_SIP_HDR_TO, &tag) == 0)
+		return false;
+	return m->method_id == STLS_SIP_M_INVITE ||
+	       m->method_id == STLS_SIP_M_SUBSCRIBE ||
+	       m->method_id == STLS_SIP_M_REFER ||
+	       m->method_id == STLS_SIP_M_NOTIFY;
+}
+
+static const char *const tp_names[STLS_PROTO__COUNT] = {
+	[STLS_PROTO_UDP] = "UDP",
+	[STLS_PROTO_TCP] = "TCP",
+	[STLS_PROTO_TLS] = "TLS",
+};
+
+static void put_hostport(struct stls_sip_out *o, const char *host,
+			 uint16_t port)
+{
+	bool v6 = strchr(host, ':') != NULL;
+
+	stls_sip_out_str(o, v6 ? "[" : "");
+	stls_sip_out_str(o, host);
+	stls_sip_out_str(o, v6 ? "]:" : ":");
+	stls_sip_out_uint(o, port);
+}
+
+static void put_rr(struct stls_sip_out *o, const char *token,
+		   const char *host, uint16_t port, const char *tp)
+{
+	stls_sip_out_str(o, "Record-Route: <sip:");
+	stls_sip_out_str(o, token);
+	stls_sip_out_str(o, "@");
+	put_hostport(o, host, port);
+	stls_sip_out_str(o, ";lr;transport=");
+	stls_sip_out_str(o, tp);
+	stls_sip_out_str(o, ">\r\n");
+}
+
+/*
+ * The request in rw->out (len bytes) leaves on listener <lidx>'s side
+ * (SIZE_MAX: an outbound connection): our Via (the first header line)
+ * gets that listener's transport and address, and a dialog-forming
+ * request gets two Record-Route entries naming flow <token> (our side
+ * towards the peer on top, then the inside), so that in-dialog requests
+ * of both parties come back through the same flow. Returns the new
+ * length (the result is in rw->out), or 0 when it does not fit.
+ */
+size_t stls__relay_fix_head(struct relay_worker *rw, size_t lidx,
+			    const char *token, size_t len)
+{
+	const struct stls_relay_conf *conf;
+	const char *p = rw->out, *end = rw->out + len, *via, *eol, *rest;
+	enum stls_proto proto = STLS_PROTO_TLS;
+	struct stls_sip_out o;
+	char *tmp;
+
+	if (lidx >= rw->r->core->n_listen)
+		lidx = rw->r->primary;
+	else
+		proto = rw->r->core->listen[lidx].proto;
+	conf = &rw->confs[lidx];
+	via = memchr(p, '\n', len);
+	eol = via ? memchr(via + 1, '\n', (size_t)(end - via - 1)) : NULL;
+	rest = via ? memchr(via + 1, ';', (size_t)(end - via - 1)) : NULL;
+	if (!eol || !rest || rest > eol)
+		return 0;
+	stls_sip_out_init(&o, rw->reply, rw->reply_cap);
+	stls_sip_out_put(&o, p, (size_t)(via + 1 - p));
+	stls_sip_out_str(&o, "Via: SIP/2.0/");
+	stls_sip_out_str(&o, tp_names[proto]);
+	stls_sip_out_str(&o, " ");
+	put_hostport(&o, conf->outside_host, conf->outside_port);
+	stls_sip_out_put(&o, rest, (size_t)(eol + 1 - rest));
+	if (token && dialog_forming(rw->msg)) {
+		put_rr(&o, token, conf->outside_host, conf->outside_port,
+		       proto == STLS_PROTO_UDP ? "udp" :
+		       proto == STLS_PROTO_TCP ? "tcp" : "tls");
+		put_rr(&o, token, conf->inside_host, conf->inside_port,
+		       conf->inside_tp == STLS_SIP_TP_TCP ? "tcp" : "udp");
+	}
+	stls_sip_out_put(&o, eol + 1, (size_t)(end - eol - 1));
+	if (o.overflow)
+		return 0;
+	tmp = rw->out;
+	rw->out = rw->reply;
+	rw->reply = tmp;
+	return o.len;
+}
+
 static void flow_dead(struct relay_worker *rw)
 {
 	if (rw->msg->is_request) {
@@ -98,10 +191,19 @@ static void sent(struct relay_worker *rw)
 }
 
 static void udp_send(struct relay_worker *rw, size_t lidx,
-		     const struct stls_addr *to, size_t len)
+		     const struct stls_addr *to, const struct stls_flow *f,
+		     size_t len)
 {
+	char token[STLS_FLOW_TOKEN_LEN + 1];
+
 	if (lidx >= rw->r->core->n_listen ||
 	    rw->r->core->listen[lidx].proto != STLS_PROTO_UDP) {
+		relay_count(rw, STLS_RELAY_BAD_MESSAGES);
+		return;
+	}
+	if (rw->msg->is_request &&
+	    (stls_flow_token_build(rw->signer, f, token) != 0 ||
+	     !(len = stls__relay_fix_head(rw, lidx, token, len)))) {
 		relay_count(rw, STLS_RELAY_BAD_MESSAGES);
 		return;
 	}
@@ -120,7 +222,7 @@ static void deliver_udp4(struct relay_worker *rw, const struct stls_flow *f,
 
 	memcpy(to.ip, &f->conn_id, 4);
 	to.port = (uint16_t)f->gen;
-	udp_send(rw, f->worker & ~RELAY_FLOW_UDP4, &to, len);
+	udp_send(rw, f->worker & ~RELAY_FLOW_UDP4, &to, f, len);
 }
 
 static void deliver_udp6(struct relay_worker *rw, const struct stls_flow *f,
@@ -134,7 +236,7 @@ static void deliver_udp6(struct relay_worker *rw, const struct stls_flow *f,
 		flow_dead(rw);
 		return;
 	}
-	udp_send(rw, e->lidx, &e->addr, len);
+	udp_send(rw, e->lidx, &e->addr, f, len);
 }
 
 static void deliver_conn(struct relay_worker *rw, const struct stls_flow *f,
@@ -143,10 +245,17 @@ static void deliver_conn(struct relay_worker *rw, const struct stls_flow *f,
 	uint64_t id = ((uint64_t)(f->worker + 1) << 56) |
 		      ((uint64_t)(f->gen & 0xffffffu) << 32) | f->conn_id;
 	struct stls_dconn *c = stls_dconn_table_get(&rw->w->table, id);
+	struct relay_conn *rc;
 
 	if (!c || c->state >= STLS_DCONN_CLOSING ||
 	    c->kind == STLS_DCONN_BACKEND) {
 		flow_dead(rw);
+		return;
+	}
+	rc = c->hstate;
+	if (rw->msg->is_request && rc &&
+	    !(len = stls__relay_fix_head(rw, rc->lidx, rc->token, len))) {
+		relay_count(rw, STLS_RELAY_BAD_MESSAGES);
 		return;
 	}
 	/* A slow client is bounded by send_timeout and the overflow limit:

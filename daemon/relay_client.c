@@ -174,13 +174,20 @@ static void client_response(struct relay_worker *rw, struct stls_dconn *c,
 			    const struct stls_addr *src,
 			    struct stls_relay_ctx *ctx)
 {
+	const struct stls_relay_conf *primary = &rw->confs[rw->r->primary];
 	struct stls_relay_result res;
+	int err;
 
-	/* Requests from the backend carry the Via of the primary listener,
-	 * whichever connection they left on (relay_backend.c). */
-	ctx->conf = &rw->confs[rw->r->primary];
-	if (stls_relay_client_response(ctx, rw->msg, rw->out, rw->out_cap,
-				       &res) != 0) {
+	/* Requests from the backend carry the Via of the listener they left
+	 * on (stls__relay_fix_head), or of the primary one (outbound). */
+	err = stls_relay_client_response(ctx, rw->msg, rw->out, rw->out_cap,
+					 &res);
+	if (err && ctx->conf != primary) {
+		ctx->conf = primary;
+		err = stls_relay_client_response(ctx, rw->msg, rw->out,
+						 rw->out_cap, &res);
+	}
+	if (err) {
 		relay_count(rw, STLS_RELAY_BAD_MESSAGES);
 		return;
 	}

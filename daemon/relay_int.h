@@ -120,6 +120,8 @@ void stls__relay_udp_flow(struct relay_worker *rw, size_t lidx,
 void stls__relay_backend_msg(struct relay_worker *rw, const char *p,
 			     size_t n);
 void stls__relay_backend_reply(struct relay_worker *rw, unsigned status);
+size_t stls__relay_fix_head(struct relay_worker *rw, size_t lidx,
+			    const char *token, size_t len);
 STLS_MUST_USE int stls__relay_post(struct relay_worker *rw, unsigned widx,
 				   const char *p, size_t n);
 

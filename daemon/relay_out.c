@@ -145,7 +145,9 @@ static int open_conn(struct relay_dest *d, const struct stls_addr *dst,
 	tg.dst = *dst;
 	tg.server_name = d->server_name;
 	tg.server_id = d->server_id;
-	tg.sip_domain = d->host;
+	/* RFC 5922: the peer must show the target's SIP domain; an IP
+	 * literal is no domain, and then the SNI sent is checked. */
+	tg.sip_domain = d->host_is_ip ? NULL : d->host;
 	return stls_tlsx_connect(rw->r->tlsx, rw->w, &tg, c);
 }
 
@@ -395,7 +397,7 @@ void stls__relay_out_closed(struct relay_worker *rw, struct stls_dconn *c)
 {
 	struct relay_conn *rc = c->hstate;
 	struct relay_dest *d = rc->dest;
-	char why[96];
+	char why[256];
 
 	(void)rw;
 	rc->dest = NULL;

@@ -315,3 +315,68 @@ class Backend(threading.Thread):
         self.stop_ev.set()
         self.join(2)
         self.sock.close()
+
+
+class TlsPeer(threading.Thread):
+    """A TLS SIP server (a carrier's SBC) on an ephemeral port: records
+    the SNI of each handshake and every request, and answers 200."""
+
+    def __init__(self, cert="server"):
+        super().__init__(daemon=True)
+        pki = test_pki()
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(os.path.join(pki, cert + ".pem"),
+                                 os.path.join(pki, cert + ".key"))
+        self.snis = []
+        self.requests = []
+        self.accepted = 0
+
+        def on_sni(sock, name, ctx):
+            self.snis.append(name)
+        self.ctx.sni_callback = on_sni
+        self.ls = socket.socket()
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(64)
+        self.port = self.ls.getsockname()[1]
+        self.stop_ev = threading.Event()
+        self.start()
+
+    def run(self):
+        self.ls.settimeout(0.1)
+        while not self.stop_ev.is_set():
+            try:
+                raw, _ = self.ls.accept()
+            except (socket.timeout, TimeoutError):
+                continue
+            except OSError:
+                return
+            self.accepted += 1
+            threading.Thread(target=self._serve, args=(raw,),
+                             daemon=True).start()
+
+    def _serve(self, raw):
+        try:
+            raw.settimeout(5)
+            s = self.ctx.wrap_socket(raw, server_side=True)
+        except (ssl.SSLError, OSError):
+            raw.close()
+            return
+        st = Stream(s)
+        while not self.stop_ev.is_set():
+            m = st.read(1.0)
+            if m is None:
+                if st.closed(0.01):
+                    break
+                continue
+            self.requests.append(m)
+            if m.is_request and m.method != "ACK":
+                try:
+                    st.send(response(m, 200, "OK", to_tag="c1"))
+                except OSError:
+                    break
+        st.close()
+
+    def close(self):
+        self.stop_ev.set()
+        self.ls.close()
+        self.join(2)

@@ -108,7 +108,7 @@ def test_inbound_call(be, ua):
     inv = ua.read()
     check(inv is not None and inv.method == "INVITE",
           "backend INVITE via Path reached the UA on its connection")
-    check(inv.all("via")[0].startswith("SIP/2.0/TLS "),
+    check(inv.all("via")[0].startswith("SIP/2.0/TCP "),
           "our Via on top of the request to the UA")
     ua.send(response(inv, 180, "Ringing", to_tag="ua1"))
     ua.send(response(inv, 200, "OK", to_tag="ua1"))

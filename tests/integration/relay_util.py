@@ -243,6 +243,7 @@ class Backend(threading.Thread):
         super().__init__(daemon=True)
         fam = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(fam, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         self.sock.bind((host, 0))
         self.port = self.sock.getsockname()[1]
         self.q = queue.Queue()

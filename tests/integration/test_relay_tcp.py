@@ -6,6 +6,7 @@ flow, CRLF keep-alive, OPTIONS to siptlsd, 430 on a dead flow, a framing
 error closing one connection only, spoofed facts headers stripped, udp:
 clients, backend requests to a new plain TCP target, and a
 connection-out deny rule."""
+import re
 import socket
 import sys
 import threading
@@ -17,17 +18,26 @@ from relay_util import (Backend, Msg, Stream, build, request, response,
 AOR = "sip:alice@example.test"
 
 
-def start(backend, extra=""):
+def free_udp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def start(backend, extra="", core=""):
     return Daemon("""[core]
 listen = tcp:127.0.0.1:0
 listen = udp:127.0.0.1:0
 backend = udp:127.0.0.1:%d
 workers = 2
 connection_timeout = 30
+%s
 [relay]
 facts = verified
 %s
-""" % (backend.port, extra))
+""" % (backend.port, core, extra))
 
 
 def register(ua, port, call_id="reg-1", aor=AOR, via="TCP 10.0.0.7:5060"):
@@ -231,9 +241,13 @@ def test_new_target(be, d):
           "denied destination: 503 to the backend")
 
 
-def main():
+def run(shared):
+    """shared: the workers share one fixed inside port, so backend
+    messages land on any worker and are handed to the owner."""
     be = Backend()
-    d = start(be, 'connection_out_deny = "10.0.0.0/8, fd00::/8"')
+    core = "backend_source = 127.0.0.1:%d" % free_udp_port() if shared \
+        else ""
+    d = start(be, 'connection_out_deny = "10.0.0.0/8, fd00::/8"', core)
     port = d.addrs[0][2]
     try:
         ua = test_register_and_call(d, be, port)
@@ -248,6 +262,10 @@ def main():
         check(rc == 0, "siptlsd exited cleanly")
         check("out_denied=1" in d.log(), "denial counted")
         check("framing_errors=1" in d.log(), "framing error counted")
+        if shared:
+            posted = re.findall(r"relay stats:.* posted=(\d+)", d.log())
+            check(posted and int(posted[-1]) > 0,
+                  "messages were handed between workers (%s)" % posted)
     except SystemExit:
         print(d.log())
         raise
@@ -255,6 +273,12 @@ def main():
         if d.p.poll() is None:
             d.stop()
         be.close()
+
+
+def main():
+    run(False)
+    print("--- again, with one inside port shared by the workers")
+    run(True)
     print("all relay tcp tests passed")
     return 0
 

@@ -189,8 +189,8 @@ int stls_relay_attach(struct stls_relay *r, struct stls_daemon *d)
 		}
 	}
 	if (!err)
-		STLS_INFO("relay: inside %s, outbound Via %s:%u", r->inside_host,
-			  r->outside_host[r->primary],
+		STLS_INFO("relay: inside %s, outbound Via %s:%u",
+			  r->inside_host, r->outside_host[r->primary],
 			  r->outside_port[r->primary]);
 	return err;
 }
@@ -316,16 +316,20 @@ static int relay_open(struct stls_dconn *c, void *arg)
 	stls_sip_framer_init(&rc->fr, r->max_msg);
 	rc->lidx = c->listener ? (size_t)(c->listener - r->core->listen)
 			       : SIZE_MAX;
+	c->hstate = rc;
+	/* The tcp: backend connection is no flow (and is first opened
+	 * before worker_init). */
+	if (c->kind == STLS_DCONN_BACKEND)
+		return 0;
 	f.worker = (uint16_t)c->w->idx;
 	f.conn_id = (uint32_t)c->id;
 	f.gen = (uint32_t)(c->id >> 32) & 0xffffffu;
 	err = stls_flow_token_build(relay_rw(c->w)->signer, &f, rc->token);
 	if (err) {
+		c->hstate = NULL;
 		free(rc);
-		return err;
 	}
-	c->hstate = rc;
-	return 0;
+	return err;
 }
 
 static void relay_established(struct stls_dconn *c, void *arg)
@@ -335,6 +339,8 @@ static void relay_established(struct stls_dconn *c, void *arg)
 	size_t i;
 
 	(void)arg;
+	if (!rw)
+		return;
 	if (c->kind == STLS_DCONN_BACKEND) {
 		/* tcp: backend: our Via names this connection's port. */
 		for (i = 0; i < rw->r->core->n_listen; i++)
@@ -506,7 +512,7 @@ static int relay_data(struct stls_dconn *c, const uint8_t *p, size_t n,
 	int err;
 
 	(void)arg;
-	if (!rc || c->draining)
+	if (!rc || !rw || c->draining)
 		return 0;
 	joined = rc->in_len != 0;
 	if (joined) {
@@ -531,15 +537,6 @@ static int relay_data(struct stls_dconn *c, const uint8_t *p, size_t n,
 	return keep_tail(rc, p + used, n - (size_t)used, joined);
 }
 
-static void relay_datagram(struct stls_listener *l,
-			   const struct stls_addr *from, const uint8_t *p,
-			   size_t n, void *arg)
-{
-	(void)arg;
-	stls__relay_client_msg(relay_rw(l->w), NULL, l, from,
-			       (const char *)p, n);
-}
-
 static bool is_crlf(const char *p, size_t n)
 {
 	size_t i;
@@ -549,6 +546,18 @@ static bool is_crlf(const char *p, size_t n)
 			return false;
 	}
 	return true;
+}
+
+static void relay_datagram(struct stls_listener *l,
+			   const struct stls_addr *from, const uint8_t *p,
+			   size_t n, void *arg)
+{
+	(void)arg;
+	/* A UDP keep-alive (CRLF): nothing to relay. */
+	if (n <= 4 && is_crlf((const char *)p, n))
+		return;
+	stls__relay_client_msg(relay_rw(l->w), NULL, l, from,
+			       (const char *)p, n);
 }
 
 static void relay_backend_dgram(struct stls_worker *w,

@@ -419,9 +419,9 @@ int stls_relay_settings_write_doc(FILE *f)
 		   "Generated from the keyword table in `daemon/relay_conf.c` "
 		   "(`STLS_REGEN_DOCS=1 build/test_relay_conf` rewrites it; a "
 		   "unit test checks that it is current). The section is "
-		   "optional; unknown keys are errors. `[tls] xavp_cfg` names "
-		   "the X-<N>-Server-Name / X-<N>-Server-Id headers the backend "
-		   "may set (docs/deploy.md).\n\n"
+		   "optional; unknown keys are errors. `[tls] xavp_cfg` "
+		   "names the X-<N>-Server-Name / X-<N>-Server-Id headers the "
+		   "backend may set (docs/deploy.md).\n\n"
 		   "| key | type | default | range | |\n"
 		   "|---|---|---|---|---|\n");
 	for (i = 0; i < STLS_ARRAY_SIZE(kws); i++) {

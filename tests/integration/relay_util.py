@@ -190,8 +190,8 @@ class Stream:
     def closed(self, timeout=3.0):
         end = time.time() + timeout
         while time.time() < end:
-            self.s.settimeout(0.2)
             try:
+                self.s.settimeout(0.2)
                 chunk = self.s.recv(65536)
                 if not chunk:
                     return True

@@ -30,6 +30,8 @@ def start(backend, extra="", core=""):
     return Daemon("""[core]
 listen = tcp:127.0.0.1:0
 listen = udp:127.0.0.1:0
+listen = udp:[::1]:0
+listen = tcp:[::1]:0
 backend = udp:127.0.0.1:%d
 workers = 2
 connection_timeout = 30
@@ -193,6 +195,39 @@ def test_udp_client(d, be):
     s.close()
 
 
+def test_ipv6(d, be):
+    """IPv6 clients: a udp: one (its flow lives in the worker's table of
+    recent IPv6 peers) and a tcp: one, both reached through their Path."""
+    udp6, tcp6 = d.addrs[2][2], d.addrs[3][2]
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.bind(("::1", 0))
+    s.settimeout(3)
+    aor = "sip:v6@example.test"
+    me = s.getsockname()[1]
+    s.sendto(request("REGISTER", "sip:example.test", "UDP [::1]:%d" % me,
+                     "reg-6", 1, aor, aor,
+                     extra=[("Contact", "<sip:v6@[::1]:%d>" % me)]),
+             ("::1", udp6))
+    r = Msg(s.recvfrom(65536)[0])
+    check(r.status == 200, "udp: IPv6 REGISTER answered")
+    be.request_via_path(aor, "MESSAGE", "msg-6", 1)
+    m = Msg(s.recvfrom(65536)[0])
+    check(m.method == "MESSAGE" and
+          m.all("via")[0].startswith("SIP/2.0/UDP [::1]:%d;" % udp6),
+          "backend request reached the IPv6 udp: client, Via of its "
+          "listener: " + m.all("via")[0])
+    s.close()
+    ua = Stream(socket.create_connection(("::1", tcp6), 5))
+    register(ua, tcp6, "reg-t6", "sip:t6@example.test")
+    r = ua.read()
+    check(r is not None and r.status == 200, "tcp: IPv6 REGISTER answered")
+    be.request_via_path("sip:t6@example.test", "MESSAGE", "msg-t6", 1)
+    m = ua.read()
+    check(m is not None and m.method == "MESSAGE",
+          "backend request reached the IPv6 tcp: client")
+    ua.close()
+
+
 def plain_peer():
     """A TCP SIP peer on an ephemeral port that answers requests 200."""
     ls = socket.socket()
@@ -256,6 +291,7 @@ def run(shared):
         test_dead_flow(be, port)
         test_framing_error(be, port)
         test_udp_client(d, be)
+        test_ipv6(d, be)
         test_new_target(be, d)
         ua.close()
         rc = d.stop()

@@ -399,7 +399,6 @@ void stls__relay_out_closed(struct relay_worker *rw, struct stls_dconn *c)
 	struct relay_dest *d = rc->dest;
 	char why[256];
 
-	(void)rw;
 	rc->dest = NULL;
 	if (d->up) {
 		unlink_dest(d);

@@ -7,6 +7,8 @@
  */
 #include "relay.h"
 
+#include "kwtab.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -25,19 +27,8 @@ enum kw_kind {
 	KW_REPLY,     /* CODE [REASON] */
 };
 
-#define KW_REPEAT 0x1
-#define KW_NONE 0x2 /* the value "none" means unset */
-
-struct kw {
-	const char *name;
-	enum kw_kind kind;
-	size_t off;
-	long min, max;
-	const char *const *names;
-	const char *def;
-	unsigned flags;
-	const char *doc;
-};
+#define KW_REPEAT STLS_KW_REPEAT
+#define KW_NONE STLS_KW_NONE /* the value "none" means unset */
 
 #define RS struct stls_relay_settings
 #define KW_FIELD(f, ctype) \
@@ -51,7 +42,7 @@ static const char *const fact_names[] = {
 	"version", "cipher", NULL
 };
 
-static const struct kw kws[] = {
+static const struct stls_kw kws[] = {
 	{ "facts", KW_FACTS, KW_FIELD(facts, unsigned), 0, 0, fact_names,
 	  "none", 0,
 	  "TLS facts of the client connection passed to the backend as "
@@ -252,7 +243,7 @@ static int add_nets(const char *v, struct stls_relay_net **arr, size_t *n,
 }
 
 static int set_reply(const char *v, struct stls_relay_settings *s,
-		     const struct kw *k, const char **why)
+		     const struct stls_kw *k, const char **why)
 {
 	const char *sp = strchr(v, ' ');
 	long code;
@@ -272,15 +263,18 @@ static int set_reply(const char *v, struct stls_relay_settings *s,
 	return 0;
 }
 
-static int set_value(const struct kw *k, const char *v,
-		     const struct stls_core_conf *core,
-		     struct stls_relay_settings *s, const char **why)
+static int set_value(const struct stls_kw *k, const char *v,
+		     const struct stls_loc *loc, void *obj, const void *ctx,
+		     const char **why)
 {
+	const struct stls_core_conf *core = ctx;
+	struct stls_relay_settings *s = obj;
 	char *base = (char *)s;
 	char **sp;
 	long x;
 	int i;
 
+	(void)loc;
 	switch (k->kind) {
 	case KW_INT:
 		if (parse_int(v, &x) || x < k->min || x > k->max) {
@@ -325,34 +319,38 @@ static int set_value(const struct kw *k, const char *v,
 	return -EINVAL;
 }
 
-static const struct kw *find_kw(const char *name)
-{
-	size_t i;
+static const char *const kind_text[] = {
+	[KW_INT] = "integer", [KW_STR] = "text",
+	[KW_ENUM] = "one of a list", [KW_FACTS] = "list of facts",
+	[KW_LISTENERS] = "list of listeners",
+	[KW_NETS] = "list of networks", [KW_REPLY] = "CODE [REASON]",
+};
 
-	for (i = 0; i < STLS_ARRAY_SIZE(kws); i++) {
-		if (strcmp(kws[i].name, name) == 0)
-			return &kws[i];
-	}
-	return NULL;
+static void range_cell(FILE *f, const struct stls_kw *k)
+{
+	if (k->kind == KW_INT || k->kind == KW_REPLY)
+		fprintf(f, "%ld..%ld", k->min, k->max);
+	stls_kw_print_names(f, k->names);
 }
+
+static const struct stls_kw_table table = {
+	.section = "relay",
+	.kws = kws,
+	.n = STLS_ARRAY_SIZE(kws),
+	.set = set_value,
+	.kind_text = kind_text,
+	.range = range_cell,
+};
 
 static int apply_defaults(const struct stls_core_conf *core,
 			  struct stls_relay_settings *s)
 {
-	const char *why;
-	size_t i;
-
 	s->n_listen = core->n_listen;
 	s->verified_only = calloc(core->n_listen ? core->n_listen : 1,
 				  sizeof(bool));
 	if (!s->verified_only)
 		return -ENOMEM;
-	for (i = 0; i < STLS_ARRAY_SIZE(kws); i++) {
-		if (kws[i].def &&
-		    set_value(&kws[i], kws[i].def, core, s, &why) != 0)
-			STLS_ERR("relay: bad built-in default for %s",
-				 kws[i].name);
-	}
+	stls_kw_defaults(&table, s, core);
 	return 0;
 }
 
@@ -363,31 +361,11 @@ int stls_relay_settings_apply(const struct stls_section *sec,
 {
 	bool seen[STLS_ARRAY_SIZE(kws)] = { false };
 	size_t errors = diag->errors;
-	const struct stls_kv *kv;
 
 	memset(out, 0, sizeof(*out));
 	if (apply_defaults(core, out) != 0)
 		return -ENOMEM;
-	for (kv = sec ? sec->kvs : NULL; kv; kv = kv->next) {
-		const struct kw *k = find_kw(kv->key);
-		const char *why = "invalid value";
-
-		if (!k) {
-			stls_diag_err(diag, kv->loc.file, kv->loc.line,
-				      "%s: unknown [relay] key", kv->key);
-			continue;
-		}
-		if (seen[k - kws] && !(k->flags & KW_REPEAT)) {
-			stls_diag_err(diag, kv->loc.file, kv->loc.line,
-				      "%s: given more than once", kv->key);
-			continue;
-		}
-		seen[k - kws] = true;
-		if (set_value(k, kv->value, core, out, &why) != 0)
-			stls_diag_err(diag, kv->loc.file, kv->loc.line,
-				      "%s: %s: \"%s\"", kv->key, why,
-				      kv->value);
-	}
+	stls_kw_apply(&table, sec, out, core, seen, diag);
 	return diag->errors > errors ? -EINVAL : 0;
 }
 
@@ -407,13 +385,6 @@ void stls_relay_settings_fini(struct stls_relay_settings *s)
 
 int stls_relay_settings_write_doc(FILE *f)
 {
-	static const char *const kind_text[] = {
-		[KW_INT] = "integer", [KW_STR] = "text",
-		[KW_ENUM] = "one of a list", [KW_FACTS] = "list of facts",
-		[KW_LISTENERS] = "list of listeners",
-		[KW_NETS] = "list of networks", [KW_REPLY] = "CODE [REASON]",
-	};
-	size_t i, j;
 
 	fprintf(f, "# `[relay]`: the SIP relay's settings\n\n"
 		   "Generated from the keyword table in `daemon/relay_conf.c` "
@@ -424,17 +395,5 @@ int stls_relay_settings_write_doc(FILE *f)
 		   "backend may set (docs/deploy.md).\n\n"
 		   "| key | type | default | range | |\n"
 		   "|---|---|---|---|---|\n");
-	for (i = 0; i < STLS_ARRAY_SIZE(kws); i++) {
-		const struct kw *k = &kws[i];
-
-		fprintf(f, "| `%s` | %s%s | %s | ", k->name, kind_text[k->kind],
-			k->flags & KW_REPEAT ? ", repeatable" : "",
-			k->def ? k->def : "unset");
-		if (k->kind == KW_INT || k->kind == KW_REPLY)
-			fprintf(f, "%ld..%ld", k->min, k->max);
-		for (j = 0; k->names && k->names[j]; j++)
-			fprintf(f, "%s`%s`", j ? ", " : "", k->names[j]);
-		fprintf(f, " | %s |\n", k->doc);
-	}
-	return ferror(f) ? -EIO : 0;
+	return stls_kw_write_rows(f, &table);
 }

@@ -385,7 +385,6 @@ void stls_relay_settings_fini(struct stls_relay_settings *s)
 
 int stls_relay_settings_write_doc(FILE *f)
 {
-
 	fprintf(f, "# `[relay]`: the SIP relay's settings\n\n"
 		   "Generated from the keyword table in `daemon/relay_conf.c` "
 		   "(`STLS_REGEN_DOCS=1 build/test_relay_conf` rewrites it; a "

@@ -210,10 +210,11 @@ void stls__relay_client_msg(struct relay_worker *rw, struct stls_dconn *c,
 	err = stls_sip_msg_parse(p, n, c ? STLS_SIP_PARSE_STREAM : 0,
 				 rw->msg);
 	if (err) {
-		/* Framed but not SIP: nothing to answer. A stream peer that
-		 * sends this is broken; close it. */
+		/* Framed but unusable (too many header lines, a NUL, ...): a
+		 * stream peer that sends this is broken. A request gets 400
+		 * when its reply headers can be read; then close. */
 		relay_count(rw, STLS_RELAY_BAD_MESSAGES);
-		if (c)
+		if (c && stls__relay_refuse(rw, c, stls_slice_make(p, n)) != 0)
 			stls_dconn_close(c, STLS_DCLOSE_HANDLER);
 		return;
 	}

@@ -180,14 +180,29 @@ class Scenario:
         self.be = Backend()
         self.d, self.port = start(self.be, core)
         self.by = Bystander(self.port)
+        # A connection opened before the hostile peers, used after them.
+        self.keeper = connect(self.port)
         time.sleep(0.3)
 
-    def end(self, **fields):
+    def end(self):
         ok, errs = self.by.stop()
+        self.keeper.send(req("OPTIONS", "keeper"))
+        r = self.keeper.read(5)
+        self.keeper.close()
         st = relay_stats(self.d)
         check(ok > 0 and errs == 0, "%s: bystander %d ok, %d failed %s"
               % (self.name, ok, errs, self.by.reasons[:3]))
+        check(r is not None and r.status == 200,
+              "%s: a connection opened before is still served"
+              % self.name)
         return st, ok
+
+    def keep(self):
+        """Uses the early connection once (resets its idle timer)."""
+        self.keeper.send(req("OPTIONS", "keeper-now"))
+        r = self.keeper.read(5)
+        check(r is not None and r.status == 200,
+              "%s: the early connection served meanwhile" % self.name)
 
     def close(self):
         if self.d.p.poll() is None:
@@ -260,6 +275,8 @@ def bad_clen():
         ua = connect(sc.port)
         t0 = time.time()
         ua.send(head("OPTIONS", "clen-idle", [b"500"]) + b"short body")
+        time.sleep(1.5)
+        sc.keep()
         closed = ua.closed(8)
         took = time.time() - t0
         ua.close()

@@ -23,7 +23,9 @@ keeps registering and sending OPTIONS through the relay:
   max_forwards  Max-Forwards: 0: 483 Too Many Hops, the connection stays
   low_mem2      cfg.set tls low_mem_threshold2 huge: open TLS connections
                 fail and are counted (low_memory_refused); back to 0: new
-                connections are served
+                connections are served; then low_mem_threshold1 huge at
+                runtime: new connections refused and counted, an open
+                one still served
 
 Every framing or parse error is counted in the relay's counters (SIGUSR1
 "relay stats:" framing_errors, bad_messages; local_replies for 400/483).
@@ -537,7 +539,7 @@ def low_mem2():
             failed += r is None and ua.closed(3)
         st = tls_stats(d)
         ctl(d, "cfg.set", "tls", "low_mem_threshold2", "0")
-        fresh = 0
+        fresh, kept = 0, connect(port)
         for k in range(5):
             ua = connect(port)
             ua.send(req("OPTIONS", "fresh-%d" % k))
@@ -547,13 +549,31 @@ def low_mem2():
         for ua in held:
             ua.close()
         lm = st["low_memory_refused"] - before
+        # threshold1 at runtime: new connections refused, open ones kept.
+        ctl(d, "cfg.set", "tls", "low_mem_threshold1", "1073741824")
+        refused = 0
+        for _ in range(5):
+            try:
+                connect(port).close()
+            except (OSError, ConnectionError):
+                refused += 1
+        kept.send(req("OPTIONS", "kept"))
+        r = kept.read(5)
+        kept_ok = r is not None and r.status == 200
+        kept.close()
+        lm1 = tls_stats(d)["low_memory_refused"] - st["low_memory_refused"]
+        ctl(d, "cfg.set", "tls", "low_mem_threshold1", "0")
+        check(refused == 5 and lm1 == 5 and kept_ok,
+              "low_mem2: threshold1 set at runtime: 5/5 new connections "
+              "refused (+%d counted), the open one served" % lm1)
         check(failed == 4, "low_mem2: 4/4 open TLS connections fail "
               "under low_mem_threshold2 (%d)" % failed)
         check(lm >= 4, "low_mem2: counted low_memory_refused +%d" % lm)
         check(fresh == 5, "low_mem2: threshold back to 0: 5/5 new "
               "connections served")
         report("low_mem2", held=4, failed=failed, low_memory_refused=lm,
-               fresh_ok=fresh)
+               fresh_ok=fresh, t1_refused=refused, t1_counted=lm1,
+               t1_open_served=int(kept_ok))
         finish(d)
     finally:
         if d.p.poll() is None:

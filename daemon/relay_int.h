@@ -131,7 +131,7 @@ STLS_MUST_USE int stls__relay_send_conn(struct stls_dconn *c,
 					const char *p, size_t n);
 
 /*
- * Refuses a bad request on stream connection <c> (relay.c): from <hdr>,
+ * Refuses a bad request on stream connection <c>: from <hdr>,
  * its header section or the first bytes of it (a header bomb, a NUL, a bad
  * Content-Length, a line over the size limit), copies the start line,
  * Via, From, To, Call-ID and CSeq, answers 400 from them and lets <c>

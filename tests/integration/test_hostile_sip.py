@@ -494,6 +494,9 @@ def max_forwards():
         check(r2 is not None and r2.status == 200,
               "max_forwards: the same connection still served")
         ua.close()
+        leaked = [m for m, _ in list(sc.be.q.queue)
+                  if m.get("call-id") == "mf0"]
+        check(not leaked, "max_forwards: the 483 request not relayed")
         st, ok = sc.end()
         counted(sc, st)
         check(st["local_replies"] >= 1, "max_forwards: local_replies=%d"

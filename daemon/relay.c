@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -366,69 +365,22 @@ static void relay_close(struct stls_dconn *c, void *arg)
 	c->hstate = NULL;
 }
 
-/* True when the header line at p (up to its CRLF) is Content-Length. */
-static bool is_clen_line(const char *p, size_t n)
-{
-	size_t name = 0;
-
-	while (name < n && p[name] != ':' && p[name] != ' ' && p[name] != '\t')
-		name++;
-	return (name == 14 && strncasecmp(p, "Content-Length", 14) == 0) ||
-	       (name == 1 && (p[0] == 'l' || p[0] == 'L'));
-}
-
-/*
- * Copies the header section of a badly framed request into rw->out
- * without its Content-Length lines (the parser would refuse them), so
- * that the 400 can copy Via, From, To, Call-ID and CSeq. Returns the
- * length, or 0 when it does not fit.
- */
-static size_t strip_clen(struct relay_worker *rw, struct stls_slice hdr)
-{
-	const char *p = hdr.p, *end = hdr.p + hdr.len, *eol;
-	size_t len = 0, n;
-
-	while (p < end) {
-		eol = memchr(p, '\n', (size_t)(end - p));
-		n = eol ? (size_t)(eol - p) + 1 : (size_t)(end - p);
-		if (!(len && is_clen_line(p, n)) && len + n <= rw->out_cap) {
-			memcpy(rw->out + len, p, n);
-			len += n;
-		}
-		p += n;
-	}
-	if (len < 4 || memcmp(rw->out + len - 4, "\r\n\r\n", 4) != 0)
-		return 0;
-	return len;
-}
-
-/* A framing error: 400 for a request whose header section parses, then
- * the connection closes (after the reply is flushed). */
+/* A framing error at <in> (the unconsumed input): 400 for a request whose
+ * start line and reply headers can be read, then the connection closes
+ * (after the reply is flushed). */
 static int frame_error(struct relay_worker *rw, struct stls_dconn *c,
-		       const struct stls_sip_frame *fr)
+		       const struct stls_sip_frame *fr, struct stls_slice in)
 {
 	char buf[STLS_ADDR_STRLEN];
-	ssize_t n;
 
 	relay_count(rw, STLS_RELAY_FRAMING_ERRORS);
 	STLS_INFO("relay: %s: framing error (%s): closing",
 		  stls_addr_str(&c->peer, true, buf),
 		  stls_sip_frame_err_str(fr->err));
-	if (!fr->is_request || fr->err == STLS_SIP_FRAME_GARBAGE ||
-	    !fr->msg.len)
+	if (!fr->is_request || fr->err == STLS_SIP_FRAME_GARBAGE)
 		return -EPROTO;
-	n = (ssize_t)strip_clen(rw, fr->msg);
-	if (n <= 0 || stls_sip_msg_parse(rw->out, (size_t)n, 0, rw->msg) != 0)
-		return -EPROTO;
-	n = stls_sip_reply_build(rw->msg, 400, NULL, rw->r->rs->server_header,
-				 rw->reply, rw->reply_cap);
-	if (n <= 0 || stls__relay_send_conn(c, rw->reply, (size_t)n) != 0 ||
-	    c->pending == 0)
-		return -EPROTO;
-	/* Let the 400 leave, then close: read no more from this peer. */
-	stls__dconn_pause(c, STLS_PAUSE_SHUTDOWN);
-	c->draining = true;
-	return 0;
+	/* TOO_BIG before the header section ended: what came so far. */
+	return stls__relay_refuse(rw, c, fr->msg.len ? fr->msg : in);
 }
 
 static void one_message(struct relay_worker *rw, struct stls_dconn *c,
@@ -449,13 +401,17 @@ static ssize_t frame_all(struct relay_worker *rw, struct stls_dconn *c,
 {
 	struct relay_conn *rc = c->hstate;
 	struct stls_sip_frame fr;
+	struct stls_slice in;
 	size_t used = 0;
 
 	while (c->state < STLS_DCONN_CLOSING && !c->draining) {
 		stls_sip_framer_next(&rc->fr, p + used, n - used, &fr);
-		if (fr.kind == STLS_SIP_FRAME_ERROR)
-			return frame_error(rw, c, &fr) < 0 ? -EPROTO
-							  : (ssize_t)n;
+		if (fr.kind == STLS_SIP_FRAME_ERROR) {
+			used += fr.consumed;
+			in = stls_slice_make(p + used, n - used);
+			return frame_error(rw, c, &fr, in) < 0 ? -EPROTO
+								: (ssize_t)n;
+		}
 		used += fr.consumed;
 		if (fr.kind == STLS_SIP_FRAME_NEED_MORE)
 			break;

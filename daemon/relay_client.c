@@ -8,6 +8,9 @@
  * the backend cannot take it, the client gets 503 at once.
  * Responses (to requests the backend sent through us): our top Via is
  * removed and the rest goes to the backend.
+ * A stream request that cannot be framed or parsed gets a 400 built from
+ * its start line, Via, From, To, Call-ID and CSeq lines alone (whatever
+ * else is wrong with it need not be read), then the connection closes.
  *
  * udp: flows. A datagram client has no connection, so its flow token names
  * the listener and the source address: IPv4 fits in the token itself
@@ -23,6 +26,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include "backend.h"
 #include "stls/log.h"
@@ -30,6 +34,86 @@
 int stls__relay_send_conn(struct stls_dconn *c, const char *p, size_t n)
 {
 	return stls_dconn_send(c, (const uint8_t *)p, n);
+}
+
+/* Header names a stateless reply copies (long and compact forms). */
+static const struct {
+	const char *name;
+	size_t len;
+} reply_hdrs[] = {
+	{ "Via", 3 }, { "v", 1 }, { "From", 4 }, { "f", 1 }, { "To", 2 },
+	{ "t", 1 }, { "Call-ID", 7 }, { "i", 1 }, { "CSeq", 4 },
+};
+
+/* True when the header line at p (n bytes) is one a reply copies. */
+static bool is_reply_line(const char *p, size_t n)
+{
+	size_t name = 0, i;
+
+	while (name < n && p[name] != ':' && p[name] != ' ' && p[name] != '\t')
+		name++;
+	for (i = 0; i < STLS_ARRAY_SIZE(reply_hdrs); i++) {
+		if (name == reply_hdrs[i].len &&
+		    strncasecmp(p, reply_hdrs[i].name, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Copies, from the (possibly incomplete) header section of a refused
+ * request, the start line and the whole lines a 400 needs (Via, From, To,
+ * Call-ID, CSeq, with their folds) into rw->out, and ends it with a blank
+ * line: whatever else made the request unusable (a header bomb, a NUL, a
+ * bad Content-Length, a line over the size limit) is left behind, so the
+ * parser can read the rest. Returns the length, or 0 when it does not fit.
+ */
+static size_t reply_head(struct relay_worker *rw, struct stls_slice hdr)
+{
+	const char *p = hdr.p, *end = hdr.p + hdr.len, *eol;
+	bool keep = true;
+	size_t len = 0, n;
+
+	while (p < end) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			break; /* an unfinished line: never copied */
+		n = (size_t)(eol - p) + 1;
+		if (n <= 2)
+			break; /* the blank line */
+		if (len && p[0] != ' ' && p[0] != '\t')
+			keep = is_reply_line(p, n);
+		if (keep && len + n + 2 <= rw->out_cap) {
+			memcpy(rw->out + len, p, n);
+			len += n;
+		}
+		p += n;
+	}
+	if (len < 2 || rw->out[len - 2] != '\r')
+		return 0;
+	memcpy(rw->out + len, "\r\n", 2);
+	return len + 2;
+}
+
+int stls__relay_refuse(struct relay_worker *rw, struct stls_dconn *c,
+		       struct stls_slice hdr)
+{
+	size_t n = hdr.len > rw->r->max_msg ? rw->r->max_msg : hdr.len;
+	ssize_t r;
+
+	n = reply_head(rw, stls_slice_make(hdr.p, n));
+	if (!n || stls_sip_msg_parse(rw->out, n, 0, rw->msg) != 0 ||
+	    !rw->msg->is_request)
+		return -EPROTO;
+	r = stls_sip_reply_build(rw->msg, 400, NULL, rw->r->rs->server_header,
+				 rw->reply, rw->reply_cap);
+	if (r <= 0 || stls__relay_send_conn(c, rw->reply, (size_t)r) != 0 ||
+	    c->pending == 0)
+		return -EPROTO;
+	/* Let the 400 leave, then close: read no more from this peer. */
+	stls__dconn_pause(c, STLS_PAUSE_SHUTDOWN);
+	c->draining = true;
+	return 0;
 }
 
 static uint32_t addr_hash(const struct stls_addr *a)
@@ -210,10 +294,11 @@ void stls__relay_client_msg(struct relay_worker *rw, struct stls_dconn *c,
 	err = stls_sip_msg_parse(p, n, c ? STLS_SIP_PARSE_STREAM : 0,
 				 rw->msg);
 	if (err) {
-		/* Framed but not SIP: nothing to answer. A stream peer that
-		 * sends this is broken; close it. */
+		/* Framed but unusable (too many header lines, a NUL, ...): a
+		 * stream peer that sends this is broken. A request gets 400
+		 * when its reply headers can be read; then close. */
 		relay_count(rw, STLS_RELAY_BAD_MESSAGES);
-		if (c)
+		if (c && stls__relay_refuse(rw, c, stls_slice_make(p, n)) != 0)
 			stls_dconn_close(c, STLS_DCLOSE_HANDLER);
 		return;
 	}

@@ -118,7 +118,8 @@ static inline struct relay_worker *relay_rw(struct stls_worker *w)
  * Relays one whole message from a client: a stream connection <c> (then
  * <l> is NULL) or a datagram from <src> on udp: listener <l> (then <c> is
  * NULL). Local replies go back the same way; a stream message that does
- * not parse closes <c>. Never fails: problems are counted.
+ * not parse closes <c> (after a 400 for a request). Never fails: problems
+ * are counted.
  */
 void stls__relay_client_msg(struct relay_worker *rw, struct stls_dconn *c,
 			    struct stls_listener *l,
@@ -128,6 +129,18 @@ void stls__relay_client_msg(struct relay_worker *rw, struct stls_dconn *c,
 /* stls_dconn_send() of text: 0, -EPIPE or -ENOBUFS (c is closing). */
 STLS_MUST_USE int stls__relay_send_conn(struct stls_dconn *c,
 					const char *p, size_t n);
+
+/*
+ * Refuses a bad request on stream connection <c>: from <hdr>,
+ * its header section or the first bytes of it (a header bomb, a NUL, a bad
+ * Content-Length, a line over the size limit), copies the start line,
+ * Via, From, To, Call-ID and CSeq, answers 400 from them and lets <c>
+ * drain and close. Returns 0, or -EPROTO when no 400 can be built (not a
+ * request, those headers unreadable): the caller closes <c>.
+ */
+STLS_MUST_USE int stls__relay_refuse(struct relay_worker *rw,
+				     struct stls_dconn *c,
+				     struct stls_slice hdr);
 
 /* The flow of a udp: client <src> on listener <lidx> (relay_client.c). */
 void stls__relay_udp_flow(struct relay_worker *rw, size_t lidx,

@@ -10,13 +10,15 @@ each while ordinary clients keep being served:
               connections keep working, new handshakes succeed after;
   low_memory  low_mem_threshold1 above the free memory: new TLS
               connections refused and counted, the tcp: listener served;
-  sighup      a SIGHUP every 50 ms during a handshake flood;
+  sighup      a SIGHUP every 50 ms during a handshake flood, each a
+              real reload (generations logged in increasing order);
   backend     the tcp: backend goes away and comes back: the workers
               reconnect (backend_connects), TLS clients unaffected.
 
 The daemon exits 0 and the sanitizers report nothing after each case.
 Each scenario prints a FIGURES line (docs/reliability.md)."""
 import os
+import re
 import signal
 import socket
 import struct
@@ -264,7 +266,18 @@ def sighup():
               % (kv["ops"], hups))
         check(ok > 0 and errs == 0,
               "sighup: bystander %d ok, %d failed" % (ok, errs))
-        report("sighup", sighups=hups, handshakes=kv["ops"],
+        # Each SIGHUP is a real reload (the control plane's build and
+        # swap): generations logged in increasing order, none failed.
+        d.wait_log(r"TLS profiles reloaded", 10, hups)
+        gens = [int(g) for g in re.findall(
+            r"TLS profiles reloaded: generation (\d+)", d.log())]
+        check(len(gens) >= hups // 2 and gens == sorted(set(gens)) and
+              gens[0] >= 2 and "reload failed" not in d.log(),
+              "sighup: %d reloads logged, generations %s..%s increasing, "
+              "none failed" % (len(gens), gens[0] if gens else "-",
+                               gens[-1] if gens else "-"))
+        report("sighup", sighups=hups, reloads=len(gens),
+               generation=gens[-1], handshakes=kv["ops"],
                loadgen_errors=kv["errors"], bystander_ok=ok,
                bystander_failed=errs)
         finish(d)

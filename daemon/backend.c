@@ -75,6 +75,7 @@ static int udp_socket(const struct stls_daemon_opts *o)
 		close(fd);
 		return err;
 	}
+	stls_udp_set_buffers(fd, o->udp_buffer);
 	return fd;
 }
 

@@ -126,6 +126,12 @@ static const struct stls_kw kws[] = {
 	  NULL, "100", 0,
 	  "Milliseconds a worker stops accepting after running out of file "
 	  "descriptors (EMFILE/ENFILE); it keeps serving its connections." },
+	{ "udp_buffer", KW_INT, KW_FIELD(udp_buffer, int), 0, 1 << 28, NULL,
+	  "4194304", 0,
+	  "Receive and send buffer in bytes of every UDP socket (udp: "
+	  "listeners and the udp: backend), so that a burst of answers from "
+	  "the backend is not dropped by the kernel (a stateless relay does "
+	  "not retransmit). 0: the kernel default (about 208 KiB)." },
 	{ "user", KW_STR, KW_FIELD(user, char *), 1, 255, NULL, NULL, 0,
 	  "User to switch to after the listeners are bound (name or "
 	  "number). Unset: keep the current user." },

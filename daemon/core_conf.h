@@ -76,6 +76,7 @@ struct stls_core_conf {
 	int send_low_water;     /* bytes */
 	int shutdown_timeout;   /* s */
 	int accept_backoff;     /* ms */
+	int udp_buffer;         /* bytes, 0 = kernel default */
 	char *user;
 	char *group;
 	int refuse_root;

@@ -137,6 +137,7 @@ struct stls_daemon_opts {
 	int accept_backoff_ms;
 	size_t high_water;
 	size_t low_water;
+	int udp_buffer;                        /* bytes, 0: kernel default */
 	const struct stls_handler_ops *handler;
 	void *handler_arg;
 	stls_xform_new_fn *xform_new;          /* NULL: tls: unsupported */
@@ -223,6 +224,14 @@ STLS_MUST_USE int stls_daemon_post(struct stls_daemon *d, unsigned widx,
  */
 STLS_MUST_USE int stls_daemon_send(struct stls_daemon *d, uint64_t id,
 				   const uint8_t *p, size_t n);
+
+/*
+ * Sets the receive and send buffers of a UDP socket to <bytes> (0: leave
+ * the kernel's). Tries the privileged SO_*BUFFORCE first (not capped by
+ * net.core.rmem_max), then the plain options; a refusal is logged, never
+ * fatal.
+ */
+void stls_udp_set_buffers(int fd, int bytes);
 
 /* Worker index encoded in a connection id, or -1 for an invalid id. */
 int stls_dconn_id_worker(uint64_t id);

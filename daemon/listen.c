@@ -25,7 +25,24 @@
 #define ACCEPT_BUDGET 64 /* per wake-up, so one listener cannot starve */
 #define BACKLOG 1024
 
-static int bind_one(const struct stls_listen_conf *l, struct stls_addr *bound)
+void stls_udp_set_buffers(int fd, int bytes)
+{
+	if (bytes <= 0)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes,
+		       sizeof(bytes)) &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)))
+		STLS_WARN("udp_buffer: receive buffer not set: %s",
+			  strerror(errno));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes,
+		       sizeof(bytes)) &&
+	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes)))
+		STLS_WARN("udp_buffer: send buffer not set: %s",
+			  strerror(errno));
+}
+
+static int bind_one(const struct stls_listen_conf *l, struct stls_addr *bound,
+		    int udp_buffer)
 {
 	int type = l->proto == STLS_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
 	struct sockaddr_storage ss;
@@ -45,6 +62,8 @@ static int bind_one(const struct stls_listen_conf *l, struct stls_addr *bound)
 		close(fd);
 		return err;
 	}
+	if (type == SOCK_DGRAM)
+		stls_udp_set_buffers(fd, udp_buffer);
 	if (bound->port == 0) {
 		len = sizeof(ss);
 		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
@@ -67,7 +86,7 @@ int stls__listen_open(struct stls_daemon *d)
 		for (j = 0; j < d->n; j++) {
 			/* Port 0: the first bind picks it, the rest share
 			 * it. */
-			fd = bind_one(l, &d->bound[i]);
+			fd = bind_one(l, &d->bound[i], d->o.udp_buffer);
 			if (fd < 0) {
 				STLS_ERR("listen %s:%s: %s",
 					 stls_proto_names[l->proto],

@@ -255,6 +255,7 @@ void stls_daemon_opts_from_conf(const struct stls_core_conf *c,
 	o->accept_backoff_ms = c->accept_backoff;
 	o->high_water = (size_t)c->send_high_water;
 	o->low_water = (size_t)c->send_low_water;
+	o->udp_buffer = c->udp_buffer;
 }
 
 static int check_opts(const struct stls_daemon_opts *o)

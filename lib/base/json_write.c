@@ -56,9 +56,10 @@ static void puts_(struct out *o, const char *s)
 
 static void put_u(struct out *o, unsigned cp)
 {
-	char tmp[8];
+	char tmp[16];
 
-	snprintf(tmp, sizeof(tmp), "\\u%04X", cp);
+	/* cp is a UTF-16 unit (<= 0xFFFF): always 6 characters. */
+	snprintf(tmp, sizeof(tmp), "\\u%04X", cp & 0xFFFFu);
 	put(o, tmp, 6);
 }
 

@@ -37,10 +37,15 @@ struct stls_x509_ca {
 	struct stls_x509_castate st;
 };
 
+/* DIR/NAMESUFFIX in buf; a path too long for buf becomes "" (which then
+ * fails to open with ENOENT rather than naming a truncated file). */
 static const char *path_in(char *buf, const char *dir, const char *name,
 			   const char *suffix)
 {
-	snprintf(buf, PATH_LEN, "%s/%s%s", dir, name, suffix);
+	int n = snprintf(buf, PATH_LEN, "%s/%s%s", dir, name, suffix);
+
+	if (n < 0 || n >= PATH_LEN)
+		buf[0] = '\0';
 	return buf;
 }
 

@@ -76,8 +76,8 @@ TEST(ca_init_refuses_existing_ca_unless_forced)
 	char before[4096];
 
 	CHECK_EQ(run_cert("ca", "init", "ca", NULL), 0);
-	snprintf(before, sizeof(before), "%s",
-		 read_text(tmp_path("ca/ca.pem")));
+	CHECK(snprintf(before, sizeof(before), "%s",
+		       read_text(tmp_path("ca/ca.pem"))) < (int)sizeof(before));
 	CHECK_EQ(run_cert("ca", "init", "ca", NULL), 1);
 	CHECK_STR_HAS(cert_err, "a CA already exists in 'ca'");
 	CHECK_STR_HAS(cert_err, "--force");

@@ -15,8 +15,10 @@
  * what our code costs. For callgrind, the server calls run inside the
  * functions srv_* (--toggle-collect='srv_*' counts only those).
  *
- * Usage: hs_engine CERT KEY [1.2|1.3] [COUNT] [MODE] [CACHE]
- * (MODE: floor, ctx, engine or all; CACHE: 0 or 1, the session cache).
+ * Usage: hs_engine CERT KEY [1.2|1.3] [COUNT] [MODE] [CACHE] [CA_LIST]
+ * (MODE: floor, ctx, engine or all; CACHE: 0 or 1, the session cache;
+ * CA_LIST: the profile's ca_list, which OpenSSL also searches for the
+ * server's own chain).
  */
 #include "bench.h"
 
@@ -177,7 +179,7 @@ static SSL_CTX *floor_ctx(const char *cert, const char *key, bool cache)
 }
 
 static int profile_init(const char *cert, const char *key, bool cache,
-			struct stls_profile_set **out)
+			const char *ca, struct stls_profile_set **out)
 {
 	int err = stls_settings_init(&set);
 
@@ -191,6 +193,7 @@ static int profile_init(const char *cert, const char *key, bool cache,
 	set.verify_certificate = 0;
 	set.require_certificate = 0;
 	set.session_cache = cache;
+	set.ca_list = ca ? strdup(ca) : NULL;
 	err = stls_profile_set_build(&set, NULL, NULL, out);
 	if (err) {
 		return err;
@@ -224,6 +227,7 @@ int main(int argc, char **argv)
 	int count = argc > 4 ? atoi(argv[4]) : 200;
 	const char *mode = argc > 5 ? argv[5] : "all";
 	bool cache = argc > 6 && atoi(argv[6]) == 1;
+	const char *ca = argc > 7 ? argv[7] : NULL;
 	struct stls_profile_set *ps = NULL;
 	SSL_CTX *fctx, *pctx, *cctx;
 	int v = strcmp(ver, "1.2") == 0 ? TLS1_2_VERSION : TLS1_3_VERSION;
@@ -231,12 +235,13 @@ int main(int argc, char **argv)
 
 	if (argc < 3 || count < 1 || count > 100000) {
 		fprintf(stderr, "usage: hs_engine CERT KEY [1.2|1.3] [COUNT] "
-				"[floor|ctx|engine|all] [CACHE 0|1]\n");
+				"[floor|ctx|engine|all] [CACHE 0|1] "
+				"[CA_LIST]\n");
 		return 2;
 	}
 	fctx = floor_ctx(argv[1], argv[2], cache);
 	cctx = SSL_CTX_new(TLS_client_method());
-	if (!fctx || !cctx || profile_init(argv[1], argv[2], cache, &ps)) {
+	if (!fctx || !cctx || profile_init(argv[1], argv[2], cache, ca, &ps)) {
 		fprintf(stderr, "hs_engine: cannot build the contexts\n");
 		ERR_print_errors_fp(stderr);
 		return 1;

@@ -17,8 +17,8 @@
  *
  * Usage: hs_engine CERT KEY [1.2|1.3] [COUNT] [MODE] [CACHE] [CA_LIST]
  * (MODE: floor, ctx, engine or all; CACHE: 0 or 1, the session cache;
- * CA_LIST: the profile's ca_list, which OpenSSL also searches for the
- * server's own chain).
+ * CA_LIST: the profile's ca_list, also loaded into the floor's store,
+ * where OpenSSL searches for the server's chain at every handshake).
  */
 #include "bench.h"
 
@@ -158,12 +158,16 @@ static int one(SSL_CTX *sctx, SSL_CTX *cctx, bool engine, double *cpu)
 	return err || !(cdone && s.done) ? -EPROTO : 0;
 }
 
-static SSL_CTX *floor_ctx(const char *cert, const char *key, bool cache)
+/* The floor context; <ca> (may be NULL) goes into its store, where
+ * OpenSSL searches for the server's chain at every handshake. */
+static SSL_CTX *floor_ctx(const char *cert, const char *key, bool cache,
+			  const char *ca)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
 	if (!ctx || !SSL_CTX_use_certificate_chain_file(ctx, cert) ||
-	    !SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM)) {
+	    !SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) ||
+	    (ca && !SSL_CTX_load_verify_locations(ctx, ca, NULL))) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
@@ -239,7 +243,7 @@ int main(int argc, char **argv)
 				"[CA_LIST]\n");
 		return 2;
 	}
-	fctx = floor_ctx(argv[1], argv[2], cache);
+	fctx = floor_ctx(argv[1], argv[2], cache, ca);
 	cctx = SSL_CTX_new(TLS_client_method());
 	if (!fctx || !cctx || profile_init(argv[1], argv[2], cache, ca, &ps)) {
 		fprintf(stderr, "hs_engine: cannot build the contexts\n");

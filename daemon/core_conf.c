@@ -82,6 +82,15 @@ static const struct kw kws[] = {
 	  "no control socket." },
 	{ "rpc_socket_mode", KW_MODE, KW_FIELD(rpc_socket_mode, int), 0, 0777,
 	  NULL, "0660", 0, "Permissions of the control socket, in octal." },
+	{ "rpc_tcp", KW_STR, KW_FIELD(rpc_tcp, char *), 1, 63, NULL, NULL, 0,
+	  "Also serve the control socket on a loopback TCP port: "
+	  "`127.0.0.1:PORT` or `[::1]:PORT` (other addresses are refused). "
+	  "It has no authentication, so it is read-only unless "
+	  "`rpc_tcp_write` is 1. Unset: off." },
+	{ "rpc_tcp_write", KW_INT, KW_FIELD(rpc_tcp_write, int), 0, 1, NULL,
+	  "0", 0,
+	  "1: allow state-changing methods (tls.reload, tls.kill, cfg.set) "
+	  "on the TCP port too." },
 	{ "workers", KW_INT, KW_FIELD(workers, int), 1, 256, NULL, "auto",
 	  KW_AUTO,
 	  "Worker threads, each with its own event loop. `auto`: the number "
@@ -480,6 +489,7 @@ void stls_core_conf_fini(struct stls_core_conf *c)
 		free(c->listen[i].advertise_host);
 	free(c->listen);
 	free(c->rpc_socket);
+	free(c->rpc_tcp);
 	free(c->user);
 	free(c->group);
 	free(c->pid_file);

@@ -64,6 +64,8 @@ struct stls_core_conf {
 	struct stls_addr backend_source; /* local address towards the backend */
 	char *rpc_socket;
 	int rpc_socket_mode;
+	char *rpc_tcp;          /* loopback HOST:PORT or NULL */
+	int rpc_tcp_write;
 	int workers;            /* resolved: >= 1 */
 	int max_connections;
 	int handshake_timeout;  /* s */

@@ -23,6 +23,7 @@
 #include <uv.h>
 
 #include "core_conf.h"
+#include "ctl.h"
 #include "daemon.h"
 #include "handler_echo.h"
 #include "process.h"
@@ -58,6 +59,7 @@ struct run {
 	struct stls_pstore *ps;      /* the published TLS profile set */
 	struct stls_tlsx *tlsx;      /* the TLS transform (tls: listeners) */
 	struct stls_daemon *d;
+	struct stls_ctl *ctl;        /* control plane (RPC, reload) */
 	uv_loop_t loop;
 	uv_signal_t sig[4];
 	int n_sig;          /* signal handles initialised */
@@ -208,6 +210,7 @@ static void on_signal(uv_signal_t *h, int signum)
 		break;
 	case SIGUSR1:
 		stls_daemon_stats_log(r->d);
+		stls_stats_log_tls(r->tlsx);
 		break;
 	}
 }
@@ -261,6 +264,39 @@ static int setup_process(struct run *r)
 	return 0;
 }
 
+/*
+ * The control plane: JSON-RPC methods and socket, and the reload that
+ * SIGHUP and tls.reload share. After the workers run; before they stop.
+ */
+static int control_start(struct run *r)
+{
+	struct stls_ctl_conf cc;
+	int err;
+
+	memset(&cc, 0, sizeof(cc));
+	cc.d = r->d;
+	cc.ps = r->ps;
+	cc.live = &r->conf->tls;
+	cc.core = &r->core;
+	cc.base_dir = r->conf->base_dir;
+	cc.tlsx = r->tlsx;
+	err = stls_ctl_new(&cc, &r->ctl);
+	if (!err)
+		err = stls_ctl_start(r->ctl);
+	if (err)
+		return err;
+	reload_hook = stls_ctl_reload_hook;
+	reload_arg = r->ctl;
+	return 0;
+}
+
+static void control_stop(struct run *r)
+{
+	reload_hook = reload_not_wired;
+	stls_ctl_free(r->ctl);
+	r->ctl = NULL;
+}
+
 /* The TLS transform for tls: listeners and outbound TLS. */
 static int start_tls(struct run *r, struct stls_daemon_opts *o)
 {
@@ -302,6 +338,8 @@ static int start(struct run *r)
 	if (!err)
 		err = stls_daemon_start(r->d);
 	if (!err)
+		err = control_start(r);
+	if (!err)
 		STLS_NOTICE("siptlsd %s ready: %d workers, %zu listeners, "
 			    "max_connections %d, handler %s", STLS_VERSION,
 			    c->workers, c->n_listen, c->max_connections,
@@ -313,6 +351,7 @@ static void finish(struct run *r)
 {
 	int i;
 
+	control_stop(r);
 	if (r->d) {
 		stls_daemon_stop(r->d);
 		stls_daemon_join(r->d);

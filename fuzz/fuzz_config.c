@@ -32,25 +32,6 @@ static void complete(struct stls_profile_conf **list,
 	}
 }
 
-static void free_sections(struct stls_section *s)
-{
-	while (s) {
-		struct stls_section *next = s->next;
-
-		while (s->kvs) {
-			struct stls_kv *kv = s->kvs;
-
-			s->kvs = kv->next;
-			free(kv->key);
-			free(kv->value);
-			free(kv);
-		}
-		free(s->name);
-		free(s);
-		s = next;
-	}
-}
-
 static void run(enum stls__parse_mode mode, const uint8_t *data, size_t size)
 {
 	struct stls_settings tls;
@@ -89,7 +70,7 @@ static void run(enum stls__parse_mode mode, const uint8_t *data, size_t size)
 		stls_diag_format(&diag.v[i], buf, sizeof(buf));
 	}
 	stls_profile_conf_list_free(profiles);
-	free_sections(sections);
+	stls_section_list_free(sections);
 	stls__names_unref(p.names);
 	stls_settings_fini(&tls);
 	stls_diag_fini(&diag);

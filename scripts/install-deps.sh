@@ -8,13 +8,13 @@ set -euo pipefail
 # Build: compiler, CMake, Ninja, OpenSSL 3 and libuv headers.
 # Tests: real peers and tools nobody here wrote (openssl s_client/s_server,
 # gnutls-cli/serv, sipsak, sipp), valgrind, python3 for scripted UAs.
-# Fuzzing: clang with libFuzzer's runtime.
+# Fuzzing: clang with libFuzzer's runtime. TLS configuration scan: sslscan.
 PKGS=(
 	build-essential cmake ninja-build pkg-config
 	libssl-dev openssl libuv1-dev
 	python3 gnutls-bin sipsak sip-tester valgrind
 	clang libclang-rt-14-dev
-	iproute2 procps psmisc
+	iproute2 procps psmisc sslscan
 )
 
 missing=()
@@ -25,7 +25,7 @@ for p in "${PKGS[@]}"; do
 done
 # Extra packages for `make bench` only (the comparison against the field).
 if [ "${STLS_BENCH_DEPS:-0}" = 1 ]; then
-	for p in kamailio kamailio-tls-modules haproxy stunnel4 sslscan; do
+	for p in kamailio kamailio-tls-modules haproxy stunnel4; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 	done
 fi

@@ -166,6 +166,9 @@ STLS_MUST_USE int stls_conf_reload_profiles(const struct stls_conf *conf,
 					    struct stls_profile_conf **list,
 					    struct stls_diag *diag);
 
+/* Frees a list of non-profile sections and their key/value lines. */
+void stls_section_list_free(struct stls_section *s);
+
 /* Frees a conf and everything it owns. NULL-safe. */
 void stls_conf_free(struct stls_conf *conf);
 

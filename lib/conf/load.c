@@ -269,18 +269,11 @@ int stls_conf_reload_profiles(const struct stls_conf *conf,
 	return finish(err, before, diag, list);
 }
 
-void stls_conf_free(struct stls_conf *conf)
+void stls_section_list_free(struct stls_section *s)
 {
-	struct conf_priv *priv;
+	while (s) {
+		struct stls_section *next = s->next;
 
-	if (!conf) {
-		return;
-	}
-	priv = conf->pool;
-	while (conf->sections) {
-		struct stls_section *s = conf->sections;
-
-		conf->sections = s->next;
 		while (s->kvs) {
 			struct stls_kv *kv = s->kvs;
 
@@ -291,7 +284,20 @@ void stls_conf_free(struct stls_conf *conf)
 		}
 		free(s->name);
 		free(s);
+		s = next;
 	}
+}
+
+void stls_conf_free(struct stls_conf *conf)
+{
+	struct conf_priv *priv;
+
+	if (!conf) {
+		return;
+	}
+	priv = conf->pool;
+	stls_section_list_free(conf->sections);
+	conf->sections = NULL;
 	stls_profile_conf_list_free(conf->profiles);
 	stls_settings_fini(&conf->tls);
 	if (priv) {

@@ -45,8 +45,10 @@ static pthread_once_t idx_once = PTHREAD_ONCE_INIT;
 static void set_state(struct stls_conn *c, enum stls_conn_state to)
 {
 	assert(stls_conn_state_allowed(c->state, to));
-	STLS_DBG("tls: conn %p: %s -> %s", (void *)c,
-		 stls_conn_state_names[c->state], stls_conn_state_names[to]);
+	/* Handshake traces: at the level of tls.debug (tls_debug). */
+	stls_log(SETTING(c, tls_debug, STLS_L_DBG), "tls: conn %p: %s -> %s",
+		 (void *)c, stls_conn_state_names[c->state],
+		 stls_conn_state_names[to]);
 	c->state = to;
 }
 
@@ -61,6 +63,19 @@ static bool is_dead(const struct stls_conn *c)
 	return c->state == STLS_CONN_FAILED || c->state == STLS_CONN_CLOSED;
 }
 
+/*
+ * Level of a failure message: blame decides (our memory: error; the peer:
+ * info), and tls_log may make peer failures more visible, never less.
+ */
+static int fail_level(const struct stls_conn *c, enum stls_close_reason r)
+{
+	int lvl = SETTING(c, tls_log, STLS_L_INFO);
+
+	if (r == STLS_CLOSE_NO_MEMORY)
+		return STLS_L_ERR;
+	return lvl < STLS_L_INFO ? lvl : STLS_L_INFO;
+}
+
 static enum stls_io fail(struct stls_conn *c, enum stls_close_reason r,
 			 const char *detail)
 {
@@ -69,8 +84,7 @@ static enum stls_io fail(struct stls_conn *c, enum stls_close_reason r,
 		c->reason = r;
 		snprintf(c->detail, sizeof(c->detail), "%s", detail);
 		/* Blame: a peer-caused failure is not our error. */
-		stls_log(r == STLS_CLOSE_NO_MEMORY ? STLS_L_ERR : STLS_L_INFO,
-			 "tls: connection failed (%s): %s",
+		stls_log(fail_level(c, r), "tls: connection failed (%s): %s",
 			 stls_close_reason_names[r], c->detail);
 	}
 	return STLS_IO_FAILED;
@@ -321,7 +335,10 @@ static enum stls_io handshake_done(struct stls_conn *c)
 	}
 	c->flags |= STLS_CONN_F_HANDSHAKE_DONE;
 	set_state(c, STLS_CONN_ESTABLISHED);
-	STLS_DBG("tls: %s established: %s %s%s",
+	/* New connections are the seed's "informational" messages: at the
+	 * level of the runtime variable tls.log (tls_log). */
+	stls_log(SETTING(c, tls_log, STLS_L_DBG),
+		 "tls: %s established: %s %s%s",
 		 c->role == STLS_ROLE_SERVER ? "accepted" : "connected",
 		 SSL_get_version(c->ssl), SSL_get_cipher_name(c->ssl),
 		 SSL_session_reused(c->ssl) ? " (resumed)" : "");

@@ -26,9 +26,14 @@
 #   calist.pem               ca.pem + int.pem
 set -euo pipefail
 DIR=${1:-certs}
+STAMP=$(sha256sum "$0" | cut -c1-16)
 mkdir -p "$DIR"
 cd "$DIR"
-[ -f .done ] && exit 0
+# .done holds the checksum of this script: a changed script makes a new PKI.
+if [ -f .done ] && [ "$(cat .done)" = "$STAMP" ]; then
+	exit 0
+fi
+rm -rf ./*.pem ./*.key db-* .done
 
 ossl() { openssl "$@" 2>/dev/null; }
 
@@ -161,4 +166,4 @@ leaf id-ip ca plain_ext "/CN=ip" "IP:127.0.0.1"
 cat ca.pem int.pem >calist.pem
 chmod 600 ./*.key
 rm -rf db-*/new ./*.csr
-touch .done
+echo "$STAMP" >.done

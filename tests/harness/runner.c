@@ -211,6 +211,10 @@ const char *test_certs_dir(void)
 	if (!src)
 		src = STLS_TEST_DATA_DIR "/..";
 #endif
+#ifdef STLS_BUILD_DIR
+	if (!build)
+		build = STLS_BUILD_DIR;
+#endif
 	if (!build)
 		build = "/tmp";
 	snprintf(dir, sizeof(dir), "%s/test-certs", build);

@@ -52,9 +52,10 @@ def check(cond, msg):
 
 class Daemon:
     """One siptlsd process. cfg is the [core] body (and any extra
-    sections); nofile=(soft, hard) sets RLIMIT_NOFILE for it."""
+    sections); nofile=(soft, hard) sets RLIMIT_NOFILE for it; asan adds
+    ASAN_OPTIONS (":quarantine_size_mb=0" for memory measurements)."""
 
-    def __init__(self, cfg, nofile=None, tmp=None):
+    def __init__(self, cfg, nofile=None, tmp=None, asan=""):
         self.tmp = tmp or tempfile.mkdtemp(prefix="stls-daemon-")
         self.conf = os.path.join(self.tmp, "siptlsd.cfg")
         with open(self.conf, "w") as f:
@@ -68,7 +69,7 @@ class Daemon:
             if nofile:
                 resource.setrlimit(resource.RLIMIT_NOFILE, nofile)
         env = dict(os.environ)
-        env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0"
+        env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0" + asan
         self.p = subprocess.Popen([SIPTLSD, "-c", self.conf],
                                   stderr=subprocess.PIPE, text=True,
                                   preexec_fn=limits, env=env)

@@ -1,7 +1,7 @@
 """siptlsd on loopback with tcp: listeners (IPv4 and ::1) and the echo
 handler: data reaches the handler, 1,000 concurrent connections are
 served across the workers, the idle timeout (taken from [tls]
-connection_timeout) closes, SIGHUP calls the reload hook, SIGTERM exits 0
+connection_timeout) closes, SIGHUP reloads the profiles, SIGTERM exits 0
 and removes the pid file."""
 import os
 import selectors
@@ -86,8 +86,8 @@ def main():
               "after about [tls] connection_timeout = 2 s (%.2f s)" % took)
         b.close()
         d.p.send_signal(signal.SIGHUP)
-        check(d.wait_log(r"SIGHUP: reload hook called"),
-              "SIGHUP calls the reload hook")
+        check(d.wait_log(r"TLS profiles reloaded: generation 2"),
+              "SIGHUP reloads the TLS profiles")
         check(d.p.poll() is None, "still running after SIGHUP")
         c = connect(socket.AF_INET, d.addrs[0][1], d.addrs[0][2])
         check(echo(c, b"x"), "served after SIGHUP")

@@ -23,21 +23,8 @@ struct parsed {
 static inline void parsed_fini(struct parsed *r)
 {
 	stls_profile_conf_list_free(r->profiles);
-	while (r->sections) {
-		struct stls_section *s = r->sections;
-
-		r->sections = s->next;
-		while (s->kvs) {
-			struct stls_kv *kv = s->kvs;
-
-			s->kvs = kv->next;
-			free(kv->key);
-			free(kv->value);
-			free(kv);
-		}
-		free(s->name);
-		free(s);
-	}
+	stls_section_list_free(r->sections);
+	r->sections = NULL;
 	stls_settings_fini(&r->tls);
 	stls__names_unref(r->names);
 	stls_diag_fini(&r->diag);

@@ -170,6 +170,20 @@ TEST(facts_certificate_components)
 	CHECK_STR_EQ(get(&x, x.c, "tls_peer_subject_cn", 0),
 		     "sip.example.test");
 	CHECK_STR_EQ(get(&x, x.c, "tls_my_subject_cn", 0), "alice");
+	/* Every DN component the test PKI writes, by its seed name. */
+	CHECK_STR_EQ(get(&x, x.s, "tls_peer_subject_organization", 0),
+		     "siptls test");
+	CHECK_STR_EQ(get(&x, x.s, "tls_peer_subject_unit", 0), "phones");
+	CHECK_STR_EQ(get(&x, x.s, "tls_peer_subject_uid", 0), "alice01");
+	CHECK_STR_EQ(get(&x, x.c, "tls_peer_subject_country", 0), "DE");
+	CHECK_STR_EQ(get(&x, x.c, "tls_peer_subject_state", 0), "Berlin");
+	CHECK_STR_EQ(get(&x, x.c, "tls_peer_subject_locality", 0), "Berlin");
+	CHECK_STR_EQ(get(&x, x.c, "tls_peer_subject_unit", 0), "edge");
+	CHECK_STR_EQ(get(&x, x.s, "@tls.peer.subj.ou", 0), "phones");
+	CHECK_STR_EQ(get(&x, x.s, "@tls.peer.subject.uid", 0), "alice01");
+	CHECK_STR_HAS(get(&x, x.c, "tls_peer_subject", 0),
+		      "/C=DE/ST=Berlin/L=Berlin/O=siptls test/OU=edge/"
+		      "CN=sip.example.test");
 	pair_fini(&x.p);
 }
 

@@ -19,6 +19,9 @@
  * (MODE: floor, ctx, engine or all; CACHE: 0 or 1, the session cache;
  * CA_LIST: the profile's ca_list, also loaded into the floor's store,
  * where OpenSSL searches for the server's chain at every handshake).
+ * With HS_RESUME=1 in the environment every timed handshake resumes the
+ * session of one untimed full handshake: TLS 1.3 tickets, or for TLS 1.2
+ * the session-id cache (the client sets SSL_OP_NO_TICKET; give CACHE 1).
  */
 #include "bench.h"
 
@@ -43,6 +46,8 @@ struct srv {
 };
 
 static const struct stls_profile *prof;
+static bool resume;       /* HS_RESUME=1: offer the first session again */
+static SSL_SESSION *sess; /* the client's session to offer */
 static struct stls_settings set;
 static unsigned char plain[16384];
 
@@ -115,6 +120,11 @@ static NOINLINE void srv_free(struct srv *s)
 		stls_conn_close(s->conn);
 		stls_conn_free(s->conn);
 	}
+	if (s->ssl && s->done) {
+		/* A clean end keeps the session resumable (as the engine). */
+		SSL_set_shutdown(s->ssl,
+				 SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+	}
 	SSL_free(s->ssl);
 }
 
@@ -135,6 +145,9 @@ static int one(SSL_CTX *sctx, SSL_CTX *cctx, bool engine, double *cpu)
 	BIO_up_ref(s2c);
 	SSL_set_bio(cl, s2c, c2s); /* the SSL holds one reference each */
 	SSL_set_connect_state(cl);
+	if (sess) {
+		SSL_set_session(cl, sess);
+	}
 	t0 = bench_thread_cpu();
 	err = srv_new(&s, sctx, engine);
 	*cpu += bench_thread_cpu() - t0;
@@ -148,10 +161,18 @@ static int one(SSL_CTX *sctx, SSL_CTX *cctx, bool engine, double *cpu)
 	}
 	if (!err) {
 		(void)SSL_read(cl, plain, 1); /* take the tickets */
+		if (resume && !sess) {
+			sess = SSL_get1_session(cl);
+		} else if (resume && !SSL_session_reused(cl)) {
+			err = -EPROTO; /* a resumption was expected */
+		}
 	}
 	t0 = bench_thread_cpu();
 	srv_free(&s);
 	*cpu += bench_thread_cpu() - t0;
+	if (cdone) {
+		SSL_set_shutdown(cl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+	}
 	SSL_free(cl);
 	BIO_free(c2s);
 	BIO_free(s2c);
@@ -212,6 +233,12 @@ static int run(const char *mode, SSL_CTX *sctx, SSL_CTX *cctx, int count)
 	double cpu = 0;
 	int i;
 
+	SSL_SESSION_free(sess);
+	sess = NULL;
+	if (resume && one(sctx, cctx, engine, &cpu) != 0) {
+		return 1; /* the full handshake that makes the session */
+	}
+	cpu = 0;
 	for (i = 0; i < count; i++) {
 		if (one(sctx, cctx, engine, &cpu) != 0) {
 			fprintf(stderr, "hs_engine: %s: handshake failed\n",
@@ -220,8 +247,9 @@ static int run(const char *mode, SSL_CTX *sctx, SSL_CTX *cctx, int count)
 			return 1;
 		}
 	}
-	printf("RESULT label=hs_engine mode=%s count=%d "
-	       "server_cpu_us_per_hs=%.1f\n", mode, count, cpu / count * 1e6);
+	printf("RESULT label=hs_engine mode=%s resume=%d count=%d "
+	       "server_cpu_us_per_hs=%.1f\n", mode, resume, count,
+	       cpu / count * 1e6);
 	return 0;
 }
 
@@ -253,6 +281,11 @@ int main(int argc, char **argv)
 	SSL_CTX_set_min_proto_version(cctx, v);
 	SSL_CTX_set_max_proto_version(cctx, v);
 	SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
+	resume = getenv("HS_RESUME") && atoi(getenv("HS_RESUME")) == 1;
+	if (resume && v == TLS1_2_VERSION) {
+		/* TLS 1.2: the session-id cache (CACHE 1), not tickets. */
+		SSL_CTX_set_options(cctx, SSL_OP_NO_TICKET);
+	}
 	pctx = stls_profile_ssl_ctx(prof);
 	if (!strcmp(mode, "floor") || !strcmp(mode, "all")) {
 		bad |= run("floor", fctx, cctx, count);
@@ -263,6 +296,7 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "engine") || !strcmp(mode, "all")) {
 		bad |= run("engine", pctx, cctx, count);
 	}
+	SSL_SESSION_free(sess);
 	SSL_CTX_free(fctx);
 	SSL_CTX_free(cctx);
 	stls_profile_set_unref(ps);

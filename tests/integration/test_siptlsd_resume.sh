@@ -60,7 +60,7 @@ run() {
 	local name=$1 out line
 	shift
 	out=$("$B/loadgen" -t "127.0.0.1:$PORT" --cafile "$CERTS/ca.pem" \
-		--sni sip.example.test -T 5 -d 1.5 -n 400 --server-pid "$PID" \
+		--sni sip.example.test -T 5 -d 1.5 -n 150 --server-pid "$PID" \
 		"$@" 2>&1)
 	line=$(grep '^RESULT' <<<"$out") || fail "$name: no RESULT: $out"
 	echo "$name: $(head -1 <<<"$out")" >&2
@@ -70,7 +70,7 @@ run() {
 }
 
 for v in 1.2 1.3; do
-	line=$(run "resume $v" -m resume -V "$v" -c 8) || exit 1
+	line=$(run "resume $v" -m resume -V "$v" -c 4) || exit 1
 	grep -q ' hit_ratio=1.000 ' <<<"$line" ||
 		fail "resume $v: not every session resumed: $line"
 done

@@ -54,7 +54,8 @@ bench: release
 	bash bench/compare.sh $(RELEASE)
 
 install: release
-	cmake --install $(RELEASE)
+	cmake -S . -B $(RELEASE) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	cmake --install $(RELEASE) --prefix $(PREFIX)
 
 clean:
 	rm -rf $(BUILD) $(RELEASE) build-tsan build-fuzz

@@ -213,6 +213,26 @@ struct stls_dconn *stls_backend_conn(struct stls_worker *w)
 	return stls_dconn_table_get(&w->table, b->conn_id);
 }
 
+int stls_backend_local(struct stls_worker *w, struct stls_addr *out)
+{
+	struct stls_backend *b = w->backend;
+	struct sockaddr_storage ss;
+	struct stls_dconn *c;
+	int len = sizeof(ss);
+
+	if (b && b->proto == STLS_PROTO_UDP && b->udp_open &&
+	    uv_udp_getsockname(&b->udp, (struct sockaddr *)&ss, &len) == 0) {
+		stls_addr_from_sockaddr((struct sockaddr *)&ss, out);
+		return 0;
+	}
+	c = b && b->proto == STLS_PROTO_TCP ? stls_backend_conn(w) : NULL;
+	if (c && c->connected) {
+		*out = c->local;
+		return 0;
+	}
+	return -ENOTCONN;
+}
+
 bool stls_backend_is_up(struct stls_worker *w)
 {
 	struct stls_dconn *c;

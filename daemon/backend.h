@@ -31,6 +31,14 @@ STLS_MUST_USE int stls_backend_send(struct stls_worker *w, const uint8_t *p,
 /* tcp: the worker's backend connection (for back-pressure), else NULL. */
 struct stls_dconn *stls_backend_conn(struct stls_worker *w);
 
+/*
+ * Local address of worker w's backend socket: udp: the bound socket; tcp:
+ * the connection's while it is connected. Returns 0, or -ENOTCONN (no
+ * backend, tcp: down). Worker w's thread.
+ */
+STLS_MUST_USE int stls_backend_local(struct stls_worker *w,
+				     struct stls_addr *out);
+
 /* tcp: true while the connection is up. udp: true. */
 bool stls_backend_is_up(struct stls_worker *w);
 

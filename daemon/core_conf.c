@@ -7,6 +7,7 @@
  * value the parser would refuse. The doc generator walks the same rows.
  */
 #include "core_conf.h"
+#include "kwtab.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -34,20 +35,9 @@ enum kw_kind {
 	KW_SOURCE,  /* IP[:PORT] or [IPv6][:PORT] */
 };
 
-#define KW_REQUIRED 0x1
-#define KW_REPEAT 0x2
-#define KW_AUTO 0x4 /* default "auto"/"tls": resolved after parsing */
-
-struct kw {
-	const char *name;
-	enum kw_kind kind;
-	size_t off;
-	long min, max;
-	const char *const *names; /* KW_ENUM */
-	const char *def;          /* NULL: none */
-	unsigned flags;
-	const char *doc;
-};
+#define KW_REQUIRED STLS_KW_REQUIRED
+#define KW_REPEAT STLS_KW_REPEAT
+#define KW_AUTO STLS_KW_AUTO /* default "auto"/"tls": resolved later */
 
 #define CF struct stls_core_conf
 #define KW_FIELD(f, ctype) \
@@ -56,7 +46,7 @@ struct kw {
 static const char *const log_targets[] = { "stderr", "syslog", NULL };
 static const char *const handlers[] = { "relay", "echo", "discard", NULL };
 
-static const struct kw kws[] = {
+static const struct stls_kw kws[] = {
 	{ "listen", KW_LISTEN, 0, 0, 0, NULL, NULL, KW_REQUIRED | KW_REPEAT,
 	  "Where clients connect: `PROTO:ADDR:PORT` with PROTO `tls`, `tcp` "
 	  "or `udp`, an IPv4 address or an IPv6 address in brackets, e.g. "
@@ -303,7 +293,7 @@ static int add_listen(struct stls_core_conf *c, const char *v,
 	return 0;
 }
 
-static int set_enum(const struct kw *k, const char *v, int *dst,
+static int set_enum(const struct stls_kw *k, const char *v, int *dst,
 		    const char **why)
 {
 	int i;
@@ -318,7 +308,7 @@ static int set_enum(const struct kw *k, const char *v, int *dst,
 	return -EINVAL;
 }
 
-static int set_int(const struct kw *k, const char *v, int *dst,
+static int set_int(const struct stls_kw *k, const char *v, int *dst,
 		   const char **why)
 {
 	long x;
@@ -341,11 +331,14 @@ static int set_int(const struct kw *k, const char *v, int *dst,
 }
 
 /* Applies one value of key <k> to <c>. */
-static int set_value(const struct kw *k, const char *v,
-		     const struct stls_loc *loc, struct stls_core_conf *c,
+static int set_value(const struct stls_kw *k, const char *v,
+		     const struct stls_loc *loc, void *obj, const void *ctx,
 		     const char **why)
 {
-	char *base = (char *)c;
+	struct stls_core_conf *c = obj;
+	char *base = obj;
+
+	(void)ctx;
 	char **sp;
 
 	switch (k->kind) {
@@ -379,31 +372,36 @@ static int set_value(const struct kw *k, const char *v,
 	return -EINVAL;
 }
 
-static const struct kw *find_kw(const char *name)
-{
-	size_t i;
 
-	for (i = 0; i < STLS_ARRAY_SIZE(kws); i++) {
-		if (strcmp(kws[i].name, name) == 0) {
-			return &kws[i];
-		}
-	}
-	return NULL;
+static const char *const kind_text[] = {
+	[KW_INT] = "integer", [KW_TIMEOUT] = "integer or -1",
+	[KW_MODE] = "octal mode", [KW_STR] = "text",
+	[KW_ENUM] = "one of a list", [KW_LISTEN] = "listener",
+	[KW_BACKEND] = "PROTO:ADDR:PORT", [KW_SOURCE] = "IP[:PORT]",
+};
+
+static void range_cell(FILE *f, const struct stls_kw *k)
+{
+	if (k->kind == KW_INT || k->kind == KW_TIMEOUT)
+		fprintf(f, "%ld..%ld", k->min, k->max);
+	else if (k->kind == KW_MODE)
+		fprintf(f, "0..0%lo", (unsigned long)k->max);
+	else if (k->kind == KW_ENUM)
+		stls_kw_print_names(f, k->names);
 }
+
+static const struct stls_kw_table table = {
+	.section = "core",
+	.kws = kws,
+	.n = STLS_ARRAY_SIZE(kws),
+	.set = set_value,
+	.kind_text = kind_text,
+	.range = range_cell,
+};
 
 static void apply_defaults(struct stls_core_conf *c)
 {
-	static const struct stls_loc none = { NULL, 0 };
-	const char *why;
-	size_t i;
-
-	for (i = 0; i < STLS_ARRAY_SIZE(kws); i++) {
-		if (kws[i].def && !(kws[i].flags & KW_AUTO) &&
-		    set_value(&kws[i], kws[i].def, &none, c, &why) != 0) {
-			STLS_ERR("core: bad built-in default for %s",
-				 kws[i].name);
-		}
-	}
+	stls_kw_defaults(&table, c, NULL);
 	c->workers = 0;
 	c->connection_timeout = -2; /* "take [tls] connection_timeout" */
 }
@@ -431,11 +429,11 @@ static void check_required(const struct stls_section *core,
 	const char *file = core ? core->loc.file : NULL;
 	int line = core ? core->loc.line : 0;
 
-	if (c->n_listen == 0 && !seen[find_kw("listen") - kws])
+	if (c->n_listen == 0 && !seen[stls_kw_find(&table, "listen") - kws])
 		stls_diag_err(diag, file, line,
 			      "listen: at least one listener is required");
 	if (c->backend.family == AF_UNSPEC &&
-	    !seen[find_kw("backend") - kws])
+	    !seen[stls_kw_find(&table, "backend") - kws])
 		stls_diag_err(diag, file, line, "backend: required");
 	if (c->send_low_water >= c->send_high_water)
 		stls_diag_err(diag, file, line,
@@ -448,32 +446,10 @@ int stls_core_conf_apply(const struct stls_section *core,
 {
 	bool seen[STLS_ARRAY_SIZE(kws)] = { false };
 	size_t errors = diag->errors;
-	const struct stls_kv *kv;
 
 	memset(out, 0, sizeof(*out));
 	apply_defaults(out);
-	for (kv = core ? core->kvs : NULL; kv; kv = kv->next) {
-		const struct kw *k = find_kw(kv->key);
-		const char *why = "invalid value";
-
-		if (!k) {
-			stls_diag_err(diag, kv->loc.file, kv->loc.line,
-				      "%s: unknown [core] key", kv->key);
-			continue;
-		}
-		if (seen[k - kws] && !(k->flags & KW_REPEAT)) {
-			stls_diag_err(diag, kv->loc.file, kv->loc.line,
-				      "%s: given more than once", kv->key);
-			continue;
-		}
-		seen[k - kws] = true;
-		if (k->flags & KW_AUTO && strcasecmp(kv->value, "auto") == 0)
-			continue;
-		if (set_value(k, kv->value, &kv->loc, out, &why) != 0)
-			stls_diag_err(diag, kv->loc.file, kv->loc.line,
-				      "%s: %s: \"%s\"", kv->key, why,
-				      kv->value);
-	}
+	stls_kw_apply(&table, core, out, NULL, seen, diag);
 	check_required(core, out, seen, diag);
 	resolve_auto(out, tls);
 	return diag->errors > errors ? -EINVAL : 0;
@@ -496,30 +472,8 @@ void stls_core_conf_fini(struct stls_core_conf *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static const char *kind_text(const struct kw *k)
-{
-	static const char *const text[] = {
-		[KW_INT] = "integer", [KW_TIMEOUT] = "integer or -1",
-		[KW_MODE] = "octal mode", [KW_STR] = "text",
-		[KW_ENUM] = "one of a list", [KW_LISTEN] = "listener",
-		[KW_BACKEND] = "PROTO:ADDR:PORT", [KW_SOURCE] = "IP[:PORT]",
-	};
-
-	return text[k->kind];
-}
-
-static void print_names(FILE *f, const char *const *names)
-{
-	size_t i;
-
-	for (i = 0; names[i]; i++)
-		fprintf(f, "%s`%s`", i ? ", " : "", names[i]);
-}
-
 int stls_core_conf_write_doc(FILE *f)
 {
-	size_t i;
-
 	fprintf(f, "# `[core]`: the daemon's settings\n\n"
 		   "Generated from the keyword table in `daemon/core_conf.c` "
 		   "(`STLS_REGEN_DOCS=1 build/test_core_conf` rewrites it; a "
@@ -527,20 +481,5 @@ int stls_core_conf_write_doc(FILE *f)
 		   "`FILE:LINE: key: reason`; unknown keys are errors.\n\n"
 		   "| key | type | default | range | |\n"
 		   "|---|---|---|---|---|\n");
-	for (i = 0; i < STLS_ARRAY_SIZE(kws); i++) {
-		const struct kw *k = &kws[i];
-
-		fprintf(f, "| `%s` | %s%s | %s | ", k->name, kind_text(k),
-			k->flags & KW_REPEAT ? ", repeatable" : "",
-			k->def ? k->def : (k->flags & KW_REQUIRED ? "required"
-								 : "unset"));
-		if (k->kind == KW_INT || k->kind == KW_TIMEOUT)
-			fprintf(f, "%ld..%ld", k->min, k->max);
-		else if (k->kind == KW_MODE)
-			fprintf(f, "0..0%lo", (unsigned long)k->max);
-		else if (k->kind == KW_ENUM)
-			print_names(f, k->names);
-		fprintf(f, " | %s |\n", k->doc);
-	}
-	return ferror(f) ? -EIO : 0;
+	return stls_kw_write_rows(f, &table);
 }

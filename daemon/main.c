@@ -28,6 +28,7 @@
 #include "handler_echo.h"
 #include "process.h"
 #include "pstore.h"
+#include "relay.h"
 #include "tlsx.h"
 #include "stats.h"
 #include "stls/log.h"
@@ -48,15 +49,14 @@ static int reload_not_wired(void *arg)
 static stls_reload_fn *reload_hook = reload_not_wired;
 static void *reload_arg;
 
-/* The SIP relay's handler, wired by the lead; NULL until then. */
-static const struct stls_handler_ops *relay_handler;
-
 struct run {
 	const char *conf_path;
 	bool check;
 	struct stls_conf *conf;      /* the main config, as loaded */
 	struct stls_core_conf core;  /* its [core] section, applied */
 	struct stls_pstore *ps;      /* the published TLS profile set */
+	struct stls_relay_settings relay_conf; /* [relay], applied */
+	struct stls_relay *relay;    /* handler relay only */
 	struct stls_tlsx *tlsx;      /* the TLS transform (tls: listeners) */
 	struct stls_daemon *d;
 	struct stls_ctl *ctl;        /* control plane (RPC, reload) */
@@ -148,6 +148,9 @@ static int load_conf(struct run *r, struct stls_diag *diag)
 		return err;
 	err = stls_core_conf_apply(find_section(r->conf, "core"),
 				   &r->conf->tls, &r->core, diag);
+	if (!err)
+		err = stls_relay_settings_apply(find_section(r->conf, "relay"),
+						&r->core, &r->relay_conf, diag);
 	if (err || diag->errors)
 		return err ? err : -EINVAL;
 	return stls_pstore_new(r->conf, &r->conf->tls, &r->core, diag,
@@ -181,11 +184,7 @@ static const struct stls_handler_ops *pick_handler(int kind)
 	case STLS_HANDLER_DISCARD:
 		return &stls_discard_handler;
 	default:
-		if (relay_handler)
-			return relay_handler;
-		STLS_WARN("handler relay: the SIP relay is not built in yet; "
-			  "received bytes are discarded");
-		return &stls_discard_handler;
+		return NULL; /* the relay: installed by start() */
 	}
 }
 
@@ -211,6 +210,8 @@ static void on_signal(uv_signal_t *h, int signum)
 	case SIGUSR1:
 		stls_daemon_stats_log(r->d);
 		stls_stats_log_tls(r->tlsx);
+		if (r->relay)
+			stls_relay_stats_log(r->relay);
 		break;
 	}
 }
@@ -303,6 +304,9 @@ static int start_tls(struct run *r, struct stls_daemon_opts *o)
 	struct stls_tlsx_conf tc = {
 		.ps = r->ps,
 		.live = &r->conf->tls,
+		/* The relay's connection-out rules ([relay]). */
+		.conn_out = r->relay ? stls_relay_conn_out : NULL,
+		.conn_out_arg = r->relay,
 	};
 	int err;
 
@@ -326,10 +330,21 @@ static int start(struct run *r)
 		c->max_connections, c->n_listen, (unsigned)c->workers));
 	stls_daemon_opts_from_conf(c, &o);
 	o.handler = pick_handler(c->handler);
+	if (!o.handler) {
+		err = stls_relay_new(&r->relay_conf, c, &r->conf->tls,
+				     &r->relay);
+		if (err)
+			return err;
+		stls_relay_install(r->relay, &o);
+	}
 	err = start_tls(r, &o);
 	if (err)
 		return err;
+	if (r->relay)
+		stls_relay_set_tlsx(r->relay, r->tlsx);
 	err = stls_daemon_new(&o, &r->d);
+	if (!err && r->relay)
+		err = stls_relay_attach(r->relay, r->d);
 	if (err)
 		return err;
 	err = setup_process(r);
@@ -359,6 +374,10 @@ static void finish(struct run *r)
 		stls_daemon_free(r->d);
 		r->d = NULL;
 	}
+	if (r->relay)
+		stls_relay_stats_log(r->relay);
+	stls_relay_free(r->relay);
+	stls_relay_settings_fini(&r->relay_conf);
 	if (r->pid_written)
 		stls_pidfile_remove(r->core.pid_file);
 	if (r->loop_ok) {

@@ -238,3 +238,38 @@ const char *test_cert_path(const char *name)
 	snprintf(p, sizeof(paths[0]), "%s/%s", test_certs_dir(), name);
 	return p;
 }
+
+void test_doc_in_sync(const char *relpath, const char *want,
+		      const char *test_binary)
+{
+	const char *src = getenv("STLS_SOURCE_DIR");
+	char path[4096];
+	FILE *f;
+	char *have = NULL;
+	size_t cap = 0, n;
+
+#ifdef STLS_TEST_DATA_DIR
+	if (!src)
+		src = STLS_TEST_DATA_DIR "/..";
+#endif
+	snprintf(path, sizeof(path), "%s/%s", src ? src : ".", relpath);
+	if (getenv("STLS_REGEN_DOCS")) {
+		f = fopen(path, "w");
+		if (!f || fputs(want, f) < 0 || fclose(f) != 0)
+			test_fail(__FILE__, __LINE__, "cannot write %s", path);
+		fprintf(stderr, "  rewrote %s\n", path);
+	}
+	f = fopen(path, "r");
+	if (!f)
+		test_fail(__FILE__, __LINE__, "cannot read %s", path);
+	n = (size_t)getdelim(&have, &cap, '\0', f);
+	fclose(f);
+	if (n != strlen(want) || memcmp(have, want, n) != 0) {
+		free(have);
+		test_fail(__FILE__, __LINE__,
+			  "%s is out of date with the table that generates "
+			  "it: run STLS_REGEN_DOCS=1 build/%s and commit the "
+			  "file", relpath, test_binary);
+	}
+	free(have);
+}

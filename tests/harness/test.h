@@ -48,6 +48,15 @@ const char *test_tmp_dir(void);
 const char *test_certs_dir(void);
 const char *test_cert_path(const char *name);
 
+/*
+ * Generated docs: fails the case when <relpath> (from the source tree's
+ * top) differs from <want>, the text the code generates now. With
+ * STLS_REGEN_DOCS set in the environment it rewrites the file first.
+ * <test_binary> names the test to rerun in the hint.
+ */
+void test_doc_in_sync(const char *relpath, const char *want,
+		      const char *test_binary);
+
 #define TEST(name)                                                          \
 	static void test_##name(void);                                      \
 	static struct test_case tc_##name = { #name, test_##name, __FILE__, \

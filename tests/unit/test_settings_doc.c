@@ -5,51 +5,12 @@
  */
 #include "conf_test_util.h"
 
-static char *read_all(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m;
-	int c;
-
-	if (!f) {
-		return NULL;
-	}
-	m = open_memstream(&buf, &len);
-	while ((c = fgetc(f)) != EOF) {
-		fputc(c, m);
-	}
-	fclose(m);
-	fclose(f);
-	return buf;
-}
-
 TEST(parameters_md_matches_the_table)
 {
-	const char *regen = getenv("STLS_REGEN_DOCS");
 	char *want = stls_settings_doc_markdown();
-	char *have;
-	const char *path = STLS_SOURCE_DIR "/docs/parameters.md";
 
 	CHECK_NOT_NULL(want);
-	if (regen && strcmp(regen, "1") == 0) {
-		FILE *f = fopen(path, "w");
-
-		CHECK_NOT_NULL(f);
-		fputs(want, f);
-		CHECK_OK(fclose(f));
-		fprintf(stderr, "  rewrote %s\n", path);
-	}
-	have = read_all(path);
-	if (!have || strcmp(have, want) != 0) {
-		test_fail(__FILE__, __LINE__,
-			  "%s is out of date with lib/conf/settings.c: run "
-			  "STLS_REGEN_DOCS=1 build/test_settings_doc and "
-			  "commit the file",
-			  path);
-	}
-	free(have);
+	test_doc_in_sync("docs/parameters.md", want, "test_settings_doc");
 	free(want);
 }
 

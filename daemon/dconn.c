@@ -567,6 +567,11 @@ int stls_dconn_new(struct stls_worker *w, int fd, enum stls_dconn_kind kind,
 		free(c);
 		return -ENOMEM;
 	}
+	/* No Nagle: every write is a whole TLS record or SIP message, and a
+	 * response sent while an earlier small segment (a TLS 1.3 ticket) is
+	 * unacknowledged would otherwise wait for the peer's delayed ACK
+	 * (40 ms on Linux). libuv applies it when the socket is opened. */
+	(void)uv_tcp_nodelay(&c->tcp, 1);
 	uv_timer_init(&w->loop, &c->timer);
 	c->tcp.data = c;
 	c->timer.data = c;

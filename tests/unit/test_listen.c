@@ -6,6 +6,7 @@
 /* ctest-label: tsan (threads: also run under ThreadSanitizer) */
 #include "test.h"
 
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sys/resource.h>
 
@@ -128,21 +129,28 @@ TEST(listen_port_zero_shared)
 /* The addresses an accepted connection was opened with (handler open). */
 static pthread_mutex_t addr_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct stls_addr seen_peer, seen_local;
-static int seen_opens;
+static int seen_opens, seen_nodelay = -1;
 
 static int addr_open(struct stls_dconn *c, void *arg)
 {
+	uv_os_fd_t fd;
+	socklen_t len = sizeof(int);
+	int on = -1;
+
 	(void)arg;
+	if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0)
+		(void)getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len);
 	pthread_mutex_lock(&addr_lock);
 	seen_peer = c->peer;
 	seen_local = c->local;
+	seen_nodelay = on;
 	seen_opens++;
 	pthread_mutex_unlock(&addr_lock);
 	return 0;
 }
 
 /* The peer's address comes from accept4() and the local one from
- * getsockname(): both match what the client sees. */
+ * getsockname(): both match what the client sees. Nagle is off. */
 TEST(listen_accept_addresses)
 {
 	struct stls_handler_ops ops = stls_echo_handler;
@@ -167,6 +175,7 @@ TEST(listen_accept_addresses)
 	CHECK_EQ(seen_opens, 1);
 	CHECK(stls_addr_eq(&seen_peer, &mine));
 	CHECK(stls_addr_eq(&seen_local, &theirs));
+	CHECK_EQ(seen_nodelay, 1);
 	pthread_mutex_unlock(&addr_lock);
 	close(fd);
 	dh_free(&h);

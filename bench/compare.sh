@@ -109,6 +109,8 @@ PIDS+=($!)
 wait_port "$ECHO_PORT" || { log "echo backend did not start"; exit 1; }
 
 # lg SYS ROW PID PORT MODE TLS [loadgen options...]: one run, RESULT kept.
+# LG_EXTRA: options added to every run (set per system).
+LG_EXTRA=()
 lg() {
 	local sys=$1 row=$2 pid=$3 port=$4 mode=$5 tls=$6
 	shift 6
@@ -119,7 +121,7 @@ lg() {
 	timeout $((${DUR%.*} + 60)) "$BIN/loadgen" -m "$mode" -V "$tls" \
 		-t "127.0.0.1:$port" --cafile "$C/ca.pem" \
 		--sni sip.example.test -d "$DUR" -T 5 --server-pid "$pid" \
-		--label "$sys/$row" "$@" >"$T/lg.out" 2>&1
+		--label "$sys/$row" "${LG_EXTRA[@]}" "$@" >"$T/lg.out" 2>&1
 	grep '^RESULT' "$T/lg.out" >>"$RAW" ||
 		echo "RESULT label=$sys/$row ops=0 errors=1 last_error=no_output" >>"$RAW"
 	head -1 "$T/lg.out" >&2

@@ -197,26 +197,28 @@ kam_run() {
 run_kamailio() { kam_run kamailio; }
 run_kamailio-fix() { kam_run kamailio-fix "$BIN/kam_forkfix.so"; }
 
-# siptlsd, when this build has one that runs with -c FILE.
-run_siptlsd() {
-	local ec=$((PORT + 50)) rsa=$((PORT + 51)) d=$BUILD/siptlsd pid
-	if [ ! -x "$d" ]; then
-		note siptlsd "not available: $d not built"
-		return 1
-	fi
+# sipt_conf HANDLER: the siptlsd configuration (two TLS listeners, ECDSA
+# and RSA, the UDP echo backend, session cache on as for Kamailio).
+sipt_conf() {
+	local ec=$((PORT + 50)) rsa=$((PORT + 51))
 	cat >"$T/siptlsd.conf" <<EOF
 [core]
 listen = tls:127.0.0.1:$ec
 listen = tls:127.0.0.1:$rsa
 backend = udp:127.0.0.1:$ECHO_PORT
 rpc_socket = $T/siptlsd.sock
+handler = $1
 workers = 2
+max_connections = $((IDLE_N + 100))
 
 [tls]
+session_cache = 1
+
+[server:default]
 certificate = $C/server.pem
 private_key = $C/server.key
-verify_certificate = 0
-require_certificate = 0
+verify_certificate = no
+require_certificate = no
 
 [server:127.0.0.1:$rsa]
 certificate = $C/server-rsa.pem
@@ -224,14 +226,43 @@ private_key = $C/server-rsa.key
 verify_certificate = no
 require_certificate = no
 EOF
+}
+
+# sipt_start: starts siptlsd on $T/siptlsd.conf; prints its PID.
+sipt_start() {
+	"$BUILD/siptlsd" -c "$T/siptlsd.conf" >"$T/siptlsd.log" 2>&1 &
+	echo $!
+}
+
+# siptlsd, when this build has one that runs with -c FILE. The SIP relay
+# (handler = relay) is used when it is built in; otherwise the echo
+# handler measures the TLS path alone (loadgen --echo-ok: the echoed
+# OPTIONS is the answer), and the notes say so.
+run_siptlsd() {
+	local ec=$((PORT + 50)) d=$BUILD/siptlsd pid h
+	h=${BENCH_SIPTLSD_HANDLER:-relay}
+	if [ ! -x "$d" ]; then
+		note siptlsd "not available: $d not built"
+		return 1
+	fi
+	sipt_conf "$h"
 	if ! timeout 20 "$d" -c "$T/siptlsd.conf" --check >"$T/siptlsd.check" 2>&1; then
 		note siptlsd "not available: '$d -c FILE --check' failed: $(head -c 200 "$T/siptlsd.check" | tr '\n' ' ')"
 		return 1
 	fi
-	"$d" -c "$T/siptlsd.conf" >"$T/siptlsd.log" 2>&1 &
-	pid=$!
+	pid=$(sipt_start)
 	PIDS+=("$pid")
 	wait_port "$ec" || { note siptlsd "not available: did not listen on $ec"; return 1; }
-	note siptlsd "version=$("$d" --version 2>/dev/null | awk '{print $2}') workers=2 backend=udp-echo"
-	measure siptlsd "$pid" "$ec" "$rsa"
+	if [ "$h" = relay ] && grep -q 'relay is not built in' "$T/siptlsd.log"; then
+		stop_all_but_echo
+		h=echo
+		sipt_conf "$h"
+		pid=$(sipt_start)
+		PIDS+=("$pid")
+		wait_port "$ec" || { note siptlsd "not available: did not listen on $ec"; return 1; }
+	fi
+	[ "$h" = echo ] && LG_EXTRA=(--echo-ok)
+	note siptlsd "version=$("$d" --version 2>/dev/null | awk '{print $2}') workers=2 handler=$h backend=udp-echo session_cache=1$([ "$h" = echo ] && echo ' (echo handler: the TLS path alone, no SIP relay yet; the HS+OPTIONS and Transaction cells are TLS echoes)')"
+	measure siptlsd "$pid" "$ec" "$((PORT + 51))"
+	LG_EXTRA=()
 }

@@ -69,7 +69,9 @@ static void usage(void)
 		"  --sni NAME           SNI (and the name to verify)\n"
 		"  --cert F --key F     client certificate\n"
 		"  --server-pid PID     server CPU and memory from /proc\n"
-		"  --label STR          copied into the RESULT line\n");
+		"  --label STR          copied into the RESULT line\n"
+		"  --echo-ok            an echoed request answers itself\n"
+		"                       (servers with an echo handler)\n");
 }
 
 static int parse_mode(const char *s, enum lg_mode *m)
@@ -114,7 +116,7 @@ static int parse_target(const char *t, struct lg_opts *o)
 }
 
 enum { OPT_CAFILE = 256, OPT_NOVERIFY, OPT_SNI, OPT_CERT, OPT_KEY, OPT_PID,
-       OPT_LABEL };
+       OPT_LABEL, OPT_ECHO };
 
 static const struct option long_opts[] = {
 	{ "mode", required_argument, NULL, 'm' },
@@ -136,6 +138,7 @@ static const struct option long_opts[] = {
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "server-pid", required_argument, NULL, OPT_PID },
 	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "echo-ok", no_argument, NULL, OPT_ECHO },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -169,6 +172,7 @@ static int parse_opt(struct cli *a, int ch, const char *v)
 	case OPT_KEY: a->key = v; return 0;
 	case OPT_PID: a->server_pid = (pid_t)atoi(v); return 0;
 	case OPT_LABEL: a->label = v; return 0;
+	case OPT_ECHO: o->echo_ok = true; return 0;
 	default: return -EINVAL;
 	}
 }

@@ -14,7 +14,7 @@ ROWS = [
     ("kamailio-relay", "Kamailio 5.6.3 stock, forward_udp to echo"),
     ("kamailio-fix", "Kamailio 5.6.3 + kam_forkfix, sl_send_reply"),
     ("kamailio-fix-relay", "Kamailio 5.6.3 + kam_forkfix, forward_udp"),
-    ("siptlsd", "siptlsd (UDP echo)"),
+    ("siptlsd", "siptlsd (2 workers; handler in the notes)"),
 ]
 
 

@@ -510,7 +510,9 @@ void stls__dconn_finish_close(struct stls_dconn *c)
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
 
-static void fill_addrs(struct stls_dconn *c, int fd)
+/* The local address, and the peer's unless the caller knew it (accept4()
+ * returns it): one system call fewer per accepted connection. */
+static void fill_addrs(struct stls_dconn *c, int fd, bool need_peer)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -518,7 +520,7 @@ static void fill_addrs(struct stls_dconn *c, int fd)
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
 		stls_addr_from_sockaddr((struct sockaddr *)&ss, &c->local);
 	len = sizeof(ss);
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+	if (need_peer && getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
 		stls_addr_from_sockaddr((struct sockaddr *)&ss, &c->peer);
 }
 
@@ -565,6 +567,11 @@ int stls_dconn_new(struct stls_worker *w, int fd, enum stls_dconn_kind kind,
 		free(c);
 		return -ENOMEM;
 	}
+	/* No Nagle: every write is a whole TLS record or SIP message, and a
+	 * response sent while an earlier small segment (a TLS 1.3 ticket) is
+	 * unacknowledged would otherwise wait for the peer's delayed ACK
+	 * (40 ms on Linux). libuv applies it when the socket is opened. */
+	(void)uv_tcp_nodelay(&c->tcp, 1);
 	uv_timer_init(&w->loop, &c->timer);
 	c->tcp.data = c;
 	c->timer.data = c;
@@ -580,7 +587,7 @@ int stls_dconn_new(struct stls_worker *w, int fd, enum stls_dconn_kind kind,
 	c->created_ms = c->last_active_ms = now_ms(c);
 	c->idle_ms = atomic_load_explicit(&w->d->idle_ms, memory_order_relaxed);
 	if (fd >= 0) {
-		fill_addrs(c, fd);
+		fill_addrs(c, fd, !peer);
 		err = uv_tcp_open(&c->tcp, fd);
 		if (err) {
 			close(fd);

@@ -97,9 +97,10 @@ struct stls_dconn {
  * Creates a connection object on worker w for an already-open socket
  * (inbound: fd from accept) or for a connect (fd < 0: the caller then
  * calls uv_tcp_connect on c->tcp; <peer> is the destination, set before
- * the transform is made). Registers it in the table, arms its
- * timer, makes the transform (tls: listeners / <tls>) and calls the
- * handler's open. Inbound connections start reading at once.
+ * the transform is made; inbound: the peer's address when the caller
+ * has it, else NULL and getpeername() finds it). Registers it in the
+ * table, arms its timer, makes the transform (tls: listeners / <tls>)
+ * and calls the handler's open. Inbound connections start reading at once.
  * Takes the fd, and for the inbound and outbound kinds the caller's
  * max_connections slot (stls__worker_conn_reserve()), in every case.
  * Returns 0 with *out (owned by the worker), or -errno (the object, if

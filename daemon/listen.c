@@ -134,7 +134,8 @@ static void start_backoff(struct stls_worker *w, int err)
 		       (uint64_t)w->d->o.accept_backoff_ms, 0);
 }
 
-static void accept_one(struct stls_listener *l, int fd)
+static void accept_one(struct stls_listener *l, int fd,
+		       const struct stls_addr *peer)
 {
 	struct stls_worker *w = l->w;
 	struct stls_dconn *c;
@@ -146,7 +147,7 @@ static void accept_one(struct stls_listener *l, int fd)
 		return;
 	}
 	stls_stats_add(&w->stats, STLS_STAT_ACCEPTED, 1);
-	err = stls_dconn_new(w, fd, STLS_DCONN_INBOUND, l->conf, NULL,
+	err = stls_dconn_new(w, fd, STLS_DCONN_INBOUND, l->conf, peer,
 			     l->conf->proto == STLS_PROTO_TLS, &c);
 	if (err)
 		STLS_DBG("worker %u: new connection: %s", w->idx,
@@ -156,6 +157,9 @@ static void accept_one(struct stls_listener *l, int fd)
 static void on_accept(uv_poll_t *h, int status, int events)
 {
 	struct stls_listener *l = h->data;
+	struct sockaddr_storage ss;
+	struct stls_addr peer;
+	socklen_t len;
 	int i, fd;
 
 	(void)events;
@@ -166,9 +170,15 @@ static void on_accept(uv_poll_t *h, int status, int events)
 	}
 	for (i = 0; i < ACCEPT_BUDGET && !l->w->stopping &&
 		    !l->w->accept_paused; i++) {
-		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		len = sizeof(ss);
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
-			accept_one(l, fd);
+			/* The peer comes with the accept: no getpeername(). */
+			stls_addr_from_sockaddr((struct sockaddr *)&ss,
+						&peer);
+			accept_one(l, fd, peer.family != AF_UNSPEC ? &peer
+								   : NULL);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)

@@ -22,6 +22,8 @@
 static uint64_t budget;       /* atomic */
 static uint64_t cached_avail; /* atomic */
 static uint64_t cached_at;    /* atomic: monotonic ns, 0 = never */
+static long cached_cpus;      /* atomic: online CPUs, 0 = never read */
+static uint64_t cpus_at;      /* atomic: monotonic ns of cached_cpus */
 
 static uint64_t now_ns(void)
 {
@@ -157,6 +159,26 @@ uint64_t stls_lowmem_get_available(void)
 }
 
 /*
+ * Online CPUs, refreshed at most every 100 ms like the memory figure:
+ * sysconf() opens and parses /sys/devices/system/cpu/online on every call,
+ * and the default thresholds are needed at every engine operation.
+ */
+static long online_cpus(void)
+{
+	uint64_t t = now_ns();
+	uint64_t at = __atomic_load_n(&cpus_at, __ATOMIC_RELAXED);
+	long n = __atomic_load_n(&cached_cpus, __ATOMIC_RELAXED);
+
+	if (n > 0 && t - at < REFRESH_NS) {
+		return n;
+	}
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	__atomic_store_n(&cached_cpus, n > 0 ? n : 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&cpus_at, t, __ATOMIC_RELAXED);
+	return n;
+}
+
+/*
  * Bytes for a threshold setting in KB: 0 or less than -1 -> 0 (off); -1 ->
  * 512 KiB x max(4, online CPUs) for threshold 1, half for threshold 2.
  */
@@ -171,7 +193,7 @@ uint64_t stls_lowmem_threshold_bytes(int kb, int which)
 	if (kb != -1) {
 		return 0;
 	}
-	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpus = online_cpus();
 	if (cpus < 4) {
 		cpus = 4;
 	}

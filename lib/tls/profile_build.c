@@ -452,6 +452,44 @@ out:
 	return err;
 }
 
+/*
+ * Each certificate's chain, built once here rather than at every
+ * handshake. When a certificate file holds only the leaf, OpenSSL searches
+ * the context's store for the rest of the chain each time it sends the
+ * certificate (an X509_verify_cert() whose result it ignores). With the
+ * issuer in ca_list that search verifies a signature and costs about a
+ * third of a whole ECDSA handshake; with a ca_path it also opens files.
+ * SSL_CTX_build_cert_chain() with errors ignored, no flags otherwise, runs
+ * the same search over the same store and keeps what it found (root
+ * included, as OpenSSL sends it), which turns the per-handshake search
+ * off: the peer receives the same certificates. A file that carries its
+ * chain is left alone (OpenSSL never searches then). A build that fails
+ * (a CA below the security level) changes nothing, so the handshake fails
+ * as before. The current certificate is restored afterwards.
+ */
+static void build_chains(SSL_CTX *ctx)
+{
+	X509 *cur = SSL_CTX_get0_certificate(ctx);
+	STACK_OF(X509) *sk;
+	long r;
+
+	if (!cur) {
+		return;
+	}
+	r = SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_FIRST);
+	while (r == 1) {
+		sk = NULL;
+		if (SSL_CTX_get0_chain_certs(ctx, &sk) == 1 && !sk) {
+			(void)SSL_CTX_build_cert_chain(
+				ctx, SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR |
+					     SSL_BUILD_CHAIN_FLAG_CLEAR_ERROR);
+		}
+		r = SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_NEXT);
+	}
+	(void)SSL_CTX_select_current_cert(ctx, cur);
+	ERR_clear_error();
+}
+
 int stls__profile_ctx_build(const struct stls__build *b, SSL_CTX **out)
 {
 	size_t errors0 = b->diag->errors;
@@ -469,6 +507,9 @@ int stls__profile_ctx_build(const struct stls__build *b, SSL_CTX **out)
 	apply_options(b, ctx);
 	stls__profile_verify_apply(b, ctx);
 	err = apply_certs(b, ctx);
+	if (!err && b->diag->errors == errors0) {
+		build_chains(ctx);
+	}
 	if (!err && b->c->role == STLS_ROLE_SERVER) {
 		err = stls__profile_sni_install(ctx);
 	}

@@ -1,10 +1,13 @@
 /*
  * Unit tests for daemon/listen.c: accept back-off when descriptors run
- * out, udp: listeners, port 0 shared by every worker's socket.
+ * out, udp: listeners, port 0 shared by every worker's socket, the
+ * addresses of an accepted connection.
  */
 /* ctest-label: tsan (threads: also run under ThreadSanitizer) */
 #include "test.h"
 
+#include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/resource.h>
 
 #include "daemon_harness.h"
@@ -120,5 +123,60 @@ TEST(listen_port_zero_shared)
 	CHECK_EQ(s.v[STLS_STAT_ACCEPTED], 40);
 	for (i = 0; i < 40; i++)
 		close(fds[i]);
+	dh_free(&h);
+}
+
+/* The addresses an accepted connection was opened with (handler open). */
+static pthread_mutex_t addr_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct stls_addr seen_peer, seen_local;
+static int seen_opens, seen_nodelay = -1;
+
+static int addr_open(struct stls_dconn *c, void *arg)
+{
+	uv_os_fd_t fd;
+	socklen_t len = sizeof(int);
+	int on = -1;
+
+	(void)arg;
+	if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0)
+		(void)getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len);
+	pthread_mutex_lock(&addr_lock);
+	seen_peer = c->peer;
+	seen_local = c->local;
+	seen_nodelay = on;
+	seen_opens++;
+	pthread_mutex_unlock(&addr_lock);
+	return 0;
+}
+
+/* The peer's address comes from accept4() and the local one from
+ * getsockname(): both match what the client sees. Nagle is off. */
+TEST(listen_accept_addresses)
+{
+	struct stls_handler_ops ops = stls_echo_handler;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct stls_addr mine, theirs;
+	struct dh h;
+	int fd;
+
+	ops.open = addr_open;
+	dh_init(&h, 1, &ops);
+	dh_listen(&h, "tcp:127.0.0.1:0");
+	dh_start(&h);
+	fd = dh_connect(stls_daemon_bound(h.d, 0));
+	dh_echo(fd, "hello");
+	CHECK_OK(getsockname(fd, (struct sockaddr *)&ss, &len));
+	stls_addr_from_sockaddr((struct sockaddr *)&ss, &mine);
+	len = sizeof(ss);
+	CHECK_OK(getpeername(fd, (struct sockaddr *)&ss, &len));
+	stls_addr_from_sockaddr((struct sockaddr *)&ss, &theirs);
+	pthread_mutex_lock(&addr_lock);
+	CHECK_EQ(seen_opens, 1);
+	CHECK(stls_addr_eq(&seen_peer, &mine));
+	CHECK(stls_addr_eq(&seen_local, &theirs));
+	CHECK_EQ(seen_nodelay, 1);
+	pthread_mutex_unlock(&addr_lock);
+	close(fd);
 	dh_free(&h);
 }

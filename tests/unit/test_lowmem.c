@@ -3,6 +3,7 @@
  */
 #include "test.h"
 
+#include <stdio.h>
 #include <unistd.h>
 
 #include "stls/conn.h"
@@ -44,4 +45,44 @@ TEST(lowmem_cached)
 	b = stls_lowmem_get_available();
 	CHECK_EQ(a, b);
 	stls_lowmem_set_budget(0);
+}
+
+/* Read syscalls made by this process so far (/proc/self/io), or -1. */
+static long read_syscalls(void)
+{
+	FILE *f = fopen("/proc/self/io", "r");
+	char line[128];
+	long n = -1;
+
+	if (!f) {
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "syscr: %ld", &n) == 1) {
+			break;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/* The default thresholds (-1) are needed at every engine operation: the
+ * CPU count behind them is cached, not read from sysfs at each call. */
+TEST(lowmem_default_threshold_reads_no_file)
+{
+	uint64_t first = stls_lowmem_threshold_bytes(-1, 1);
+	long before, after;
+	int i;
+
+	before = read_syscalls();
+	if (before < 0) {
+		return; /* no /proc/self/io: nothing to check */
+	}
+	for (i = 0; i < 1000; i++) {
+		CHECK_EQ(stls_lowmem_threshold_bytes(-1, 1), first);
+	}
+	after = read_syscalls();
+	/* The two reads of /proc/self/io itself, and at most a few
+	 * refreshes if the loop spans a 100 ms boundary. */
+	CHECK(after - before < 50);
 }

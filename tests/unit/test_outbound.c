@@ -6,6 +6,7 @@
 #include "test.h"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include "daemon_harness.h"
 #include "handler_echo.h"
@@ -190,5 +191,42 @@ TEST(outbound_refuses_bad_address)
 	dh_init(&h, 1, &stls_echo_handler);
 	dh_start(&h);
 	CHECK_EQ(open_on_worker(&h, &none, false, NULL), -EINVAL);
+	dh_free(&h);
+}
+
+/* TCP_NODELAY seen on the socket of the connection that got data. */
+static atomic_int out_nodelay = -1;
+
+static int nodelay_data(struct stls_dconn *c, const uint8_t *p, size_t n,
+			void *arg)
+{
+	uv_os_fd_t fd;
+	socklen_t len = sizeof(int);
+	int on = -1;
+
+	if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0)
+		(void)getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len);
+	atomic_store(&out_nodelay, on);
+	return stls_echo_handler.data(c, p, n, arg);
+}
+
+/* Outbound sockets have Nagle off too (libuv sets it at connect). */
+TEST(outbound_nodelay)
+{
+	struct stls_handler_ops ops = stls_echo_handler;
+	struct stls_addr a;
+	struct dh h;
+	int lfd, fd;
+
+	ops.data = nodelay_data;
+	lfd = listener(&a);
+	dh_init(&h, 1, &ops);
+	dh_start(&h);
+	CHECK_OK(open_on_worker(&h, &a, false, NULL));
+	fd = accept_one(lfd);
+	dh_echo(fd, "ping");
+	CHECK_EQ(atomic_load(&out_nodelay), 1);
+	close(fd);
+	close(lfd);
 	dh_free(&h);
 }

@@ -1,7 +1,7 @@
 /*
  * Tests for lib/tls/profile_build.c: one SSL_CTX per profile, every
- * tls_method value, ciphers, options, chains and keys, and the error and
- * warning messages with their file:line.
+ * tls_method value, ciphers, options, chains and keys (and the chain sent,
+ * built once), and the error and warning messages with their file:line.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -576,4 +576,156 @@ TEST(failed_build_frees_everything)
 	CHECK_EQ(f.d.errors, 5);
 	fx_fini(&f);
 	FX_LEAK_CHECK();
+}
+
+/* The certificates a client receives from <srv_ctx>, as one DER blob
+ * each, in order. Returns how many. */
+static int sent_chain(SSL_CTX *srv_ctx, unsigned char *der[8], int len[8])
+{
+	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+	SSL *cli, *srv;
+	STACK_OF(X509) *sk;
+	int i, n;
+
+	CHECK_NOT_NULL(cctx);
+	SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
+	cli = SSL_new(cctx);
+	srv = SSL_new(srv_ctx);
+	CHECK(cli && srv);
+	SSL_set_connect_state(cli);
+	SSL_set_accept_state(srv);
+	CHECK_OK(fx_handshake(cli, srv));
+	sk = SSL_get_peer_cert_chain(cli);
+	CHECK_NOT_NULL(sk);
+	n = sk_X509_num(sk);
+	CHECK(n <= 8);
+	for (i = 0; i < n; i++) {
+		der[i] = NULL;
+		len[i] = i2d_X509(sk_X509_value(sk, i), &der[i]);
+		CHECK(len[i] > 0);
+	}
+	SSL_free(cli);
+	SSL_free(srv);
+	SSL_CTX_free(cctx);
+	return n;
+}
+
+/* What OpenSSL sends for <cert> with <ca> in the store and no chain built
+ * in advance: its own search at each handshake. */
+static int auto_chain(const char *cert, const char *ca, unsigned char *der[8],
+		      int len[8])
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	char key[64];
+	int n;
+
+	snprintf(key, sizeof(key), "%.*s.key", (int)strlen(cert) - 4, cert);
+	CHECK_NOT_NULL(ctx);
+	CHECK(SSL_CTX_use_certificate_chain_file(ctx, test_cert_path(cert)));
+	CHECK(SSL_CTX_use_PrivateKey_file(ctx, test_cert_path(key),
+					  SSL_FILETYPE_PEM));
+	if (ca) {
+		CHECK(SSL_CTX_load_verify_locations(ctx, test_cert_path(ca),
+						    NULL));
+	}
+	n = sent_chain(ctx, der, len);
+	SSL_CTX_free(ctx);
+	return n;
+}
+
+/*
+ * Chains are built once at build time, and the peer receives exactly what
+ * OpenSSL's own search at each handshake would have sent: leaf only
+ * without ca_list, leaf + CA (root included) with it, leaf + int + root
+ * through an intermediate, and a file that carries its chain as written.
+ */
+TEST(chain_built_once_sends_the_same_certificates)
+{
+	static const struct {
+		const char *cert, *ca;
+		int n;
+		bool prebuilt; /* the profile holds a chain after the build */
+	} cases[] = {
+		{ "server.pem", NULL, 1, true },
+		{ "server.pem", "ca.pem", 2, true },
+		{ "server-leaf.pem", "calist.pem", 3, true },
+		{ "server-leaf.pem", "ca.pem", 1, true },
+		{ "server-chain.pem", "calist.pem", 2, true },
+	};
+	size_t i;
+	int k;
+
+	for (i = 0; i < STLS_ARRAY_SIZE(cases); i++) {
+		unsigned char *want[8], *got[8];
+		int wlen[8], glen[8], nw, ng;
+		struct stls_profile_conf *c;
+		STACK_OF(X509) *sk = NULL;
+		char base[64];
+		SSL_CTX *ctx;
+		struct fx f;
+
+		snprintf(base, sizeof(base), "%.*s",
+			 (int)strlen(cases[i].cert) - 4, cases[i].cert);
+		fx_init(&f);
+		c = fx_server(&f, "default", 1, base);
+		if (cases[i].ca) {
+			c->ca_list = fx_cert(&f, cases[i].ca);
+		}
+		CHECK_OK(fx_build(&f));
+		ctx = stls_profile_ssl_ctx(stls_profile_set_default(
+			f.set, STLS_ROLE_SERVER));
+		CHECK_EQ(SSL_CTX_get0_chain_certs(ctx, &sk), 1);
+		CHECK_EQ(sk != NULL, cases[i].prebuilt);
+		ng = sent_chain(ctx, got, glen);
+		nw = auto_chain(cases[i].cert, cases[i].ca, want, wlen);
+		CHECK_EQ(ng, cases[i].n);
+		CHECK_EQ(nw, ng);
+		for (k = 0; k < ng && k < nw; k++) {
+			CHECK_EQ(glen[k], wlen[k]);
+			CHECK(memcmp(got[k], want[k], (size_t)glen[k]) == 0);
+		}
+		for (k = 0; k < ng; k++) {
+			OPENSSL_free(got[k]);
+		}
+		for (k = 0; k < nw; k++) {
+			OPENSSL_free(want[k]);
+		}
+		fx_fini(&f);
+	}
+}
+
+/* With two chains (ECDSA + RSA) both are built, and the certificate the
+ * profile had current before (the last one loaded) stays current. */
+TEST(chain_built_for_both_key_types)
+{
+	struct stls_profile_conf *c;
+	STACK_OF(X509) *sk;
+	X509 *cur;
+	SSL_CTX *ctx;
+	struct fx f;
+	int n = 0;
+	long r;
+
+	fx_init(&f);
+	c = fx_server(&f, "default", 1, NULL);
+	c->certificate2 = fx_cert(&f, "server-rsa.pem");
+	c->private_key2 = fx_cert(&f, "server-rsa.key");
+	c->ca_list = fx_cert(&f, "ca.pem");
+	CHECK_OK(fx_build(&f));
+	ctx = stls_profile_ssl_ctx(stls_profile_set_default(f.set,
+							    STLS_ROLE_SERVER));
+	cur = SSL_CTX_get0_certificate(ctx);
+	CHECK_NOT_NULL(cur);
+	r = SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_FIRST);
+	while (r == 1) {
+		sk = NULL;
+		CHECK_EQ(SSL_CTX_get0_chain_certs(ctx, &sk), 1);
+		CHECK_NOT_NULL(sk);
+		CHECK_EQ(sk_X509_num(sk), 1); /* the CA */
+		n++;
+		r = SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_NEXT);
+	}
+	CHECK_EQ(n, 2);
+	CHECK_EQ(SSL_CTX_select_current_cert(ctx, cur), 1);
+	fx_fini(&f);
 }

@@ -1,3 +1,4 @@
+# ctest-serial: timing- and memory-sensitive, runs alone
 """Reload under load. While a bounded load runs (new TLS handshakes, and
 messages on established TLS connections, from this script's threads),
 siptlsd is reloaded 200 times, cycling through certificate set A, set B

@@ -1,3 +1,4 @@
+# ctest-serial: timing- and memory-sensitive, runs alone
 """Faulty peers and faults around siptlsd (tls: listener, echo handler),
 each while ordinary clients keep being served:
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# ctest-serial: timing- and memory-sensitive, runs alone
 """Hostile SIP peers against siptlsd's relay (tls: listener, relay handler,
 a scripted UDP backend answering 200), each while a bystander TLS client
 keeps registering and sending OPTIONS through the relay:

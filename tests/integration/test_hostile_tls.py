@@ -1,3 +1,4 @@
+# ctest-serial: timing- and memory-sensitive, runs alone
 """Hostile TLS peers against siptlsd (tls: listener, echo handler), each
 while a bystander keeps making ordinary TLS connections:
 

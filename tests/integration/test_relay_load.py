@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# ctest-serial: timing- and memory-sensitive, runs alone
 """1,000 TLS connections through siptlsd's relay at once: each registers
 (REGISTER relayed to a UDP backend, 200 back on its own connection), then
 the backend reaches every one of them through its Path, with all 1,000

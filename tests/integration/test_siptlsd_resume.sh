@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-serial: timing- and memory-sensitive, runs alone
 # siptlsd with 2 workers resumes every session on every worker: one
 # SSL_CTX per profile is shared by the worker threads, so the TLS 1.2
 # session-id cache (session_cache = 1) and the TLS 1.3 ticket keys are too.

@@ -149,18 +149,18 @@ TEST(collect_times_out_on_a_busy_worker)
 struct churn {
 	struct cf *f;
 	atomic_bool stop;
-	int rounds;
+	atomic_int rounds;
 };
 
 static void *churn_clients(void *arg)
 {
 	struct churn *c = arg;
 
-	while (!atomic_load(&c->stop) && c->rounds < 400) {
+	while (!atomic_load(&c->stop) && atomic_load(&c->rounds) < 400) {
 		int fd = cf_connect_tls(c->f);
 
 		close(fd);
-		c->rounds++;
+		atomic_fetch_add(&c->rounds, 1);
 	}
 	return NULL;
 }
@@ -173,18 +173,24 @@ TEST(collect_while_connections_churn)
 	pthread_t t;
 	struct stls__ctl_entry *v;
 	size_t n, i;
+	uint64_t t0;
 
 	cf_init(&f, 2, NULL);
 	memset(&ch, 0, sizeof(ch));
 	ch.f = &f;
 	CHECK_OK(pthread_create(&t, NULL, churn_clients, &ch));
-	for (i = 0; i < 100; i++) {
+	/* At least 100 lists, and on a busy machine until the churn thread
+	 * has opened 20 connections meanwhile (bounded: 30 s). */
+	t0 = dh_now_ms();
+	for (i = 0; i < 100 || (atomic_load(&ch.rounds) < 20 &&
+				dh_now_ms() - t0 < 30000);
+	     i++) {
 		v = NULL;
 		CHECK_OK(stls__ctl_collect(f.h.d, 2000, &v, &n));
 		free(v);
 	}
 	atomic_store(&ch.stop, true);
 	pthread_join(t, NULL);
-	CHECK(ch.rounds > 0);
+	CHECK(atomic_load(&ch.rounds) > 0);
 	cf_fini(&f);
 }

@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make test   installs what is missing, builds (ASan+UBSan) and runs every test
 #   make run    builds and starts siptlsd with the demo configuration
-# Other targets: build, release, fuzz, tsan, bench, install, clean.
+# Other targets: build, release, fuzz, tsan, valgrind, bench, install, clean.
 
 BUILD       ?= build
 RELEASE     ?= build-release
@@ -11,7 +11,7 @@ CMAKE_GEN   := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 WERROR      := $(if $(CI),ON,OFF)
 CTEST_ARGS  ?=
 
-.PHONY: all deps build test release run fuzz tsan bench install clean
+.PHONY: all deps build test release run fuzz tsan valgrind bench install clean
 
 all: build
 
@@ -43,6 +43,23 @@ tsan: deps
 	cmake --build build-tsan -j $(JOBS)
 	cd build-tsan && ctest --output-on-failure -L tsan
 
+# The TLS engine's and the profile module's unit tests under valgrind
+# (no sanitizers in this build): leaks and invalid accesses fail it.
+VALGRIND_TESTS ?= test_conn test_conn_bio test_wq test_facts test_facts_names \
+	test_identity test_lowmem test_conn_get test_profile_build \
+	test_profile_set test_profile_match test_profile_verify test_tlsx
+
+valgrind: deps
+	cmake -S . -B build-valgrind $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug
+	cmake --build build-valgrind -j $(JOBS)
+	cd build-valgrind && for t in $(VALGRIND_TESTS); do \
+		STLS_BUILD_DIR=$$PWD valgrind -q --leak-check=full \
+		--errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
+		--trace-children=no ./$$t -n >$$t.valgrind.log 2>&1 \
+		&& echo "valgrind ok   $$t" \
+		|| { echo "valgrind FAIL $$t (build-valgrind/$$t.valgrind.log)"; exit 1; }; \
+	done
+
 fuzz: deps
 	CC=clang cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
 		-DSTLS_FUZZ=ON -DSTLS_SANITIZE=ON
@@ -58,4 +75,4 @@ install: release
 	cmake --install $(RELEASE) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) $(RELEASE) build-tsan build-fuzz
+	rm -rf $(BUILD) $(RELEASE) build-tsan build-fuzz build-valgrind

@@ -109,9 +109,11 @@ fx_server(struct fx *f, const char *dom, int line, const char *cert)
 	char name[64];
 
 	cert = cert ? cert : "server";
-	snprintf(name, sizeof(name), "%s.pem", cert);
+	CHECK(snprintf(name, sizeof(name), "%s.pem", cert) <
+	      (int)sizeof(name));
 	c->certificate = fx_cert(f, name);
-	snprintf(name, sizeof(name), "%s.key", cert);
+	CHECK(snprintf(name, sizeof(name), "%s.key", cert) <
+	      (int)sizeof(name));
 	c->private_key = fx_cert(f, name);
 	return c;
 }

@@ -51,5 +51,9 @@ kill -INT -- -"$RUN_PID" 2>/dev/null || kill -INT "$RUN_PID"
 for _ in $(seq 1 40); do kill -0 "$RUN_PID" 2>/dev/null || break; sleep 0.25; done
 ok sh -c "! kill -0 $RUN_PID 2>/dev/null"
 RUN_PID=
+if [ "$fail" != 0 ]; then
+	echo "--- the end of make run's output:"
+	tail -30 "$T/run.log"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -248,6 +248,18 @@ static void put_line(struct stls_sip_out *o, const struct stls__relay_plan *p,
 	}
 }
 
+int stls__relay_forward(const struct stls__relay_plan *plan, char *out,
+			size_t cap, struct stls_relay_result *res)
+{
+	ssize_t n = stls__relay_emit(plan, out, cap);
+
+	if (n < 0)
+		return (int)n;
+	res->action = STLS_RELAY_FORWARD;
+	res->len = (size_t)n;
+	return 0;
+}
+
 ssize_t stls__relay_emit(const struct stls__relay_plan *p, char *out,
 			 size_t cap)
 {
@@ -411,7 +423,6 @@ int stls_relay_client_request(const struct stls_relay_ctx *ctx,
 	struct stls_sip_via top;
 	struct stls_flow ignored;
 	bool ignored_has = false;
-	ssize_t n;
 	int err;
 
 	memset(res, 0, sizeof(*res));
@@ -447,13 +458,7 @@ int stls_relay_client_request(const struct stls_relay_ctx *ctx,
 	}
 	plan.head = stls_slice_make(head, ho.len);
 	plan.tail = stls_slice_make(tail, to.len);
-	n = stls__relay_emit(&plan, out, cap);
-	if (n < 0) {
-		return (int)n;
-	}
-	res->action = STLS_RELAY_FORWARD;
-	res->len = (size_t)n;
-	return 0;
+	return stls__relay_forward(&plan, out, cap, res);
 }
 
 /* The address a response goes to, from a Via (RFC 3261 18.2.2, RFC 3581). */
@@ -485,7 +490,6 @@ int stls_relay_client_response(const struct stls_relay_ctx *ctx,
 	struct stls_sip_via top, next;
 	struct stls_sip_values it;
 	struct stls_slice v;
-	ssize_t n;
 
 	memset(res, 0, sizeof(*res));
 	if (m->is_request || !c) {
@@ -512,11 +516,5 @@ int stls_relay_client_response(const struct stls_relay_ctx *ctx,
 	res->error = NULL;
 	via_target(&next, &res->next);
 	res->has_next = true;
-	n = stls__relay_emit(&plan, out, cap);
-	if (n < 0) {
-		return (int)n;
-	}
-	res->action = STLS_RELAY_FORWARD;
-	res->len = (size_t)n;
-	return 0;
+	return stls__relay_forward(&plan, out, cap, res);
 }

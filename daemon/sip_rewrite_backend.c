@@ -33,7 +33,6 @@ int stls_relay_backend_response(const struct stls_relay_ctx *ctx,
 	const struct stls_relay_conf *c = ctx->conf;
 	struct stls_sip_via top;
 	struct stls_slice ft;
-	ssize_t n;
 
 	memset(res, 0, sizeof(*res));
 	if (m->is_request || !c || !ctx->signer) {
@@ -56,13 +55,7 @@ int stls_relay_backend_response(const struct stls_relay_ctx *ctx,
 	}
 	res->error = NULL;
 	res->has_flow = true;
-	n = stls__relay_emit(&plan, out, cap);
-	if (n < 0) {
-		return (int)n;
-	}
-	res->action = STLS_RELAY_FORWARD;
-	res->len = (size_t)n;
-	return 0;
+	return stls__relay_forward(&plan, out, cap, res);
 }
 
 /* The destination named by a URI (RFC 3263 input for the caller). */
@@ -191,7 +184,6 @@ int stls_relay_backend_request(const struct stls_relay_ctx *ctx,
 	struct stls__relay_plan plan = { .m = m };
 	char head[HEAD_MAX], names[2 * XAVP_NAME_MAX];
 	struct stls_sip_out ho;
-	ssize_t n;
 	int err;
 
 	memset(res, 0, sizeof(*res));
@@ -231,11 +223,5 @@ int stls_relay_backend_request(const struct stls_relay_ctx *ctx,
 		return -ENOBUFS;
 	}
 	plan.head = stls_slice_make(head, ho.len);
-	n = stls__relay_emit(&plan, out, cap);
-	if (n < 0) {
-		return (int)n;
-	}
-	res->action = STLS_RELAY_FORWARD;
-	res->len = (size_t)n;
-	return 0;
+	return stls__relay_forward(&plan, out, cap, res);
 }

@@ -68,6 +68,12 @@ STLS_MUST_USE int stls__relay_drop_our_routes(const struct stls_relay_ctx *ctx,
 STLS_MUST_USE ssize_t stls__relay_emit(const struct stls__relay_plan *plan,
 				       char *out, size_t cap);
 
+/* Writes the message per <plan> and marks <res> as a forward of it.
+ * Returns 0 or -ENOBUFS (res untouched then). */
+STLS_MUST_USE int stls__relay_forward(const struct stls__relay_plan *plan,
+				      char *out, size_t cap,
+				      struct stls_relay_result *res);
+
 /* Writes a 400/483 local reply to <m> into out; fills res. */
 STLS_MUST_USE int stls__relay_reply(const struct stls_relay_ctx *ctx,
 				    const struct stls_sip_msg *m,

@@ -236,9 +236,9 @@ static size_t x_peek(void *xp, const uint8_t **p)
 	size_t n = 0;
 
 	/* A dropped connection sends nothing: not even queued data that the
-	 * engine encrypted when the handshake completed. */
-	if (x->dropped || (stls_conn_get_role(x->conn) == STLS_ROLE_CLIENT &&
-			   handshake_done(x) && !x->handshake_seen)) {
+	 * engine encrypted when the handshake completed. (The handshake only
+	 * completes in x_feed(), which runs the hook before any peek.) */
+	if (x->dropped) {
 		*p = NULL;
 		return 0;
 	}

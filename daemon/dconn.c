@@ -227,15 +227,14 @@ static void flush_pre(struct stls_dconn *c)
 	free(p);
 }
 
-int stls_dconn_send(struct stls_dconn *c, const uint8_t *p, size_t n)
-{
-	int r;
+/* Held clear output beyond this goes through the transform at once: one
+ * full TLS record. */
+#define HOLD_MAX 16384
 
-	if (c->state >= STLS_DCONN_CLOSING)
-		return -EPIPE;
-	if (!c->xform.ops)
-		return raw_send(c, p, n);
-	r = c->xform.ops->write(c->xform.x, p, n);
+static int xform_write(struct stls_dconn *c, const uint8_t *p, size_t n)
+{
+	int r = c->xform.ops->write(c->xform.x, p, n);
+
 	if (r < 0) {
 		stls_dconn_close(c, STLS_DCLOSE_TRANSFORM);
 		return r;
@@ -243,9 +242,70 @@ int stls_dconn_send(struct stls_dconn *c, const uint8_t *p, size_t n)
 	return flush_xform(c);
 }
 
+static void unhold(struct stls_dconn *c)
+{
+	if (!c->flush_pprev)
+		return;
+	*c->flush_pprev = c->flush_next;
+	if (c->flush_next)
+		c->flush_next->flush_pprev = c->flush_pprev;
+	c->flush_next = NULL;
+	c->flush_pprev = NULL;
+}
+
+void stls_dconn_flush(struct stls_dconn *c)
+{
+	size_t n = c->held_len;
+
+	unhold(c);
+	c->held_len = 0;
+	if (n && c->state < STLS_DCONN_CLOSING &&
+	    xform_write(c, c->held, n) == 0 && c->draining && c->pending == 0)
+		stls_dconn_close(c, STLS_DCLOSE_SHUTDOWN);
+	/* A busy connection keeps a small buffer; a big one goes. */
+	if (c->held_cap > HOLD_MAX) {
+		free(c->held);
+		c->held = NULL;
+		c->held_cap = 0;
+	}
+}
+
+static int hold(struct stls_dconn *c, const uint8_t *p, size_t n)
+{
+	if (c->held_len + n > c->held_cap) {
+		size_t cap = c->held_len + n;
+		uint8_t *b;
+
+		cap = cap < 2048 ? 2048 : cap;
+		b = realloc(c->held, cap);
+		if (!b)
+			return -ENOMEM;
+		c->held = b;
+		c->held_cap = cap;
+	}
+	memcpy(c->held + c->held_len, p, n);
+	c->held_len += n;
+	if (!c->flush_pprev)
+		stls__worker_defer_flush(c->w, c);
+	if (c->held_len >= HOLD_MAX) {
+		stls_dconn_flush(c);
+		return c->state < STLS_DCONN_CLOSING ? 0 : -EPIPE;
+	}
+	return 0;
+}
+
+int stls_dconn_send(struct stls_dconn *c, const uint8_t *p, size_t n)
+{
+	if (c->state >= STLS_DCONN_CLOSING)
+		return -EPIPE;
+	if (!c->xform.ops)
+		return raw_send(c, p, n);
+	return hold(c, p, n);
+}
+
 bool stls_dconn_is_congested(const struct stls_dconn *c)
 {
-	return c->pending > c->w->d->o.high_water;
+	return c->pending + c->held_len > c->w->d->o.high_water;
 }
 
 void stls_dconn_wait_drain(struct stls_dconn *src, struct stls_dconn *dst)
@@ -307,7 +367,10 @@ static void feed_xform(struct stls_dconn *c, const uint8_t *p, size_t n)
 			break;
 		deliver(c, w->scratch2, (size_t)got);
 	}
-	if (c->state < STLS_DCONN_CLOSING)
+	/* Handshake output and replies made while reading: one write. */
+	if (c->state < STLS_DCONN_CLOSING && c->flush_pprev)
+		stls_dconn_flush(c);
+	else if (c->state < STLS_DCONN_CLOSING)
 		(void)flush_xform(c);
 	if (io == STLS_IO_CLOSED)
 		stls_dconn_close(c, STLS_DCLOSE_PEER);
@@ -418,6 +481,11 @@ void stls_dconn_close(struct stls_dconn *c, enum stls_dclose r)
 
 	if (c->state >= STLS_DCONN_CLOSING)
 		return;
+	if (c->flush_pprev) {
+		stls_dconn_flush(c); /* may close c itself (write error) */
+		if (c->state >= STLS_DCONN_CLOSING)
+			return;
+	}
 	STLS_DBG("conn %" PRIx64 " %s: closing (%s)", c->id,
 		 stls_addr_str(&c->peer, true, buf),
 		 stls_dclose_names[r]);
@@ -452,6 +520,7 @@ static void on_handle_closed(uv_handle_t *h)
 	if (--c->open_handles > 0)
 		return;
 	free(c->pre);
+	free(c->held);
 	free(c->waiters);
 	free(c);
 	stls__worker_conn_gone(w);
@@ -481,6 +550,7 @@ void stls__dconn_finish_close(struct stls_dconn *c)
 {
 	struct stls_worker *w = c->w;
 
+	unhold(c);
 	if (c->xform.ops && c->state == STLS_DCONN_CLOSING && c->id)
 		xform_last_words(c);
 	/* The handler's close runs while the transform still exists, so it

@@ -8,9 +8,14 @@
  * marks the connection and queues it: the worker closes it at the end of
  * the loop iteration, so a connection never disappears under a callback.
  *
- * Output: stls_dconn_send() tries a direct write first (no copy when the
+ * Output: on a connection with a transform (TLS), stls_dconn_send() holds
+ * the clear bytes until the end of the loop iteration (or until 16 KiB are
+ * held), so that all the messages produced for one connection in one turn
+ * become one transform write (one TLS record) and one system call. Plain
+ * connections, and the flush, try a direct write first (no copy when the
  * socket takes everything); the rest is copied into one chunk per call and
- * queued. `pending` counts queued wire bytes. Above send_high_water the
+ * queued. `pending` counts queued wire bytes, `held` the clear bytes not
+ * yet through the transform. Above send_high_water the
  * connection is congested: sources waiting on it (stls_dconn_wait_drain())
  * stop reading until it drains below send_low_water, and send_timeout
  * runs; above 4 x send_high_water + 64 KiB (one read buffer) it is closed
@@ -91,6 +96,10 @@ struct stls_dconn {
 	uint64_t *waiters;        /* ids of sources blocked on our drain */
 	size_t n_waiters, cap_waiters;
 	struct stls_dconn *close_next;
+	uint8_t *held;            /* clear output for the end of the turn */
+	size_t held_len, held_cap;
+	struct stls_dconn *flush_next; /* the worker's flush list */
+	struct stls_dconn **flush_pprev; /* NULL: not on it */
 };
 
 /*
@@ -113,14 +122,25 @@ STLS_MUST_USE int stls_dconn_new(struct stls_worker *w, int fd,
 				 struct stls_dconn **out);
 
 /*
- * Sends bytes through the transform. Copies what cannot be written now.
- * Returns 0, -EPIPE (closing or closed), or -ENOBUFS when the connection
- * overflowed and is now closing. Check stls_dconn_is_congested() after.
+ * Sends bytes through the transform. Copies what cannot be written now;
+ * with a transform the bytes leave at the end of the loop iteration (a
+ * transform failure then closes the connection, reason TRANSFORM).
+ * Returns 0, -EPIPE (closing or closed), -ENOMEM, or -ENOBUFS when the
+ * connection overflowed and is now closing. Check
+ * stls_dconn_is_congested() after.
  */
 STLS_MUST_USE int stls_dconn_send(struct stls_dconn *c, const uint8_t *p,
 				  size_t n);
 
-/* Pending output above send_high_water. */
+/*
+ * Sends the held output now (through the transform, then to the socket)
+ * and takes c off the worker's flush list; call it before looking at
+ * c->pending. A draining connection with nothing left pending closes.
+ */
+void stls_dconn_flush(struct stls_dconn *c);
+
+/* Pending output (queued wire bytes plus held clear bytes) above
+ * send_high_water. */
 bool stls_dconn_is_congested(const struct stls_dconn *c);
 
 /*

@@ -107,8 +107,10 @@ int stls__relay_refuse(struct relay_worker *rw, struct stls_dconn *c,
 		return -EPROTO;
 	r = stls_sip_reply_build(rw->msg, 400, NULL, rw->r->rs->server_header,
 				 rw->reply, rw->reply_cap);
-	if (r <= 0 || stls__relay_send_conn(c, rw->reply, (size_t)r) != 0 ||
-	    c->pending == 0)
+	if (r <= 0 || stls__relay_send_conn(c, rw->reply, (size_t)r) != 0)
+		return -EPROTO;
+	stls_dconn_flush(c);
+	if (c->state >= STLS_DCONN_CLOSING || c->pending == 0)
 		return -EPROTO;
 	/* Let the 400 leave, then close: read no more from this peer. */
 	stls__dconn_pause(c, STLS_PAUSE_SHUTDOWN);

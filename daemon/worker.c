@@ -41,10 +41,14 @@ void stls__worker_conn_release(struct stls_worker *w)
 	atomic_fetch_sub_explicit(&w->d->n_conns, 1, memory_order_relaxed);
 }
 
+/* The end of a loop turn: held output leaves first (one transform write
+ * and one socket write per connection), then the deferred closes run. */
 static void run_closes(struct stls_worker *w)
 {
 	struct stls_dconn *c;
 
+	while ((c = w->flush_head) != NULL)
+		stls_dconn_flush(c);
 	while ((c = w->close_head) != NULL) {
 		w->close_head = c->close_next;
 		c->close_next = NULL;
@@ -61,6 +65,17 @@ static void on_close_idle(uv_idle_t *h)
 static void on_close_check(uv_check_t *h)
 {
 	run_closes(h->data);
+}
+
+void stls__worker_defer_flush(struct stls_worker *w, struct stls_dconn *c)
+{
+	c->flush_next = w->flush_head;
+	c->flush_pprev = &w->flush_head;
+	if (w->flush_head)
+		w->flush_head->flush_pprev = &c->flush_next;
+	w->flush_head = c;
+	/* Output held by a timer callback leaves before the next poll. */
+	uv_idle_start(&w->close_idle, on_close_idle);
 }
 
 void stls__worker_defer_close(struct stls_worker *w, struct stls_dconn *c)
@@ -101,6 +116,9 @@ static void drain_or_close(struct stls_dconn *c, void *arg)
 {
 	(void)arg;
 	stls__dconn_pause(c, STLS_PAUSE_SHUTDOWN);
+	stls_dconn_flush(c);
+	if (c->state >= STLS_DCONN_CLOSING)
+		return;
 	if (c->pending == 0 || c->state == STLS_DCONN_CONNECTING)
 		stls_dconn_close(c, STLS_DCLOSE_SHUTDOWN);
 	else

@@ -36,8 +36,8 @@ struct stls_worker {
 	uv_sem_t ready;
 	int init_err;
 	uv_async_t wake;
-	uv_idle_t close_idle;   /* keeps poll from blocking with closes due */
-	uv_check_t close_check; /* runs the deferred closes after poll */
+	uv_idle_t close_idle;   /* keeps poll from blocking with work due */
+	uv_check_t close_check; /* flushes output, runs closes after poll */
 	uv_timer_t backoff;     /* accept back-off */
 	uv_timer_t stop_timer;  /* shutdown grace */
 	struct stls_mpsc inbox;
@@ -46,6 +46,7 @@ struct stls_worker {
 	struct stls_backend *backend;
 	struct stls_stats stats;
 	struct stls_dconn *close_head;
+	struct stls_dconn *flush_head; /* connections with output held */
 	uint8_t *scratch;       /* read buffer shared by the connections */
 	uint8_t *scratch2;      /* decoded bytes out of a transform */
 	size_t scratch_len;
@@ -83,6 +84,10 @@ struct stls_daemon {
  */
 bool stls__worker_conn_reserve(struct stls_worker *w);
 void stls__worker_conn_release(struct stls_worker *w);
+
+/* Queues c (not queued yet) for stls_dconn_flush() at the end of this
+ * loop iteration, or before the next poll when called from a timer. */
+void stls__worker_defer_flush(struct stls_worker *w, struct stls_dconn *c);
 
 /* Queues c for closing at the end of this loop iteration. */
 void stls__worker_defer_close(struct stls_worker *w, struct stls_dconn *c);

@@ -357,3 +357,52 @@ TEST(conn_handler_refusal_closes_once)
 	close(fd);
 	dh_free(&h);
 }
+
+/* Three sends in one callback, then (on "Q") a send and a close. */
+static int burst(struct stls_dconn *c, const uint8_t *p, size_t n, void *arg)
+{
+	(void)arg;
+	if (memchr(p, 'Q', n)) {
+		if (stls_dconn_send(c, (const uint8_t *)"last", 4))
+			return -EIO;
+		stls_dconn_close(c, STLS_DCLOSE_SHUTDOWN);
+		return 0;
+	}
+	if (stls_dconn_send(c, (const uint8_t *)"x1", 2) ||
+	    stls_dconn_send(c, (const uint8_t *)"x2", 2) ||
+	    stls_dconn_send(c, (const uint8_t *)"x3", 2))
+		return -EIO;
+	return 0;
+}
+
+/* Output made in one loop turn goes through the transform in one write
+ * (one TLS record), and output held when a close comes still leaves. */
+TEST(conn_output_coalesced_and_flushed_before_close)
+{
+	static const struct stls_handler_ops ops = {
+		.name = "burst", .data = burst
+	};
+	struct dh h;
+	char buf[16];
+	unsigned before;
+	int fd;
+
+	dh_init(&h, 1, &ops);
+	h.o.xform_new = tx_new;
+	dh_listen(&h, "tls:127.0.0.1:0");
+	dh_start(&h);
+	fd = dh_connect(stls_daemon_bound(h.d, 0));
+	dh_send_all(fd, "HELLO\n", 6);
+	CHECK_EQ(dh_recv_n(fd, buf, 8), 8);
+	before = atomic_load(&tx_writes);
+	dh_send_all(fd, "ab", 2);
+	CHECK_EQ(dh_recv_n(fd, buf, 6), 6);
+	CHECK(memcmp(buf, "X1X2X3", 6) == 0);
+	CHECK_EQ(atomic_load(&tx_writes) - before, 1);
+	dh_send_all(fd, "Q", 1);
+	CHECK_EQ(dh_recv_n(fd, buf, 4), 4);
+	CHECK(memcmp(buf, "LAST", 4) == 0);
+	CHECK(dh_closed_within(fd, 2000));
+	close(fd);
+	dh_free(&h);
+}

@@ -13,6 +13,7 @@
 #define STLS_TEST_XFORM_H
 
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,10 +97,14 @@ static inline ssize_t tx_read(void *x, uint8_t *buf, size_t cap)
 	return (ssize_t)n;
 }
 
+/* Calls of tx_write(), for tests of output coalescing. */
+static _Atomic unsigned tx_writes;
+
 static inline int tx_write(void *x, const uint8_t *p, size_t n)
 {
 	struct tx *t = x;
 
+	atomic_fetch_add(&tx_writes, 1);
 	if (!t->established)
 		txbuf_add(&t->held, p, n);
 	else

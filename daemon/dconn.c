@@ -580,14 +580,16 @@ void stls__dconn_finish_close(struct stls_dconn *c)
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
 
-/* The local address, and the peer's unless the caller knew it (accept4()
- * returns it): one system call fewer per accepted connection. */
-static void fill_addrs(struct stls_dconn *c, int fd, bool need_peer)
+/* The addresses the caller did not know (accept4() gives the peer, a
+ * listener bound to one address gives the local one): each is a system
+ * call per connection. */
+static void fill_addrs(struct stls_dconn *c, int fd, bool need_local,
+		       bool need_peer)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+	if (need_local && getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
 		stls_addr_from_sockaddr((struct sockaddr *)&ss, &c->local);
 	len = sizeof(ss);
 	if (need_peer && getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
@@ -623,6 +625,7 @@ static int attach(struct stls_dconn *c, bool tls)
 
 int stls_dconn_new(struct stls_worker *w, int fd, enum stls_dconn_kind kind,
 		   const struct stls_listen_conf *listener,
+		   const struct stls_addr *local,
 		   const struct stls_addr *peer, bool tls,
 		   struct stls_dconn **out)
 {
@@ -640,8 +643,10 @@ int stls_dconn_new(struct stls_worker *w, int fd, enum stls_dconn_kind kind,
 	/* No Nagle: every write is a whole TLS record or SIP message, and a
 	 * response sent while an earlier small segment (a TLS 1.3 ticket) is
 	 * unacknowledged would otherwise wait for the peer's delayed ACK
-	 * (40 ms on Linux). libuv applies it when the socket is opened. */
-	(void)uv_tcp_nodelay(&c->tcp, 1);
+	 * (40 ms on Linux). libuv applies it when the socket is opened;
+	 * accepted sockets inherit it from the listener (listen.c). */
+	if (kind != STLS_DCONN_INBOUND)
+		(void)uv_tcp_nodelay(&c->tcp, 1);
 	uv_timer_init(&w->loop, &c->timer);
 	c->tcp.data = c;
 	c->timer.data = c;
@@ -652,12 +657,14 @@ int stls_dconn_new(struct stls_worker *w, int fd, enum stls_dconn_kind kind,
 	c->listener = listener;
 	if (peer)
 		c->peer = *peer;
+	if (local)
+		c->local = *local;
 	c->counted = kind != STLS_DCONN_BACKEND;
 	c->state = fd >= 0 ? STLS_DCONN_HANDSHAKING : STLS_DCONN_CONNECTING;
 	c->created_ms = c->last_active_ms = now_ms(c);
 	c->idle_ms = atomic_load_explicit(&w->d->idle_ms, memory_order_relaxed);
 	if (fd >= 0) {
-		fill_addrs(c, fd, !peer);
+		fill_addrs(c, fd, !local, !peer);
 		err = uv_tcp_open(&c->tcp, fd);
 		if (err) {
 			close(fd);

@@ -118,6 +118,7 @@ struct stls_dconn {
 STLS_MUST_USE int stls_dconn_new(struct stls_worker *w, int fd,
 				 enum stls_dconn_kind kind,
 				 const struct stls_listen_conf *listener,
+				 const struct stls_addr *local,
 				 const struct stls_addr *peer, bool tls,
 				 struct stls_dconn **out);
 

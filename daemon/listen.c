@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -57,7 +58,9 @@ static int bind_one(const struct stls_listen_conf *l, struct stls_addr *bound,
 	    (bound->family == AF_INET6 &&
 	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on))) ||
 	    bind(fd, (struct sockaddr *)&ss, len) ||
-	    (type == SOCK_STREAM && listen(fd, BACKLOG))) {
+	    (type == SOCK_STREAM &&
+	     (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) ||
+	      listen(fd, BACKLOG)))) {
 		err = -errno;
 		close(fd);
 		return err;
@@ -147,7 +150,8 @@ static void accept_one(struct stls_listener *l, int fd,
 		return;
 	}
 	stls_stats_add(&w->stats, STLS_STAT_ACCEPTED, 1);
-	err = stls_dconn_new(w, fd, STLS_DCONN_INBOUND, l->conf, peer,
+	err = stls_dconn_new(w, fd, STLS_DCONN_INBOUND, l->conf, l->local,
+			     peer,
 			     l->conf->proto == STLS_PROTO_TLS, &c);
 	if (err)
 		STLS_DBG("worker %u: new connection: %s", w->idx,
@@ -258,6 +262,15 @@ static int start_one(struct stls_worker *w, struct stls_listener *l)
 	return uv_poll_start(&l->h.poll, UV_READABLE, on_accept);
 }
 
+/* True when a is one address (not 0.0.0.0 or ::): the local address of
+ * every connection accepted on it, with no getsockname(). */
+static bool bound_one_address(const struct stls_addr *a)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(a->ip, zero, a->family == AF_INET ? 4 : 16) != 0;
+}
+
 int stls__listen_start(struct stls_worker *w)
 {
 	struct stls_daemon *d = w->d;
@@ -271,6 +284,8 @@ int stls__listen_start(struct stls_worker *w)
 		l->w = w;
 		l->idx = i;
 		l->conf = &d->o.listen[i];
+		l->local = bound_one_address(&d->bound[i]) ? &d->bound[i]
+							    : NULL;
 		l->fd = d->fds[i * d->n + w->idx];
 		d->fds[i * d->n + w->idx] = -1;
 		err = start_one(w, l);

@@ -62,7 +62,7 @@ int stls_outbound_open(struct stls_worker *w, const struct stls_addr *dst,
 		stls_stats_add(&w->stats, STLS_STAT_REFUSED_MAX_CONN, 1);
 		return -EMFILE;
 	}
-	err = stls_dconn_new(w, -1, kind, NULL, dst, tls, &c);
+	err = stls_dconn_new(w, -1, kind, NULL, NULL, dst, tls, &c);
 	if (err)
 		return err;
 	err = start_connect(c, src);

@@ -19,6 +19,7 @@ struct stls_backend;
 struct stls_listener {
 	struct stls_worker *w;
 	const struct stls_listen_conf *conf;
+	const struct stls_addr *local; /* the bound address; NULL: wildcard */
 	size_t idx;
 	int fd;             /* bound socket; -1 once handed over / closed */
 	union {

@@ -149,22 +149,26 @@ static int addr_open(struct stls_dconn *c, void *arg)
 	return 0;
 }
 
-/* The peer's address comes from accept4() and the local one from
- * getsockname(): both match what the client sees. Nagle is off. */
-TEST(listen_accept_addresses)
+/* Connects to a listener on <spec> and checks the addresses and Nagle
+ * the accepted connection was opened with against what the client sees. */
+static void check_accept_addresses(const char *spec)
 {
 	struct stls_handler_ops ops = stls_echo_handler;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	struct stls_addr mine, theirs;
+	struct stls_addr mine, theirs, to;
 	struct dh h;
 	int fd;
 
 	ops.open = addr_open;
+	seen_opens = 0;
 	dh_init(&h, 1, &ops);
-	dh_listen(&h, "tcp:127.0.0.1:0");
+	dh_listen(&h, spec);
 	dh_start(&h);
-	fd = dh_connect(stls_daemon_bound(h.d, 0));
+	to = *stls_daemon_bound(h.d, 0);
+	CHECK_OK(stls_addr_parse("127.0.0.1", false, &theirs));
+	memcpy(to.ip, theirs.ip, 4); /* a wildcard listener: via loopback */
+	fd = dh_connect(&to);
 	dh_echo(fd, "hello");
 	CHECK_OK(getsockname(fd, (struct sockaddr *)&ss, &len));
 	stls_addr_from_sockaddr((struct sockaddr *)&ss, &mine);
@@ -179,4 +183,18 @@ TEST(listen_accept_addresses)
 	pthread_mutex_unlock(&addr_lock);
 	close(fd);
 	dh_free(&h);
+}
+
+/* The peer's address comes from accept4(), the local one from the
+ * listener's own address (no getsockname()), and Nagle is off through the
+ * listener: all match what the client sees. */
+TEST(listen_accept_addresses)
+{
+	check_accept_addresses("tcp:127.0.0.1:0");
+}
+
+/* A wildcard listener: the local address comes from getsockname(). */
+TEST(listen_accept_addresses_wildcard)
+{
+	check_accept_addresses("tcp:0.0.0.0:0");
 }

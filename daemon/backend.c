@@ -27,15 +27,29 @@ struct stls_backend {
 	bool retry_open;
 	bool stopped;
 	uint64_t conn_id; /* tcp: 0 while down */
+	uint8_t *mmsg;    /* udp: the recvmmsg() buffer, or NULL */
 	int retry_ms;
 };
+
+/*
+ * The UDP socket reads with recvmmsg() (libuv's UV_UDP_RECVMMSG): up to
+ * MMSG_SLOTS datagrams per system call, each in its own 64 KiB slot of one
+ * buffer (the largest UDP payload fits a slot, so nothing is truncated).
+ * Only the pages a datagram touches become resident: a few KiB for SIP.
+ */
+#define MMSG_SLOT (64 * 1024)
+#define MMSG_SLOTS 8
 
 static void on_udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	struct stls_backend *b = h->data;
 
 	(void)hint;
-	*buf = uv_buf_init((char *)b->w->scratch, (unsigned)b->w->scratch_len);
+	if (b->mmsg)
+		*buf = uv_buf_init((char *)b->mmsg, MMSG_SLOT * MMSG_SLOTS);
+	else
+		*buf = uv_buf_init((char *)b->w->scratch,
+				   (unsigned)b->w->scratch_len);
 }
 
 static void on_udp(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
@@ -45,6 +59,8 @@ static void on_udp(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
 	struct stls_worker *w = b->w;
 	struct stls_addr from;
 
+	/* n == 0 without an address: nothing more, or the end of a batch
+	 * (UV_UDP_MMSG_FREE; the buffer is ours and stays). */
 	if (n <= 0 || !sa || (flags & UV_UDP_PARTIAL))
 		return;
 	stls_stats_add(&w->stats, STLS_STAT_BACKEND_RECEIVED, 1);
@@ -87,7 +103,10 @@ static int start_udp(struct stls_backend *b)
 	fd = udp_socket(&w->d->o);
 	if (fd < 0)
 		return fd;
-	err = uv_udp_init(&w->loop, &b->udp);
+	b->mmsg = malloc(MMSG_SLOT * MMSG_SLOTS);
+	/* Without the buffer (or recvmmsg), one recvmsg() per datagram. */
+	err = uv_udp_init_ex(&w->loop, &b->udp,
+			     b->mmsg ? AF_UNSPEC | UV_UDP_RECVMMSG : AF_UNSPEC);
 	if (err) {
 		close(fd);
 		return err;
@@ -201,6 +220,8 @@ void stls__backend_stop(struct stls_worker *w)
 
 void stls__backend_free(struct stls_worker *w)
 {
+	if (w->backend)
+		free(w->backend->mmsg);
 	free(w->backend);
 	w->backend = NULL;
 }

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -80,16 +81,33 @@ static inline struct stls_slice stls_slice_trim(struct stls_slice s)
 	return s;
 }
 
+/*
+ * Character classes (RFC 3261 section 25.1), one bit each in
+ * stls__sip_chars[] (sip_chars.c). UNRES is unreserved; USER, PASS, PARAM
+ * and HNV are unreserved plus the extra bytes of user, password,
+ * uri-parameter and URI header values; HOST is a host name byte.
+ */
+#define STLS_SIP_C_TOKEN 0x01u /* alphanum and -.!%*_+`'~ */
+#define STLS_SIP_C_UNRES 0x02u /* alphanum and -_.!~*'() */
+#define STLS_SIP_C_USER 0x04u  /* unreserved and &=+$,;?/ */
+#define STLS_SIP_C_PASS 0x08u  /* unreserved and &=+$, */
+#define STLS_SIP_C_PARAM 0x10u /* unreserved and []/:&+$= */
+#define STLS_SIP_C_HNV 0x20u   /* unreserved and []/?:+$=& */
+#define STLS_SIP_C_HOST 0x40u  /* alphanum and -. */
+#define STLS_SIP_C_DIGIT 0x80u /* 0-9 */
+
+extern const uint8_t stls__sip_chars[256];
+
+/* True when byte <c> is in one of the classes of <mask>. */
+static inline bool stls_sip_char_in(char c, unsigned mask)
+{
+	return (stls__sip_chars[(unsigned char)c] & mask) != 0;
+}
+
 /* RFC 3261 token characters: alphanum and -.!%*_+`'~ */
 static inline bool stls_sip_is_token(char c)
 {
-	unsigned char u = (unsigned char)c;
-
-	if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
-	    (u >= '0' && u <= '9')) {
-		return true;
-	}
-	return u != 0 && strchr("-.!%*_+`'~", u) != NULL;
+	return stls_sip_char_in(c, STLS_SIP_C_TOKEN);
 }
 
 static inline bool stls_sip_is_digit(char c)

@@ -22,29 +22,30 @@ struct hdr_name {
 	size_t len;
 };
 
+/* Most frequent first: stls_sip_hdr_id() stops at the first match. */
 static const struct hdr_name hdr_names[] = {
-	{ "call-id", 'i', STLS_SIP_HDR_CALL_ID, 7 },
-	{ "contact", 'm', STLS_SIP_HDR_CONTACT, 7 },
-	{ "content-encoding", 'e', STLS_SIP_HDR_CONTENT_ENCODING, 16 },
-	{ "content-length", 'l', STLS_SIP_HDR_CONTENT_LENGTH, 14 },
-	{ "content-type", 'c', STLS_SIP_HDR_CONTENT_TYPE, 12 },
-	{ "from", 'f', STLS_SIP_HDR_FROM, 4 },
-	{ "subject", 's', STLS_SIP_HDR_SUBJECT, 7 },
-	{ "supported", 'k', STLS_SIP_HDR_SUPPORTED, 9 },
-	{ "to", 't', STLS_SIP_HDR_TO, 2 },
 	{ "via", 'v', STLS_SIP_HDR_VIA, 3 },
+	{ "from", 'f', STLS_SIP_HDR_FROM, 4 },
+	{ "to", 't', STLS_SIP_HDR_TO, 2 },
+	{ "call-id", 'i', STLS_SIP_HDR_CALL_ID, 7 },
+	{ "cseq", 0, STLS_SIP_HDR_CSEQ, 4 },
+	{ "max-forwards", 0, STLS_SIP_HDR_MAX_FORWARDS, 12 },
+	{ "content-length", 'l', STLS_SIP_HDR_CONTENT_LENGTH, 14 },
+	{ "contact", 'm', STLS_SIP_HDR_CONTACT, 7 },
+	{ "content-type", 'c', STLS_SIP_HDR_CONTENT_TYPE, 12 },
+	{ "route", 0, STLS_SIP_HDR_ROUTE, 5 },
+	{ "record-route", 0, STLS_SIP_HDR_RECORD_ROUTE, 12 },
+	{ "path", 0, STLS_SIP_HDR_PATH, 4 },
+	{ "supported", 'k', STLS_SIP_HDR_SUPPORTED, 9 },
+	{ "require", 0, STLS_SIP_HDR_REQUIRE, 7 },
+	{ "proxy-require", 0, STLS_SIP_HDR_PROXY_REQUIRE, 13 },
+	{ "content-encoding", 'e', STLS_SIP_HDR_CONTENT_ENCODING, 16 },
+	{ "subject", 's', STLS_SIP_HDR_SUBJECT, 7 },
 	{ "event", 'o', STLS_SIP_HDR_EVENT, 5 },
 	{ "refer-to", 'r', STLS_SIP_HDR_REFER_TO, 8 },
 	{ "allow-events", 'u', STLS_SIP_HDR_ALLOW_EVENTS, 12 },
 	{ "session-expires", 'x', STLS_SIP_HDR_SESSION_EXPIRES, 15 },
 	{ "referred-by", 'b', STLS_SIP_HDR_REFERRED_BY, 11 },
-	{ "cseq", 0, STLS_SIP_HDR_CSEQ, 4 },
-	{ "max-forwards", 0, STLS_SIP_HDR_MAX_FORWARDS, 12 },
-	{ "route", 0, STLS_SIP_HDR_ROUTE, 5 },
-	{ "record-route", 0, STLS_SIP_HDR_RECORD_ROUTE, 12 },
-	{ "path", 0, STLS_SIP_HDR_PATH, 4 },
-	{ "require", 0, STLS_SIP_HDR_REQUIRE, 7 },
-	{ "proxy-require", 0, STLS_SIP_HDR_PROXY_REQUIRE, 13 },
 };
 
 static const char *const method_names[] = {
@@ -82,17 +83,12 @@ enum stls_sip_hdr stls_sip_hdr_id(struct stls_slice name)
 	size_t i;
 
 	/* Hot path (every header line): length and first byte, then the
-	 * bytes. */
+	 * bytes. A one-byte name is a compact form or nothing. */
 	for (i = 0; i < STLS_ARRAY_SIZE(hdr_names); i++) {
 		const struct hdr_name *h = &hdr_names[i];
 
-		if (name.len == 1) {
-			if (h->compact && c == h->compact) {
-				return h->id;
-			}
-			continue;
-		}
-		if (name.len == h->len && c == h->name[0] &&
+		if (name.len == 1 ? h->compact && c == h->compact :
+		    name.len == h->len && c == h->name[0] &&
 		    name_is(name, h->name)) {
 			return h->id;
 		}

@@ -162,7 +162,8 @@ TEST(msg_values_quotes_brackets_counts)
 	      NULL);
 	stls_sip_values_init(&it, &msg, stls_sip_msg_find(&msg,
 							  STLS_SIP_HDR_ROUTE));
-	while (n < STLS_ARRAY_SIZE(want) && stls_sip_values_next(&it, &v) == 1) {
+	while (n < STLS_ARRAY_SIZE(want) &&
+	       stls_sip_values_next(&it, &v) == 1) {
 		CHECK_STR_EQ(cstr(v), want[n]);
 		n++;
 	}

@@ -119,11 +119,13 @@ TEST(validate_trusted_refusals)
 		{ "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP [bad;branch=1\r\n"
 		  "To: <sip:b@c>\r\nFrom: <sip:a@c>\r\ni: x\r\n"
 		  "CSeq: 1 BYE\r\n\r\n", "bad Via" },
-		{ "BYE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\n"
+		{ "BYE sip:a@b SIP/2.0\r\n"
+		  "Via: SIP/2.0/UDP a;branch=z9hG4bK1\r\n"
 		  "To: <sip:b@c>\r\nFrom: <sip:a@c>\r\ni: x\r\n"
 		  "CSeq: 1 INVITE\r\n\r\n",
 		  "CSeq method differs from the request method" },
-		{ "BYE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\n"
+		{ "BYE sip:a@b SIP/2.0\r\n"
+		  "Via: SIP/2.0/UDP a;branch=z9hG4bK1\r\n"
 		  "Max-Forwards: 300\r\nTo: <sip:b@c>\r\nFrom: <sip:a@c>\r\n"
 		  "i: x\r\nCSeq: 1 BYE\r\n\r\n", "bad Max-Forwards" },
 	};

@@ -115,4 +115,36 @@ static inline bool stls_sip_is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/*
+ * True when one of the 8 bytes of <x> is below <n> (1 to 128): the
+ * borrow of x - n in a byte reaches its top bit only when that byte is
+ * below n and its top bit was clear, and a borrow out of a byte happens
+ * only once some lower byte is below n, so the answer is exact. Lets the
+ * byte checks look at 8 bytes per step.
+ */
+static inline bool stls_sip_word_has_below(uint64_t x, unsigned n)
+{
+	return ((x - 0x0101010101010101ULL * n) & ~x &
+		0x8080808080808080ULL) != 0;
+}
+
+/* Number of leading bytes of <s> at or above <n> (1 to 128), 8 at a
+ * time; s.len when there is none below. */
+static inline size_t stls_sip_span_not_below(struct stls_slice s, unsigned n)
+{
+	size_t i = 0;
+	uint64_t x;
+
+	for (; i + 8 <= s.len; i += 8) {
+		memcpy(&x, s.p + i, 8);
+		if (stls_sip_word_has_below(x, n)) {
+			break;
+		}
+	}
+	while (i < s.len && (unsigned char)s.p[i] >= n) {
+		i++;
+	}
+	return i;
+}
+
 #endif

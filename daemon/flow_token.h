@@ -16,9 +16,23 @@
  * constant time (CRYPTO_memcmp). A bad token is refused with -EBADMSG; the
  * caller counts it and drops the message (or answers 430 Flow Failed).
  *
+ * Verification cache: each signer keeps a direct-mapped table of
+ * STLS_FLOW_CACHE_SLOTS recently verified tokens (the 32 token bytes and
+ * the decoded flow), indexed by a hash of the token's MAC characters. Only
+ * a token that passed the full check (alphabet, length, HMAC) is stored,
+ * replacing whatever held its slot. A token found in its slot is accepted
+ * after a constant-time compare of all 32 bytes (CRYPTO_memcmp), without
+ * the HMAC; any other token, including one that differs from a cached one
+ * in a single character, takes the full check. A forged token therefore
+ * never hits and never enters, and cannot evict a valid one. The cache
+ * belongs to the signer: another signer (another key) has its own, and
+ * freeing the signer drops it. A cached token stays valid as long as the
+ * key does (the key never changes in a signer's life; a new process has a
+ * new key and new signers).
+ *
  * Threads: the key is shared and immutable; each worker makes its own
  * struct stls_flow_signer (it holds an EVP_MAC_CTX, which is not thread
- * safe).
+ * safe, and the cache: no locks).
  */
 #ifndef STLS_FLOW_TOKEN_H
 #define STLS_FLOW_TOKEN_H
@@ -27,6 +41,7 @@
 
 #define STLS_FLOW_TOKEN_LEN 32
 #define STLS_FLOW_KEY_LEN 32
+#define STLS_FLOW_CACHE_SLOTS 256 /* verification cache, per signer */
 
 struct stls_flow {
 	uint16_t worker;  /* worker thread index */
@@ -59,12 +74,23 @@ STLS_MUST_USE int stls_flow_token_build(struct stls_flow_signer *s,
 					char out[STLS_FLOW_TOKEN_LEN + 1]);
 
 /*
- * Decodes and verifies <len> bytes at <tok>. Returns 0 with *flow set,
- * -EBADMSG for a token of the wrong length or alphabet or with a bad MAC,
- * or -EIO.
+ * Decodes and verifies <len> bytes at <tok> (the cache first, see above;
+ * a token that passes the full check is cached). Returns 0 with *flow
+ * set, -EBADMSG for a token of the wrong length or alphabet or with a bad
+ * MAC, or -EIO.
  */
 STLS_MUST_USE int stls_flow_token_parse(struct stls_flow_signer *s,
 					const char *tok, size_t len,
 					struct stls_flow *flow);
+
+/* Verification cache counters of one signer. */
+struct stls_flow_cache_stats {
+	uint64_t hits;   /* accepted from the cache */
+	uint64_t misses; /* full checks (passed or not) */
+};
+
+/* Copies the cache counters of <s> into *out. Thread: the signer's. */
+void stls_flow_signer_stats(const struct stls_flow_signer *s,
+			    struct stls_flow_cache_stats *out);
 
 #endif

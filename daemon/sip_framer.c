@@ -55,17 +55,12 @@ static void fail(struct stls_sip_framer *fr, struct stls_sip_frame *f,
 static bool start_line_plausible(const char *p, size_t n, bool complete)
 {
 	static const char tail[] = " SIP/2.0";
-	size_t i, sp = n;
+	const char *space = memchr(p, ' ', n);
+	size_t i, sp = space ? (size_t)(space - p) : n;
 
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c < 0x20 || c == 0x7f) {
-			return false;
-		}
-		if (c == ' ' && sp == n) {
-			sp = i;
-		}
+	if (stls_sip_span_not_below(stls_slice_make(p, n), 0x20) < n ||
+	    memchr(p, 0x7f, n)) {
+		return false;
 	}
 	if (strncmp(p, "SIP/", n < 4 ? n : 4) == 0) {
 		return true; /* a response (or its first bytes) */
@@ -125,6 +120,9 @@ static bool is_clen_name(const char *p, size_t n, size_t *colon)
 {
 	size_t i = 0, name_end;
 
+	if (n == 0 || ((p[0] | 0x20) != 'l' && (p[0] | 0x20) != 'c')) {
+		return false; /* most lines: no need to find the colon */
+	}
 	while (i < n && stls_sip_is_token(p[i])) {
 		i++;
 	}

@@ -9,8 +9,10 @@
  * Max-Forwards, tags, Content-Length), the comma-list iterator and the URI,
  * name-addr and Via parsers (sip_uri.h, sip_via.h) work on demand.
  * stls_sip_msg_validate() runs the checks a proxy needs before it forwards
- * (single-valued headers present once, CSeq method, ranges, every Via,
- * From, To, Contact, Route, Record-Route and Path value well formed).
+ * a client's message (single-valued headers present once, CSeq method,
+ * ranges, every Via, From, To, Contact, Route, Record-Route and Path value
+ * well formed); stls_sip_msg_validate_trusted() the smaller set for the
+ * backend's. Both keep what they parsed (top Via, CSeq) in the struct.
  *
  * All slices point into the caller's buffer, which must outlive the
  * struct. The struct is large (STLS_SIP_MAX_HEADERS lines): keep one per
@@ -26,6 +28,7 @@
 
 #include "stls/common.h"
 #include "sip_slice.h"
+#include "sip_via.h"
 
 #define STLS_SIP_MAX_HEADERS 256
 
@@ -84,6 +87,10 @@ struct stls_sip_hdr_line {
 	enum stls_sip_hdr id;
 };
 
+/* Validation levels (struct stls_sip_msg.validated). */
+#define STLS_SIP_VALID_TRUSTED 1u /* stls_sip_msg_validate_trusted() */
+#define STLS_SIP_VALID_FULL 2u    /* stls_sip_msg_validate() */
+
 /* Parse modes. */
 #define STLS_SIP_PARSE_STREAM 0x1u /* Content-Length required and exact */
 
@@ -103,7 +110,20 @@ struct stls_sip_msg {
 	const char *error;         /* why parse/validate failed (static) */
 	unsigned n_hdrs;
 	uint16_t first[STLS_SIP_HDR__COUNT]; /* index + 1, 0 = absent */
+	uint16_t last[STLS_SIP_HDR__COUNT];  /* index + 1, 0 = absent */
+	uint16_t count[STLS_SIP_HDR__COUNT]; /* lines of each known id */
+	/*
+	 * Parse-once results of a successful validation (sip_validate.c),
+	 * read by the relay instead of parsing again. Valid while
+	 * <validated> is not 0; stls_sip_msg_parse() clears it.
+	 */
+	unsigned validated;        /* 0 or STLS_SIP_VALID_TRUSTED or _FULL */
+	uint32_t cseq_num;
+	struct stls_slice cseq_method;
+	const struct stls_sip_hdr_line *top_via_line; /* line of top_via */
+	struct stls_slice top_via_rest; /* that line after it; p NULL: none */
 	struct stls_sip_hdr_line hdrs[STLS_SIP_MAX_HEADERS];
+	struct stls_sip_via top_via;    /* the first Via value, parsed */
 };
 
 /*
@@ -117,10 +137,26 @@ STLS_MUST_USE int stls_sip_msg_parse(const char *data, size_t len,
 				     unsigned flags, struct stls_sip_msg *msg);
 
 /*
- * Proxy-level checks on a parsed message (see file comment). Returns 0 or
- * -EBADMSG with msg->error set. A request failing here gets a 400.
+ * Full proxy-level checks for a message from an untrusted peer (a TLS
+ * client): Call-ID, CSeq, From and To present once; Call-ID not empty;
+ * CSeq number and method (a request's equal to its method); Max-Forwards
+ * 0-255 when present; at least one Via; every Via, From, To, Contact,
+ * Route, Record-Route and Path value well formed. Fills the parse-once
+ * fields. Returns 0 or -EBADMSG with msg->error set. A request failing
+ * here gets a 400. Thread: any, one message per struct.
  */
 STLS_MUST_USE int stls_sip_msg_validate(struct stls_sip_msg *msg);
+
+/*
+ * Proportionate checks for a message from the trusted backend (RFC 3261
+ * sections 16.3 and 16.7: check what this element reads or changes): the
+ * same single-header, Call-ID, CSeq and Max-Forwards rules, and the top
+ * Via well formed; other Via, From, To, Contact, Route, Record-Route and
+ * Path values are forwarded as bytes. The relay still parses the Route
+ * values and Request-URI it acts on. Fills the parse-once fields.
+ * Returns 0 or -EBADMSG with msg->error set. Thread: any.
+ */
+STLS_MUST_USE int stls_sip_msg_validate_trusted(struct stls_sip_msg *msg);
 
 /* Known-header id of a header name (compact forms included). */
 enum stls_sip_hdr stls_sip_hdr_id(struct stls_slice name);

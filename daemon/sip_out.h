@@ -53,12 +53,17 @@ static inline void stls_sip_out_slice(struct stls_sip_out *o,
 	stls_sip_out_put(o, s.p, s.len);
 }
 
+/* Decimal, written by hand (no snprintf on the per-message path). */
 static inline void stls_sip_out_uint(struct stls_sip_out *o, unsigned long v)
 {
 	char tmp[24];
-	int n = snprintf(tmp, sizeof(tmp), "%lu", v);
+	size_t i = sizeof(tmp);
 
-	stls_sip_out_put(o, tmp, (size_t)n);
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	stls_sip_out_put(o, tmp + i, sizeof(tmp) - i);
 }
 
 /* FNV-1a 64-bit, for derived identifiers (branch, To tag): not secret. */

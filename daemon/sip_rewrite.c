@@ -69,18 +69,16 @@ void stls__relay_put_branch(struct stls_sip_out *o,
 	stls_sip_out_hex64(o, x);
 }
 
-int stls__relay_top_via(const struct stls_sip_msg *m, struct stls_sip_via *via,
+int stls__relay_top_via(const struct stls_sip_msg *m,
+			const struct stls_sip_via **via,
 			struct stls__relay_cut *cut)
 {
-	struct stls_sip_values it;
-	struct stls_slice v;
-
-	stls_sip_values_init(&it, m, stls_sip_msg_find(m, STLS_SIP_HDR_VIA));
-	if (stls_sip_values_next(&it, &v) != 1 || stls_sip_via_parse(v, via)) {
-		return -EBADMSG;
+	if (!m->validated) {
+		return -EINVAL;
 	}
-	cut->line = it.line;
-	cut->rest = it.rest;
+	*via = &m->top_via;
+	cut->line = m->top_via_line;
+	cut->rest = m->top_via_rest;
 	return 0;
 }
 
@@ -398,12 +396,36 @@ static void build_tail(const struct stls_relay_ctx *ctx, const char *prefix,
 	}
 }
 
+/* Dotted-quad text of an IPv4 address into <text> (16 bytes or more). */
+static void ipv4_text(const uint8_t ip[4], char *text)
+{
+	struct stls_sip_out o;
+	int i;
+
+	stls_sip_out_init(&o, text, 16);
+	for (i = 0; i < 4; i++) {
+		stls_sip_out_str(&o, i ? "." : "");
+		stls_sip_out_uint(&o, ip[i]);
+	}
+	text[o.len] = '\0';
+}
+
+/*
+ * Writes the source IP as text (for received=) and tells whether the Via
+ * host already names it. IPv4 is formatted and compared by hand: the only
+ * text form stls_addr_parse_ip() accepts for an IPv4 address is the
+ * canonical dotted quad, so equal text is equal address.
+ */
 static bool same_ip(struct stls_slice host, const struct stls_addr *src,
 		    char *text)
 {
 	struct stls_addr a;
 	char buf[64];
 
+	if (src->family == AF_INET) {
+		ipv4_text(src->ip, text);
+		return stls_slice_eq(host, stls_slice_cstr(text));
+	}
 	stls_addr_str(src, false, text);
 	if (host.len >= sizeof(buf)) {
 		return false;
@@ -420,7 +442,7 @@ int stls_relay_client_request(const struct stls_relay_ctx *ctx,
 	struct stls__relay_plan plan = { .m = m };
 	char head[HEAD_MAX], tail[TAIL_MAX], src_ip[STLS_ADDR_STRLEN];
 	struct stls_sip_out ho, to;
-	struct stls_sip_via top;
+	const struct stls_sip_via *top;
 	struct stls_flow ignored;
 	bool ignored_has = false;
 	int err;
@@ -444,13 +466,13 @@ int stls_relay_client_request(const struct stls_relay_ctx *ctx,
 		res->error = "bad Via or Route";
 		return stls__relay_reply(ctx, m, 400, out, cap, res);
 	}
-	plan.fix_via = &top;
-	plan.received = same_ip(top.host, ctx->src, src_ip) ? NULL : src_ip;
+	plan.fix_via = top;
+	plan.received = same_ip(top->host, ctx->src, src_ip) ? NULL : src_ip;
 	plan.rport = ctx->src->port;
 	plan.strip_prefix = ctx->conf->facts_prefix ? ctx->conf->facts_prefix :
 						      DEFAULT_FACTS_PREFIX;
 	stls_sip_out_init(&ho, head, sizeof(head));
-	build_head(ctx, m, &top, &ho);
+	build_head(ctx, m, top, &ho);
 	stls_sip_out_init(&to, tail, sizeof(tail));
 	build_tail(ctx, plan.strip_prefix, &to);
 	if (ho.overflow || to.overflow) {
@@ -487,7 +509,8 @@ int stls_relay_client_response(const struct stls_relay_ctx *ctx,
 {
 	struct stls__relay_plan plan = { .m = m };
 	const struct stls_relay_conf *c = ctx->conf;
-	struct stls_sip_via top, next;
+	const struct stls_sip_via *top;
+	struct stls_sip_via next;
 	struct stls_sip_values it;
 	struct stls_slice v;
 
@@ -496,20 +519,24 @@ int stls_relay_client_response(const struct stls_relay_ctx *ctx,
 		return -EINVAL;
 	}
 	res->error = "malformed response";
-	if (stls_sip_msg_validate(m) ||
+	/* A second call with another conf (relay_client.c) does not validate
+	 * again. */
+	if ((m->validated != STLS_SIP_VALID_FULL &&
+	     stls_sip_msg_validate(m)) ||
 	    stls__relay_top_via(m, &top, &plan.via_cut)) {
 		return -EBADMSG;
 	}
 	res->error = "top Via is not ours";
-	if (!host_eq(top.host, c->outside_host) ||
-	    (top.has_port ? top.port : 5061) != c->outside_port ||
-	    !stls_sip_via_is_rfc3261(&top)) {
+	if (!host_eq(top->host, c->outside_host) ||
+	    (top->has_port ? top->port : 5061) != c->outside_port ||
+	    !stls_sip_via_is_rfc3261(top)) {
 		return -EBADMSG;
 	}
-	stls_sip_values_init(&it, m, stls_sip_msg_find(m, STLS_SIP_HDR_VIA));
+	it.msg = m;
+	it.line = plan.via_cut.line;
+	it.rest = plan.via_cut.rest;
 	res->error = "no Via after ours";
 	if (stls_sip_values_next(&it, &v) != 1 ||
-	    stls_sip_values_next(&it, &v) != 1 ||
 	    stls_sip_via_parse(v, &next)) {
 		return -EBADMSG;
 	}

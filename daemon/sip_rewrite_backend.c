@@ -6,7 +6,6 @@
 #include "sip_rewrite_int.h"
 
 #include <errno.h>
-#include <stdio.h>
 
 #define HEAD_MAX 512
 #define XAVP_NAME_MAX 96
@@ -25,13 +24,24 @@ static bool via_param(const struct stls_sip_via *v, const char *name,
 	return false;
 }
 
+/* RFC 3261 16.7 step 3: a response whose only Via is ours was meant for
+ * us, not for a client. True when a Via value follows the cut. */
+static bool via_after(const struct stls_sip_msg *m,
+		      const struct stls__relay_cut *cut)
+{
+	struct stls_sip_values it = { m, cut->line, cut->rest };
+	struct stls_slice v;
+
+	return stls_sip_values_next(&it, &v) == 1 && v.len > 0;
+}
+
 int stls_relay_backend_response(const struct stls_relay_ctx *ctx,
 				struct stls_sip_msg *m, char *out, size_t cap,
 				struct stls_relay_result *res)
 {
 	struct stls__relay_plan plan = { .m = m };
 	const struct stls_relay_conf *c = ctx->conf;
-	struct stls_sip_via top;
+	const struct stls_sip_via *top;
 	struct stls_slice ft;
 
 	memset(res, 0, sizeof(*res));
@@ -39,18 +49,22 @@ int stls_relay_backend_response(const struct stls_relay_ctx *ctx,
 		return -EINVAL;
 	}
 	res->error = "malformed response";
-	if (stls_sip_msg_validate(m) ||
+	if (stls_sip_msg_validate_trusted(m) ||
 	    stls__relay_top_via(m, &top, &plan.via_cut)) {
 		return -EBADMSG;
 	}
 	res->error = "top Via is not ours";
-	if (!stls_slice_eq_cstr_ci(top.host, c->inside_host) ||
-	    (top.has_port ? top.port : 5060) != c->inside_port ||
-	    !stls_sip_via_is_rfc3261(&top) || !via_param(&top, "ft", &ft)) {
+	if (!stls_slice_eq_cstr_ci(top->host, c->inside_host) ||
+	    (top->has_port ? top->port : 5060) != c->inside_port ||
+	    !stls_sip_via_is_rfc3261(top) || !via_param(top, "ft", &ft)) {
 		return -EBADMSG;
 	}
 	res->error = "bad flow token";
 	if (stls_flow_token_parse(ctx->signer, ft.p, ft.len, &res->flow)) {
+		return -EBADMSG;
+	}
+	res->error = "no Via after ours";
+	if (!via_after(m, &plan.via_cut)) {
 		return -EBADMSG;
 	}
 	res->error = NULL;
@@ -109,6 +123,19 @@ static int find_next(const struct stls_sip_msg *m,
 	return 0;
 }
 
+/* Writes "X-<n><suffix>" and a NUL into <buf> (XAVP_NAME_MAX bytes). */
+static int put_name(char *buf, const char *n, const char *suffix)
+{
+	struct stls_sip_out o;
+
+	stls_sip_out_init(&o, buf, XAVP_NAME_MAX);
+	stls_sip_out_str(&o, "X-");
+	stls_sip_out_str(&o, n);
+	stls_sip_out_str(&o, suffix);
+	stls_sip_out_put(&o, "", 1);
+	return o.overflow ? -EINVAL : 0;
+}
+
 /* xavp_cfg headers: values returned, lines stripped. */
 static int take_xavp(const struct stls_relay_ctx *ctx,
 		     const struct stls_sip_msg *m,
@@ -122,10 +149,7 @@ static int take_xavp(const struct stls_relay_ctx *ctx,
 	if (!n || !*n) {
 		return 0;
 	}
-	if (snprintf(sn, XAVP_NAME_MAX, "X-%s-Server-Name", n) >=
-		    XAVP_NAME_MAX ||
-	    snprintf(si, XAVP_NAME_MAX, "X-%s-Server-Id", n) >=
-		    XAVP_NAME_MAX) {
+	if (put_name(sn, n, "-Server-Name") || put_name(si, n, "-Server-Id")) {
 		return -EINVAL;
 	}
 	h = stls_sip_msg_find_name(m, stls_slice_cstr(sn));
@@ -144,17 +168,12 @@ static int take_xavp(const struct stls_relay_ctx *ctx,
 static void build_via(const struct stls_relay_ctx *ctx,
 		      const struct stls_sip_msg *m, struct stls_sip_out *o)
 {
-	struct stls__relay_cut cut;
-	struct stls_sip_via top;
-
 	stls_sip_out_str(o, "Via: SIP/2.0/TLS ");
 	stls__relay_put_hostport(o, ctx->conf->outside_host,
 				 ctx->conf->outside_port);
 	stls_sip_out_str(o, ";branch=");
-	if (stls__relay_top_via(m, &top, &cut)) {
-		memset(&top, 0, sizeof(top)); /* validated: cannot happen */
-	}
-	stls__relay_put_branch(o, m, &top);
+	/* m was validated: m->top_via is its parsed top Via. */
+	stls__relay_put_branch(o, m, &m->top_via);
 	stls_sip_out_str(o, "\r\n");
 }
 
@@ -190,7 +209,7 @@ int stls_relay_backend_request(const struct stls_relay_ctx *ctx,
 	if (!m->is_request || !ctx->conf || !ctx->signer) {
 		return -EINVAL;
 	}
-	if (stls_sip_msg_validate(m)) {
+	if (stls_sip_msg_validate_trusted(m)) {
 		res->error = m->error;
 		return -EBADMSG;
 	}

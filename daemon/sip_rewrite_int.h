@@ -41,9 +41,13 @@ void stls__relay_put_branch(struct stls_sip_out *o,
 			    const struct stls_sip_msg *m,
 			    const struct stls_sip_via *top);
 
-/* Parses the first Via value; sets *cut to remove it. */
+/*
+ * The first Via value as the validation parsed it (no second parse);
+ * sets *cut to remove it. Returns 0, or -EINVAL when <m> was not
+ * validated (stls_sip_msg_validate*()).
+ */
 STLS_MUST_USE int stls__relay_top_via(const struct stls_sip_msg *m,
-				      struct stls_sip_via *via,
+				      const struct stls_sip_via **via,
 				      struct stls__relay_cut *cut);
 
 /* Max-Forwards rule: 0 -> -ELOOP, absent -> 70, else n - 1. */

@@ -24,13 +24,9 @@ static bool is_hex(char c)
 	       (c >= 'A' && c <= 'F');
 }
 
-static bool is_unreserved(char c)
-{
-	return is_alnum(c) || (c != 0 && strchr("-_.!~*'()", c) != NULL);
-}
-
-/* Checks that <s> is made of unreserved, escaped or <extra> bytes. */
-static bool chars_ok(struct stls_slice s, const char *extra)
+/* Checks that <s> is made of escaped bytes or bytes of class <cls>
+ * (unreserved plus the extra bytes of a URI part, sip_slice.h). */
+static bool chars_ok(struct stls_slice s, unsigned cls)
 {
 	size_t i;
 
@@ -45,11 +41,38 @@ static bool chars_ok(struct stls_slice s, const char *extra)
 			i += 2;
 			continue;
 		}
-		if (!is_unreserved(c) && (c == 0 || !strchr(extra, c))) {
+		if (!stls_sip_char_in(c, cls)) {
 			return false;
 		}
 	}
 	return true;
+}
+
+/* Dotted-quad IPv4, as inet_pton() takes it: four numbers 0-255 without
+ * leading zeros. Hand-written: this runs for every URI and Via host. */
+static bool is_ipv4(struct stls_slice s)
+{
+	unsigned parts = 0, val = 0, digits = 0;
+	size_t i;
+
+	for (i = 0; i <= s.len; i++) {
+		if (i == s.len || s.p[i] == '.') {
+			if (digits == 0 || ++parts > 4) {
+				return false;
+			}
+			digits = 0;
+			val = 0;
+			continue;
+		}
+		if (!stls_sip_is_digit(s.p[i]) || (digits && val == 0)) {
+			return false;
+		}
+		val = val * 10 + (unsigned)(s.p[i] - '0');
+		if (++digits > 3 || val > 255) {
+			return false;
+		}
+	}
+	return parts == 4;
 }
 
 bool stls_sip_host_is_ip(struct stls_slice s)
@@ -60,10 +83,12 @@ bool stls_sip_host_is_ip(struct stls_slice s)
 	if (s.len == 0 || s.len >= sizeof(buf)) {
 		return false;
 	}
+	if (!memchr(s.p, ':', s.len)) {
+		return is_ipv4(s);
+	}
 	memcpy(buf, s.p, s.len);
 	buf[s.len] = '\0';
-	return inet_pton(AF_INET, buf, bin) == 1 ||
-	       inet_pton(AF_INET6, buf, bin) == 1;
+	return inet_pton(AF_INET6, buf, bin) == 1;
 }
 
 static bool hostname_ok(struct stls_slice h)
@@ -74,7 +99,7 @@ static bool hostname_ok(struct stls_slice h)
 		return false;
 	}
 	for (i = 0; i < h.len; i++) {
-		if (!is_alnum(h.p[i]) && h.p[i] != '-' && h.p[i] != '.') {
+		if (!stls_sip_char_in(h.p[i], STLS_SIP_C_HOST)) {
 			return false;
 		}
 	}
@@ -148,7 +173,7 @@ static bool uri_params_ok(struct stls_slice s)
 		}
 		if (i == start || s.p[start] == '=' ||
 		    !chars_ok(stls_slice_make(s.p + start, i - start),
-			      "[]/:&+$=")) {
+			      STLS_SIP_C_PARAM)) {
 			return false;
 		}
 	}
@@ -173,8 +198,8 @@ static int parse_sip(struct stls_slice rest, struct stls_sip_uri *u)
 			u->password = stls_slice_make(colon + 1, ui.len -
 						      u->user.len - 1);
 		}
-		if (u->user.len == 0 || !chars_ok(u->user, "&=+$,;?/") ||
-		    !chars_ok(u->password, "&=+$,")) {
+		if (u->user.len == 0 || !chars_ok(u->user, STLS_SIP_C_USER) ||
+		    !chars_ok(u->password, STLS_SIP_C_PASS)) {
 			return -EBADMSG;
 		}
 		i = (size_t)(at - rest.p) + 1;
@@ -202,7 +227,7 @@ static int parse_sip(struct stls_slice rest, struct stls_sip_uri *u)
 		u->has_headers = true;
 		u->headers = stls_slice_make(rest.p + hp_end + 1,
 					     rest.len - hp_end - 1);
-		if (!chars_ok(u->headers, "[]/?:+$=&")) {
+		if (!chars_ok(u->headers, STLS_SIP_C_HNV)) {
 			return -EBADMSG;
 		}
 	}

@@ -163,7 +163,8 @@ int stls_sip_via_parse(struct stls_slice s, struct stls_sip_via *v)
 	size_t i;
 	int r;
 
-	memset(v, 0, sizeof(*v));
+	/* params[] beyond n_params is never read: leave it. */
+	memset(v, 0, offsetof(struct stls_sip_via, params));
 	s = stls_slice_trim(s);
 	v->raw = s;
 	if (parse_protocol(s, &i, v) || parse_sent_by(s, &i, v)) {

@@ -44,6 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memcpy(buf, data, size);
 	if (stls_sip_msg_parse(buf, size, 0, &msg) == 0) {
+		(void)!stls_sip_msg_validate_trusted(&msg);
 		(void)!stls_sip_msg_validate(&msg);
 		(void)!stls_sip_msg_cseq(&msg, &n, &s);
 		(void)!stls_sip_msg_max_forwards(&msg, &mf);

@@ -92,6 +92,17 @@ TEST(msg_compact_forms_and_case)
 	CHECK_EQ(stls_sip_hdr_id(stls_slice_cstr("cAlL-iD")),
 		 STLS_SIP_HDR_CALL_ID);
 	CHECK_EQ(stls_sip_hdr_id(stls_slice_cstr("X-Foo")), STLS_SIP_HDR_OTHER);
+	CHECK_EQ(stls_sip_hdr_id(stls_slice_cstr("MAX-FORWARDS")),
+		 STLS_SIP_HDR_MAX_FORWARDS);
+	CHECK_EQ(stls_sip_hdr_id(stls_slice_cstr("Proxy-Require")),
+		 STLS_SIP_HDR_PROXY_REQUIRE);
+	/* Case folding is for letters only. */
+	CHECK_EQ(stls_sip_hdr_id(stls_slice_cstr("Call\rID")),
+		 STLS_SIP_HDR_OTHER);
+	CHECK_EQ(stls_sip_hdr_id(stls_slice_cstr("Call_ID")),
+		 STLS_SIP_HDR_OTHER);
+	CHECK_EQ(stls_sip_hdr_id(stls_slice_cstr("Vi@")), STLS_SIP_HDR_OTHER);
+	CHECK_EQ(stls_sip_hdr_id(stls_slice_cstr("Cseq ")), STLS_SIP_HDR_OTHER);
 	CHECK_OK(parse("OPTIONS sip:a@b SIP/2.0\r\nv: SIP/2.0/UDP h\r\n"
 		       "VIA: SIP/2.0/UDP g\r\nX-a: 1\r\nx-A: 2\r\nl: 0\r\n\r\n",
 		       0));
@@ -127,6 +138,42 @@ TEST(msg_folding_and_multi_values)
 	}
 	CHECK_EQ(n, 2);
 	CHECK_STR_EQ(cstr(v), "\"d,n\" <sip:y;lr>");
+}
+
+/* Values split by a plain scan and by the quote/bracket-aware one. */
+TEST(msg_values_quotes_brackets_counts)
+{
+	static const char *const want[] = {
+		"<sip:a;lr>", "\"x, \\\"y\" <sip:b>", "<sip:c,d@e>", "",
+		"sip:f", "<sip:g>;p=\"1,2\"" };
+	struct stls_sip_values it;
+	struct stls_slice v;
+	size_t n = 0;
+
+	CHECK_OK(parse("OPTIONS sip:a@b SIP/2.0\r\n"
+		       "Route: <sip:a;lr>, \"x, \\\"y\" <sip:b>\r\n"
+		       "Via: SIP/2.0/UDP h\r\n"
+		       "Route: <sip:c,d@e>,, sip:f\r\n"
+		       "Route: <sip:g>;p=\"1,2\"\r\nl: 0\r\n\r\n", 0));
+	CHECK_EQ(stls_sip_msg_count(&msg, STLS_SIP_HDR_ROUTE), 3);
+	CHECK_EQ(stls_sip_msg_count(&msg, STLS_SIP_HDR_VIA), 1);
+	CHECK(stls_sip_msg_next(&msg, stls_sip_msg_find(&msg,
+							STLS_SIP_HDR_VIA)) ==
+	      NULL);
+	stls_sip_values_init(&it, &msg, stls_sip_msg_find(&msg,
+							  STLS_SIP_HDR_ROUTE));
+	while (n < STLS_ARRAY_SIZE(want) &&
+	       stls_sip_values_next(&it, &v) == 1) {
+		CHECK_STR_EQ(cstr(v), want[n]);
+		n++;
+	}
+	CHECK_EQ(n, STLS_ARRAY_SIZE(want));
+	CHECK_EQ(stls_sip_values_next(&it, &v), 0);
+	CHECK_OK(parse("OPTIONS sip:a@b SIP/2.0\r\n"
+		       "Route: <sip:a;lr, <sip:b>\r\nl: 0\r\n\r\n", 0));
+	stls_sip_values_init(&it, &msg, stls_sip_msg_find(&msg,
+							  STLS_SIP_HDR_ROUTE));
+	CHECK_EQ(stls_sip_values_next(&it, &v), -EBADMSG);
 }
 
 TEST(msg_datagram_without_content_length)

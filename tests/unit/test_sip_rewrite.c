@@ -195,3 +195,31 @@ TEST(rewrite_response_from_tls_peer_to_backend)
 	CHECK_STR_EQ(fx.res.error, "top Via is not ours");
 	fx_fini();
 }
+
+/* Client messages keep the full check: a malformed Contact, Record-Route
+ * or second Via gets a 400, as before the backend's checks were eased. */
+TEST(rewrite_client_request_fully_validated)
+{
+	static const char *const lines[] = {
+		"Contact: <sip:alice@10.0.0.7\r\n",
+		"Record-Route: sip:x@y;lr\r\n",
+		"Via: SIP/2.0/TLS bad host!\r\n",
+		"Path: <sip:a@b c>\r\n",
+	};
+	char req[1024];
+	size_t i;
+
+	fx_init();
+	for (i = 0; i < STLS_ARRAY_SIZE(lines); i++) {
+		snprintf(req, sizeof(req),
+			 "OPTIONS sip:bob@example.com SIP/2.0\r\n"
+			 "Via: SIP/2.0/TLS 10.0.0.7;branch=z9hG4bKa\r\n%s"
+			 "To: <sip:bob@example.com>\r\n"
+			 "From: <sip:a@example.com>;tag=1\r\nCall-ID: v1\r\n"
+			 "CSeq: 1 OPTIONS\r\nl: 0\r\n\r\n", lines[i]);
+		CHECK_OK(client_request(req));
+		CHECK_EQ(fx.res.action, STLS_RELAY_REPLY);
+		CHECK_EQ(fx.res.status, 400);
+	}
+	fx_fini();
+}

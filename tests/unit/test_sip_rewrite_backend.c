@@ -174,3 +174,78 @@ TEST(backend_bad_token_and_loops)
 		 -EBADMSG);
 	fx_fini();
 }
+
+/* The backend is trusted for what siptlsd does not read: a Contact the
+ * client parser would refuse goes through as bytes. Our top Via, its
+ * token and a Via after it are still required (RFC 3261 16.7 step 3). */
+TEST(backend_response_checked_proportionately)
+{
+	struct stls_flow_cache_stats st;
+
+	fx_init();
+	CHECK_OK(backend_response(fx_tok(
+		"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch="
+		"z9hG4bK1;ft=TOKEN\r\nVia: SIP/2.0/TLS 10.0.0.7:49152;branch="
+		"z9hG4bK2;rport=40000\r\nTo: <sip:a@b>;tag=1\r\n"
+		"From: <sip:c@d>;tag=2\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n"
+		"Contact: <sip:bob@192.0.2.10 ;x\r\nl: 0\r\n\r\n")));
+	fx.out[fx.res.len] = '\0';
+	CHECK(fx.res.has_flow);
+	CHECK_STR_HAS(fx.out, "\r\nContact: <sip:bob@192.0.2.10 ;x\r\n");
+	CHECK(strncmp(fx.out, "SIP/2.0 200 OK\r\nVia: SIP/2.0/TLS 10.0.0.7",
+		      40) == 0);
+	/* Same token again: verified from the signer's cache. */
+	stls_flow_signer_stats(fx.signer, &st);
+	CHECK_EQ(st.hits, 0);
+	CHECK_OK(backend_response(fx_tok(
+		"SIP/2.0 180 Ringing\r\nv: SIP/2.0/UDP 192.0.2.1:5060;branch="
+		"z9hG4bK1;ft=TOKEN, SIP/2.0/TLS c;branch=z9hG4bK3\r\n"
+		"t: <sip:a@b>;tag=1\r\nf: <sip:c@d>;tag=2\r\ni: x\r\n"
+		"CSeq: 1 INVITE\r\nl: 0\r\n\r\n")));
+	fx_check_out();
+	stls_flow_signer_stats(fx.signer, &st);
+	CHECK_EQ(st.hits, 1);
+	CHECK_EQ(fx.res.flow.conn_id, 42);
+	CHECK_STR_HAS(fx.out, "\r\nv: SIP/2.0/TLS c;branch=z9hG4bK3\r\n");
+	/* Only our Via: the response was meant for us, not forwarded. */
+	CHECK_EQ(backend_response(fx_tok(
+		"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch="
+		"z9hG4bK1;ft=TOKEN\r\nTo: <sip:a@b>;tag=1\r\n"
+		"From: <sip:c@d>;tag=2\r\nCall-ID: x\r\nCSeq: 1 BYE\r\n"
+		"l: 0\r\n\r\n")), -EBADMSG);
+	CHECK_STR_EQ(fx.res.error, "no Via after ours");
+	/* A bad top Via or CSeq is still refused. */
+	CHECK_EQ(backend_response(fx_tok(
+		"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch="
+		"z9hG4bK1;ft=TOKEN\r\nVia: SIP/2.0/TLS c\r\nTo: <sip:a@b>\r\n"
+		"From: <sip:c@d>\r\nCall-ID: x\r\nCSeq: BYE\r\n"
+		"l: 0\r\n\r\n")), -EBADMSG);
+	CHECK_STR_EQ(fx.res.error, "malformed response");
+	fx_fini();
+}
+
+/* A backend request's Record-Route and Contact are its own business;
+ * the Route values siptlsd acts on are still parsed. */
+TEST(backend_request_checked_proportionately)
+{
+	fx_init();
+	CHECK_OK(backend_request(
+		"INVITE sip:+1555@carrier.example.org SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKr\r\n"
+		"Record-Route: sip:no-angle@192.0.2.10;lr\r\n"
+		"Contact: <sip:pbx@192.0.2.10\r\n"
+		"To: <sip:+1555@carrier.example.org>\r\n"
+		"From: <sip:pbx@example.com>;tag=1\r\nCall-ID: c7\r\n"
+		"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"));
+	CHECK(fx.res.has_next);
+	fx.out[fx.res.len] = '\0';
+	CHECK_STR_HAS(fx.out, "\r\nContact: <sip:pbx@192.0.2.10\r\n");
+	CHECK_EQ(backend_request(
+		"INVITE sip:+1555@carrier.example.org SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKr\r\n"
+		"Route: <sip:a@b c;lr>\r\n"
+		"To: <sip:+1555@carrier.example.org>\r\n"
+		"From: <sip:pbx@example.com>;tag=1\r\nCall-ID: c7\r\n"
+		"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"), -EBADMSG);
+	fx_fini();
+}

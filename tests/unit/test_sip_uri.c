@@ -149,3 +149,25 @@ TEST(params_iterator_spans)
 	CHECK_STR_EQ(cstr(v), "\"x;y\"");
 	CHECK_EQ(stls_sip_param_next(&rest, &n, &v, &span), 0);
 }
+
+/* IPv4 literals are recognised by hand, as inet_pton() would. */
+TEST(host_is_ip_like_inet_pton)
+{
+	static const char *const yes[] = {
+		"192.0.2.1", "0.0.0.0", "255.255.255.255", "10.0.0.7",
+		"2001:db8::1", "::1", "::ffff:1.2.3.4" };
+	static const char *const no[] = {
+		"", "1.2.3", "1.2.3.4.5", "1..2.3", ".1.2.3", "1.2.3.",
+		"256.0.0.1", "01.2.3.4", "1.2.3.04", "1.2.3.4a",
+		"1.2.3.1000", "example.com", "1.2.3.4:5", "2001:db8::g",
+		"[::1]", "1.2.3.-4" };
+	size_t i;
+
+	for (i = 0; i < STLS_ARRAY_SIZE(yes); i++) {
+		CHECK(stls_sip_host_is_ip(stls_slice_cstr(yes[i])));
+	}
+	for (i = 0; i < STLS_ARRAY_SIZE(no); i++) {
+		CHECK(!stls_sip_host_is_ip(stls_slice_cstr(no[i])));
+	}
+	CHECK(stls_sip_host_is_ip(stls_slice_make("1.2.3.4x", 7)));
+}

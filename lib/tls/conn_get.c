@@ -5,6 +5,8 @@
  */
 #include "tls/tls_int.h"
 
+#include "stls/profile.h"
+
 const char *const stls_conn_state_names[STLS_CONN__COUNT] = {
 	[STLS_CONN_NONE] = "none",
 	[STLS_CONN_ACCEPTING] = "accepting",
@@ -125,6 +127,16 @@ bool stls_conn_is_peer_verified(const struct stls_conn *c)
 SSL *stls_conn_get0_ssl(const struct stls_conn *c)
 {
 	return c->ssl;
+}
+
+const struct stls_profile *stls_conn_get0_profile(const struct stls_conn *c)
+{
+	return c->ssl ? stls_profile_of_ssl(c->ssl) : c->profile;
+}
+
+bool stls_conn_is_handed_off(const struct stls_conn *c)
+{
+	return c->rec != NULL;
 }
 
 size_t stls_conn_get_ct_wq_total(void)

@@ -49,6 +49,25 @@ enum {
 	AL_USER_CANCELED = 90,
 };
 
+/* RFC names of the alerts we send, for the close detail. */
+static const char *alert_name(unsigned char a)
+{
+	switch (a) {
+	case AL_UNEXPECTED_MESSAGE:
+		return "unexpected_message";
+	case AL_BAD_RECORD_MAC:
+		return "bad_record_mac";
+	case AL_RECORD_OVERFLOW:
+		return "record_overflow";
+	case AL_ILLEGAL_PARAMETER:
+		return "illegal_parameter";
+	case AL_DECODE_ERROR:
+		return "decode_error";
+	default:
+		return "internal_error";
+	}
+}
+
 enum { CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPDATA = 23 };
 enum { HS_KEY_UPDATE = 24 };
 
@@ -357,8 +376,7 @@ static enum stls_io proto_fail(struct stls_conn *c, unsigned char alert,
 	char buf[sizeof(c->detail)];
 
 	(void)put_record(c, CT_ALERT, a, sizeof(a));
-	snprintf(buf, sizeof(buf), "%s: %s",
-		 SSL_alert_desc_string_long(alert), what);
+	snprintf(buf, sizeof(buf), "%s: %s", alert_name(alert), what);
 	return stls__conn_fail(c, STLS_CLOSE_PROTOCOL, buf);
 }
 

@@ -389,3 +389,320 @@ TEST(server_close_notify_reaches_client)
 	CHECK_EQ(SSL_get_error(o.cl, 0), SSL_ERROR_ZERO_RETURN);
 	oc_fini(&o);
 }
+
+/* A forger speaking as the client, in step with the real client. */
+static void forger(struct oc *o, struct stls_rec13 *f)
+{
+	uint16_t id = (uint16_t)SSL_CIPHER_get_protocol_id(
+		SSL_get_current_cipher(o->cl));
+
+	CHECK(cl_len == 32 || cl_len == 48);
+	CHECK_OK(stls__rec13_init(f, id, cl_rd, cl_wr, cl_len));
+}
+
+static void forge(struct oc *o, struct stls_rec13 *f, unsigned char type,
+		  const void *d, size_t n)
+{
+	static unsigned char rec[STLS_REC13_MAX_PLAIN + STLS_REC13_OVERHEAD];
+	ssize_t k = stls__rec13_seal(f, type, d, n, rec);
+
+	CHECK(k > 0);
+	srv_feed(o, rec, (size_t)k);
+}
+
+struct bad {
+	unsigned char type; /* inner content type */
+	const char *content;
+	size_t len;
+	const char *detail; /* expected in the close detail */
+};
+
+static const struct bad bads[] = {
+	{ 22, "\x04\x00\x00\x01\x00", 5, "unexpected_message" },
+	{ 22, "\x0d\x00\x00\x01\x00", 5, "unexpected_message" },
+	{ 22, "\x18\x00\x00\x01\x02", 5, "illegal_parameter" },
+	{ 22, "\x18\x00\x00\x02\x00\x00", 6, "decode_error" },
+	{ 22, "\x18\x00\x00\x01\x00\x18\x00\x00\x01\x00", 10,
+	  "unexpected_message" },
+	{ 22, "\x18\x00\x00", 3, "fragmented" },
+	{ 22, "\x18\x00\x00\x05\x00", 5, "fragmented" },
+	{ 21, "\x02\x28", 2, "peer sent alert" },
+	{ 21, "\x01\x00\x00", 3, "decode_error" },
+	{ 20, "\x01", 1, "unexpected_message" },
+};
+
+/* Messages and alerts OpenSSL would never send us: each fails. */
+TEST(forged_post_handshake_content_fails)
+{
+	size_t i;
+
+	for (i = 0; i < STLS_ARRAY_SIZE(bads); i++) {
+		struct stls_rec13 f;
+		struct oc o;
+
+		oc_init(&o, suites[i % 3]);
+		oc_start(&o, false);
+		oc_established(&o, true);
+		forger(&o, &f);
+		forge(&o, &f, bads[i].type, bads[i].content, bads[i].len);
+		CHECK_EQ(o.last, STLS_IO_FAILED);
+		CHECK_EQ(stls_conn_get_reason(o.s), STLS_CLOSE_PROTOCOL);
+		CHECK_STR_HAS(stls_conn_get_detail(o.s), bads[i].detail);
+		CHECK_EQ(stls_conn_push(o.s, "x", 1), -EPIPE);
+		stls__rec13_fini(&f);
+		oc_fini(&o);
+	}
+}
+
+/* Padding, empty records and user_canceled are all fine. */
+TEST(forged_legal_records_accepted)
+{
+	static const unsigned char padded[] = { 'o', 'k', 23, 0, 0, 0 };
+	struct stls_rec13 f;
+	struct oc o;
+
+	oc_init(&o, NULL);
+	oc_start(&o, false);
+	oc_established(&o, true);
+	forger(&o, &f);
+	forge(&o, &f, 0, padded, sizeof(padded));
+	forge(&o, &f, 23, "", 0);
+	forge(&o, &f, 21, "\x01\x5a", 2);
+	forge(&o, &f, 23, "!", 1);
+	CHECK_EQ(o.last, STLS_IO_WANT_INPUT);
+	CHECK_EQ(o.rxlen, 3);
+	CHECK(memcmp(o.rx, "ok!", 3) == 0);
+	CHECK_EQ(stls_conn_get_state(o.s), STLS_CONN_ESTABLISHED);
+	stls__rec13_fini(&f);
+	oc_fini(&o);
+}
+
+/* KeyUpdate(update_requested): our answer is a KeyUpdate under the old
+ * key, and data after it uses the new one. */
+TEST(forged_key_update_answered)
+{
+	unsigned char out[256], pt[256], t = 0;
+	struct stls_rec13 f;
+	const void *p;
+	size_t n, got = 0;
+	struct oc o;
+
+	oc_init(&o, "TLS_AES_256_GCM_SHA384");
+	oc_start(&o, false);
+	oc_established(&o, true);
+	forger(&o, &f);
+	/* Skip the tickets the client read: same sequence as ours. */
+	f.rd.seq = o.s->rec->wr.seq;
+	forge(&o, &f, 22, "\x18\x00\x00\x01\x01", 5);
+	CHECK_OK(stls__rec13_update(&f, true));
+	CHECK_EQ(o.last, STLS_IO_WANT_INPUT);
+	p = stls_conn_peek(o.s, &n);
+	CHECK(p && n <= sizeof(out));
+	memcpy(out, p, n);
+	stls_conn_consume(o.s, n);
+	CHECK_OK(stls__rec13_open(&f, out, n, pt, &got, &t));
+	CHECK_EQ(t, 22);
+	CHECK_EQ(got, 5);
+	CHECK(memcmp(pt, "\x18\x00\x00\x01\x00", 5) == 0);
+	CHECK_OK(stls__rec13_update(&f, false));
+	CHECK_EQ(stls_conn_push(o.s, "new", 3), 3);
+	p = stls_conn_peek(o.s, &n);
+	CHECK(p && n <= sizeof(out));
+	memcpy(out, p, n);
+	stls_conn_consume(o.s, n);
+	CHECK_OK(stls__rec13_open(&f, out, n, pt, &got, &t));
+	CHECK(t == 23 && got == 3 && memcmp(pt, "new", 3) == 0);
+	forge(&o, &f, 23, "fine", 4);
+	CHECK_EQ(o.rxlen, 4);
+	stls__rec13_fini(&f);
+	oc_fini(&o);
+}
+
+static void raw_case(const void *rec, size_t n, const char *detail)
+{
+	struct oc o;
+
+	oc_init(&o, NULL);
+	oc_start(&o, false);
+	oc_established(&o, true);
+	srv_feed(&o, rec, n);
+	CHECK_EQ(o.last, STLS_IO_FAILED);
+	CHECK_EQ(stls_conn_get_reason(o.s), STLS_CLOSE_PROTOCOL);
+	CHECK_STR_HAS(stls_conn_get_detail(o.s), detail);
+	/* Our fatal alert is waiting for the socket. */
+	CHECK(stls_conn_get_pending_out(o.s) > 0);
+	oc_fini(&o);
+}
+
+TEST(garbage_forged_oversized_and_mistyped_records_fail)
+{
+	unsigned char rec[64];
+	size_t i;
+
+	memcpy(rec, "\x17\x03\x03\x00\x20", 5);
+	for (i = 5; i < 37; i++) {
+		rec[i] = (unsigned char)(i * 37);
+	}
+	raw_case(rec, 37, "bad_record_mac");
+	raw_case("\x17\x03\x03\x00\x05hello", 10, "bad_record_mac");
+	raw_case("\x17\x03\x03\x41\x01", 5, "record_overflow");
+	raw_case("\x15\x03\x03\x00\x02\x02\x28", 7, "unexpected_message");
+	raw_case("\x16\x03\x03\x00\x04\x18\x00\x00\x01", 9,
+		 "unexpected_message");
+}
+
+/* A real client record with one bit flipped fails authentication. */
+TEST(tampered_client_record_fails)
+{
+	static unsigned char buf[256];
+	struct oc o;
+	size_t w;
+	int n;
+
+	oc_init(&o, NULL);
+	oc_start(&o, false);
+	oc_established(&o, true);
+	CHECK(SSL_write_ex(o.cl, "INVITE", 6, &w) == 1);
+	n = BIO_read(o.c2s, buf, sizeof(buf));
+	CHECK(n > 10);
+	buf[n - 3] ^= 0x40;
+	srv_feed(&o, buf, (size_t)n);
+	CHECK_EQ(o.last, STLS_IO_FAILED);
+	CHECK_STR_HAS(stls_conn_get_detail(o.s), "bad_record_mac");
+	oc_fini(&o);
+}
+
+/* Half a record and then EOF: closed without close_notify. */
+TEST(truncated_record_then_eof)
+{
+	static unsigned char buf[256];
+	struct oc o;
+	size_t w;
+	int n;
+
+	oc_init(&o, NULL);
+	oc_start(&o, false);
+	oc_established(&o, true);
+	CHECK(SSL_write_ex(o.cl, "INVITE sip:x", 12, &w) == 1);
+	n = BIO_read(o.c2s, buf, sizeof(buf));
+	CHECK(n > 10);
+	srv_feed(&o, buf, (size_t)n / 2);
+	CHECK_EQ(o.last, STLS_IO_WANT_INPUT);
+	CHECK_EQ(o.rxlen, 0);
+	CHECK_EQ(stls_conn_get_pending_in(o.s), (size_t)n / 2);
+	srv_feed(&o, buf + n / 2, (size_t)n - (size_t)n / 2);
+	CHECK_EQ(o.rxlen, 12);
+	CHECK(SSL_write_ex(o.cl, "BYE", 3, &w) == 1);
+	n = BIO_read(o.c2s, buf, sizeof(buf));
+	srv_feed(&o, buf, 4);
+	stls_conn_feed_eof(o.s);
+	CHECK_EQ(stls_conn_get_state(o.s), STLS_CONN_CLOSED);
+	CHECK_EQ(stls_conn_get_reason(o.s), STLS_CLOSE_EOF);
+	oc_fini(&o);
+}
+
+/* When the hand-off is not safe or not wanted, the SSL stays. */
+TEST(ssl_kept_when_asked_or_unsafe)
+{
+	struct oc o;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		oc_init(&o, i == 1 ? "TLS_AES_128_CCM_SHA256" : NULL);
+		if (i == 2) {
+			/* OpenSSL may have read past the client Finished. */
+			SSL_CTX_set_read_ahead(o.sctx, 1);
+		}
+		oc_start(&o, i == 0);
+		oc_established(&o, false);
+		both_ways(&o, "kept");
+		oc_fini(&o);
+	}
+}
+
+/* The write sequence follows the tickets sent: 0, 1 (default 2), 3. */
+TEST(write_sequence_follows_tickets)
+{
+	static const int tickets[] = { 0, 1, 3 };
+	size_t i;
+
+	for (i = 0; i < STLS_ARRAY_SIZE(tickets); i++) {
+		struct oc o;
+
+		oc_init(&o, NULL);
+		CHECK(SSL_CTX_set_num_tickets(o.sctx, (size_t)tickets[i]));
+		oc_start(&o, false);
+		oc_established(&o, true);
+		CHECK_EQ(o.s->rec->wr.seq, tickets[i]);
+		both_ways(&o, "seq");
+		oc_fini(&o);
+	}
+}
+
+/* A resumed (PSK) handshake hands off too, and its ticket works. */
+TEST(resumed_session_handed_off)
+{
+	SSL_SESSION *sess;
+	struct oc o;
+
+	oc_init(&o, NULL);
+	SSL_CTX_set_session_cache_mode(o.sctx, SSL_SESS_CACHE_SERVER);
+	CHECK(SSL_CTX_set_session_id_context(o.sctx, (const void *)"t", 1));
+	oc_start(&o, false);
+	oc_established(&o, true);
+	both_ways(&o, "first");
+	sess = SSL_get1_session(o.cl);
+	CHECK(sess && SSL_SESSION_is_resumable(sess));
+	stls_conn_free(o.s);
+	/* A clean end, or OpenSSL marks the session not resumable. */
+	SSL_set_shutdown(o.cl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+	SSL_free(o.cl);
+	o.rxlen = o.crxlen = 0;
+	oc_start(&o, false);
+	CHECK(SSL_set_session(o.cl, sess));
+	SSL_SESSION_free(sess);
+	oc_established(&o, true);
+	CHECK(SSL_session_reused(o.cl));
+	CHECK(stls_facts_is_resumed(stls_conn_get_facts(o.s)));
+	both_ways(&o, "second");
+	oc_fini(&o);
+}
+
+/* Profile SSLs: the profile stays known (and alive) after the hand-off. */
+TEST(profile_kept_after_hand_off)
+{
+	const struct stls_profile *p;
+	struct stls_profile_set *ps = NULL;
+	struct stls_conn_opts so = { 0 };
+	struct stls_addr a = { 0 };
+	struct stls_settings set;
+	struct oc o;
+
+	oc_init(&o, NULL);
+	CHECK_OK(stls_settings_init(&set));
+	free(set.certificate);
+	free(set.private_key);
+	set.certificate = strdup(test_cert_path("server.pem"));
+	set.private_key = strdup(test_cert_path("server.key"));
+	CHECK_OK(stls_profile_set_build(&set, NULL, NULL, &ps));
+	p = stls_profile_set_default(ps, STLS_ROLE_SERVER);
+	so.role = STLS_ROLE_SERVER;
+	so.ssl = stls_profile_ssl_new(p, &a);
+	so.settings = &set;
+	CHECK_OK(stls_conn_new(&so, &o.s, NULL));
+	CHECK(stls_conn_get0_profile(o.s) == p);
+	/* The connection alone keeps the set alive from here on. */
+	stls_profile_set_unref(ps);
+	o.cl = SSL_new(o.cctx);
+	o.c2s = BIO_new(BIO_s_mem());
+	o.s2c = BIO_new(BIO_s_mem());
+	SSL_set_bio(o.cl, o.s2c, o.c2s);
+	SSL_set_connect_state(o.cl);
+	oc_established(&o, true);
+	CHECK(stls_conn_get0_profile(o.s) == p);
+	CHECK_STR_EQ(stls_profile_name(stls_conn_get0_profile(o.s)),
+		     "TLSs<default>");
+	both_ways(&o, "profile");
+	oc_fini(&o);
+	stls_settings_fini(&set);
+}

@@ -370,7 +370,8 @@ static int server_xform_new(void *arg, struct stls_dconn *c,
 			    struct stls_xform *out)
 {
 	struct stls_tlsx *t = arg;
-	struct stls_conn_opts o = { .role = STLS_ROLE_SERVER };
+	struct stls_conn_opts o = { .role = STLS_ROLE_SERVER,
+				    .keep_ssl = t->conf.keep_ssl };
 	struct stls_profile_set *set = stls_pstore_get(t->conf.ps);
 	const struct stls_profile *p;
 	struct tlsx_conn *x;

@@ -13,6 +13,10 @@
  * OpenSSL call is preceded by ERR_clear_error(); ssl_fail() is the one place
  * that reads the error queue and turns it into a close reason and detail.
  *
+ * Record hand-off: once a TLS 1.3 server handshake is done, handshake_done()
+ * may free the SSL (conn_handoff.c); from then on c->ssl is NULL and the
+ * read loop, writes and close go to conn_rec13.c instead of OpenSSL.
+ *
  * Renegotiation (seed 10.30): an info callback marks a handshake start seen
  * after the first handshake completed, for TLS <= 1.2 only (TLS 1.3
  * KeyUpdate and NewSessionTicket never start a handshake). With
@@ -622,21 +626,6 @@ ssize_t stls_conn_push(struct stls_conn *c, const void *data, size_t len)
 
 	stls__conn_rec_idle(c);
 	return r;
-}
-
-const void *stls_conn_peek(const struct stls_conn *c, size_t *len)
-{
-	return stls__wq_peek(&c->io.out, len);
-}
-
-void stls_conn_consume(struct stls_conn *c, size_t n)
-{
-	stls__wq_consume(&c->io.out, n);
-}
-
-size_t stls_conn_get_pending_out(const struct stls_conn *c)
-{
-	return c->io.out.total;
 }
 
 enum stls_io stls_conn_close(struct stls_conn *c)

@@ -1,7 +1,8 @@
 /*
  * Names, the transition table and the getters of the TLS connection
  * engine (see stls/conn.h): O(1) reads of the state kept by conn.c, for
- * tls.list, selects and the daemon.
+ * tls.list, selects and the daemon, and the ciphertext output queue
+ * (peek/consume).
  */
 #include "tls/tls_int.h"
 
@@ -92,6 +93,21 @@ void *stls_conn_get_user(const struct stls_conn *c)
 size_t stls_conn_get_ct_wq(const struct stls_conn *c)
 {
 	return c->ctq.total;
+}
+
+const void *stls_conn_peek(const struct stls_conn *c, size_t *len)
+{
+	return stls__wq_peek(&c->io.out, len);
+}
+
+void stls_conn_consume(struct stls_conn *c, size_t n)
+{
+	stls__wq_consume(&c->io.out, n);
+}
+
+size_t stls_conn_get_pending_out(const struct stls_conn *c)
+{
+	return c->io.out.total;
 }
 
 size_t stls_conn_get_pending_in(const struct stls_conn *c)

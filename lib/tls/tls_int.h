@@ -255,8 +255,9 @@ STLS_HIDDEN enum stls_io stls__conn_peer_closed(struct stls_conn *c);
 STLS_HIDDEN struct stls_conn *stls__conn_of(const SSL *ssl);
 
 /*
- * The record hand-off (conn_rec13.c; docs/engine.md). setup installs the
- * per-SSL message callback on a server connection that may hand off;
+ * The record hand-off (conn_handoff.c, conn_rec13.c; docs/engine.md).
+ * setup installs the per-SSL message callback on a server connection that
+ * may hand off;
  * handoff is called once the handshake is done (ESTABLISHED) and either
  * frees the SSL (c->ssl = NULL, c->rec set) or keeps it, logging why. The
  * others serve connections without an SSL: read is the SSL_read loop,
@@ -275,5 +276,6 @@ STLS_MUST_USE STLS_HIDDEN int stls__conn_rec_write(struct stls_conn *c,
 STLS_HIDDEN void stls__conn_rec_close_notify(struct stls_conn *c);
 STLS_HIDDEN void stls__conn_rec_idle(struct stls_conn *c);
 STLS_HIDDEN void stls__conn_rec_free(struct stls_conn *c);
+STLS_HIDDEN void stls__conn_h13_free(struct stls_conn *c);
 
 #endif

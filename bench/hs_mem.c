@@ -10,15 +10,23 @@
  *
  * Usage: hs_mem CERT KEY [1.2|1.3] [N] [CACHE 0|1]
  * (HS_MEM_NOTRACK=1 in the environment: no tracking headers, so the heap
- * figure is exact and the OpenSSL figure is 0.)
+ * figure is exact and the OpenSSL figure is 0. HS_MEM_KEEP_SSL=1: the
+ * server connections keep their SSL, as before the record hand-off.)
  * Prints the heap bytes per connection (mallinfo2 in-use bytes, which
  * include glibc's 8-16 bytes of chunk overhead per block), the OpenSSL
  * part, and the OpenSSL sites holding the most bytes per connection.
+ *
+ * Then the CPU cost (CLOCK_THREAD_CPUTIME_ID) of one 200-byte record
+ * through the server engine, in (feed_drain) and out (push), with the SSL
+ * kept and after the hand-off; and what one AES-128-GCM record costs with
+ * an EVP_CIPHER_CTX kept keyed versus made, keyed and freed per record
+ * (the choice docs/engine.md explains).
  */
 #include "bench.h"
 
 #include <malloc.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +51,7 @@ struct blk {
 
 static struct blk head = { &head, &head, NULL, 0, 0, 0 };
 static bool tracking;
+static bool keep_ssl;
 
 static void *t_malloc(size_t n, const char *file, int line)
 {
@@ -155,9 +164,11 @@ static void move(BIO *from, BIO *to)
 	}
 }
 
-/* One server connection through a full handshake; the client is freed. */
-static struct stls_conn *one(const struct stls_profile *p, SSL_CTX *cctx,
-			     const struct stls_settings *set)
+/* One server connection through a full handshake; the client is kept
+ * in *keep_cl (with its BIOs: *c2s_out, *s2c_out) or freed. */
+static struct stls_conn *one_cl(const struct stls_profile *p, SSL_CTX *cctx,
+				const struct stls_settings *set, bool keep,
+				SSL **keep_cl, BIO **c2s_out, BIO **s2c_out)
 {
 	static unsigned char plain[16384];
 	struct stls_conn_opts o = { 0 };
@@ -173,6 +184,7 @@ static struct stls_conn *one(const struct stls_profile *p, SSL_CTX *cctx,
 	o.role = STLS_ROLE_SERVER;
 	o.ssl = stls_profile_ssl_new(p, &a);
 	o.settings = set;
+	o.keep_ssl = keep;
 	if (!cl || !c2s || !s2c || stls_conn_new(&o, &c, NULL) != 0) {
 		return NULL;
 	}
@@ -200,6 +212,12 @@ static struct stls_conn *one(const struct stls_profile *p, SSL_CTX *cctx,
 	}
 	(void)SSL_read(cl, plain, 1); /* the tickets */
 	move(c2s, s2c);
+	if (keep_cl) {
+		*keep_cl = cl;
+		*c2s_out = c2s;
+		*s2c_out = s2c;
+		return c;
+	}
 	SSL_free(cl);
 	BIO_free(c2s);
 	BIO_free(s2c);
@@ -208,6 +226,113 @@ static struct stls_conn *one(const struct stls_profile *p, SSL_CTX *cctx,
 		return NULL;
 	}
 	return c;
+}
+
+static struct stls_conn *one(const struct stls_profile *p, SSL_CTX *cctx,
+			     const struct stls_settings *set)
+{
+	return one_cl(p, cctx, set, keep_ssl, NULL, NULL, NULL);
+}
+
+static double cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* Engine CPU per 200-byte record in and out, SSL kept or handed off. */
+static void record_cost(const struct stls_profile *p, SSL_CTX *cctx,
+			const struct stls_settings *set, bool keep)
+{
+	enum { ROUNDS = 20000 };
+	static unsigned char rec[512], plain[512];
+	unsigned char msg[200];
+	double t_in = 0, t_out = 0, t0;
+	BIO *c2s = NULL, *s2c = NULL;
+	struct stls_conn *c;
+	const void *q;
+	size_t len, got, w;
+	enum stls_io io;
+	ssize_t pushed;
+	SSL *cl = NULL;
+	int i, n;
+
+	memset(msg, 'x', sizeof(msg));
+	c = one_cl(p, cctx, set, keep, &cl, &c2s, &s2c);
+	if (!c) {
+		fprintf(stderr, "hs_mem: record_cost handshake failed\n");
+		return;
+	}
+	for (i = 0; i < ROUNDS; i++) {
+		if (SSL_write_ex(cl, msg, sizeof(msg), &w) != 1) {
+			break;
+		}
+		n = BIO_read(c2s, rec, sizeof(rec));
+		t0 = cpu_ns();
+		io = stls_conn_feed_drain(c, rec, (size_t)n, plain,
+					  sizeof(plain), &got);
+		t_in += cpu_ns() - t0;
+		t0 = cpu_ns();
+		pushed = stls_conn_push(c, msg, sizeof(msg));
+		q = stls_conn_peek(c, &len);
+		t_out += cpu_ns() - t0;
+		if (io == STLS_IO_FAILED || got != sizeof(msg) ||
+		    pushed != (ssize_t)sizeof(msg)) {
+			break;
+		}
+		BIO_write(s2c, q, (int)len);
+		stls_conn_consume(c, len);
+		(void)SSL_read_ex(cl, plain, sizeof(plain), &got);
+	}
+	printf("RESULT label=hs_mem what=record_200B path=%s rounds=%d "
+	       "in_ns=%.0f out_ns=%.0f\n",
+	       keep ? "ssl" : "handoff", i, t_in / i, t_out / i);
+	stls_conn_free(c);
+	SSL_free(cl);
+	BIO_free(c2s);
+	BIO_free(s2c);
+}
+
+/* One AES-128-GCM 200-byte record: a kept, keyed context vs. per record. */
+static void evp_cost(void)
+{
+	enum { ROUNDS = 50000 };
+	static const unsigned char key[16] = { 1 }, iv[12] = { 2 };
+	unsigned char in[200] = { 0 }, out[256], tag[16];
+	EVP_CIPHER *ci = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+	double t0, kept, fresh;
+	int i, l;
+
+	EVP_EncryptInit_ex2(x, ci, key, NULL, NULL);
+	t0 = cpu_ns();
+	for (i = 0; i < ROUNDS; i++) {
+		EVP_EncryptInit_ex2(x, NULL, NULL, iv, NULL);
+		EVP_EncryptUpdate(x, NULL, &l, in, 5);
+		EVP_EncryptUpdate(x, out, &l, in, sizeof(in));
+		EVP_EncryptFinal_ex(x, out + l, &l);
+		EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, 16, tag);
+	}
+	kept = (cpu_ns() - t0) / ROUNDS;
+	EVP_CIPHER_CTX_free(x);
+	t0 = cpu_ns();
+	for (i = 0; i < ROUNDS; i++) {
+		x = EVP_CIPHER_CTX_new();
+		EVP_EncryptInit_ex2(x, ci, key, NULL, NULL);
+		EVP_EncryptInit_ex2(x, NULL, NULL, iv, NULL);
+		EVP_EncryptUpdate(x, NULL, &l, in, 5);
+		EVP_EncryptUpdate(x, out, &l, in, sizeof(in));
+		EVP_EncryptFinal_ex(x, out + l, &l);
+		EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, 16, tag);
+		EVP_CIPHER_CTX_free(x);
+	}
+	fresh = (cpu_ns() - t0) / ROUNDS;
+	printf("RESULT label=hs_mem what=evp_gcm_200B kept_ctx_ns=%.0f "
+	       "new_ctx_per_record_ns=%.0f\n",
+	       kept, fresh);
+	EVP_CIPHER_free(ci);
 }
 
 static void report(const char *what, size_t n, size_t heap, size_t ossl)
@@ -237,6 +362,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	/* HS_MEM_NOTRACK=1: plain malloc, for the true heap figure. */
+	keep_ssl = getenv("HS_MEM_KEEP_SSL") != NULL;
 	tracking = !getenv("HS_MEM_NOTRACK") &&
 		   CRYPTO_set_mem_functions(t_malloc, t_realloc, t_free);
 	if (stls_settings_init(&set) != 0) {
@@ -279,7 +405,8 @@ int main(int argc, char **argv)
 	}
 	h1 = mallinfo2().uordblks;
 	o1 = census(false);
-	report("idle_established", n, h1 - h0, o1 - o0);
+	report(keep_ssl ? "idle_established_ssl_kept" : "idle_established",
+	       n, h1 - h0, o1 - o0);
 	if (tracking) {
 		size_t base_sites;
 
@@ -301,6 +428,11 @@ int main(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		stls_conn_free(conns[i]);
 	}
+	if (v == TLS1_3_VERSION) {
+		record_cost(p, cctx, &set, true);
+		record_cost(p, cctx, &set, false);
+	}
+	evp_cost();
 	SSL_CTX_free(cctx);
 	stls_profile_set_unref(ps);
 	stls_settings_fini(&set);

@@ -84,6 +84,7 @@ struct stls_core_conf {
 	int log_target;         /* enum stls_log_target */
 	int debug;              /* enum stls_log_level */
 	int handler;            /* enum stls_handler_kind */
+	int tls_record_handoff; /* 1: TLS 1.3 servers free the SSL */
 };
 
 /*

@@ -307,6 +307,7 @@ static int start_tls(struct run *r, struct stls_daemon_opts *o)
 		/* The relay's connection-out rules ([relay]). */
 		.conn_out = r->relay ? stls_relay_conn_out : NULL,
 		.conn_out_arg = r->relay,
+		.keep_ssl = !r->core.tls_record_handoff,
 	};
 	int err;
 

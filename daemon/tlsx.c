@@ -123,7 +123,7 @@ static void conn_out_event(struct tlsx_conn *x,
 			   struct stls_conn_out_event *ev)
 {
 	const struct stls_profile *p =
-		stls_profile_of_ssl(stls_conn_get0_ssl(x->conn));
+		stls_conn_get0_profile(x->conn);
 
 	memset(ev, 0, sizeof(*ev));
 	ev->phase = phase;
@@ -292,7 +292,7 @@ static void x_describe(void *xp, struct stls_tls_info *out)
 	struct tlsx_conn *x = xp;
 	const struct stls_facts *f = stls_conn_get_facts(x->conn);
 	const struct stls_profile *p =
-		stls_profile_of_ssl(stls_conn_get0_ssl(x->conn));
+		stls_conn_get0_profile(x->conn);
 
 	memset(out, 0, sizeof(*out));
 	copy_str(out->state, sizeof(out->state),
@@ -370,7 +370,8 @@ static int server_xform_new(void *arg, struct stls_dconn *c,
 			    struct stls_xform *out)
 {
 	struct stls_tlsx *t = arg;
-	struct stls_conn_opts o = { .role = STLS_ROLE_SERVER };
+	struct stls_conn_opts o = { .role = STLS_ROLE_SERVER,
+				    .keep_ssl = t->conf.keep_ssl };
 	struct stls_profile_set *set = stls_pstore_get(t->conf.ps);
 	const struct stls_profile *p;
 	struct tlsx_conn *x;

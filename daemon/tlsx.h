@@ -55,6 +55,7 @@ struct stls_tlsx_conf {
 	const struct stls_settings *live;  /* borrowed: runtime settings */
 	stls_conn_out_fn *conn_out;        /* NULL: allow all */
 	void *conn_out_arg;
+	bool keep_ssl; /* no record hand-off ([core] tls_record_handoff) */
 };
 
 struct stls_tlsx;

@@ -28,6 +28,7 @@
 #include "stls/settings.h"
 
 struct stls_conn;
+struct stls_profile;
 
 /* Connection states; see the transition table in docs/engine.md. */
 enum stls_conn_state {
@@ -84,7 +85,24 @@ struct stls_conn_opts {
 	 * check, renegotiation refused). */
 	const struct stls_settings *settings;
 	void *user; /* returned by stls_conn_get_user() */
+	/* Server: keep the SSL for the whole connection. By default a TLS
+	 * 1.3 server connection whose SSL_CTX went through
+	 * stls_conn_ctx_apply() hands its record layer over to the engine
+	 * and frees the SSL once the handshake is done (docs/engine.md);
+	 * set this when the caller needs stls_conn_get0_ssl() later.
+	 * Client connections always keep their SSL. */
+	bool keep_ssl;
 };
+
+/*
+ * Prepare a server SSL_CTX for the record hand-off: installs the keylog
+ * callback that gives the engine the TLS 1.3 traffic secrets (they are
+ * never logged). Profile contexts get it from the profile build. Refuses
+ * with -EBUSY when another keylog callback is installed (left in place;
+ * its connections keep their SSL). Returns 0 or -EBUSY. Call before the
+ * context is shared between threads.
+ */
+STLS_MUST_USE int stls_conn_ctx_apply(SSL_CTX *ctx);
 
 /*
  * Create a connection around opts->ssl (taken in all cases) and start its
@@ -204,8 +222,15 @@ const char *stls_conn_get_version(const struct stls_conn *c);
 const struct stls_facts *stls_conn_get_facts(const struct stls_conn *c);
 /* Peer presented a certificate and its recorded result is X509_V_OK. */
 bool stls_conn_is_peer_verified(const struct stls_conn *c);
-/* The SSL object, for the profile module (borrowed; still owned here). */
+/* The SSL object (borrowed; still owned here), or NULL once the record
+ * layer was handed off (see keep_ssl). */
 SSL *stls_conn_get0_ssl(const struct stls_conn *c);
+/* The profile the connection's SSL was made with (stls_profile_ssl_new(),
+ * after any SNI switch), also after the hand-off; NULL for an SSL made
+ * otherwise. Borrowed: valid while the connection lives. */
+const struct stls_profile *stls_conn_get0_profile(const struct stls_conn *c);
+/* True once the record layer was handed off (the SSL is freed). */
+bool stls_conn_is_handed_off(const struct stls_conn *c);
 
 /* Process-wide: bytes in all clear-text queues (tls.info
  * clear_text_write_queued_bytes). Any thread. */

@@ -13,6 +13,10 @@
  * OpenSSL call is preceded by ERR_clear_error(); ssl_fail() is the one place
  * that reads the error queue and turns it into a close reason and detail.
  *
+ * Record hand-off: once a TLS 1.3 server handshake is done, handshake_done()
+ * may free the SSL (conn_handoff.c); from then on c->ssl is NULL and the
+ * read loop, writes and close go to conn_rec13.c instead of OpenSSL.
+ *
  * Renegotiation (seed 10.30): an info callback marks a handshake start seen
  * after the first handshake completed, for TLS <= 1.2 only (TLS 1.3
  * KeyUpdate and NewSessionTicket never start a handshake). With
@@ -90,6 +94,22 @@ static enum stls_io fail(struct stls_conn *c, enum stls_close_reason r,
 	return STLS_IO_FAILED;
 }
 
+/* fail() for conn_rec13.c. Thread: owner. */
+enum stls_io stls__conn_fail(struct stls_conn *c, enum stls_close_reason r,
+			     const char *detail)
+{
+	return fail(c, r, detail);
+}
+
+/* The peer's close_notify: CLOSING with reason PEER. Thread: owner. */
+enum stls_io stls__conn_peer_closed(struct stls_conn *c)
+{
+	set_state(c, STLS_CONN_CLOSING);
+	c->reason = STLS_CLOSE_PEER;
+	snprintf(c->detail, sizeof(c->detail), "peer sent close_notify");
+	return STLS_IO_CLOSED;
+}
+
 /* Drain the OpenSSL error queue into "a; b; c". */
 static void err_text(char *buf, size_t len)
 {
@@ -136,9 +156,15 @@ static enum stls_io ssl_fail(struct stls_conn *c, int ssl_err,
 	return fail(c, r, buf);
 }
 
+/* The connection of an SSL made by stls_conn_new(), or NULL. */
+struct stls_conn *stls__conn_of(const SSL *ssl)
+{
+	return conn_idx < 0 ? NULL : SSL_get_ex_data(ssl, conn_idx);
+}
+
 static void info_cb(const SSL *ssl, int where, int ret)
 {
-	struct stls_conn *c = SSL_get_ex_data(ssl, conn_idx);
+	struct stls_conn *c = stls__conn_of(ssl);
 
 	(void)ret;
 	if (!c || !(where & SSL_CB_HANDSHAKE_START)) {
@@ -203,6 +229,7 @@ static int conn_setup(struct stls_conn *c, const struct stls_conn_opts *o)
 	/* The SSL owns the BIO (one reference for both directions). */
 	SSL_set_bio(c->ssl, bio, bio);
 	SSL_set_info_callback(c->ssl, info_cb);
+	stls__conn_rec_setup(c);
 	SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
 				     SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (o->role == STLS_ROLE_CLIENT) {
@@ -256,6 +283,7 @@ int stls_conn_new(const struct stls_conn_opts *opts, struct stls_conn **out,
 	c->user = opts->user;
 	c->role = opts->role;
 	c->wildcard = opts->verify_wildcard;
+	c->keep_ssl = opts->keep_ssl;
 	err = conn_setup(c, opts);
 	if (err) {
 		r = err == -EINVAL ? STLS_CLOSE_NONE : STLS_CLOSE_NO_MEMORY;
@@ -281,7 +309,7 @@ void stls_conn_free(struct stls_conn *c)
 	if (!c) {
 		return;
 	}
-	if (c->state != STLS_CONN_FAILED &&
+	if (c->ssl && c->state != STLS_CONN_FAILED &&
 	    (c->flags & STLS_CONN_F_HANDSHAKE_DONE)) {
 		/* A clean end, with or without close_notify (the seed's
 		 * default sends none): without this, SSL_free() would treat
@@ -292,6 +320,7 @@ void stls_conn_free(struct stls_conn *c)
 	}
 	SSL_free(c->ssl); /* also frees the BIO */
 	c->ssl = NULL;
+	stls__conn_rec_free(c);
 	stls__io_fini(&c->io);
 	stls__ctq_fini(&c->ctq);
 	stls_facts_free(c->facts);
@@ -342,6 +371,7 @@ static enum stls_io handshake_done(struct stls_conn *c)
 		 c->role == STLS_ROLE_SERVER ? "accepted" : "connected",
 		 SSL_get_version(c->ssl), SSL_get_cipher_name(c->ssl),
 		 SSL_session_reused(c->ssl) ? " (resumed)" : "");
+	stls__conn_handoff(c);
 	return STLS_IO_DONE;
 }
 
@@ -380,6 +410,14 @@ static enum stls_io flush_ctq(struct stls_conn *c)
 		const void *p = stls__wq_peek(&c->ctq, &n);
 		int rc, e;
 
+		if (!c->ssl) {
+			if (stls__conn_rec_write(c, p, n) != 0) {
+				r = STLS_IO_FAILED;
+				break;
+			}
+			stls__ctq_consume(&c->ctq, n);
+			continue;
+		}
 		ERR_clear_error();
 		rc = SSL_write_ex(c->ssl, p, n, &w);
 		if (reneg_refuse(c)) {
@@ -406,6 +444,9 @@ static enum stls_io flush_ctq(struct stls_conn *c)
 static enum stls_io read_loop(struct stls_conn *c, unsigned char *out,
 			      size_t cap, size_t *out_len)
 {
+	if (!c->ssl) {
+		return stls__conn_rec_read(c, out, cap, out_len);
+	}
 	while (*out_len < cap) {
 		size_t got = 0;
 		int rc, e;
@@ -424,11 +465,7 @@ static enum stls_io read_loop(struct stls_conn *c, unsigned char *out,
 			return STLS_IO_WANT_INPUT;
 		}
 		if (e == SSL_ERROR_ZERO_RETURN) {
-			set_state(c, STLS_CONN_CLOSING);
-			c->reason = STLS_CLOSE_PEER;
-			snprintf(c->detail, sizeof(c->detail),
-				 "peer sent close_notify");
-			return STLS_IO_CLOSED;
+			return stls__conn_peer_closed(c);
 		}
 		return ssl_fail(c, e, STLS_CLOSE_PROTOCOL);
 	}
@@ -479,6 +516,7 @@ enum stls_io stls_conn_feed_drain(struct stls_conn *c, const void *in,
 	*out_len = 0;
 	stls__io_borrow(&c->io, in, in_len);
 	r = step(c, out, cap, out_len);
+	stls__conn_rec_idle(c);
 	if (stls__io_settle(&c->io) != 0 && r != STLS_IO_FAILED) {
 		r = fail(c, STLS_CLOSE_NO_MEMORY,
 			 "cannot keep unprocessed ciphertext");
@@ -529,7 +567,7 @@ static ssize_t queue_ct(struct stls_conn *c, const void *data, size_t len)
 	return err ? err : (ssize_t)len;
 }
 
-ssize_t stls_conn_push(struct stls_conn *c, const void *data, size_t len)
+static ssize_t push(struct stls_conn *c, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 	size_t off = 0;
@@ -549,6 +587,10 @@ ssize_t stls_conn_push(struct stls_conn *c, const void *data, size_t len)
 	}
 	if (is_handshaking(c) || c->ctq.total) {
 		return queue_ct(c, data, len);
+	}
+	if (!c->ssl) {
+		q = stls__conn_rec_write(c, data, len);
+		return q < 0 ? q : (ssize_t)len;
 	}
 	while (off < len) {
 		size_t w = 0;
@@ -578,19 +620,12 @@ ssize_t stls_conn_push(struct stls_conn *c, const void *data, size_t len)
 	return (ssize_t)len;
 }
 
-const void *stls_conn_peek(const struct stls_conn *c, size_t *len)
+ssize_t stls_conn_push(struct stls_conn *c, const void *data, size_t len)
 {
-	return stls__wq_peek(&c->io.out, len);
-}
+	ssize_t r = push(c, data, len);
 
-void stls_conn_consume(struct stls_conn *c, size_t n)
-{
-	stls__wq_consume(&c->io.out, n);
-}
-
-size_t stls_conn_get_pending_out(const struct stls_conn *c)
-{
-	return c->io.out.total;
+	stls__conn_rec_idle(c);
+	return r;
 }
 
 enum stls_io stls_conn_close(struct stls_conn *c)
@@ -606,9 +641,14 @@ enum stls_io stls_conn_close(struct stls_conn *c)
 	    SETTING(c, send_close_notify, 0) &&
 	    !stls_lowmem_is_low(SETTING(c, low_mem_threshold2, 0), 2)) {
 		/* One-way shutdown: queue our close_notify, never wait. */
-		ERR_clear_error();
-		(void)SSL_shutdown(c->ssl);
-		ERR_clear_error();
+		if (c->ssl) {
+			ERR_clear_error();
+			(void)SSL_shutdown(c->ssl);
+			ERR_clear_error();
+		} else {
+			stls__conn_rec_close_notify(c);
+			stls__conn_rec_idle(c);
+		}
 	}
 	if (c->reason == STLS_CLOSE_NONE) {
 		c->reason = STLS_CLOSE_LOCAL;

@@ -112,6 +112,68 @@ size_t stls__io_pending_in(const struct stls_cio *io)
 	return io->rd_len + io->span_len;
 }
 
+/* Copy up to n unprocessed bytes (stash, then span) without consuming. */
+size_t stls__io_copy(const struct stls_cio *io, void *dst, size_t n)
+{
+	unsigned char *d = dst;
+	size_t a = n < io->rd_len ? n : io->rd_len, b;
+
+	if (a) {
+		memcpy(d, io->rd + io->rd_off, a);
+	}
+	b = n - a < io->span_len ? n - a : io->span_len;
+	if (b) {
+		memcpy(d + a, io->span, b);
+	}
+	return a + b;
+}
+
+/*
+ * Point *p at the first n unprocessed bytes, contiguous: in the stash, or
+ * in place in the span when the stash is empty, else after moving the
+ * missing bytes from the span into the stash. The caller checked that n
+ * bytes are there. Returns 0 or the error of stls__io_stash().
+ */
+int stls__io_front(struct stls_cio *io, size_t n, const unsigned char **p)
+{
+	size_t k;
+	int err;
+
+	if (io->rd_len == 0) {
+		*p = io->span;
+		return 0;
+	}
+	if (io->rd_len < n) {
+		k = n - io->rd_len;
+		err = stls__io_stash(io, io->span, k);
+		if (err) {
+			return err;
+		}
+		io->span += k;
+		io->span_len -= k;
+	}
+	*p = io->rd + io->rd_off;
+	return 0;
+}
+
+/* Drop n processed bytes: from the stash first, then from the span. */
+void stls__io_skip(struct stls_cio *io, size_t n)
+{
+	size_t a = n < io->rd_len ? n : io->rd_len;
+
+	io->rd_off += a;
+	io->rd_len -= a;
+	if (io->rd_len == 0) {
+		io->rd_off = 0;
+	}
+	n -= a;
+	if (n > io->span_len) {
+		n = io->span_len;
+	}
+	io->span += n;
+	io->span_len -= n;
+}
+
 /* Release both buffers. */
 void stls__io_fini(struct stls_cio *io)
 {
@@ -160,6 +222,9 @@ static int io_write(BIO *b, const char *buf, size_t size, size_t *done)
 	struct stls_cio *io = BIO_get_data(b);
 
 	BIO_clear_retry_flags(b);
+	if (io->count) {
+		stls__rec13_count(io->count, buf, size);
+	}
 	if (stls__wq_push(&io->out, buf, size, STLS_IO_OUT_BLK) != 0) {
 		/* Out of memory: fail hard rather than pretend to block,
 		 * since nothing would ever unblock it. */

@@ -1,9 +1,12 @@
 /*
  * Names, the transition table and the getters of the TLS connection
  * engine (see stls/conn.h): O(1) reads of the state kept by conn.c, for
- * tls.list, selects and the daemon.
+ * tls.list, selects and the daemon, and the ciphertext output queue
+ * (peek/consume).
  */
 #include "tls/tls_int.h"
+
+#include "stls/profile.h"
 
 const char *const stls_conn_state_names[STLS_CONN__COUNT] = {
 	[STLS_CONN_NONE] = "none",
@@ -92,6 +95,21 @@ size_t stls_conn_get_ct_wq(const struct stls_conn *c)
 	return c->ctq.total;
 }
 
+const void *stls_conn_peek(const struct stls_conn *c, size_t *len)
+{
+	return stls__wq_peek(&c->io.out, len);
+}
+
+void stls_conn_consume(struct stls_conn *c, size_t n)
+{
+	stls__wq_consume(&c->io.out, n);
+}
+
+size_t stls_conn_get_pending_out(const struct stls_conn *c)
+{
+	return c->io.out.total;
+}
+
 size_t stls_conn_get_pending_in(const struct stls_conn *c)
 {
 	return stls__io_pending_in(&c->io);
@@ -125,6 +143,16 @@ bool stls_conn_is_peer_verified(const struct stls_conn *c)
 SSL *stls_conn_get0_ssl(const struct stls_conn *c)
 {
 	return c->ssl;
+}
+
+const struct stls_profile *stls_conn_get0_profile(const struct stls_conn *c)
+{
+	return c->ssl ? stls_profile_of_ssl(c->ssl) : c->profile;
+}
+
+bool stls_conn_is_handed_off(const struct stls_conn *c)
+{
+	return c->rec != NULL;
 }
 
 size_t stls_conn_get_ct_wq_total(void)

@@ -26,6 +26,7 @@
 #include <openssl/x509.h>
 
 #include "tls/ossl_err.h"
+#include "stls/conn.h"
 #include "tls/profile_int.h"
 
 /*
@@ -223,6 +224,13 @@ static void apply_session(const struct stls__build *b, SSL_CTX *ctx)
 	}
 	if (b->c->role == STLS_ROLE_SERVER) {
 		SSL_CTX_set_num_tickets(ctx, STLS_PROFILE_NUM_TICKETS);
+		/* TLS 1.3 connections hand their record layer to the engine
+		 * (docs/engine.md); a fresh context has no keylog callback,
+		 * so this cannot be refused. */
+		if (stls_conn_ctx_apply(ctx) != 0) {
+			stls__build_warn(b, STLS_PF__COUNT,
+					 "record hand-off unavailable");
+		}
 	}
 }
 

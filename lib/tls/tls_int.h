@@ -7,6 +7,7 @@
 #ifndef STLS_TLS_INT_H
 #define STLS_TLS_INT_H
 
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -36,6 +37,16 @@ struct stls_wq {
 	size_t total; /* unconsumed bytes */
 };
 
+/*
+ * Room for need contiguous bytes at the tail (a new block of
+ * max(need, blk_size) is linked when the tail has less), to be filled in
+ * place and made visible with stls__wq_commit(). Returns NULL on
+ * allocation failure.
+ */
+STLS_HIDDEN unsigned char *stls__wq_wspan(struct stls_wq *q, size_t need,
+					  size_t blk_size);
+/* Append the first n bytes written at stls__wq_wspan(). */
+STLS_HIDDEN void stls__wq_commit(struct stls_wq *q, size_t n);
 /* Append a copy of data; new blocks get max(blk_size, what is left).
  * Returns 0 or -ENOMEM (nothing appended then). */
 STLS_MUST_USE STLS_HIDDEN int stls__wq_push(struct stls_wq *q,
@@ -61,6 +72,8 @@ STLS_HIDDEN void stls__ctq_consume(struct stls_wq *q, size_t n);
 STLS_HIDDEN void stls__ctq_fini(struct stls_wq *q);
 STLS_HIDDEN size_t stls__ctq_total(void);
 
+struct stls_rec13_count;
+
 /*
  * Ciphertext I/O of one connection. The custom BIO reads first from the
  * stash (enc_rd_buf: bytes fed earlier and not yet processed), then from a
@@ -75,6 +88,8 @@ struct stls_cio {
 	size_t span_len;
 	struct stls_wq out; /* ciphertext to send */
 	bool out_failed;    /* an append to out failed (ENOMEM) */
+	/* While set, every byte written to out is also counted here. */
+	struct stls_rec13_count *count;
 };
 
 #define STLS_IO_RD_MAX (256u * 1024u)
@@ -87,6 +102,18 @@ STLS_HIDDEN void stls__io_borrow(struct stls_cio *io, const void *data,
 /* End of a call: copy what is left of the borrowed span into the stash. */
 STLS_MUST_USE STLS_HIDDEN int stls__io_settle(struct stls_cio *io);
 STLS_HIDDEN size_t stls__io_pending_in(const struct stls_cio *io);
+/* Copy up to n unprocessed bytes from the front (nothing consumed). */
+STLS_HIDDEN size_t stls__io_copy(const struct stls_cio *io, void *dst,
+				 size_t n);
+/*
+ * Make the first n unprocessed bytes (n <= stls__io_pending_in())
+ * contiguous and point *p at them; bytes may move from the borrowed span
+ * into the stash. Valid until the next io call. Returns 0 or -ENOMEM.
+ */
+STLS_MUST_USE STLS_HIDDEN int stls__io_front(struct stls_cio *io, size_t n,
+					     const unsigned char **p);
+/* Drop n processed bytes from the front. */
+STLS_HIDDEN void stls__io_skip(struct stls_cio *io, size_t n);
 /* A new BIO over io (io must outlive it). NULL on allocation failure. */
 STLS_HIDDEN BIO *stls__io_bio_new(struct stls_cio *io);
 STLS_HIDDEN void stls__io_fini(struct stls_cio *io);
@@ -131,9 +158,77 @@ STLS_MUST_USE STLS_HIDDEN int stls__facts_resolve(const char *name,
 STLS_MUST_USE STLS_HIDDEN int stls__facts_build(SSL *ssl, const char *sni,
 						struct stls_facts **out);
 
+/*
+ * TLS 1.3 record protection (rec13.c, RFC 8446 section 5) for the suites
+ * 0x1301, 0x1302 and 0x1303, used after the record hand-off.
+ */
+#define STLS_REC13_MAX_PLAIN 16384u
+#define STLS_REC13_TAG 16u
+/* Header, inner content type and tag around the content of one record. */
+#define STLS_REC13_OVERHEAD (5u + 1u + STLS_REC13_TAG)
+#define STLS_REC13_MAX_SECRET 48u
+
+struct stls_rec13_dir {
+	unsigned char secret[STLS_REC13_MAX_SECRET];
+	unsigned char key[32];
+	unsigned char iv[12];
+	uint64_t seq;
+	EVP_CIPHER_CTX *ctx; /* NULL while idle */
+};
+
+struct stls_rec13 {
+	struct stls_rec13_dir rd, wr;
+	unsigned char *pt; /* decrypted, not yet delivered (engine) */
+	size_t pt_cap, pt_off, pt_len;
+	size_t max_frag;     /* content bytes per record we write */
+	unsigned char suite; /* index into rec13.c's table */
+};
+
+/* A record counter over a written byte stream. */
+struct stls_rec13_count {
+	uint32_t records;
+	size_t left; /* body bytes of the current record still to come */
+	unsigned char hdr[5];
+	unsigned char have;
+};
+
+STLS_HIDDEN size_t stls__rec13_hash_len(uint16_t suite);
+STLS_MUST_USE STLS_HIDDEN int stls__rec13_init(struct stls_rec13 *r,
+					       uint16_t suite,
+					       const unsigned char *rd_secret,
+					       const unsigned char *wr_secret,
+					       size_t len);
+STLS_MUST_USE STLS_HIDDEN int stls__rec13_update(struct stls_rec13 *r,
+						 bool write);
+STLS_MUST_USE STLS_HIDDEN ssize_t stls__rec13_seal(struct stls_rec13 *r,
+						   unsigned char type,
+						   const void *data, size_t n,
+						   unsigned char *out);
+STLS_MUST_USE STLS_HIDDEN int
+stls__rec13_check_header(const unsigned char *h, size_t *body_len);
+STLS_MUST_USE STLS_HIDDEN int stls__rec13_open(struct stls_rec13 *r,
+					       const unsigned char *rec,
+					       size_t len, unsigned char *pt,
+					       size_t *pt_len,
+					       unsigned char *type);
+STLS_HIDDEN void stls__rec13_idle(struct stls_rec13 *r);
+STLS_HIDDEN void stls__rec13_fini(struct stls_rec13 *r);
+STLS_HIDDEN void stls__rec13_count(struct stls_rec13_count *k,
+				   const void *data, size_t n);
+
+struct stls_h13;
+struct stls_profile;
+struct stls_profile_set;
+
 /* One connection (lib/tls/conn.c; getters in conn_get.c). */
 struct stls_conn {
-	SSL *ssl;
+	SSL *ssl; /* NULL after the record hand-off */
+	struct stls_rec13 *rec;  /* after the hand-off, else NULL */
+	struct stls_h13 *h13;    /* hand-off staging during a handshake */
+	/* After the hand-off: the profile the SSL used, kept alive by a
+	 * reference on its set (the SSL's reference went with it). */
+	const struct stls_profile *profile;
+	struct stls_profile_set *pset;
 	const struct stls_settings *set;
 	void *user;
 	char *sni;
@@ -146,7 +241,41 @@ struct stls_conn {
 	enum stls_role role;
 	unsigned flags;
 	bool wildcard;
+	bool keep_ssl;
 	char detail[160];
 };
+
+/* conn.c, for conn_rec13.c: the failure, close and lookup paths. */
+STLS_HIDDEN enum stls_io stls__conn_fail(struct stls_conn *c,
+					 enum stls_close_reason r,
+					 const char *detail);
+/* close_notify received: CLOSING, reason PEER. Returns STLS_IO_CLOSED. */
+STLS_HIDDEN enum stls_io stls__conn_peer_closed(struct stls_conn *c);
+/* The connection an SSL belongs to, or NULL. */
+STLS_HIDDEN struct stls_conn *stls__conn_of(const SSL *ssl);
+
+/*
+ * The record hand-off (conn_handoff.c, conn_rec13.c; docs/engine.md).
+ * setup installs the per-SSL message callback on a server connection that
+ * may hand off;
+ * handoff is called once the handshake is done (ESTABLISHED) and either
+ * frees the SSL (c->ssl = NULL, c->rec set) or keeps it, logging why. The
+ * others serve connections without an SSL: read is the SSL_read loop,
+ * write encrypts len bytes into the output queue (0, or -ENOMEM after
+ * failing the connection), close_notify queues our alert, idle releases
+ * the EVP contexts at the end of an engine call, free releases it all.
+ */
+STLS_HIDDEN void stls__conn_rec_setup(struct stls_conn *c);
+STLS_HIDDEN void stls__conn_handoff(struct stls_conn *c);
+STLS_MUST_USE STLS_HIDDEN enum stls_io
+stls__conn_rec_read(struct stls_conn *c, unsigned char *out, size_t cap,
+		    size_t *out_len);
+STLS_MUST_USE STLS_HIDDEN int stls__conn_rec_write(struct stls_conn *c,
+						   const void *data,
+						   size_t len);
+STLS_HIDDEN void stls__conn_rec_close_notify(struct stls_conn *c);
+STLS_HIDDEN void stls__conn_rec_idle(struct stls_conn *c);
+STLS_HIDDEN void stls__conn_rec_free(struct stls_conn *c);
+STLS_HIDDEN void stls__conn_h13_free(struct stls_conn *c);
 
 #endif

@@ -74,10 +74,45 @@ int stls__wq_push(struct stls_wq *q, const void *data, size_t len,
 	return 0;
 }
 
+/*
+ * Room for need contiguous bytes at the tail of q; a new block of
+ * max(need, blk_size) bytes is linked when the tail has less. Nothing is
+ * visible until stls__wq_commit(); a block left empty is reused by the
+ * next append. Returns NULL on allocation failure. Thread: owner.
+ */
+unsigned char *stls__wq_wspan(struct stls_wq *q, size_t need,
+			      size_t blk_size)
+{
+	struct stls_wq_blk *t = q->tail, *nb;
+
+	if (t && t->cap - t->wpos >= need) {
+		return t->data + t->wpos;
+	}
+	nb = blk_new(need > blk_size ? need : blk_size);
+	if (!nb) {
+		return NULL;
+	}
+	if (t) {
+		t->next = nb;
+	} else {
+		q->head = nb;
+	}
+	q->tail = nb;
+	return nb->data;
+}
+
+/* Make n bytes written at the last stls__wq_wspan() visible. */
+void stls__wq_commit(struct stls_wq *q, size_t n)
+{
+	q->tail->wpos += n;
+	q->total += n;
+}
+
 /* First contiguous span of q, or NULL with *len = 0. Thread: owner. */
 const void *stls__wq_peek(const struct stls_wq *q, size_t *len)
 {
-	if (!q->head) {
+	/* total == 0: at most an empty tail block left by stls__wq_wspan(). */
+	if (!q->head || q->total == 0) {
 		*len = 0;
 		return NULL;
 	}

@@ -34,6 +34,10 @@ static void handshake_case(int ver, const char *cert, const char *key,
 		     ver == TLS1_3_VERSION ? "TLSv1.3" : "TLSv1.2");
 	CHECK_STR_EQ(stls_conn_get_sni(p.s.conn), "sip.example.test");
 	CHECK(stls_conn_get_flags(p.s.conn) & STLS_CONN_F_HANDSHAKE_DONE);
+	/* TLS 1.3 servers hand the record layer off; clients never do. */
+	CHECK_EQ(stls_conn_is_handed_off(p.s.conn), ver == TLS1_3_VERSION);
+	CHECK_EQ(stls_conn_get0_ssl(p.s.conn) == NULL, ver == TLS1_3_VERSION);
+	CHECK(!stls_conn_is_handed_off(p.c.conn));
 	pair_send(&p, &p.c, msg, sizeof(msg) - 1);
 	CHECK_EQ(p.s.rxlen, sizeof(msg) - 1);
 	CHECK(memcmp(p.s.rx, msg, sizeof(msg) - 1) == 0);
@@ -283,8 +287,10 @@ TEST(tls13_key_update_and_tickets_are_not_renegotiation)
 
 	pair_init(&p, "server.pem", "server.key", TLS1_3_VERSION,
 		  TLS1_3_VERSION);
+	p.keep_ssl = true; /* server-side key updates need the SSL */
 	pair_start(&p, NULL, NULL);
 	pair_pump(&p);
+	CHECK(!stls_conn_is_handed_off(p.s.conn));
 	pair_send(&p, &p.c, "a", 1);
 	CHECK(SSL_key_update(stls_conn_get0_ssl(p.c.conn),
 			     SSL_KEY_UPDATE_REQUESTED));

@@ -7,6 +7,7 @@
  * where we listen, 24200-24399 where the peer listens.
  */
 #include "tls_pair.h"
+#include "tls/tls_int.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -363,4 +364,93 @@ TEST(gnutls_cli_to_engine_server)
 	snprintf(ca, sizeof(ca), "%s", test_cert_path("ca.pem"));
 	server_for(argv, lfd, "pong-from-engine\n", "pong-from-engine",
 		   "ping-from-peer");
+}
+
+/*
+ * A real client updates its keys on command (TLS 1.3) while talking to a
+ * server engine that handed its record layer off: after each update, data
+ * must still flow both ways. cmds[i] is the client's stdin command line
+ * for one kind of update (with and without update_requested).
+ */
+static void key_update_case(char *argv[], int lfd, const char *const cmds[2])
+{
+	struct stls_settings set;
+	struct child ch = { 0 };
+	struct stls_conn *c;
+	char line[64], want[64];
+	unsigned char secret[32];
+	SSL_CTX *ctx;
+	bool ok;
+	int fd, i;
+
+	spawn(&ch, argv);
+	fd = accept_within(lfd, 10000);
+	ctx = ctx_new(STLS_ROLE_SERVER, "server.pem", "server.key",
+		      TLS1_3_VERSION, TLS1_3_VERSION);
+	c = engine(ctx, STLS_ROLE_SERVER, NULL, NULL, &set);
+	CHECK(write(ch.in, "ping-from-peer\n", 15) == 15);
+	ok = drive(fd, c, "pong-0\n", "ping-from-peer", -1) &&
+	     drive(fd, c, "", "pong-0", ch.out);
+	CHECK(stls_conn_is_handed_off(c));
+	memcpy(secret, c->rec->rd.secret, sizeof(secret));
+	for (i = 0; ok && i < 4; i++) {
+		snprintf(line, sizeof(line), "%s\n", cmds[i & 1]);
+		CHECK(write(ch.in, line, strlen(line)) == (ssize_t)strlen(line));
+		/* Alone in its read(), or the client sends it as data. */
+		usleep(300000);
+		snprintf(line, sizeof(line), "after-update-%d\n", i);
+		CHECK(write(ch.in, line, strlen(line)) == (ssize_t)strlen(line));
+		snprintf(want, sizeof(want), "after-update-%d", i);
+		snprintf(line, sizeof(line), "pong-%d\n", i + 1);
+		ok = drive(fd, c, "", want, -1) &&
+		     drive(fd, c, line, line, ch.out);
+		/* The client's key really changed (a KeyUpdate was read). */
+		CHECK(memcmp(secret, c->rec->rd.secret, sizeof(secret)) != 0);
+		memcpy(secret, c->rec->rd.secret, sizeof(secret));
+	}
+	if (ok) {
+		CHECK_EQ(stls_conn_get_state(c), STLS_CONN_ESTABLISHED);
+		(void)stls_conn_close(c);
+	}
+	stls_conn_free(c);
+	SSL_CTX_free(ctx);
+	close(fd);
+	close(lfd);
+	reap(&ch);
+	CHECK(ok);
+}
+
+TEST(openssl_s_client_key_updates_to_handed_off_server)
+{
+	static const char *const cmds[2] = { "K", "k" };
+	int port, lfd = listen_any(&port);
+	char conn[64], ca[1024];
+	char *argv[] = { "timeout", "30", "openssl", "s_client", "-connect",
+			 conn, "-servername", "sip.example.test", "-CAfile", ca,
+			 "-verify_return_error", "-tls1_3", NULL };
+
+	if (!have("openssl")) {
+		test_skip("no openssl CLI");
+	}
+	snprintf(conn, sizeof(conn), "127.0.0.1:%d", port);
+	snprintf(ca, sizeof(ca), "%s", test_cert_path("ca.pem"));
+	key_update_case(argv, lfd, cmds);
+}
+
+TEST(gnutls_cli_rekeys_to_handed_off_server)
+{
+	static const char *const cmds[2] = { "^rekey1^", "^rekey^" };
+	int port, lfd = listen_any(&port);
+	char ps[16], ca[1024];
+	char *argv[] = { "timeout", "30", "gnutls-cli", "-p", ps,
+			 "--x509cafile", ca, "--sni-hostname", "sip.example.test",
+			 "--verify-hostname", "sip.example.test",
+			 "--inline-commands", "127.0.0.1", NULL };
+
+	if (!have("gnutls-cli")) {
+		test_skip("no gnutls-cli");
+	}
+	snprintf(ps, sizeof(ps), "%d", port);
+	snprintf(ca, sizeof(ca), "%s", test_cert_path("ca.pem"));
+	key_update_case(argv, lfd, cmds);
 }

@@ -60,6 +60,10 @@ static UNUSED SSL_CTX *ctx_new(enum stls_role role, const char *cert,
 	}
 	CHECK(SSL_CTX_load_verify_locations(ctx, test_cert_path("ca.pem"),
 					    NULL));
+	if (role == STLS_ROLE_SERVER) {
+		/* As profile contexts: TLS 1.3 servers hand off records. */
+		CHECK_OK(stls_conn_ctx_apply(ctx));
+	}
 	return ctx;
 }
 
@@ -99,6 +103,7 @@ struct pair {
 	enum split split;
 	unsigned seed;
 	bool use_feed; /* alternate the copying feed() path */
+	bool keep_ssl; /* servers keep their SSL (no record hand-off) */
 };
 
 /* Engine for role over a new SSL from ctx. */
@@ -115,6 +120,7 @@ static UNUSED struct stls_conn *conn_make(struct pair *p, SSL_CTX *ctx,
 	o.sni = sni;
 	o.verify_name = vname;
 	o.settings = &p->set;
+	o.keep_ssl = p->keep_ssl;
 	CHECK_OK(stls_conn_new(&o, &c, NULL));
 	return c;
 }

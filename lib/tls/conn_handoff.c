@@ -1,0 +1,283 @@
+/*
+ * The record hand-off decision (docs/engine.md, "Record hand-off after TLS
+ * 1.3 handshakes"): collect what a TLS 1.3 server handshake leaves behind,
+ * check that handing the record layer over is safe, then free the SSL.
+ * conn_rec13.c serves the connection afterwards.
+ *
+ * Secrets: OpenSSL passes CLIENT_TRAFFIC_SECRET_0 and
+ * SERVER_TRAFFIC_SECRET_0 to the SSL_CTX's keylog callback
+ * (stls_conn_ctx_apply() installs ours); we keep them in a staging block
+ * (struct stls_h13) of the connection found through the SSL's ex-data.
+ *
+ * Sequence numbers: the client's first application record is read by us
+ * (OpenSSL without read_ahead stops right after the client Finished), so
+ * the read sequence starts at 0. The server's write key is in use from its
+ * own Finished on; OpenSSL then writes only NewSessionTicket records with
+ * it. From the moment the server secret is logged, the BIO counts whole
+ * records written and a message callback counts the handshake messages
+ * written; the hand-off happens only when every record was one ticket.
+ * Anything else, or any doubt, keeps the SSL (the normal path).
+ */
+#include "tls/tls_int.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "stls/log.h"
+#include "stls/profile.h"
+
+/* What the handshake leaves for the hand-off. */
+struct stls_h13 {
+	unsigned char rd[STLS_REC13_MAX_SECRET]; /* client traffic secret */
+	unsigned char wr[STLS_REC13_MAX_SECRET]; /* server traffic secret */
+	unsigned char rd_len, wr_len;
+	bool bad;      /* a keylog line we could not read */
+	bool counting; /* the server secret is in use */
+	struct stls_rec13_count cnt;
+	unsigned tickets; /* NewSessionTicket messages written since */
+	unsigned others;  /* any other handshake message or alert since */
+};
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9') {
+		return ch - '0';
+	}
+	if (ch >= 'a' && ch <= 'f') {
+		return ch - 'a' + 10;
+	}
+	if (ch >= 'A' && ch <= 'F') {
+		return ch - 'A' + 10;
+	}
+	return -1;
+}
+
+/*
+ * "LABEL <64 hex: client random> <hex secret>": the secret into out (up to
+ * STLS_REC13_MAX_SECRET bytes). Returns 1 when the label matched and the
+ * line was read, 0 when the label differs, -1 for a malformed line.
+ */
+static int parse_line(const char *line, const char *label,
+		      unsigned char *out, unsigned char *out_len)
+{
+	size_t ll = strlen(label), i, n;
+	const char *p;
+
+	if (strncmp(line, label, ll) != 0 || line[ll] != ' ') {
+		return 0;
+	}
+	p = line + ll + 1;
+	for (i = 0; i < 64; i++) {
+		if (hexval(p[i]) < 0) {
+			return -1;
+		}
+	}
+	if (p[64] != ' ') {
+		return -1;
+	}
+	p += 65;
+	n = strnlen(p, 2 * STLS_REC13_MAX_SECRET + 1);
+	if (n == 0 || n % 2 || n > 2 * STLS_REC13_MAX_SECRET) {
+		return -1;
+	}
+	for (i = 0; i < n / 2; i++) {
+		int hi = hexval(p[2 * i]), lo = hexval(p[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			OPENSSL_cleanse(out, STLS_REC13_MAX_SECRET);
+			return -1;
+		}
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	*out_len = (unsigned char)(n / 2);
+	return 1;
+}
+
+/* Drop the staging block (wiped) and stop counting. Thread: owner. */
+void stls__conn_h13_free(struct stls_conn *c)
+{
+	c->io.count = NULL;
+	if (c->h13) {
+		OPENSSL_clear_free(c->h13, sizeof(*c->h13));
+		c->h13 = NULL;
+	}
+}
+
+/* SSL_CTX keylog callback: stash the two application traffic secrets. */
+static void keylog_cb(const SSL *ssl, const char *line)
+{
+	struct stls_conn *c = stls__conn_of(ssl);
+	struct stls_h13 *h;
+	int r;
+
+	if (!c || c->role != STLS_ROLE_SERVER || c->keep_ssl || c->ssl != ssl) {
+		return;
+	}
+	if (strncmp(line, "CLIENT_TRAFFIC_SECRET_0 ", 24) != 0 &&
+	    strncmp(line, "SERVER_TRAFFIC_SECRET_0 ", 24) != 0) {
+		return;
+	}
+	if (!c->h13 && !(c->h13 = OPENSSL_zalloc(sizeof(*c->h13)))) {
+		return; /* no staging: the SSL is kept */
+	}
+	h = c->h13;
+	r = parse_line(line, "CLIENT_TRAFFIC_SECRET_0", h->rd, &h->rd_len);
+	if (r == 0) {
+		r = parse_line(line, "SERVER_TRAFFIC_SECRET_0", h->wr,
+			       &h->wr_len);
+		if (r == 1) {
+			/* From here on, OpenSSL writes with this key. */
+			memset(&h->cnt, 0, sizeof(h->cnt));
+			h->counting = true;
+			h->tickets = 0;
+			h->others = 0;
+			c->io.count = &h->cnt;
+		}
+	}
+	if (r < 0) {
+		h->bad = true;
+	}
+}
+
+/* Per-SSL message callback: what OpenSSL writes with the new key. */
+static void msg_cb(int write_p, int version, int content_type,
+		   const void *buf, size_t len, SSL *ssl, void *arg)
+{
+	struct stls_conn *c = stls__conn_of(ssl);
+	const unsigned char *p = buf;
+
+	(void)version;
+	(void)arg;
+	if (!write_p || !c || !c->h13 || !c->h13->counting) {
+		return;
+	}
+	if (content_type == SSL3_RT_HANDSHAKE && len >= 1 &&
+	    p[0] == SSL3_MT_NEWSESSION_TICKET) {
+		c->h13->tickets++;
+	} else if (content_type == SSL3_RT_HANDSHAKE ||
+		   content_type == SSL3_RT_ALERT) {
+		c->h13->others++;
+	}
+}
+
+/*
+ * Install the record hand-off's keylog callback on a server SSL_CTX.
+ * Refuses with -EBUSY when another keylog callback is set (it is left in
+ * place; connections on that context keep their SSL). Thread: before the
+ * context is shared.
+ */
+int stls_conn_ctx_apply(SSL_CTX *ctx)
+{
+	SSL_CTX_keylog_cb_func cb = SSL_CTX_get_keylog_callback(ctx);
+
+	if (cb && cb != keylog_cb) {
+		return -EBUSY;
+	}
+	SSL_CTX_set_keylog_callback(ctx, keylog_cb);
+	return 0;
+}
+
+void stls__conn_rec_setup(struct stls_conn *c)
+{
+	if (c->role == STLS_ROLE_SERVER && !c->keep_ssl) {
+		SSL_set_msg_callback(c->ssl, msg_cb);
+	}
+}
+
+/* Why the SSL must stay, or NULL when the hand-off is safe. */
+static const char *keep_reason(const struct stls_conn *c, uint16_t *suite)
+{
+	const struct stls_h13 *h = c->h13;
+	const SSL_CIPHER *ci = SSL_get_current_cipher(c->ssl);
+	size_t hl;
+
+	*suite = ci ? (uint16_t)SSL_CIPHER_get_protocol_id(ci) : 0;
+	hl = stls__rec13_hash_len(*suite);
+	if (SSL_version(c->ssl) != TLS1_3_VERSION) {
+		return "not TLS 1.3";
+	}
+	if (!h || h->bad || !h->counting || h->rd_len == 0) {
+		return "traffic secrets not available (keylog callback)";
+	}
+	if (hl == 0 || h->rd_len != hl || h->wr_len != hl) {
+		return "cipher suite not handled";
+	}
+	if (SSL_get_read_ahead(c->ssl) || SSL_has_pending(c->ssl)) {
+		return "OpenSSL holds unread input (read_ahead)";
+	}
+	if (h->cnt.have || h->cnt.left || h->others ||
+	    h->cnt.records != h->tickets) {
+		return "records after the Finished are not all tickets";
+	}
+	if (c->io.out_failed || SSL_get_shutdown(c->ssl) ||
+	    !SSL_is_init_finished(c->ssl)) {
+		return "connection not in a clean state";
+	}
+	return NULL;
+}
+
+/* Content bytes per record we write: setting, peer's max_fragment_length. */
+static size_t max_frag(const struct stls_conn *c)
+{
+	SSL_SESSION *s = SSL_get_session(c->ssl);
+	int set = c->set ? c->set->ssl_max_send_fragment : -1;
+	size_t m = STLS_REC13_MAX_PLAIN;
+	uint8_t mfl = s ? SSL_SESSION_get_max_fragment_length(s) : 0;
+
+	if (set >= 512 && set <= (int)STLS_REC13_MAX_PLAIN) {
+		m = (size_t)set;
+	}
+	if (mfl >= TLSEXT_max_fragment_length_512 &&
+	    mfl <= TLSEXT_max_fragment_length_4096 &&
+	    ((size_t)256 << mfl) < m) {
+		m = (size_t)256 << mfl;
+	}
+	return m;
+}
+
+void stls__conn_handoff(struct stls_conn *c)
+{
+	const struct stls_profile *p = stls_profile_of_ssl(c->ssl);
+	struct stls_rec13 *r = NULL;
+	const char *why;
+	uint16_t suite;
+
+	if (c->role != STLS_ROLE_SERVER || c->keep_ssl) {
+		stls__conn_h13_free(c);
+		return;
+	}
+	SSL_set_msg_callback(c->ssl, NULL);
+	why = keep_reason(c, &suite);
+	if (!why && !(r = OPENSSL_zalloc(sizeof(*r)))) {
+		why = "out of memory";
+	}
+	if (!why && stls__rec13_init(r, suite, c->h13->rd, c->h13->wr,
+				     c->h13->rd_len) != 0) {
+		why = "cannot derive the traffic keys";
+	}
+	if (why) {
+		STLS_DBG("tls: conn %p: keeping the SSL: %s", (void *)c, why);
+		OPENSSL_free(r);
+		stls__conn_h13_free(c);
+		return;
+	}
+	r->wr.seq = c->h13->cnt.records;
+	r->max_frag = max_frag(c);
+	if (p) {
+		/* Our reference replaces the one the SSL drops; released in
+		 * stls__conn_rec_free(). */
+		c->pset = stls_profile_set_ref(stls_profile_set_of(p));
+		c->profile = p;
+	}
+	stls__conn_h13_free(c);
+	/* A clean end for the session cache (see stls_conn_free()). */
+	SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+	SSL_free(c->ssl); /* and our BIO; c->io stays */
+	c->ssl = NULL;
+	c->rec = r;
+	STLS_DBG("tls: conn %p: record layer handed off (suite 0x%04x, "
+		 "write seq %llu)",
+		 (void *)c, suite, (unsigned long long)r->wr.seq);
+}

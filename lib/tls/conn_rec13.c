@@ -1,0 +1,354 @@
+/*
+ * Records of a TLS 1.3 server connection after the record hand-off
+ * (conn_handoff.c decides; rec13.c protects): the engine's read loop,
+ * writes, alerts and post-handshake messages without an SSL
+ * (docs/engine.md, "Record hand-off after TLS 1.3 handshakes").
+ *
+ * RFC 8446: application data both ways; KeyUpdate from the peer updates
+ * the read key and, when requested, we answer with our own KeyUpdate and
+ * update the write key; close_notify is a clean close; user_canceled is
+ * ignored as OpenSSL does; any other alert, any other post-handshake
+ * message, a bad record or an oversized one fails the connection with
+ * reason PROTOCOL, after our fatal alert.
+ */
+#include "tls/tls_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "stls/profile.h"
+
+/* Alert descriptions (RFC 8446 section 6). */
+enum {
+	AL_CLOSE_NOTIFY = 0,
+	AL_UNEXPECTED_MESSAGE = 10,
+	AL_BAD_RECORD_MAC = 20,
+	AL_RECORD_OVERFLOW = 22,
+	AL_ILLEGAL_PARAMETER = 47,
+	AL_DECODE_ERROR = 50,
+	AL_INTERNAL_ERROR = 80,
+	AL_USER_CANCELED = 90,
+};
+
+/* RFC names of the alerts we send, for the close detail. */
+static const char *alert_name(unsigned char a)
+{
+	switch (a) {
+	case AL_UNEXPECTED_MESSAGE:
+		return "unexpected_message";
+	case AL_BAD_RECORD_MAC:
+		return "bad_record_mac";
+	case AL_RECORD_OVERFLOW:
+		return "record_overflow";
+	case AL_ILLEGAL_PARAMETER:
+		return "illegal_parameter";
+	case AL_DECODE_ERROR:
+		return "decode_error";
+	default:
+		return "internal_error";
+	}
+}
+
+enum { CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPDATA = 23 };
+enum { HS_KEY_UPDATE = 24 };
+
+/* Encrypt one record into the output queue. Returns 0 or -ENOMEM. */
+static int put_record(struct stls_conn *c, unsigned char type,
+		      const void *data, size_t n)
+{
+	unsigned char *w = stls__wq_wspan(&c->io.out, n + STLS_REC13_OVERHEAD,
+					  STLS_IO_OUT_BLK);
+	ssize_t k;
+
+	if (!w) {
+		return -ENOMEM;
+	}
+	k = stls__rec13_seal(c->rec, type, data, n, w);
+	if (k < 0) {
+		return -ENOMEM;
+	}
+	stls__wq_commit(&c->io.out, (size_t)k);
+	return 0;
+}
+
+int stls__conn_rec_write(struct stls_conn *c, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	while (len > 0) {
+		size_t n = len < c->rec->max_frag ? len : c->rec->max_frag;
+
+		if (put_record(c, CT_APPDATA, p, n) != 0) {
+			stls__conn_fail(c, STLS_CLOSE_NO_MEMORY,
+					"cannot encrypt: out of memory");
+			return -ENOMEM;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+void stls__conn_rec_close_notify(struct stls_conn *c)
+{
+	static const unsigned char a[2] = { 1, AL_CLOSE_NOTIFY };
+
+	(void)put_record(c, CT_ALERT, a, sizeof(a)); /* best effort */
+}
+
+/* Send a fatal alert (best effort) and fail with reason PROTOCOL. */
+static enum stls_io proto_fail(struct stls_conn *c, unsigned char alert,
+			       const char *what)
+{
+	unsigned char a[2] = { 2, alert };
+	char buf[sizeof(c->detail)];
+
+	(void)put_record(c, CT_ALERT, a, sizeof(a));
+	snprintf(buf, sizeof(buf), "%s: %s", alert_name(alert), what);
+	return stls__conn_fail(c, STLS_CLOSE_PROTOCOL, buf);
+}
+
+static enum stls_io rec_error(struct stls_conn *c, int err)
+{
+	switch (err) {
+	case -EBADMSG:
+		return proto_fail(c, AL_BAD_RECORD_MAC,
+				  "record failed authentication");
+	case -EMSGSIZE:
+		return proto_fail(c, AL_RECORD_OVERFLOW, "record too long");
+	case -EPROTO:
+		return proto_fail(c, AL_UNEXPECTED_MESSAGE,
+				  "not a TLS 1.3 protected record");
+	default:
+		return proto_fail(c, AL_INTERNAL_ERROR,
+				  "record decryption failed");
+	}
+}
+
+static enum stls_io on_alert(struct stls_conn *c, const unsigned char *p,
+			     size_t n)
+{
+	char buf[sizeof(c->detail)];
+
+	if (n != 2) {
+		return proto_fail(c, AL_DECODE_ERROR, "malformed alert");
+	}
+	if (p[1] == AL_CLOSE_NOTIFY) {
+		return stls__conn_peer_closed(c);
+	}
+	if (p[1] == AL_USER_CANCELED) {
+		return STLS_IO_DONE; /* a close_notify should follow */
+	}
+	snprintf(buf, sizeof(buf), "peer sent alert %s (%u)",
+		 SSL_alert_desc_string_long(p[1]), p[1]);
+	return stls__conn_fail(c, STLS_CLOSE_PROTOCOL, buf);
+}
+
+/* KeyUpdate (RFC 8446 section 4.6.3): new read key, maybe answer. */
+static enum stls_io key_update(struct stls_conn *c, unsigned char req)
+{
+	static const unsigned char ku[5] = { HS_KEY_UPDATE, 0, 0, 1, 0 };
+
+	if (req > 1) {
+		return proto_fail(c, AL_ILLEGAL_PARAMETER,
+				  "bad KeyUpdate request_update");
+	}
+	if (stls__rec13_update(c->rec, false) != 0) {
+		return proto_fail(c, AL_INTERNAL_ERROR, "key update failed");
+	}
+	if (req == 1) {
+		if (put_record(c, CT_HANDSHAKE, ku, sizeof(ku)) != 0) {
+			return stls__conn_fail(c, STLS_CLOSE_NO_MEMORY,
+					       "out of memory");
+		}
+		if (stls__rec13_update(c->rec, true) != 0) {
+			return proto_fail(c, AL_INTERNAL_ERROR,
+					  "key update failed");
+		}
+	}
+	return STLS_IO_DONE;
+}
+
+/* Handshake messages in one record: only whole KeyUpdates are allowed. */
+static enum stls_io on_handshake(struct stls_conn *c, const unsigned char *p,
+				 size_t n)
+{
+	char buf[64];
+	size_t off = 0;
+
+	if (n == 0) {
+		return proto_fail(c, AL_UNEXPECTED_MESSAGE,
+				  "empty handshake record");
+	}
+	while (off < n) {
+		size_t ml;
+		enum stls_io r;
+
+		if (n - off < 4) {
+			return proto_fail(c, AL_UNEXPECTED_MESSAGE,
+					  "fragmented handshake message");
+		}
+		ml = (size_t)p[off + 1] << 16 | (size_t)p[off + 2] << 8 |
+		     p[off + 3];
+		if (ml > n - off - 4) {
+			return proto_fail(c, AL_UNEXPECTED_MESSAGE,
+					  "fragmented handshake message");
+		}
+		if (p[off] != HS_KEY_UPDATE) {
+			snprintf(buf, sizeof(buf),
+				 "post-handshake message type %u", p[off]);
+			return proto_fail(c, AL_UNEXPECTED_MESSAGE, buf);
+		}
+		if (ml != 1) {
+			return proto_fail(c, AL_DECODE_ERROR,
+					  "malformed KeyUpdate");
+		}
+		if (off + 5 != n) {
+			/* A key change must end its record (section 5.1). */
+			return proto_fail(c, AL_UNEXPECTED_MESSAGE,
+					  "KeyUpdate not at the record end");
+		}
+		r = key_update(c, p[off + 4]);
+		if (r != STLS_IO_DONE) {
+			return r;
+		}
+		off += 5;
+	}
+	return STLS_IO_DONE;
+}
+
+/* The plaintext buffer for a record whose content may not fit `out`. */
+static unsigned char *pt_buf(struct stls_rec13 *r, size_t need)
+{
+	if (r->pt_cap < need) {
+		if (r->pt) {
+			OPENSSL_clear_free(r->pt, r->pt_cap);
+		}
+		r->pt_cap = 0;
+		r->pt = OPENSSL_malloc(need);
+		if (!r->pt) {
+			return NULL;
+		}
+		r->pt_cap = need;
+	}
+	return r->pt;
+}
+
+static void pt_release(struct stls_rec13 *r)
+{
+	if (r->pt) {
+		OPENSSL_clear_free(r->pt, r->pt_cap);
+	}
+	r->pt = NULL;
+	r->pt_cap = r->pt_off = r->pt_len = 0;
+}
+
+/* Read, decrypt and act on one record. DONE when one was processed. */
+static enum stls_io one_record(struct stls_conn *c, unsigned char *out,
+			       size_t room, size_t *got)
+{
+	struct stls_rec13 *r = c->rec;
+	const unsigned char *rec;
+	unsigned char hdr[5], type = 0, *dst = out;
+	size_t body, need, n = 0;
+	enum stls_io res;
+	int err;
+
+	if (stls__io_copy(&c->io, hdr, sizeof(hdr)) < sizeof(hdr)) {
+		return STLS_IO_WANT_INPUT;
+	}
+	err = stls__rec13_check_header(hdr, &body);
+	if (err) {
+		return rec_error(c, err);
+	}
+	if (stls__io_pending_in(&c->io) < 5 + body) {
+		return STLS_IO_WANT_INPUT;
+	}
+	need = body > STLS_REC13_TAG ? body - STLS_REC13_TAG : 0;
+	if (room < need && !(dst = pt_buf(r, need))) {
+		return stls__conn_fail(c, STLS_CLOSE_NO_MEMORY, "out of memory");
+	}
+	if (stls__io_front(&c->io, 5 + body, &rec) != 0) {
+		return stls__conn_fail(c, STLS_CLOSE_NO_MEMORY, "out of memory");
+	}
+	err = stls__rec13_open(r, rec, 5 + body, dst, &n, &type);
+	stls__io_skip(&c->io, 5 + body);
+	if (err) {
+		return rec_error(c, err);
+	}
+	if (type == CT_APPDATA) {
+		if (dst == out) {
+			*got = n;
+		} else {
+			r->pt_off = 0;
+			r->pt_len = n;
+		}
+		return STLS_IO_DONE;
+	}
+	if (type == CT_ALERT) {
+		res = on_alert(c, dst, n);
+	} else if (type == CT_HANDSHAKE) {
+		res = on_handshake(c, dst, n);
+	} else {
+		res = proto_fail(c, AL_UNEXPECTED_MESSAGE,
+				 "unexpected inner content type");
+	}
+	if (dst != out) {
+		pt_release(r);
+	}
+	return res;
+}
+
+enum stls_io stls__conn_rec_read(struct stls_conn *c, unsigned char *out,
+				 size_t cap, size_t *out_len)
+{
+	struct stls_rec13 *r = c->rec;
+
+	while (*out_len < cap) {
+		enum stls_io res;
+		size_t got = 0;
+
+		if (r->pt_len) {
+			size_t k = cap - *out_len < r->pt_len ? cap - *out_len
+							      : r->pt_len;
+
+			memcpy(out + *out_len, r->pt + r->pt_off, k);
+			*out_len += k;
+			r->pt_off += k;
+			r->pt_len -= k;
+			if (r->pt_len == 0) {
+				pt_release(r);
+			}
+			continue;
+		}
+		res = one_record(c, out + *out_len, cap - *out_len, &got);
+		*out_len += got;
+		if (res != STLS_IO_DONE) {
+			return res;
+		}
+	}
+	return STLS_IO_DONE;
+}
+
+void stls__conn_rec_idle(struct stls_conn *c)
+{
+	if (c->rec) {
+		stls__rec13_idle(c->rec);
+	}
+}
+
+void stls__conn_rec_free(struct stls_conn *c)
+{
+	if (c->rec) {
+		stls__rec13_fini(c->rec);
+		OPENSSL_free(c->rec);
+		c->rec = NULL;
+	}
+	stls__conn_h13_free(c);
+	stls_profile_set_unref(c->pset);
+	c->pset = NULL;
+	c->profile = NULL;
+}

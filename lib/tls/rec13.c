@@ -1,0 +1,373 @@
+/*
+ * TLS 1.3 record protection (RFC 8446 section 5) for the three AEAD suites
+ * OpenSSL enables by default: TLS_AES_128_GCM_SHA256 (0x1301),
+ * TLS_AES_256_GCM_SHA384 (0x1302) and TLS_CHACHA20_POLY1305_SHA256
+ * (0x1303). The engine hands an established server connection over to it
+ * and frees the SSL (docs/engine.md, "Record hand-off after TLS 1.3
+ * handshakes"); this file knows nothing about the engine.
+ *
+ * A record is the 5-byte header (type 23, 0x0303, length) followed by the
+ * AEAD output of TLSInnerPlaintext = content || content type || zeros,
+ * with the header as additional data and nonce = iv XOR the 64-bit
+ * sequence number (section 5.3). Keys and IVs come from the traffic secret
+ * through HKDF-Expand-Label (section 7.1, 7.3); a KeyUpdate replaces the
+ * secret with HKDF-Expand-Label(secret, "traffic upd", "", Hash.length)
+ * (section 7.2). We write no padding and accept any on read.
+ *
+ * EVP contexts: one per direction, made at the first record and released
+ * by stls__rec13_idle(), which the engine calls at the end of every call,
+ * so an idle connection holds none (costs measured in docs/engine.md).
+ * Algorithms are fetched once per process. Secrets, keys and IVs are wiped
+ * with OPENSSL_cleanse() and never logged.
+ */
+#include "tls/tls_int.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+
+struct suite {
+	uint16_t id;
+	unsigned char key_len;
+	unsigned char hash_len;
+	const char *cipher;
+	const char *digest;
+};
+
+static const struct suite suites[] = {
+	{ 0x1301, 16, 32, "AES-128-GCM", "SHA256" },
+	{ 0x1302, 32, 48, "AES-256-GCM", "SHA384" },
+	{ 0x1303, 32, 32, "ChaCha20-Poly1305", "SHA256" },
+};
+
+static EVP_CIPHER *ciphers[STLS_ARRAY_SIZE(suites)];
+static EVP_KDF *hkdf;
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_all(void)
+{
+	size_t i;
+
+	/* Kept for the life of the process, like OpenSSL's own tables. */
+	for (i = 0; i < STLS_ARRAY_SIZE(suites); i++) {
+		ciphers[i] = EVP_CIPHER_fetch(NULL, suites[i].cipher, NULL);
+	}
+	hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+}
+
+static int suite_index(uint16_t id)
+{
+	size_t i;
+
+	for (i = 0; i < STLS_ARRAY_SIZE(suites); i++) {
+		if (suites[i].id == id) {
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+/* Hash length of a supported suite, or 0. Any thread. */
+size_t stls__rec13_hash_len(uint16_t suite)
+{
+	int i = suite_index(suite);
+
+	return i < 0 ? 0 : suites[i].hash_len;
+}
+
+/*
+ * HKDF-Expand-Label(secret, label, "", out_len) with the suite's hash
+ * (RFC 8446 section 7.1). Returns 0 or -EIO.
+ */
+static int expand_label(const struct suite *s, const unsigned char *secret,
+			const char *label, unsigned char *out, size_t out_len)
+{
+	unsigned char info[2 + 1 + 255 + 1];
+	size_t ll = strlen("tls13 ") + strlen(label), n = 0;
+	OSSL_PARAM p[5];
+	EVP_KDF_CTX *k;
+	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY, ok;
+
+	info[n++] = (unsigned char)(out_len >> 8);
+	info[n++] = (unsigned char)out_len;
+	info[n++] = (unsigned char)ll;
+	memcpy(info + n, "tls13 ", 6);
+	memcpy(info + n + 6, label, ll - 6);
+	n += ll;
+	info[n++] = 0; /* empty context */
+	k = hkdf ? EVP_KDF_CTX_new(hkdf) : NULL;
+	if (!k) {
+		return -EIO;
+	}
+	p[0] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+	p[1] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+						(char *)s->digest, 0);
+	p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+						 (void *)secret, s->hash_len);
+	p[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, n);
+	p[4] = OSSL_PARAM_construct_end();
+	ok = EVP_KDF_derive(k, out, out_len, p);
+	EVP_KDF_CTX_free(k);
+	return ok == 1 ? 0 : -EIO;
+}
+
+/* Key and IV of one direction from its current secret. */
+static int dir_keys(const struct suite *s, struct stls_rec13_dir *d)
+{
+	EVP_CIPHER_CTX_free(d->ctx);
+	d->ctx = NULL;
+	d->seq = 0;
+	if (expand_label(s, d->secret, "key", d->key, s->key_len) != 0 ||
+	    expand_label(s, d->secret, "iv", d->iv, sizeof(d->iv)) != 0) {
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * Set up r for suite (0x1301..0x1303) from the two application traffic
+ * secrets (len bytes each = the suite's hash length): keys and IVs are
+ * derived, sequence numbers start at 0. Refuses with -EINVAL an unknown
+ * suite or a wrong length, -EIO when OpenSSL cannot derive (r is wiped
+ * then). r is zeroed first. Thread: the owner of r.
+ */
+int stls__rec13_init(struct stls_rec13 *r, uint16_t suite,
+		     const unsigned char *rd_secret,
+		     const unsigned char *wr_secret, size_t len)
+{
+	int i = suite_index(suite);
+
+	memset(r, 0, sizeof(*r));
+	pthread_once(&fetch_once, fetch_all);
+	if (i < 0 || len != suites[i].hash_len) {
+		return -EINVAL;
+	}
+	if (!ciphers[i] || !hkdf) {
+		return -EIO;
+	}
+	r->suite = (unsigned char)i;
+	r->max_frag = STLS_REC13_MAX_PLAIN;
+	memcpy(r->rd.secret, rd_secret, len);
+	memcpy(r->wr.secret, wr_secret, len);
+	if (dir_keys(&suites[i], &r->rd) != 0 ||
+	    dir_keys(&suites[i], &r->wr) != 0) {
+		stls__rec13_fini(r);
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * KeyUpdate (RFC 8446 section 4.6.3, 7.2): the next secret of one
+ * direction, new key and IV, sequence number back to 0. Returns 0 or -EIO
+ * (the direction is unusable then: fail the connection).
+ */
+int stls__rec13_update(struct stls_rec13 *r, bool write)
+{
+	const struct suite *s = &suites[r->suite];
+	struct stls_rec13_dir *d = write ? &r->wr : &r->rd;
+	unsigned char next[STLS_REC13_MAX_SECRET];
+	int err;
+
+	err = expand_label(s, d->secret, "traffic upd", next, s->hash_len);
+	if (!err) {
+		memcpy(d->secret, next, s->hash_len);
+		err = dir_keys(s, d);
+	}
+	OPENSSL_cleanse(next, sizeof(next));
+	return err;
+}
+
+/* The direction's context, keyed, with the nonce for its next record. */
+static EVP_CIPHER_CTX *dir_ctx(const struct stls_rec13 *r,
+			       struct stls_rec13_dir *d, bool enc)
+{
+	unsigned char nonce[sizeof(d->iv)];
+	size_t i;
+	int ok;
+
+	if (!d->ctx) {
+		d->ctx = EVP_CIPHER_CTX_new();
+		if (!d->ctx ||
+		    EVP_CipherInit_ex2(d->ctx, ciphers[r->suite], d->key, NULL,
+				       enc, NULL) != 1) {
+			EVP_CIPHER_CTX_free(d->ctx);
+			d->ctx = NULL;
+			return NULL;
+		}
+	}
+	memcpy(nonce, d->iv, sizeof(nonce));
+	for (i = 0; i < 8; i++) {
+		nonce[sizeof(nonce) - 1 - i] ^= (unsigned char)(d->seq >> (8 * i));
+	}
+	ok = EVP_CipherInit_ex2(d->ctx, NULL, NULL, nonce, enc, NULL);
+	OPENSSL_cleanse(nonce, sizeof(nonce));
+	return ok == 1 ? d->ctx : NULL;
+}
+
+/*
+ * Protect one record: content type `type` (21 alert, 22 handshake, 23
+ * application data) with n <= STLS_REC13_MAX_PLAIN content bytes, written
+ * as a whole record (header included) to out, which must have room for
+ * n + STLS_REC13_OVERHEAD bytes. The write sequence number advances.
+ * Returns the record length, -EINVAL for n too large, -EIO when OpenSSL
+ * fails (usually out of memory). Thread: the owner of r.
+ */
+ssize_t stls__rec13_seal(struct stls_rec13 *r, unsigned char type,
+			 const void *data, size_t n, unsigned char *out)
+{
+	size_t body = n + 1 + STLS_REC13_TAG;
+	EVP_CIPHER_CTX *x;
+	int l1 = 0, l2 = 0, l3 = 0, l4 = 0;
+
+	if (n > STLS_REC13_MAX_PLAIN) {
+		return -EINVAL;
+	}
+	x = dir_ctx(r, &r->wr, true);
+	out[0] = 23;
+	out[1] = 3;
+	out[2] = 3;
+	out[3] = (unsigned char)(body >> 8);
+	out[4] = (unsigned char)body;
+	if (!x || EVP_EncryptUpdate(x, NULL, &l1, out, 5) != 1 ||
+	    (n && EVP_EncryptUpdate(x, out + 5, &l2, data, (int)n) != 1) ||
+	    EVP_EncryptUpdate(x, out + 5 + l2, &l3, &type, 1) != 1 ||
+	    EVP_EncryptFinal_ex(x, out + 5 + l2 + l3, &l4) != 1 ||
+	    (size_t)(l2 + l3 + l4) != n + 1 ||
+	    EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, STLS_REC13_TAG,
+				out + 5 + n + 1) != 1) {
+		return -EIO;
+	}
+	r->wr.seq++;
+	return (ssize_t)(5 + body);
+}
+
+/*
+ * Check a record header (5 bytes): *body_len is set to its length field.
+ * Returns 0, -EPROTO when the outer type is not application_data (23;
+ * unexpected_message), -EMSGSIZE when the length passes 2^14 + 256
+ * (record_overflow). legacy_record_version is ignored (section 5.1).
+ */
+int stls__rec13_check_header(const unsigned char *h, size_t *body_len)
+{
+	*body_len = ((size_t)h[3] << 8) | h[4];
+	if (h[0] != 23) {
+		return -EPROTO;
+	}
+	if (*body_len > STLS_REC13_MAX_PLAIN + 256) {
+		return -EMSGSIZE;
+	}
+	return 0;
+}
+
+/*
+ * Unprotect one whole record rec[0..len) (header included, already
+ * checked): the content goes to pt (room for len - 5 - STLS_REC13_TAG
+ * bytes), its length to *pt_len and the inner content type to *type;
+ * padding is removed. The read sequence number advances on success.
+ * Returns 0, -EBADMSG when authentication fails or the record is too
+ * short (bad_record_mac), -EPROTO when the plaintext has no content type
+ * (unexpected_message), -EMSGSIZE for more than 2^14 content bytes
+ * (record_overflow), -EIO when OpenSSL fails. pt may overlap nothing.
+ */
+int stls__rec13_open(struct stls_rec13 *r, const unsigned char *rec,
+		     size_t len, unsigned char *pt, size_t *pt_len,
+		     unsigned char *type)
+{
+	size_t clen, n;
+	EVP_CIPHER_CTX *x;
+	int l1 = 0, l2 = 0, l3 = 0;
+
+	*pt_len = 0;
+	if (len < 5 + 1 + STLS_REC13_TAG) {
+		return -EBADMSG;
+	}
+	clen = len - 5 - STLS_REC13_TAG;
+	x = dir_ctx(r, &r->rd, false);
+	if (!x) {
+		return -EIO;
+	}
+	if (EVP_DecryptUpdate(x, NULL, &l1, rec, 5) != 1 ||
+	    EVP_DecryptUpdate(x, pt, &l2, rec + 5, (int)clen) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, STLS_REC13_TAG,
+				(void *)(rec + 5 + clen)) != 1 ||
+	    EVP_DecryptFinal_ex(x, pt + l2, &l3) != 1 ||
+	    (size_t)(l2 + l3) != clen) {
+		OPENSSL_cleanse(pt, clen);
+		return -EBADMSG;
+	}
+	r->rd.seq++;
+	n = clen;
+	while (n > 0 && pt[n - 1] == 0) {
+		n--;
+	}
+	if (n == 0) {
+		return -EPROTO;
+	}
+	*type = pt[n - 1];
+	n--;
+	if (n > STLS_REC13_MAX_PLAIN) {
+		return -EMSGSIZE;
+	}
+	*pt_len = n;
+	return 0;
+}
+
+/* Release both EVP contexts (the next record makes new ones). */
+void stls__rec13_idle(struct stls_rec13 *r)
+{
+	EVP_CIPHER_CTX_free(r->rd.ctx);
+	r->rd.ctx = NULL;
+	EVP_CIPHER_CTX_free(r->wr.ctx);
+	r->wr.ctx = NULL;
+}
+
+/* Release the contexts and the plaintext buffer, wipe every secret. */
+void stls__rec13_fini(struct stls_rec13 *r)
+{
+	stls__rec13_idle(r);
+	if (r->pt) {
+		OPENSSL_clear_free(r->pt, r->pt_cap);
+	}
+	OPENSSL_cleanse(r, sizeof(*r));
+}
+
+/*
+ * Count whole records in a byte stream written in arbitrary pieces (used
+ * to learn how many records OpenSSL wrote under the server's application
+ * key before the hand-off).
+ */
+void stls__rec13_count(struct stls_rec13_count *k, const void *data,
+		       size_t n)
+{
+	const unsigned char *p = data;
+
+	while (n > 0) {
+		if (k->left > 0) {
+			size_t t = n < k->left ? n : k->left;
+
+			k->left -= t;
+			p += t;
+			n -= t;
+			if (k->left == 0) {
+				k->records++;
+			}
+			continue;
+		}
+		k->hdr[k->have++] = *p++;
+		n--;
+		if (k->have == 5) {
+			k->have = 0;
+			k->left = ((size_t)k->hdr[3] << 8) | k->hdr[4];
+			if (k->left == 0) {
+				k->records++;
+			}
+		}
+	}
+}

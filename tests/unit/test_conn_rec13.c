@@ -1,0 +1,708 @@
+/*
+ * Unit tests for lib/tls/conn_rec13.c: the record hand-off of TLS 1.3
+ * server connections, against a plain OpenSSL client (an SSL over memory
+ * BIOs, so the peer is code we did not write). Data both ways in the three
+ * suites, whole / one byte / random splits, large writes, client KeyUpdate
+ * with and without update_requested, close_notify both ways, and the
+ * failures: garbage, forged, oversized and wrongly typed records, unknown
+ * post-handshake messages, alerts. Records "from the client" that OpenSSL
+ * would never send are forged with the client's own traffic secret (taken
+ * from the client context's keylog callback) and rec13.c.
+ */
+#include "tls_pair.h"
+
+#include "stls/profile.h"
+#include "stls/settings.h"
+#include "tls/tls_int.h"
+
+struct oc {
+	SSL_CTX *sctx, *cctx;
+	struct stls_settings set;
+	struct stls_conn *s;
+	SSL *cl;
+	BIO *c2s, *s2c; /* client -> server, server -> client */
+	enum split split;
+	unsigned seed;
+	enum stls_io last;
+	size_t cap; /* plaintext buffer offered per drain */
+	unsigned char rx[300000];
+	size_t rxlen;
+	unsigned char crx[300000];
+	size_t crxlen;
+};
+
+/* The client's secrets, from its keylog callback (one test at a time). */
+static unsigned char cl_wr[48], cl_rd[48];
+static unsigned char cl_len;
+
+static void get_hex(const char *line, const char *label, unsigned char *out)
+{
+	const char *p;
+	size_t i;
+
+	if (strncmp(line, label, strlen(label)) != 0) {
+		return;
+	}
+	p = line + strlen(label) + 1 + 64 + 1;
+	cl_len = (unsigned char)(strlen(p) / 2);
+	for (i = 0; i < cl_len; i++) {
+		unsigned v;
+
+		CHECK(sscanf(p + 2 * i, "%2x", &v) == 1);
+		out[i] = (unsigned char)v;
+	}
+}
+
+static void client_keylog(const SSL *ssl, const char *line)
+{
+	(void)ssl;
+	get_hex(line, "CLIENT_TRAFFIC_SECRET_0", cl_wr);
+	get_hex(line, "SERVER_TRAFFIC_SECRET_0", cl_rd);
+}
+
+static void oc_init(struct oc *o, const char *suites)
+{
+	memset(o, 0, sizeof(*o));
+	settings_default(&o->set);
+	o->set.send_close_notify = 1;
+	o->seed = 1;
+	o->cap = sizeof(o->rx);
+	o->sctx = ctx_new(STLS_ROLE_SERVER, "server.pem", "server.key",
+			  TLS1_3_VERSION, TLS1_3_VERSION);
+	o->cctx = ctx_new(STLS_ROLE_CLIENT, NULL, NULL, TLS1_3_VERSION,
+			  TLS1_3_VERSION);
+	SSL_CTX_set_keylog_callback(o->cctx, client_keylog);
+	if (suites) {
+		CHECK(SSL_CTX_set_ciphersuites(o->sctx, suites));
+		CHECK(SSL_CTX_set_ciphersuites(o->cctx, suites));
+	}
+}
+
+static void oc_start(struct oc *o, bool keep_ssl)
+{
+	struct stls_conn_opts so = { 0 };
+
+	so.role = STLS_ROLE_SERVER;
+	so.ssl = SSL_new(o->sctx);
+	so.settings = &o->set;
+	so.keep_ssl = keep_ssl;
+	CHECK_OK(stls_conn_new(&so, &o->s, NULL));
+	o->cl = SSL_new(o->cctx);
+	o->c2s = BIO_new(BIO_s_mem());
+	o->s2c = BIO_new(BIO_s_mem());
+	CHECK(o->cl && o->c2s && o->s2c);
+	SSL_set_bio(o->cl, o->s2c, o->c2s);
+	SSL_set_connect_state(o->cl);
+}
+
+static void oc_fini(struct oc *o)
+{
+	stls_conn_free(o->s);
+	SSL_free(o->cl);
+	SSL_CTX_free(o->sctx);
+	SSL_CTX_free(o->cctx);
+}
+
+static size_t chunk(struct oc *o, size_t left)
+{
+	size_t k;
+
+	if (o->split == SPLIT_WHOLE) {
+		return left;
+	}
+	if (o->split == SPLIT_ONE) {
+		return 1;
+	}
+	k = 1 + (size_t)(rand_r(&o->seed) % 900);
+	return k < left ? k : left;
+}
+
+/* Feed bytes to the server engine, collecting plaintext. */
+static void srv_feed(struct oc *o, const void *d, size_t n)
+{
+	size_t got = 0, room = sizeof(o->rx) - o->rxlen;
+	unsigned guard = 0;
+
+	o->last = stls_conn_feed_drain(o->s, d, n, o->rx + o->rxlen,
+				       room < o->cap ? room : o->cap, &got);
+	o->rxlen += got;
+	while (o->last == STLS_IO_DONE && guard++ < 100000) {
+		room = sizeof(o->rx) - o->rxlen;
+		o->last = stls_conn_drain(o->s, o->rx + o->rxlen,
+					  room < o->cap ? room : o->cap, &got);
+		o->rxlen += got;
+	}
+}
+
+/* Move everything both ways once; returns bytes moved. */
+static size_t oc_move(struct oc *o)
+{
+	static unsigned char buf[65536];
+	size_t moved = 0, n, k;
+	const void *p;
+	int r;
+
+	while ((r = BIO_read(o->c2s, buf, sizeof(buf))) > 0) {
+		size_t off = 0;
+
+		while (off < (size_t)r) {
+			k = chunk(o, (size_t)r - off);
+			srv_feed(o, buf + off, k);
+			off += k;
+		}
+		moved += (size_t)r;
+	}
+	while ((p = stls_conn_peek(o->s, &n)) != NULL) {
+		CHECK_EQ(BIO_write(o->s2c, p, (int)n), (int)n);
+		stls_conn_consume(o->s, n);
+		moved += n;
+	}
+	return moved;
+}
+
+static void cl_read(struct oc *o)
+{
+	size_t n = 0;
+
+	if (!SSL_is_init_finished(o->cl)) {
+		(void)SSL_do_handshake(o->cl);
+		return;
+	}
+	while (o->crxlen < sizeof(o->crx) &&
+	       SSL_read_ex(o->cl, o->crx + o->crxlen,
+			   sizeof(o->crx) - o->crxlen, &n) == 1) {
+		o->crxlen += n;
+	}
+}
+
+static void oc_pump(struct oc *o)
+{
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		cl_read(o);
+		if (!oc_move(o)) {
+			cl_read(o);
+			if (!oc_move(o)) {
+				return;
+			}
+		}
+	}
+	CHECK(!"oc_pump did not settle");
+}
+
+static void cl_send(struct oc *o, const void *d, size_t n)
+{
+	size_t w = 0;
+
+	CHECK(SSL_write_ex(o->cl, d, n, &w) == 1);
+	CHECK_EQ(w, n);
+	oc_pump(o);
+}
+
+static void srv_send(struct oc *o, const void *d, size_t n)
+{
+	CHECK_EQ(stls_conn_push(o->s, d, n), (long long)n);
+	oc_pump(o);
+}
+
+static void oc_established(struct oc *o, bool handed_off)
+{
+	oc_pump(o);
+	CHECK(SSL_is_init_finished(o->cl));
+	CHECK_EQ(stls_conn_get_state(o->s), STLS_CONN_ESTABLISHED);
+	CHECK_EQ(stls_conn_is_handed_off(o->s), handed_off);
+	CHECK_EQ(stls_conn_get0_ssl(o->s) == NULL, handed_off);
+}
+
+static void both_ways(struct oc *o, const char *tag)
+{
+	char a[64], b[64];
+	size_t r0 = o->rxlen, c0 = o->crxlen;
+
+	snprintf(a, sizeof(a), "REGISTER %s", tag);
+	snprintf(b, sizeof(b), "SIP/2.0 200 %s", tag);
+	cl_send(o, a, strlen(a));
+	CHECK_EQ(o->rxlen - r0, strlen(a));
+	CHECK(memcmp(o->rx + r0, a, strlen(a)) == 0);
+	srv_send(o, b, strlen(b));
+	CHECK_EQ(o->crxlen - c0, strlen(b));
+	CHECK(memcmp(o->crx + c0, b, strlen(b)) == 0);
+}
+
+static void data_case(const char *suite, enum split sp, unsigned seed)
+{
+	struct oc o;
+
+	oc_init(&o, suite);
+	o.split = sp;
+	o.seed = seed;
+	oc_start(&o, false);
+	oc_established(&o, true);
+	CHECK_STR_EQ(stls_conn_get_version(o.s), "TLSv1.3");
+	both_ways(&o, "one");
+	both_ways(&o, "two");
+	/* Idle: no input, no output, no EVP context, no plaintext buffer. */
+	CHECK_EQ(stls_conn_get_pending_in(o.s), 0);
+	CHECK_EQ(stls_conn_get_pending_out(o.s), 0);
+	CHECK(o.s->rec->rd.ctx == NULL && o.s->rec->wr.ctx == NULL);
+	CHECK_NULL(o.s->rec->pt);
+	oc_fini(&o);
+}
+
+static const char *const suites[] = {
+	"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+	"TLS_CHACHA20_POLY1305_SHA256",
+};
+
+TEST(data_both_ways_whole)
+{
+	size_t i;
+
+	for (i = 0; i < STLS_ARRAY_SIZE(suites); i++) {
+		data_case(suites[i], SPLIT_WHOLE, 1);
+	}
+}
+
+TEST(data_both_ways_one_byte)
+{
+	size_t i;
+
+	for (i = 0; i < STLS_ARRAY_SIZE(suites); i++) {
+		data_case(suites[i], SPLIT_ONE, 1);
+	}
+}
+
+TEST(data_both_ways_random_splits)
+{
+	unsigned seed;
+
+	for (seed = 1; seed < 30; seed++) {
+		data_case(suites[seed % 3], SPLIT_RANDOM, seed);
+	}
+}
+
+/* 20 KB and 100 KB each way, also with a small plaintext buffer. */
+TEST(large_writes_both_ways)
+{
+	static unsigned char big[100000];
+	static const size_t sizes[] = { 20000, sizeof(big) };
+	size_t i, j;
+
+	for (i = 0; i < sizeof(big); i++) {
+		big[i] = (unsigned char)(i * 13 + i / 509);
+	}
+	for (j = 0; j < 4; j++) {
+		size_t n = sizes[j & 1];
+		struct oc o;
+
+		oc_init(&o, NULL);
+		o.split = SPLIT_RANDOM;
+		o.cap = j < 2 ? sizeof(o.rx) : 100;
+		oc_start(&o, false);
+		oc_established(&o, true);
+		srv_send(&o, big, n);
+		CHECK_EQ(o.crxlen, n);
+		CHECK(memcmp(o.crx, big, n) == 0);
+		cl_send(&o, big, n);
+		CHECK_EQ(o.rxlen, n);
+		CHECK(memcmp(o.rx, big, n) == 0);
+		CHECK_NULL(o.s->rec->pt);
+		oc_fini(&o);
+	}
+}
+
+/* The client updates its keys, with and without asking us to. */
+TEST(client_key_update_both_kinds)
+{
+	int i, kind;
+	char tag[16];
+	struct oc o;
+
+	for (kind = 0; kind < 2; kind++) {
+		oc_init(&o, suites[kind]);
+		oc_start(&o, false);
+		oc_established(&o, true);
+		both_ways(&o, "before");
+		for (i = 0; i < 4; i++) {
+			uint64_t wseq = o.s->rec->wr.seq;
+
+			CHECK(SSL_key_update(o.cl,
+					     kind ? SSL_KEY_UPDATE_REQUESTED
+						  : SSL_KEY_UPDATE_NOT_REQUESTED));
+			snprintf(tag, sizeof(tag), "after%d", i);
+			both_ways(&o, tag);
+			/* Requested: we answered and restarted our sequence
+			 * (KeyUpdate, then one data record). */
+			if (kind) {
+				CHECK_EQ(o.s->rec->wr.seq, 1);
+			} else {
+				CHECK_EQ(o.s->rec->wr.seq, wseq + 1);
+			}
+			CHECK_EQ(o.s->rec->rd.seq, 1);
+		}
+		CHECK_EQ(stls_conn_get_state(o.s), STLS_CONN_ESTABLISHED);
+		oc_fini(&o);
+	}
+}
+
+/* close_notify from the client; ours goes back when enabled. */
+TEST(close_notify_both_ways)
+{
+	char b[8];
+	struct oc o;
+	size_t n;
+
+	oc_init(&o, NULL);
+	oc_start(&o, false);
+	oc_established(&o, true);
+	both_ways(&o, "x");
+	CHECK(SSL_shutdown(o.cl) == 0);
+	oc_move(&o);
+	CHECK_EQ(o.last, STLS_IO_CLOSED);
+	CHECK_EQ(stls_conn_get_state(o.s), STLS_CONN_CLOSING);
+	CHECK_EQ(stls_conn_get_reason(o.s), STLS_CLOSE_PEER);
+	CHECK_EQ(stls_conn_push(o.s, "x", 1), -EPIPE);
+	CHECK_EQ(stls_conn_close(o.s), STLS_IO_DONE);
+	CHECK(stls_conn_get_pending_out(o.s) > 0);
+	oc_move(&o);
+	CHECK_EQ(SSL_read_ex(o.cl, b, sizeof(b), &n), 0);
+	CHECK_EQ(SSL_get_error(o.cl, 0), SSL_ERROR_ZERO_RETURN);
+	CHECK_EQ(SSL_shutdown(o.cl), 1);
+	oc_fini(&o);
+}
+
+/* Our close_notify first (send_close_notify = 1), then nothing. */
+TEST(server_close_notify_reaches_client)
+{
+	char b[8];
+	struct oc o;
+	size_t n;
+
+	oc_init(&o, NULL);
+	oc_start(&o, false);
+	oc_established(&o, true);
+	CHECK_EQ(stls_conn_close(o.s), STLS_IO_DONE);
+	CHECK_EQ(stls_conn_get_state(o.s), STLS_CONN_CLOSED);
+	oc_move(&o);
+	CHECK_EQ(SSL_read_ex(o.cl, b, sizeof(b), &n), 0);
+	CHECK_EQ(SSL_get_error(o.cl, 0), SSL_ERROR_ZERO_RETURN);
+	oc_fini(&o);
+}
+
+/* A forger speaking as the client, in step with the real client. */
+static void forger(struct oc *o, struct stls_rec13 *f)
+{
+	uint16_t id = (uint16_t)SSL_CIPHER_get_protocol_id(
+		SSL_get_current_cipher(o->cl));
+
+	CHECK(cl_len == 32 || cl_len == 48);
+	CHECK_OK(stls__rec13_init(f, id, cl_rd, cl_wr, cl_len));
+}
+
+static void forge(struct oc *o, struct stls_rec13 *f, unsigned char type,
+		  const void *d, size_t n)
+{
+	static unsigned char rec[STLS_REC13_MAX_PLAIN + STLS_REC13_OVERHEAD];
+	ssize_t k = stls__rec13_seal(f, type, d, n, rec);
+
+	CHECK(k > 0);
+	srv_feed(o, rec, (size_t)k);
+}
+
+struct bad {
+	unsigned char type; /* inner content type */
+	const char *content;
+	size_t len;
+	const char *detail; /* expected in the close detail */
+};
+
+static const struct bad bads[] = {
+	{ 22, "\x04\x00\x00\x01\x00", 5, "unexpected_message" },
+	{ 22, "\x0d\x00\x00\x01\x00", 5, "unexpected_message" },
+	{ 22, "\x18\x00\x00\x01\x02", 5, "illegal_parameter" },
+	{ 22, "\x18\x00\x00\x02\x00\x00", 6, "decode_error" },
+	{ 22, "\x18\x00\x00\x01\x00\x18\x00\x00\x01\x00", 10,
+	  "unexpected_message" },
+	{ 22, "\x18\x00\x00", 3, "fragmented" },
+	{ 22, "\x18\x00\x00\x05\x00", 5, "fragmented" },
+	{ 21, "\x02\x28", 2, "peer sent alert" },
+	{ 21, "\x01\x00\x00", 3, "decode_error" },
+	{ 20, "\x01", 1, "unexpected_message" },
+};
+
+/* Messages and alerts OpenSSL would never send us: each fails. */
+TEST(forged_post_handshake_content_fails)
+{
+	size_t i;
+
+	for (i = 0; i < STLS_ARRAY_SIZE(bads); i++) {
+		struct stls_rec13 f;
+		struct oc o;
+
+		oc_init(&o, suites[i % 3]);
+		oc_start(&o, false);
+		oc_established(&o, true);
+		forger(&o, &f);
+		forge(&o, &f, bads[i].type, bads[i].content, bads[i].len);
+		CHECK_EQ(o.last, STLS_IO_FAILED);
+		CHECK_EQ(stls_conn_get_reason(o.s), STLS_CLOSE_PROTOCOL);
+		CHECK_STR_HAS(stls_conn_get_detail(o.s), bads[i].detail);
+		CHECK_EQ(stls_conn_push(o.s, "x", 1), -EPIPE);
+		stls__rec13_fini(&f);
+		oc_fini(&o);
+	}
+}
+
+/* Padding, empty records and user_canceled are all fine. */
+TEST(forged_legal_records_accepted)
+{
+	static const unsigned char padded[] = { 'o', 'k', 23, 0, 0, 0 };
+	struct stls_rec13 f;
+	struct oc o;
+
+	oc_init(&o, NULL);
+	oc_start(&o, false);
+	oc_established(&o, true);
+	forger(&o, &f);
+	forge(&o, &f, 0, padded, sizeof(padded));
+	forge(&o, &f, 23, "", 0);
+	forge(&o, &f, 21, "\x01\x5a", 2);
+	forge(&o, &f, 23, "!", 1);
+	CHECK_EQ(o.last, STLS_IO_WANT_INPUT);
+	CHECK_EQ(o.rxlen, 3);
+	CHECK(memcmp(o.rx, "ok!", 3) == 0);
+	CHECK_EQ(stls_conn_get_state(o.s), STLS_CONN_ESTABLISHED);
+	stls__rec13_fini(&f);
+	oc_fini(&o);
+}
+
+/* KeyUpdate(update_requested): our answer is a KeyUpdate under the old
+ * key, and data after it uses the new one. */
+TEST(forged_key_update_answered)
+{
+	unsigned char out[256], pt[256], t = 0;
+	struct stls_rec13 f;
+	const void *p;
+	size_t n, got = 0;
+	struct oc o;
+
+	oc_init(&o, "TLS_AES_256_GCM_SHA384");
+	oc_start(&o, false);
+	oc_established(&o, true);
+	forger(&o, &f);
+	/* Skip the tickets the client read: same sequence as ours. */
+	f.rd.seq = o.s->rec->wr.seq;
+	forge(&o, &f, 22, "\x18\x00\x00\x01\x01", 5);
+	CHECK_OK(stls__rec13_update(&f, true));
+	CHECK_EQ(o.last, STLS_IO_WANT_INPUT);
+	p = stls_conn_peek(o.s, &n);
+	CHECK(p && n <= sizeof(out));
+	memcpy(out, p, n);
+	stls_conn_consume(o.s, n);
+	CHECK_OK(stls__rec13_open(&f, out, n, pt, &got, &t));
+	CHECK_EQ(t, 22);
+	CHECK_EQ(got, 5);
+	CHECK(memcmp(pt, "\x18\x00\x00\x01\x00", 5) == 0);
+	CHECK_OK(stls__rec13_update(&f, false));
+	CHECK_EQ(stls_conn_push(o.s, "new", 3), 3);
+	p = stls_conn_peek(o.s, &n);
+	CHECK(p && n <= sizeof(out));
+	memcpy(out, p, n);
+	stls_conn_consume(o.s, n);
+	CHECK_OK(stls__rec13_open(&f, out, n, pt, &got, &t));
+	CHECK(t == 23 && got == 3 && memcmp(pt, "new", 3) == 0);
+	forge(&o, &f, 23, "fine", 4);
+	CHECK_EQ(o.rxlen, 4);
+	stls__rec13_fini(&f);
+	oc_fini(&o);
+}
+
+static void raw_case(const void *rec, size_t n, const char *detail)
+{
+	struct oc o;
+
+	oc_init(&o, NULL);
+	oc_start(&o, false);
+	oc_established(&o, true);
+	srv_feed(&o, rec, n);
+	CHECK_EQ(o.last, STLS_IO_FAILED);
+	CHECK_EQ(stls_conn_get_reason(o.s), STLS_CLOSE_PROTOCOL);
+	CHECK_STR_HAS(stls_conn_get_detail(o.s), detail);
+	/* Our fatal alert is waiting for the socket. */
+	CHECK(stls_conn_get_pending_out(o.s) > 0);
+	oc_fini(&o);
+}
+
+TEST(garbage_forged_oversized_and_mistyped_records_fail)
+{
+	unsigned char rec[64];
+	size_t i;
+
+	memcpy(rec, "\x17\x03\x03\x00\x20", 5);
+	for (i = 5; i < 37; i++) {
+		rec[i] = (unsigned char)(i * 37);
+	}
+	raw_case(rec, 37, "bad_record_mac");
+	raw_case("\x17\x03\x03\x00\x05hello", 10, "bad_record_mac");
+	raw_case("\x17\x03\x03\x41\x01", 5, "record_overflow");
+	raw_case("\x15\x03\x03\x00\x02\x02\x28", 7, "unexpected_message");
+	raw_case("\x16\x03\x03\x00\x04\x18\x00\x00\x01", 9,
+		 "unexpected_message");
+}
+
+/* A real client record with one bit flipped fails authentication. */
+TEST(tampered_client_record_fails)
+{
+	static unsigned char buf[256];
+	struct oc o;
+	size_t w;
+	int n;
+
+	oc_init(&o, NULL);
+	oc_start(&o, false);
+	oc_established(&o, true);
+	CHECK(SSL_write_ex(o.cl, "INVITE", 6, &w) == 1);
+	n = BIO_read(o.c2s, buf, sizeof(buf));
+	CHECK(n > 10);
+	buf[n - 3] ^= 0x40;
+	srv_feed(&o, buf, (size_t)n);
+	CHECK_EQ(o.last, STLS_IO_FAILED);
+	CHECK_STR_HAS(stls_conn_get_detail(o.s), "bad_record_mac");
+	oc_fini(&o);
+}
+
+/* Half a record and then EOF: closed without close_notify. */
+TEST(truncated_record_then_eof)
+{
+	static unsigned char buf[256];
+	struct oc o;
+	size_t w;
+	int n;
+
+	oc_init(&o, NULL);
+	oc_start(&o, false);
+	oc_established(&o, true);
+	CHECK(SSL_write_ex(o.cl, "INVITE sip:x", 12, &w) == 1);
+	n = BIO_read(o.c2s, buf, sizeof(buf));
+	CHECK(n > 10);
+	srv_feed(&o, buf, (size_t)n / 2);
+	CHECK_EQ(o.last, STLS_IO_WANT_INPUT);
+	CHECK_EQ(o.rxlen, 0);
+	CHECK_EQ(stls_conn_get_pending_in(o.s), (size_t)n / 2);
+	srv_feed(&o, buf + n / 2, (size_t)n - (size_t)n / 2);
+	CHECK_EQ(o.rxlen, 12);
+	CHECK(SSL_write_ex(o.cl, "BYE", 3, &w) == 1);
+	n = BIO_read(o.c2s, buf, sizeof(buf));
+	srv_feed(&o, buf, 4);
+	stls_conn_feed_eof(o.s);
+	CHECK_EQ(stls_conn_get_state(o.s), STLS_CONN_CLOSED);
+	CHECK_EQ(stls_conn_get_reason(o.s), STLS_CLOSE_EOF);
+	oc_fini(&o);
+}
+
+/* When the hand-off is not safe or not wanted, the SSL stays. */
+TEST(ssl_kept_when_asked_or_unsafe)
+{
+	struct oc o;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		oc_init(&o, i == 1 ? "TLS_AES_128_CCM_SHA256" : NULL);
+		if (i == 2) {
+			/* OpenSSL may have read past the client Finished. */
+			SSL_CTX_set_read_ahead(o.sctx, 1);
+		}
+		oc_start(&o, i == 0);
+		oc_established(&o, false);
+		both_ways(&o, "kept");
+		oc_fini(&o);
+	}
+}
+
+/* The write sequence follows the tickets sent: 0, 1 (default 2), 3. */
+TEST(write_sequence_follows_tickets)
+{
+	static const int tickets[] = { 0, 1, 3 };
+	size_t i;
+
+	for (i = 0; i < STLS_ARRAY_SIZE(tickets); i++) {
+		struct oc o;
+
+		oc_init(&o, NULL);
+		CHECK(SSL_CTX_set_num_tickets(o.sctx, (size_t)tickets[i]));
+		oc_start(&o, false);
+		oc_established(&o, true);
+		CHECK_EQ(o.s->rec->wr.seq, tickets[i]);
+		both_ways(&o, "seq");
+		oc_fini(&o);
+	}
+}
+
+/* A resumed (PSK) handshake hands off too, and its ticket works. */
+TEST(resumed_session_handed_off)
+{
+	SSL_SESSION *sess;
+	struct oc o;
+
+	oc_init(&o, NULL);
+	SSL_CTX_set_session_cache_mode(o.sctx, SSL_SESS_CACHE_SERVER);
+	CHECK(SSL_CTX_set_session_id_context(o.sctx, (const void *)"t", 1));
+	oc_start(&o, false);
+	oc_established(&o, true);
+	both_ways(&o, "first");
+	sess = SSL_get1_session(o.cl);
+	CHECK(sess && SSL_SESSION_is_resumable(sess));
+	stls_conn_free(o.s);
+	/* A clean end, or OpenSSL marks the session not resumable. */
+	SSL_set_shutdown(o.cl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+	SSL_free(o.cl);
+	o.rxlen = o.crxlen = 0;
+	oc_start(&o, false);
+	CHECK(SSL_set_session(o.cl, sess));
+	SSL_SESSION_free(sess);
+	oc_established(&o, true);
+	CHECK(SSL_session_reused(o.cl));
+	CHECK(stls_facts_is_resumed(stls_conn_get_facts(o.s)));
+	both_ways(&o, "second");
+	oc_fini(&o);
+}
+
+/* Profile SSLs: the profile stays known (and alive) after the hand-off. */
+TEST(profile_kept_after_hand_off)
+{
+	const struct stls_profile *p;
+	struct stls_profile_set *ps = NULL;
+	struct stls_conn_opts so = { 0 };
+	struct stls_addr a = { 0 };
+	struct stls_settings set;
+	struct oc o;
+
+	oc_init(&o, NULL);
+	CHECK_OK(stls_settings_init(&set));
+	free(set.certificate);
+	free(set.private_key);
+	set.certificate = strdup(test_cert_path("server.pem"));
+	set.private_key = strdup(test_cert_path("server.key"));
+	CHECK_OK(stls_profile_set_build(&set, NULL, NULL, &ps));
+	p = stls_profile_set_default(ps, STLS_ROLE_SERVER);
+	so.role = STLS_ROLE_SERVER;
+	so.ssl = stls_profile_ssl_new(p, &a);
+	so.settings = &set;
+	CHECK_OK(stls_conn_new(&so, &o.s, NULL));
+	CHECK(stls_conn_get0_profile(o.s) == p);
+	/* The connection alone keeps the set alive from here on. */
+	stls_profile_set_unref(ps);
+	o.cl = SSL_new(o.cctx);
+	o.c2s = BIO_new(BIO_s_mem());
+	o.s2c = BIO_new(BIO_s_mem());
+	SSL_set_bio(o.cl, o.s2c, o.c2s);
+	SSL_set_connect_state(o.cl);
+	oc_established(&o, true);
+	CHECK(stls_conn_get0_profile(o.s) == p);
+	CHECK_STR_EQ(stls_profile_name(stls_conn_get0_profile(o.s)),
+		     "TLSs<default>");
+	both_ways(&o, "profile");
+	oc_fini(&o);
+	stls_settings_fini(&set);
+}

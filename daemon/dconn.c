@@ -138,19 +138,31 @@ static void on_write(uv_write_t *req, int status)
 	after_drain(c);
 }
 
-static int queue_pre(struct stls_dconn *c, const uint8_t *p, size_t n)
+/* Appends to a growable byte buffer (doubling, at least 2 KiB). Returns
+ * 0 or -ENOMEM (nothing appended then). */
+static int buf_append(uint8_t **buf, size_t *len, size_t *cap,
+		      const uint8_t *p, size_t n)
 {
-	if (c->pre_len + n > c->pre_cap) {
-		size_t cap = (c->pre_len + n) * 2;
-		uint8_t *b = realloc(c->pre, cap);
+	if (*len + n > *cap) {
+		size_t want = (*len + n) * 2;
+		uint8_t *b;
 
+		want = want < 2048 ? 2048 : want;
+		b = realloc(*buf, want);
 		if (!b)
 			return -ENOMEM;
-		c->pre = b;
-		c->pre_cap = cap;
+		*buf = b;
+		*cap = want;
 	}
-	memcpy(c->pre + c->pre_len, p, n);
-	c->pre_len += n;
+	memcpy(*buf + *len, p, n);
+	*len += n;
+	return 0;
+}
+
+static int queue_pre(struct stls_dconn *c, const uint8_t *p, size_t n)
+{
+	if (buf_append(&c->pre, &c->pre_len, &c->pre_cap, p, n))
+		return -ENOMEM;
 	c->pending += n;
 	return check_congestion(c);
 }
@@ -262,29 +274,17 @@ void stls_dconn_flush(struct stls_dconn *c)
 	if (n && c->state < STLS_DCONN_CLOSING &&
 	    xform_write(c, c->held, n) == 0 && c->draining && c->pending == 0)
 		stls_dconn_close(c, STLS_DCLOSE_SHUTDOWN);
-	/* A busy connection keeps a small buffer; a big one goes. */
-	if (c->held_cap > HOLD_MAX) {
-		free(c->held);
-		c->held = NULL;
-		c->held_cap = 0;
-	}
+	/* An idle connection holds no buffer (malloc's small-block cache
+	 * makes the next turn's allocation cheap). */
+	free(c->held);
+	c->held = NULL;
+	c->held_cap = 0;
 }
 
 static int hold(struct stls_dconn *c, const uint8_t *p, size_t n)
 {
-	if (c->held_len + n > c->held_cap) {
-		size_t cap = c->held_len + n;
-		uint8_t *b;
-
-		cap = cap < 2048 ? 2048 : cap;
-		b = realloc(c->held, cap);
-		if (!b)
-			return -ENOMEM;
-		c->held = b;
-		c->held_cap = cap;
-	}
-	memcpy(c->held + c->held_len, p, n);
-	c->held_len += n;
+	if (buf_append(&c->held, &c->held_len, &c->held_cap, p, n))
+		return -ENOMEM;
 	if (!c->flush_pprev)
 		stls__worker_defer_flush(c->w, c);
 	if (c->held_len >= HOLD_MAX) {

@@ -16,6 +16,21 @@
 
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 5000
+/* Requests to a udp: backend wait for the end of the loop turn and leave
+ * in one sendmmsg(): the backend then wakes once per batch rather than
+ * once per datagram (on loopback, and on a busy host, the wake-up is most
+ * of a datagram's cost). At most BATCH_MAX datagrams or OUT_CAP bytes
+ * wait; more flushes at once. */
+#define BATCH_MAX 64
+#define OUT_CAP (256 * 1024)
+
+/* A datagram refused in a forced flush, for the handler at the turn's end. */
+struct unsent {
+	struct unsent *next;
+	size_t n;
+	int err;
+	uint8_t data[];
+};
 
 struct stls_backend {
 	struct stls_worker *w;
@@ -28,6 +43,12 @@ struct stls_backend {
 	bool stopped;
 	uint64_t conn_id; /* tcp: 0 while down */
 	uint8_t *mmsg;    /* udp: the recvmmsg() buffer, or NULL */
+	uint8_t *out;     /* udp: datagrams held for the end of the turn */
+	size_t out_len;
+	unsigned n_out;
+	bool flushing;    /* sends during a flush go out at once */
+	struct unsent *unsent;
+	uint32_t out_lens[BATCH_MAX];
 	int retry_ms;
 };
 
@@ -104,6 +125,7 @@ static int start_udp(struct stls_backend *b)
 	if (fd < 0)
 		return fd;
 	b->mmsg = malloc(MMSG_SLOT * MMSG_SLOTS);
+	b->out = malloc(OUT_CAP); /* without it: one sendmsg() per send */
 	/* Without the buffer (or recvmmsg), one recvmsg() per datagram. */
 	err = uv_udp_init_ex(&w->loop, &b->udp,
 			     b->mmsg ? AF_UNSPEC | UV_UDP_RECVMMSG : AF_UNSPEC);
@@ -209,6 +231,7 @@ void stls__backend_stop(struct stls_worker *w)
 	if (!b || b->stopped)
 		return;
 	b->stopped = true;
+	stls__backend_flush(w);
 	if (b->retry_open)
 		uv_close((uv_handle_t *)&b->retry, NULL);
 	if (b->udp_open)
@@ -220,8 +243,16 @@ void stls__backend_stop(struct stls_worker *w)
 
 void stls__backend_free(struct stls_worker *w)
 {
-	if (w->backend)
+	struct unsent *u;
+
+	if (w->backend) {
 		free(w->backend->mmsg);
+		free(w->backend->out);
+		while ((u = w->backend->unsent) != NULL) {
+			w->backend->unsent = u->next;
+			free(u);
+		}
+	}
 	free(w->backend);
 	w->backend = NULL;
 }
@@ -267,17 +298,135 @@ bool stls_backend_is_up(struct stls_worker *w)
 	return c && c->state == STLS_DCONN_ESTABLISHED;
 }
 
-static int send_udp(struct stls_backend *b, const uint8_t *p, size_t n)
+/* One datagram now, with no batching. */
+static int send_now(struct stls_backend *b, const uint8_t *p, size_t n)
 {
 	uv_buf_t buf = uv_buf_init((char *)p, (unsigned int)n);
-	int r;
+	int r = uv_udp_try_send(&b->udp, &buf, 1, (struct sockaddr *)&b->to);
 
-	if (!b->udp_open)
-		return -ENOTCONN;
-	r = uv_udp_try_send(&b->udp, &buf, 1, (struct sockaddr *)&b->to);
 	if (r >= 0 && (size_t)r != n)
 		return -EMSGSIZE;
 	return r < 0 ? r : 0;
+}
+
+/* A held datagram the kernel refused: counted, and the handler may still
+ * answer for it (the relay sends the client a 503). A flush forced by a
+ * full batch runs inside the handler's own send, so the handler hears of
+ * it at the end of the turn, from a copy. */
+static void refused(struct stls_backend *b, const uint8_t *p, size_t n,
+		    int err, bool turn_end)
+{
+	struct stls_worker *w = b->w;
+	struct unsent *u, **tail;
+
+	stls_stats_add(&w->stats, STLS_STAT_BACKEND_SEND_ERRORS, 1);
+	STLS_DBG("worker %u: backend send: %s", w->idx, strerror(-err));
+	if (!STLS_H(w)->backend_unsent)
+		return;
+	if (turn_end) {
+		STLS_H(w)->backend_unsent(w, p, n, err, STLS_HARG(w));
+		return;
+	}
+	u = malloc(sizeof(*u) + n);
+	if (!u)
+		return;
+	u->next = NULL;
+	u->n = n;
+	u->err = err;
+	memcpy(u->data, p, n);
+	for (tail = &b->unsent; *tail; tail = &(*tail)->next)
+		;
+	*tail = u;
+}
+
+/* The refusals kept from forced flushes, oldest first. */
+static void report_unsent(struct stls_backend *b)
+{
+	struct stls_worker *w = b->w;
+	struct unsent *u;
+
+	while ((u = b->unsent) != NULL) {
+		b->unsent = u->next;
+		STLS_H(w)->backend_unsent(w, u->data, u->n, u->err,
+					  STLS_HARG(w));
+		free(u);
+	}
+}
+
+static void flush(struct stls_backend *b, bool turn_end);
+
+void stls__backend_flush(struct stls_worker *w)
+{
+	if (w->backend)
+		flush(w->backend, true);
+}
+
+static void flush(struct stls_backend *b, bool turn_end)
+{
+	struct stls_worker *w = b->w;
+	struct mmsghdr m[BATCH_MAX];
+	struct iovec iov[BATCH_MAX];
+	socklen_t tolen;
+	uv_os_fd_t fd;
+	size_t off = 0;
+	unsigned i, done = 0;
+	int r;
+
+	if (turn_end && b->unsent)
+		report_unsent(b);
+	if (!b->n_out)
+		return;
+	tolen = b->to.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					    : sizeof(struct sockaddr_in);
+	memset(m, 0, sizeof(m[0]) * b->n_out);
+	for (i = 0; i < b->n_out; i++) {
+		iov[i].iov_base = b->out + off;
+		iov[i].iov_len = b->out_lens[i];
+		off += b->out_lens[i];
+		m[i].msg_hdr.msg_name = &b->to;
+		m[i].msg_hdr.msg_namelen = tolen;
+		m[i].msg_hdr.msg_iov = &iov[i];
+		m[i].msg_hdr.msg_iovlen = 1;
+	}
+	b->flushing = true;
+	fd = -1;
+	(void)uv_fileno((uv_handle_t *)&b->udp, &fd);
+	while (done < b->n_out) {
+		r = fd >= 0 ? sendmmsg(fd, m + done, b->n_out - done, 0) : -1;
+		if (r > 0) {
+			stls_stats_add(&w->stats, STLS_STAT_BACKEND_SENT,
+				       (uint64_t)r);
+			done += (unsigned)r;
+		} else if (r < 0 && errno == EINTR) {
+			continue;
+		} else {
+			/* The first one left failed: skip it, go on. */
+			refused(b, iov[done].iov_base, iov[done].iov_len,
+				fd >= 0 ? -errno : -EBADF, turn_end);
+			done++;
+		}
+	}
+	b->n_out = 0;
+	b->out_len = 0;
+	b->flushing = false;
+}
+
+/* Holds the datagram for the end of the turn. Returns 1 (held), or what
+ * send_now() returns when it cannot be held. */
+static int send_udp(struct stls_backend *b, const uint8_t *p, size_t n)
+{
+	if (!b->udp_open)
+		return -ENOTCONN;
+	if (!b->out || b->flushing || n > OUT_CAP)
+		return send_now(b, p, n);
+	if (b->n_out == BATCH_MAX || b->out_len + n > OUT_CAP)
+		flush(b, false);
+	memcpy(b->out + b->out_len, p, n);
+	b->out_len += n;
+	b->out_lens[b->n_out++] = (uint32_t)n;
+	if (b->n_out == 1)
+		stls__worker_due(b->w);
+	return 1;
 }
 
 int stls_backend_send(struct stls_worker *w, const uint8_t *p, size_t n)
@@ -290,6 +439,8 @@ int stls_backend_send(struct stls_worker *w, const uint8_t *p, size_t n)
 		r = -ENOTCONN;
 	} else if (b->proto == STLS_PROTO_UDP) {
 		r = send_udp(b, p, n);
+		if (r == 1)
+			return 0; /* counted when it leaves */
 	} else {
 		/* Not queued behind a (re)connect: a connect that fails would
 		 * lose it silently; the caller learns now and can answer. */

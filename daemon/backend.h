@@ -20,10 +20,13 @@
 
 /*
  * Sends one message to the backend from worker w (on w's thread).
- * Returns 0, -ENOTCONN (tcp: not connected right now, including while a
- * reconnect is in progress: nothing is queued), -EAGAIN (udp:
- * socket full, dropped) or another -errno; every failure is counted in
- * backend_send_errors.
+ * udp: the datagram is copied and leaves at the end of the loop turn,
+ * with the others of that turn, in one sendmmsg(); one the kernel then
+ * refuses goes to the handler's backend_unsent (the relay answers the
+ * request with 503). Returns 0, -ENOTCONN (udp: no socket; tcp: not
+ * connected right now, including while a reconnect is in progress:
+ * nothing is queued) or another -errno; every failure, now or at the
+ * flush, is counted in backend_send_errors.
  */
 STLS_MUST_USE int stls_backend_send(struct stls_worker *w, const uint8_t *p,
 				    size_t n);
@@ -46,5 +49,8 @@ bool stls_backend_is_up(struct stls_worker *w);
 STLS_MUST_USE int stls__backend_start(struct stls_worker *w);
 void stls__backend_stop(struct stls_worker *w);
 void stls__backend_free(struct stls_worker *w);
+/* Sends the datagrams held for a udp: backend (worker.c, at the end of
+ * each loop turn); refused ones go to the handler's backend_unsent. */
+void stls__backend_flush(struct stls_worker *w);
 
 #endif

@@ -119,6 +119,11 @@ struct stls_handler_ops {
 	/* A datagram from the udp: backend (optional). */
 	void (*backend)(struct stls_worker *w, const struct stls_addr *from,
 			const uint8_t *p, size_t n, void *arg);
+	/* A datagram for the udp: backend, held until the end of the loop
+	 * turn, that the kernel then refused with <err> (-errno); <p> is
+	 * valid during the call (optional). */
+	void (*backend_unsent)(struct stls_worker *w, const uint8_t *p,
+			       size_t n, int err, void *arg);
 };
 
 /* What stls_daemon_new() needs; times in milliseconds. */

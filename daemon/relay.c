@@ -534,6 +534,32 @@ static void relay_backend_dgram(struct stls_worker *w,
 	stls__relay_backend_msg(rw, (const char *)p, n);
 }
 
+/* A request held for the backend that the kernel refused at the end of
+ * the turn: the client gets the 503 it would have had at once, through
+ * the response path (our Via on top names its connection). */
+static void relay_backend_unsent(struct stls_worker *w, const uint8_t *p,
+				 size_t n, int err, void *arg)
+{
+	struct stls_relay *r = arg;
+	struct relay_worker *rw = relay_rw(w);
+	char *buf;
+	ssize_t len;
+
+	(void)err;
+	relay_count(rw, STLS_RELAY_BACKEND_DOWN);
+	if (stls_sip_msg_parse((const char *)p, n, 0, rw->msg) != 0 ||
+	    !rw->msg->is_request || rw->msg->method_id == STLS_SIP_M_ACK)
+		return;
+	buf = malloc(rw->reply_cap);
+	if (!buf)
+		return;
+	len = stls_sip_reply_build(rw->msg, 503, NULL, r->rs->server_header,
+				   buf, rw->reply_cap);
+	if (len > 0)
+		stls__relay_backend_msg(rw, buf, (size_t)len);
+	free(buf);
+}
+
 static const struct stls_handler_ops relay_ops = {
 	.name = "relay",
 	.worker_init = relay_worker_init,
@@ -544,6 +570,7 @@ static const struct stls_handler_ops relay_ops = {
 	.close = relay_close,
 	.datagram = relay_datagram,
 	.backend = relay_backend_dgram,
+	.backend_unsent = relay_backend_unsent,
 };
 
 void stls_relay_install(struct stls_relay *r, struct stls_daemon_opts *o)

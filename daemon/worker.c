@@ -41,12 +41,18 @@ void stls__worker_conn_release(struct stls_worker *w)
 	atomic_fetch_sub_explicit(&w->d->n_conns, 1, memory_order_relaxed);
 }
 
-/* The end of a loop turn: held output leaves first (one transform write
- * and one socket write per connection), then the deferred closes run. */
+/* The end of a loop turn: held output leaves first (the backend's
+ * datagrams in one sendmmsg(), then one transform write and one socket
+ * write per connection), then the deferred closes run. Output that the
+ * closes themselves produce (a handler answering for a connection that
+ * failed) starts the idle handle again, so it leaves on the next turn
+ * without waiting in poll. */
 static void run_closes(struct stls_worker *w)
 {
 	struct stls_dconn *c;
 
+	uv_idle_stop(&w->close_idle);
+	stls__backend_flush(w);
 	while ((c = w->flush_head) != NULL)
 		stls_dconn_flush(c);
 	while ((c = w->close_head) != NULL) {
@@ -54,7 +60,6 @@ static void run_closes(struct stls_worker *w)
 		c->close_next = NULL;
 		stls__dconn_finish_close(c);
 	}
-	uv_idle_stop(&w->close_idle);
 }
 
 static void on_close_idle(uv_idle_t *h)
@@ -65,6 +70,11 @@ static void on_close_idle(uv_idle_t *h)
 static void on_close_check(uv_check_t *h)
 {
 	run_closes(h->data);
+}
+
+void stls__worker_due(struct stls_worker *w)
+{
+	uv_idle_start(&w->close_idle, on_close_idle);
 }
 
 void stls__worker_defer_flush(struct stls_worker *w, struct stls_dconn *c)

@@ -89,6 +89,9 @@ void stls__worker_conn_release(struct stls_worker *w);
 /* Queues c (not queued yet) for stls_dconn_flush() at the end of this
  * loop iteration, or before the next poll when called from a timer. */
 void stls__worker_defer_flush(struct stls_worker *w, struct stls_dconn *c);
+/* Output is held for the end of this loop turn (backend datagrams): makes
+ * sure the turn ends without blocking in poll first. */
+void stls__worker_due(struct stls_worker *w);
 
 /* Queues c for closing at the end of this loop iteration. */
 void stls__worker_defer_close(struct stls_worker *w, struct stls_dconn *c);

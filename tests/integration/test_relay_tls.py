@@ -211,6 +211,27 @@ def test_verification_failures(be):
           "connection_out_deny 127.0.0.3/32: 503")
 
 
+def test_backend_refuses(ua):
+    # A request that fits a stream (max_message_size 65535) but, with our
+    # Via and the facts headers added, not a UDP datagram: the kernel
+    # refuses it when the turn's datagrams leave, and the client still
+    # gets its 503 at once (not a 32 s timeout).
+    body = b"x" * 65000
+    ua.send(request("MESSAGE", "sip:bob@example.test", "TLS 10.0.0.7:5061",
+                    "big-1", 1, AOR, "sip:bob@example.test",
+                    extra=[("Content-Type", "text/plain")], body=body))
+    r = ua.read()
+    check(r is not None and r.status == 503,
+          "oversized request for the UDP backend: 503 (%s)"
+          % (r.status if r else None))
+    check(r.get("call-id") == "big-1", "503 for that request")
+    # The connection still carries the next request.
+    ua.send(request("OPTIONS", "sip:bob@example.test", "TLS 10.0.0.7:5061",
+                    "after-big", 1, AOR, "sip:bob@example.test"))
+    r = ua.read()
+    check(r is not None and r.status == 200, "next request relayed")
+
+
 def test_idle(port):
     ua = tls_client("127.0.0.1", port)
     t0 = time.time()
@@ -229,6 +250,7 @@ def main():
         test_verified_only(be, ports[1])
         test_outbound(be)
         test_verification_failures(be)
+        test_backend_refuses(ua)
         test_idle(ports[0])
         ua.close()
         check(d.stop() == 0, "siptlsd exited cleanly")

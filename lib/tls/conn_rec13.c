@@ -309,11 +309,10 @@ static enum stls_io one_record(struct stls_conn *c, unsigned char *out,
 		return STLS_IO_WANT_INPUT;
 	}
 	need = body > STLS_REC13_TAG ? body - STLS_REC13_TAG : 0;
-	if (room < need && !(dst = pt_buf(r, need))) {
-		return stls__conn_fail(c, STLS_CLOSE_NO_MEMORY, "out of memory");
-	}
-	if (stls__io_front(&c->io, 5 + body, &rec) != 0) {
-		return stls__conn_fail(c, STLS_CLOSE_NO_MEMORY, "out of memory");
+	if ((room < need && !(dst = pt_buf(r, need))) ||
+	    stls__io_front(&c->io, 5 + body, &rec) != 0) {
+		return stls__conn_fail(c, STLS_CLOSE_NO_MEMORY,
+				       "out of memory");
 	}
 	err = stls__rec13_open(r, rec, 5 + body, dst, &n, &type);
 	stls__io_skip(&c->io, 5 + body);

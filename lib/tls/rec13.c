@@ -203,8 +203,10 @@ static EVP_CIPHER_CTX *dir_ctx(const struct stls_rec13 *r,
 		}
 	}
 	memcpy(nonce, d->iv, sizeof(nonce));
+	/* The 64-bit sequence number, left-padded, XOR the IV (5.3). */
 	for (i = 0; i < 8; i++) {
-		nonce[sizeof(nonce) - 1 - i] ^= (unsigned char)(d->seq >> (8 * i));
+		nonce[sizeof(nonce) - 1 - i] ^=
+			(unsigned char)(d->seq >> (8 * i));
 	}
 	ok = EVP_CipherInit_ex2(d->ctx, NULL, NULL, nonce, enc, NULL);
 	OPENSSL_cleanse(nonce, sizeof(nonce));

@@ -12,7 +12,12 @@
  *             seeds the segment sizes; the rest is fed in up to eight
  *             segments through both feed paths (feed()+drain() and
  *             feed_drain()), plaintext is pushed between segments, and
- *             the stream ends with EOF and a close.
+ *             the stream ends with EOF and a close;
+ *   3 handed  a real TLS 1.3 handshake with an OpenSSL client first, so
+ *             that the server engine hands its record layer off
+ *             (conn_rec13.c); the rest speaks as that client through a
+ *             forger holding the client's traffic secrets (see
+ *             handed_off() below for the operations).
  * Seeds (fuzz/corpus/tls_engine/) are real flights recorded from
  * in-memory handshakes by scripts/gen-tls-seeds.py. TLS 1.3 server
  * flights past the ServerHello are encrypted under keys the fuzzer cannot
@@ -41,6 +46,7 @@
 #include "stls/log.h"
 #include "stls/profile.h"
 #include "stls/settings.h"
+#include "tls/tls_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -129,6 +135,7 @@ static void setup(void)
 	set.private_key = strdup(key);
 	set.low_mem_threshold1 = 0;
 	set.low_mem_threshold2 = 0;
+	set.send_close_notify = 1;
 	any.role = STLS_ROLE_SERVER;
 	any.kind = STLS_PROF_ANY;
 	any.method = STLS_METHOD_TLSV1_2_PLUS;
@@ -240,6 +247,268 @@ static void split(const uint8_t *p, size_t n)
 	stls_conn_free(c);
 }
 
+/*
+ * Mode 3. The client's traffic secrets come from its keylog callback
+ * (one input at a time); the forger seals records as the client would
+ * and opens what the server writes.
+ */
+static SSL_CTX *cctx;
+static unsigned char cl_wr[STLS_REC13_MAX_SECRET], cl_rd[STLS_REC13_MAX_SECRET];
+static size_t cl_len;
+
+static void hexin(const char *p, unsigned char *outb)
+{
+	size_t i;
+
+	cl_len = strlen(p) / 2;
+	if (cl_len > STLS_REC13_MAX_SECRET) {
+		abort();
+	}
+	for (i = 0; i < cl_len; i++) {
+		unsigned v = 0;
+
+		if (sscanf(p + 2 * i, "%2x", &v) != 1) {
+			abort();
+		}
+		outb[i] = (unsigned char)v;
+	}
+}
+
+static void cl_keylog(const SSL *ssl, const char *line)
+{
+	(void)ssl;
+	if (strncmp(line, "CLIENT_TRAFFIC_SECRET_0 ", 24) == 0) {
+		hexin(line + 24 + 65, cl_wr);
+	} else if (strncmp(line, "SERVER_TRAFFIC_SECRET_0 ", 24) == 0) {
+		hexin(line + 24 + 65, cl_rd);
+	}
+}
+
+/* Server output -> the client's BIO. */
+static void to_client(struct stls_conn *s, BIO *s2c)
+{
+	const void *p;
+	size_t n;
+
+	while ((p = stls_conn_peek(s, &n)) != NULL && n) {
+		if (BIO_write(s2c, p, (int)n) != (int)n) {
+			abort();
+		}
+		stls_conn_consume(s, n);
+	}
+}
+
+/* Handshake until both ends are done; false when it does not finish. */
+static bool hs_pump(struct stls_conn *s, SSL *cl, BIO *c2s, BIO *s2c)
+{
+	static unsigned char buf[16384];
+	size_t got;
+	int i, r;
+
+	for (i = 0; i < 8; i++) {
+		(void)SSL_do_handshake(cl);
+		while ((r = BIO_read(c2s, buf, sizeof(buf))) > 0) {
+			if (stls_conn_feed_drain(s, buf, (size_t)r, out,
+						 sizeof(out), &got) ==
+			    STLS_IO_FAILED) {
+				return false;
+			}
+		}
+		to_client(s, s2c);
+		if (SSL_is_init_finished(cl) &&
+		    stls_conn_get_state(s) == STLS_CONN_ESTABLISHED) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Oracle: every record the server writes opens under the client's read
+ * key (which follows the server's KeyUpdates), and no record is left
+ * half-written at the end of a call.
+ */
+static void check_out(struct stls_conn *s, struct stls_rec13 *f)
+{
+	static unsigned char ob[1 << 17], pt[STLS_REC13_MAX_PLAIN + 256];
+	size_t olen = 0, off = 0, n, body, got;
+	unsigned char type;
+	const void *p;
+
+	while ((p = stls_conn_peek(s, &n)) != NULL && n) {
+		if (olen + n > sizeof(ob)) {
+			abort();
+		}
+		memcpy(ob + olen, p, n);
+		olen += n;
+		stls_conn_consume(s, n);
+	}
+	while (off < olen) {
+		if (olen - off < 5 ||
+		    stls__rec13_check_header(ob + off, &body) != 0 ||
+		    olen - off - 5 < body ||
+		    stls__rec13_open(f, ob + off, 5 + body, pt, &got,
+				     &type) != 0) {
+			abort();
+		}
+		if (type == 22 && got == 5 && pt[0] == 24 &&
+		    stls__rec13_update(f, false) != 0) {
+			abort();
+		}
+		off += 5 + body;
+	}
+}
+
+static void drain_checked(struct stls_conn *s, struct stls_rec13 *f,
+			  size_t cap, enum stls_io st)
+{
+	size_t got;
+	int rounds = 0;
+
+	check_out(s, f);
+	while (st == STLS_IO_DONE && ++rounds < 64) {
+		st = stls_conn_drain(s, out, cap, &got);
+		check_out(s, f);
+	}
+}
+
+/* One record from the forger, fed whole or cut in two. */
+static void forge(struct stls_conn *s, struct stls_rec13 *f,
+		  unsigned char type, const uint8_t *d, size_t len,
+		  size_t cut)
+{
+	static unsigned char rec[STLS_REC13_MAX_PLAIN + STLS_REC13_OVERHEAD];
+	ssize_t k = stls__rec13_seal(f, type, d, len, rec);
+	size_t got;
+
+	if (k < 0) {
+		return;
+	}
+	if (type == 22 && len == 5 && memcmp(d, "\x18\x00\x00\x01", 4) == 0 &&
+	    stls__rec13_update(f, true) != 0) {
+		abort();
+	}
+	cut = cut % ((size_t)k + 1);
+	if (cut) {
+		drain_checked(s, f, sizeof(out),
+			      stls_conn_feed_drain(s, rec, cut, out,
+						   sizeof(out), &got));
+	}
+	drain_checked(s, f, sizeof(out),
+		      stls_conn_feed_drain(s, rec + cut, (size_t)k - cut, out,
+					   sizeof(out), &got));
+}
+
+/*
+ * The operations after the handshake (byte 0 picks the suite):
+ *   0 seal   [type][len hi][len lo] content, fed whole
+ *   1 split  [type][len][cut] content, fed in two pieces
+ *   2 raw    [len] bytes fed as they are
+ *   3 push   [len] the server writes len bytes
+ *   4 drain  [cap] the server drains with a small buffer
+ *   5 close  the server closes (close_notify with send_close_notify)
+ * Lengths are clamped to what is left of the input.
+ */
+static void run_ops(struct stls_conn *s, struct stls_rec13 *f,
+		    const uint8_t *d, size_t n)
+{
+	static const char push_data[256] = "SIP/2.0 200 OK\r\n";
+	unsigned ops = 0;
+	size_t len, got;
+
+	while (n >= 2 && ops++ < 64) {
+		unsigned op = d[0] % 6;
+		size_t hdr = op == 0 ? 4 : op == 1 ? 4 : 2;
+
+		if (n < hdr) {
+			return;
+		}
+		len = op == 0 ? ((size_t)d[2] << 8 | d[3]) %
+					(STLS_REC13_MAX_PLAIN + 1)
+			      : d[op == 1 ? 2 : 1];
+		if (op <= 2 && len > n - hdr) {
+			len = n - hdr;
+		}
+		switch (op) {
+		case 0:
+			forge(s, f, d[1], d + hdr, len, 0);
+			break;
+		case 1:
+			forge(s, f, d[1], d + hdr, len, d[3]);
+			break;
+		case 2:
+			drain_checked(s, f, sizeof(out),
+				      stls_conn_feed_drain(s, d + hdr, len, out,
+							   sizeof(out), &got));
+			break;
+		case 3:
+			(void)!stls_conn_push(s, push_data, len);
+			check_out(s, f);
+			len = 0;
+			break;
+		case 4:
+			drain_checked(s, f, len,
+				      stls_conn_drain(s, out, len, &got));
+			len = 0;
+			break;
+		default:
+			(void)stls_conn_close(s);
+			check_out(s, f);
+			len = 0;
+			break;
+		}
+		d += hdr + (op <= 2 ? len : 0);
+		n -= hdr + (op <= 2 ? len : 0);
+	}
+}
+
+static void handed_off(const uint8_t *d, size_t n)
+{
+	static const char *const names[3] = {
+		"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+		"TLS_CHACHA20_POLY1305_SHA256",
+	};
+	struct stls_conn *s = engine(STLS_ROLE_SERVER);
+	struct stls_rec13 f;
+	BIO *c2s = BIO_new(BIO_s_mem()), *s2c = BIO_new(BIO_s_mem());
+	SSL *cl = NULL;
+
+	memset(&f, 0, sizeof(f));
+	if (!cctx) {
+		cctx = SSL_CTX_new(TLS_client_method());
+		if (!cctx ||
+		    !SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION)) {
+			abort();
+		}
+		SSL_CTX_set_keylog_callback(cctx, cl_keylog);
+	}
+	cl = SSL_new(cctx);
+	if (!s || !cl || !c2s || !s2c ||
+	    !SSL_set_ciphersuites(cl, names[d[0] % 3])) {
+		BIO_free(c2s);
+		BIO_free(s2c);
+		goto out;
+	}
+	SSL_set_bio(cl, s2c, c2s);
+	SSL_set_connect_state(cl);
+	cl_len = 0;
+	if (!hs_pump(s, cl, c2s, s2c) || !stls_conn_is_handed_off(s)) {
+		abort(); /* a default profile server must hand off */
+	}
+	if (stls__rec13_init(&f, (uint16_t)SSL_CIPHER_get_protocol_id(
+					 SSL_get_current_cipher(cl)),
+			     cl_rd, cl_wr, cl_len) != 0) {
+		goto out;
+	}
+	/* The client read the tickets or not: ours is the server's count. */
+	f.rd.seq = s->rec->wr.seq;
+	run_ops(s, &f, d + 1, n - 1);
+out:
+	stls__rec13_fini(&f);
+	SSL_free(cl);
+	stls_conn_free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!pset) {
@@ -248,16 +517,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1) {
 		return 0;
 	}
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0:
 		one_shot(STLS_ROLE_SERVER, data + 1, size - 1);
 		break;
 	case 1:
 		one_shot(STLS_ROLE_CLIENT, data + 1, size - 1);
 		break;
-	default:
+	case 2:
 		if (size >= 3) {
 			split(data + 1, size - 1);
+		}
+		break;
+	default:
+		if (size >= 2) {
+			handed_off(data + 1, size - 1);
 		}
 		break;
 	}

@@ -204,6 +204,12 @@ static const char *keep_reason(const struct stls_conn *c, uint16_t *suite)
 	if (hl == 0 || h->rd_len != hl || h->wr_len != hl) {
 		return "cipher suite not handled";
 	}
+	/* 0-RTT: the engine never calls SSL_read_early_data(), so OpenSSL
+	 * rejects early data; should it ever be accepted, the client's
+	 * read sequence would not start at 0. */
+	if (SSL_get_early_data_status(c->ssl) == SSL_EARLY_DATA_ACCEPTED) {
+		return "early data accepted";
+	}
 	if (SSL_get_read_ahead(c->ssl) || SSL_has_pending(c->ssl)) {
 		return "OpenSSL holds unread input (read_ahead)";
 	}

@@ -56,8 +56,8 @@ enum { CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPDATA = 23 };
 enum { HS_KEY_UPDATE = 24 };
 
 /* Encrypt one record into the output queue. Returns 0 or -ENOMEM. */
-static int put_record(struct stls_conn *c, unsigned char type,
-		      const void *data, size_t n)
+static int seal_one(struct stls_conn *c, unsigned char type,
+		    const void *data, size_t n)
 {
 	unsigned char *w = stls__wq_wspan(&c->io.out, n + STLS_REC13_OVERHEAD,
 					  STLS_IO_OUT_BLK);
@@ -74,6 +74,37 @@ static int put_record(struct stls_conn *c, unsigned char type,
 	return 0;
 }
 
+/*
+ * Our KeyUpdate (update_not_requested) under the current write key, then
+ * the next write key (section 4.6.3). Returns 0, -ENOMEM, or -EIO when
+ * the key cannot be derived (the connection must fail then).
+ */
+static int send_key_update(struct stls_conn *c)
+{
+	static const unsigned char ku[5] = { HS_KEY_UPDATE, 0, 0, 1, 0 };
+	int err = seal_one(c, CT_HANDSHAKE, ku, sizeof(ku));
+
+	return err ? err : stls__rec13_update(c->rec, true);
+}
+
+/*
+ * One record of any type; a KeyUpdate goes first when the write key has
+ * protected STLS_REC13_REKEY_AFTER records (AEAD limits, section 5.5).
+ * Returns 0, -ENOMEM or -EIO.
+ */
+static int put_record(struct stls_conn *c, unsigned char type,
+		      const void *data, size_t n)
+{
+	if (c->rec->wr.seq >= STLS_REC13_REKEY_AFTER) {
+		int err = send_key_update(c);
+
+		if (err) {
+			return err;
+		}
+	}
+	return seal_one(c, type, data, n);
+}
+
 int stls__conn_rec_write(struct stls_conn *c, const void *data, size_t len)
 {
 	const unsigned char *p = data;
@@ -81,7 +112,14 @@ int stls__conn_rec_write(struct stls_conn *c, const void *data, size_t len)
 	while (len > 0) {
 		size_t n = len < c->rec->max_frag ? len : c->rec->max_frag;
 
-		if (put_record(c, CT_APPDATA, p, n) != 0) {
+		int err = put_record(c, CT_APPDATA, p, n);
+
+		if (err == -EIO) {
+			stls__conn_fail(c, STLS_CLOSE_PROTOCOL,
+					"cannot derive the next write key");
+			return -EPIPE;
+		}
+		if (err) {
 			stls__conn_fail(c, STLS_CLOSE_NO_MEMORY,
 					"cannot encrypt: out of memory");
 			return -ENOMEM;
@@ -122,6 +160,9 @@ static enum stls_io rec_error(struct stls_conn *c, int err)
 	case -EPROTO:
 		return proto_fail(c, AL_UNEXPECTED_MESSAGE,
 				  "not a TLS 1.3 protected record");
+	case -EOVERFLOW:
+		return proto_fail(c, AL_INTERNAL_ERROR,
+				  "read sequence number exhausted");
 	default:
 		return proto_fail(c, AL_INTERNAL_ERROR,
 				  "record decryption failed");
@@ -150,7 +191,7 @@ static enum stls_io on_alert(struct stls_conn *c, const unsigned char *p,
 /* KeyUpdate (RFC 8446 section 4.6.3): new read key, maybe answer. */
 static enum stls_io key_update(struct stls_conn *c, unsigned char req)
 {
-	static const unsigned char ku[5] = { HS_KEY_UPDATE, 0, 0, 1, 0 };
+	int err;
 
 	if (req > 1) {
 		return proto_fail(c, AL_ILLEGAL_PARAMETER,
@@ -159,15 +200,15 @@ static enum stls_io key_update(struct stls_conn *c, unsigned char req)
 	if (stls__rec13_update(c->rec, false) != 0) {
 		return proto_fail(c, AL_INTERNAL_ERROR, "key update failed");
 	}
-	if (req == 1) {
-		if (put_record(c, CT_HANDSHAKE, ku, sizeof(ku)) != 0) {
-			return stls__conn_fail(c, STLS_CLOSE_NO_MEMORY,
-					       "out of memory");
-		}
-		if (stls__rec13_update(c->rec, true) != 0) {
-			return proto_fail(c, AL_INTERNAL_ERROR,
-					  "key update failed");
-		}
+	/* Our answer, under the old key: the output queue keeps every
+	 * record sealed before it in front of it. */
+	err = req == 1 ? send_key_update(c) : 0;
+	if (err == -ENOMEM) {
+		return stls__conn_fail(c, STLS_CLOSE_NO_MEMORY,
+				       "out of memory");
+	}
+	if (err) {
+		return proto_fail(c, AL_INTERNAL_ERROR, "key update failed");
 	}
 	return STLS_IO_DONE;
 }
@@ -268,11 +309,10 @@ static enum stls_io one_record(struct stls_conn *c, unsigned char *out,
 		return STLS_IO_WANT_INPUT;
 	}
 	need = body > STLS_REC13_TAG ? body - STLS_REC13_TAG : 0;
-	if (room < need && !(dst = pt_buf(r, need))) {
-		return stls__conn_fail(c, STLS_CLOSE_NO_MEMORY, "out of memory");
-	}
-	if (stls__io_front(&c->io, 5 + body, &rec) != 0) {
-		return stls__conn_fail(c, STLS_CLOSE_NO_MEMORY, "out of memory");
+	if ((room < need && !(dst = pt_buf(r, need))) ||
+	    stls__io_front(&c->io, 5 + body, &rec) != 0) {
+		return stls__conn_fail(c, STLS_CLOSE_NO_MEMORY,
+				       "out of memory");
 	}
 	err = stls__rec13_open(r, rec, 5 + body, dst, &n, &type);
 	stls__io_skip(&c->io, 5 + body);
@@ -282,9 +322,11 @@ static enum stls_io one_record(struct stls_conn *c, unsigned char *out,
 	if (type == CT_APPDATA) {
 		if (dst == out) {
 			*got = n;
-		} else {
+		} else if (n > 0) {
 			r->pt_off = 0;
 			r->pt_len = n;
+		} else {
+			pt_release(r); /* padding only: keep no buffer */
 		}
 		return STLS_IO_DONE;
 	}

@@ -203,8 +203,10 @@ static EVP_CIPHER_CTX *dir_ctx(const struct stls_rec13 *r,
 		}
 	}
 	memcpy(nonce, d->iv, sizeof(nonce));
+	/* The 64-bit sequence number, left-padded, XOR the IV (5.3). */
 	for (i = 0; i < 8; i++) {
-		nonce[sizeof(nonce) - 1 - i] ^= (unsigned char)(d->seq >> (8 * i));
+		nonce[sizeof(nonce) - 1 - i] ^=
+			(unsigned char)(d->seq >> (8 * i));
 	}
 	ok = EVP_CipherInit_ex2(d->ctx, NULL, NULL, nonce, enc, NULL);
 	OPENSSL_cleanse(nonce, sizeof(nonce));
@@ -216,8 +218,10 @@ static EVP_CIPHER_CTX *dir_ctx(const struct stls_rec13 *r,
  * application data) with n <= STLS_REC13_MAX_PLAIN content bytes, written
  * as a whole record (header included) to out, which must have room for
  * n + STLS_REC13_OVERHEAD bytes. The write sequence number advances.
- * Returns the record length, -EINVAL for n too large, -EIO when OpenSSL
- * fails (usually out of memory). Thread: the owner of r.
+ * Returns the record length, -EINVAL for n too large, -EOVERFLOW when the
+ * sequence number is exhausted (section 5.3: never wrap; update the key
+ * first), -EIO when OpenSSL fails (usually out of memory). Thread: the
+ * owner of r.
  */
 ssize_t stls__rec13_seal(struct stls_rec13 *r, unsigned char type,
 			 const void *data, size_t n, unsigned char *out)
@@ -228,6 +232,9 @@ ssize_t stls__rec13_seal(struct stls_rec13 *r, unsigned char type,
 
 	if (n > STLS_REC13_MAX_PLAIN) {
 		return -EINVAL;
+	}
+	if (r->wr.seq == UINT64_MAX) {
+		return -EOVERFLOW;
 	}
 	x = dir_ctx(r, &r->wr, true);
 	out[0] = 23;
@@ -273,8 +280,10 @@ int stls__rec13_check_header(const unsigned char *h, size_t *body_len)
  * padding is removed. The read sequence number advances on success.
  * Returns 0, -EBADMSG when authentication fails or the record is too
  * short (bad_record_mac), -EPROTO when the plaintext has no content type
- * (unexpected_message), -EMSGSIZE for more than 2^14 content bytes
- * (record_overflow), -EIO when OpenSSL fails. pt may overlap nothing.
+ * (unexpected_message), -EMSGSIZE when TLSInnerPlaintext (content, type
+ * and padding) passes 2^14 + 1 bytes (section 5.4; record_overflow),
+ * -EOVERFLOW when the read sequence number is exhausted (section 5.3),
+ * -EIO when OpenSSL fails. pt may overlap nothing.
  */
 int stls__rec13_open(struct stls_rec13 *r, const unsigned char *rec,
 		     size_t len, unsigned char *pt, size_t *pt_len,
@@ -287,6 +296,9 @@ int stls__rec13_open(struct stls_rec13 *r, const unsigned char *rec,
 	*pt_len = 0;
 	if (len < 5 + 1 + STLS_REC13_TAG) {
 		return -EBADMSG;
+	}
+	if (r->rd.seq == UINT64_MAX) {
+		return -EOVERFLOW;
 	}
 	clen = len - 5 - STLS_REC13_TAG;
 	x = dir_ctx(r, &r->rd, false);
@@ -303,6 +315,10 @@ int stls__rec13_open(struct stls_rec13 *r, const unsigned char *rec,
 		return -EBADMSG;
 	}
 	r->rd.seq++;
+	if (clen > STLS_REC13_MAX_PLAIN + 1) {
+		OPENSSL_cleanse(pt, clen);
+		return -EMSGSIZE;
+	}
 	n = clen;
 	while (n > 0 && pt[n - 1] == 0) {
 		n--;
@@ -311,11 +327,7 @@ int stls__rec13_open(struct stls_rec13 *r, const unsigned char *rec,
 		return -EPROTO;
 	}
 	*type = pt[n - 1];
-	n--;
-	if (n > STLS_REC13_MAX_PLAIN) {
-		return -EMSGSIZE;
-	}
-	*pt_len = n;
+	*pt_len = n - 1;
 	return 0;
 }
 

@@ -167,6 +167,12 @@ STLS_MUST_USE STLS_HIDDEN int stls__facts_build(SSL *ssl, const char *sni,
 /* Header, inner content type and tag around the content of one record. */
 #define STLS_REC13_OVERHEAD (5u + 1u + STLS_REC13_TAG)
 #define STLS_REC13_MAX_SECRET 48u
+/*
+ * Records we write under one key before updating it (RFC 8446 section
+ * 5.5: AES-GCM is good for 2^24.5 full-size records; one bound for every
+ * suite keeps a single path). The engine sends a KeyUpdate first.
+ */
+#define STLS_REC13_REKEY_AFTER (UINT64_C(1) << 24)
 
 struct stls_rec13_dir {
 	unsigned char secret[STLS_REC13_MAX_SECRET];
@@ -257,13 +263,14 @@ STLS_HIDDEN struct stls_conn *stls__conn_of(const SSL *ssl);
 /*
  * The record hand-off (conn_handoff.c, conn_rec13.c; docs/engine.md).
  * setup installs the per-SSL message callback on a server connection that
- * may hand off;
- * handoff is called once the handshake is done (ESTABLISHED) and either
- * frees the SSL (c->ssl = NULL, c->rec set) or keeps it, logging why. The
- * others serve connections without an SSL: read is the SSL_read loop,
- * write encrypts len bytes into the output queue (0, or -ENOMEM after
- * failing the connection), close_notify queues our alert, idle releases
- * the EVP contexts at the end of an engine call, free releases it all.
+ * may hand off; handoff is called once the handshake is done
+ * (ESTABLISHED) and either frees the SSL (c->ssl = NULL, c->rec set) or
+ * keeps it, logging why. The others serve connections without an SSL:
+ * read is the SSL_read loop, write encrypts len bytes into the output
+ * queue (0, or -ENOMEM / -EPIPE after failing the connection; a KeyUpdate
+ * goes first once the write key has protected STLS_REC13_REKEY_AFTER
+ * records), close_notify queues our alert, idle releases the EVP contexts
+ * at the end of an engine call, free releases it all.
  */
 STLS_HIDDEN void stls__conn_rec_setup(struct stls_conn *c);
 STLS_HIDDEN void stls__conn_handoff(struct stls_conn *c);

@@ -256,8 +256,21 @@ static void client_to(char *const argv[], int port, int ver,
 	CHECK(ok);
 }
 
+static int client_hellos;
+
+static int count_hello(SSL *ssl, int *al, void *arg)
+{
+	(void)ssl;
+	(void)al;
+	(void)arg;
+	client_hellos++;
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/* groups: the server's groups (NULL: OpenSSL's default list). */
 static void server_for(char *argv[], int lfd, const char *say,
-		       const char *want_child, const char *want_engine)
+		       const char *want_child, const char *want_engine,
+		       const char *groups)
 {
 	struct stls_settings set;
 	struct child ch = { 0 };
@@ -270,12 +283,20 @@ static void server_for(char *argv[], int lfd, const char *say,
 	fd = accept_within(lfd, 10000);
 	ctx = ctx_new(STLS_ROLE_SERVER, "server.pem", "server.key",
 		      TLS1_2_VERSION, TLS1_3_VERSION);
+	client_hellos = 0;
+	SSL_CTX_set_client_hello_cb(ctx, count_hello, NULL);
+	if (groups) {
+		CHECK(SSL_CTX_set1_groups_list(ctx, groups));
+	}
 	c = engine(ctx, STLS_ROLE_SERVER, NULL, NULL, &set);
 	CHECK(write(ch.in, "ping-from-peer\n", 15) == 15);
 	ok = drive(fd, c, say, want_engine, -1) &&
 	     drive(fd, c, "", want_child, ch.out);
 	if (ok) {
 		CHECK_STR_EQ(stls_conn_get_sni(c), "sip.example.test");
+		/* A HelloRetryRequest means a second ClientHello. */
+		CHECK_EQ(client_hellos, groups ? 2 : 1);
+		CHECK(!groups || stls_conn_is_handed_off(c));
 		(void)stls_conn_close(c);
 	}
 	stls_conn_free(c);
@@ -345,7 +366,30 @@ TEST(openssl_s_client_to_engine_server)
 	snprintf(conn, sizeof(conn), "127.0.0.1:%d", port);
 	snprintf(ca, sizeof(ca), "%s", test_cert_path("ca.pem"));
 	server_for(argv, lfd, "pong-from-engine\n", "pong-from-engine",
-		   "ping-from-peer");
+		   "ping-from-peer", NULL);
+}
+
+/*
+ * HelloRetryRequest: s_client sends a key share for its first group only
+ * (X25519), the server takes P-256 only and asks again; the connection
+ * is still handed off and data flows both ways.
+ */
+TEST(openssl_s_client_hello_retry_to_handed_off_server)
+{
+	int port, lfd = listen_any(&port);
+	char conn[64], ca[1024];
+	char *argv[] = { "timeout", "30", "openssl", "s_client", "-connect",
+			 conn, "-servername", "sip.example.test", "-CAfile", ca,
+			 "-verify_return_error", "-quiet", "-tls1_3",
+			 "-groups", "X25519:P-256", NULL };
+
+	if (!have("openssl")) {
+		test_skip("no openssl CLI");
+	}
+	snprintf(conn, sizeof(conn), "127.0.0.1:%d", port);
+	snprintf(ca, sizeof(ca), "%s", test_cert_path("ca.pem"));
+	server_for(argv, lfd, "pong-from-engine\n", "pong-from-engine",
+		   "ping-from-peer", "P-256");
 }
 
 TEST(gnutls_cli_to_engine_server)
@@ -363,7 +407,7 @@ TEST(gnutls_cli_to_engine_server)
 	snprintf(ps, sizeof(ps), "%d", port);
 	snprintf(ca, sizeof(ca), "%s", test_cert_path("ca.pem"));
 	server_for(argv, lfd, "pong-from-engine\n", "pong-from-engine",
-		   "ping-from-peer");
+		   "ping-from-peer", NULL);
 }
 
 /*

@@ -429,6 +429,9 @@ static const struct bad bads[] = {
 	{ 21, "\x02\x28", 2, "peer sent alert" },
 	{ 21, "\x01\x00\x00", 3, "decode_error" },
 	{ 20, "\x01", 1, "unexpected_message" },
+	{ 22, "", 0, "unexpected_message" },
+	{ 21, "", 0, "decode_error" },
+	{ 21, "\x02", 1, "decode_error" },
 };
 
 /* Messages and alerts OpenSSL would never send us: each fails. */
@@ -549,6 +552,8 @@ TEST(garbage_forged_oversized_and_mistyped_records_fail)
 	raw_case("\x15\x03\x03\x00\x02\x02\x28", 7, "unexpected_message");
 	raw_case("\x16\x03\x03\x00\x04\x18\x00\x00\x01", 9,
 		 "unexpected_message");
+	/* Compatibility change_cipher_spec: only during the handshake. */
+	raw_case("\x14\x03\x03\x00\x01\x01", 6, "unexpected_message");
 }
 
 /* A real client record with one bit flipped fails authentication. */
@@ -705,4 +710,196 @@ TEST(profile_kept_after_hand_off)
 	both_ways(&o, "profile");
 	oc_fini(&o);
 	stls_settings_fini(&set);
+}
+
+/* Open the next record the server queued, with the forger's read side. */
+static void open_next(struct oc *o, struct stls_rec13 *f, unsigned char *pt,
+		      size_t *got, unsigned char *type)
+{
+	static unsigned char rec[STLS_REC13_MAX_PLAIN + 256 + 5];
+	size_t n = 0, body;
+
+	/* The queue's blocks need not end at record boundaries. */
+	while (n < 5) {
+		size_t k;
+		const unsigned char *p = stls_conn_peek(o->s, &k);
+
+		CHECK(p != NULL);
+		k = k < 5 - n ? k : 5 - n;
+		memcpy(rec + n, p, k);
+		stls_conn_consume(o->s, k);
+		n += k;
+	}
+	CHECK_OK(stls__rec13_check_header(rec, &body));
+	while (n < 5 + body) {
+		size_t k;
+		const unsigned char *p = stls_conn_peek(o->s, &k);
+
+		CHECK(p != NULL);
+		k = k < 5 + body - n ? k : 5 + body - n;
+		memcpy(rec + n, p, k);
+		stls_conn_consume(o->s, k);
+		n += k;
+	}
+	CHECK_OK(stls__rec13_open(f, rec, n, pt, got, type));
+}
+
+/*
+ * AEAD limits (RFC 8446 section 5.5): before our write sequence reaches
+ * STLS_REC13_REKEY_AFTER records, a KeyUpdate (update_not_requested) under
+ * the old key goes first and the data follows under the new one.
+ */
+TEST(write_key_updated_before_the_aead_limit)
+{
+	static unsigned char pt[STLS_REC13_MAX_PLAIN + 256];
+	unsigned char t = 0;
+	struct stls_rec13 f;
+	size_t got = 0;
+	struct oc o;
+
+	oc_init(&o, "TLS_AES_128_GCM_SHA256");
+	oc_start(&o, false);
+	oc_established(&o, true);
+	forger(&o, &f);
+	o.s->rec->wr.seq = STLS_REC13_REKEY_AFTER - 1;
+	f.rd.seq = STLS_REC13_REKEY_AFTER - 1;
+	CHECK_EQ(stls_conn_push(o.s, "last", 4), 4);
+	open_next(&o, &f, pt, &got, &t);
+	CHECK(t == 23 && got == 4 && memcmp(pt, "last", 4) == 0);
+	CHECK_EQ(o.s->rec->wr.seq, STLS_REC13_REKEY_AFTER);
+	CHECK_EQ(stls_conn_push(o.s, "next", 4), 4);
+	open_next(&o, &f, pt, &got, &t);
+	CHECK_EQ(t, 22);
+	CHECK_EQ(got, 5);
+	CHECK(memcmp(pt, "\x18\x00\x00\x01\x00", 5) == 0);
+	CHECK_OK(stls__rec13_update(&f, false));
+	open_next(&o, &f, pt, &got, &t);
+	CHECK(t == 23 && got == 4 && memcmp(pt, "next", 4) == 0);
+	CHECK_EQ(o.s->rec->wr.seq, 1);
+	CHECK_EQ(stls_conn_get_pending_out(o.s), 0);
+	/* Our close_notify at the limit takes the same path. */
+	o.s->rec->wr.seq = STLS_REC13_REKEY_AFTER;
+	f.rd.seq = STLS_REC13_REKEY_AFTER;
+	CHECK_EQ(stls_conn_close(o.s), STLS_IO_DONE);
+	open_next(&o, &f, pt, &got, &t);
+	CHECK_EQ(t, 22);
+	CHECK_OK(stls__rec13_update(&f, false));
+	open_next(&o, &f, pt, &got, &t);
+	CHECK(t == 21 && got == 2 && pt[1] == 0);
+	stls__rec13_fini(&f);
+	oc_fini(&o);
+}
+
+/* A padded record with no content, bigger than the caller's buffer:
+ * no plaintext buffer stays behind (idle connections hold none). */
+TEST(padded_empty_record_keeps_no_buffer)
+{
+	static unsigned char padded[300];
+	struct stls_rec13 f;
+	struct oc o;
+
+	oc_init(&o, NULL);
+	o.cap = 100;
+	oc_start(&o, false);
+	oc_established(&o, true);
+	forger(&o, &f);
+	padded[0] = 23; /* content type, then zeros */
+	forge(&o, &f, 0, padded, sizeof(padded));
+	CHECK_EQ(o.last, STLS_IO_WANT_INPUT);
+	CHECK_EQ(o.rxlen, 0);
+	CHECK_NULL(o.s->rec->pt);
+	forge(&o, &f, 23, "after", 5);
+	CHECK_EQ(o.rxlen, 5);
+	CHECK_NULL(o.s->rec->pt);
+	stls__rec13_fini(&f);
+	oc_fini(&o);
+}
+
+static int client_hellos;
+
+static void count_client_hellos(int write_p, int version, int content_type,
+				const void *buf, size_t len, SSL *ssl,
+				void *arg)
+{
+	const unsigned char *p = buf;
+
+	(void)version;
+	(void)ssl;
+	(void)arg;
+	if (write_p && content_type == SSL3_RT_HANDSHAKE && len > 0 &&
+	    p[0] == SSL3_MT_CLIENT_HELLO) {
+		client_hellos++;
+	}
+}
+
+/*
+ * HelloRetryRequest: the client's key share (X25519) is not one the
+ * server takes (P-256 only), so the server asks again; the extra flight
+ * and the compatibility change_cipher_spec records must not upset the
+ * write sequence, with 0 or 2 tickets.
+ */
+TEST(hello_retry_request_handed_off)
+{
+	static const int tickets[] = { 0, 2 };
+	size_t i;
+
+	for (i = 0; i < STLS_ARRAY_SIZE(tickets); i++) {
+		struct oc o;
+
+		oc_init(&o, suites[i]);
+		CHECK(SSL_CTX_set1_groups_list(o.sctx, "P-256"));
+		CHECK(SSL_CTX_set1_groups_list(o.cctx, "X25519:P-256"));
+		CHECK(SSL_CTX_set_num_tickets(o.sctx, (size_t)tickets[i]));
+		SSL_CTX_set_msg_callback(o.cctx, count_client_hellos);
+		client_hellos = 0;
+		oc_start(&o, false);
+		oc_established(&o, true);
+		CHECK_EQ(client_hellos, 2);
+		CHECK_EQ(o.s->rec->wr.seq, tickets[i]);
+		CHECK_EQ(o.s->rec->rd.seq, 0);
+		both_ways(&o, "hrr");
+		CHECK(SSL_key_update(o.cl, SSL_KEY_UPDATE_REQUESTED));
+		both_ways(&o, "hrr-ku");
+		CHECK_EQ(stls_conn_get_state(o.s), STLS_CONN_ESTABLISHED);
+		oc_fini(&o);
+	}
+}
+
+/*
+ * 0-RTT is never accepted: even with tickets that allow early data
+ * (max_early_data on the server context), the engine never reads early
+ * data, so OpenSSL rejects it, the client's early records are skipped
+ * during the handshake and the hand-off still reads the first
+ * application record at sequence 0.
+ */
+TEST(early_data_rejected_then_handed_off)
+{
+	SSL_SESSION *sess;
+	size_t w = 0;
+	struct oc o;
+
+	oc_init(&o, NULL);
+	SSL_CTX_set_session_cache_mode(o.sctx, SSL_SESS_CACHE_SERVER);
+	CHECK(SSL_CTX_set_session_id_context(o.sctx, (const void *)"e", 1));
+	CHECK(SSL_CTX_set_max_early_data(o.sctx, 16384));
+	oc_start(&o, false);
+	oc_established(&o, true);
+	both_ways(&o, "first");
+	sess = SSL_get1_session(o.cl);
+	CHECK(sess && SSL_SESSION_get_max_early_data(sess) == 16384);
+	stls_conn_free(o.s);
+	SSL_set_shutdown(o.cl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+	SSL_free(o.cl);
+	o.rxlen = o.crxlen = 0;
+	oc_start(&o, false);
+	CHECK(SSL_set_session(o.cl, sess));
+	SSL_SESSION_free(sess);
+	CHECK(SSL_write_early_data(o.cl, "EARLY", 5, &w) == 1);
+	oc_established(&o, true);
+	CHECK(SSL_session_reused(o.cl));
+	CHECK_EQ(SSL_get_early_data_status(o.cl), SSL_EARLY_DATA_REJECTED);
+	CHECK_EQ(o.rxlen, 0);
+	CHECK_EQ(o.s->rec->rd.seq, 0);
+	both_ways(&o, "second");
+	oc_fini(&o);
 }

@@ -288,3 +288,102 @@ TEST(record_counter_any_split)
 	CHECK_EQ(k.records, 3);
 	CHECK(k.left == 0 && k.have == 0);
 }
+
+/* Sequence numbers never wrap (RFC 8446 section 5.3): the last one is
+ * never used, both ways, and nothing changes when refused. */
+TEST(sequence_wrap_refused)
+{
+	unsigned char rec[64], pt[64], t = 0;
+	struct stls_rec13 a, b;
+	size_t got = 0;
+	ssize_t k;
+
+	pair13(0x1303, &a, &b);
+	a.wr.seq = UINT64_MAX - 1;
+	b.rd.seq = UINT64_MAX - 1;
+	k = stls__rec13_seal(&a, 23, "z", 1, rec);
+	CHECK(k > 0);
+	CHECK_OK(stls__rec13_open(&b, rec, (size_t)k, pt, &got, &t));
+	CHECK_EQ(a.wr.seq, UINT64_MAX);
+	CHECK_EQ(b.rd.seq, UINT64_MAX);
+	CHECK_EQ(stls__rec13_seal(&a, 23, "z", 1, rec), -EOVERFLOW);
+	CHECK_EQ(a.wr.seq, UINT64_MAX);
+	/* Any record, even one that would authenticate, is refused. */
+	CHECK_EQ(stls__rec13_open(&b, rec, (size_t)k, pt, &got, &t),
+		 -EOVERFLOW);
+	CHECK_EQ(b.rd.seq, UINT64_MAX);
+	/* A key update starts a new sequence. */
+	CHECK_OK(stls__rec13_update(&a, true));
+	CHECK_OK(stls__rec13_update(&b, false));
+	round_trip(&a, &b, 23, 5);
+	stls__rec13_fini(&a);
+	stls__rec13_fini(&b);
+}
+
+/*
+ * Seal an arbitrary TLSInnerPlaintext (content, type and padding already
+ * laid out by the caller) with AES-128-GCM under r's write key, which
+ * stls__rec13_seal() cannot do for more than 2^14 + 1 bytes.
+ */
+static size_t seal_inner(struct stls_rec13 *r, const unsigned char *in,
+			 size_t n, unsigned char *out)
+{
+	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+	unsigned char nonce[12];
+	size_t body = n + STLS_REC13_TAG, i;
+	int l = 0;
+
+	memcpy(nonce, r->wr.iv, sizeof(nonce));
+	for (i = 0; i < 8; i++) {
+		nonce[11 - i] ^= (unsigned char)(r->wr.seq >> (8 * i));
+	}
+	out[0] = 23;
+	out[1] = 3;
+	out[2] = 3;
+	out[3] = (unsigned char)(body >> 8);
+	out[4] = (unsigned char)body;
+	CHECK(x != NULL);
+	CHECK(EVP_EncryptInit_ex2(x, EVP_aes_128_gcm(), r->wr.key, nonce,
+				  NULL) == 1);
+	CHECK(EVP_EncryptUpdate(x, NULL, &l, out, 5) == 1);
+	CHECK(EVP_EncryptUpdate(x, out + 5, &l, in, (int)n) == 1);
+	CHECK(EVP_EncryptFinal_ex(x, out + 5 + l, &l) == 1);
+	CHECK(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, STLS_REC13_TAG,
+				  out + 5 + n) == 1);
+	EVP_CIPHER_CTX_free(x);
+	r->wr.seq++;
+	return 5 + body;
+}
+
+/* TLSInnerPlaintext is at most 2^14 + 1 bytes, padding included (RFC
+ * 8446 section 5.4): one more is record_overflow even when the content
+ * itself is no longer than 2^14. */
+TEST(inner_plaintext_limit_counts_padding)
+{
+	static unsigned char in[STLS_REC13_MAX_PLAIN + 2];
+	static unsigned char rec[sizeof(in) + 5 + STLS_REC13_TAG];
+	static unsigned char pt[sizeof(in)];
+	struct stls_rec13 a, b;
+	unsigned char t = 0;
+	size_t k, got = 0;
+
+	pair13(0x1301, &a, &b);
+	memset(in, 'a', STLS_REC13_MAX_PLAIN);
+	in[STLS_REC13_MAX_PLAIN] = 23;
+	in[STLS_REC13_MAX_PLAIN + 1] = 0;
+	/* 2^14 content + type: the largest legal record. */
+	k = seal_inner(&a, in, STLS_REC13_MAX_PLAIN + 1, rec);
+	CHECK_OK(stls__rec13_open(&b, rec, k, pt, &got, &t));
+	CHECK(t == 23 && got == STLS_REC13_MAX_PLAIN);
+	/* The same with one byte of padding. */
+	k = seal_inner(&a, in, STLS_REC13_MAX_PLAIN + 2, rec);
+	CHECK_EQ(stls__rec13_open(&b, rec, k, pt, &got, &t), -EMSGSIZE);
+	/* Less content, padded up to the limit: fine. */
+	in[100] = 23;
+	memset(in + 101, 0, STLS_REC13_MAX_PLAIN + 1 - 101);
+	k = seal_inner(&a, in, STLS_REC13_MAX_PLAIN + 1, rec);
+	CHECK_OK(stls__rec13_open(&b, rec, k, pt, &got, &t));
+	CHECK(t == 23 && got == 100);
+	stls__rec13_fini(&a);
+	stls__rec13_fini(&b);
+}

@@ -219,6 +219,11 @@ static int profile_init(const char *cert, const char *key, bool cache,
 	set.require_certificate = 0;
 	set.session_cache = cache;
 	set.ca_list = ca ? strdup(ca) : NULL;
+	/* HS_SUITES: the profile's cipher_suites (TLS 1.3), to compare. */
+	if (getenv("HS_SUITES")) {
+		free(set.cipher_suites);
+		set.cipher_suites = strdup(getenv("HS_SUITES"));
+	}
 	err = stls_profile_set_build(&set, NULL, NULL, out);
 	if (err) {
 		return err;

@@ -41,6 +41,8 @@ struct stls_profile_set;
  * ECDHE key exchange with AEAD ciphers only (RFC 9325, BCP 195).
  */
 extern const char stls_profile_default_cipher_list[];
+/* The TLS 1.3 suites when cipher_suites is unset (server order). */
+extern const char stls_profile_default_cipher_suites[];
 
 /* TLS 1.3 session tickets a server sends after each full handshake. */
 #define STLS_PROFILE_NUM_TICKETS 1

@@ -114,11 +114,14 @@ static const struct stls_setting_desc table[] = {
 	       NULL),
 	S_STR("cipher_list", "cipher_list", cipher_list, PROF, NULL,
 	      "Cipher list for TLS 1.2 and older, in OpenSSL's syntax. Unset: "
-	      "OpenSSL's default.",
+	      "BCP 195 (ECDHE with AES-GCM or ChaCha20-Poly1305, AES-128 "
+	      "first).",
 	      NULL),
 	S_STR("cipher_suites", "cipher_suites", cipher_suites, PROF, NULL,
 	      "TLS 1.3 cipher suites, colon separated (OpenSSL's "
-	      "SSL_CTX_set_ciphersuites syntax). Unset: OpenSSL's default.",
+	      "SSL_CTX_set_ciphersuites syntax). Unset: OpenSSL's three "
+	      "(AES-GCM, ChaCha20-Poly1305), the server preferring "
+	      "TLS_AES_128_GCM_SHA256.",
 	      "siptls addition: Kamailio has one cipher_list for both."),
 	S_STR("server_name", "server_name", server_name, PROF, NULL,
 	      "SNI name of the default profiles: the client default sends it "

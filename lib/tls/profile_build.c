@@ -39,6 +39,18 @@ const char stls_profile_default_cipher_list[] =
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
+/*
+ * TLS 1.3: the three suites OpenSSL enables by default, with the server
+ * preferring AES-128-GCM-SHA256, as RFC 9325 allows: its 128-bit
+ * strength matches the X25519/P-256 key exchange, and its SHA-256
+ * transcript and key schedule use the CPU's SHA extensions where
+ * OpenSSL's default first choice (AES-256-GCM-SHA384) cannot: 11% less
+ * server CPU per handshake here (docs/performance.md).
+ */
+const char stls_profile_default_cipher_suites[] =
+	"TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:"
+	"TLS_AES_256_GCM_SHA384";
+
 /* How each tls_method value maps onto OpenSSL's version bounds. */
 struct method_map {
 	const char *name;
@@ -170,12 +182,12 @@ static void apply_ciphers(const struct stls__build *b, SSL_CTX *ctx)
 				"'%s': %s",
 				list, stls__ossl_err_drain(why, sizeof(why)));
 	}
-	if (has_str(b->c->cipher_suites) &&
-	    !SSL_CTX_set_ciphersuites(ctx, b->c->cipher_suites)) {
+	list = has_str(b->c->cipher_suites) ? b->c->cipher_suites
+					    : stls_profile_default_cipher_suites;
+	if (!SSL_CTX_set_ciphersuites(ctx, list)) {
 		stls__build_err(b, STLS_PF_CIPHER_SUITES,
 				"cipher_suites: OpenSSL refuses '%s': %s",
-				b->c->cipher_suites,
-				stls__ossl_err_drain(why, sizeof(why)));
+				list, stls__ossl_err_drain(why, sizeof(why)));
 	}
 }
 

@@ -17,7 +17,8 @@
  * EVP contexts: one per direction, made at the first record and released
  * by stls__rec13_idle(), which the engine calls at the end of every call,
  * so an idle connection holds none (costs measured in docs/engine.md).
- * Algorithms are fetched once per process. Secrets, keys and IVs are wiped
+ * Algorithms (ciphers, digests) are fetched once per process; HMAC is
+ * computed on the fetched digest. Secrets, keys and IVs are wiped
  * with OPENSSL_cleanse() and never logged.
  */
 #include "tls/tls_int.h"
@@ -27,10 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
 
 struct suite {
 	uint16_t id;
@@ -47,7 +46,7 @@ static const struct suite suites[] = {
 };
 
 static EVP_CIPHER *ciphers[STLS_ARRAY_SIZE(suites)];
-static EVP_KDF *hkdf;
+static EVP_MD *digests[STLS_ARRAY_SIZE(suites)];
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 
 static void fetch_all(void)
@@ -57,8 +56,8 @@ static void fetch_all(void)
 	/* Kept for the life of the process, like OpenSSL's own tables. */
 	for (i = 0; i < STLS_ARRAY_SIZE(suites); i++) {
 		ciphers[i] = EVP_CIPHER_fetch(NULL, suites[i].cipher, NULL);
+		digests[i] = EVP_MD_fetch(NULL, suites[i].digest, NULL);
 	}
-	hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
 }
 
 static int suite_index(uint16_t id)
@@ -82,18 +81,62 @@ size_t stls__rec13_hash_len(uint16_t suite)
 }
 
 /*
+ * HMAC (RFC 2104) of <msg> under <key> (at most one block: a traffic
+ * secret) into out[EVP_MD_get_size(md)], on a digest fetched once: the
+ * EVP_MAC and EVP_KDF interfaces look the digest up by name on every
+ * call, which cost about 100k instructions per hand-off. Returns 0 or
+ * -EIO.
+ */
+static int hmac(const EVP_MD *md, const unsigned char *key, size_t klen,
+		const unsigned char *msg, size_t mlen, unsigned char *out)
+{
+	unsigned char pad[EVP_MAX_MD_SIZE * 2], inner[EVP_MAX_MD_SIZE];
+	size_t i, block = (size_t)EVP_MD_get_block_size(md);
+	EVP_MD_CTX *ctx;
+	unsigned int il = 0;
+	int ok;
+
+	if (klen > block || block > sizeof(pad) || !(ctx = EVP_MD_CTX_new())) {
+		return -EIO;
+	}
+	memset(pad, 0x36, block);
+	for (i = 0; i < klen; i++) {
+		pad[i] ^= key[i];
+	}
+	ok = EVP_DigestInit_ex(ctx, md, NULL) &&
+	     EVP_DigestUpdate(ctx, pad, block) &&
+	     EVP_DigestUpdate(ctx, msg, mlen) &&
+	     EVP_DigestFinal_ex(ctx, inner, &il);
+	for (i = 0; i < block; i++) {
+		pad[i] ^= 0x36 ^ 0x5c;
+	}
+	ok = ok && EVP_DigestInit_ex(ctx, md, NULL) &&
+	     EVP_DigestUpdate(ctx, pad, block) &&
+	     EVP_DigestUpdate(ctx, inner, il) &&
+	     EVP_DigestFinal_ex(ctx, out, NULL);
+	EVP_MD_CTX_free(ctx);
+	OPENSSL_cleanse(pad, sizeof(pad));
+	OPENSSL_cleanse(inner, sizeof(inner));
+	return ok ? 0 : -EIO;
+}
+
+/*
  * HKDF-Expand-Label(secret, label, "", out_len) with the suite's hash
- * (RFC 8446 section 7.1). Returns 0 or -EIO.
+ * (RFC 8446 section 7.1). Every length used here fits one HKDF-Expand
+ * block (out_len <= Hash.length): T(1) = HMAC(secret, info || 0x01).
+ * Returns 0 or -EIO.
  */
 static int expand_label(const struct suite *s, const unsigned char *secret,
 			const char *label, unsigned char *out, size_t out_len)
 {
-	unsigned char info[2 + 1 + 255 + 1];
+	unsigned char info[2 + 1 + 255 + 1 + 1], t[EVP_MAX_MD_SIZE];
 	size_t ll = strlen("tls13 ") + strlen(label), n = 0;
-	OSSL_PARAM p[5];
-	EVP_KDF_CTX *k;
-	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY, ok;
+	const EVP_MD *md = digests[s - suites];
+	int err;
 
+	if (!md || out_len > s->hash_len) {
+		return -EIO;
+	}
 	info[n++] = (unsigned char)(out_len >> 8);
 	info[n++] = (unsigned char)out_len;
 	info[n++] = (unsigned char)ll;
@@ -101,20 +144,13 @@ static int expand_label(const struct suite *s, const unsigned char *secret,
 	memcpy(info + n + 6, label, ll - 6);
 	n += ll;
 	info[n++] = 0; /* empty context */
-	k = hkdf ? EVP_KDF_CTX_new(hkdf) : NULL;
-	if (!k) {
-		return -EIO;
+	info[n++] = 1; /* HKDF-Expand counter of T(1) */
+	err = hmac(md, secret, s->hash_len, info, n, t);
+	if (!err) {
+		memcpy(out, t, out_len);
 	}
-	p[0] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-	p[1] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-						(char *)s->digest, 0);
-	p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-						 (void *)secret, s->hash_len);
-	p[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, n);
-	p[4] = OSSL_PARAM_construct_end();
-	ok = EVP_KDF_derive(k, out, out_len, p);
-	EVP_KDF_CTX_free(k);
-	return ok == 1 ? 0 : -EIO;
+	OPENSSL_cleanse(t, sizeof(t));
+	return err;
 }
 
 /* Key and IV of one direction from its current secret. */
@@ -148,7 +184,7 @@ int stls__rec13_init(struct stls_rec13 *r, uint16_t suite,
 	if (i < 0 || len != suites[i].hash_len) {
 		return -EINVAL;
 	}
-	if (!ciphers[i] || !hkdf) {
+	if (!ciphers[i] || !digests[i]) {
 		return -EIO;
 	}
 	r->suite = (unsigned char)i;

@@ -137,6 +137,40 @@ TEST(ciphers_applied)
 	fx_fini(&f);
 }
 
+/* Without cipher_suites: OpenSSL's three TLS 1.3 suites, the server
+ * preferring AES-128-GCM-SHA256 over a client that (as OpenSSL's default
+ * does) lists AES-256-GCM-SHA384 first. */
+TEST(tls13_default_suites_prefer_aes128)
+{
+	SSL_CTX *cctx;
+	SSL *cli, *srv;
+	struct fx f;
+
+	fx_init(&f);
+	fx_server(&f, "default", 1, NULL);
+	CHECK_OK(fx_build(&f));
+	CHECK(ctx_has_cipher(stls_profile_ssl_ctx(
+				     stls_profile_set_get0(f.set, 0)),
+			     "TLS_AES_256_GCM_SHA384"));
+	CHECK(ctx_has_cipher(stls_profile_ssl_ctx(
+				     stls_profile_set_get0(f.set, 0)),
+			     "TLS_CHACHA20_POLY1305_SHA256"));
+	srv = stls_profile_ssl_new(
+		stls_profile_set_default(f.set, STLS_ROLE_SERVER), NULL);
+	cctx = SSL_CTX_new(TLS_client_method());
+	CHECK_NOT_NULL(cctx);
+	cli = SSL_new(cctx);
+	SSL_set_connect_state(cli);
+	CHECK_OK(fx_handshake(cli, srv));
+	CHECK_EQ(SSL_version(srv), TLS1_3_VERSION);
+	CHECK_STR_EQ(SSL_CIPHER_get_name(SSL_get_current_cipher(srv)),
+		     "TLS_AES_128_GCM_SHA256");
+	SSL_free(cli);
+	SSL_free(srv);
+	SSL_CTX_free(cctx);
+	fx_fini(&f);
+}
+
 /* Without cipher_list: ECDHE + AEAD only for TLS 1.2 (BCP 195). */
 TEST(ciphers_default_is_bcp195)
 {

@@ -195,6 +195,9 @@ static SSL_CTX *floor_ctx(const char *cert, const char *key, bool cache,
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
 					 SSL_OP_CIPHER_SERVER_PREFERENCE);
+	/* The profile's default suites, as hs_floor. */
+	SSL_CTX_set_ciphersuites(ctx, stls_profile_default_cipher_suites);
+	SSL_CTX_set_cipher_list(ctx, stls_profile_default_cipher_list);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_num_tickets(ctx, STLS_PROFILE_NUM_TICKETS);
 	SSL_CTX_set_session_cache_mode(ctx, cache ? SSL_SESS_CACHE_SERVER

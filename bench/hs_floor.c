@@ -9,7 +9,8 @@
  *
  * The server context uses the settings a siptlsd profile uses: TLS 1.2
  * minimum, renegotiation refused, buffers released when idle, OpenSSL's
- * default groups and ciphers. The matrix: TLS 1.3 and 1.2, ECDSA P-256 and
+ * default groups, the profile's default cipher list and TLS 1.3 suite
+ * order (the server prefers TLS_AES_128_GCM_SHA256). The matrix: TLS 1.3 and 1.2, ECDSA P-256 and
  * RSA-2048 (keys and self-signed certificates made at start), 0 or 2
  * session tickets (0 also sets SSL_OP_NO_TICKET), server session cache on or
  * off. Each cell runs --reps repetitions of --count handshakes and reports
@@ -26,6 +27,8 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+
+#include "stls/profile.h"
 
 #define MAX_REPS 101
 
@@ -90,6 +93,11 @@ static SSL_CTX *server_ctx(const struct cell *c)
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
 					 SSL_OP_CIPHER_SERVER_PREFERENCE |
 					 (c->tickets ? 0 : SSL_OP_NO_TICKET));
+	if (!SSL_CTX_set_ciphersuites(ctx, stls_profile_default_cipher_suites) ||
+	    !SSL_CTX_set_cipher_list(ctx, stls_profile_default_cipher_list)) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_num_tickets(ctx, (size_t)c->tickets);
 	SSL_CTX_set_session_cache_mode(ctx, c->cache ? SSL_SESS_CACHE_SERVER

@@ -556,20 +556,29 @@ TEST(garbage_forged_oversized_and_mistyped_records_fail)
 	raw_case("\x14\x03\x03\x00\x01\x01", 6, "unexpected_message");
 }
 
+/* The record a real client writes for <s>, into buf[256]; its length. */
+static int client_record(struct oc *o, const char *s, unsigned char *buf)
+{
+	size_t w;
+	int n;
+
+	CHECK(SSL_write_ex(o->cl, s, strlen(s), &w) == 1);
+	n = BIO_read(o->c2s, buf, 256);
+	CHECK(n > 10);
+	return n;
+}
+
 /* A real client record with one bit flipped fails authentication. */
 TEST(tampered_client_record_fails)
 {
 	static unsigned char buf[256];
 	struct oc o;
-	size_t w;
 	int n;
 
 	oc_init(&o, NULL);
 	oc_start(&o, false);
 	oc_established(&o, true);
-	CHECK(SSL_write_ex(o.cl, "INVITE", 6, &w) == 1);
-	n = BIO_read(o.c2s, buf, sizeof(buf));
-	CHECK(n > 10);
+	n = client_record(&o, "INVITE", buf);
 	buf[n - 3] ^= 0x40;
 	srv_feed(&o, buf, (size_t)n);
 	CHECK_EQ(o.last, STLS_IO_FAILED);
@@ -582,23 +591,19 @@ TEST(truncated_record_then_eof)
 {
 	static unsigned char buf[256];
 	struct oc o;
-	size_t w;
 	int n;
 
 	oc_init(&o, NULL);
 	oc_start(&o, false);
 	oc_established(&o, true);
-	CHECK(SSL_write_ex(o.cl, "INVITE sip:x", 12, &w) == 1);
-	n = BIO_read(o.c2s, buf, sizeof(buf));
-	CHECK(n > 10);
+	n = client_record(&o, "INVITE sip:x", buf);
 	srv_feed(&o, buf, (size_t)n / 2);
 	CHECK_EQ(o.last, STLS_IO_WANT_INPUT);
 	CHECK_EQ(o.rxlen, 0);
 	CHECK_EQ(stls_conn_get_pending_in(o.s), (size_t)n / 2);
 	srv_feed(&o, buf + n / 2, (size_t)n - (size_t)n / 2);
 	CHECK_EQ(o.rxlen, 12);
-	CHECK(SSL_write_ex(o.cl, "BYE", 3, &w) == 1);
-	n = BIO_read(o.c2s, buf, sizeof(buf));
+	(void)client_record(&o, "BYE", buf);
 	srv_feed(&o, buf, 4);
 	stls_conn_feed_eof(o.s);
 	CHECK_EQ(stls_conn_get_state(o.s), STLS_CONN_CLOSED);

@@ -266,6 +266,9 @@ ssize_t stls__rec13_seal(struct stls_rec13 *r, unsigned char type,
 	EVP_CIPHER_CTX *x;
 	int l1 = 0, l2 = 0, l3 = 0, l4 = 0;
 
+	if (r->v12) {
+		return stls__rec12_seal(r, type, data, n, out);
+	}
 	if (n > STLS_REC13_MAX_PLAIN) {
 		return -EINVAL;
 	}
@@ -296,6 +299,7 @@ ssize_t stls__rec13_seal(struct stls_rec13 *r, unsigned char type,
  * Returns 0, -EPROTO when the outer type is not application_data (23;
  * unexpected_message), -EMSGSIZE when the length passes 2^14 + 256
  * (record_overflow). legacy_record_version is ignored (section 5.1).
+ * TLS 1.2: stls__rec12_check_header().
  */
 int stls__rec13_check_header(const unsigned char *h, size_t *body_len)
 {
@@ -319,7 +323,8 @@ int stls__rec13_check_header(const unsigned char *h, size_t *body_len)
  * (unexpected_message), -EMSGSIZE when TLSInnerPlaintext (content, type
  * and padding) passes 2^14 + 1 bytes (section 5.4; record_overflow),
  * -EOVERFLOW when the read sequence number is exhausted (section 5.3),
- * -EIO when OpenSSL fails. pt may overlap nothing.
+ * -EIO when OpenSSL fails. pt may overlap nothing. TLS 1.2 (r->v12):
+ * stls__rec12_open(), the content type is the header's.
  */
 int stls__rec13_open(struct stls_rec13 *r, const unsigned char *rec,
 		     size_t len, unsigned char *pt, size_t *pt_len,
@@ -329,6 +334,9 @@ int stls__rec13_open(struct stls_rec13 *r, const unsigned char *rec,
 	EVP_CIPHER_CTX *x;
 	int l1 = 0, l2 = 0, l3 = 0;
 
+	if (r->v12) {
+		return stls__rec12_open(r, rec, len, pt, pt_len, type);
+	}
 	*pt_len = 0;
 	if (len < 5 + 1 + STLS_REC13_TAG) {
 		return -EBADMSG;

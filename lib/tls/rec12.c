@@ -174,33 +174,18 @@ static EVP_CIPHER_CTX *dir_ctx(const struct stls_rec13 *r,
 			       struct stls_rec13_dir *d, bool enc,
 			       const unsigned char *explicit)
 {
-	unsigned char nonce[12], sq[8];
-	size_t i;
-	int ok;
+	unsigned char nonce[12];
+	EVP_CIPHER_CTX *x;
 
-	if (!d->ctx) {
-		d->ctx = EVP_CIPHER_CTX_new();
-		if (!d->ctx ||
-		    EVP_CipherInit_ex2(d->ctx, ciphers[r->suite], d->key, NULL,
-				       enc, NULL) != 1) {
-			EVP_CIPHER_CTX_free(d->ctx);
-			d->ctx = NULL;
-			return NULL;
-		}
+	if (!is_gcm(r)) {
+		return stls__rec_dir_ctx(d, ciphers[r->suite], enc, NULL,
+					 true);
 	}
-	if (is_gcm(r)) {
-		memcpy(nonce, d->iv, 4);
-		memcpy(nonce + 4, explicit, EXPLICIT);
-	} else {
-		put64(sq, d->seq);
-		memcpy(nonce, d->iv, sizeof(nonce));
-		for (i = 0; i < 8; i++) {
-			nonce[4 + i] ^= sq[i];
-		}
-	}
-	ok = EVP_CipherInit_ex2(d->ctx, NULL, NULL, nonce, enc, NULL);
+	memcpy(nonce, d->iv, 4);
+	memcpy(nonce + 4, explicit, EXPLICIT);
+	x = stls__rec_dir_ctx(d, ciphers[r->suite], enc, nonce, false);
 	OPENSSL_cleanse(nonce, sizeof(nonce));
-	return ok == 1 ? d->ctx : NULL;
+	return x;
 }
 
 static void aad(unsigned char *a, uint64_t seq, unsigned char type,
@@ -279,7 +264,6 @@ int stls__rec12_open(struct stls_rec13 *r, const unsigned char *rec,
 	size_t ex = is_gcm(r) ? EXPLICIT : 0, clen;
 	unsigned char ad[13];
 	EVP_CIPHER_CTX *x;
-	int l1 = 0, l2 = 0, l3 = 0;
 
 	*pt_len = 0;
 	if (len < 5 + ex + STLS_REC13_TAG) {
@@ -297,13 +281,8 @@ int stls__rec12_open(struct stls_rec13 *r, const unsigned char *rec,
 	if (!x) {
 		return -EIO;
 	}
-	if (EVP_DecryptUpdate(x, NULL, &l1, ad, sizeof(ad)) != 1 ||
-	    EVP_DecryptUpdate(x, pt, &l2, rec + 5 + ex, (int)clen) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, STLS_REC13_TAG,
-				(void *)(rec + 5 + ex + clen)) != 1 ||
-	    EVP_DecryptFinal_ex(x, pt + l2, &l3) != 1 ||
-	    (size_t)(l2 + l3) != clen) {
-		OPENSSL_cleanse(pt, clen);
+	if (stls__rec_aead_open(x, ad, sizeof(ad), rec + 5 + ex, clen, pt) !=
+	    0) {
 		return -EBADMSG;
 	}
 	r->rd.seq++;

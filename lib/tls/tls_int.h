@@ -220,6 +220,13 @@ STLS_MUST_USE STLS_HIDDEN int stls__rec13_open(struct stls_rec13 *r,
 					       size_t len, unsigned char *pt,
 					       size_t *pt_len,
 					       unsigned char *type);
+STLS_HIDDEN EVP_CIPHER_CTX *stls__rec_dir_ctx(struct stls_rec13_dir *d,
+					     const EVP_CIPHER *c, bool enc,
+					     const unsigned char *nonce,
+					     bool xor_seq);
+STLS_MUST_USE STLS_HIDDEN int
+stls__rec_aead_open(EVP_CIPHER_CTX *x, const unsigned char *aad, size_t alen,
+		    const unsigned char *ct, size_t clen, unsigned char *pt);
 STLS_HIDDEN void stls__rec13_idle(struct stls_rec13 *r);
 STLS_HIDDEN void stls__rec13_fini(struct stls_rec13 *r);
 STLS_HIDDEN void stls__rec13_count(struct stls_rec13_count *k,

@@ -266,6 +266,10 @@ static const char *keep_reason12(const struct stls_conn *c, uint16_t *suite)
 	const SSL_CIPHER *ci = SSL_get_current_cipher(c->ssl);
 
 	*suite = ci ? (uint16_t)SSL_CIPHER_get_protocol_id(ci) : 0;
+	/* As for TLS 1.3: only contexts prepared by stls_conn_ctx_apply(). */
+	if (SSL_CTX_get_keylog_callback(SSL_get_SSL_CTX(c->ssl)) != keylog_cb) {
+		return "context not prepared (stls_conn_ctx_apply)";
+	}
 	if (!stls__rec12_supported(*suite)) {
 		return "cipher suite not handled";
 	}

@@ -291,21 +291,25 @@ TEST(write_sequence_exhausted_fails)
 
 /*
  * The SSL stays when asked (tls_record_handoff = no), for a suite
- * rec12.c does not know, when renegotiation is allowed, and when OpenSSL
- * may have read ahead.
+ * rec12.c does not know, when renegotiation is allowed, when OpenSSL
+ * may have read ahead, and on a context not prepared for the hand-off.
  */
 TEST(ssl_kept_when_asked_or_unsafe)
 {
 	struct oc o;
 	int i;
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		oc_init(&o, i == 1 ? "ECDHE-ECDSA-AES128-SHA256" : NULL);
 		if (i == 2) {
 			o.set.renegotiation = 1;
 		}
 		if (i == 3) {
 			SSL_CTX_set_read_ahead(o.sctx, 1);
+		}
+		if (i == 4) {
+			/* A context stls_conn_ctx_apply() did not prepare. */
+			SSL_CTX_set_keylog_callback(o.sctx, NULL);
 		}
 		oc_start(&o, i == 0);
 		oc_established(&o, false);

@@ -346,7 +346,7 @@ static void check_out(struct stls_conn *s, struct stls_rec13 *f)
 	while (off < olen) {
 		if (olen - off < 5 ||
 		    (f->v12 ? stls__rec12_check_header(ob + off, &body)
-			     : stls__rec13_check_header(ob + off, &body)) != 0 ||
+			     : stls__rec13_check_header(ob + off, &body)) ||
 		    olen - off - 5 < body ||
 		    stls__rec13_open(f, ob + off, 5 + body, pt, &got,
 				     &type) != 0) {
@@ -385,7 +385,8 @@ static void forge(struct stls_conn *s, struct stls_rec13 *f,
 	if (k < 0) {
 		return;
 	}
-	if (!f->v12 && type == 22 && len == 5 && memcmp(d, "\x18\x00\x00\x01", 4) == 0 &&
+	if (!f->v12 && type == 22 && len == 5 &&
+	    memcmp(d, "\x18\x00\x00\x01", 4) == 0 &&
 	    stls__rec13_update(f, true) != 0) {
 		abort();
 	}
@@ -517,8 +518,10 @@ static void handed_off(const uint8_t *d, size_t n)
 {
 	static const char *const names[6] = {
 		"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
-		"TLS_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256",
-		"ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305",
+		"TLS_CHACHA20_POLY1305_SHA256",
+		"ECDHE-ECDSA-AES128-GCM-SHA256",
+		"ECDHE-ECDSA-AES256-GCM-SHA384",
+		"ECDHE-ECDSA-CHACHA20-POLY1305",
 	};
 	unsigned k = d[0] % 6;
 	struct stls_conn *s = engine(STLS_ROLE_SERVER);

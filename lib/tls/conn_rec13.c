@@ -173,8 +173,9 @@ static enum stls_io rec_error(struct stls_conn *c, int err)
 		return proto_fail(c, AL_RECORD_OVERFLOW, "record too long");
 	case -EPROTO:
 		return proto_fail(c, AL_UNEXPECTED_MESSAGE,
-				  c->rec->v12 ? "unexpected record type"
-					      : "not a TLS 1.3 protected record");
+				  c->rec->v12
+					  ? "unexpected record type"
+					  : "not a TLS 1.3 protected record");
 	case -EOVERFLOW:
 		return proto_fail(c, AL_INTERNAL_ERROR,
 				  "read sequence number exhausted");

@@ -235,8 +235,8 @@ ssize_t stls__rec12_seal(struct stls_rec13 *r, unsigned char type,
 }
 
 /*
- * The header check for TLS 1.2 (stls__rec13_check_header()'s twin): content types alert, handshake and
- * application data are accepted (change_cipher_spec and anything else:
+ * The header check for TLS 1.2 (stls__rec13_check_header()'s twin):
+ * content types alert, handshake and application data are accepted (change_cipher_spec and anything else:
  * -EPROTO, unexpected_message), the version must be 0x0303 (-EPROTO), the
  * length at most 2^14 + 2048 (-EMSGSIZE, record_overflow).
  */

@@ -13,10 +13,10 @@
  *             segments through both feed paths (feed()+drain() and
  *             feed_drain()), plaintext is pushed between segments, and
  *             the stream ends with EOF and a close;
- *   3 handed  a real TLS 1.3 handshake with an OpenSSL client first, so
- *             that the server engine hands its record layer off
- *             (conn_rec13.c); the rest speaks as that client through a
- *             forger holding the client's traffic secrets (see
+ *   3 handed  a real TLS 1.3 or TLS 1.2 (AEAD suite) handshake with an
+ *             OpenSSL client first, so that the server engine hands its
+ *             record layer off (conn_rec13.c); the rest speaks as that
+ *             client through a forger holding the client's keys (see
  *             handed_off() below for the operations).
  * Seeds (fuzz/corpus/tls_engine/) are real flights recorded from
  * in-memory handshakes by scripts/gen-tls-seeds.py. TLS 1.3 server
@@ -252,7 +252,7 @@ static void split(const uint8_t *p, size_t n)
  * (one input at a time); the forger seals records as the client would
  * and opens what the server writes.
  */
-static SSL_CTX *cctx;
+static SSL_CTX *cctx, *cctx12;
 static unsigned char cl_wr[STLS_REC13_MAX_SECRET], cl_rd[STLS_REC13_MAX_SECRET];
 static size_t cl_len;
 
@@ -345,13 +345,14 @@ static void check_out(struct stls_conn *s, struct stls_rec13 *f)
 	}
 	while (off < olen) {
 		if (olen - off < 5 ||
-		    stls__rec13_check_header(ob + off, &body) != 0 ||
+		    (f->v12 ? stls__rec12_check_header(ob + off, &body)
+			     : stls__rec13_check_header(ob + off, &body)) ||
 		    olen - off - 5 < body ||
 		    stls__rec13_open(f, ob + off, 5 + body, pt, &got,
 				     &type) != 0) {
 			abort();
 		}
-		if (type == 22 && got == 5 && pt[0] == 24 &&
+		if (!f->v12 && type == 22 && got == 5 && pt[0] == 24 &&
 		    stls__rec13_update(f, false) != 0) {
 			abort();
 		}
@@ -377,14 +378,15 @@ static void forge(struct stls_conn *s, struct stls_rec13 *f,
 		  unsigned char type, const uint8_t *d, size_t len,
 		  size_t cut)
 {
-	static unsigned char rec[STLS_REC13_MAX_PLAIN + STLS_REC13_OVERHEAD];
+	static unsigned char rec[STLS_REC13_MAX_PLAIN + STLS_REC_MAX_OVERHEAD];
 	ssize_t k = stls__rec13_seal(f, type, d, len, rec);
 	size_t got;
 
 	if (k < 0) {
 		return;
 	}
-	if (type == 22 && len == 5 && memcmp(d, "\x18\x00\x00\x01", 4) == 0 &&
+	if (!f->v12 && type == 22 && len == 5 &&
+	    memcmp(d, "\x18\x00\x00\x01", 4) == 0 &&
 	    stls__rec13_update(f, true) != 0) {
 		abort();
 	}
@@ -399,8 +401,58 @@ static void forge(struct stls_conn *s, struct stls_rec13 *f,
 					   sizeof(out), &got));
 }
 
+/* A client context for TLS 1.3 (keylog) or TLS 1.2 only, made once. */
+static SSL_CTX *client_ctx(bool v12)
+{
+	SSL_CTX **x = v12 ? &cctx12 : &cctx;
+
+	if (!*x) {
+		*x = SSL_CTX_new(TLS_client_method());
+		if (!*x ||
+		    !SSL_CTX_set_min_proto_version(*x, v12 ? TLS1_2_VERSION
+							   : TLS1_3_VERSION) ||
+		    !SSL_CTX_set_max_proto_version(*x, v12 ? TLS1_2_VERSION
+							   : TLS1_3_VERSION)) {
+			abort();
+		}
+		SSL_CTX_set_keylog_callback(*x, cl_keylog);
+	}
+	return *x;
+}
+
+/* The forger: the client's keys of either version, in step with it. */
+static int forger(struct stls_conn *s, SSL *cl, struct stls_rec13 *f)
+{
+	uint16_t id = (uint16_t)SSL_CIPHER_get_protocol_id(
+		SSL_get_current_cipher(cl));
+	unsigned char ms[48], cr[32], sr[32];
+	struct stls_rec13_dir t;
+
+	if (SSL_version(cl) != TLS1_2_VERSION) {
+		if (stls__rec13_init(f, id, cl_rd, cl_wr, cl_len) != 0) {
+			return -1;
+		}
+		/* The client read the tickets or not: the server's count. */
+		f->rd.seq = s->rec->wr.seq;
+		return 0;
+	}
+	if (SSL_SESSION_get_master_key(SSL_get_session(cl), ms, 48) != 48 ||
+	    SSL_get_client_random(cl, cr, 32) != 32 ||
+	    SSL_get_server_random(cl, sr, 32) != 32 ||
+	    stls__rec12_init(f, id, ms, 48, cr, sr) != 0) {
+		return -1;
+	}
+	t = f->rd; /* rec12.c derives the server's view: swap */
+	f->rd = f->wr;
+	f->wr = t;
+	f->rd.seq = s->rec->wr.seq;
+	f->wr.seq = s->rec->rd.seq;
+	return 0;
+}
+
 /*
- * The operations after the handshake (byte 0 picks the suite):
+ * The operations after the handshake (byte 0 picks the suite: 0-2 TLS
+ * 1.3, 3-5 TLS 1.2 AES128-GCM, AES256-GCM, ChaCha20-Poly1305):
  *   0 seal   [type][len hi][len lo] content, fed whole
  *   1 split  [type][len][cut] content, fed in two pieces
  *   2 raw    [len] bytes fed as they are
@@ -464,27 +516,24 @@ static void run_ops(struct stls_conn *s, struct stls_rec13 *f,
 
 static void handed_off(const uint8_t *d, size_t n)
 {
-	static const char *const names[3] = {
+	static const char *const names[6] = {
 		"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
 		"TLS_CHACHA20_POLY1305_SHA256",
+		"ECDHE-ECDSA-AES128-GCM-SHA256",
+		"ECDHE-ECDSA-AES256-GCM-SHA384",
+		"ECDHE-ECDSA-CHACHA20-POLY1305",
 	};
+	unsigned k = d[0] % 6;
 	struct stls_conn *s = engine(STLS_ROLE_SERVER);
 	struct stls_rec13 f;
 	BIO *c2s = BIO_new(BIO_s_mem()), *s2c = BIO_new(BIO_s_mem());
 	SSL *cl = NULL;
 
 	memset(&f, 0, sizeof(f));
-	if (!cctx) {
-		cctx = SSL_CTX_new(TLS_client_method());
-		if (!cctx ||
-		    !SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION)) {
-			abort();
-		}
-		SSL_CTX_set_keylog_callback(cctx, cl_keylog);
-	}
-	cl = SSL_new(cctx);
+	cl = SSL_new(client_ctx(k >= 3));
 	if (!s || !cl || !c2s || !s2c ||
-	    !SSL_set_ciphersuites(cl, names[d[0] % 3])) {
+	    !(k < 3 ? SSL_set_ciphersuites(cl, names[k])
+		    : SSL_set_cipher_list(cl, names[k]))) {
 		BIO_free(c2s);
 		BIO_free(s2c);
 		goto out;
@@ -495,13 +544,9 @@ static void handed_off(const uint8_t *d, size_t n)
 	if (!hs_pump(s, cl, c2s, s2c) || !stls_conn_is_handed_off(s)) {
 		abort(); /* a default profile server must hand off */
 	}
-	if (stls__rec13_init(&f, (uint16_t)SSL_CIPHER_get_protocol_id(
-					 SSL_get_current_cipher(cl)),
-			     cl_rd, cl_wr, cl_len) != 0) {
+	if (forger(s, cl, &f) != 0) {
 		goto out;
 	}
-	/* The client read the tickets or not: ours is the server's count. */
-	f.rd.seq = s->rec->wr.seq;
 	run_ops(s, &f, d + 1, n - 1);
 out:
 	stls__rec13_fini(&f);

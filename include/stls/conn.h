@@ -86,9 +86,10 @@ struct stls_conn_opts {
 	const struct stls_settings *settings;
 	void *user; /* returned by stls_conn_get_user() */
 	/* Server: keep the SSL for the whole connection. By default a TLS
-	 * 1.3 server connection whose SSL_CTX went through
-	 * stls_conn_ctx_apply() hands its record layer over to the engine
-	 * and frees the SSL once the handshake is done (docs/engine.md);
+	 * 1.3 server connection, or a TLS 1.2 one with an AEAD suite, whose
+	 * SSL_CTX went through stls_conn_ctx_apply() hands its record layer
+	 * over to the engine and frees the SSL once the handshake is done
+	 * (docs/engine.md);
 	 * set this when the caller needs stls_conn_get0_ssl() later.
 	 * Client connections always keep their SSL. */
 	bool keep_ssl;
@@ -97,7 +98,8 @@ struct stls_conn_opts {
 /*
  * Prepare a server SSL_CTX for the record hand-off: installs the keylog
  * callback that gives the engine the TLS 1.3 traffic secrets (they are
- * never logged). Profile contexts get it from the profile build. Refuses
+ * never logged); TLS 1.2 connections hand off only on a context prepared
+ * this way too. Profile contexts get it from the profile build. Refuses
  * with -EBUSY when another keylog callback is installed (left in place;
  * its connections keep their SSL). Returns 0 or -EBUSY. Call before the
  * context is shared between threads.

@@ -13,9 +13,10 @@
  * OpenSSL call is preceded by ERR_clear_error(); ssl_fail() is the one place
  * that reads the error queue and turns it into a close reason and detail.
  *
- * Record hand-off: once a TLS 1.3 server handshake is done, handshake_done()
- * may free the SSL (conn_handoff.c); from then on c->ssl is NULL and the
- * read loop, writes and close go to conn_rec13.c instead of OpenSSL.
+ * Record hand-off: once a TLS 1.3 or TLS 1.2 (AEAD suite) server handshake
+ * is done, handshake_done() may free the SSL (conn_handoff.c); from then on
+ * c->ssl is NULL and the read loop, writes and close go to conn_rec13.c
+ * instead of OpenSSL.
  *
  * Renegotiation (seed 10.30): an info callback marks a handshake start seen
  * after the first handshake completed, for TLS <= 1.2 only (TLS 1.3
@@ -189,10 +190,21 @@ static bool reneg_refuse(struct stls_conn *c)
 		return false;
 	}
 	ERR_clear_error();
-	__atomic_add_fetch(&reneg_refused, 1, __ATOMIC_RELAXED);
-	fail(c, STLS_CLOSE_RENEGOTIATION,
-	     "TLS renegotiation refused (renegotiation = 0)");
+	(void)stls__conn_reneg_refused(c);
 	return true;
+}
+
+/*
+ * Count a refused client renegotiation and fail the connection with reason
+ * RENEGOTIATION (also for conn_rec13.c: a handshake record after a TLS 1.2
+ * hand-off). Returns STLS_IO_FAILED. Thread: owner.
+ */
+enum stls_io stls__conn_reneg_refused(struct stls_conn *c)
+{
+	c->flags |= STLS_CONN_F_RENEGOTIATION;
+	__atomic_add_fetch(&reneg_refused, 1, __ATOMIC_RELAXED);
+	return fail(c, STLS_CLOSE_RENEGOTIATION,
+		    "TLS renegotiation refused (renegotiation = 0)");
 }
 
 static bool low_mem2(struct stls_conn *c)

@@ -1,8 +1,8 @@
 /*
  * The record hand-off decision (docs/engine.md, "Record hand-off after TLS
- * 1.3 handshakes"): collect what a TLS 1.3 server handshake leaves behind,
- * check that handing the record layer over is safe, then free the SSL.
- * conn_rec13.c serves the connection afterwards.
+ * 1.3 handshakes"): collect what a TLS 1.3 or TLS 1.2 server handshake
+ * leaves behind, check that handing the record layer over is safe, then
+ * free the SSL. conn_rec13.c serves the connection afterwards.
  *
  * Secrets: OpenSSL passes CLIENT_TRAFFIC_SECRET_0 and
  * SERVER_TRAFFIC_SECRET_0 to the SSL_CTX's keylog callback
@@ -17,6 +17,13 @@
  * records written and a message callback counts the handshake messages
  * written; the hand-off happens only when every record was one ticket.
  * Anything else, or any doubt, keeps the SSL (the normal path).
+ *
+ * TLS 1.2 (AEAD suites of rec12.c): keys come from the session's master
+ * secret and the hello randoms at the end of the handshake. The message
+ * callback sees every record header read and written (SSL3_RT_HEADER); the
+ * records of each direction after its change_cipher_spec are counted,
+ * which gives both sequence numbers. The hand-off needs exactly one (the
+ * Finished) each way, and keeps the SSL when renegotiation is allowed.
  */
 #include "tls/tls_int.h"
 
@@ -38,6 +45,9 @@ struct stls_h13 {
 	struct stls_rec13_count cnt;
 	unsigned tickets; /* NewSessionTicket messages written since */
 	unsigned others;  /* any other handshake message or alert since */
+	/* TLS 1.2: records read and written after each change_cipher_spec */
+	bool rd_ccs, wr_ccs;
+	uint32_t rd_recs, wr_recs;
 };
 
 static int hexval(char ch)
@@ -141,6 +151,27 @@ static void keylog_cb(const SSL *ssl, const char *line)
 	}
 }
 
+/* A record header read or written (TLS 1.2 sequence numbers). */
+static void count_header(struct stls_conn *c, int write_p,
+			 const unsigned char *p, size_t len)
+{
+	struct stls_h13 *h;
+
+	if (len < 5 || (!c->h13 && p[0] != SSL3_RT_CHANGE_CIPHER_SPEC)) {
+		return;
+	}
+	if (!c->h13 && !(c->h13 = OPENSSL_zalloc(sizeof(*c->h13)))) {
+		return; /* nothing counted: no hand-off */
+	}
+	h = c->h13;
+	if (p[0] == SSL3_RT_CHANGE_CIPHER_SPEC) {
+		*(write_p ? &h->wr_ccs : &h->rd_ccs) = true;
+		*(write_p ? &h->wr_recs : &h->rd_recs) = 0;
+	} else if (write_p ? h->wr_ccs : h->rd_ccs) {
+		(*(write_p ? &h->wr_recs : &h->rd_recs))++;
+	}
+}
+
 /* Per-SSL message callback: what OpenSSL writes with the new key. */
 static void msg_cb(int write_p, int version, int content_type,
 		   const void *buf, size_t len, SSL *ssl, void *arg)
@@ -150,6 +181,10 @@ static void msg_cb(int write_p, int version, int content_type,
 
 	(void)version;
 	(void)arg;
+	if (c && content_type == SSL3_RT_HEADER) {
+		count_header(c, write_p, p, len);
+		return;
+	}
 	if (!write_p || !c || !c->h13 || !c->h13->counting) {
 		return;
 	}
@@ -196,7 +231,7 @@ static const char *keep_reason(const struct stls_conn *c, uint16_t *suite)
 	*suite = ci ? (uint16_t)SSL_CIPHER_get_protocol_id(ci) : 0;
 	hl = stls__rec13_hash_len(*suite);
 	if (SSL_version(c->ssl) != TLS1_3_VERSION) {
-		return "not TLS 1.3";
+		return "not TLS 1.3 or 1.2";
 	}
 	if (!h || h->bad || !h->counting || h->rd_len == 0) {
 		return "traffic secrets not available (keylog callback)";
@@ -224,6 +259,68 @@ static const char *keep_reason(const struct stls_conn *c, uint16_t *suite)
 	return NULL;
 }
 
+/* keep_reason() for TLS 1.2. */
+static const char *keep_reason12(const struct stls_conn *c, uint16_t *suite)
+{
+	const struct stls_h13 *h = c->h13;
+	const SSL_CIPHER *ci = SSL_get_current_cipher(c->ssl);
+
+	*suite = ci ? (uint16_t)SSL_CIPHER_get_protocol_id(ci) : 0;
+	/* As for TLS 1.3: only contexts prepared by stls_conn_ctx_apply(). */
+	if (SSL_CTX_get_keylog_callback(SSL_get_SSL_CTX(c->ssl)) != keylog_cb) {
+		return "context not prepared (stls_conn_ctx_apply)";
+	}
+	if (!stls__rec12_supported(*suite)) {
+		return "cipher suite not handled";
+	}
+	if (c->set && __atomic_load_n(&c->set->renegotiation,
+				      __ATOMIC_RELAXED)) {
+		return "renegotiation allowed";
+	}
+	if (!h || !h->rd_ccs || !h->wr_ccs || h->rd_recs != 1 ||
+	    h->wr_recs != 1) {
+		return "records after change_cipher_spec are not one "
+		       "Finished each way";
+	}
+	if (SSL_get_read_ahead(c->ssl) || SSL_has_pending(c->ssl)) {
+		return "OpenSSL holds unread input (read_ahead)";
+	}
+	if (c->io.out_failed || SSL_get_shutdown(c->ssl) ||
+	    !SSL_is_init_finished(c->ssl) || SSL_renegotiate_pending(c->ssl)) {
+		return "connection not in a clean state";
+	}
+	return NULL;
+}
+
+/*
+ * TLS 1.2 keys into a new r: master secret and randoms of the session,
+ * both sequence numbers as counted. Returns r or NULL (*why set).
+ */
+static struct stls_rec13 *init12(struct stls_conn *c, uint16_t suite,
+				 const char **why)
+{
+	unsigned char ms[SSL_MAX_MASTER_KEY_LENGTH], cr[32], sr[32];
+	SSL_SESSION *s = SSL_get_session(c->ssl);
+	struct stls_rec13 *r = OPENSSL_zalloc(sizeof(*r));
+	size_t ml = s ? SSL_SESSION_get_master_key(s, ms, sizeof(ms)) : 0;
+	int err = -EIO;
+
+	if (ml && SSL_get_client_random(c->ssl, cr, sizeof(cr)) ==
+			  sizeof(cr) &&
+	    SSL_get_server_random(c->ssl, sr, sizeof(sr)) == sizeof(sr)) {
+		err = r ? stls__rec12_init(r, suite, ms, ml, cr, sr) : -ENOMEM;
+	}
+	OPENSSL_cleanse(ms, sizeof(ms));
+	if (err) {
+		*why = r ? "cannot derive the record keys" : "out of memory";
+		OPENSSL_free(r);
+		return NULL;
+	}
+	r->rd.seq = c->h13->rd_recs;
+	r->wr.seq = c->h13->wr_recs;
+	return r;
+}
+
 /* Content bytes per record we write: setting, peer's max_fragment_length. */
 static size_t max_frag(const struct stls_conn *c)
 {
@@ -243,6 +340,29 @@ static size_t max_frag(const struct stls_conn *c)
 	return m;
 }
 
+/* The TLS 1.3 checks and keys: NULL and *out set, or why not. */
+static const char *hand13(struct stls_conn *c, uint16_t *suite,
+			  struct stls_rec13 **out)
+{
+	struct stls_rec13 *r;
+	const char *why = keep_reason(c, suite);
+
+	if (why) {
+		return why;
+	}
+	if (!(r = OPENSSL_zalloc(sizeof(*r)))) {
+		return "out of memory";
+	}
+	if (stls__rec13_init(r, *suite, c->h13->rd, c->h13->wr,
+			     c->h13->rd_len) != 0) {
+		OPENSSL_free(r);
+		return "cannot derive the traffic keys";
+	}
+	r->wr.seq = c->h13->cnt.records;
+	*out = r;
+	return NULL;
+}
+
 void stls__conn_handoff(struct stls_conn *c)
 {
 	const struct stls_profile *p = stls_profile_of_ssl(c->ssl);
@@ -255,13 +375,13 @@ void stls__conn_handoff(struct stls_conn *c)
 		return;
 	}
 	SSL_set_msg_callback(c->ssl, NULL);
-	why = keep_reason(c, &suite);
-	if (!why && !(r = OPENSSL_zalloc(sizeof(*r)))) {
-		why = "out of memory";
-	}
-	if (!why && stls__rec13_init(r, suite, c->h13->rd, c->h13->wr,
-				     c->h13->rd_len) != 0) {
-		why = "cannot derive the traffic keys";
+	if (SSL_version(c->ssl) == TLS1_2_VERSION) {
+		why = keep_reason12(c, &suite);
+		if (!why) {
+			r = init12(c, suite, &why);
+		}
+	} else {
+		why = hand13(c, &suite, &r);
 	}
 	if (why) {
 		STLS_DBG("tls: conn %p: keeping the SSL: %s", (void *)c, why);
@@ -269,7 +389,6 @@ void stls__conn_handoff(struct stls_conn *c)
 		stls__conn_h13_free(c);
 		return;
 	}
-	r->wr.seq = c->h13->cnt.records;
 	r->max_frag = max_frag(c);
 	if (p) {
 		/* Our reference replaces the one the SSL drops; released in
@@ -284,6 +403,7 @@ void stls__conn_handoff(struct stls_conn *c)
 	c->ssl = NULL;
 	c->rec = r;
 	STLS_DBG("tls: conn %p: record layer handed off (suite 0x%04x, "
-		 "write seq %llu)",
-		 (void *)c, suite, (unsigned long long)r->wr.seq);
+		 "read seq %llu, write seq %llu)",
+		 (void *)c, suite, (unsigned long long)r->rd.seq,
+		 (unsigned long long)r->wr.seq);
 }

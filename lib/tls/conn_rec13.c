@@ -1,8 +1,8 @@
 /*
- * Records of a TLS 1.3 server connection after the record hand-off
- * (conn_handoff.c decides; rec13.c protects): the engine's read loop,
- * writes, alerts and post-handshake messages without an SSL
- * (docs/engine.md, "Record hand-off after TLS 1.3 handshakes").
+ * Records of a TLS 1.3 or TLS 1.2 server connection after the record
+ * hand-off (conn_handoff.c decides; rec13.c and rec12.c protect): the
+ * engine's read loop, writes, alerts and post-handshake messages without
+ * an SSL (docs/engine.md, "Record hand-off after TLS 1.3 handshakes").
  *
  * RFC 8446: application data both ways; KeyUpdate from the peer updates
  * the read key and, when requested, we answer with our own KeyUpdate and
@@ -10,6 +10,12 @@
  * ignored as OpenSSL does; any other alert, any other post-handshake
  * message, a bad record or an oversized one fails the connection with
  * reason PROTOCOL, after our fatal alert.
+ *
+ * TLS 1.2 (r->v12) differs in three places only: the record header carries
+ * the real content type (change_cipher_spec is unexpected_message), a
+ * handshake record is a client renegotiation, refused as the engine
+ * refuses it with an SSL (after a no_renegotiation warning), and there is
+ * no KeyUpdate: the write sequence number ends the connection at 2^64 - 1.
  */
 #include "tls/tls_int.h"
 
@@ -31,6 +37,7 @@ enum {
 	AL_DECODE_ERROR = 50,
 	AL_INTERNAL_ERROR = 80,
 	AL_USER_CANCELED = 90,
+	AL_NO_RENEGOTIATION = 100,
 };
 
 /* RFC names of the alerts we send, for the close detail. */
@@ -55,12 +62,15 @@ static const char *alert_name(unsigned char a)
 enum { CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPDATA = 23 };
 enum { HS_KEY_UPDATE = 24 };
 
-/* Encrypt one record into the output queue. Returns 0 or -ENOMEM. */
+/*
+ * Encrypt one record into the output queue. Returns 0, -ENOMEM, or
+ * -EOVERFLOW when the write sequence number is exhausted (TLS 1.2).
+ */
 static int seal_one(struct stls_conn *c, unsigned char type,
 		    const void *data, size_t n)
 {
-	unsigned char *w = stls__wq_wspan(&c->io.out, n + STLS_REC13_OVERHEAD,
-					  STLS_IO_OUT_BLK);
+	unsigned char *w = stls__wq_wspan(
+		&c->io.out, n + STLS_REC_MAX_OVERHEAD, STLS_IO_OUT_BLK);
 	ssize_t k;
 
 	if (!w) {
@@ -68,7 +78,7 @@ static int seal_one(struct stls_conn *c, unsigned char type,
 	}
 	k = stls__rec13_seal(c->rec, type, data, n, w);
 	if (k < 0) {
-		return -ENOMEM;
+		return k == -EOVERFLOW ? -EOVERFLOW : -ENOMEM;
 	}
 	stls__wq_commit(&c->io.out, (size_t)k);
 	return 0;
@@ -89,13 +99,13 @@ static int send_key_update(struct stls_conn *c)
 
 /*
  * One record of any type; a KeyUpdate goes first when the write key has
- * protected STLS_REC13_REKEY_AFTER records (AEAD limits, section 5.5).
- * Returns 0, -ENOMEM or -EIO.
+ * protected STLS_REC13_REKEY_AFTER records (AEAD limits, section 5.5;
+ * TLS 1.3 only). Returns 0, -ENOMEM, -EIO or -EOVERFLOW.
  */
 static int put_record(struct stls_conn *c, unsigned char type,
 		      const void *data, size_t n)
 {
-	if (c->rec->wr.seq >= STLS_REC13_REKEY_AFTER) {
+	if (!c->rec->v12 && c->rec->wr.seq >= STLS_REC13_REKEY_AFTER) {
 		int err = send_key_update(c);
 
 		if (err) {
@@ -114,9 +124,13 @@ int stls__conn_rec_write(struct stls_conn *c, const void *data, size_t len)
 
 		int err = put_record(c, CT_APPDATA, p, n);
 
-		if (err == -EIO) {
+		if (err == -EIO || err == -EOVERFLOW) {
 			stls__conn_fail(c, STLS_CLOSE_PROTOCOL,
-					"cannot derive the next write key");
+					err == -EIO
+						? "cannot derive the next "
+						  "write key"
+						: "write sequence number "
+						  "exhausted");
 			return -EPIPE;
 		}
 		if (err) {
@@ -159,7 +173,9 @@ static enum stls_io rec_error(struct stls_conn *c, int err)
 		return proto_fail(c, AL_RECORD_OVERFLOW, "record too long");
 	case -EPROTO:
 		return proto_fail(c, AL_UNEXPECTED_MESSAGE,
-				  "not a TLS 1.3 protected record");
+				  c->rec->v12
+					  ? "unexpected record type"
+					  : "not a TLS 1.3 protected record");
 	case -EOVERFLOW:
 		return proto_fail(c, AL_INTERNAL_ERROR,
 				  "read sequence number exhausted");
@@ -261,6 +277,19 @@ static enum stls_io on_handshake(struct stls_conn *c, const unsigned char *p,
 	return STLS_IO_DONE;
 }
 
+/*
+ * TLS 1.2: a handshake record from the client is a renegotiation (the
+ * server sends no HelloRequest): a no_renegotiation warning (RFC 5246
+ * section 7.2.2), then the engine's refusal.
+ */
+static enum stls_io reneg(struct stls_conn *c)
+{
+	static const unsigned char a[2] = { 1, AL_NO_RENEGOTIATION };
+
+	(void)put_record(c, CT_ALERT, a, sizeof(a)); /* best effort */
+	return stls__conn_reneg_refused(c);
+}
+
 /* The plaintext buffer for a record whose content may not fit `out`. */
 static unsigned char *pt_buf(struct stls_rec13 *r, size_t need)
 {
@@ -301,7 +330,8 @@ static enum stls_io one_record(struct stls_conn *c, unsigned char *out,
 	if (stls__io_copy(&c->io, hdr, sizeof(hdr)) < sizeof(hdr)) {
 		return STLS_IO_WANT_INPUT;
 	}
-	err = stls__rec13_check_header(hdr, &body);
+	err = r->v12 ? stls__rec12_check_header(hdr, &body)
+		     : stls__rec13_check_header(hdr, &body);
 	if (err) {
 		return rec_error(c, err);
 	}
@@ -332,6 +362,8 @@ static enum stls_io one_record(struct stls_conn *c, unsigned char *out,
 	}
 	if (type == CT_ALERT) {
 		res = on_alert(c, dst, n);
+	} else if (type == CT_HANDSHAKE && r->v12) {
+		res = reneg(c);
 	} else if (type == CT_HANDSHAKE) {
 		res = on_handshake(c, dst, n);
 	} else {

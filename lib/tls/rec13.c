@@ -220,33 +220,45 @@ int stls__rec13_update(struct stls_rec13 *r, bool write)
 	return err;
 }
 
-/* The direction's context, keyed, with the nonce for its next record. */
-static EVP_CIPHER_CTX *dir_ctx(const struct stls_rec13 *r,
-			       struct stls_rec13_dir *d, bool enc)
+/*
+ * The context of direction d, made and keyed with cipher c at its first
+ * use, set for the 12-byte nonce; NULL when OpenSSL fails. With xor_seq
+ * the nonce is d->iv XOR d->seq (64 bits, left-padded: RFC 8446 section
+ * 5.3, RFC 7905), else `nonce` as given. Shared by rec13.c and rec12.c.
+ * Thread: the owner of d.
+ */
+EVP_CIPHER_CTX *stls__rec_dir_ctx(struct stls_rec13_dir *d,
+				  const EVP_CIPHER *c, bool enc,
+				  const unsigned char *nonce, bool xor_seq)
 {
-	unsigned char nonce[sizeof(d->iv)];
+	unsigned char n[sizeof(d->iv)];
 	size_t i;
 	int ok;
 
 	if (!d->ctx) {
 		d->ctx = EVP_CIPHER_CTX_new();
 		if (!d->ctx ||
-		    EVP_CipherInit_ex2(d->ctx, ciphers[r->suite], d->key, NULL,
-				       enc, NULL) != 1) {
+		    EVP_CipherInit_ex2(d->ctx, c, d->key, NULL, enc, NULL) !=
+			    1) {
 			EVP_CIPHER_CTX_free(d->ctx);
 			d->ctx = NULL;
 			return NULL;
 		}
 	}
-	memcpy(nonce, d->iv, sizeof(nonce));
-	/* The 64-bit sequence number, left-padded, XOR the IV (5.3). */
-	for (i = 0; i < 8; i++) {
-		nonce[sizeof(nonce) - 1 - i] ^=
-			(unsigned char)(d->seq >> (8 * i));
+	memcpy(n, xor_seq ? d->iv : nonce, sizeof(n));
+	for (i = 0; xor_seq && i < 8; i++) {
+		n[sizeof(n) - 1 - i] ^= (unsigned char)(d->seq >> (8 * i));
 	}
-	ok = EVP_CipherInit_ex2(d->ctx, NULL, NULL, nonce, enc, NULL);
-	OPENSSL_cleanse(nonce, sizeof(nonce));
+	ok = EVP_CipherInit_ex2(d->ctx, NULL, NULL, n, enc, NULL);
+	OPENSSL_cleanse(n, sizeof(n));
 	return ok == 1 ? d->ctx : NULL;
+}
+
+/* The direction's context, keyed, with the nonce for its next record. */
+static EVP_CIPHER_CTX *dir_ctx(const struct stls_rec13 *r,
+			       struct stls_rec13_dir *d, bool enc)
+{
+	return stls__rec_dir_ctx(d, ciphers[r->suite], enc, NULL, true);
 }
 
 /*
@@ -266,6 +278,9 @@ ssize_t stls__rec13_seal(struct stls_rec13 *r, unsigned char type,
 	EVP_CIPHER_CTX *x;
 	int l1 = 0, l2 = 0, l3 = 0, l4 = 0;
 
+	if (r->v12) {
+		return stls__rec12_seal(r, type, data, n, out);
+	}
 	if (n > STLS_REC13_MAX_PLAIN) {
 		return -EINVAL;
 	}
@@ -296,6 +311,7 @@ ssize_t stls__rec13_seal(struct stls_rec13 *r, unsigned char type,
  * Returns 0, -EPROTO when the outer type is not application_data (23;
  * unexpected_message), -EMSGSIZE when the length passes 2^14 + 256
  * (record_overflow). legacy_record_version is ignored (section 5.1).
+ * TLS 1.2: stls__rec12_check_header().
  */
 int stls__rec13_check_header(const unsigned char *h, size_t *body_len)
 {
@@ -310,6 +326,30 @@ int stls__rec13_check_header(const unsigned char *h, size_t *body_len)
 }
 
 /*
+ * AEAD decryption on x (keyed, nonce set) of ct[clen] followed by its
+ * STLS_REC13_TAG-byte tag, with additional data aad[alen], into pt
+ * (clen bytes). Returns 0, or -EBADMSG when authentication fails (pt is
+ * wiped then). Shared by rec13.c and rec12.c. Thread: the owner of x.
+ */
+int stls__rec_aead_open(EVP_CIPHER_CTX *x, const unsigned char *aad,
+			size_t alen, const unsigned char *ct, size_t clen,
+			unsigned char *pt)
+{
+	int l1 = 0, l2 = 0, l3 = 0;
+
+	if (EVP_DecryptUpdate(x, NULL, &l1, aad, (int)alen) != 1 ||
+	    EVP_DecryptUpdate(x, pt, &l2, ct, (int)clen) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, STLS_REC13_TAG,
+				(void *)(ct + clen)) != 1 ||
+	    EVP_DecryptFinal_ex(x, pt + l2, &l3) != 1 ||
+	    (size_t)(l2 + l3) != clen) {
+		OPENSSL_cleanse(pt, clen);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/*
  * Unprotect one whole record rec[0..len) (header included, already
  * checked): the content goes to pt (room for len - 5 - STLS_REC13_TAG
  * bytes), its length to *pt_len and the inner content type to *type;
@@ -319,7 +359,8 @@ int stls__rec13_check_header(const unsigned char *h, size_t *body_len)
  * (unexpected_message), -EMSGSIZE when TLSInnerPlaintext (content, type
  * and padding) passes 2^14 + 1 bytes (section 5.4; record_overflow),
  * -EOVERFLOW when the read sequence number is exhausted (section 5.3),
- * -EIO when OpenSSL fails. pt may overlap nothing.
+ * -EIO when OpenSSL fails. pt may overlap nothing. TLS 1.2 (r->v12):
+ * stls__rec12_open(), the content type is the header's.
  */
 int stls__rec13_open(struct stls_rec13 *r, const unsigned char *rec,
 		     size_t len, unsigned char *pt, size_t *pt_len,
@@ -327,8 +368,10 @@ int stls__rec13_open(struct stls_rec13 *r, const unsigned char *rec,
 {
 	size_t clen, n;
 	EVP_CIPHER_CTX *x;
-	int l1 = 0, l2 = 0, l3 = 0;
 
+	if (r->v12) {
+		return stls__rec12_open(r, rec, len, pt, pt_len, type);
+	}
 	*pt_len = 0;
 	if (len < 5 + 1 + STLS_REC13_TAG) {
 		return -EBADMSG;
@@ -341,13 +384,7 @@ int stls__rec13_open(struct stls_rec13 *r, const unsigned char *rec,
 	if (!x) {
 		return -EIO;
 	}
-	if (EVP_DecryptUpdate(x, NULL, &l1, rec, 5) != 1 ||
-	    EVP_DecryptUpdate(x, pt, &l2, rec + 5, (int)clen) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, STLS_REC13_TAG,
-				(void *)(rec + 5 + clen)) != 1 ||
-	    EVP_DecryptFinal_ex(x, pt + l2, &l3) != 1 ||
-	    (size_t)(l2 + l3) != clen) {
-		OPENSSL_cleanse(pt, clen);
+	if (stls__rec_aead_open(x, rec, 5, rec + 5, clen, pt) != 0) {
 		return -EBADMSG;
 	}
 	r->rd.seq++;

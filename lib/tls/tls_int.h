@@ -166,6 +166,8 @@ STLS_MUST_USE STLS_HIDDEN int stls__facts_build(SSL *ssl, const char *sni,
 #define STLS_REC13_TAG 16u
 /* Header, inner content type and tag around the content of one record. */
 #define STLS_REC13_OVERHEAD (5u + 1u + STLS_REC13_TAG)
+/* The most around a record's content: TLS 1.2 AES-GCM's explicit nonce. */
+#define STLS_REC_MAX_OVERHEAD (5u + 8u + STLS_REC13_TAG)
 #define STLS_REC13_MAX_SECRET 48u
 /*
  * Records we write under one key before updating it (RFC 8446 section
@@ -187,7 +189,8 @@ struct stls_rec13 {
 	unsigned char *pt; /* decrypted, not yet delivered (engine) */
 	size_t pt_cap, pt_off, pt_len;
 	size_t max_frag;     /* content bytes per record we write */
-	unsigned char suite; /* index into rec13.c's table */
+	unsigned char suite; /* index into rec13.c's (rec12.c's) table */
+	bool v12;            /* TLS 1.2 records (rec12.c) */
 };
 
 /* A record counter over a written byte stream. */
@@ -217,10 +220,40 @@ STLS_MUST_USE STLS_HIDDEN int stls__rec13_open(struct stls_rec13 *r,
 					       size_t len, unsigned char *pt,
 					       size_t *pt_len,
 					       unsigned char *type);
+STLS_HIDDEN EVP_CIPHER_CTX *stls__rec_dir_ctx(struct stls_rec13_dir *d,
+					     const EVP_CIPHER *c, bool enc,
+					     const unsigned char *nonce,
+					     bool xor_seq);
+STLS_MUST_USE STLS_HIDDEN int
+stls__rec_aead_open(EVP_CIPHER_CTX *x, const unsigned char *aad, size_t alen,
+		    const unsigned char *ct, size_t clen, unsigned char *pt);
 STLS_HIDDEN void stls__rec13_idle(struct stls_rec13 *r);
 STLS_HIDDEN void stls__rec13_fini(struct stls_rec13 *r);
 STLS_HIDDEN void stls__rec13_count(struct stls_rec13_count *k,
 				   const void *data, size_t n);
+
+/*
+ * TLS 1.2 AEAD record protection (rec12.c, RFC 5246 6.2.3.3, RFC 5288,
+ * RFC 7905) in the same struct stls_rec13 (v12 set): rec13.c's seal and
+ * open switch to the functions below; no KeyUpdate.
+ */
+STLS_HIDDEN bool stls__rec12_supported(uint16_t suite);
+STLS_MUST_USE STLS_HIDDEN int
+stls__rec12_init(struct stls_rec13 *r, uint16_t suite,
+		 const unsigned char *ms, size_t ms_len,
+		 const unsigned char *client_random,
+		 const unsigned char *server_random);
+STLS_MUST_USE STLS_HIDDEN ssize_t stls__rec12_seal(struct stls_rec13 *r,
+						   unsigned char type,
+						   const void *data, size_t n,
+						   unsigned char *out);
+STLS_MUST_USE STLS_HIDDEN int
+stls__rec12_check_header(const unsigned char *h, size_t *body_len);
+STLS_MUST_USE STLS_HIDDEN int stls__rec12_open(struct stls_rec13 *r,
+					       const unsigned char *rec,
+					       size_t len, unsigned char *pt,
+					       size_t *pt_len,
+					       unsigned char *type);
 
 struct stls_h13;
 struct stls_profile;
@@ -257,6 +290,8 @@ STLS_HIDDEN enum stls_io stls__conn_fail(struct stls_conn *c,
 					 const char *detail);
 /* close_notify received: CLOSING, reason PEER. Returns STLS_IO_CLOSED. */
 STLS_HIDDEN enum stls_io stls__conn_peer_closed(struct stls_conn *c);
+/* A refused client renegotiation: counted, reason RENEGOTIATION. */
+STLS_HIDDEN enum stls_io stls__conn_reneg_refused(struct stls_conn *c);
 /* The connection an SSL belongs to, or NULL. */
 STLS_HIDDEN struct stls_conn *stls__conn_of(const SSL *ssl);
 

@@ -4,7 +4,8 @@
  * A small driver connects a real non-blocking socket to the engine. Peers
  * run as child processes with a bounded lifetime (PR_SET_PDEATHSIG, plus
  * SIGTERM/SIGKILL and waitpid at the end of every case). Ports: ephemeral
- * where we listen, 24200-24399 where the peer listens.
+ * where we listen, 24200-24399 where the peer listens. TLS 1.2 clients
+ * (s_client per suite, gnutls-cli) check the TLS 1.2 record hand-off.
  */
 #include "tls_pair.h"
 #include "tls/tls_int.h"
@@ -267,6 +268,9 @@ static int count_hello(SSL *ssl, int *al, void *arg)
 	return SSL_CLIENT_HELLO_SUCCESS;
 }
 
+/* When set: the TLS 1.2 suite server_for() must see, handed off. */
+static const char *want12;
+
 /* groups: the server's groups (NULL: OpenSSL's default list). */
 static void server_for(char *argv[], int lfd, const char *say,
 		       const char *want_child, const char *want_engine,
@@ -297,6 +301,11 @@ static void server_for(char *argv[], int lfd, const char *say,
 		/* A HelloRetryRequest means a second ClientHello. */
 		CHECK_EQ(client_hellos, groups ? 2 : 1);
 		CHECK(!groups || stls_conn_is_handed_off(c));
+		if (want12) {
+			CHECK(stls_conn_is_handed_off(c));
+			CHECK_STR_EQ(stls_conn_get_version(c), "TLSv1.2");
+			CHECK_STR_EQ(stls_conn_get_cipher(c), want12);
+		}
 		(void)stls_conn_close(c);
 	}
 	stls_conn_free(c);
@@ -497,4 +506,76 @@ TEST(gnutls_cli_rekeys_to_handed_off_server)
 	snprintf(ps, sizeof(ps), "%d", port);
 	snprintf(ca, sizeof(ca), "%s", test_cert_path("ca.pem"));
 	key_update_case(argv, lfd, cmds);
+}
+
+/*
+ * TLS 1.2 peers against a server that handed its record layer off: s_client
+ * with each suite of the default list, and gnutls-cli limited to TLS 1.2.
+ */
+static void s_client12_case(const char *cipher)
+{
+	int port, lfd = listen_any(&port);
+	char conn[64], ca[1024];
+	char *argv[] = { "timeout", "30", "openssl", "s_client", "-connect",
+			 conn, "-servername", "sip.example.test", "-CAfile", ca,
+			 "-verify_return_error", "-quiet", "-tls1_2",
+			 "-cipher", (char *)cipher, NULL };
+
+	if (!have("openssl")) {
+		test_skip("no openssl CLI");
+	}
+	snprintf(conn, sizeof(conn), "127.0.0.1:%d", port);
+	snprintf(ca, sizeof(ca), "%s", test_cert_path("ca.pem"));
+	want12 = cipher;
+	server_for(argv, lfd, "pong-from-engine\n", "pong-from-engine",
+		   "ping-from-peer", NULL);
+	want12 = NULL;
+}
+
+TEST(openssl_s_client_tls12_aes128_gcm_to_handed_off_server)
+{
+	s_client12_case("ECDHE-ECDSA-AES128-GCM-SHA256");
+}
+
+TEST(openssl_s_client_tls12_aes256_gcm_to_handed_off_server)
+{
+	s_client12_case("ECDHE-ECDSA-AES256-GCM-SHA384");
+}
+
+TEST(openssl_s_client_tls12_chacha20_to_handed_off_server)
+{
+	s_client12_case("ECDHE-ECDSA-CHACHA20-POLY1305");
+}
+
+static void gnutls12_case(const char *prio, const char *cipher)
+{
+	int port, lfd = listen_any(&port);
+	char ps[16], ca[1024];
+	char *argv[] = { "timeout", "30", "gnutls-cli", "-p", ps,
+			 "--x509cafile", ca, "--sni-hostname", "sip.example.test",
+			 "--verify-hostname", "sip.example.test", "--priority",
+			 (char *)prio, "127.0.0.1", NULL };
+
+	if (!have("gnutls-cli")) {
+		test_skip("no gnutls-cli");
+	}
+	snprintf(ps, sizeof(ps), "%d", port);
+	snprintf(ca, sizeof(ca), "%s", test_cert_path("ca.pem"));
+	want12 = cipher;
+	server_for(argv, lfd, "pong-from-engine\n", "pong-from-engine",
+		   "ping-from-peer", NULL);
+	want12 = NULL;
+}
+
+TEST(gnutls_cli_tls12_to_handed_off_server)
+{
+	gnutls12_case("NORMAL:-VERS-ALL:+VERS-TLS1.2",
+		      "ECDHE-ECDSA-AES256-GCM-SHA384");
+}
+
+TEST(gnutls_cli_tls12_chacha20_to_handed_off_server)
+{
+	gnutls12_case("NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:"
+		      "+CHACHA20-POLY1305",
+		      "ECDHE-ECDSA-CHACHA20-POLY1305");
 }

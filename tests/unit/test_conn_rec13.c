@@ -9,27 +9,11 @@
  * would never send are forged with the client's own traffic secret (taken
  * from the client context's keylog callback) and rec13.c.
  */
-#include "tls_pair.h"
+#include "oc_pair.h"
 
 #include "stls/profile.h"
 #include "stls/settings.h"
 #include "tls/tls_int.h"
-
-struct oc {
-	SSL_CTX *sctx, *cctx;
-	struct stls_settings set;
-	struct stls_conn *s;
-	SSL *cl;
-	BIO *c2s, *s2c; /* client -> server, server -> client */
-	enum split split;
-	unsigned seed;
-	enum stls_io last;
-	size_t cap; /* plaintext buffer offered per drain */
-	unsigned char rx[300000];
-	size_t rxlen;
-	unsigned char crx[300000];
-	size_t crxlen;
-};
 
 /* The client's secrets, from its keylog callback (one test at a time). */
 static unsigned char cl_wr[48], cl_rd[48];
@@ -78,157 +62,6 @@ static void oc_init(struct oc *o, const char *suites)
 	}
 }
 
-static void oc_start(struct oc *o, bool keep_ssl)
-{
-	struct stls_conn_opts so = { 0 };
-
-	so.role = STLS_ROLE_SERVER;
-	so.ssl = SSL_new(o->sctx);
-	so.settings = &o->set;
-	so.keep_ssl = keep_ssl;
-	CHECK_OK(stls_conn_new(&so, &o->s, NULL));
-	o->cl = SSL_new(o->cctx);
-	o->c2s = BIO_new(BIO_s_mem());
-	o->s2c = BIO_new(BIO_s_mem());
-	CHECK(o->cl && o->c2s && o->s2c);
-	SSL_set_bio(o->cl, o->s2c, o->c2s);
-	SSL_set_connect_state(o->cl);
-}
-
-static void oc_fini(struct oc *o)
-{
-	stls_conn_free(o->s);
-	SSL_free(o->cl);
-	SSL_CTX_free(o->sctx);
-	SSL_CTX_free(o->cctx);
-}
-
-static size_t chunk(struct oc *o, size_t left)
-{
-	size_t k;
-
-	if (o->split == SPLIT_WHOLE) {
-		return left;
-	}
-	if (o->split == SPLIT_ONE) {
-		return 1;
-	}
-	k = 1 + (size_t)(rand_r(&o->seed) % 900);
-	return k < left ? k : left;
-}
-
-/* Feed bytes to the server engine, collecting plaintext. */
-static void srv_feed(struct oc *o, const void *d, size_t n)
-{
-	size_t got = 0, room = sizeof(o->rx) - o->rxlen;
-	unsigned guard = 0;
-
-	o->last = stls_conn_feed_drain(o->s, d, n, o->rx + o->rxlen,
-				       room < o->cap ? room : o->cap, &got);
-	o->rxlen += got;
-	while (o->last == STLS_IO_DONE && guard++ < 100000) {
-		room = sizeof(o->rx) - o->rxlen;
-		o->last = stls_conn_drain(o->s, o->rx + o->rxlen,
-					  room < o->cap ? room : o->cap, &got);
-		o->rxlen += got;
-	}
-}
-
-/* Move everything both ways once; returns bytes moved. */
-static size_t oc_move(struct oc *o)
-{
-	static unsigned char buf[65536];
-	size_t moved = 0, n, k;
-	const void *p;
-	int r;
-
-	while ((r = BIO_read(o->c2s, buf, sizeof(buf))) > 0) {
-		size_t off = 0;
-
-		while (off < (size_t)r) {
-			k = chunk(o, (size_t)r - off);
-			srv_feed(o, buf + off, k);
-			off += k;
-		}
-		moved += (size_t)r;
-	}
-	while ((p = stls_conn_peek(o->s, &n)) != NULL) {
-		CHECK_EQ(BIO_write(o->s2c, p, (int)n), (int)n);
-		stls_conn_consume(o->s, n);
-		moved += n;
-	}
-	return moved;
-}
-
-static void cl_read(struct oc *o)
-{
-	size_t n = 0;
-
-	if (!SSL_is_init_finished(o->cl)) {
-		(void)SSL_do_handshake(o->cl);
-		return;
-	}
-	while (o->crxlen < sizeof(o->crx) &&
-	       SSL_read_ex(o->cl, o->crx + o->crxlen,
-			   sizeof(o->crx) - o->crxlen, &n) == 1) {
-		o->crxlen += n;
-	}
-}
-
-static void oc_pump(struct oc *o)
-{
-	int i;
-
-	for (i = 0; i < 10000; i++) {
-		cl_read(o);
-		if (!oc_move(o)) {
-			cl_read(o);
-			if (!oc_move(o)) {
-				return;
-			}
-		}
-	}
-	CHECK(!"oc_pump did not settle");
-}
-
-static void cl_send(struct oc *o, const void *d, size_t n)
-{
-	size_t w = 0;
-
-	CHECK(SSL_write_ex(o->cl, d, n, &w) == 1);
-	CHECK_EQ(w, n);
-	oc_pump(o);
-}
-
-static void srv_send(struct oc *o, const void *d, size_t n)
-{
-	CHECK_EQ(stls_conn_push(o->s, d, n), (long long)n);
-	oc_pump(o);
-}
-
-static void oc_established(struct oc *o, bool handed_off)
-{
-	oc_pump(o);
-	CHECK(SSL_is_init_finished(o->cl));
-	CHECK_EQ(stls_conn_get_state(o->s), STLS_CONN_ESTABLISHED);
-	CHECK_EQ(stls_conn_is_handed_off(o->s), handed_off);
-	CHECK_EQ(stls_conn_get0_ssl(o->s) == NULL, handed_off);
-}
-
-static void both_ways(struct oc *o, const char *tag)
-{
-	char a[64], b[64];
-	size_t r0 = o->rxlen, c0 = o->crxlen;
-
-	snprintf(a, sizeof(a), "REGISTER %s", tag);
-	snprintf(b, sizeof(b), "SIP/2.0 200 %s", tag);
-	cl_send(o, a, strlen(a));
-	CHECK_EQ(o->rxlen - r0, strlen(a));
-	CHECK(memcmp(o->rx + r0, a, strlen(a)) == 0);
-	srv_send(o, b, strlen(b));
-	CHECK_EQ(o->crxlen - c0, strlen(b));
-	CHECK(memcmp(o->crx + c0, b, strlen(b)) == 0);
-}
 
 static void data_case(const char *suite, enum split sp, unsigned seed)
 {
@@ -320,9 +153,7 @@ TEST(client_key_update_both_kinds)
 	struct oc o;
 
 	for (kind = 0; kind < 2; kind++) {
-		oc_init(&o, suites[kind]);
-		oc_start(&o, false);
-		oc_established(&o, true);
+		oc_ready(&o, suites[kind]);
 		both_ways(&o, "before");
 		for (i = 0; i < 4; i++) {
 			uint64_t wseq = o.s->rec->wr.seq;
@@ -346,49 +177,9 @@ TEST(client_key_update_both_kinds)
 	}
 }
 
-/* close_notify from the client; ours goes back when enabled. */
-TEST(close_notify_both_ways)
-{
-	char b[8];
-	struct oc o;
-	size_t n;
+TEST(close_notify_both_ways) { close_notify_case(NULL); }
 
-	oc_init(&o, NULL);
-	oc_start(&o, false);
-	oc_established(&o, true);
-	both_ways(&o, "x");
-	CHECK(SSL_shutdown(o.cl) == 0);
-	oc_move(&o);
-	CHECK_EQ(o.last, STLS_IO_CLOSED);
-	CHECK_EQ(stls_conn_get_state(o.s), STLS_CONN_CLOSING);
-	CHECK_EQ(stls_conn_get_reason(o.s), STLS_CLOSE_PEER);
-	CHECK_EQ(stls_conn_push(o.s, "x", 1), -EPIPE);
-	CHECK_EQ(stls_conn_close(o.s), STLS_IO_DONE);
-	CHECK(stls_conn_get_pending_out(o.s) > 0);
-	oc_move(&o);
-	CHECK_EQ(SSL_read_ex(o.cl, b, sizeof(b), &n), 0);
-	CHECK_EQ(SSL_get_error(o.cl, 0), SSL_ERROR_ZERO_RETURN);
-	CHECK_EQ(SSL_shutdown(o.cl), 1);
-	oc_fini(&o);
-}
-
-/* Our close_notify first (send_close_notify = 1), then nothing. */
-TEST(server_close_notify_reaches_client)
-{
-	char b[8];
-	struct oc o;
-	size_t n;
-
-	oc_init(&o, NULL);
-	oc_start(&o, false);
-	oc_established(&o, true);
-	CHECK_EQ(stls_conn_close(o.s), STLS_IO_DONE);
-	CHECK_EQ(stls_conn_get_state(o.s), STLS_CONN_CLOSED);
-	oc_move(&o);
-	CHECK_EQ(SSL_read_ex(o.cl, b, sizeof(b), &n), 0);
-	CHECK_EQ(SSL_get_error(o.cl, 0), SSL_ERROR_ZERO_RETURN);
-	oc_fini(&o);
-}
+TEST(server_close_notify_reaches_client) { server_close_case(NULL); }
 
 /* A forger speaking as the client, in step with the real client. */
 static void forger(struct oc *o, struct stls_rec13 *f)
@@ -398,16 +189,6 @@ static void forger(struct oc *o, struct stls_rec13 *f)
 
 	CHECK(cl_len == 32 || cl_len == 48);
 	CHECK_OK(stls__rec13_init(f, id, cl_rd, cl_wr, cl_len));
-}
-
-static void forge(struct oc *o, struct stls_rec13 *f, unsigned char type,
-		  const void *d, size_t n)
-{
-	static unsigned char rec[STLS_REC13_MAX_PLAIN + STLS_REC13_OVERHEAD];
-	ssize_t k = stls__rec13_seal(f, type, d, n, rec);
-
-	CHECK(k > 0);
-	srv_feed(o, rec, (size_t)k);
 }
 
 struct bad {
@@ -443,9 +224,7 @@ TEST(forged_post_handshake_content_fails)
 		struct stls_rec13 f;
 		struct oc o;
 
-		oc_init(&o, suites[i % 3]);
-		oc_start(&o, false);
-		oc_established(&o, true);
+		oc_ready(&o, suites[i % 3]);
 		forger(&o, &f);
 		forge(&o, &f, bads[i].type, bads[i].content, bads[i].len);
 		CHECK_EQ(o.last, STLS_IO_FAILED);
@@ -464,9 +243,7 @@ TEST(forged_legal_records_accepted)
 	struct stls_rec13 f;
 	struct oc o;
 
-	oc_init(&o, NULL);
-	oc_start(&o, false);
-	oc_established(&o, true);
+	oc_ready(&o, NULL);
 	forger(&o, &f);
 	forge(&o, &f, 0, padded, sizeof(padded));
 	forge(&o, &f, 23, "", 0);
@@ -490,9 +267,7 @@ TEST(forged_key_update_answered)
 	size_t n, got = 0;
 	struct oc o;
 
-	oc_init(&o, "TLS_AES_256_GCM_SHA384");
-	oc_start(&o, false);
-	oc_established(&o, true);
+	oc_ready(&o, "TLS_AES_256_GCM_SHA384");
 	forger(&o, &f);
 	/* Skip the tickets the client read: same sequence as ours. */
 	f.rd.seq = o.s->rec->wr.seq;
@@ -521,51 +296,15 @@ TEST(forged_key_update_answered)
 	oc_fini(&o);
 }
 
-static void raw_case(const void *rec, size_t n, const char *detail)
-{
-	struct oc o;
-
-	oc_init(&o, NULL);
-	oc_start(&o, false);
-	oc_established(&o, true);
-	srv_feed(&o, rec, n);
-	CHECK_EQ(o.last, STLS_IO_FAILED);
-	CHECK_EQ(stls_conn_get_reason(o.s), STLS_CLOSE_PROTOCOL);
-	CHECK_STR_HAS(stls_conn_get_detail(o.s), detail);
-	/* Our fatal alert is waiting for the socket. */
-	CHECK(stls_conn_get_pending_out(o.s) > 0);
-	oc_fini(&o);
-}
-
 TEST(garbage_forged_oversized_and_mistyped_records_fail)
 {
-	unsigned char rec[64];
-	size_t i;
-
-	memcpy(rec, "\x17\x03\x03\x00\x20", 5);
-	for (i = 5; i < 37; i++) {
-		rec[i] = (unsigned char)(i * 37);
-	}
-	raw_case(rec, 37, "bad_record_mac");
-	raw_case("\x17\x03\x03\x00\x05hello", 10, "bad_record_mac");
+	garbage_case(32);
 	raw_case("\x17\x03\x03\x41\x01", 5, "record_overflow");
 	raw_case("\x15\x03\x03\x00\x02\x02\x28", 7, "unexpected_message");
 	raw_case("\x16\x03\x03\x00\x04\x18\x00\x00\x01", 9,
 		 "unexpected_message");
 	/* Compatibility change_cipher_spec: only during the handshake. */
 	raw_case("\x14\x03\x03\x00\x01\x01", 6, "unexpected_message");
-}
-
-/* The record a real client writes for <s>, into buf[256]; its length. */
-static int client_record(struct oc *o, const char *s, unsigned char *buf)
-{
-	size_t w;
-	int n;
-
-	CHECK(SSL_write_ex(o->cl, s, strlen(s), &w) == 1);
-	n = BIO_read(o->c2s, buf, 256);
-	CHECK(n > 10);
-	return n;
 }
 
 /* A real client record with one bit flipped fails authentication. */
@@ -575,9 +314,7 @@ TEST(tampered_client_record_fails)
 	struct oc o;
 	int n;
 
-	oc_init(&o, NULL);
-	oc_start(&o, false);
-	oc_established(&o, true);
+	oc_ready(&o, NULL);
 	n = client_record(&o, "INVITE", buf);
 	buf[n - 3] ^= 0x40;
 	srv_feed(&o, buf, (size_t)n);
@@ -587,29 +324,7 @@ TEST(tampered_client_record_fails)
 }
 
 /* Half a record and then EOF: closed without close_notify. */
-TEST(truncated_record_then_eof)
-{
-	static unsigned char buf[256];
-	struct oc o;
-	int n;
-
-	oc_init(&o, NULL);
-	oc_start(&o, false);
-	oc_established(&o, true);
-	n = client_record(&o, "INVITE sip:x", buf);
-	srv_feed(&o, buf, (size_t)n / 2);
-	CHECK_EQ(o.last, STLS_IO_WANT_INPUT);
-	CHECK_EQ(o.rxlen, 0);
-	CHECK_EQ(stls_conn_get_pending_in(o.s), (size_t)n / 2);
-	srv_feed(&o, buf + n / 2, (size_t)n - (size_t)n / 2);
-	CHECK_EQ(o.rxlen, 12);
-	(void)client_record(&o, "BYE", buf);
-	srv_feed(&o, buf, 4);
-	stls_conn_feed_eof(o.s);
-	CHECK_EQ(stls_conn_get_state(o.s), STLS_CONN_CLOSED);
-	CHECK_EQ(stls_conn_get_reason(o.s), STLS_CLOSE_EOF);
-	oc_fini(&o);
-}
+TEST(truncated_record_then_eof) { truncated_case(); }
 
 /* When the hand-off is not safe or not wanted, the SSL stays. */
 TEST(ssl_kept_when_asked_or_unsafe)
@@ -762,9 +477,7 @@ TEST(write_key_updated_before_the_aead_limit)
 	size_t got = 0;
 	struct oc o;
 
-	oc_init(&o, "TLS_AES_128_GCM_SHA256");
-	oc_start(&o, false);
-	oc_established(&o, true);
+	oc_ready(&o, "TLS_AES_128_GCM_SHA256");
 	forger(&o, &f);
 	o.s->rec->wr.seq = STLS_REC13_REKEY_AFTER - 1;
 	f.rd.seq = STLS_REC13_REKEY_AFTER - 1;

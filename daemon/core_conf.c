@@ -158,10 +158,11 @@ static const struct stls_kw kws[] = {
 	  "`echo` (send them back: tests and diagnostics) or `discard`." },
 	{ "tls_record_handoff", KW_ENUM, KW_FIELD(tls_record_handoff, int), 0,
 	  0, yes_no, "yes", 0,
-	  "`yes`: once a TLS 1.3 handshake on a listener is done, the engine "
-	  "protects records itself and frees the OpenSSL connection object "
-	  "(about 13 KB less per idle connection; docs/engine.md). `no`: "
-	  "keep OpenSSL for the whole connection." },
+	  "`yes`: once a TLS 1.3 handshake, or a TLS 1.2 one with an AEAD "
+	  "suite, on a listener is done, the engine protects records itself "
+	  "and frees the OpenSSL connection object (about 13 KB less per "
+	  "idle connection; docs/engine.md). `no`: keep OpenSSL for the "
+	  "whole connection." },
 };
 
 static int parse_long(const char *s, int base, long *out)

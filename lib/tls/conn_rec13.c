@@ -7,9 +7,9 @@
  * RFC 8446: application data both ways; KeyUpdate from the peer updates
  * the read key and, when requested, we answer with our own KeyUpdate and
  * update the write key; close_notify is a clean close; user_canceled is
- * ignored as OpenSSL does; any other alert, any other post-handshake
- * message, a bad record or an oversized one fails the connection with
- * reason PROTOCOL, after our fatal alert.
+ * ignored as OpenSSL does (in TLS 1.2 only at warning level); any other
+ * alert, any other post-handshake message, a bad record or an oversized
+ * one fails the connection with reason PROTOCOL, after our fatal alert.
  *
  * TLS 1.2 (r->v12) differs in three places only: the record header carries
  * the real content type (change_cipher_spec is unexpected_message), a
@@ -196,7 +196,9 @@ static enum stls_io on_alert(struct stls_conn *c, const unsigned char *p,
 	if (p[1] == AL_CLOSE_NOTIFY) {
 		return stls__conn_peer_closed(c);
 	}
-	if (p[1] == AL_USER_CANCELED) {
+	/* TLS 1.2 honours the level: a fatal alert ends the connection,
+	 * whatever its description (RFC 5246 section 7.2). */
+	if (p[1] == AL_USER_CANCELED && (!c->rec->v12 || p[0] == 1)) {
 		return STLS_IO_DONE; /* a close_notify should follow */
 	}
 	snprintf(buf, sizeof(buf), "peer sent alert %s (%u)",

@@ -168,6 +168,8 @@ static const struct bad bads[] = {
 	{ 20, "\x01", 1, STLS_CLOSE_PROTOCOL, "unexpected_message" },
 	{ 21, "\x02\x28", 2, STLS_CLOSE_PROTOCOL, "peer sent alert" },
 	{ 21, "\x01\x0a", 2, STLS_CLOSE_PROTOCOL, "peer sent alert" },
+	/* user_canceled is ignored as a warning only (RFC 5246 7.2). */
+	{ 21, "\x02\x5a", 2, STLS_CLOSE_PROTOCOL, "peer sent alert" },
 	{ 21, "\x01\x00\x00", 3, STLS_CLOSE_PROTOCOL, "decode_error" },
 	{ 22, "\x01\x00\x00\x00", 4, STLS_CLOSE_RENEGOTIATION,
 	  "renegotiation refused" },
@@ -318,8 +320,54 @@ TEST(ssl_kept_when_asked_or_unsafe)
 	}
 }
 
-/* Resumption by session id (tickets off) and by ticket: handed off. */
-static void resume_case(bool ticket)
+/*
+ * False Start: the client's first application record (sealed with its
+ * keys, sequence number 1) arrives in the same read as its Finished,
+ * before our Finished went out; it is read once, numbered right.
+ */
+TEST(false_start_record_with_finished)
+{
+	static unsigned char buf[8192];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		struct stls_rec13 f;
+		struct oc o;
+		ssize_t k;
+		int n;
+
+		oc_init(&o, ciphers[i]);
+		oc_start(&o, false);
+		(void)SSL_do_handshake(o.cl);  /* ClientHello */
+		oc_move(&o);                   /* our first flight */
+		(void)SSL_do_handshake(o.cl);  /* ..., CCS, Finished */
+		CHECK(!SSL_is_init_finished(o.cl));
+		n = BIO_read(o.c2s, buf, 4096);
+		CHECK(n > 0);
+		forger(&o, &f);
+		k = stls__rec13_seal(&f, 23, "INVITE", 6, buf + n);
+		CHECK(k > 0);
+		srv_feed(&o, buf, (size_t)n + (size_t)k);
+		CHECK_EQ(o.rxlen, 6);
+		CHECK(memcmp(o.rx, "INVITE", 6) == 0);
+		oc_established(&o, true);
+		CHECK_EQ(o.s->rec->rd.seq, 2);
+		CHECK_EQ(o.s->rec->wr.seq, 1);
+		/* The real client reused sequence number 1: the forger
+		 * speaks for it from here on. */
+		forge(&o, &f, 23, "BYE", 3);
+		CHECK_EQ(o.rxlen, 9);
+		CHECK_EQ(o.last, STLS_IO_WANT_INPUT);
+		srv_send(&o, "SIP/2.0 200", 11);
+		CHECK_EQ(o.crxlen, 11);
+		stls__rec13_fini(&f);
+		oc_fini(&o);
+	}
+}
+
+/* Resumption by session id (tickets off) and by ticket: handed off.
+ * pipelined: the client's first record comes with its Finished. */
+static void resume_case(bool ticket, bool pipelined)
 {
 	SSL_SESSION *sess;
 	struct oc o;
@@ -343,17 +391,29 @@ static void resume_case(bool ticket)
 	oc_start(&o, false);
 	CHECK(SSL_set_session(o.cl, sess));
 	SSL_SESSION_free(sess);
+	if (pipelined) {
+		size_t w;
+
+		(void)SSL_do_handshake(o.cl); /* ClientHello */
+		oc_move(&o); /* ServerHello, CCS, Finished */
+		CHECK_EQ(SSL_do_handshake(o.cl), 1); /* CCS, Finished */
+		CHECK(SSL_write_ex(o.cl, "INVITE", 6, &w) == 1);
+		oc_move(&o); /* all three records in one feed */
+		CHECK_EQ(o.rxlen, 6);
+		o.rxlen = 0;
+	}
 	oc_established(&o, true);
 	CHECK(SSL_session_reused(o.cl));
 	CHECK(stls_facts_is_resumed(stls_conn_get_facts(o.s)));
-	CHECK_EQ(o.s->rec->rd.seq, 1);
+	CHECK_EQ(o.s->rec->rd.seq, pipelined ? 2 : 1);
 	CHECK_EQ(o.s->rec->wr.seq, 1);
 	both_ways(&o, "second");
 	oc_fini(&o);
 }
 
-TEST(resumed_by_session_id_handed_off) { resume_case(false); }
-TEST(resumed_by_ticket_handed_off) { resume_case(true); }
+TEST(resumed_by_session_id_handed_off) { resume_case(false, false); }
+TEST(resumed_by_ticket_handed_off) { resume_case(true, false); }
+TEST(resumed_client_data_with_finished) { resume_case(true, true); }
 
 /* Key derivation refuses what it does not know. */
 TEST(init_refuses_unknown_suite_and_bad_length)

@@ -5,7 +5,8 @@
  * BIOs), so every record we write is checked by OpenSSL and every record
  * we read was written by it. Data both ways in the three suite families
  * (ECDSA and RSA), whole / one byte / random splits, writes over 16 KB,
- * close_notify both ways, resumption by session id and by ticket, the
+ * close_notify both ways, resumption by session id and by ticket, client
+ * data pipelined behind its Finished (False Start, resumption), the
  * refusals (renegotiation, change_cipher_spec, alerts, tampered, oversized
  * and truncated records, sequence number exhaustion) and the cases that
  * keep the SSL. Records OpenSSL would never send are forged with the

@@ -23,10 +23,8 @@
 #include <pthread.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
 
 struct suite12 {
 	uint16_t id;
@@ -48,7 +46,7 @@ static const struct suite12 suites[] = {
 #define EXPLICIT 8u /* GCM explicit nonce bytes */
 
 static EVP_CIPHER *ciphers[STLS_ARRAY_SIZE(suites)];
-static EVP_KDF *prf_kdf;
+static EVP_MD *prf_md[STLS_ARRAY_SIZE(suites)];
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 
 static void fetch_all(void)
@@ -58,8 +56,8 @@ static void fetch_all(void)
 	/* Kept for the life of the process, like rec13.c's. */
 	for (i = 0; i < STLS_ARRAY_SIZE(suites); i++) {
 		ciphers[i] = EVP_CIPHER_fetch(NULL, suites[i].cipher, NULL);
+		prf_md[i] = EVP_MD_fetch(NULL, suites[i].prf, NULL);
 	}
-	prf_kdf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
 }
 
 static int suite_index(uint16_t id)
@@ -80,30 +78,41 @@ bool stls__rec12_supported(uint16_t suite)
 	return suite_index(suite) >= 0;
 }
 
-/* The key block (RFC 5246 section 6.3) into kb[len]. 0 or -EIO. */
-static int key_block(const struct suite12 *s, const unsigned char *ms,
+/*
+ * The key block (RFC 5246 section 6.3) into kb[len]: the PRF of section 5,
+ * P_hash(master secret, "key expansion" || server_random ||
+ * client_random), with HMAC on the suite's digest fetched once (the
+ * EVP_KDF "TLS1-PRF" looks the digest up by name on every call). 0 or
+ * -EIO.
+ */
+static int key_block(const EVP_MD *md, const unsigned char *ms,
 		     size_t ms_len, const unsigned char *cr,
 		     const unsigned char *sr, unsigned char *kb, size_t len)
 {
 	static const char label[] = "key expansion";
-	unsigned char seed[sizeof(label) - 1 + 64];
-	OSSL_PARAM p[4];
-	EVP_KDF_CTX *k = EVP_KDF_CTX_new(prf_kdf);
-	int ok;
+	unsigned char a[EVP_MAX_MD_SIZE + sizeof(label) - 1 + 64];
+	unsigned char out[EVP_MAX_MD_SIZE];
+	size_t sl = sizeof(label) - 1 + 64, hl = (size_t)EVP_MD_get_size(md);
+	size_t done = 0, n;
+	int err = 0;
 
-	memcpy(seed, label, sizeof(label) - 1);
-	memcpy(seed + sizeof(label) - 1, sr, 32);
-	memcpy(seed + sizeof(label) - 1 + 32, cr, 32);
-	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-						(char *)s->prf, 0);
-	p[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET,
-						 (void *)ms, ms_len);
-	p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, seed,
-						 sizeof(seed));
-	p[3] = OSSL_PARAM_construct_end();
-	ok = k && EVP_KDF_derive(k, kb, len, p) == 1;
-	EVP_KDF_CTX_free(k);
-	return ok ? 0 : -EIO;
+	/* a = A(i) || seed; A(0) = seed. */
+	memcpy(a + hl, label, sizeof(label) - 1);
+	memcpy(a + hl + sizeof(label) - 1, sr, 32);
+	memcpy(a + hl + sizeof(label) - 1 + 32, cr, 32);
+	err = stls__rec_hmac(md, ms, ms_len, a + hl, sl, a); /* A(1) */
+	while (!err && done < len) {
+		err = stls__rec_hmac(md, ms, ms_len, a, hl + sl, out);
+		n = len - done < hl ? len - done : hl;
+		memcpy(kb + done, out, n);
+		done += n;
+		if (!err && done < len) {
+			err = stls__rec_hmac(md, ms, ms_len, a, hl, a);
+		}
+	}
+	OPENSSL_cleanse(a, sizeof(a));
+	OPENSSL_cleanse(out, sizeof(out));
+	return err ? -EIO : 0;
 }
 
 /*
@@ -131,13 +140,13 @@ int stls__rec12_init(struct stls_rec13 *r, uint16_t suite,
 		return -EINVAL;
 	}
 	s = &suites[i];
-	if (!ciphers[i] || !prf_kdf) {
+	if (!ciphers[i] || !prf_md[i]) {
 		return -EIO;
 	}
 	kl = s->key_len;
 	il = s->iv_len;
-	if (key_block(s, ms, ms_len, client_random, server_random, kb,
-		      2 * kl + 2 * il) != 0) {
+	if (key_block(prf_md[i], ms, ms_len, client_random, server_random,
+		      kb, 2 * kl + 2 * il) != 0) {
 		OPENSSL_cleanse(kb, sizeof(kb));
 		return -EIO;
 	}

@@ -81,14 +81,14 @@ size_t stls__rec13_hash_len(uint16_t suite)
 }
 
 /*
- * HMAC (RFC 2104) of <msg> under <key> (at most one block: a traffic
- * secret) into out[EVP_MD_get_size(md)], on a digest fetched once: the
- * EVP_MAC and EVP_KDF interfaces look the digest up by name on every
+ * HMAC (RFC 2104) of <msg> under <key> (at most one block: a traffic or
+ * master secret) into out[EVP_MD_get_size(md)], on a digest fetched once:
+ * the EVP_MAC and EVP_KDF interfaces look the digest up by name on every
  * call, which cost about 100k instructions per hand-off. Returns 0 or
- * -EIO.
+ * -EIO. Any thread.
  */
-static int hmac(const EVP_MD *md, const unsigned char *key, size_t klen,
-		const unsigned char *msg, size_t mlen, unsigned char *out)
+int stls__rec_hmac(const EVP_MD *md, const unsigned char *key, size_t klen,
+		   const unsigned char *msg, size_t mlen, unsigned char *out)
 {
 	unsigned char pad[EVP_MAX_MD_SIZE * 2], inner[EVP_MAX_MD_SIZE];
 	size_t i, block = (size_t)EVP_MD_get_block_size(md);
@@ -145,7 +145,7 @@ static int expand_label(const struct suite *s, const unsigned char *secret,
 	n += ll;
 	info[n++] = 0; /* empty context */
 	info[n++] = 1; /* HKDF-Expand counter of T(1) */
-	err = hmac(md, secret, s->hash_len, info, n, t);
+	err = stls__rec_hmac(md, secret, s->hash_len, info, n, t);
 	if (!err) {
 		memcpy(out, t, out_len);
 	}

@@ -225,6 +225,9 @@ STLS_HIDDEN EVP_CIPHER_CTX *stls__rec_dir_ctx(struct stls_rec13_dir *d,
 					     const unsigned char *nonce,
 					     bool xor_seq);
 STLS_MUST_USE STLS_HIDDEN int
+stls__rec_hmac(const EVP_MD *md, const unsigned char *key, size_t klen,
+	       const unsigned char *msg, size_t mlen, unsigned char *out);
+STLS_MUST_USE STLS_HIDDEN int
 stls__rec_aead_open(EVP_CIPHER_CTX *x, const unsigned char *aad, size_t alen,
 		    const unsigned char *ct, size_t clen, unsigned char *pt);
 STLS_HIDDEN void stls__rec13_idle(struct stls_rec13 *r);

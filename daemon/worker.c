@@ -47,11 +47,11 @@ void stls__worker_conn_release(struct stls_worker *w)
  * closes themselves produce (a handler answering for a connection that
  * failed) starts the idle handle again, so it leaves on the next turn
  * without waiting in poll. */
-static void run_closes(struct stls_worker *w)
+static void end_of_turn(struct stls_worker *w)
 {
 	struct stls_dconn *c;
 
-	uv_idle_stop(&w->close_idle);
+	uv_idle_stop(&w->due_idle);
 	stls__backend_flush(w);
 	while ((c = w->flush_head) != NULL)
 		stls_dconn_flush(c);
@@ -62,19 +62,21 @@ static void run_closes(struct stls_worker *w)
 	}
 }
 
-static void on_close_idle(uv_idle_t *h)
+static void on_due_idle(uv_idle_t *h)
 {
-	run_closes(h->data);
+	end_of_turn(h->data);
 }
 
-static void on_close_check(uv_check_t *h)
+static void on_due_check(uv_check_t *h)
 {
-	run_closes(h->data);
+	end_of_turn(h->data);
 }
 
+/* An active idle handle makes the next poll return at once, so work
+ * made due by a timer (or by the closes) does not wait for an event. */
 void stls__worker_due(struct stls_worker *w)
 {
-	uv_idle_start(&w->close_idle, on_close_idle);
+	uv_idle_start(&w->due_idle, on_due_idle);
 }
 
 void stls__worker_defer_flush(struct stls_worker *w, struct stls_dconn *c)
@@ -84,17 +86,14 @@ void stls__worker_defer_flush(struct stls_worker *w, struct stls_dconn *c)
 	if (w->flush_head)
 		w->flush_head->flush_pprev = &c->flush_next;
 	w->flush_head = c;
-	/* Output held by a timer callback leaves before the next poll. */
-	uv_idle_start(&w->close_idle, on_close_idle);
+	stls__worker_due(w);
 }
 
 void stls__worker_defer_close(struct stls_worker *w, struct stls_dconn *c)
 {
 	c->close_next = w->close_head;
 	w->close_head = c;
-	/* An active idle handle makes the next poll return at once, so a
-	 * close asked for by a timer does not wait for the next event. */
-	uv_idle_start(&w->close_idle, on_close_idle);
+	stls__worker_due(w);
 }
 
 static void maybe_finish(struct stls_worker *w)
@@ -103,8 +102,8 @@ static void maybe_finish(struct stls_worker *w)
 		return;
 	w->finished = true;
 	stls__backend_stop(w);
-	uv_close((uv_handle_t *)&w->close_idle, NULL);
-	uv_close((uv_handle_t *)&w->close_check, NULL);
+	uv_close((uv_handle_t *)&w->due_idle, NULL);
+	uv_close((uv_handle_t *)&w->due_check, NULL);
 	uv_close((uv_handle_t *)&w->backoff, NULL);
 	uv_close((uv_handle_t *)&w->stop_timer, NULL);
 	uv_unref((uv_handle_t *)&w->wake);
@@ -179,18 +178,18 @@ static int worker_init(struct stls_worker *w)
 	if (err)
 		return err;
 	w->loop_ok = true;
-	w->wake.data = w->close_idle.data = w->close_check.data = w;
+	w->wake.data = w->due_idle.data = w->due_check.data = w;
 	w->backoff.data = w->stop_timer.data = w;
 	if (uv_async_init(&w->loop, &w->wake, on_wake) ||
-	    uv_idle_init(&w->loop, &w->close_idle) ||
-	    uv_check_init(&w->loop, &w->close_check) ||
+	    uv_idle_init(&w->loop, &w->due_idle) ||
+	    uv_check_init(&w->loop, &w->due_check) ||
 	    uv_timer_init(&w->loop, &w->backoff) ||
 	    uv_timer_init(&w->loop, &w->stop_timer))
 		return -ENOMEM;
 	w->wake_ok = true;
-	uv_check_start(&w->close_check, on_close_check);
+	uv_check_start(&w->due_check, on_due_check);
 	/* The check handle alone must not keep a stopped loop alive. */
-	uv_unref((uv_handle_t *)&w->close_check);
+	uv_unref((uv_handle_t *)&w->due_check);
 	w->scratch_len = SCRATCH_LEN;
 	w->scratch = malloc(SCRATCH_LEN);
 	w->scratch2 = malloc(SCRATCH_LEN);

@@ -37,8 +37,8 @@ struct stls_worker {
 	uv_sem_t ready;
 	int init_err;
 	uv_async_t wake;
-	uv_idle_t close_idle;   /* keeps poll from blocking with work due */
-	uv_check_t close_check; /* flushes output, runs closes after poll */
+	uv_idle_t due_idle;   /* keeps poll from blocking with work due */
+	uv_check_t due_check; /* flushes output, runs closes after poll */
 	uv_timer_t backoff;     /* accept back-off */
 	uv_timer_t stop_timer;  /* shutdown grace */
 	struct stls_mpsc inbox;

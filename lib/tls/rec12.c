@@ -20,7 +20,6 @@
 #include "tls/tls_int.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -30,35 +29,20 @@ struct suite12 {
 	uint16_t id;
 	unsigned char key_len;
 	unsigned char iv_len; /* 4: GCM salt; 12: ChaCha20 IV */
-	const char *cipher;
-	const char *prf;
+	enum stls_rec_cipher cipher;
+	enum stls_rec_md prf;
 };
 
 static const struct suite12 suites[] = {
-	{ 0xC02B, 16, 4, "AES-128-GCM", "SHA256" },
-	{ 0xC02F, 16, 4, "AES-128-GCM", "SHA256" },
-	{ 0xC02C, 32, 4, "AES-256-GCM", "SHA384" },
-	{ 0xC030, 32, 4, "AES-256-GCM", "SHA384" },
-	{ 0xCCA9, 32, 12, "ChaCha20-Poly1305", "SHA256" },
-	{ 0xCCA8, 32, 12, "ChaCha20-Poly1305", "SHA256" },
+	{ 0xC02B, 16, 4, STLS_REC_AES128_GCM, STLS_REC_SHA256 },
+	{ 0xC02F, 16, 4, STLS_REC_AES128_GCM, STLS_REC_SHA256 },
+	{ 0xC02C, 32, 4, STLS_REC_AES256_GCM, STLS_REC_SHA384 },
+	{ 0xC030, 32, 4, STLS_REC_AES256_GCM, STLS_REC_SHA384 },
+	{ 0xCCA9, 32, 12, STLS_REC_CHACHA20_POLY1305, STLS_REC_SHA256 },
+	{ 0xCCA8, 32, 12, STLS_REC_CHACHA20_POLY1305, STLS_REC_SHA256 },
 };
 
 #define EXPLICIT 8u /* GCM explicit nonce bytes */
-
-static EVP_CIPHER *ciphers[STLS_ARRAY_SIZE(suites)];
-static EVP_MD *prf_md[STLS_ARRAY_SIZE(suites)];
-static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
-
-static void fetch_all(void)
-{
-	size_t i;
-
-	/* Kept for the life of the process, like rec13.c's. */
-	for (i = 0; i < STLS_ARRAY_SIZE(suites); i++) {
-		ciphers[i] = EVP_CIPHER_fetch(NULL, suites[i].cipher, NULL);
-		prf_md[i] = EVP_MD_fetch(NULL, suites[i].prf, NULL);
-	}
-}
 
 static int suite_index(uint16_t id)
 {
@@ -135,17 +119,16 @@ int stls__rec12_init(struct stls_rec13 *r, uint16_t suite,
 	size_t kl, il;
 
 	memset(r, 0, sizeof(*r));
-	pthread_once(&fetch_once, fetch_all);
 	if (i < 0 || ms_len != 48) {
 		return -EINVAL;
 	}
 	s = &suites[i];
-	if (!ciphers[i] || !prf_md[i]) {
+	if (!stls__rec_cipher(s->cipher) || !stls__rec_md(s->prf)) {
 		return -EIO;
 	}
 	kl = s->key_len;
 	il = s->iv_len;
-	if (key_block(prf_md[i], ms, ms_len, client_random, server_random,
+	if (key_block(stls__rec_md(s->prf), ms, ms_len, client_random, server_random,
 		      kb, 2 * kl + 2 * il) != 0) {
 		OPENSSL_cleanse(kb, sizeof(kb));
 		return -EIO;
@@ -183,16 +166,16 @@ static EVP_CIPHER_CTX *dir_ctx(const struct stls_rec13 *r,
 			       struct stls_rec13_dir *d, bool enc,
 			       const unsigned char *explicit)
 {
+	const EVP_CIPHER *c = stls__rec_cipher(suites[r->suite].cipher);
 	unsigned char nonce[12];
 	EVP_CIPHER_CTX *x;
 
 	if (!is_gcm(r)) {
-		return stls__rec_dir_ctx(d, ciphers[r->suite], enc, NULL,
-					 true);
+		return stls__rec_dir_ctx(d, c, enc, NULL, true);
 	}
 	memcpy(nonce, d->iv, 4);
 	memcpy(nonce + 4, explicit, EXPLICIT);
-	x = stls__rec_dir_ctx(d, ciphers[r->suite], enc, nonce, false);
+	x = stls__rec_dir_ctx(d, c, enc, nonce, false);
 	OPENSSL_cleanse(nonce, sizeof(nonce));
 	return x;
 }
@@ -245,8 +228,9 @@ ssize_t stls__rec12_seal(struct stls_rec13 *r, unsigned char type,
 
 /*
  * The header check for TLS 1.2 (stls__rec13_check_header()'s twin):
- * content types alert, handshake and application data are accepted (change_cipher_spec and anything else:
- * -EPROTO, unexpected_message), the version must be 0x0303 (-EPROTO), the
+ * content types alert, handshake and application data are accepted
+ * (change_cipher_spec and anything else: -EPROTO, unexpected_message),
+ * the version must be 0x0303 (-EPROTO), the
  * length at most 2^14 + 2048 (-EMSGSIZE, record_overflow).
  */
 int stls__rec12_check_header(const unsigned char *h, size_t *body_len)

@@ -35,18 +35,27 @@ struct suite {
 	uint16_t id;
 	unsigned char key_len;
 	unsigned char hash_len;
-	const char *cipher;
-	const char *digest;
+	enum stls_rec_cipher cipher;
+	enum stls_rec_md md;
 };
 
 static const struct suite suites[] = {
-	{ 0x1301, 16, 32, "AES-128-GCM", "SHA256" },
-	{ 0x1302, 32, 48, "AES-256-GCM", "SHA384" },
-	{ 0x1303, 32, 32, "ChaCha20-Poly1305", "SHA256" },
+	{ 0x1301, 16, 32, STLS_REC_AES128_GCM, STLS_REC_SHA256 },
+	{ 0x1302, 32, 48, STLS_REC_AES256_GCM, STLS_REC_SHA384 },
+	{ 0x1303, 32, 32, STLS_REC_CHACHA20_POLY1305, STLS_REC_SHA256 },
 };
 
-static EVP_CIPHER *ciphers[STLS_ARRAY_SIZE(suites)];
-static EVP_MD *digests[STLS_ARRAY_SIZE(suites)];
+static const char *const cipher_names[STLS_REC__CIPHERS] = {
+	[STLS_REC_AES128_GCM] = "AES-128-GCM",
+	[STLS_REC_AES256_GCM] = "AES-256-GCM",
+	[STLS_REC_CHACHA20_POLY1305] = "ChaCha20-Poly1305",
+};
+static const char *const md_names[STLS_REC__MDS] = {
+	[STLS_REC_SHA256] = "SHA256",
+	[STLS_REC_SHA384] = "SHA384",
+};
+static EVP_CIPHER *ciphers[STLS_REC__CIPHERS];
+static EVP_MD *mds[STLS_REC__MDS];
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 
 static void fetch_all(void)
@@ -54,10 +63,24 @@ static void fetch_all(void)
 	size_t i;
 
 	/* Kept for the life of the process, like OpenSSL's own tables. */
-	for (i = 0; i < STLS_ARRAY_SIZE(suites); i++) {
-		ciphers[i] = EVP_CIPHER_fetch(NULL, suites[i].cipher, NULL);
-		digests[i] = EVP_MD_fetch(NULL, suites[i].digest, NULL);
+	for (i = 0; i < STLS_REC__CIPHERS; i++) {
+		ciphers[i] = EVP_CIPHER_fetch(NULL, cipher_names[i], NULL);
 	}
+	for (i = 0; i < STLS_REC__MDS; i++) {
+		mds[i] = EVP_MD_fetch(NULL, md_names[i], NULL);
+	}
+}
+
+const EVP_CIPHER *stls__rec_cipher(enum stls_rec_cipher c)
+{
+	pthread_once(&fetch_once, fetch_all);
+	return ciphers[c];
+}
+
+const EVP_MD *stls__rec_md(enum stls_rec_md m)
+{
+	pthread_once(&fetch_once, fetch_all);
+	return mds[m];
 }
 
 static int suite_index(uint16_t id)
@@ -131,7 +154,7 @@ static int expand_label(const struct suite *s, const unsigned char *secret,
 {
 	unsigned char info[2 + 1 + 255 + 1 + 1], t[EVP_MAX_MD_SIZE];
 	size_t ll = strlen("tls13 ") + strlen(label), n = 0;
-	const EVP_MD *md = digests[s - suites];
+	const EVP_MD *md = stls__rec_md(s->md);
 	int err;
 
 	if (!md || out_len > s->hash_len) {
@@ -180,11 +203,11 @@ int stls__rec13_init(struct stls_rec13 *r, uint16_t suite,
 	int i = suite_index(suite);
 
 	memset(r, 0, sizeof(*r));
-	pthread_once(&fetch_once, fetch_all);
 	if (i < 0 || len != suites[i].hash_len) {
 		return -EINVAL;
 	}
-	if (!ciphers[i] || !digests[i]) {
+	if (!stls__rec_cipher(suites[i].cipher) ||
+	    !stls__rec_md(suites[i].md)) {
 		return -EIO;
 	}
 	r->suite = (unsigned char)i;
@@ -258,7 +281,8 @@ EVP_CIPHER_CTX *stls__rec_dir_ctx(struct stls_rec13_dir *d,
 static EVP_CIPHER_CTX *dir_ctx(const struct stls_rec13 *r,
 			       struct stls_rec13_dir *d, bool enc)
 {
-	return stls__rec_dir_ctx(d, ciphers[r->suite], enc, NULL, true);
+	return stls__rec_dir_ctx(d, ciphers[suites[r->suite].cipher], enc,
+				 NULL, true);
 }
 
 /*

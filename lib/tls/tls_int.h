@@ -201,6 +201,19 @@ struct stls_rec13_count {
 	unsigned char have;
 };
 
+/* The AEAD ciphers and digests of both record layers (rec12.c, rec13.c). */
+enum stls_rec_cipher {
+	STLS_REC_AES128_GCM,
+	STLS_REC_AES256_GCM,
+	STLS_REC_CHACHA20_POLY1305,
+	STLS_REC__CIPHERS
+};
+enum stls_rec_md { STLS_REC_SHA256, STLS_REC_SHA384, STLS_REC__MDS };
+/* Fetched once per process and kept; NULL when OpenSSL lacks it. Any
+ * thread. */
+STLS_HIDDEN const EVP_CIPHER *stls__rec_cipher(enum stls_rec_cipher c);
+STLS_HIDDEN const EVP_MD *stls__rec_md(enum stls_rec_md m);
+
 STLS_HIDDEN size_t stls__rec13_hash_len(uint16_t suite);
 STLS_MUST_USE STLS_HIDDEN int stls__rec13_init(struct stls_rec13 *r,
 					       uint16_t suite,

@@ -77,6 +77,19 @@ CONF
 	out=$("${LG[@]}" -m resume -V 1.2 -c 2 -d 1 -n 500 --server-pid "$SPID")
 	check resume "$out"
 	grep -Eq ' reused=[1-9]' <<<"$out" || fail "resume: nothing resumed"
+	# A fixed rate is kept (200/s for 2 s: about 400, never far more).
+	out=$("${LG[@]}" -m persistent -c 2 -p 1 -r 200 -d 2 -n 20000 \
+		--server-pid "$SPID")
+	check "persistent at 200/s" "$out"
+	n=$(sed -n 's/.* ops=\([0-9]*\) .*/\1/p' <<<"$(grep '^RESULT' <<<"$out")")
+	[ "$n" -ge 200 ] && [ "$n" -le 440 ] ||
+		fail "persistent at 200/s: $n operations in 2 s"
+	# Idle: connections held, counted up, memory per connection reported.
+	out=$("${LG[@]}" -m idle -c 20 -H 1 --server-pid "$SPID")
+	echo "idle: $(head -1 <<<"$out")"
+	grep -Eq '^RESULT.* up=20 ' <<<"$out" || fail "idle: not all up: $out"
+	grep -Eq '^RESULT.* server_kb_per_conn=[0-9]' <<<"$out" ||
+		fail "idle: no memory figure: $out"
 else
 	openssl s_server -quiet -accept "$TLS" -cert "$CERTS/server.pem" \
 		-key "$CERTS/server.key" >/dev/null 2>&1 &
@@ -86,4 +99,11 @@ else
 	check handshake "$("${LG[@]}" -m handshake -c 1 -d 3 -n 2000 \
 		--server-pid "$SPID")"
 fi
+# Bad input: an unknown mode is refused; a dead server is counted as
+# errors, with no operation and no crash.
+"$B/loadgen" -m bogus -t 127.0.0.1:1 >/dev/null 2>&1
+[ $? -eq 2 ] || fail "unknown mode not refused with exit status 2"
+out=$("$B/loadgen" -m full -t 127.0.0.1:1 --no-verify -c 1 -d 1 -n 5 -T 1)
+grep -Eq '^RESULT.* ops=0 errors=[1-9]' <<<"$out" ||
+	fail "dead server: errors not counted: $out"
 echo "PASS"

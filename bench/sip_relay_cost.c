@@ -29,9 +29,9 @@
 #include <strings.h>
 #include <time.h>
 
-#include "sip_framer.h"
-#include "sip_rewrite.h"
-#include "sip_samples.h"
+#include "stls/sip/framer.h"
+#include "relay/sip_rewrite.h"
+#include "lib/sip/sip_samples.h"
 
 /* What bench/lg_sip.c sends (uri sip:relay@127.0.0.1, port 40000). */
 #define LG_OPTIONS                                                     \

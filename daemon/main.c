@@ -22,15 +22,15 @@
 
 #include <uv.h>
 
-#include "core_conf.h"
-#include "ctl.h"
-#include "daemon.h"
-#include "handler_echo.h"
-#include "process.h"
-#include "pstore.h"
-#include "relay.h"
-#include "tlsx.h"
-#include "stats.h"
+#include "config/core_conf.h"
+#include "ctl/ctl.h"
+#include "runtime/daemon.h"
+#include "runtime/handler_echo.h"
+#include "runtime/process.h"
+#include "tlsx/pstore.h"
+#include "relay/relay.h"
+#include "tlsx/tlsx.h"
+#include "runtime/stats.h"
 #include "stls/log.h"
 
 /* A reload request (SIGHUP). Returns 0 or -errno; runs on the main

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rpc.h"
+#include "rpc/rpc.h"
 #include "stls/json.h"
 
 static int f_typed(struct stls_rpc_call *call, void *arg)

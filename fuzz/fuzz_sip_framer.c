@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sip_framer.h"
-#include "sip_msg.h"
+#include "stls/sip/framer.h"
+#include "stls/sip/msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

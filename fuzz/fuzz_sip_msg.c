@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sip_msg.h"
-#include "sip_uri.h"
-#include "sip_via.h"
+#include "stls/sip/msg.h"
+#include "stls/sip/uri.h"
+#include "stls/sip/via.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /*
  * Generates docs/parameters.md from the settings table, so that the
- * documentation cannot drift from the code: tests/unit/test_settings_doc.c
+ * documentation cannot drift from the code: tests/unit/lib/conf/test_settings_doc.c
  * compares the committed file with this text.
  */
 #include "conf_int.h"

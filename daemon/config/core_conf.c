@@ -1,0 +1,499 @@
+/*
+ * The [core] keyword table and its application (see core_conf.h).
+ *
+ * Every key is one row: name, kind, offsetof binding (type-checked with
+ * _Generic), range, default as text, flags and a doc string. Defaults go
+ * through the same parser as written values, so a default can never hold a
+ * value the parser would refuse. The doc generator walks the same rows.
+ */
+#include "config/core_conf.h"
+#include "config/kwtab.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "stls/log.h"
+
+const char *const stls_proto_names[STLS_PROTO__COUNT] = {
+	[STLS_PROTO_UDP] = "udp",
+	[STLS_PROTO_TCP] = "tcp",
+	[STLS_PROTO_TLS] = "tls",
+};
+
+enum kw_kind {
+	KW_INT,     /* decimal integer in [min, max] */
+	KW_TIMEOUT, /* like KW_INT, and -1 = never */
+	KW_MODE,    /* octal file mode */
+	KW_STR,     /* any non-empty text */
+	KW_ENUM,    /* one of names[] */
+	KW_LISTEN,  /* repeatable listener */
+	KW_BACKEND, /* udp:|tcp: ADDR:PORT */
+	KW_SOURCE,  /* IP[:PORT] or [IPv6][:PORT] */
+};
+
+#define KW_REQUIRED STLS_KW_REQUIRED
+#define KW_REPEAT STLS_KW_REPEAT
+#define KW_AUTO STLS_KW_AUTO /* default "auto"/"tls": resolved later */
+
+#define CF struct stls_core_conf
+#define KW_FIELD(f, ctype) \
+	(offsetof(CF, f) + 0 * sizeof(_Generic(((CF *)0)->f, ctype: 1)))
+
+static const char *const log_targets[] = { "stderr", "syslog", NULL };
+static const char *const handlers[] = { "relay", "echo", "discard", NULL };
+static const char *const yes_no[] = { "no", "yes", NULL };
+
+static const struct stls_kw kws[] = {
+	{ "listen", KW_LISTEN, 0, 0, 0, NULL, NULL, KW_REQUIRED | KW_REPEAT,
+	  "Where clients connect: `PROTO:ADDR:PORT` with PROTO `tls`, `tcp` "
+	  "or `udp`, an IPv4 address or an IPv6 address in brackets, e.g. "
+	  "`tls:[2001:db8::1]:5061`. Repeat the key for more listeners. An "
+	  "optional ` advertise=HOST[:PORT]` suffix names the host (and port) "
+	  "to put in Via and Record-Route instead of the bound address, for "
+	  "a daemon behind NAT: `tls:10.0.0.5:5061 advertise=sip.example.com`."
+	},
+	{ "backend", KW_BACKEND, 0, 0, 0, NULL, NULL, KW_REQUIRED,
+	  "The SIP server requests are relayed to: `udp:ADDR:PORT` or "
+	  "`tcp:ADDR:PORT`. With `udp`, each worker has its own socket; with "
+	  "`tcp`, each worker keeps one persistent connection and reconnects "
+	  "with back-off when the backend goes away." },
+	{ "backend_source", KW_SOURCE,
+	  KW_FIELD(backend_source, struct stls_addr), 0, 0, NULL, NULL, 0,
+	  "Local address of the sockets towards the backend, `IP[:PORT]` "
+	  "(IPv6 in brackets). Port 0 or no port: each worker picks its own "
+	  "ephemeral port; a fixed port is shared by the workers "
+	  "(SO_REUSEPORT). Unset: the kernel chooses." },
+	{ "rpc_socket", KW_STR, KW_FIELD(rpc_socket, char *), 1,
+	  sizeof(((struct sockaddr_un *)0)->sun_path) - 1, NULL, NULL, 0,
+	  "Path of the JSON-RPC control socket (a Unix stream socket). Unset: "
+	  "no control socket." },
+	{ "rpc_socket_mode", KW_MODE, KW_FIELD(rpc_socket_mode, int), 0, 0777,
+	  NULL, "0660", 0, "Permissions of the control socket, in octal." },
+	{ "rpc_tcp", KW_STR, KW_FIELD(rpc_tcp, char *), 1, 63, NULL, NULL, 0,
+	  "Also serve the control socket on a loopback TCP port: "
+	  "`127.0.0.1:PORT` or `[::1]:PORT` (other addresses are refused). "
+	  "It has no authentication, so it is read-only unless "
+	  "`rpc_tcp_write` is 1. Unset: off." },
+	{ "rpc_tcp_write", KW_INT, KW_FIELD(rpc_tcp_write, int), 0, 1, NULL,
+	  "0", 0,
+	  "1: allow state-changing methods (tls.reload, tls.kill, cfg.set) "
+	  "on the TCP port too." },
+	{ "workers", KW_INT, KW_FIELD(workers, int), 1, 256, NULL, "auto",
+	  KW_AUTO,
+	  "Worker threads, each with its own event loop. `auto`: the number "
+	  "of online CPUs." },
+	{ "max_connections", KW_INT, KW_FIELD(max_connections, int), 1,
+	  1000000, NULL, "10000", 0,
+	  "Most TCP and TLS connections open at once (inbound and outbound, "
+	  "all workers). A connection over the limit is accepted and closed "
+	  "at once, and counted. The open-files limit is raised to fit." },
+	{ "handshake_timeout", KW_INT, KW_FIELD(handshake_timeout, int), 1,
+	  3600, NULL, "10", 0,
+	  "Seconds a new connection may take to become established (TCP "
+	  "connect for outbound ones, plus the TLS handshake)." },
+	{ "send_timeout", KW_INT, KW_FIELD(send_timeout, int), 1, 3600, NULL,
+	  "10", 0,
+	  "Seconds a connection's pending output may stay above "
+	  "`send_high_water` (a peer that does not read) before the "
+	  "connection is closed." },
+	{ "connection_timeout", KW_TIMEOUT, KW_FIELD(connection_timeout, int),
+	  1, INT_MAX, NULL, "tls", KW_AUTO,
+	  "Idle seconds after which a connection is closed; -1 never. "
+	  "Default: `[tls] connection_timeout` (600). A runtime change "
+	  "applies to new connections." },
+	{ "max_message_size", KW_INT, KW_FIELD(max_message_size, int), 1024,
+	  16777216, NULL, "65535", 0,
+	  "Largest SIP message (headers and body) accepted on a stream; a "
+	  "bigger one closes the connection." },
+	{ "send_high_water", KW_INT, KW_FIELD(send_high_water, int), 4096,
+	  67108864, NULL, "262144", 0,
+	  "Pending output bytes above which a connection is congested: "
+	  "sources writing to it stop being read, and `send_timeout` runs. "
+	  "Above four times this value plus 64 KiB (one read buffer) the "
+	  "connection is closed at once." },
+	{ "send_low_water", KW_INT, KW_FIELD(send_low_water, int), 0,
+	  67108864, NULL, "65536", 0,
+	  "Pending output bytes below which a congested connection's "
+	  "sources are read again. Must be below `send_high_water`." },
+	{ "shutdown_timeout", KW_INT, KW_FIELD(shutdown_timeout, int), 0, 60,
+	  NULL, "2", 0,
+	  "Seconds connections get to flush their pending output on "
+	  "SIGTERM/SIGINT before they are closed." },
+	{ "accept_backoff", KW_INT, KW_FIELD(accept_backoff, int), 1, 10000,
+	  NULL, "100", 0,
+	  "Milliseconds a worker stops accepting after running out of file "
+	  "descriptors (EMFILE/ENFILE); it keeps serving its connections." },
+	{ "udp_buffer", KW_INT, KW_FIELD(udp_buffer, int), 0, 1 << 28, NULL,
+	  "4194304", 0,
+	  "Receive and send buffer in bytes of every UDP socket (udp: "
+	  "listeners and the udp: backend), so that a burst of answers from "
+	  "the backend is not dropped by the kernel (a stateless relay does "
+	  "not retransmit). 0: the kernel default (about 208 KiB)." },
+	{ "user", KW_STR, KW_FIELD(user, char *), 1, 255, NULL, NULL, 0,
+	  "User to switch to after the listeners are bound (name or "
+	  "number). Unset: keep the current user." },
+	{ "group", KW_STR, KW_FIELD(group, char *), 1, 255, NULL, NULL, 0,
+	  "Group to switch to after binding. Unset: the user's primary "
+	  "group when `user` is set." },
+	{ "refuse_root", KW_INT, KW_FIELD(refuse_root, int), 0, 1, NULL, "0",
+	  0,
+	  "1: refuse to run (after any privilege drop) with user id 0." },
+	{ "pid_file", KW_STR, KW_FIELD(pid_file, char *), 1, PATH_MAX - 1,
+	  NULL, NULL, 0,
+	  "File to write the daemon's process id to, after binding; removed "
+	  "at exit. The daemon refuses to start while a live process holds "
+	  "it." },
+	{ "log_target", KW_ENUM, KW_FIELD(log_target, int), 0, 0, log_targets,
+	  "stderr", 0, "`stderr` or `syslog` (facility daemon)." },
+	{ "debug", KW_INT, KW_FIELD(debug, int), -5, 3, NULL, "2", 0,
+	  "Log level, Kamailio numbering: -5 alert, -1 error, 0 warning, "
+	  "1 notice, 2 info, 3 debug." },
+	{ "handler", KW_ENUM, KW_FIELD(handler, int), 0, 0, handlers, "relay",
+	  0,
+	  "What is done with received bytes: `relay` (the SIP relay), "
+	  "`echo` (send them back: tests and diagnostics) or `discard`." },
+	{ "tls_record_handoff", KW_ENUM, KW_FIELD(tls_record_handoff, int), 0,
+	  0, yes_no, "yes", 0,
+	  "`yes`: once a TLS 1.3 handshake, or a TLS 1.2 one with an AEAD "
+	  "suite, on a listener is done, the engine protects records itself "
+	  "and frees the OpenSSL connection object (about 13 KB less per "
+	  "idle connection; docs/engine.md). `no`: keep OpenSSL for the "
+	  "whole connection." },
+};
+
+static int parse_long(const char *s, int base, long *out)
+{
+	char *end;
+	long v;
+
+	if (!*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, base);
+	if (errno || *end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_proto(const char *s, const char **rest)
+{
+	int i;
+
+	for (i = 0; i < STLS_PROTO__COUNT; i++) {
+		size_t n = strlen(stls_proto_names[i]);
+
+		if (strncasecmp(s, stls_proto_names[i], n) == 0 &&
+		    s[n] == ':') {
+			*rest = s + n + 1;
+			return i;
+		}
+	}
+	return -EINVAL;
+}
+
+static int parse_advertise(const char *s, struct stls_listen_conf *out)
+{
+	const char *colon = strrchr(s, ':');
+	long port = 0;
+	size_t n = strlen(s);
+
+	/* "[v6]" alone, or "host" alone: no port. */
+	if (colon && (s[0] != '[' || colon > strchr(s, ']'))) {
+		if (parse_long(colon + 1, 10, &port) || port < 1 ||
+		    port > 65535) {
+			return -EINVAL;
+		}
+		n = (size_t)(colon - s);
+	}
+	if (n == 0 || n > 253 || strcspn(s, " \t;,") < n)
+		return -EINVAL;
+	out->advertise_host = strndup(s, n);
+	if (!out->advertise_host)
+		return -ENOMEM;
+	out->advertise_port = (uint16_t)port;
+	return 0;
+}
+
+int stls_core_parse_listen(const char *s, struct stls_listen_conf *out,
+			   const char **why)
+{
+	struct stls_listen_conf l = { 0 };
+	char addr[STLS_ADDR_STRLEN + 8];
+	const char *rest, *sp;
+	int proto;
+	size_t n;
+
+	proto = parse_proto(s, &rest);
+	if (proto < 0) {
+		*why = "expected tls:, tcp: or udp: before the address";
+		return -EINVAL;
+	}
+	l.proto = (enum stls_proto)proto;
+	sp = strpbrk(rest, " \t");
+	n = sp ? (size_t)(sp - rest) : strlen(rest);
+	if (n >= sizeof(addr)) {
+		*why = "address too long";
+		return -EINVAL;
+	}
+	memcpy(addr, rest, n);
+	addr[n] = '\0';
+	if (stls_addr_parse(addr, true, &l.addr) ||
+	    (l.addr.family == AF_INET6 && addr[0] != '[')) {
+		*why = "expected IPv4:PORT or [IPv6]:PORT";
+		return -EINVAL;
+	}
+	if (sp) {
+		sp += strspn(sp, " \t");
+		if (*sp && (strncmp(sp, "advertise=", 10) != 0 ||
+			    parse_advertise(sp + 10, &l) != 0)) {
+			*why = "expected advertise=HOST[:PORT] after the "
+			       "address";
+			return -EINVAL;
+		}
+	}
+	*out = l;
+	return 0;
+}
+
+static int parse_backend(const char *s, struct stls_core_conf *c,
+			 const char **why)
+{
+	const char *rest;
+	int proto = parse_proto(s, &rest);
+
+	if (proto != STLS_PROTO_UDP && proto != STLS_PROTO_TCP) {
+		*why = "expected udp: or tcp: before the address";
+		return -EINVAL;
+	}
+	if (stls_addr_parse(rest, true, &c->backend) || c->backend.port == 0 ||
+	    (c->backend.family == AF_INET6 && rest[0] != '[')) {
+		*why = "expected IPv4:PORT or [IPv6]:PORT (port not 0)";
+		return -EINVAL;
+	}
+	c->backend_proto = (enum stls_proto)proto;
+	return 0;
+}
+
+static int add_listen(struct stls_core_conf *c, const char *v,
+		      const struct stls_loc *loc, const char **why)
+{
+	struct stls_listen_conf l, *arr;
+	size_t i;
+
+	if (stls_core_parse_listen(v, &l, why))
+		return -EINVAL;
+	for (i = 0; i < c->n_listen; i++) {
+		if (c->listen[i].proto == l.proto &&
+		    stls_addr_eq(&c->listen[i].addr, &l.addr)) {
+			free(l.advertise_host);
+			*why = "duplicate listener";
+			return -EINVAL;
+		}
+	}
+	arr = realloc(c->listen, (c->n_listen + 1) * sizeof(*arr));
+	if (!arr) {
+		free(l.advertise_host);
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	l.loc = *loc;
+	arr[c->n_listen++] = l;
+	c->listen = arr;
+	return 0;
+}
+
+static int set_enum(const struct stls_kw *k, const char *v, int *dst,
+		    const char **why)
+{
+	int i;
+
+	for (i = 0; k->names[i]; i++) {
+		if (strcasecmp(v, k->names[i]) == 0) {
+			*dst = i;
+			return 0;
+		}
+	}
+	*why = "unknown value (see docs/core-config.md)";
+	return -EINVAL;
+}
+
+static int set_int(const struct stls_kw *k, const char *v, int *dst,
+		   const char **why)
+{
+	long x;
+
+	if (parse_long(v, k->kind == KW_MODE ? 8 : 10, &x)) {
+		*why = k->kind == KW_MODE ? "expected an octal mode"
+					  : "expected an integer";
+		return -EINVAL;
+	}
+	if (k->kind == KW_TIMEOUT && x == -1) {
+		*dst = -1;
+		return 0;
+	}
+	if (x < k->min || x > k->max) {
+		*why = "out of range (see docs/core-config.md)";
+		return -ERANGE;
+	}
+	*dst = (int)x;
+	return 0;
+}
+
+/* Applies one value of key <k> to <c>. */
+static int set_value(const struct stls_kw *k, const char *v,
+		     const struct stls_loc *loc, void *obj, const void *ctx,
+		     const char **why)
+{
+	struct stls_core_conf *c = obj;
+	char *base = obj;
+
+	(void)ctx;
+	char **sp;
+
+	switch (k->kind) {
+	case KW_INT:
+	case KW_TIMEOUT:
+	case KW_MODE:
+		return set_int(k, v, (int *)(base + k->off), why);
+	case KW_ENUM:
+		return set_enum(k, v, (int *)(base + k->off), why);
+	case KW_STR:
+		if (strlen(v) < (size_t)k->min || strlen(v) > (size_t)k->max) {
+			*why = "empty or too long";
+			return -EINVAL;
+		}
+		sp = (char **)(base + k->off);
+		free(*sp);
+		*sp = strdup(v);
+		return *sp ? 0 : -ENOMEM;
+	case KW_LISTEN:
+		return add_listen(c, v, loc, why);
+	case KW_BACKEND:
+		return parse_backend(v, c, why);
+	case KW_SOURCE:
+		if (stls_addr_parse(v, false,
+				    (struct stls_addr *)(base + k->off))) {
+			*why = "expected IP[:PORT] or [IPv6][:PORT]";
+			return -EINVAL;
+		}
+		return 0;
+	}
+	return -EINVAL;
+}
+
+
+static const char *const kind_text[] = {
+	[KW_INT] = "integer", [KW_TIMEOUT] = "integer or -1",
+	[KW_MODE] = "octal mode", [KW_STR] = "text",
+	[KW_ENUM] = "one of a list", [KW_LISTEN] = "listener",
+	[KW_BACKEND] = "PROTO:ADDR:PORT", [KW_SOURCE] = "IP[:PORT]",
+};
+
+static void range_cell(FILE *f, const struct stls_kw *k)
+{
+	if (k->kind == KW_INT || k->kind == KW_TIMEOUT)
+		fprintf(f, "%ld..%ld", k->min, k->max);
+	else if (k->kind == KW_MODE)
+		fprintf(f, "0..0%lo", (unsigned long)k->max);
+	else if (k->kind == KW_ENUM)
+		stls_kw_print_names(f, k->names);
+}
+
+static const struct stls_kw_table table = {
+	.section = "core",
+	.kws = kws,
+	.n = STLS_ARRAY_SIZE(kws),
+	.set = set_value,
+	.kind_text = kind_text,
+	.range = range_cell,
+};
+
+static void apply_defaults(struct stls_core_conf *c)
+{
+	stls_kw_defaults(&table, c, NULL);
+	c->workers = 0;
+	c->connection_timeout = -2; /* "take [tls] connection_timeout" */
+}
+
+static void resolve_auto(struct stls_core_conf *c,
+			 const struct stls_settings *tls)
+{
+	long n;
+
+	if (c->workers == 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		c->workers = n < 1 ? 1 : (n > 256 ? 256 : (int)n);
+	}
+	if (c->connection_timeout == -2)
+		c->connection_timeout = tls ? tls->connection_timeout : 600;
+	if (c->connection_timeout == 0)
+		c->connection_timeout = -1;
+}
+
+/* Required keys never written (a bad line was reported already). */
+static void check_required(const struct stls_section *core,
+			   const struct stls_core_conf *c, const bool *seen,
+			   struct stls_diag *diag)
+{
+	const char *file = core ? core->loc.file : NULL;
+	int line = core ? core->loc.line : 0;
+
+	if (c->n_listen == 0 && !seen[stls_kw_find(&table, "listen") - kws])
+		stls_diag_err(diag, file, line,
+			      "listen: at least one listener is required");
+	if (c->backend.family == AF_UNSPEC &&
+	    !seen[stls_kw_find(&table, "backend") - kws])
+		stls_diag_err(diag, file, line, "backend: required");
+	if (c->send_low_water >= c->send_high_water)
+		stls_diag_err(diag, file, line,
+			      "send_low_water: must be below send_high_water");
+}
+
+int stls_core_conf_apply(const struct stls_section *core,
+			 const struct stls_settings *tls,
+			 struct stls_core_conf *out, struct stls_diag *diag)
+{
+	bool seen[STLS_ARRAY_SIZE(kws)] = { false };
+	size_t errors = diag->errors;
+
+	memset(out, 0, sizeof(*out));
+	apply_defaults(out);
+	stls_kw_apply(&table, core, out, NULL, seen, diag);
+	check_required(core, out, seen, diag);
+	resolve_auto(out, tls);
+	return diag->errors > errors ? -EINVAL : 0;
+}
+
+void stls_core_conf_fini(struct stls_core_conf *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->n_listen; i++)
+		free(c->listen[i].advertise_host);
+	free(c->listen);
+	free(c->rpc_socket);
+	free(c->rpc_tcp);
+	free(c->user);
+	free(c->group);
+	free(c->pid_file);
+	memset(c, 0, sizeof(*c));
+}
+
+int stls_core_conf_write_doc(FILE *f)
+{
+	fprintf(f, "# `[core]`: the daemon's settings\n\n"
+		   "Generated from the keyword table in `daemon/config/core_conf.c` "
+		   "(`STLS_REGEN_DOCS=1 build/test_core_conf` rewrites it; a "
+		   "unit test checks that it is current). Errors read "
+		   "`FILE:LINE: key: reason`; unknown keys are errors.\n\n"
+		   "| key | type | default | range | |\n"
+		   "|---|---|---|---|---|\n");
+	return stls_kw_write_rows(f, &table);
+}

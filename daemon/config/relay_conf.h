@@ -1,0 +1,73 @@
+/*
+ * The [relay] section of siptlsd's main configuration: its keyword table,
+ * applied into struct stls_relay_settings (docs/relay-config.md is made
+ * from the table). The relay (relay/relay.h) reads the applied settings;
+ * nothing here knows about connections or workers.
+ */
+#ifndef STLSD_RELAY_CONF_H
+#define STLSD_RELAY_CONF_H
+
+#include <stdio.h>
+
+#include "config/core_conf.h"
+#include "stls/conf.h"
+#include "stls/diag.h"
+
+/* Facts headers passed to the backend ([relay] facts). */
+#define STLS_RELAY_FACT_VERIFIED 0x01u
+#define STLS_RELAY_FACT_SUBJECT 0x02u
+#define STLS_RELAY_FACT_ISSUER 0x04u
+#define STLS_RELAY_FACT_SAN 0x08u
+#define STLS_RELAY_FACT_FINGERPRINT 0x10u
+#define STLS_RELAY_FACT_SNI 0x20u
+#define STLS_RELAY_FACT_VERSION 0x40u
+#define STLS_RELAY_FACT_CIPHER 0x80u
+
+/* What happens to a backend request for a target without TLS. */
+enum stls_relay_plain {
+	STLS_RELAY_PLAIN_TCP,    /* open plain TCP (default) */
+	STLS_RELAY_PLAIN_REFUSE, /* answer 503 */
+};
+
+/* One network of a connection-out rule (CIDR). */
+struct stls_relay_net {
+	sa_family_t family; /* AF_INET or AF_INET6 */
+	uint8_t ip[16];     /* masked to <bits> */
+	unsigned bits;
+};
+
+/* The applied [relay] section; owns its strings and arrays. */
+struct stls_relay_settings {
+	unsigned facts;            /* STLS_RELAY_FACT_* */
+	char *facts_prefix;        /* "X-TLS-" */
+	bool *verified_only;       /* per [core] listener */
+	size_t n_listen;
+	int unverified_code;       /* 403 */
+	char *unverified_reason;   /* NULL: the standard phrase */
+	int options_reply;         /* 1: answer OPTIONS to us with 200 */
+	char *server_header;       /* Server of local replies; NULL: none */
+	int plain_targets;         /* enum stls_relay_plain */
+	struct stls_relay_net *deny, *allow;
+	size_t n_deny, n_allow;
+	int out_queue_max;         /* requests queued per destination */
+	char *inside_host;         /* Via host towards the backend, or NULL */
+};
+
+/*
+ * Applies a [relay] section (NULL: defaults) against the applied [core]
+ * (listener names in verified_only must be its tls: listeners). Every
+ * problem goes to <diag> as "FILE:LINE: key: reason". *out is always
+ * initialised; release it with stls_relay_settings_fini(). Returns 0 or
+ * -EINVAL. Any thread.
+ */
+STLS_MUST_USE int stls_relay_settings_apply(const struct stls_section *sec,
+					    const struct stls_core_conf *core,
+					    struct stls_relay_settings *out,
+					    struct stls_diag *diag);
+
+void stls_relay_settings_fini(struct stls_relay_settings *s);
+
+/* Writes docs/relay-config.md (the keyword table) to f. 0 or -EIO. */
+STLS_MUST_USE int stls_relay_settings_write_doc(FILE *f);
+
+#endif

@@ -1,0 +1,215 @@
+/*
+ * Internals shared by the relay's files (relay.c: handler and framing,
+ * relay_client.c: client side, relay_backend.c: backend side,
+ * relay_out.c: outbound pool, relay_policy.c: rules and facts,
+ * relay_conf.c: the [relay] keyword table). Not an interface.
+ */
+#ifndef STLSD_RELAY_INT_H
+#define STLSD_RELAY_INT_H
+
+#include <stdatomic.h>
+
+#include <uv.h>
+
+#include "runtime/dconn.h"
+#include "relay/flow_token.h"
+#include "relay/relay.h"
+#include "stls/sip/framer.h"
+#include "stls/sip/msg.h"
+#include "stls/sip/reply.h"
+#include "relay/sip_rewrite.h"
+#include "runtime/worker.h"
+
+/* Room for what the rewrite adds on top of a message. */
+#define RELAY_HEADROOM 16384
+/* Flow-token "worker" field markers for udp: flows. */
+#define RELAY_FLOW_UDP4 0x8000u /* | listener: address in id and gen */
+#define RELAY_FLOW_UDP6 0x4000u /* | worker: slot in the worker table */
+#define RELAY_UDP6_SLOTS 4096u
+#define RELAY_DEST_BUCKETS 256u
+#define RELAY_MAX_FACTS 8
+
+struct relay_counters {
+	_Atomic uint64_t v[STLS_RELAY__COUNT];
+};
+
+struct stls_relay {
+	const struct stls_relay_settings *rs;
+	const struct stls_core_conf *core;
+	const struct stls_settings *tls;
+	struct stls_daemon *d;
+	struct stls_tlsx *tlsx;
+	uint8_t key[STLS_FLOW_KEY_LEN];
+	char inside_host[64];
+	char **outside_host;        /* per listener */
+	uint16_t *outside_port;     /* per listener */
+	size_t primary;             /* listener for outbound Vias */
+	struct stls_sip_local *locals; /* our addresses, for OPTIONS */
+	size_t n_locals;
+	size_t max_msg;
+	unsigned n_workers;
+	struct relay_counters *cnt; /* per worker */
+	_Atomic uint64_t hook_denied; /* connection-out hook, any worker */
+};
+
+/* One recent udp: IPv6 peer (the token names the slot). */
+struct relay_udp6 {
+	struct stls_addr addr;
+	uint32_t gen;
+	uint16_t lidx;
+};
+
+struct relay_dest;
+
+/* Per worker (w->hctx). */
+struct relay_worker {
+	struct stls_relay *r;
+	struct stls_worker *w;
+	struct stls_flow_signer *signer;
+	struct stls_sip_msg *msg;
+	char *out;
+	size_t out_cap;
+	char *reply;
+	size_t reply_cap;
+	struct stls_relay_conf *confs; /* per listener */
+	struct relay_counters *cnt;
+	struct relay_udp6 *udp6;
+	struct relay_dest *dests[RELAY_DEST_BUCKETS];
+};
+
+/* Per connection (c->hstate). */
+struct relay_conn {
+	struct stls_sip_framer fr;
+	uint8_t *in;         /* unframed input; NULL when none */
+	size_t in_len, in_cap;
+	char token[STLS_FLOW_TOKEN_LEN + 1];
+	size_t lidx;         /* listener; SIZE_MAX: outbound or backend */
+	struct relay_dest *dest; /* outbound: its pool entry */
+	bool facts_done;     /* facts below are filled */
+	bool verified;
+	struct stls_relay_fact facts[RELAY_MAX_FACTS];
+	size_t n_facts;
+	char *facts_buf;     /* the values */
+};
+
+static inline void relay_count(struct relay_worker *rw,
+			       enum stls_relay_stat k)
+{
+	uint64_t v = atomic_load_explicit(&rw->cnt->v[k],
+					  memory_order_relaxed);
+
+	atomic_store_explicit(&rw->cnt->v[k], v + 1, memory_order_relaxed);
+}
+
+static inline struct relay_worker *relay_rw(struct stls_worker *w)
+{
+	return w->hctx;
+}
+
+/*
+ * Everything below runs on the worker that owns <rw> (w->hctx) and uses
+ * its scratch state: rw->msg (the parsed message), rw->out (the rewritten
+ * one) and rw->reply (local replies). Pointers are borrowed.
+ */
+
+/* relay_client.c */
+
+/*
+ * Relays one whole message from a client: a stream connection <c> (then
+ * <l> is NULL) or a datagram from <src> on udp: listener <l> (then <c> is
+ * NULL). Local replies go back the same way; a stream message that does
+ * not parse closes <c> (after a 400 for a request). Never fails: problems
+ * are counted.
+ */
+void stls__relay_client_msg(struct relay_worker *rw, struct stls_dconn *c,
+			    struct stls_listener *l,
+			    const struct stls_addr *src, const char *p,
+			    size_t n);
+
+/* stls_dconn_send() of text: 0, -EPIPE or -ENOBUFS (c is closing). */
+STLS_MUST_USE int stls__relay_send_conn(struct stls_dconn *c,
+					const char *p, size_t n);
+
+/*
+ * Refuses a bad request on stream connection <c>: from <hdr>,
+ * its header section or the first bytes of it (a header bomb, a NUL, a bad
+ * Content-Length, a line over the size limit), copies the start line,
+ * Via, From, To, Call-ID and CSeq, answers 400 from them and lets <c>
+ * drain and close. Returns 0, or -EPROTO when no 400 can be built (not a
+ * request, those headers unreadable): the caller closes <c>.
+ */
+STLS_MUST_USE int stls__relay_refuse(struct relay_worker *rw,
+				     struct stls_dconn *c,
+				     struct stls_slice hdr);
+
+/* The flow of a udp: client <src> on listener <lidx> (relay_client.c). */
+void stls__relay_udp_flow(struct relay_worker *rw, size_t lidx,
+			  const struct stls_addr *src, struct stls_flow *f);
+
+/* relay_backend.c */
+
+/*
+ * Relays one whole message from the backend (a datagram, or one framed
+ * off the tcp: backend connection): to its flow, to the worker owning the
+ * flow or destination (posted), or to the outbound pool. Never fails:
+ * problems are counted, requests answered (430, 483, 503) when they can.
+ */
+void stls__relay_backend_msg(struct relay_worker *rw, const char *p,
+			     size_t n);
+
+/* Answers the request in rw->msg with <status> to the backend (no reply
+ * for ACK or a response). */
+void stls__relay_backend_reply(struct relay_worker *rw, unsigned status);
+
+/*
+ * Rewrites the head of the request in rw->out (len bytes) for listener
+ * <lidx> (SIZE_MAX: outbound) and, for a dialog-forming request, adds the
+ * Record-Route pair naming <token> (NULL: none). The result is in rw->out
+ * (rw->out and rw->reply are swapped). Returns the new length, or 0 when
+ * the message does not fit or has no Via of ours on top.
+ */
+size_t stls__relay_fix_head(struct relay_worker *rw, size_t lidx,
+			    const char *token, size_t len);
+
+/*
+ * Copies <p, n> and posts it to worker <widx>, which handles it as a
+ * backend message. Returns 0, -ENOMEM or -ENOENT (then nothing was
+ * posted).
+ */
+STLS_MUST_USE int stls__relay_post(struct relay_worker *rw, unsigned widx,
+				   const char *p, size_t n);
+
+/* relay_out.c */
+
+/*
+ * A backend request (rw->msg parsed, rw->out rewritten, res from
+ * stls_relay_backend_request) for the new destination res->next: posted
+ * to the destination's owner (raw is the original message), sent on its
+ * connection, queued while it opens, or answered 503.
+ */
+void stls__relay_out_request(struct relay_worker *rw,
+			     const struct stls_relay_result *res,
+			     const char *raw, size_t raw_len);
+
+/* Outbound connection <c> of a destination is up: flush its queue. */
+void stls__relay_out_established(struct relay_worker *rw,
+				 struct stls_dconn *c);
+
+/* Outbound connection <c> is closing: 503 for what still waits, and the
+ * destination is forgotten. */
+void stls__relay_out_closed(struct relay_worker *rw, struct stls_dconn *c);
+
+/* Frees every destination of the worker (worker stop; no replies). */
+void stls__relay_out_fini(struct relay_worker *rw);
+
+/* relay_policy.c */
+
+/*
+ * Fills rc's facts headers and verified flag from connection <c>, once
+ * (after the handshake; before it, nothing is filled and a later call
+ * tries again). Out of memory: only the Verified fact is kept.
+ */
+void stls__relay_facts_fill(struct relay_worker *rw, struct stls_dconn *c,
+			    struct relay_conn *rc);
+
+#endif

@@ -1,0 +1,149 @@
+/*
+ * Built-in JSON-RPC methods, registered by stls_rpc_new(): introspection
+ * (system.listMethods, system.methodHelp, as XML-RPC introspection names
+ * them and kamcmd users know them) and core.version, core.uptime,
+ * core.echo. Each gets the dispatcher itself as its argument.
+ */
+#include "rpc/rpc_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uv.h>
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int list_methods(struct stls_rpc_call *call, void *arg)
+{
+	struct stls_rpc *rpc = arg;
+	struct stls_json *list;
+	const char **names;
+	size_t i, n = 0;
+	int rc = 0;
+
+	names = calloc(rpc->n ? rpc->n : 1, sizeof(*names));
+	list = stls_json_new_array();
+	if (!names || !list) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < rpc->n; i++) {
+		if (!(rpc->v[i].m->flags & STLS_RPC_F_HIDDEN)) {
+			names[n++] = rpc->v[i].m->name;
+		}
+	}
+	qsort(names, n, sizeof(*names), cmp_names);
+	for (i = 0; i < n && !rc; i++) {
+		rc = stls_json_array_push(list, stls_json_new_str(names[i]));
+	}
+	if (!rc) {
+		rc = stls_rpc_reply(call, list);
+		list = NULL;
+	}
+out:
+	stls_json_free(list);
+	free(names);
+	return rc;
+}
+
+static int method_help(struct stls_rpc_call *call, void *arg)
+{
+	const char *name = stls_rpc_param_str(call, 0);
+	const struct stls__rpc_entry *e = stls__rpc_find(arg, name,
+						     strlen(name));
+	char usage[256];
+
+	if (!e) {
+		return stls_rpc_fail(call, STLS_RPC_E_NOT_FOUND,
+				     "no method named \"%.64s\"", name);
+	}
+	return stls_rpc_reply(call, stls_json_new_strf(
+			      "%s%s%s%s",
+			      stls__rpc_usage(e, usage, sizeof(usage)),
+			      e->m->flags & STLS_RPC_F_WRITE ? " (changes state)"
+							     : "",
+			      e->m->doc && *e->m->doc ? "\n" : "",
+			      e->m->doc ? e->m->doc : ""));
+}
+
+static int core_version(struct stls_rpc_call *call, void *arg)
+{
+	struct stls_json *o = stls_json_new_object();
+	int rc;
+
+	(void)arg;
+	rc = stls_json_object_set_str(o, "name", "siptlsd");
+	if (!rc) {
+		rc = stls_json_object_set_str(o, "version", STLS_VERSION);
+	}
+	if (!rc) {
+		rc = stls_json_object_set_str(o, "libuv", uv_version_string());
+	}
+	if (rc) {
+		stls_json_free(o);
+		return rc;
+	}
+	return stls_rpc_reply(call, o);
+}
+
+static int core_uptime(struct stls_rpc_call *call, void *arg)
+{
+	struct stls_rpc *rpc = arg;
+	struct stls_json *o = stls_json_new_object();
+	struct timespec now;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	rc = stls_json_object_set_int(o, "now", (int64_t)time(NULL));
+	if (!rc) {
+		rc = stls_json_object_set_int(o, "up_since",
+					      (int64_t)rpc->start_wall);
+	}
+	if (!rc) {
+		rc = stls_json_object_set_int(
+			o, "uptime",
+			(int64_t)(now.tv_sec - rpc->start_mono.tv_sec));
+	}
+	if (rc) {
+		stls_json_free(o);
+		return rc;
+	}
+	return stls_rpc_reply(call, o);
+}
+
+static int core_echo(struct stls_rpc_call *call, void *arg)
+{
+	struct stls_json *a = stls_json_new_array();
+	size_t i;
+	int rc = 0;
+
+	(void)arg;
+	for (i = 0; i < stls_rpc_param_count(call) && !rc; i++) {
+		rc = stls_json_array_push(
+			a, stls_json_clone(stls_rpc_param(call, i)));
+	}
+	if (rc) {
+		stls_json_free(a);
+		return rc;
+	}
+	return stls_rpc_reply(call, a);
+}
+
+const struct stls_rpc_method stls__rpc_builtins[] = {
+	{ "system.listMethods", list_methods, "",
+	  "List the names of all methods, sorted.", 0 },
+	{ "system.methodHelp", method_help, "name:str",
+	  "Usage line and description of one method.", 0 },
+	{ "core.version", core_version, "",
+	  "Name and version of the daemon and of libuv.", 0 },
+	{ "core.uptime", core_uptime, "",
+	  "Current time, start time (both Unix seconds) and seconds since "
+	  "start.", 0 },
+	{ "core.echo", core_echo, "...",
+	  "Return the parameters unchanged: checks the control socket.", 0 },
+	STLS_RPC_METHOD_END
+};

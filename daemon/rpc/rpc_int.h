@@ -1,0 +1,89 @@
+/*
+ * Internals shared by rpc.c and rpc_params.c. Not for handlers.
+ */
+#ifndef STLS_RPC_INT_H
+#define STLS_RPC_INT_H
+
+#include <time.h>
+
+#include "rpc/rpc.h"
+
+#define STLS__RPC_HIDDEN __attribute__((visibility("hidden")))
+
+enum stls__rpc_kind {
+	STLS__RPC_STR,
+	STLS__RPC_INT,
+	STLS__RPC_BOOL,
+	STLS__RPC_NUM,
+	STLS__RPC_ANY,
+};
+
+/* A parsed parameter spec ("id:int [name:str] ..."). */
+struct stls__rpc_sig {
+	struct {
+		char name[32];
+		enum stls__rpc_kind kind;
+	} p[STLS_RPC_MAX_PARAMS];
+	unsigned n;        /* declared parameters */
+	unsigned required; /* the first <required> of them */
+	bool rest;         /* "...": extra parameters allowed */
+};
+
+struct stls__rpc_entry {
+	const struct stls_rpc_method *m;
+	void *arg;
+	struct stls__rpc_sig sig;
+};
+
+/* The dispatcher (rpc.c). */
+struct stls_rpc {
+	struct stls__rpc_entry *v;
+	size_t n, cap;
+	size_t max_request;
+	struct timespec start_mono;
+	time_t start_wall;
+};
+
+struct stls_rpc_call {
+	struct stls_rpc *rpc;
+	const struct stls__rpc_entry *e;
+	struct stls_json **p; /* converted parameters (owned), n of them */
+	size_t n;
+	struct stls_json *result; /* owned */
+	bool failed;
+	int code;
+	char *msg;              /* owned */
+	struct stls_json *data; /* owned */
+};
+
+/*
+ * Parses a parameter spec. Returns 0 or -EINVAL (with a log line naming
+ * <method>).
+ */
+int stls__rpc_sig_parse(const char *method, const char *spec,
+			struct stls__rpc_sig *sig) STLS__RPC_HIDDEN;
+
+/*
+ * Checks <params> (NULL, an array or an object) against the call's
+ * signature and fills call->p with converted values. Returns 0, -EPROTO
+ * (a -32602 error is recorded on the call) or -ENOMEM.
+ */
+int stls__rpc_params_bind(struct stls_rpc_call *call,
+			  const struct stls_json *params) STLS__RPC_HIDDEN;
+
+/* Frees call->p. */
+void stls__rpc_params_fini(struct stls_rpc_call *call) STLS__RPC_HIDDEN;
+
+/* The entry named by <len> bytes of <name>, or NULL. */
+const struct stls__rpc_entry *stls__rpc_find(const struct stls_rpc *rpc,
+					     const char *name,
+					     size_t len) STLS__RPC_HIDDEN;
+
+/* The built-in methods (rpc_builtin.c); their argument is the dispatcher. */
+extern const struct stls_rpc_method stls__rpc_builtins[] STLS__RPC_HIDDEN;
+
+/* Writes "method spec" into buf (the usage line). Returns buf. */
+const char *stls__rpc_usage(const struct stls__rpc_entry *e, char *buf,
+			    size_t size) STLS__RPC_HIDDEN;
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * The inside socket of each worker, towards the backend SIP server.
+ *
+ * udp: one socket per worker, bound to backend_source (port 0: each
+ * worker its own ephemeral port, so replies come back to the worker that
+ * sent the request; a fixed port is shared with SO_REUSEPORT and the
+ * kernel spreads replies, which the relay routes by flow token).
+ * Datagrams from the backend go to the handler's backend callback.
+ *
+ * tcp: one persistent connection per worker (kind STLS_DCONN_BACKEND,
+ * not counted in max_connections), reconnected with back-off (100 ms
+ * doubling to 5 s, reset by a successful connect) when it goes away.
+ * Bytes from it go to the handler's data callback like any connection;
+ * the handler tells it apart by c->kind.
+ */
+#ifndef STLSD_BACKEND_H
+#define STLSD_BACKEND_H
+
+#include "runtime/daemon.h"
+
+/*
+ * Sends one message to the backend from worker w (on w's thread).
+ * udp: the datagram is copied and leaves at the end of the loop turn,
+ * with the others of that turn, in one sendmmsg(); one the kernel then
+ * refuses goes to the handler's backend_unsent (the relay answers the
+ * request with 503). Returns 0, -ENOTCONN (udp: no socket; tcp: not
+ * connected right now, including while a reconnect is in progress:
+ * nothing is queued) or another -errno; every failure, now or at the
+ * flush, is counted in backend_send_errors.
+ */
+STLS_MUST_USE int stls_backend_send(struct stls_worker *w, const uint8_t *p,
+				    size_t n);
+
+/* tcp: the worker's backend connection (for back-pressure), else NULL. */
+struct stls_dconn *stls_backend_conn(struct stls_worker *w);
+
+/*
+ * Local address of worker w's backend socket: udp: the bound socket; tcp:
+ * the connection's while it is connected. Returns 0, or -ENOTCONN (no
+ * backend, tcp: down). Worker w's thread.
+ */
+STLS_MUST_USE int stls_backend_local(struct stls_worker *w,
+				     struct stls_addr *out);
+
+/* tcp: true while the connection is up. udp: true. */
+bool stls_backend_is_up(struct stls_worker *w);
+
+/* Worker internals. */
+STLS_MUST_USE int stls__backend_start(struct stls_worker *w);
+void stls__backend_stop(struct stls_worker *w);
+void stls__backend_free(struct stls_worker *w);
+/* Sends the datagrams held for a udp: backend (worker.c, at the end of
+ * each loop turn); refused ones go to the handler's backend_unsent. */
+void stls__backend_flush(struct stls_worker *w);
+
+#endif

@@ -1,0 +1,341 @@
+/*
+ * Listening sockets: bound in the main thread (before any privilege drop),
+ * one socket per listener per worker, all with SO_REUSEPORT so the kernel
+ * spreads new connections (and UDP peers, by address hash) over the
+ * workers. Each worker then accepts on its own sockets; a connection lives
+ * on the worker that accepted it.
+ *
+ * Accepting uses accept4() on a uv_poll_t rather than uv_listen(), because
+ * libuv's own listen path, out of descriptors, accepts and drops the
+ * waiting connections. Here a worker that hits EMFILE/ENFILE stops polling
+ * its listeners for accept_backoff ms and keeps serving its connections;
+ * the waiting connections stay in the kernel's backlog and are accepted
+ * when descriptors are free again.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "runtime/dconn.h"
+#include "stls/log.h"
+#include "runtime/worker.h"
+
+#define ACCEPT_BUDGET 64 /* per wake-up, so one listener cannot starve */
+#define BACKLOG 1024
+
+void stls_udp_set_buffers(int fd, int bytes)
+{
+	if (bytes <= 0)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes,
+		       sizeof(bytes)) &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)))
+		STLS_WARN("udp_buffer: receive buffer not set: %s",
+			  strerror(errno));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes,
+		       sizeof(bytes)) &&
+	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes)))
+		STLS_WARN("udp_buffer: send buffer not set: %s",
+			  strerror(errno));
+}
+
+static int bind_one(const struct stls_listen_conf *l, struct stls_addr *bound,
+		    int udp_buffer)
+{
+	int type = l->proto == STLS_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	struct sockaddr_storage ss;
+	socklen_t len = stls_addr_to_sockaddr(bound, &ss);
+	int fd, on = 1, err;
+
+	fd = socket(bound->family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) ||
+	    (bound->family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on))) ||
+	    bind(fd, (struct sockaddr *)&ss, len) ||
+	    (type == SOCK_STREAM &&
+	     (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) ||
+	      listen(fd, BACKLOG)))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	if (type == SOCK_DGRAM)
+		stls_udp_set_buffers(fd, udp_buffer);
+	if (bound->port == 0) {
+		len = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+			stls_addr_from_sockaddr((struct sockaddr *)&ss, bound);
+	}
+	return fd;
+}
+
+int stls__listen_open(struct stls_daemon *d)
+{
+	char buf[STLS_ADDR_STRLEN];
+	size_t i;
+	unsigned j;
+	int fd;
+
+	for (i = 0; i < d->o.n_listen; i++) {
+		const struct stls_listen_conf *l = &d->o.listen[i];
+
+		d->bound[i] = l->addr;
+		for (j = 0; j < d->n; j++) {
+			/* Port 0: the first bind picks it, the rest share
+			 * it. */
+			fd = bind_one(l, &d->bound[i], d->o.udp_buffer);
+			if (fd < 0) {
+				STLS_ERR("listen %s:%s: %s",
+					 stls_proto_names[l->proto],
+					 stls_addr_str(&l->addr, true, buf),
+					 strerror(-fd));
+				return fd;
+			}
+			d->fds[i * d->n + j] = fd;
+		}
+		STLS_INFO("listening on %s:%s (%u sockets)",
+			  stls_proto_names[l->proto],
+			  stls_addr_str(&d->bound[i], true, buf), d->n);
+	}
+	return 0;
+}
+
+void stls__listen_close_fds(struct stls_daemon *d)
+{
+	size_t i;
+
+	for (i = 0; d->fds && i < d->o.n_listen * d->n; i++) {
+		if (d->fds[i] >= 0)
+			close(d->fds[i]);
+		d->fds[i] = -1;
+	}
+}
+
+static void on_backoff(uv_timer_t *t)
+{
+	struct stls_worker *w = t->data;
+
+	if (w->stopping)
+		return;
+	STLS_INFO("worker %u: accepting again", w->idx);
+	stls__listen_resume(w);
+}
+
+static void start_backoff(struct stls_worker *w, int err)
+{
+	stls__listen_pause(w);
+	stls_stats_add(&w->stats, STLS_STAT_ACCEPT_BACKOFF, 1);
+	STLS_WARN("worker %u: accept: %s; pausing accept for %d ms", w->idx,
+		  strerror(err), w->d->o.accept_backoff_ms);
+	uv_timer_start(&w->backoff, on_backoff,
+		       (uint64_t)w->d->o.accept_backoff_ms, 0);
+}
+
+static void accept_one(struct stls_listener *l, int fd,
+		       const struct stls_addr *peer)
+{
+	struct stls_worker *w = l->w;
+	struct stls_dconn *c;
+	int err;
+
+	if (!stls__worker_conn_reserve(w)) {
+		close(fd);
+		stls_stats_add(&w->stats, STLS_STAT_REFUSED_MAX_CONN, 1);
+		return;
+	}
+	stls_stats_add(&w->stats, STLS_STAT_ACCEPTED, 1);
+	err = stls_dconn_new(w, fd, STLS_DCONN_INBOUND, l->conf, l->local,
+			     peer,
+			     l->conf->proto == STLS_PROTO_TLS, &c);
+	if (err)
+		STLS_DBG("worker %u: new connection: %s", w->idx,
+			 strerror(-err));
+}
+
+static void on_accept(uv_poll_t *h, int status, int events)
+{
+	struct stls_listener *l = h->data;
+	struct sockaddr_storage ss;
+	struct stls_addr peer;
+	socklen_t len;
+	int i, fd;
+
+	(void)events;
+	if (status < 0) {
+		STLS_ERR("worker %u: listener poll: %s", l->w->idx,
+			 uv_strerror(status));
+		return;
+	}
+	for (i = 0; i < ACCEPT_BUDGET && !l->w->stopping &&
+		    !l->w->accept_paused; i++) {
+		len = sizeof(ss);
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			/* The peer comes with the accept: no getpeername(). */
+			stls_addr_from_sockaddr((struct sockaddr *)&ss,
+						&peer);
+			accept_one(l, fd, peer.family != AF_UNSPEC ? &peer
+								   : NULL);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM)
+			start_backoff(l->w, errno);
+		else if (errno != EAGAIN)
+			STLS_ERR("worker %u: accept: %s", l->w->idx,
+				 strerror(errno));
+		return;
+	}
+}
+
+static void on_dgram_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct stls_listener *l = h->data;
+
+	(void)hint;
+	*buf = uv_buf_init((char *)l->w->scratch, (unsigned)l->w->scratch_len);
+}
+
+static void on_dgram(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
+		     const struct sockaddr *sa, unsigned flags)
+{
+	struct stls_listener *l = h->data;
+	struct stls_worker *w = l->w;
+	struct stls_addr from;
+
+	if (n <= 0 || !sa || (flags & UV_UDP_PARTIAL))
+		return;
+	stls_stats_add(&w->stats, STLS_STAT_DGRAMS_IN, 1);
+	stls_addr_from_sockaddr(sa, &from);
+	if (STLS_H(w)->datagram)
+		STLS_H(w)->datagram(l, &from, (const uint8_t *)buf->base,
+				    (size_t)n, STLS_HARG(w));
+}
+
+int stls_listener_send(struct stls_listener *l, const struct stls_addr *to,
+		       const uint8_t *p, size_t n)
+{
+	struct sockaddr_storage ss;
+	uv_buf_t b = uv_buf_init((char *)p, (unsigned int)n);
+	int r;
+
+	if (!l->open || l->conf->proto != STLS_PROTO_UDP)
+		return -EBADF;
+	stls_addr_to_sockaddr(to, &ss);
+	r = uv_udp_try_send(&l->h.udp, &b, 1, (struct sockaddr *)&ss);
+	if (r < 0)
+		return r;
+	stls_stats_add(&l->w->stats, STLS_STAT_DGRAMS_OUT, 1);
+	return 0;
+}
+
+static int start_one(struct stls_worker *w, struct stls_listener *l)
+{
+	int err;
+
+	if (l->conf->proto == STLS_PROTO_UDP) {
+		err = uv_udp_init(&w->loop, &l->h.udp);
+		if (err)
+			return err;
+		l->h.udp.data = l;
+		l->open = true;
+		err = uv_udp_open(&l->h.udp, l->fd);
+		if (err)
+			return err;
+		l->fd = -1; /* the handle owns it now */
+		return uv_udp_recv_start(&l->h.udp, on_dgram_alloc, on_dgram);
+	}
+	err = uv_poll_init(&w->loop, &l->h.poll, l->fd);
+	if (err)
+		return err;
+	l->h.poll.data = l;
+	l->open = true;
+	return uv_poll_start(&l->h.poll, UV_READABLE, on_accept);
+}
+
+/* True when a is one address (not 0.0.0.0 or ::): the local address of
+ * every connection accepted on it, with no getsockname(). */
+static bool bound_one_address(const struct stls_addr *a)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(a->ip, zero, a->family == AF_INET ? 4 : 16) != 0;
+}
+
+int stls__listen_start(struct stls_worker *w)
+{
+	struct stls_daemon *d = w->d;
+	size_t i;
+	int err;
+
+	w->backoff.data = w;
+	for (i = 0; i < d->o.n_listen; i++) {
+		struct stls_listener *l = &w->listeners[i];
+
+		l->w = w;
+		l->idx = i;
+		l->conf = &d->o.listen[i];
+		l->local = bound_one_address(&d->bound[i]) ? &d->bound[i]
+							    : NULL;
+		l->fd = d->fds[i * d->n + w->idx];
+		d->fds[i * d->n + w->idx] = -1;
+		err = start_one(w, l);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+void stls__listen_pause(struct stls_worker *w)
+{
+	size_t i;
+
+	w->accept_paused = true;
+	for (i = 0; i < w->d->o.n_listen; i++) {
+		if (w->listeners[i].open &&
+		    w->listeners[i].conf->proto != STLS_PROTO_UDP)
+			uv_poll_stop(&w->listeners[i].h.poll);
+	}
+}
+
+void stls__listen_resume(struct stls_worker *w)
+{
+	size_t i;
+
+	w->accept_paused = false;
+	for (i = 0; i < w->d->o.n_listen; i++) {
+		if (w->listeners[i].open &&
+		    w->listeners[i].conf->proto != STLS_PROTO_UDP)
+			uv_poll_start(&w->listeners[i].h.poll, UV_READABLE,
+				      on_accept);
+	}
+}
+
+void stls__listen_stop(struct stls_worker *w)
+{
+	size_t i;
+
+	uv_timer_stop(&w->backoff);
+	for (i = 0; i < w->d->o.n_listen; i++) {
+		struct stls_listener *l = &w->listeners[i];
+
+		if (l->open) {
+			if (l->conf->proto != STLS_PROTO_UDP)
+				uv_poll_stop(&l->h.poll);
+			uv_close((uv_handle_t *)&l->h, NULL);
+			l->open = false;
+		}
+		if (l->fd >= 0)
+			close(l->fd);
+		l->fd = -1;
+	}
+}

@@ -1,0 +1,87 @@
+/*
+ * Daemon counters.
+ *
+ * Each worker has its own struct stls_stats and is the only writer of it
+ * (a relaxed load and store: no locked instruction on the hot path).
+ * Readers on any thread sum the workers into a snapshot
+ * (stls_stats_read()); the RPC tls.info reads them that way.
+ */
+#ifndef STLSD_STATS_H
+#define STLSD_STATS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "runtime/daemon.h"
+
+enum stls_stat {
+	STLS_STAT_ACCEPTED,          /* inbound connections accepted */
+	STLS_STAT_REFUSED_MAX_CONN,  /* accepted and closed: over the limit */
+	STLS_STAT_ACCEPT_BACKOFF,    /* accept paused: out of descriptors */
+	STLS_STAT_OUTBOUND,          /* outbound connections opened */
+	STLS_STAT_BYTES_IN,          /* wire bytes read (streams) */
+	STLS_STAT_BYTES_OUT,         /* wire bytes written (streams) */
+	STLS_STAT_DGRAMS_IN,         /* datagrams on udp: listeners */
+	STLS_STAT_DGRAMS_OUT,
+	STLS_STAT_BACKEND_SENT,      /* messages to the backend */
+	STLS_STAT_BACKEND_SEND_ERRORS,
+	STLS_STAT_BACKEND_RECEIVED,
+	STLS_STAT_BACKEND_CONNECTS,  /* tcp: backend (re)connections */
+	STLS_STAT__COUNT
+};
+
+/* "accepted", "refused_max_conn", ... (RPC field names). */
+extern const char *const stls_stat_names[STLS_STAT__COUNT];
+
+struct stls_stats {
+	_Atomic uint64_t v[STLS_STAT__COUNT];
+	_Atomic uint64_t closed[STLS_DCLOSE__COUNT];
+	_Atomic int64_t open; /* connections open on this worker */
+};
+
+/* A summed, plain copy. */
+struct stls_stats_snap {
+	uint64_t v[STLS_STAT__COUNT];
+	uint64_t closed[STLS_DCLOSE__COUNT];
+	int64_t open;
+};
+
+/* Owner thread only. */
+static inline void stls_stats_add(struct stls_stats *s, enum stls_stat k,
+				  uint64_t n)
+{
+	uint64_t cur = atomic_load_explicit(&s->v[k], memory_order_relaxed);
+
+	atomic_store_explicit(&s->v[k], cur + n, memory_order_relaxed);
+}
+
+/* Owner thread only: one close with <r>, and one fewer open. */
+void stls_stats_closed(struct stls_stats *s, enum stls_dclose r);
+
+/* Owner thread only: delta to the open gauge. */
+void stls_stats_open(struct stls_stats *s, int delta);
+
+/* Adds s into *acc (which the caller zeroes first). Any thread. */
+void stls_stats_read(const struct stls_stats *s, struct stls_stats_snap *acc);
+
+/* Sums every worker of d into *out (zeroed here). Any thread. */
+void stls_daemon_stats(struct stls_daemon *d, struct stls_stats_snap *out);
+
+/* Logs one line per worker and a total (SIGUSR1, exit). Any thread. */
+void stls_daemon_stats_log(struct stls_daemon *d);
+
+struct stls_tlsx;
+struct stls_tlsx_stats;
+
+/*
+ * Formats the TLS counters of *st as "handshakes=N handshake_failures=N
+ * ..." (every counter, tls.info names) into buf (always terminated).
+ */
+void stls_stats_format_tls(const struct stls_tlsx_stats *st, char *buf,
+			   size_t len);
+
+/* Logs the TLS transform's counters as one "stats: tls: ..." line (SIGUSR1,
+ * exit). NULL is a no-op. Any thread. */
+void stls_stats_log_tls(const struct stls_tlsx *t);
+
+#endif

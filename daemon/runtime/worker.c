@@ -1,0 +1,507 @@
+/*
+ * Worker threads and the daemon object (see daemon.h, worker.h).
+ *
+ * A worker's loop holds: an async handle (its inbox and stop request), an
+ * idle and a check handle that run the deferred closes at the end of the
+ * loop iteration, the accept back-off timer, the shutdown grace timer, its
+ * listeners, its backend socket and its connections.
+ *
+ * Stopping: the worker stops accepting, lets each connection flush its
+ * pending output (up to shutdown_ms), closes them, closes its handles, and
+ * its loop returns. The inbox handle stays open (unreferenced) until
+ * stls_daemon_free(), so a late post never touches a closed handle.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/backend.h"
+#include "runtime/dconn.h"
+#include "stls/log.h"
+#include "runtime/worker.h"
+
+#define SCRATCH_LEN 65536
+
+bool stls__worker_conn_reserve(struct stls_worker *w)
+{
+	struct stls_daemon *d = w->d;
+	int n = atomic_fetch_add_explicit(&d->n_conns, 1, memory_order_relaxed);
+
+	if (n >= d->o.max_connections) {
+		atomic_fetch_sub_explicit(&d->n_conns, 1, memory_order_relaxed);
+		return false;
+	}
+	return true;
+}
+
+void stls__worker_conn_release(struct stls_worker *w)
+{
+	atomic_fetch_sub_explicit(&w->d->n_conns, 1, memory_order_relaxed);
+}
+
+/* The end of a loop turn: held output leaves first (the backend's
+ * datagrams in one sendmmsg(), then one transform write and one socket
+ * write per connection), then the deferred closes run. Output that the
+ * closes themselves produce (a handler answering for a connection that
+ * failed) starts the idle handle again, so it leaves on the next turn
+ * without waiting in poll. */
+static void end_of_turn(struct stls_worker *w)
+{
+	struct stls_dconn *c;
+
+	uv_idle_stop(&w->due_idle);
+	stls__backend_flush(w);
+	while ((c = w->flush_head) != NULL)
+		stls_dconn_flush(c);
+	while ((c = w->close_head) != NULL) {
+		w->close_head = c->close_next;
+		c->close_next = NULL;
+		stls__dconn_finish_close(c);
+	}
+}
+
+static void on_due_idle(uv_idle_t *h)
+{
+	end_of_turn(h->data);
+}
+
+static void on_due_check(uv_check_t *h)
+{
+	end_of_turn(h->data);
+}
+
+/* An active idle handle makes the next poll return at once, so work
+ * made due by a timer (or by the closes) does not wait for an event. */
+void stls__worker_due(struct stls_worker *w)
+{
+	uv_idle_start(&w->due_idle, on_due_idle);
+}
+
+void stls__worker_defer_flush(struct stls_worker *w, struct stls_dconn *c)
+{
+	c->flush_next = w->flush_head;
+	c->flush_pprev = &w->flush_head;
+	if (w->flush_head)
+		w->flush_head->flush_pprev = &c->flush_next;
+	w->flush_head = c;
+	stls__worker_due(w);
+}
+
+void stls__worker_defer_close(struct stls_worker *w, struct stls_dconn *c)
+{
+	c->close_next = w->close_head;
+	w->close_head = c;
+	stls__worker_due(w);
+}
+
+static void maybe_finish(struct stls_worker *w)
+{
+	if (!w->stopping || w->live > 0 || w->finished)
+		return;
+	w->finished = true;
+	stls__backend_stop(w);
+	uv_close((uv_handle_t *)&w->due_idle, NULL);
+	uv_close((uv_handle_t *)&w->due_check, NULL);
+	uv_close((uv_handle_t *)&w->backoff, NULL);
+	uv_close((uv_handle_t *)&w->stop_timer, NULL);
+	uv_unref((uv_handle_t *)&w->wake);
+}
+
+void stls__worker_conn_gone(struct stls_worker *w)
+{
+	w->live--;
+	maybe_finish(w);
+}
+
+static void close_now(struct stls_dconn *c, void *arg)
+{
+	(void)arg;
+	stls_dconn_close(c, STLS_DCLOSE_SHUTDOWN);
+}
+
+static void drain_or_close(struct stls_dconn *c, void *arg)
+{
+	(void)arg;
+	stls__dconn_pause(c, STLS_PAUSE_SHUTDOWN);
+	stls_dconn_flush(c);
+	if (c->state >= STLS_DCONN_CLOSING)
+		return;
+	if (c->pending == 0 || c->state == STLS_DCONN_CONNECTING)
+		stls_dconn_close(c, STLS_DCLOSE_SHUTDOWN);
+	else
+		c->draining = true;
+}
+
+static void on_stop_timer(uv_timer_t *t)
+{
+	struct stls_worker *w = t->data;
+
+	stls_dconn_table_foreach(&w->table, close_now, NULL);
+}
+
+static void begin_stop(struct stls_worker *w)
+{
+	w->stopping = true;
+	stls__listen_stop(w);
+	stls__backend_stop(w);
+	stls_dconn_table_foreach(&w->table, drain_or_close, NULL);
+	uv_timer_start(&w->stop_timer, on_stop_timer,
+		       (uint64_t)w->d->o.shutdown_ms, 0);
+	maybe_finish(w);
+}
+
+static void on_wake(uv_async_t *h)
+{
+	struct stls_worker *w = h->data;
+	struct stls_msg *m, *next;
+	struct stls_dconn *c;
+
+	if (atomic_load(&w->stop_req) && !w->stopping)
+		begin_stop(w);
+	for (m = stls_mpsc_take(&w->inbox); m; m = next) {
+		next = m->next;
+		c = m->conn_id ? stls_dconn_table_get(&w->table, m->conn_id)
+			       : NULL;
+		if (c && c->state >= STLS_DCONN_CLOSING)
+			c = NULL;
+		m->fn(w, c, m, false);
+	}
+}
+
+static int worker_init(struct stls_worker *w)
+{
+	int err;
+
+	err = uv_loop_init(&w->loop);
+	if (err)
+		return err;
+	w->loop_ok = true;
+	w->wake.data = w->due_idle.data = w->due_check.data = w;
+	w->backoff.data = w->stop_timer.data = w;
+	if (uv_async_init(&w->loop, &w->wake, on_wake) ||
+	    uv_idle_init(&w->loop, &w->due_idle) ||
+	    uv_check_init(&w->loop, &w->due_check) ||
+	    uv_timer_init(&w->loop, &w->backoff) ||
+	    uv_timer_init(&w->loop, &w->stop_timer))
+		return -ENOMEM;
+	w->wake_ok = true;
+	uv_check_start(&w->due_check, on_due_check);
+	/* The check handle alone must not keep a stopped loop alive. */
+	uv_unref((uv_handle_t *)&w->due_check);
+	w->scratch_len = SCRATCH_LEN;
+	w->scratch = malloc(SCRATCH_LEN);
+	w->scratch2 = malloc(SCRATCH_LEN);
+	if (!w->scratch || !w->scratch2)
+		return -ENOMEM;
+	err = stls__listen_start(w);
+	if (err)
+		return err;
+	err = stls__backend_start(w);
+	if (err)
+		return err;
+	if (STLS_H(w)->worker_init) {
+		err = STLS_H(w)->worker_init(w, STLS_HARG(w));
+		if (err)
+			return err;
+		w->hinit = true;
+	}
+	return 0;
+}
+
+static void worker_main(void *arg)
+{
+	struct stls_worker *w = arg;
+
+	w->init_err = worker_init(w);
+	uv_sem_post(&w->ready);
+	if (w->init_err)
+		return;
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+	if (w->hinit && STLS_H(w)->worker_fini)
+		STLS_H(w)->worker_fini(w, STLS_HARG(w));
+	w->hinit = false;
+}
+
+static void cancel_inbox(struct stls_worker *w)
+{
+	struct stls_msg *m, *next;
+
+	for (m = stls_mpsc_take(&w->inbox); m; m = next) {
+		next = m->next;
+		m->fn(w, NULL, m, true);
+	}
+}
+
+static void close_any(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+/* After the thread is gone (or never ran): release the loop. */
+static void worker_fini(struct stls_worker *w)
+{
+	cancel_inbox(w);
+	if (w->loop_ok) {
+		uv_walk(&w->loop, close_any, NULL);
+		uv_run(&w->loop, UV_RUN_DEFAULT);
+		stls__backend_free(w);
+		if (uv_loop_close(&w->loop) != 0)
+			STLS_ERR("worker %u: loop not empty at exit", w->idx);
+		w->loop_ok = false;
+	}
+	if (w->hinit && STLS_H(w)->worker_fini)
+		STLS_H(w)->worker_fini(w, STLS_HARG(w));
+	stls_dconn_table_fini(&w->table);
+	free(w->listeners);
+	free(w->scratch);
+	free(w->scratch2);
+	w->listeners = NULL;
+	w->scratch = w->scratch2 = NULL;
+}
+
+void stls_daemon_opts_from_conf(const struct stls_core_conf *c,
+				struct stls_daemon_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->workers = (unsigned)c->workers;
+	o->listen = c->listen;
+	o->n_listen = c->n_listen;
+	o->backend_proto = c->backend_proto;
+	o->backend = c->backend;
+	o->backend_source = c->backend_source;
+	o->max_connections = c->max_connections;
+	o->handshake_ms = c->handshake_timeout * 1000;
+	o->send_ms = c->send_timeout * 1000;
+	o->idle_ms = c->connection_timeout < 0 ? -1
+					       : c->connection_timeout * 1000;
+	o->shutdown_ms = c->shutdown_timeout * 1000;
+	o->accept_backoff_ms = c->accept_backoff;
+	o->high_water = (size_t)c->send_high_water;
+	o->low_water = (size_t)c->send_low_water;
+	o->udp_buffer = c->udp_buffer;
+}
+
+static int check_opts(const struct stls_daemon_opts *o)
+{
+	size_t i;
+
+	if (o->workers < 1 || o->workers > 255 || !o->handler ||
+	    !o->handler->data || o->low_water >= o->high_water ||
+	    o->max_connections < 1)
+		return -EINVAL;
+	for (i = 0; i < o->n_listen; i++) {
+		if (o->listen[i].proto == STLS_PROTO_TLS && !o->xform_new) {
+			STLS_ERR("listen tls: needs the TLS engine, which "
+				 "this build does not wire yet");
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}
+
+int stls_daemon_new(const struct stls_daemon_opts *o, struct stls_daemon **out)
+{
+	struct stls_daemon *d;
+	unsigned i;
+	int err = check_opts(o);
+
+	if (err)
+		return err;
+	/* Writes to a closed socket must fail with EPIPE, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->o = *o;
+	d->n = o->workers;
+	atomic_init(&d->idle_ms, o->idle_ms);
+	d->w = calloc(d->n, sizeof(*d->w));
+	d->fds = malloc((o->n_listen * d->n + 1) * sizeof(*d->fds));
+	d->bound = calloc(o->n_listen + 1, sizeof(*d->bound));
+	if (!d->w || !d->fds || !d->bound) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < o->n_listen * d->n; i++)
+		d->fds[i] = -1;
+	for (i = 0; i < d->n; i++) {
+		d->w[i].d = d;
+		d->w[i].idx = i;
+		d->w[i].listeners = calloc(o->n_listen + 1,
+					   sizeof(*d->w[i].listeners));
+		if (!d->w[i].listeners ||
+		    stls_dconn_table_init(&d->w[i].table, i) != 0) {
+			err = -ENOMEM;
+			goto fail;
+		}
+	}
+	err = stls__listen_open(d);
+	if (err)
+		goto fail;
+	*out = d;
+	return 0;
+fail:
+	stls_daemon_free(d);
+	return err;
+}
+
+int stls_daemon_start(struct stls_daemon *d)
+{
+	unsigned i;
+	int err = 0;
+
+	for (i = 0; i < d->n; i++) {
+		struct stls_worker *w = &d->w[i];
+
+		if (uv_sem_init(&w->ready, 0) != 0)
+			return -ENOMEM;
+		if (uv_thread_create(&w->thread, worker_main, w) != 0) {
+			uv_sem_destroy(&w->ready);
+			err = -EAGAIN;
+			break;
+		}
+		w->started = true;
+	}
+	for (i = 0; i < d->n; i++) {
+		if (!d->w[i].started)
+			continue;
+		uv_sem_wait(&d->w[i].ready);
+		uv_sem_destroy(&d->w[i].ready);
+		if (d->w[i].init_err && !err)
+			err = d->w[i].init_err;
+	}
+	if (err) {
+		STLS_ERR("starting workers: %s", uv_strerror(err));
+		stls_daemon_stop(d);
+		stls_daemon_join(d);
+	}
+	return err;
+}
+
+void stls_daemon_stop(struct stls_daemon *d)
+{
+	unsigned i;
+
+	for (i = 0; d && i < d->n; i++) {
+		atomic_store(&d->w[i].stop_req, true);
+		if (d->w[i].started && d->w[i].wake_ok)
+			uv_async_send(&d->w[i].wake);
+	}
+}
+
+void stls_daemon_join(struct stls_daemon *d)
+{
+	unsigned i;
+
+	for (i = 0; d && i < d->n; i++) {
+		if (d->w[i].started)
+			uv_thread_join(&d->w[i].thread);
+		d->w[i].started = false;
+	}
+}
+
+void stls_daemon_free(struct stls_daemon *d)
+{
+	unsigned i;
+
+	if (!d)
+		return;
+	stls_daemon_stop(d);
+	stls_daemon_join(d);
+	for (i = 0; d->w && i < d->n; i++)
+		worker_fini(&d->w[i]);
+	stls__listen_close_fds(d);
+	free(d->w);
+	free(d->fds);
+	free(d->bound);
+	free(d);
+}
+
+const struct stls_addr *stls_daemon_bound(const struct stls_daemon *d,
+					  size_t i)
+{
+	return i < d->o.n_listen ? &d->bound[i] : NULL;
+}
+
+unsigned stls_daemon_workers(const struct stls_daemon *d)
+{
+	return d->n;
+}
+
+struct stls_worker *stls_daemon_worker(struct stls_daemon *d, unsigned i)
+{
+	return i < d->n ? &d->w[i] : NULL;
+}
+
+void stls_daemon_set_idle_timeout(struct stls_daemon *d, int ms)
+{
+	atomic_store_explicit(&d->idle_ms, ms, memory_order_relaxed);
+}
+
+int stls_daemon_conn_count(const struct stls_daemon *d)
+{
+	return atomic_load_explicit(&d->n_conns, memory_order_relaxed);
+}
+
+int stls_daemon_post(struct stls_daemon *d, unsigned widx, struct stls_msg *m)
+{
+	struct stls_worker *w;
+
+	if (m->conn_id) {
+		int wi = stls_dconn_id_worker(m->conn_id);
+
+		if (wi < 0)
+			return -ENOENT;
+		widx = (unsigned)wi;
+	}
+	if (widx >= d->n)
+		return -ENOENT;
+	w = &d->w[widx];
+	if (stls_mpsc_push(&w->inbox, m) && w->wake_ok)
+		uv_async_send(&w->wake);
+	return 0;
+}
+
+struct send_msg {
+	struct stls_msg m;
+	size_t n;
+	uint8_t data[];
+};
+
+static void on_send_msg(struct stls_worker *w, struct stls_dconn *c,
+			struct stls_msg *m, bool cancelled)
+{
+	struct send_msg *s = (struct send_msg *)m;
+
+	(void)w;
+	if (c && !cancelled && stls_dconn_send(c, s->data, s->n) != 0)
+		STLS_DBG("conn %" PRIx64 ": cross-worker send failed",
+			 m->conn_id);
+	free(s);
+}
+
+int stls_daemon_send(struct stls_daemon *d, uint64_t id, const uint8_t *p,
+		     size_t n)
+{
+	struct send_msg *s;
+	int err;
+
+	if (stls_dconn_id_worker(id) < 0 ||
+	    (unsigned)stls_dconn_id_worker(id) >= d->n)
+		return -ENOENT;
+	s = malloc(sizeof(*s) + n);
+	if (!s)
+		return -ENOMEM;
+	s->m.conn_id = id;
+	s->m.fn = on_send_msg;
+	s->n = n;
+	memcpy(s->data, p, n);
+	err = stls_daemon_post(d, 0, &s->m);
+	if (err)
+		free(s);
+	return err;
+}

@@ -1,0 +1,177 @@
+/*
+ * The daemon's published TLS profile set (see pstore.h).
+ */
+#include "tlsx/pstore.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stls/log.h"
+
+struct stls_pstore {
+	const struct stls_conf *conf;
+	const struct stls_settings *live;
+	const struct stls_core_conf *core;
+	pthread_mutex_t cur_lock;    /* guards cur: load + ref */
+	pthread_mutex_t reload_lock; /* one reload at a time */
+	struct stls_profile_set *cur;
+	uint64_t reload_ok, reload_failed;
+};
+
+static bool ip_is_any(const struct stls_addr *a)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(a->ip, zero, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+static bool listener_serves(const struct stls_listen_conf *l,
+			    const struct stls_addr *pa)
+{
+	if (l->proto != STLS_PROTO_TLS || l->addr.family != pa->family)
+		return false;
+	if (pa->port != 0 && pa->port != l->addr.port)
+		return false;
+	return ip_is_any(&l->addr) || stls_addr_ip_eq(&l->addr, pa);
+}
+
+size_t stls_pstore_check_listeners(const struct stls_profile_set *set,
+				   const struct stls_core_conf *core,
+				   struct stls_diag *diag)
+{
+	size_t i, j, errors = 0;
+
+	for (i = 0; i < stls_profile_set_count(set); i++) {
+		const struct stls_profile *p = stls_profile_set_get0(set, i);
+		const struct stls_profile_conf *pc = stls_profile_conf_of(p);
+		bool served = false;
+
+		if (pc->role != STLS_ROLE_SERVER || pc->kind != STLS_PROF_ADDR)
+			continue;
+		for (j = 0; j < core->n_listen && !served; j++)
+			served = listener_serves(&core->listen[j], &pc->addr);
+		if (!served) {
+			stls_diag_err(diag, pc->loc.file, pc->loc.line,
+				      "%s: no TLS listener serves this address "
+				      "(add `listen = tls:...` to [core])",
+				      stls_profile_name(p));
+			errors++;
+		}
+	}
+	return errors;
+}
+
+/* Builds and checks a set from <list>. */
+static int build_checked(const struct stls_pstore *ps,
+			 const struct stls_profile_conf *list,
+			 struct stls_diag *diag, struct stls_profile_set **out)
+{
+	struct stls_profile_set *set = NULL;
+	int err;
+
+	err = stls_profile_set_build(ps->live, list, diag, &set);
+	if (err)
+		return err;
+	if (stls_pstore_check_listeners(set, ps->core, diag) > 0) {
+		stls_profile_set_unref(set);
+		return -EINVAL;
+	}
+	*out = set;
+	return 0;
+}
+
+int stls_pstore_new(const struct stls_conf *conf,
+		    const struct stls_settings *live,
+		    const struct stls_core_conf *core, struct stls_diag *diag,
+		    struct stls_pstore **out)
+{
+	struct stls_pstore *ps = calloc(1, sizeof(*ps));
+	int err;
+
+	if (!ps)
+		return -ENOMEM;
+	ps->conf = conf;
+	ps->live = live;
+	ps->core = core;
+	pthread_mutex_init(&ps->cur_lock, NULL);
+	pthread_mutex_init(&ps->reload_lock, NULL);
+	err = build_checked(ps, conf->profiles, diag, &ps->cur);
+	if (err) {
+		stls_pstore_free(ps);
+		return err;
+	}
+	*out = ps;
+	return 0;
+}
+
+void stls_pstore_free(struct stls_pstore *ps)
+{
+	if (!ps)
+		return;
+	stls_profile_set_unref(ps->cur);
+	pthread_mutex_destroy(&ps->cur_lock);
+	pthread_mutex_destroy(&ps->reload_lock);
+	free(ps);
+}
+
+struct stls_profile_set *stls_pstore_get(struct stls_pstore *ps)
+{
+	struct stls_profile_set *set;
+
+	pthread_mutex_lock(&ps->cur_lock);
+	set = stls_profile_set_ref(ps->cur);
+	pthread_mutex_unlock(&ps->cur_lock);
+	return set;
+}
+
+uint64_t stls_pstore_generation(struct stls_pstore *ps)
+{
+	uint64_t g;
+
+	pthread_mutex_lock(&ps->cur_lock);
+	g = stls_profile_set_generation(ps->cur);
+	pthread_mutex_unlock(&ps->cur_lock);
+	return g;
+}
+
+void stls_pstore_counts(struct stls_pstore *ps, uint64_t *ok,
+			uint64_t *failed)
+{
+	*ok = __atomic_load_n(&ps->reload_ok, __ATOMIC_RELAXED);
+	*failed = __atomic_load_n(&ps->reload_failed, __ATOMIC_RELAXED);
+}
+
+int stls_pstore_reload(struct stls_pstore *ps, struct stls_diag *diag,
+		       uint64_t *generation)
+{
+	struct stls_profile_conf *list = NULL;
+	struct stls_profile_set *set = NULL, *old;
+	int err;
+
+	pthread_mutex_lock(&ps->reload_lock);
+	err = stls_conf_reload_profiles(ps->conf, ps->live, &list, diag);
+	if (!err)
+		err = build_checked(ps, list, diag, &set);
+	stls_profile_conf_list_free(list);
+	if (err) {
+		__atomic_add_fetch(&ps->reload_failed, 1, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&ps->reload_lock);
+		return err;
+	}
+	pthread_mutex_lock(&ps->cur_lock);
+	old = ps->cur;
+	ps->cur = set;
+	pthread_mutex_unlock(&ps->cur_lock);
+	/* Connections made with the old set keep their own references. */
+	stls_profile_set_unref(old);
+	__atomic_add_fetch(&ps->reload_ok, 1, __ATOMIC_RELAXED);
+	if (generation)
+		*generation = stls_profile_set_generation(set);
+	STLS_NOTICE("TLS profiles reloaded: generation %llu, %zu profiles",
+		    (unsigned long long)stls_profile_set_generation(set),
+		    stls_profile_set_count(set));
+	pthread_mutex_unlock(&ps->reload_lock);
+	return 0;
+}

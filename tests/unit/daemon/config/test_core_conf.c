@@ -1,0 +1,230 @@
+/*
+ * Unit tests for daemon/config/core_conf.c: the [core] keyword table, its errors
+ * ("FILE:LINE: key: reason"), defaults, and docs/core-config.md in sync.
+ */
+#include "test.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "config/core_conf.h"
+#include "daemon/config/core_section.h"
+
+static struct stls_section *minimal(void)
+{
+	struct stls_section *s = sec_new("core", "siptlsd.cfg");
+
+	sec_add(s, "listen", "tls:127.0.0.1:5061");
+	sec_add(s, "backend", "udp:127.0.0.1:5060");
+	return s;
+}
+
+/* Returns the formatted entry i of d (static buffer). */
+static const char *diag_line(const struct stls_diag *d, size_t i)
+{
+	static char buf[1024];
+
+	if (i >= d->n)
+		return "(none)";
+	return stls_diag_format(&d->v[i], buf, sizeof(buf));
+}
+
+TEST(core_defaults)
+{
+	struct stls_section *s = minimal();
+	struct stls_core_conf c;
+	struct stls_diag d;
+
+	stls_diag_init(&d);
+	CHECK_OK(stls_core_conf_apply(s, NULL, &c, &d));
+	CHECK_EQ(d.n, 0);
+	CHECK_EQ(c.n_listen, 1);
+	CHECK_EQ(c.listen[0].proto, STLS_PROTO_TLS);
+	CHECK_EQ(c.listen[0].addr.port, 5061);
+	CHECK_EQ(c.backend_proto, STLS_PROTO_UDP);
+	CHECK_EQ(c.rpc_socket_mode, 0660);
+	CHECK(c.workers >= 1);
+	CHECK_EQ(c.max_connections, 10000);
+	CHECK_EQ(c.handshake_timeout, 10);
+	CHECK_EQ(c.send_timeout, 10);
+	CHECK_EQ(c.connection_timeout, 600);
+	CHECK_EQ(c.max_message_size, 65535);
+	CHECK_EQ(c.log_target, STLS_LOG_STDERR);
+	CHECK_EQ(c.debug, 2);
+	CHECK_EQ(c.handler, STLS_HANDLER_RELAY);
+	CHECK_NULL(c.user);
+	CHECK_NULL(c.pid_file);
+	stls_core_conf_fini(&c);
+	stls_diag_fini(&d);
+	sec_free(s);
+}
+
+TEST(core_connection_timeout_from_tls)
+{
+	struct stls_section *s = minimal();
+	struct stls_settings tls = { 0 };
+	struct stls_core_conf c;
+	struct stls_diag d;
+
+	stls_diag_init(&d);
+	tls.connection_timeout = 42;
+	CHECK_OK(stls_core_conf_apply(s, &tls, &c, &d));
+	CHECK_EQ(c.connection_timeout, 42);
+	stls_core_conf_fini(&c);
+	sec_add(s, "connection_timeout", "-1");
+	CHECK_OK(stls_core_conf_apply(s, &tls, &c, &d));
+	CHECK_EQ(c.connection_timeout, -1);
+	stls_core_conf_fini(&c);
+	stls_diag_fini(&d);
+	sec_free(s);
+}
+
+TEST(core_all_keys)
+{
+	struct stls_section *s = minimal();
+	struct stls_core_conf c;
+	struct stls_diag d;
+	char buf[STLS_ADDR_STRLEN];
+
+	sec_add(s, "listen", "tcp:[::1]:5060 advertise=sip.example.com:5070");
+	sec_add(s, "listen", "udp:0.0.0.0:5060 advertise=[2001:db8::1]");
+	sec_add(s, "backend_source", "[::1]");
+	sec_add(s, "rpc_socket", "/run/siptlsd.sock");
+	sec_add(s, "rpc_socket_mode", "0600");
+	sec_add(s, "workers", "3");
+	sec_add(s, "max_connections", "50");
+	sec_add(s, "handshake_timeout", "2");
+	sec_add(s, "send_timeout", "3");
+	sec_add(s, "connection_timeout", "7");
+	sec_add(s, "max_message_size", "4096");
+	sec_add(s, "user", "nobody");
+	sec_add(s, "group", "nogroup");
+	sec_add(s, "pid_file", "/run/siptlsd.pid");
+	sec_add(s, "log_target", "syslog");
+	sec_add(s, "debug", "3");
+	sec_add(s, "handler", "echo");
+	sec_add(s, "refuse_root", "1");
+	stls_diag_init(&d);
+	CHECK_OK(stls_core_conf_apply(s, NULL, &c, &d));
+	CHECK_EQ(c.n_listen, 3);
+	CHECK_EQ(c.listen[1].addr.family, AF_INET6);
+	CHECK_STR_EQ(c.listen[1].advertise_host, "sip.example.com");
+	CHECK_EQ(c.listen[1].advertise_port, 5070);
+	CHECK_EQ(c.listen[1].loc.line, 4);
+	CHECK_STR_EQ(c.listen[2].advertise_host, "[2001:db8::1]");
+	CHECK_EQ(c.listen[2].advertise_port, 0);
+	CHECK_STR_EQ(stls_addr_str(&c.backend_source, true, buf), "[::1]:0");
+	CHECK_EQ(c.rpc_socket_mode, 0600);
+	CHECK_EQ(c.workers, 3);
+	CHECK_EQ(c.max_connections, 50);
+	CHECK_EQ(c.connection_timeout, 7);
+	CHECK_EQ(c.log_target, STLS_LOG_SYSLOG);
+	CHECK_EQ(c.handler, STLS_HANDLER_ECHO);
+	CHECK_STR_EQ(c.pid_file, "/run/siptlsd.pid");
+	CHECK_EQ(c.refuse_root, 1);
+	stls_core_conf_fini(&c);
+	stls_diag_fini(&d);
+	sec_free(s);
+}
+
+/* Every bad line is reported, with its file and line, and apply goes on. */
+TEST(core_errors_have_file_line_key)
+{
+	struct stls_section *s = sec_new("core", "bad.cfg");
+	struct stls_core_conf c;
+	struct stls_diag d;
+
+	sec_add(s, "listen", "sctp:127.0.0.1:5061");      /* 2 */
+	sec_add(s, "listen", "tls:::1:5061");             /* 3 */
+	sec_add(s, "listen", "tls:127.0.0.1");            /* 4 */
+	sec_add(s, "backend", "tls:127.0.0.1:5060");      /* 5 */
+	sec_add(s, "workers", "0");                       /* 6 */
+	sec_add(s, "max_connections", "many");            /* 7 */
+	sec_add(s, "bogus", "1");                         /* 8 */
+	sec_add(s, "log_target", "file");                 /* 9 */
+	sec_add(s, "rpc_socket_mode", "0999");            /* 10 */
+	sec_add(s, "workers", "2");                       /* 11 */
+	sec_add(s, "listen", "tcp:127.0.0.1:1 advert=x"); /* 12 */
+	sec_add(s, "listen", "tcp:127.0.0.1:5");          /* 13 */
+	sec_add(s, "listen", "tcp:127.0.0.1:5");          /* 14 */
+	sec_add(s, "connection_timeout", "0");            /* 15 */
+	stls_diag_init(&d);
+	CHECK_EQ(stls_core_conf_apply(s, NULL, &c, &d), -EINVAL);
+	CHECK_STR_HAS(diag_line(&d, 0), "bad.cfg:2: listen: expected tls:");
+	CHECK_STR_HAS(diag_line(&d, 1), "bad.cfg:3: listen: expected IPv4");
+	CHECK_STR_HAS(diag_line(&d, 2), "bad.cfg:4: listen:");
+	CHECK_STR_HAS(diag_line(&d, 3), "bad.cfg:5: backend: expected udp:");
+	CHECK_STR_HAS(diag_line(&d, 4), "bad.cfg:6: workers: out of range");
+	CHECK_STR_HAS(diag_line(&d, 5), "bad.cfg:7: max_connections: expected");
+	CHECK_STR_HAS(diag_line(&d, 6), "bad.cfg:8: bogus: unknown [core] key");
+	CHECK_STR_HAS(diag_line(&d, 7), "bad.cfg:9: log_target: unknown value");
+	CHECK_STR_HAS(diag_line(&d, 8), "bad.cfg:10: rpc_socket_mode:");
+	CHECK_STR_HAS(diag_line(&d, 9), "bad.cfg:11: workers: given more");
+	CHECK_STR_HAS(diag_line(&d, 10), "bad.cfg:12: listen: expected advert");
+	CHECK_STR_HAS(diag_line(&d, 11), "bad.cfg:14: listen: duplicate");
+	CHECK_STR_HAS(diag_line(&d, 12), "bad.cfg:15: connection_timeout: out");
+	CHECK_EQ(d.errors, 13); /* no "required" for keys written wrong */
+	stls_core_conf_fini(&c);
+	stls_diag_fini(&d);
+	sec_free(s);
+}
+
+TEST(core_missing_section_reports_required)
+{
+	struct stls_core_conf c;
+	struct stls_diag d;
+
+	stls_diag_init(&d);
+	CHECK_EQ(stls_core_conf_apply(NULL, NULL, &c, &d), -EINVAL);
+	CHECK_EQ(d.errors, 2);
+	CHECK_STR_HAS(diag_line(&d, 0), "listen: at least one");
+	stls_core_conf_fini(&c);
+	stls_core_conf_fini(NULL);
+	stls_diag_fini(&d);
+}
+
+TEST(core_water_marks_ordered)
+{
+	struct stls_section *s = minimal();
+	struct stls_core_conf c;
+	struct stls_diag d;
+
+	sec_add(s, "send_high_water", "8192");
+	sec_add(s, "send_low_water", "8192");
+	stls_diag_init(&d);
+	CHECK_EQ(stls_core_conf_apply(s, NULL, &c, &d), -EINVAL);
+	CHECK_STR_HAS(diag_line(&d, 0), "send_low_water: must be below");
+	stls_core_conf_fini(&c);
+	stls_diag_fini(&d);
+	sec_free(s);
+}
+
+TEST(core_listen_parse_direct)
+{
+	struct stls_listen_conf l;
+	const char *why = NULL;
+
+	CHECK_OK(stls_core_parse_listen("TLS:[::1]:5061", &l, &why));
+	CHECK_EQ(l.proto, STLS_PROTO_TLS);
+	CHECK_NULL(l.advertise_host);
+	CHECK_EQ(stls_core_parse_listen("tls:[::1]:5061 advertise=a:0", &l,
+					&why), -EINVAL);
+	CHECK_EQ(stls_core_parse_listen("tls:[::1]:5061 advertise=", &l, &why),
+		 -EINVAL);
+	CHECK_EQ(stls_core_parse_listen("tcp:", &l, &why), -EINVAL);
+	CHECK_EQ(stls_core_parse_listen("", &l, &why), -EINVAL);
+}
+
+/* docs/core-config.md is generated from the table and must match it. */
+TEST(core_doc_in_sync)
+{
+	char *want = NULL;
+	size_t want_n = 0;
+	FILE *mem = open_memstream(&want, &want_n);
+
+	CHECK_NOT_NULL(mem);
+	CHECK_OK(stls_core_conf_write_doc(mem));
+	fclose(mem);
+	test_doc_in_sync("docs/core-config.md", want, "test_core_conf");
+	free(want);
+}

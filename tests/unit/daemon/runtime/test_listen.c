@@ -1,0 +1,200 @@
+/*
+ * Unit tests for daemon/runtime/listen.c: accept back-off when descriptors run
+ * out, udp: listeners, port 0 shared by every worker's socket, the
+ * addresses of an accepted connection.
+ */
+/* ctest-label: tsan (threads: also run under ThreadSanitizer) */
+#include "test.h"
+
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sys/resource.h>
+
+#include "daemon/runtime/daemon_harness.h"
+#include "runtime/handler_echo.h"
+
+static int lowest_free_fd(void)
+{
+	int fd = dup(0);
+
+	CHECK(fd >= 0);
+	close(fd);
+	return fd;
+}
+
+/*
+ * Out of descriptors, the worker pauses accepting (counted) and keeps
+ * serving; once descriptors are back, the waiting connections are
+ * accepted and served. The test runs in its own forked process, so
+ * lowering RLIMIT_NOFILE here touches nothing else.
+ */
+TEST(listen_emfile_backoff_recovers)
+{
+	enum { N = 6 };
+	struct stls_stats_snap s;
+	struct rlimit old, low;
+	int fds[N], first, i;
+	struct dh h;
+
+	dh_init(&h, 1, &stls_echo_handler);
+	h.o.accept_backoff_ms = 50;
+	dh_listen(&h, "tcp:127.0.0.1:0");
+	dh_start(&h);
+	first = dh_connect(stls_daemon_bound(h.d, 0));
+	dh_echo(first, "before");
+	for (i = 0; i < N; i++)
+		fds[i] = dh_socket(AF_INET);
+	CHECK_OK(getrlimit(RLIMIT_NOFILE, &old));
+	low = old;
+	low.rlim_cur = (rlim_t)lowest_free_fd();
+	CHECK_OK(setrlimit(RLIMIT_NOFILE, &low));
+	for (i = 0; i < N; i++)
+		CHECK_OK(dh_connect_fd(fds[i], stls_daemon_bound(h.d, 0)));
+	/* The worker cannot accept them, but still serves the first. */
+	dh_echo(first, "during");
+	dh_sleep_ms(200);
+	dh_snap(&h, &s);
+	CHECK(s.v[STLS_STAT_ACCEPT_BACKOFF] >= 1);
+	CHECK_EQ(s.v[STLS_STAT_ACCEPTED], 1);
+	CHECK_OK(setrlimit(RLIMIT_NOFILE, &old));
+	for (i = 0; i < N; i++)
+		dh_echo(fds[i], "after");
+	dh_snap(&h, &s);
+	CHECK_EQ(s.v[STLS_STAT_ACCEPTED], N + 1);
+	for (i = 0; i < N; i++)
+		close(fds[i]);
+	close(first);
+	dh_free(&h);
+}
+
+/* udp: every worker has a socket on the same port; datagrams reach the
+ * handler and the echo goes back from that port. */
+TEST(listen_udp_echo)
+{
+	struct sockaddr_storage ss, from;
+	socklen_t len, flen = sizeof(from);
+	struct stls_stats_snap s;
+	struct timeval tv = { 3, 0 };
+	struct stls_addr a, f;
+	struct dh h;
+	char buf[64];
+	int fd, i;
+
+	dh_init(&h, 2, &stls_echo_handler);
+	dh_listen(&h, "udp:127.0.0.1:0");
+	dh_listen(&h, "udp:[::1]:0");
+	dh_start(&h);
+	for (i = 0; i < 2; i++) {
+		a = *stls_daemon_bound(h.d, (size_t)i);
+		CHECK_NE(a.port, 0);
+		fd = socket(a.family, SOCK_DGRAM, 0);
+		len = stls_addr_to_sockaddr(&a, &ss);
+		CHECK_EQ(sendto(fd, "ping", 4, 0, (struct sockaddr *)&ss, len),
+			 4);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		CHECK_EQ(recvfrom(fd, buf, sizeof(buf), 0,
+				  (struct sockaddr *)&from, &flen), 4);
+		stls_addr_from_sockaddr((struct sockaddr *)&from, &f);
+		CHECK(stls_addr_eq(&f, &a));
+		close(fd);
+		flen = sizeof(from);
+	}
+	CHECK(dh_wait_stat(&h, STLS_STAT_DGRAMS_OUT, 2, 2000));
+	dh_snap(&h, &s);
+	CHECK_EQ(s.v[STLS_STAT_DGRAMS_IN], 2);
+	dh_free(&h);
+}
+
+/* Port 0 is chosen once: every worker listens on the same port. */
+TEST(listen_port_zero_shared)
+{
+	struct stls_stats_snap s;
+	struct dh h;
+	int fds[40], i;
+
+	dh_init(&h, 2, &stls_echo_handler);
+	dh_listen(&h, "tcp:127.0.0.1:0");
+	dh_start(&h);
+	for (i = 0; i < 40; i++)
+		fds[i] = dh_connect(stls_daemon_bound(h.d, 0));
+	for (i = 0; i < 40; i++)
+		dh_echo(fds[i], "p");
+	dh_snap(&h, &s);
+	CHECK_EQ(s.v[STLS_STAT_ACCEPTED], 40);
+	for (i = 0; i < 40; i++)
+		close(fds[i]);
+	dh_free(&h);
+}
+
+/* The addresses an accepted connection was opened with (handler open). */
+static pthread_mutex_t addr_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct stls_addr seen_peer, seen_local;
+static int seen_opens, seen_nodelay = -1;
+
+static int addr_open(struct stls_dconn *c, void *arg)
+{
+	uv_os_fd_t fd;
+	socklen_t len = sizeof(int);
+	int on = -1;
+
+	(void)arg;
+	if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0)
+		(void)getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len);
+	pthread_mutex_lock(&addr_lock);
+	seen_peer = c->peer;
+	seen_local = c->local;
+	seen_nodelay = on;
+	seen_opens++;
+	pthread_mutex_unlock(&addr_lock);
+	return 0;
+}
+
+/* Connects to a listener on <spec> and checks the addresses and Nagle
+ * the accepted connection was opened with against what the client sees. */
+static void check_accept_addresses(const char *spec)
+{
+	struct stls_handler_ops ops = stls_echo_handler;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct stls_addr mine, theirs, to;
+	struct dh h;
+	int fd;
+
+	ops.open = addr_open;
+	seen_opens = 0;
+	dh_init(&h, 1, &ops);
+	dh_listen(&h, spec);
+	dh_start(&h);
+	to = *stls_daemon_bound(h.d, 0);
+	CHECK_OK(stls_addr_parse("127.0.0.1", false, &theirs));
+	memcpy(to.ip, theirs.ip, 4); /* a wildcard listener: via loopback */
+	fd = dh_connect(&to);
+	dh_echo(fd, "hello");
+	CHECK_OK(getsockname(fd, (struct sockaddr *)&ss, &len));
+	stls_addr_from_sockaddr((struct sockaddr *)&ss, &mine);
+	len = sizeof(ss);
+	CHECK_OK(getpeername(fd, (struct sockaddr *)&ss, &len));
+	stls_addr_from_sockaddr((struct sockaddr *)&ss, &theirs);
+	pthread_mutex_lock(&addr_lock);
+	CHECK_EQ(seen_opens, 1);
+	CHECK(stls_addr_eq(&seen_peer, &mine));
+	CHECK(stls_addr_eq(&seen_local, &theirs));
+	CHECK_EQ(seen_nodelay, 1);
+	pthread_mutex_unlock(&addr_lock);
+	close(fd);
+	dh_free(&h);
+}
+
+/* The peer's address comes from accept4(), the local one from the
+ * listener's own address (no getsockname()), and Nagle is off through the
+ * listener: all match what the client sees. */
+TEST(listen_accept_addresses)
+{
+	check_accept_addresses("tcp:127.0.0.1:0");
+}
+
+/* A wildcard listener: the local address comes from getsockname(). */
+TEST(listen_accept_addresses_wildcard)
+{
+	check_accept_addresses("tcp:0.0.0.0:0");
+}

@@ -1,0 +1,231 @@
+/*
+ * Tests for lib/tls/profile_set.c: reference counting, generations,
+ * listing, implicit defaults and the private copy of each profile.
+ */
+#include <errno.h>
+#include <pthread.h>
+
+#include "lib/tls/profile_fixture.h"
+
+TEST(generation_increases)
+{
+	uint64_t g1, g2;
+	struct fx a, b;
+
+	fx_init(&a);
+	fx_server(&a, "default", 1, NULL);
+	CHECK_OK(fx_build(&a));
+	fx_init(&b);
+	fx_server(&b, "default", 1, NULL);
+	CHECK_OK(fx_build(&b));
+	g1 = stls_profile_set_generation(a.set);
+	g2 = stls_profile_set_generation(b.set);
+	CHECK(g1 >= 1);
+	CHECK(g2 > g1);
+	fx_fini(&a);
+	fx_fini(&b);
+}
+
+/* A failed build takes no generation number. */
+TEST(failed_build_takes_no_generation)
+{
+	uint64_t g1, g2;
+	struct stls_profile_conf *c;
+	struct fx f;
+
+	fx_init(&f);
+	fx_server(&f, "default", 1, NULL);
+	CHECK_OK(fx_build(&f));
+	g1 = stls_profile_set_generation(f.set);
+	fx_fini(&f);
+	fx_init(&f);
+	c = fx_server(&f, "default", 1, NULL);
+	c->certificate = "/nonexistent.pem";
+	CHECK_EQ(fx_build(&f), -EINVAL);
+	fx_fini(&f);
+	fx_init(&f);
+	fx_server(&f, "default", 1, NULL);
+	CHECK_OK(fx_build(&f));
+	g2 = stls_profile_set_generation(f.set);
+	CHECK_EQ(g2, g1 + 1);
+	fx_fini(&f);
+}
+
+TEST(refcount_last_unref_frees)
+{
+	struct stls_profile_set *set;
+	struct fx f;
+
+	fx_init(&f);
+	fx_server(&f, "default", 1, NULL);
+	CHECK_OK(fx_build(&f));
+	set = stls_profile_set_ref(f.set);
+	CHECK(set == f.set);
+	stls_profile_set_unref(f.set);
+	/* Still alive through the second reference. */
+	CHECK_STR_EQ(stls_profile_name(stls_profile_set_get0(set, 0)),
+		     "TLSs<default>");
+	stls_profile_set_unref(set);
+	f.set = NULL;
+	stls_profile_set_unref(NULL);
+	fx_fini(&f);
+	FX_LEAK_CHECK();
+}
+
+/* File order first, then the defaults made from the parameters. */
+TEST(count_and_iteration)
+{
+	struct fx f;
+
+	fx_init(&f);
+	fx_server(&f, "10.0.0.1:5061", 1, NULL);
+	fx_server(&f, "default", 4, NULL);
+	fx_add(&f, STLS_ROLE_CLIENT, "10.0.0.2:5061", 7);
+	CHECK_OK(fx_build(&f));
+	CHECK_EQ(stls_profile_set_count(f.set), 4);
+	CHECK_STR_EQ(stls_profile_name(stls_profile_set_get0(f.set, 0)),
+		     "TLSs<10.0.0.1:5061>");
+	CHECK_STR_EQ(stls_profile_name(stls_profile_set_get0(f.set, 1)),
+		     "TLSs<default>");
+	CHECK_STR_EQ(stls_profile_name(stls_profile_set_get0(f.set, 2)),
+		     "TLSc<10.0.0.2:5061>");
+	CHECK_STR_EQ(stls_profile_name(stls_profile_set_get0(f.set, 3)),
+		     "TLSc<default>");
+	CHECK(stls_profile_conf_of(stls_profile_set_get0(f.set, 3))->implicit);
+	CHECK(!stls_profile_conf_of(stls_profile_set_get0(f.set, 1))->implicit);
+	CHECK_NULL(stls_profile_set_get0(f.set, 4));
+	CHECK(stls_profile_set_default(f.set, STLS_ROLE_SERVER) ==
+	      stls_profile_set_get0(f.set, 1));
+	CHECK(stls_profile_set_of(stls_profile_set_get0(f.set, 2)) == f.set);
+	fx_fini(&f);
+}
+
+/* No profiles at all: both defaults from the parameters (modparam mode). */
+TEST(defaults_from_parameters)
+{
+	const struct stls_profile_conf *c;
+	struct fx f;
+
+	fx_init(&f);
+	f.s.certificate = fx_cert(&f, "server.pem");
+	f.s.private_key = fx_cert(&f, "server.key");
+	f.s.server_name = "sip.example.test";
+	f.s.verify_client = STLS_VC_ON;
+	f.s.ca_list = fx_cert(&f, "ca.pem");
+	CHECK_OK(stls_profile_set_build(&f.s, NULL, &f.d, &f.set));
+	CHECK_EQ(stls_profile_set_count(f.set), 2);
+	c = stls_profile_conf_of(
+		stls_profile_set_default(f.set, STLS_ROLE_SERVER));
+	CHECK(c->implicit);
+	CHECK_STR_EQ(c->certificate, test_cert_path("server.pem"));
+	CHECK_EQ(SSL_CTX_get_verify_mode(stls_profile_ssl_ctx(
+			 stls_profile_set_default(f.set, STLS_ROLE_SERVER))),
+		 SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT);
+	c = stls_profile_conf_of(
+		stls_profile_set_default(f.set, STLS_ROLE_CLIENT));
+	CHECK_STR_EQ(c->server_name, "sip.example.test");
+	fx_fini(&f);
+}
+
+TEST(duplicate_default_is_an_error)
+{
+	struct fx f;
+
+	fx_init(&f);
+	fx_server(&f, "default", 1, NULL);
+	fx_server(&f, "default", 9, NULL);
+	CHECK_EQ(fx_build(&f), -EINVAL);
+	CHECK(fx_diag_has(&f, "tls.cfg:9: duplicate [server:default] (first "
+			  "at tls.cfg:1)"));
+	fx_fini(&f);
+}
+
+/* The set keeps its own copy: the parsed config may go away. */
+TEST(profile_conf_is_a_private_copy)
+{
+	char file[] = "tls.cfg", name[] = "example.com";
+	const struct stls_profile_conf *c;
+	struct stls_profile_conf *src;
+	struct fx f;
+
+	fx_init(&f);
+	src = fx_server(&f, "any", 3, NULL);
+	src->server_name = name;
+	src->loc.file = file;
+	src->field_loc[STLS_PF_SERVER_NAME].file = file;
+	src->field_loc[STLS_PF_SERVER_NAME].line = 4;
+	CHECK_OK(fx_build(&f));
+	memset(name, 'x', sizeof(name) - 1);
+	memset(file, 'y', sizeof(file) - 1);
+	c = stls_profile_conf_of(stls_profile_set_get0(f.set, 0));
+	CHECK_STR_EQ(c->server_name, "example.com");
+	CHECK_STR_EQ(c->loc.file, "tls.cfg");
+	CHECK_STR_EQ(c->field_loc[STLS_PF_SERVER_NAME].file, "tls.cfg");
+	CHECK_NULL(c->next);
+	CHECK_STR_EQ(stls_profile_name(stls_profile_set_get0(f.set, 0)),
+		     "TLSs<any:example.com>");
+	fx_fini(&f);
+}
+
+/* An SSL keeps its set alive after the owner dropped it. */
+TEST(ssl_holds_a_reference)
+{
+	const struct stls_profile *p;
+	SSL *ssl;
+	struct fx f;
+
+	fx_init(&f);
+	fx_server(&f, "default", 1, NULL);
+	CHECK_OK(fx_build(&f));
+	ssl = stls_profile_ssl_new(stls_profile_set_get0(f.set, 0), NULL);
+	CHECK_NOT_NULL(ssl);
+	CHECK(SSL_is_server(ssl));
+	fx_fini(&f);
+	p = stls_profile_of_ssl(ssl);
+	CHECK_NOT_NULL(p);
+	CHECK_STR_EQ(stls_profile_name(p), "TLSs<default>");
+	CHECK(SSL_get_SSL_CTX(ssl) == stls_profile_ssl_ctx(p));
+	SSL_free(ssl);
+	FX_LEAK_CHECK();
+}
+
+struct hammer {
+	struct stls_profile_set *set;
+	int rounds;
+};
+
+static void *hammer_run(void *arg)
+{
+	struct hammer *h = arg;
+	int i;
+
+	for (i = 0; i < h->rounds; i++) {
+		stls_profile_set_unref(stls_profile_set_ref(h->set));
+	}
+	return NULL;
+}
+
+/* Two threads taking and dropping references leave the count intact. */
+TEST(refcount_is_atomic)
+{
+	struct hammer h;
+	pthread_t t[2];
+	int i;
+	struct fx f;
+
+	fx_init(&f);
+	fx_server(&f, "default", 1, NULL);
+	CHECK_OK(fx_build(&f));
+	h.set = f.set;
+	h.rounds = 200000;
+	for (i = 0; i < 2; i++) {
+		CHECK_OK(pthread_create(&t[i], NULL, hammer_run, &h));
+	}
+	for (i = 0; i < 2; i++) {
+		CHECK_OK(pthread_join(t[i], NULL));
+	}
+	CHECK_STR_EQ(stls_profile_name(stls_profile_set_get0(f.set, 0)),
+		     "TLSs<default>");
+	fx_fini(&f);
+	FX_LEAK_CHECK();
+}

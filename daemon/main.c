@@ -24,6 +24,7 @@
 
 #include "config/core_conf.h"
 #include "ctl/ctl.h"
+#include "dial/backend.h"
 #include "runtime/daemon.h"
 #include "runtime/handler_echo.h"
 #include "runtime/process.h"
@@ -209,7 +210,7 @@ static void on_signal(uv_signal_t *h, int signum)
 		break;
 	case SIGUSR1:
 		stls_daemon_stats_log(r->d);
-		stls_stats_log_tls(r->tlsx);
+		stls_tlsx_stats_log(r->tlsx);
 		if (r->relay)
 			stls_relay_stats_log(r->relay);
 		break;
@@ -330,6 +331,7 @@ static int start(struct run *r)
 	stls_process_raise_nofile(stls_process_nofile_needed(
 		c->max_connections, c->n_listen, (unsigned)c->workers));
 	stls_daemon_opts_from_conf(c, &o);
+	o.parts[0] = &stls_backend_part;
 	o.handler = pick_handler(c->handler);
 	if (!o.handler) {
 		err = stls_relay_new(&r->relay_conf, c, &r->conf->tls,

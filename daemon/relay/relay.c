@@ -22,7 +22,7 @@
 
 #include <openssl/crypto.h>
 
-#include "runtime/backend.h"
+#include "dial/backend.h"
 #include "stls/log.h"
 
 const char *const stls_relay_stat_names[STLS_RELAY__COUNT] = {

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/backend.h"
+#include "dial/backend.h"
 #include "stls/sip/out.h"
 #include "stls/log.h"
 
@@ -65,21 +65,6 @@ int stls__relay_post(struct relay_worker *rw, unsigned widx, const char *p,
 	}
 	relay_count(rw, STLS_RELAY_POSTED);
 	return 0;
-}
-
-void stls__relay_backend_reply(struct relay_worker *rw, unsigned status)
-{
-	ssize_t n;
-
-	if (!rw->msg->is_request || rw->msg->method_id == STLS_SIP_M_ACK)
-		return;
-	n = stls_sip_reply_build(rw->msg, status, NULL,
-				 rw->r->rs->server_header, rw->reply,
-				 rw->reply_cap);
-	if (n > 0 && stls_backend_send(rw->w, (const uint8_t *)rw->reply,
-				       (size_t)n) != 0)
-		STLS_DBG("relay: worker %u: %u to the backend not sent",
-			 rw->w->idx, status);
 }
 
 static bool dialog_forming(const struct stls_sip_msg *m)
@@ -293,6 +278,26 @@ static void deliver(struct relay_worker *rw, const struct stls_flow *f,
 		deliver_conn(rw, f, len);
 }
 
+/* A request for a next hop (no flow): the destination's owner worker
+ * (relay_out.c) sends it; another owner gets the original message. */
+static void to_next_hop(struct relay_worker *rw,
+			const struct stls_relay_result *res, const char *p,
+			size_t n)
+{
+	char key[STLS_RELAY_DEST_KEY_MAX];
+	unsigned owner;
+
+	if (stls__relay_out_key(rw, res, key, &owner) != 0) {
+		relay_count(rw, STLS_RELAY_OUT_FAILED);
+		stls__relay_backend_reply(rw, 503);
+	} else if (owner != rw->w->idx) {
+		if (stls__relay_post(rw, owner, p, n) != 0)
+			stls__relay_backend_reply(rw, 503);
+	} else {
+		stls__relay_out_request(rw, res, key);
+	}
+}
+
 static void bad(struct relay_worker *rw, const char *why)
 {
 	relay_count(rw, STLS_RELAY_BAD_MESSAGES);
@@ -337,7 +342,7 @@ void stls__relay_backend_msg(struct relay_worker *rw, const char *p,
 	} else if (res.has_flow) {
 		deliver(rw, &res.flow, res.len, p, n);
 	} else if (res.has_next) {
-		stls__relay_out_request(rw, &res, p, n);
+		to_next_hop(rw, &res, p, n);
 	} else {
 		bad(rw, "no destination");
 	}

@@ -28,13 +28,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "runtime/backend.h"
+#include "dial/backend.h"
 #include "stls/log.h"
-
-int stls__relay_send_conn(struct stls_dconn *c, const char *p, size_t n)
-{
-	return stls_dconn_send(c, (const uint8_t *)p, n);
-}
 
 /* Header names a stateless reply copies (long and compact forms). */
 static const struct {

@@ -2,7 +2,13 @@
  * Internals shared by the relay's files (relay.c: handler and framing,
  * relay_client.c: client side, relay_backend.c: backend side,
  * relay_out.c: outbound pool, relay_policy.c: rules and facts,
- * relay_conf.c: the [relay] keyword table). Not an interface.
+ * relay_send.c: sending, shared by all; the [relay] keyword table is
+ * config/relay_conf.c). Not an interface.
+ *
+ * Calls run one way: relay.c (the handler ops) calls the sides;
+ * relay_backend.c calls relay_out.c; every file may call relay_send.c,
+ * relay_policy.c and the rewrite (sip_rewrite*.c, flow_token.c); nothing
+ * calls back up.
  */
 #ifndef STLSD_RELAY_INT_H
 #define STLSD_RELAY_INT_H
@@ -112,6 +118,16 @@ static inline struct relay_worker *relay_rw(struct stls_worker *w)
  * one) and rw->reply (local replies). Pointers are borrowed.
  */
 
+/* relay_send.c: the lowest file; the others call it, it calls none. */
+
+/* stls_dconn_send() of text: 0, -EPIPE or -ENOBUFS (c is closing). */
+STLS_MUST_USE int stls__relay_send_conn(struct stls_dconn *c,
+					const char *p, size_t n);
+
+/* Answers the request in rw->msg with <status> to the backend (no reply
+ * for ACK or a response). */
+void stls__relay_backend_reply(struct relay_worker *rw, unsigned status);
+
 /* relay_client.c */
 
 /*
@@ -125,10 +141,6 @@ void stls__relay_client_msg(struct relay_worker *rw, struct stls_dconn *c,
 			    struct stls_listener *l,
 			    const struct stls_addr *src, const char *p,
 			    size_t n);
-
-/* stls_dconn_send() of text: 0, -EPIPE or -ENOBUFS (c is closing). */
-STLS_MUST_USE int stls__relay_send_conn(struct stls_dconn *c,
-					const char *p, size_t n);
 
 /*
  * Refuses a bad request on stream connection <c>: from <hdr>,
@@ -157,10 +169,6 @@ void stls__relay_udp_flow(struct relay_worker *rw, size_t lidx,
 void stls__relay_backend_msg(struct relay_worker *rw, const char *p,
 			     size_t n);
 
-/* Answers the request in rw->msg with <status> to the backend (no reply
- * for ACK or a response). */
-void stls__relay_backend_reply(struct relay_worker *rw, unsigned status);
-
 /*
  * Rewrites the head of the request in rw->out (len bytes) for listener
  * <lidx> (SIZE_MAX: outbound) and, for a dialog-forming request, adds the
@@ -179,17 +187,30 @@ size_t stls__relay_fix_head(struct relay_worker *rw, size_t lidx,
 STLS_MUST_USE int stls__relay_post(struct relay_worker *rw, unsigned widx,
 				   const char *p, size_t n);
 
-/* relay_out.c */
+/* relay_out.c: calls relay_send.c only. */
+
+/* Room for a destination key (transport, host, port, SNI, server_id). */
+#define STLS_RELAY_DEST_KEY_MAX 600
+
+/*
+ * The pool key of the next hop res->next (key: STLS_RELAY_DEST_KEY_MAX
+ * bytes) and the worker that owns it. Returns 0, or -EPERM when the
+ * target may not be reached (plain targets refused, TLS without the
+ * transform, a key too long): the caller answers 503.
+ */
+STLS_MUST_USE int stls__relay_out_key(struct relay_worker *rw,
+				      const struct stls_relay_result *res,
+				      char *key, unsigned *owner);
 
 /*
  * A backend request (rw->msg parsed, rw->out rewritten, res from
- * stls_relay_backend_request) for the new destination res->next: posted
- * to the destination's owner (raw is the original message), sent on its
- * connection, queued while it opens, or answered 503.
+ * stls_relay_backend_request) for destination <key>, on the worker that
+ * owns it: sent on its connection, queued while it opens, or answered
+ * 503.
  */
 void stls__relay_out_request(struct relay_worker *rw,
 			     const struct stls_relay_result *res,
-			     const char *raw, size_t raw_len);
+			     const char *key);
 
 /* Outbound connection <c> of a destination is up: flush its queue. */
 void stls__relay_out_established(struct relay_worker *rw,

@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/backend.h"
-#include "runtime/outbound.h"
+#include "dial/backend.h"
+#include "dial/outbound.h"
 #include "stls/log.h"
 #include "tlsx/tlsx.h"
 
@@ -307,6 +307,14 @@ static bool make_key(const struct stls_relay_result *res, uint16_t port,
 	return true;
 }
 
+/* The port of the next hop: the given one, or the transport's default. */
+static uint16_t dest_port(const struct stls_relay_result *res)
+{
+	if (res->next.port)
+		return res->next.port;
+	return res->next.tls ? 5061 : 5060;
+}
+
 static void send_on(struct relay_worker *rw, struct relay_dest *d,
 		    size_t len)
 {
@@ -322,36 +330,34 @@ static void send_on(struct relay_worker *rw, struct relay_dest *d,
 	stls__relay_backend_reply(rw, 503);
 }
 
-void stls__relay_out_request(struct relay_worker *rw,
-			     const struct stls_relay_result *res,
-			     const char *raw, size_t raw_len)
+int stls__relay_out_key(struct relay_worker *rw,
+			const struct stls_relay_result *res, char *key,
+			unsigned *owner)
 {
 	const struct stls_relay_settings *rs = rw->r->rs;
 	bool tls = res->next.tls;
-	uint16_t port = res->next.port ? res->next.port : (tls ? 5061 : 5060);
-	struct relay_dest *d;
-	char key[600];
-	unsigned owner;
 
 	if ((!tls && rs->plain_targets == STLS_RELAY_PLAIN_REFUSE) ||
-	    (tls && !rw->r->tlsx) || !make_key(res, port, key, sizeof(key))) {
-		relay_count(rw, STLS_RELAY_OUT_FAILED);
-		stls__relay_backend_reply(rw, 503);
-		return;
-	}
-	owner = (unsigned)(key_hash(key) % rw->r->n_workers);
-	if (owner != rw->w->idx) {
-		if (stls__relay_post(rw, owner, raw, raw_len) != 0)
-			stls__relay_backend_reply(rw, 503);
-		return;
-	}
+	    (tls && !rw->r->tlsx) ||
+	    !make_key(res, dest_port(res), key, STLS_RELAY_DEST_KEY_MAX))
+		return -EPERM;
+	*owner = (unsigned)(key_hash(key) % rw->r->n_workers);
+	return 0;
+}
+
+void stls__relay_out_request(struct relay_worker *rw,
+			     const struct stls_relay_result *res,
+			     const char *key)
+{
+	struct relay_dest *d;
+
 	d = dest_find(rw, key);
 	if (d && d->up) {
 		send_on(rw, d, res->len);
 		return;
 	}
 	if (!d) {
-		d = dest_new(rw, key, res, port);
+		d = dest_new(rw, key, res, dest_port(res));
 		if (!d) {
 			stls__relay_backend_reply(rw, 503);
 			return;

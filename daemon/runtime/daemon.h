@@ -126,6 +126,30 @@ struct stls_handler_ops {
 			       size_t n, int err, void *arg);
 };
 
+/*
+ * A per-worker part that lives above the runtime (dial/backend.c: the
+ * socket towards the backend). The runtime never includes its header: it
+ * calls these hooks, on the worker's thread, at fixed points of the
+ * worker's life. The part keeps its state where its header says (the
+ * backend in w->backend). Every hook is optional.
+ */
+struct stls_worker_part {
+	const char *name;
+	/* The loop is ready, before the handler's worker_init. 0 or -errno
+	 * (the worker then fails to start). */
+	int (*start)(struct stls_worker *w);
+	/* The end of every loop turn, before connections flush: output the
+	 * part held for the turn leaves now. */
+	void (*turn_end)(struct stls_worker *w);
+	/* The worker is stopping: close the part's handles. May be called
+	 * more than once. */
+	void (*stop)(struct stls_worker *w);
+	/* The loop has ended: release what is left. */
+	void (*free)(struct stls_worker *w);
+};
+
+#define STLS_WORKER_PARTS_MAX 4
+
 /* What stls_daemon_new() needs; times in milliseconds. */
 struct stls_daemon_opts {
 	unsigned workers;
@@ -147,6 +171,9 @@ struct stls_daemon_opts {
 	void *handler_arg;
 	stls_xform_new_fn *xform_new;          /* NULL: tls: unsupported */
 	void *xform_arg;
+	/* Per-worker parts, called in list order; NULL ends
+	 * the list. The backend socket is one (dial/backend.h). */
+	const struct stls_worker_part *parts[STLS_WORKER_PARTS_MAX];
 };
 
 /* Fills opts from an applied [core] section (handler and xform unset). */

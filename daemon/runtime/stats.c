@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "stls/log.h"
-#include "tlsx/tlsx.h"
 #include "runtime/worker.h"
 
 const char *const stls_stat_names[STLS_STAT__COUNT] = {
@@ -102,33 +101,4 @@ void stls_daemon_stats_log(struct stls_daemon *d)
 	}
 	format_snap(&all, buf, sizeof(buf));
 	STLS_NOTICE("stats: total: %s", buf);
-}
-
-void stls_stats_format_tls(const struct stls_tlsx_stats *st, char *buf,
-			   size_t len)
-{
-	snprintf(buf, len,
-		 "handshakes=%" PRIu64 " handshakes_resumed=%" PRIu64
-		 " handshake_failures=%" PRIu64 " verify_failures=%" PRIu64
-		 " identity_failures=%" PRIu64
-		 " renegotiations_refused=%" PRIu64
-		 " low_memory_refused=%" PRIu64 " conn_out_dropped=%" PRIu64
-		 " tls_connections=%" PRIu64 " ct_wq_bytes=%" PRIu64,
-		 st->handshakes, st->handshakes_resumed,
-		 st->handshake_failures, st->verify_failures,
-		 st->identity_failures, st->renegotiations_refused,
-		 st->low_memory_refused, st->conn_out_dropped,
-		 st->tls_connections, st->ct_wq_bytes);
-}
-
-void stls_stats_log_tls(const struct stls_tlsx *t)
-{
-	struct stls_tlsx_stats st;
-	char buf[600];
-
-	if (!t)
-		return;
-	stls_tlsx_stats(t, &st);
-	stls_stats_format_tls(&st, buf, sizeof(buf));
-	STLS_NOTICE("stats: tls: %s", buf);
 }

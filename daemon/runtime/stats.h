@@ -70,18 +70,4 @@ void stls_daemon_stats(struct stls_daemon *d, struct stls_stats_snap *out);
 /* Logs one line per worker and a total (SIGUSR1, exit). Any thread. */
 void stls_daemon_stats_log(struct stls_daemon *d);
 
-struct stls_tlsx;
-struct stls_tlsx_stats;
-
-/*
- * Formats the TLS counters of *st as "handshakes=N handshake_failures=N
- * ..." (every counter, tls.info names) into buf (always terminated).
- */
-void stls_stats_format_tls(const struct stls_tlsx_stats *st, char *buf,
-			   size_t len);
-
-/* Logs the TLS transform's counters as one "stats: tls: ..." line (SIGUSR1,
- * exit). NULL is a no-op. Any thread. */
-void stls_stats_log_tls(const struct stls_tlsx *t);
-
 #endif

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/backend.h"
 #include "runtime/dconn.h"
 #include "stls/log.h"
 #include "runtime/worker.h"
@@ -41,6 +40,17 @@ void stls__worker_conn_release(struct stls_worker *w)
 	atomic_fetch_sub_explicit(&w->d->n_conns, 1, memory_order_relaxed);
 }
 
+/* Runs one hook of every worker part that has it. */
+#define EACH_PART(w, hook)                                                 \
+	do {                                                               \
+		const struct stls_worker_part *const *p_;                  \
+		for (p_ = (w)->d->o.parts;                                 \
+		     p_ < (w)->d->o.parts + STLS_WORKER_PARTS_MAX && *p_;  \
+		     p_++)                                                 \
+			if ((*p_)->hook)                                   \
+				(*p_)->hook(w);                            \
+	} while (0)
+
 /* The end of a loop turn: held output leaves first (the backend's
  * datagrams in one sendmmsg(), then one transform write and one socket
  * write per connection), then the deferred closes run. Output that the
@@ -52,7 +62,7 @@ static void end_of_turn(struct stls_worker *w)
 	struct stls_dconn *c;
 
 	uv_idle_stop(&w->due_idle);
-	stls__backend_flush(w);
+	EACH_PART(w, turn_end);
 	while ((c = w->flush_head) != NULL)
 		stls_dconn_flush(c);
 	while ((c = w->close_head) != NULL) {
@@ -101,7 +111,7 @@ static void maybe_finish(struct stls_worker *w)
 	if (!w->stopping || w->live > 0 || w->finished)
 		return;
 	w->finished = true;
-	stls__backend_stop(w);
+	EACH_PART(w, stop);
 	uv_close((uv_handle_t *)&w->due_idle, NULL);
 	uv_close((uv_handle_t *)&w->due_check, NULL);
 	uv_close((uv_handle_t *)&w->backoff, NULL);
@@ -145,7 +155,7 @@ static void begin_stop(struct stls_worker *w)
 {
 	w->stopping = true;
 	stls__listen_stop(w);
-	stls__backend_stop(w);
+	EACH_PART(w, stop);
 	stls_dconn_table_foreach(&w->table, drain_or_close, NULL);
 	uv_timer_start(&w->stop_timer, on_stop_timer,
 		       (uint64_t)w->d->o.shutdown_ms, 0);
@@ -168,6 +178,19 @@ static void on_wake(uv_async_t *h)
 			c = NULL;
 		m->fn(w, c, m, false);
 	}
+}
+
+static int start_parts(struct stls_worker *w)
+{
+	const struct stls_worker_part *const *p;
+	int err;
+
+	for (p = w->d->o.parts; p < w->d->o.parts + STLS_WORKER_PARTS_MAX && *p;
+	     p++) {
+		if ((*p)->start && (err = (*p)->start(w)) != 0)
+			return err;
+	}
+	return 0;
 }
 
 static int worker_init(struct stls_worker *w)
@@ -198,7 +221,7 @@ static int worker_init(struct stls_worker *w)
 	err = stls__listen_start(w);
 	if (err)
 		return err;
-	err = stls__backend_start(w);
+	err = start_parts(w);
 	if (err)
 		return err;
 	if (STLS_H(w)->worker_init) {
@@ -248,7 +271,7 @@ static void worker_fini(struct stls_worker *w)
 	if (w->loop_ok) {
 		uv_walk(&w->loop, close_any, NULL);
 		uv_run(&w->loop, UV_RUN_DEFAULT);
-		stls__backend_free(w);
+		EACH_PART(w, free);
 		if (uv_loop_close(&w->loop) != 0)
 			STLS_ERR("worker %u: loop not empty at exit", w->idx);
 		w->loop_ok = false;

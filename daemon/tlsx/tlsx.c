@@ -19,11 +19,12 @@
 #include "tlsx/tlsx.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/outbound.h"
+#include "dial/outbound.h"
 #include "stls/log.h"
 #include "stls/profile.h"
 #include "runtime/tls_info.h"
@@ -537,4 +538,33 @@ void stls_tlsx_stats(const struct stls_tlsx *t, struct stls_tlsx_stats *out)
 	out->conn_out_dropped = n[TC_OUT_DROPPED];
 	out->tls_connections = n[TC_OPEN];
 	out->ct_wq_bytes = stls_conn_get_ct_wq_total();
+}
+
+void stls_tlsx_stats_format(const struct stls_tlsx_stats *st, char *buf,
+			    size_t len)
+{
+	snprintf(buf, len,
+		 "handshakes=%" PRIu64 " handshakes_resumed=%" PRIu64
+		 " handshake_failures=%" PRIu64 " verify_failures=%" PRIu64
+		 " identity_failures=%" PRIu64
+		 " renegotiations_refused=%" PRIu64
+		 " low_memory_refused=%" PRIu64 " conn_out_dropped=%" PRIu64
+		 " tls_connections=%" PRIu64 " ct_wq_bytes=%" PRIu64,
+		 st->handshakes, st->handshakes_resumed,
+		 st->handshake_failures, st->verify_failures,
+		 st->identity_failures, st->renegotiations_refused,
+		 st->low_memory_refused, st->conn_out_dropped,
+		 st->tls_connections, st->ct_wq_bytes);
+}
+
+void stls_tlsx_stats_log(const struct stls_tlsx *t)
+{
+	struct stls_tlsx_stats st;
+	char buf[600];
+
+	if (!t)
+		return;
+	stls_tlsx_stats(t, &st);
+	stls_tlsx_stats_format(&st, buf, sizeof(buf));
+	STLS_NOTICE("stats: tls: %s", buf);
 }

@@ -117,4 +117,15 @@ struct stls_tlsx_stats {
 };
 void stls_tlsx_stats(const struct stls_tlsx *t, struct stls_tlsx_stats *out);
 
+/*
+ * Formats the TLS counters of *st as "handshakes=N handshake_failures=N
+ * ..." (every counter, tls.info names) into buf (always terminated).
+ */
+void stls_tlsx_stats_format(const struct stls_tlsx_stats *st, char *buf,
+			    size_t len);
+
+/* Logs the counters as one "stats: tls: ..." line (SIGUSR1, exit). NULL is
+ * a no-op. Any thread. */
+void stls_tlsx_stats_log(const struct stls_tlsx *t);
+
 #endif

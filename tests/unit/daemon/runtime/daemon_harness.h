@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dial/backend.h"
 #include "runtime/dconn.h"
 #include "runtime/daemon.h"
 #include "runtime/stats.h"
@@ -42,6 +43,7 @@ static inline void dh_init(struct dh *h, unsigned workers,
 	h->o.high_water = 65536;
 	h->o.low_water = 16384;
 	h->o.handler = handler;
+	h->o.parts[0] = &stls_backend_part;
 }
 
 /* Adds a listener such as "tcp:127.0.0.1:0". */

@@ -59,27 +59,3 @@ TEST(stats_daemon_snapshot)
 	close(fd);
 	dh_free(&h);
 }
-
-/* The TLS counters line names every counter with its value (tls.info
- * names), and a NULL transform logs nothing. */
-TEST(stats_format_tls)
-{
-	struct stls_tlsx_stats st;
-	char buf[600];
-
-	memset(&st, 0, sizeof(st));
-	st.handshakes = 7;
-	st.handshake_failures = 3;
-	st.renegotiations_refused = 2;
-	st.low_memory_refused = 5;
-	st.ct_wq_bytes = 1234;
-	stls_stats_format_tls(&st, buf, sizeof(buf));
-	CHECK_STR_HAS(buf, "handshakes=7 ");
-	CHECK_STR_HAS(buf, "handshake_failures=3 ");
-	CHECK_STR_HAS(buf, "renegotiations_refused=2 ");
-	CHECK_STR_HAS(buf, "low_memory_refused=5 ");
-	CHECK_STR_HAS(buf, "ct_wq_bytes=1234");
-	stls_stats_format_tls(&st, buf, 8);
-	CHECK_EQ(strlen(buf), 7);
-	stls_stats_log_tls(NULL);
-}

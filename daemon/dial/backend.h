@@ -45,12 +45,12 @@ STLS_MUST_USE int stls_backend_local(struct stls_worker *w,
 /* tcp: true while the connection is up. udp: true. */
 bool stls_backend_is_up(struct stls_worker *w);
 
-/* Worker internals. */
-STLS_MUST_USE int stls__backend_start(struct stls_worker *w);
-void stls__backend_stop(struct stls_worker *w);
-void stls__backend_free(struct stls_worker *w);
-/* Sends the datagrams held for a udp: backend (worker.c, at the end of
- * each loop turn); refused ones go to the handler's backend_unsent. */
-void stls__backend_flush(struct stls_worker *w);
+/*
+ * The backend socket as a worker part (runtime/daemon.h): put it in
+ * stls_daemon_opts.parts. It starts nothing when opts.backend is
+ * AF_UNSPEC. At the end of each loop turn it sends the datagrams held
+ * for a udp: backend; refused ones go to the handler's backend_unsent.
+ */
+extern const struct stls_worker_part stls_backend_part;
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * Unit tests for daemon/runtime/outbound.c: connections the daemon opens, started
+ * Unit tests for daemon/dial/outbound.c: connections the daemon opens, started
  * on a worker through a posted message, against sockets of the test.
  */
 /* ctest-label: tsan (threads: also run under ThreadSanitizer) */
@@ -10,7 +10,7 @@
 
 #include "daemon/runtime/daemon_harness.h"
 #include "runtime/handler_echo.h"
-#include "runtime/outbound.h"
+#include "dial/outbound.h"
 #include "daemon/runtime/test_xform.h"
 
 struct open_msg {

@@ -1,7 +1,7 @@
 /*
  * Outbound TCP connections (see outbound.h).
  */
-#include "runtime/outbound.h"
+#include "dial/outbound.h"
 
 #include <errno.h>
 #include <inttypes.h>

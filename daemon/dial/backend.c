@@ -1,7 +1,7 @@
 /*
  * The backend socket of a worker (see backend.h).
  */
-#include "runtime/backend.h"
+#include "dial/backend.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "runtime/dconn.h"
-#include "runtime/outbound.h"
+#include "dial/outbound.h"
 #include "stls/log.h"
 #include "runtime/worker.h"
 
@@ -199,7 +199,7 @@ static void connect_tcp(struct stls_backend *b)
 	stls_stats_add(&w->stats, STLS_STAT_BACKEND_CONNECTS, 1);
 }
 
-int stls__backend_start(struct stls_worker *w)
+static int backend_start(struct stls_worker *w)
 {
 	const struct stls_daemon_opts *o = &w->d->o;
 	struct stls_backend *b;
@@ -224,14 +224,16 @@ int stls__backend_start(struct stls_worker *w)
 	return 0;
 }
 
-void stls__backend_stop(struct stls_worker *w)
+static void backend_flush(struct stls_worker *w);
+
+static void backend_stop(struct stls_worker *w)
 {
 	struct stls_backend *b = w->backend;
 
 	if (!b || b->stopped)
 		return;
 	b->stopped = true;
-	stls__backend_flush(w);
+	backend_flush(w);
 	if (b->retry_open)
 		uv_close((uv_handle_t *)&b->retry, NULL);
 	if (b->udp_open)
@@ -241,7 +243,7 @@ void stls__backend_stop(struct stls_worker *w)
 	 * flushing) with the others. */
 }
 
-void stls__backend_free(struct stls_worker *w)
+static void backend_free(struct stls_worker *w)
 {
 	struct unsent *u;
 
@@ -355,7 +357,7 @@ static void report_unsent(struct stls_backend *b)
 
 static void flush(struct stls_backend *b, bool turn_end);
 
-void stls__backend_flush(struct stls_worker *w)
+static void backend_flush(struct stls_worker *w)
 {
 	if (w->backend)
 		flush(w->backend, true);
@@ -453,3 +455,11 @@ int stls_backend_send(struct stls_worker *w, const uint8_t *p, size_t n)
 				    : STLS_STAT_BACKEND_SENT, 1);
 	return r;
 }
+
+const struct stls_worker_part stls_backend_part = {
+	.name = "backend",
+	.start = backend_start,
+	.turn_end = backend_flush,
+	.stop = backend_stop,
+	.free = backend_free,
+};

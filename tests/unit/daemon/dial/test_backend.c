@@ -1,5 +1,5 @@
 /*
- * Unit tests for daemon/runtime/backend.c: a real UDP or TCP socket in the test
+ * Unit tests for daemon/dial/backend.c: a real UDP or TCP socket in the test
  * plays the backend. The test handler relays client bytes to the backend
  * and backend bytes to the last client (one worker).
  */
@@ -8,7 +8,7 @@
 
 #include <netinet/in.h>
 
-#include "runtime/backend.h"
+#include "dial/backend.h"
 #include "daemon/runtime/daemon_harness.h"
 
 static uint64_t last_client; /* worker thread only */

@@ -3,7 +3,7 @@
  * RFC 3327 Path, RFC 5626 outbound flow tokens).
  *
  * Four pure functions, one per direction, each taking a parsed message
- * (sip_msg.h), a per-message context and an output buffer, and telling the
+ * (stls/sip/msg.h), a per-message context and an output buffer, and telling the
  * caller what to do with the result:
  *
  *   stls_relay_client_request()   TLS client  -> backend   (request)

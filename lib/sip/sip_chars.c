@@ -1,7 +1,7 @@
 /*
  * Character classes of the SIP grammar (RFC 3261 section 25.1) as one
  * 256-byte table, so that the parsers test a byte with one load instead of
- * a strchr() over a set. See sip_slice.h for the class bits; the unit test
+ * a strchr() over a set. See stls/sip/slice.h for the class bits; the unit test
  * (tests/unit/lib/sip/test_sip_chars.c) checks every entry against the ABNF sets.
  * Bytes 0x80-0xff are in no class.
  */

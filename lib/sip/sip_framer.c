@@ -1,5 +1,5 @@
 /*
- * SIP stream framing: see sip_framer.h for the rules (RFC 3261 section 18.3,
+ * SIP stream framing: see stls/sip/framer.h for the rules (RFC 3261 section 18.3,
  * RFC 5626 section 4.4.1).
  *
  * Design: the framer keeps only offsets (where the blank-line search

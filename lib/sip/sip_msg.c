@@ -1,6 +1,6 @@
 /*
  * SIP message parsing: start line, header index, body (RFC 3261 sections 7,
- * 18.3 and 25). See sip_msg.h for the contract.
+ * 18.3 and 25). See stls/sip/msg.h for the contract.
  *
  * Design: one pass over the header section builds an index of header lines;
  * each line gets its known-header id from a table (long and compact names),

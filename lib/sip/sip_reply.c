@@ -1,5 +1,5 @@
 /*
- * Stateless local replies. See sip_reply.h.
+ * Stateless local replies. See stls/sip/reply.h.
  *
  * Design: headers are copied from the request's raw lines (zero parsing
  * beyond what the index already holds), so the reply is a few memcpy calls.

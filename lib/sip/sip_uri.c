@@ -1,6 +1,6 @@
 /*
  * SIP URI, name-addr and parameter parsing (RFC 3261 sections 19.1.1 and
- * 25.1). See sip_uri.h for the contract.
+ * 25.1). See stls/sip/uri.h for the contract.
  *
  * Design: every parser walks its slice once with an index that is checked
  * against the slice length before each read; nothing is NUL-terminated and
@@ -25,7 +25,7 @@ static bool is_hex(char c)
 }
 
 /* Checks that <s> is made of escaped bytes or bytes of class <cls>
- * (unreserved plus the extra bytes of a URI part, sip_slice.h). */
+ * (unreserved plus the extra bytes of a URI part, stls/sip/slice.h). */
 static bool chars_ok(struct stls_slice s, unsigned cls)
 {
 	size_t i;

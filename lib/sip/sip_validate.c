@@ -1,6 +1,6 @@
 /*
  * Proxy-level validation of parsed SIP messages (RFC 3261 sections 8.1.1,
- * 16.3, 16.7, 20). See sip_msg.h for the contract.
+ * 16.3, 16.7, 20). See stls/sip/msg.h for the contract.
  *
  * Two levels. A message from a TLS client is untrusted: every header the
  * relay or the backend may act on is parsed and refused when malformed.

@@ -1,6 +1,6 @@
 /*
  * Via value parsing (RFC 3261 section 20.42 and the via-parm ABNF of section
- * 25.1, RFC 3581 rport, RFC 2732 IPv6 references). See sip_via.h.
+ * 25.1, RFC 3581 rport, RFC 2732 IPv6 references). See stls/sip/via.h.
  *
  * The sent-protocol allows LWS around both slashes (RFC 4475 "wsinv"), the
  * sent-by host may be a name, IPv4 or [IPv6]; parameters use the generic

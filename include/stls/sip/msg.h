@@ -2,12 +2,12 @@
  * Lazy, zero-copy SIP message parser (RFC 3261 sections 7, 20, 25).
  *
  * stls_sip_msg_parse() makes one pass over a whole message (as framed by
- * sip_framer.h, or one datagram): it splits and checks the start line,
+ * stls/sip/framer.h, or one datagram): it splits and checks the start line,
  * indexes every header line (name, value, raw line extent, known-header id
  * with compact forms and folding resolved) and finds the body. Header
  * values are not interpreted until asked for: the typed getters (CSeq,
  * Max-Forwards, tags, Content-Length), the comma-list iterator and the URI,
- * name-addr and Via parsers (sip_uri.h, sip_via.h) work on demand.
+ * name-addr and Via parsers (stls/sip/uri.h, stls/sip/via.h) work on demand.
  * stls_sip_msg_validate() runs the checks a proxy needs before it forwards
  * a client's message (single-valued headers present once, CSeq method,
  * ranges, every Via, From, To, Contact, Route, Record-Route and Path value

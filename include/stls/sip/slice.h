@@ -1,5 +1,5 @@
 /*
- * Zero-copy text slices for the SIP code of siptlsd.
+ * Zero-copy text slices for the SIP message library (lib/sip).
  *
  * A struct stls_slice borrows bytes from a buffer it does not own (the
  * connection's input buffer, a datagram): it stays valid as long as that

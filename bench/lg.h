@@ -42,6 +42,7 @@ struct lg_opts {
 	double timeout;  /* one operation or request, seconds */
 	const char *uri; /* Request-URI of the OPTIONS */
 	bool echo_ok;    /* an echoed request counts as its answer */
+	bool tickets12;  /* resume TLS 1.2 with tickets, not session ids */
 };
 
 struct lg_stats {

@@ -71,7 +71,9 @@ static void usage(void)
 		"  --server-pid PID     server CPU and memory from /proc\n"
 		"  --label STR          copied into the RESULT line\n"
 		"  --echo-ok            an echoed request answers itself\n"
-		"                       (servers with an echo handler)\n");
+		"                       (servers with an echo handler)\n"
+		"  --tickets            resume, TLS 1.2: with session tickets\n"
+		"                       (default: the server's session ids)\n");
 }
 
 static int parse_mode(const char *s, enum lg_mode *m)
@@ -116,7 +118,7 @@ static int parse_target(const char *t, struct lg_opts *o)
 }
 
 enum { OPT_CAFILE = 256, OPT_NOVERIFY, OPT_SNI, OPT_CERT, OPT_KEY, OPT_PID,
-       OPT_LABEL, OPT_ECHO };
+       OPT_LABEL, OPT_ECHO, OPT_TICKETS };
 
 static const struct option long_opts[] = {
 	{ "mode", required_argument, NULL, 'm' },
@@ -139,6 +141,7 @@ static const struct option long_opts[] = {
 	{ "server-pid", required_argument, NULL, OPT_PID },
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "echo-ok", no_argument, NULL, OPT_ECHO },
+	{ "tickets", no_argument, NULL, OPT_TICKETS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -173,6 +176,7 @@ static int parse_opt(struct cli *a, int ch, const char *v)
 	case OPT_PID: a->server_pid = (pid_t)atoi(v); return 0;
 	case OPT_LABEL: a->label = v; return 0;
 	case OPT_ECHO: o->echo_ok = true; return 0;
+	case OPT_TICKETS: o->tickets12 = true; return 0;
 	default: return -EINVAL;
 	}
 }
@@ -256,7 +260,7 @@ static SSL_CTX *make_ctx(const struct cli *a)
 	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				      SSL_MODE_RELEASE_BUFFERS);
 	if (a->o.mode == LG_RESUME) {
-		if (!a->o.tls13) {
+		if (!a->o.tls13 && !a->o.tickets12) {
 			/* TLS 1.2: exercise the server's session-id cache. */
 			SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 		}

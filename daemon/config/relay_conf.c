@@ -66,7 +66,8 @@ static const struct stls_kw kws[] = {
 	{ "unverified_reply", KW_REPLY, KW_FIELD(unverified_code, int), 300,
 	  699, NULL, "403", 0,
 	  "Status code (300-699) and optional reason phrase sent by "
-	  "`verified_only`, e.g. `403 Certificate Required`." },
+	  "`verified_only`. A reason has spaces, so quote the value: "
+	  "`unverified_reply = \"403 Certificate Required\"`." },
 	{ "options_reply", KW_INT, KW_FIELD(options_reply, int), 0, 1, NULL,
 	  "1", 0,
 	  "1: answer OPTIONS whose Request-URI is siptlsd itself (no user "
@@ -87,8 +88,9 @@ static const struct stls_kw kws[] = {
 	  "The seed's `event_route[tls:connection-out]` as rules: outbound "
 	  "connections to these networks are refused (503 to the backend) "
 	  "and counted (`out_denied`). A comma list of addresses or CIDR "
-	  "networks, IPv4 or IPv6: `10.0.0.0/8, 192.168.0.0/16, fd00::/8`. "
-	  "Repeatable." },
+	  "networks, IPv4 or IPv6, quoted when it has spaces: "
+	  "`connection_out_deny = \"10.0.0.0/8, 192.168.0.0/16, "
+	  "fd00::/8\"`. Repeatable." },
 	{ "connection_out_allow", KW_NETS,
 	  KW_FIELD(allow, struct stls_relay_net *), 0, 0, NULL, NULL,
 	  KW_REPEAT,

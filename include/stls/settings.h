@@ -85,6 +85,7 @@ struct stls_settings {
 	int low_mem_threshold2;    /* (rt) KB; -1 auto, 0 off */
 	int tls_force_run;
 	int session_cache;
+	int session_tickets;       /* siptls addition */
 	char *session_id;
 	int renegotiation;
 	char *config;              /* (rt, next reload) tls.cfg file or dir */

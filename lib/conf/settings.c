@@ -203,11 +203,21 @@ static const struct stls_setting_desc table[] = {
 	      "Free memory in KB below which TLS work on established "
 	      "connections fails; -1 automatic, 0 off.",
 	      NULL),
-	S_BOOL("tls_force_run", "force_run", tls_force_run, "0", 0,
-	       "Start even when an OpenSSL sanity check fails.", NULL),
+	S_BOOL("tls_force_run", "force_run", tls_force_run, "0",
+	       STLS_SF_NO_EFFECT, "Accepted for old configs.",
+	       "No effect: siptls runs no OpenSSL start-up sanity checks "
+	       "that could be skipped; a configuration that does not build "
+	       "never starts."),
 	S_BOOL("session_cache", "session_cache", session_cache, "0", 0,
 	       "Keep a server-side cache of TLS sessions for resumption.",
-	       NULL),
+	       "The session-id cache only: session tickets resume without "
+	       "it. For no resumption at all set session_tickets = 0 too."),
+	S_BOOL("session_tickets", "session_tickets", session_tickets, "1", 0,
+	       "Issue session tickets (TLS 1.2 RFC 5077 tickets, TLS 1.3 "
+	       "tickets) so that clients resume without server state; 0: "
+	       "none.",
+	       "siptls addition. Kamailio leaves OpenSSL's tickets on, as "
+	       "the default 1 does."),
 	S_STR("session_id", "session_id", session_id, 0,
 	      "siptls-tls-" STLS_VERSION,
 	      "Session ID context set on every profile; resumption only "
@@ -228,9 +238,11 @@ static const struct stls_setting_desc table[] = {
 	      "and server_id for outbound connections.",
 	      NULL),
 	S_STR("event_callback", "event_callback", event_callback, 0, NULL,
-	      "Name of the script function called on every new outbound "
-	      "connection (event tls:connection-out).",
-	      NULL),
+	      "Name of the script function for the event "
+	      "tls:connection-out.",
+	      "Not called yet: it needs the script hooks, which siptls does "
+	      "not have yet (a warning says so). Until then the "
+	      "connection-out rules of [relay] (deny, allow) are the hook."),
 	S_STR("rand_engine", "rand_engine", rand_engine, STLS_SF_NO_EFFECT,
 	      NULL, "Accepted for old configs.",
 	      "No effect: OpenSSL 3's generator is thread-safe and siptls "

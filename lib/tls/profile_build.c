@@ -234,8 +234,14 @@ static void apply_session(const struct stls__build *b, SSL_CTX *ctx)
 		SSL_CTX_set_session_id_context(ctx, (const unsigned char *)sid,
 					       (unsigned int)strlen(sid));
 	}
+	/* session_tickets = 0: neither TLS 1.2 tickets nor TLS 1.3 ones
+	 * (stateless or stateful), so with the cache off nothing resumes. */
+	if (!s->session_tickets)
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 	if (b->c->role == STLS_ROLE_SERVER) {
-		SSL_CTX_set_num_tickets(ctx, STLS_PROFILE_NUM_TICKETS);
+		SSL_CTX_set_num_tickets(ctx, s->session_tickets ?
+						     STLS_PROFILE_NUM_TICKETS :
+						     0);
 		/* TLS 1.3 connections hand their record layer to the engine
 		 * (docs/engine.md); a fresh context has no keylog callback,
 		 * so this cannot be refused. */

@@ -175,6 +175,49 @@ def expect_400_close(port, data, what, chunk=None):
     return r is not None and r.status == 400 and closed
 
 
+class Keeper:
+    """A connection opened before the hostile peers and used all along: an
+    OPTIONS to siptlsd every second (well within connection_timeout), each
+    answer checked, in its own thread, so that a slow scenario on a busy
+    machine cannot let it idle out. Bounded by stop() and max_ops."""
+
+    def __init__(self, port, period=1.0, max_ops=600):
+        self.ua = connect(port)
+        self.period, self.max_ops = period, max_ops
+        self.ok, self.errors, self.reasons = 0, 0, []
+        self.halt = threading.Event()
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        i = 0
+        while not self.halt.is_set() and i < self.max_ops:
+            i += 1
+            cid = "keeper-%d" % i
+            try:
+                self.ua.send(req("OPTIONS", cid, i))
+                r = self.ua.read(5)
+                if r is None or r.status != 200 or r.get("call-id") != cid:
+                    raise AssertionError(r.start if r else "no answer")
+                self.ok += 1
+            except Exception as e:  # noqa: BLE001 - any failure counts
+                self.errors += 1
+                self.reasons.append(repr(e))
+                return
+            self.halt.wait(self.period)
+
+    def served_since(self, n, timeout=5):
+        """True when a transaction after the n-th one was answered."""
+        end = time.time() + timeout
+        while self.ok <= n and not self.errors and time.time() < end:
+            time.sleep(0.05)
+        return self.ok > n and not self.errors
+
+    def stop(self):
+        self.halt.set()
+        self.t.join(30)
+
+
 class Scenario:
     """A daemon, a backend and a bystander around one hostile case."""
 
@@ -183,31 +226,35 @@ class Scenario:
         self.be = Backend()
         self.d, self.port = start(self.be, core)
         self.by = Bystander(self.port)
-        # A connection opened before the hostile peers, used after them.
-        self.keeper = connect(self.port)
+        # A connection opened before the hostile peers, used throughout.
+        self.keeper = Keeper(self.port)
         time.sleep(0.3)
 
     def end(self):
         ok, errs = self.by.stop()
-        self.keeper.send(req("OPTIONS", "keeper"))
-        r = self.keeper.read(5)
-        self.keeper.close()
+        self.keeper.stop()
+        live = self.keeper.errors == 0
+        r = None
+        if live:
+            self.keeper.ua.send(req("OPTIONS", "keeper"))
+            r = self.keeper.ua.read(5)
+        self.keeper.ua.close()
         st = relay_stats(self.d)
         check(ok > 0 and errs == 0, "%s: bystander %d ok, %d failed %s"
               % (self.name, ok, errs, self.by.reasons[:3]))
-        check(r is not None and r.status == 200,
-              "%s: a connection opened before is still served"
-              % self.name)
+        check(live and r is not None and r.status == 200,
+              "%s: a connection opened before is still served %s"
+              % (self.name, self.keeper.reasons[:1]))
         return st, ok
 
     def keep(self):
-        """Uses the early connection once (resets its idle timer)."""
-        self.keeper.send(req("OPTIONS", "keeper-now"))
-        r = self.keeper.read(5)
-        check(r is not None and r.status == 200,
-              "%s: the early connection served meanwhile" % self.name)
+        """The early connection is being served right now."""
+        check(self.keeper.served_since(self.keeper.ok),
+              "%s: the early connection served meanwhile %s"
+              % (self.name, self.keeper.reasons[:1]))
 
     def close(self):
+        self.keeper.stop()
         if self.d.p.poll() is None:
             self.d.p.kill()
             self.d.p.wait()

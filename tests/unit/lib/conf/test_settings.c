@@ -21,7 +21,7 @@ static const char *const seed_params[] = {
 	"engine_config", "engine_algorithms", "verify_client",
 };
 
-TEST(table_has_every_seed_parameter_and_the_three_additions)
+TEST(table_has_every_seed_parameter_and_the_four_additions)
 {
 	size_t i;
 
@@ -36,8 +36,9 @@ TEST(table_has_every_seed_parameter_and_the_three_additions)
 	CHECK_NOT_NULL(stls_setting_find("ca_path"));
 	CHECK_NOT_NULL(stls_setting_find("private_key_password"));
 	CHECK_NOT_NULL(stls_setting_find("cipher_suites"));
-	CHECK_EQ(stls_setting_count(), 41);
-	CHECK_NULL(stls_setting_at(41));
+	CHECK_NOT_NULL(stls_setting_find("session_tickets"));
+	CHECK_EQ(stls_setting_count(), 42);
+	CHECK_NULL(stls_setting_at(42));
 	CHECK(stls_setting_count() <= 64); /* size of the location arrays */
 }
 

@@ -152,6 +152,10 @@ TEST(warnings_for_obsolete_and_no_effect_parameters)
 	CHECK_STR_HAS(warning("ssl_freelist_max_len", "0"),
 		      "No effect: OpenSSL 1.1 removed");
 	CHECK_STR_HAS(warning("rand_engine", "fastrand"), "No effect");
+	CHECK_STR_HAS(warning("tls_force_run", "11"), "No effect");
+	CHECK_STR_HAS(warning("event_callback", "ksr_tls_event"),
+		      "no script hooks yet");
+	CHECK_NULL(warning("event_callback", ""));
 	CHECK_STR_HAS(warning("tls_disable_compression", "0"),
 		      "compression stays off");
 	CHECK_NULL(warning("tls_disable_compression", "1"));

@@ -167,8 +167,11 @@ enum stls_hsm_cause stls__hsm_cause_drain(enum stls_hsm_cause fallback,
 
 		c = classify(e);
 		/* The innermost known cause wins: it is the one that
-		 * happened; outer layers only report it. */
-		if (cause == STLS_HSM__COUNT) {
+		 * happened; outer layers only report it. OSSL_STORE says
+		 * "unregistered scheme" for its legacy loaders before a
+		 * provider tries the URI, so that one yields to any other. */
+		if (cause == STLS_HSM__COUNT ||
+		    (cause == STLS_HSM_NO_LOADER && c != STLS_HSM__COUNT)) {
 			cause = c;
 		}
 		if (!r && ERR_SYSTEM_ERROR(e)) {

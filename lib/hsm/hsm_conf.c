@@ -86,10 +86,11 @@ static const char *pick_app(const CONF *conf)
 	return NULL;
 }
 
-/* A value of <sec>, or NULL (without leaving an error behind). */
+/* A value of <sec> (NULL: the unnamed top section), or NULL, without
+ * leaving an error behind. */
 static const char *get(const CONF *conf, const char *sec, const char *key)
 {
-	const char *v = sec ? NCONF_get_string(conf, sec, key) : NULL;
+	const char *v = NCONF_get_string(conf, sec, key);
 
 	ERR_clear_error();
 	return v;
@@ -100,17 +101,18 @@ static void module_path(const CONF *conf, const char *app,
 			const char *engine, char *out, size_t len)
 {
 	const char *top = get(conf, NULL, app ? app : "openssl_conf");
-	const char *list = get(conf, top, "engines");
+	const char *list = top ? get(conf, top, "engines") : NULL;
 	STACK_OF(CONF_VALUE) *v = list ? NCONF_get_section(conf, list) : NULL;
 	int i;
 
 	out[0] = '\0';
 	for (i = 0; engine && v && i < sk_CONF_VALUE_num(v); i++) {
 		const CONF_VALUE *e = sk_CONF_VALUE_value(v, i);
-		const char *id = get(conf, e->value, "engine_id");
+		const char *id = e->value ? get(conf, e->value, "engine_id")
+					  : NULL;
 		const char *mp;
 
-		if (strcmp(id ? id : e->name, engine) != 0) {
+		if (!e->value || strcmp(id ? id : e->name, engine) != 0) {
 			continue;
 		}
 		mp = get(conf, e->value, "MODULE_PATH");

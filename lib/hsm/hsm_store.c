@@ -37,6 +37,16 @@ static EVP_PKEY *first_key(OSSL_STORE_CTX *st)
 	return k;
 }
 
+/* Whether a provider offers a store loader for <scheme>. */
+static bool has_loader(const char *scheme)
+{
+	OSSL_STORE_LOADER *l = OSSL_STORE_LOADER_fetch(NULL, scheme, NULL);
+
+	ERR_clear_error();
+	OSSL_STORE_LOADER_free(l);
+	return l != NULL;
+}
+
 static int store_failed(const char *uri, struct stls_hsm_err *err)
 {
 	enum stls_hsm_cause cause;
@@ -76,6 +86,10 @@ static int store_load(const char *uri, const char *pin, EVP_PKEY **out,
 	int rc;
 
 	ERR_clear_error();
+	if (stls_p11uri_is(uri) && !has_loader("pkcs11")) {
+		ERR_raise(ERR_LIB_OSSL_STORE, OSSL_STORE_R_UNREGISTERED_SCHEME);
+		return store_failed(uri, err);
+	}
 	st = OSSL_STORE_open(uri, stls__hsm_ui(), &ask, NULL, NULL);
 	if (!st) {
 		return store_failed(uri, err);

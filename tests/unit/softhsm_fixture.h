@@ -17,6 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dlfcn.h>
+#include <p11-kit/pkcs11.h>
+
 #include "stls/hsm.h"
 #include "stls/x509.h"
 #include "test.h"
@@ -134,6 +137,61 @@ static inline void token_make(struct token_fx *fx, bool keys)
 	snprintf(fx->nopin_cnf, sizeof(fx->nopin_cnf), "%s/nopin.cnf",
 		 fx->dir);
 	fx_engine_cnf(fx, fx->nopin_cnf, "siptls", NULL, 0644);
+}
+
+/*
+ * Sets CKA_SIGN of private key <label> to <sign> through the module
+ * itself (pkcs11-tool 0.23 ignores --usage-* when it generates a pair).
+ * Call before the engine starts: this initialises and finalises the
+ * module.
+ */
+static inline void token_set_sign(const struct token_fx *fx,
+				  const char *label, bool sign)
+{
+	CK_C_INITIALIZE_ARGS args = { .flags = CKF_OS_LOCKING_OK };
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_BBOOL v = sign ? CK_TRUE : CK_FALSE;
+	CK_ATTRIBUTE find[2] = {
+		{ CKA_CLASS, &cls, sizeof(cls) },
+		{ CKA_LABEL, (void *)label, strlen(label) },
+	};
+	CK_ATTRIBUTE set = { CKA_SIGN, &v, sizeof(v) };
+	CK_C_GetFunctionList gfl;
+	CK_FUNCTION_LIST_PTR f;
+	CK_SLOT_ID slots[8];
+	CK_ULONG n = 8, found = 0, i;
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE o;
+	void *h = dlopen(fx->module, RTLD_NOW);
+
+	CHECK_NOT_NULL(h);
+	*(void **)&gfl = dlsym(h, "C_GetFunctionList");
+	CHECK_EQ(gfl(&f), CKR_OK);
+	CHECK_EQ(f->C_Initialize(&args), CKR_OK);
+	CHECK_EQ(f->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+	/* SoftHSM keeps one free slot besides the token: skip it. */
+	for (i = 0; i < n; i++) {
+		CK_TOKEN_INFO ti;
+
+		if (f->C_GetTokenInfo(slots[i], &ti) == CKR_OK &&
+		    (ti.flags & CKF_TOKEN_INITIALIZED)) {
+			break;
+		}
+	}
+	CHECK(i < n);
+	CHECK_EQ(f->C_OpenSession(slots[i], CKF_SERIAL_SESSION | CKF_RW_SESSION,
+				  NULL, NULL, &s), CKR_OK);
+	CHECK_EQ(f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)FX_PIN,
+			    strlen(FX_PIN)), CKR_OK);
+	CHECK_EQ(f->C_FindObjectsInit(s, find, 2), CKR_OK);
+	CHECK_EQ(f->C_FindObjects(s, &o, 1, &found), CKR_OK);
+	CHECK_EQ(found, 1);
+	CHECK_EQ(f->C_FindObjectsFinal(s), CKR_OK);
+	CHECK_EQ(f->C_SetAttributeValue(s, o, &set, 1), CKR_OK);
+	CHECK_EQ(f->C_Logout(s), CKR_OK);
+	CHECK_EQ(f->C_CloseSession(s), CKR_OK);
+	CHECK_EQ(f->C_Finalize(NULL), CKR_OK);
+	dlclose(h);
 }
 
 /* Starts the pkcs11 engine with engine config <cnf>. */

@@ -6,7 +6,7 @@
 #include <errno.h>
 
 #include "hsm/hsm_int.h"
-#include "softhsm_fixture.h"
+#include "lib/hsm/softhsm_fixture.h"
 
 TEST(a_token_is_found_by_label_serial_and_slot_attributes)
 {

@@ -6,7 +6,7 @@
 #include <errno.h>
 
 #include "hsm/hsm_int.h"
-#include "softhsm_fixture.h"
+#include "lib/hsm/softhsm_fixture.h"
 
 static struct stls_diag D;
 static char module[4096];

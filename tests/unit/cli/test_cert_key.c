@@ -4,8 +4,8 @@
  * certificate or request carries the token's public key, is signed in the
  * token where it must be, and no key file is written.
  */
-#include "cert_test_util.h"
-#include "softhsm_fixture.h"
+#include "cli/cert_test_util.h"
+#include "lib/hsm/softhsm_fixture.h"
 
 TEST(issue_from_the_demo_ca_for_a_token_key)
 {

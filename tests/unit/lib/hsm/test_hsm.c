@@ -7,7 +7,7 @@
 #include <errno.h>
 
 #include "stls/log.h"
-#include "softhsm_fixture.h"
+#include "lib/hsm/softhsm_fixture.h"
 
 TEST(key_ids_are_told_from_files)
 {

@@ -9,7 +9,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
-#include "softhsm_fixture.h"
+#include "lib/hsm/softhsm_fixture.h"
 
 static X509 *cert(const char *name)
 {

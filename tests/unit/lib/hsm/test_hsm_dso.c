@@ -8,7 +8,7 @@
 #include <openssl/crypto.h>
 
 #include "hsm/hsm_int.h"
-#include "softhsm_fixture.h"
+#include "lib/hsm/softhsm_fixture.h"
 
 static const char *engine_so(char *buf, size_t len)
 {

@@ -11,7 +11,7 @@
 
 #include <openssl/rsa.h>
 
-#include "softhsm_fixture.h"
+#include "lib/hsm/softhsm_fixture.h"
 
 static struct stls_diag D;
 

@@ -22,13 +22,14 @@
 #include <openssl/crypto.h>
 
 #include "cert_int.h"
+#include "stls/hsm.h"
 #include "stls/x509_ca.h"
 
 #define PATH_LEN 4096
 #define PASS_LEN 1024
 
 /* NAME becomes a file name: keep it to a safe alphabet. */
-static bool name_ok(const char *name)
+bool stls__cert_name_ok(const char *name)
 {
 	size_t i, n = strlen(name);
 
@@ -53,9 +54,8 @@ static int bad_name(const char *cmd, const char *name)
 	return CERT_EXIT_USAGE;
 }
 
-/* Adds DNS:NAME + URI:sip:NAME, or IP:NAME, when no name was given. */
-static void default_sans(struct cert_opts *o, const char *name, char *uri,
-			 size_t len)
+void stls__cert_default_sans(struct cert_opts *o, const char *name,
+			     char *uri, size_t len)
 {
 	struct stls_x509_san dns = { STLS_X509_SAN_DNS, name };
 	unsigned char ip[16];
@@ -77,9 +77,8 @@ static void default_sans(struct cert_opts *o, const char *name, char *uri,
 	}
 }
 
-/* The subject: --subject, or CN=NAME. */
-static int make_subject(const struct cert_opts *o, const char *name,
-			X509_NAME **out, struct stls_x509_err *err)
+int stls__cert_subject(const struct cert_opts *o, const char *name,
+		       X509_NAME **out, struct stls_x509_err *err)
 {
 	X509_NAME *n;
 
@@ -126,6 +125,17 @@ static int write_pair(const struct cert_opts *o, const char *name,
 	snprintf(cp, sizeof(cp), "%s/%s.pem", dir, name);
 	snprintf(kn, sizeof(kn), "%s.new", kp);
 	snprintf(cn, sizeof(cn), "%s.new", cp);
+	if (o->key_file) {
+		/* The key exists already (a file or a token): only the
+		 * certificate is new. */
+		rc = stls_x509_certs_write(cp, chain, ca ? 2 : 1, false,
+					   o->force, err);
+		if (!rc) {
+			printf("wrote %s (the key stays where --key names "
+			       "it)\n", cp);
+		}
+		return rc;
+	}
 	if (!o->force && (access(kp, F_OK) == 0 || access(cp, F_OK) == 0)) {
 		stls_x509_err_set(err, "'%s' already exists: use --force to "
 				  "replace it",
@@ -244,7 +254,9 @@ static int issue_signed(const struct cert_opts *o, struct stls_x509_req *req,
 			const char *dir = o->out ? o->out : ".";
 
 			snprintf(path, sizeof(path), "%s/%s.key", dir, name);
-			unlink(path);
+			if (!o->key_file) {
+				unlink(path);
+			}
 			snprintf(path, sizeof(path), "%s/%s.pem", dir, name);
 			unlink(path);
 		}
@@ -266,21 +278,21 @@ static int make_leaf(const char *cmd, struct cert_opts *o,
 	char uri[300];
 	int rc;
 
-	if (!name_ok(name)) {
+	if (!stls__cert_name_ok(name)) {
 		return bad_name(cmd, name);
 	}
 	if (profile == STLS_X509_PROFILE_SERVER) {
-		default_sans(o, name, uri, sizeof(uri));
+		stls__cert_default_sans(o, name, uri, sizeof(uri));
 	}
 	req.sans = o->sans;
 	req.n_sans = o->n_sans;
 	req.days = o->days ? o->days : 825;
-	rc = make_subject(o, name, &req.subject, &err);
+	rc = stls__cert_subject(o, name, &req.subject, &err);
 	if (rc) {
 		fprintf(stderr, "siptlsctl cert %s: %s\n", cmd, err.msg);
 		return CERT_EXIT_USAGE;
 	}
-	rc = stls_x509_key_new(&o->key, &req.key, &err);
+	rc = stls__cert_key_get(o, &req.key, &err);
 	if (!rc && o->ca_dir) {
 		rc = issue_signed(o, &req, name, &err);
 	} else if (!rc) {
@@ -297,6 +309,7 @@ static int make_leaf(const char *cmd, struct cert_opts *o,
 	}
 	EVP_PKEY_free(req.key);
 	X509_NAME_free(req.subject);
+	stls_hsm_fini(); /* a --key in an HSM started it */
 	if (rc == -EINVAL && !err.msg[0]) {
 		return CERT_EXIT_FAIL;
 	}
@@ -308,7 +321,8 @@ int stls__cert_cmd_issue(int argc, char **argv)
 	static const enum cert_opt_id allowed[] = {
 		OPT_CA, OPT_DNS, OPT_URI, OPT_IP, OPT_EMAIL, OPT_SUBJECT,
 		OPT_DAYS, OPT_RSA, OPT_EC, OPT_OUT, OPT_CHAIN, OPT_FORCE,
-		OPT_PASS_FILE, OPT_NONE
+		OPT_PASS_FILE, OPT_KEY, OPT_ENGINE, OPT_ENGINE_CONFIG,
+		OPT_NONE
 	};
 	enum stls_x509_profile profile;
 	struct cert_opts o;
@@ -341,7 +355,8 @@ int stls__cert_cmd_selfsigned(int argc, char **argv)
 {
 	static const enum cert_opt_id allowed[] = {
 		OPT_DNS, OPT_URI, OPT_IP, OPT_EMAIL, OPT_SUBJECT, OPT_DAYS,
-		OPT_RSA, OPT_EC, OPT_OUT, OPT_FORCE, OPT_NONE
+		OPT_RSA, OPT_EC, OPT_OUT, OPT_FORCE, OPT_KEY, OPT_ENGINE,
+		OPT_ENGINE_CONFIG, OPT_NONE
 	};
 	struct cert_opts o;
 	int rc;

@@ -39,6 +39,8 @@ static const struct {
 	[OPT_REASON] = { "reason", true },
 	[OPT_KEY] = { "key", true },
 	[OPT_PASS_FILE] = { "pass-file", true },
+	[OPT_ENGINE] = { "engine", true },
+	[OPT_ENGINE_CONFIG] = { "engine-config", true },
 };
 
 static const struct {
@@ -53,8 +55,14 @@ static const struct {
 	{ "issue", stls__cert_cmd_issue,
 	  "issue server|client NAME --ca DIR [--dns NAME]... "
 	  "[--uri sip:...]...\n        [--ip ADDR]... [--email ADDR]... "
-	  "[--subject /CN=...] [--days 825]\n        [--rsa BITS | --ec] "
+	  "[--subject /CN=...] [--days 825]\n        [--rsa BITS | --ec | "
+	  "--key KEY [--engine ID] [--engine-config FILE]]\n        "
 	  "[--out DIR] [--chain] [--force] [--pass-file FILE]" },
+	{ "csr", stls__cert_cmd_csr,
+	  "csr NAME [--dns NAME]... [--uri sip:...]... [--ip ADDR]... "
+	  "[--subject /CN=...]\n        [--rsa BITS | --ec | --key KEY "
+	  "[--engine ID] [--engine-config FILE]]\n        [--out DIR] "
+	  "[--force]" },
 	{ "revoke", stls__cert_cmd_revoke,
 	  "revoke CERT --ca DIR [--reason keyCompromise|...] "
 	  "[--pass-file FILE]" },
@@ -64,7 +72,8 @@ static const struct {
 	{ "show", stls__cert_cmd_show, "show FILE [--key KEY]" },
 	{ "selfsigned", stls__cert_cmd_selfsigned,
 	  "selfsigned NAME [--dns NAME]... [--uri sip:...]... [--ip ADDR]...\n"
-	  "        [--days 825] [--rsa BITS | --ec] [--out DIR] [--force]" },
+	  "        [--days 825] [--rsa BITS | --ec | --key KEY [--engine ID] "
+	  "[--engine-config FILE]]\n        [--out DIR] [--force]" },
 };
 
 void stls__cert_usage(const char *cmd)
@@ -146,9 +155,14 @@ static int apply_opt(const char *cmd, enum cert_opt_id id, const char *val,
 	case OPT_OUT: o->out = val; break;
 	case OPT_KEY: o->key_file = val; break;
 	case OPT_PASS_FILE: o->pass_file = val; break;
+	case OPT_ENGINE: o->engine = val; break;
+	case OPT_ENGINE_CONFIG: o->engine_config = val; break;
 	case OPT_CHAIN: o->chain = true; break;
 	case OPT_FORCE: o->force = true; break;
-	case OPT_EC: o->key.type = STLS_X509_KEY_EC; break;
+	case OPT_EC:
+		o->key.type = STLS_X509_KEY_EC;
+		o->key_spec = true;
+		break;
 	case OPT_DNS: return add_san(cmd, o, STLS_X509_SAN_DNS, val);
 	case OPT_URI: return add_san(cmd, o, STLS_X509_SAN_URI, val);
 	case OPT_IP: return add_san(cmd, o, STLS_X509_SAN_IP, val);
@@ -161,6 +175,7 @@ static int apply_opt(const char *cmd, enum cert_opt_id id, const char *val,
 		break;
 	case OPT_RSA:
 		o->key.type = STLS_X509_KEY_RSA;
+		o->key_spec = true;
 		if (parse_int(val, 2048, 16384, &o->key.bits)) {
 			return usage_err(cmd, "bad --rsa '%s': a key size "
 					 "from 2048 to 16384 bits", val);

@@ -32,6 +32,7 @@
 #include "relay/relay.h"
 #include "tlsx/tlsx.h"
 #include "runtime/stats.h"
+#include "stls/hsm.h"
 #include "stls/log.h"
 
 /* A reload request (SIGHUP). Returns 0 or -errno; runs on the main
@@ -142,6 +143,7 @@ static const struct stls_section *find_section(const struct stls_conf *c,
  */
 static int load_conf(struct run *r, struct stls_diag *diag)
 {
+	struct stls_hsm_conf hc;
 	int err;
 
 	err = stls_conf_load(r->conf_path, &r->conf, diag);
@@ -154,6 +156,11 @@ static int load_conf(struct run *r, struct stls_diag *diag)
 						&r->core, &r->relay_conf, diag);
 	if (err || diag->errors)
 		return err ? err : -EINVAL;
+	/* HSM keys: the engine starts once, here, before any worker. */
+	stls_hsm_conf_from_conf(r->conf, &hc);
+	err = stls_hsm_init(&hc, diag);
+	if (err)
+		return err;
 	return stls_pstore_new(r->conf, &r->conf->tls, &r->core, diag,
 			       &r->ps);
 }
@@ -394,6 +401,7 @@ static void finish(struct run *r)
 	stls_core_conf_fini(&r->core);
 	stls_tlsx_free(r->tlsx);
 	stls_pstore_free(r->ps);
+	stls_hsm_fini();
 	stls_conf_free(r->conf);
 }
 

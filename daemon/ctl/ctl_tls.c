@@ -15,6 +15,7 @@
 
 #include "runtime/stats.h"
 #include "stls/conn.h"
+#include "stls/hsm.h"
 #include "stls/log.h"
 #include "tlsx/tlsx.h"
 
@@ -60,6 +61,8 @@ static int info_daemon(struct stls_ctl *ctl, struct stls_json *o)
 			      s.closed[STLS_DCLOSE_TRANSFORM]);
 	if (!err)
 		err = set_u64(o, "closed_killed", s.closed[STLS_DCLOSE_KILLED]);
+	if (!err)
+		err = set_u64(o, "hsm_key_failures", stls_hsm_key_failures());
 	if (!err)
 		err = set_u64(o, "generation",
 			      stls_pstore_generation(ctl->c.ps));

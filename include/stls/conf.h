@@ -172,6 +172,13 @@ void stls_section_list_free(struct stls_section *s);
 /* Frees a conf and everything it owns. NULL-safe. */
 void stls_conf_free(struct stls_conf *conf);
 
+/*
+ * Where [tls] parameter <name> ("engine", ...) was written in the main
+ * config, or NULL when it was not. Borrowed: valid while <conf> lives.
+ */
+const struct stls_loc *stls_conf_tls_loc(const struct stls_conf *conf,
+					 const char *name);
+
 /* Frees a whole profile list (passwords are wiped). NULL-safe. */
 void stls_profile_conf_list_free(struct stls_profile_conf *list);
 

@@ -55,6 +55,7 @@ enum stls_close_reason {
 	STLS_CLOSE_PROTOCOL,      /* TLS error after the handshake */
 	STLS_CLOSE_LOW_MEMORY,    /* low_mem_threshold1/2 */
 	STLS_CLOSE_NO_MEMORY,     /* an allocation failed */
+	STLS_CLOSE_KEY,           /* our HSM key failed to sign (token gone) */
 	STLS_CLOSE__COUNT
 };
 

@@ -200,6 +200,20 @@ STLS_MUST_USE int stls_x509_cert_build(const struct stls_x509_req *req,
 				       struct stls_x509_err *err);
 
 /*
+ * Builds and signs (SHA-256, with req->key: a token key signs in the
+ * token) a PKCS#10 certificate request with req's subject and SANs; the
+ * other fields of req are ignored. On success *out owns it.
+ */
+STLS_MUST_USE int stls_x509_csr_build(const struct stls_x509_req *req,
+				      X509_REQ **out,
+				      struct stls_x509_err *err);
+
+/* Writes a certificate request as PEM with mode 0644. */
+STLS_MUST_USE int stls_x509_csr_write(const char *path, X509_REQ *csr,
+				      bool overwrite,
+				      struct stls_x509_err *err);
+
+/*
  * Formats a certificate's serial in upper-case hex without separators
  * (at most 40 digits) into buf. Returns buf, or "" on failure.
  */

@@ -33,7 +33,8 @@ int stls__conf_enum_find(const char *const *names, int n, const char *v);
 
 /*
  * Resolves a configured path as the seed says: "" stays "", "/..." stays
- * (so "/engine:..." and "/uri:..." key ids are untouched), "." prefix stays
+ * (so "/engine:..." and "/uri:..." key ids are untouched), "pkcs11:..."
+ * (an RFC 7512 key id) stays, "." prefix stays
  * (working directory), anything else becomes base_dir/v (base_dir NULL or
  * "": v). *out is malloc'd. Returns 0 or -ENOMEM.
  */

@@ -418,3 +418,18 @@ int stls_conf_load(const char *main_path, struct stls_conf **out,
 	*out = c;
 	return 0;
 }
+
+const struct stls_loc *stls_conf_tls_loc(const struct stls_conf *conf,
+					 const char *name)
+{
+	const struct conf_priv *priv = conf->pool;
+	const struct stls_setting_desc *d = stls_setting_find(name);
+	size_t i;
+
+	for (i = 0; d && i < stls_setting_count() && i < 64; i++) {
+		if (stls_setting_at(i) == d) {
+			return priv->tls_loc[i].line ? &priv->tls_loc[i] : NULL;
+		}
+	}
+	return NULL;
+}

@@ -79,9 +79,11 @@ static const struct stls_setting_desc table[] = {
 	       NULL),
 	S_PATH("private_key", "private_key", private_key, PROF,
 	       "PEM private key of the default profiles. Default: cert.pem in "
-	       "the main config file's directory. \"/uri:...\" names a key held "
-	       "by an OpenSSL store (HSM), \"/engine:...\" an engine key.",
-	       "Store and engine keys are planned, not implemented yet."),
+	       "the main config file's directory. A key that stays in an HSM "
+	       "is named instead: \"/engine:ID\" (through the engine), "
+	       "\"pkcs11:...\" (an RFC 7512 URI) or \"/uri:URI\" (an OpenSSL "
+	       "store URI); see hsm.md.",
+	       NULL),
 	S_STR("private_key_password", "private_key_password",
 	      private_key_password, PROF | STLS_SF_SENSITIVE, NULL,
 	      "Password of an encrypted private key. Never printed.",
@@ -248,19 +250,25 @@ static const struct stls_setting_desc table[] = {
 	      "No effect: OpenSSL 3's generator is thread-safe and siptls "
 	      "never forks after OpenSSL starts, the reasons it was needed."),
 	S_STR("engine", "engine", engine, 0, NULL,
-	      "OpenSSL engine for HSM keys; NONE or unset: none.",
-	      "Stored, but HSM engine keys are not implemented yet "
-	      "(planned)."),
-	S_STR("engine_config", "engine_config", engine_config, 0, NULL,
-	      "OpenSSL configuration file that initialises the engine.",
-	      "Stored, but HSM engine keys are not implemented yet "
-	      "(planned)."),
+	      "OpenSSL engine that holds HSM keys (pkcs11 for a PKCS#11 "
+	      "token, gem for SafeNet Luna, cloudhsm, ...), started once "
+	      "before the workers; NONE or unset: none. Global only.",
+	      "Uses OpenSSL's ENGINE API (deprecated in OpenSSL 3, still the "
+	      "route to PKCS#11 tokens on Debian 12): see hsm.md."),
+	S_PATH("engine_config", "engine_config", engine_config, 0,
+	       "OpenSSL configuration file applied before the engine starts "
+	       "(engine commands such as MODULE_PATH and PIN, or providers), "
+	       "under the key `siptls =` (or the seed's `kamailio =`). Warned "
+	       "about when it holds a PIN and others may read it. Global "
+	       "only.",
+	       NULL),
 	S_STR("engine_algorithms", "engine_algorithms", engine_algorithms, 0,
 	      NULL,
-	      "Comma-separated engine methods to make default (ALL, RSA, EC, "
-	      "...). Unset: none.",
-	      "Stored, but HSM engine keys are not implemented yet "
-	      "(planned)."),
+	      "Comma-separated methods the engine becomes the default for: "
+	      "ALL, RSA, DSA, DH, EC, RAND, CIPHERS, DIGESTS, PKEY, "
+	      "PKEY_CRYPTO, PKEY_ASN1. Unset: none (keys from the engine "
+	      "still use it). Global only.",
+	      NULL),
 	S_ENUM("verify_client", "verify_client", verify_client, "off",
 	       stls_verify_client_names, STLS_VC__COUNT, PROF,
 	       "Client certificate policy of the server default profile: off "

@@ -4,6 +4,7 @@
  * atomic runtime access and formatting for tls.options / cfg.get.
  */
 #include "conf_int.h"
+#include "stls/p11uri.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -132,11 +133,6 @@ int stls_settings_set_str(struct stls_settings *s,
 	return 0;
 }
 
-static bool engine_set(const char *v)
-{
-	return v && v[0] && strcasecmp(v, "NONE") != 0;
-}
-
 const char *stls_setting_warning(const struct stls_settings *s,
 				 const struct stls_setting_desc *d)
 {
@@ -162,11 +158,6 @@ const char *stls_setting_warning(const struct stls_settings *s,
 		return "not called: siptls has no script hooks yet; the "
 		       "[relay] connection-out rules (deny, allow) are the "
 		       "hook for now";
-	}
-	if (strncmp(d->name, "engine", 6) == 0 &&
-	    engine_set(*str_field(m, d))) {
-		return "stored, but HSM engine keys are not implemented yet "
-		       "(planned); keys are read from files";
 	}
 	return NULL;
 }
@@ -223,7 +214,11 @@ int stls_settings_format(const struct stls_settings *s,
 		} else if (d->flags & STLS_SF_SENSITIVE) {
 			str = "...";
 		}
-		n = snprintf(buf, len, "%s", str);
+		/* A key id may carry a PIN (RFC 7512 pin-value): never
+		 * shown. */
+		n = strcasestr(str, "pin-value=") && len ?
+			(int)strlen(stls_p11uri_redact(str, buf, len)) :
+			snprintf(buf, len, "%s", str);
 	} else {
 		v = stls_settings_get_int(s, d);
 		if (d->kind == STLS_SK_ENUM && v >= 0 && v <= d->max) {

@@ -5,6 +5,7 @@
  * locations (struct stls_loc) point into.
  */
 #include "conf_int.h"
+#include "stls/p11uri.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -96,8 +97,9 @@ int stls__conf_path_resolve(const char *base_dir, const char *v, char **out)
 {
 	char *r;
 
+	/* An RFC 7512 key id ("pkcs11:...") is no path either. */
 	if (v[0] == '\0' || v[0] == '/' || v[0] == '.' || !base_dir ||
-	    !base_dir[0]) {
+	    !base_dir[0] || stls_p11uri_is(v)) {
 		r = strdup(v);
 	} else if (asprintf(&r, "%s%s%s", base_dir,
 			    base_dir[strlen(base_dir) - 1] == '/' ? "" : "/",

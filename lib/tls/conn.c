@@ -35,6 +35,8 @@
 #include <openssl/err.h>
 
 #include "stls/log.h"
+#include "stls/hsm.h"
+#include "stls/profile.h"
 #include "tls/tls_int.h"
 
 
@@ -134,6 +136,35 @@ static void err_text(char *buf, size_t len)
 	}
 }
 
+/*
+ * Did the handshake fail while we signed with a key held in an HSM? The
+ * state machine stops at the message it was writing: the server's
+ * CertificateVerify (TLS 1.3) or ServerKeyExchange (TLS 1.2), the client's
+ * CertificateVerify. Only our own signature is made in those states.
+ */
+static bool hsm_sign_failed(const struct stls_conn *c)
+{
+	switch (SSL_get_state(c->ssl)) {
+	case TLS_ST_SW_CERT_VRFY:
+	case TLS_ST_SW_KEY_EXCH:
+	case TLS_ST_CW_CERT_VRFY:
+		return stls_hsm_key_is_hsm(SSL_get_privatekey(c->ssl));
+	default:
+		return false;
+	}
+}
+
+/* A token that went away fails only the handshakes that need it. */
+static enum stls_io key_fail(struct stls_conn *c, const char *why)
+{
+	const struct stls_profile *p = stls_profile_of_ssl(c->ssl);
+	char buf[sizeof(c->detail)];
+
+	snprintf(buf, sizeof(buf), "HSM key failed to sign: %s", why);
+	stls_hsm_key_failed(p ? stls_profile_name(p) : "TLS", why);
+	return fail(c, STLS_CLOSE_KEY, buf);
+}
+
 /* The one place that turns an SSL failure into a close reason. */
 static enum stls_io ssl_fail(struct stls_conn *c, int ssl_err,
 			     enum stls_close_reason r)
@@ -144,6 +175,9 @@ static enum stls_io ssl_fail(struct stls_conn *c, int ssl_err,
 	err_text(buf, sizeof(buf));
 	if (c->io.out_failed) {
 		return fail(c, STLS_CLOSE_NO_MEMORY, "out of memory");
+	}
+	if (r == STLS_CLOSE_HANDSHAKE && hsm_sign_failed(c)) {
+		return key_fail(c, buf);
 	}
 	if (r == STLS_CLOSE_HANDSHAKE && vr != X509_V_OK &&
 	    strstr(buf, "certificate verify failed")) {

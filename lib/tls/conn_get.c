@@ -30,6 +30,7 @@ const char *const stls_close_reason_names[STLS_CLOSE__COUNT] = {
 	[STLS_CLOSE_PROTOCOL] = "protocol",
 	[STLS_CLOSE_LOW_MEMORY] = "low_memory",
 	[STLS_CLOSE_NO_MEMORY] = "no_memory",
+	[STLS_CLOSE_KEY] = "key",
 };
 
 /* Legal transitions; rows left out (CLOSED, FAILED) allow nothing. */

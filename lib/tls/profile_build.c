@@ -12,6 +12,8 @@
  * Keys are read with our own password callback so that an encrypted key
  * without a password gets its own message, and each key is compared with
  * its certificate before it is installed. Passwords never reach a log.
+ * Keys that stay in an HSM (/engine:, pkcs11:, /uri: ids) come from
+ * lib/hsm and are checked there with real test signatures.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -27,6 +29,8 @@
 
 #include "tls/ossl_err.h"
 #include "stls/conn.h"
+#include "stls/hsm.h"
+#include "stls/p11uri.h"
 #include "tls/profile_int.h"
 
 /*
@@ -383,6 +387,69 @@ static EVP_PKEY *read_key(const struct stls__build *b, enum stls_pf f,
 	return NULL;
 }
 
+/* A PIN written into a key id must not sit in a file others can read. */
+static void warn_pin_in_id(const struct stls__build *b, enum stls_pf f,
+			   const char *key, const char *id)
+{
+	const struct stls_loc *loc = &b->c->field_loc[f];
+	struct stat st;
+	char tmp[2];
+
+	if (stls_p11uri_get(id, "pin-value", tmp, sizeof(tmp)) == -ENOENT ||
+	    !loc->file || stat(loc->file, &st) != 0 ||
+	    !(st.st_mode & (S_IRGRP | S_IROTH))) {
+		return;
+	}
+	stls__build_warn(b, f, "%s: the key id holds a PIN (pin-value) and "
+			 "'%s' is readable by group or others (mode %04o)",
+			 key, loc->file, (unsigned int)(st.st_mode & 07777));
+}
+
+/*
+ * A key that stays in an HSM (docs/hsm.md): loaded through lib/hsm, with
+ * the profile's key password as the token PIN when neither engine_config
+ * nor the URI gives one, then checked against <leaf> with real test
+ * signatures for the profile's protocol versions.
+ */
+static void load_hsm_key(const struct stls__build *b, SSL_CTX *ctx,
+			 enum stls_pf f, const char *key, const char *id,
+			 const char *pw, const char *cpath, X509 *leaf)
+{
+	struct stls_hsm_err herr;
+	struct stls_hsm_conf hc;
+	char shown[512], why[STLS_OSSL_ERR_MAX];
+	EVP_PKEY *pkey = NULL;
+	int rc;
+
+	stls_p11uri_redact(id, shown, sizeof(shown));
+	warn_pin_in_id(b, f, key, id);
+	/* siptlsd started the engine before building; a no-op then. */
+	stls_hsm_conf_from_settings(b->s, &hc);
+	rc = stls_hsm_init(&hc, b->diag);
+	if (rc == -ENOMEM) {
+		stls__build_err(b, f, "%s: out of memory", key);
+		return;
+	}
+	rc = stls_hsm_key_load(id, has_str(pw) ? pw : NULL, &pkey, &herr);
+	if (rc) {
+		stls__build_err(b, f, "%s: '%s': %s", key, shown, herr.msg);
+		return;
+	}
+	rc = stls_hsm_key_check(leaf, pkey,
+				(int)SSL_CTX_get_min_proto_version(ctx),
+				(int)SSL_CTX_get_max_proto_version(ctx),
+				&herr);
+	stls__ossl_err_clear();
+	if (rc) {
+		stls__build_err(b, f, "%s: '%s' with certificate '%s': %s",
+				key, shown, cpath, herr.msg);
+	} else if (SSL_CTX_use_PrivateKey(ctx, pkey) != 1) {
+		stls__build_err(b, f, "%s: cannot use '%s': %s", key, shown,
+				stls__ossl_err_drain(why, sizeof(why)));
+	}
+	EVP_PKEY_free(pkey);
+}
+
 /* Loads key <kpath> (or the key inside <cpath>) and pairs it with <leaf>. */
 static void load_key(const struct stls__build *b, SSL_CTX *ctx,
 		     enum stls_pf f, const char *kpath, const char *pw,
@@ -396,10 +463,8 @@ static void load_key(const struct stls__build *b, SSL_CTX *ctx,
 	if (!has_str(kpath)) {
 		kpath = cpath; /* seed: the key may follow the certificate */
 	}
-	if (strncmp(kpath, "/engine:", 8) == 0 ||
-	    strncmp(kpath, "/uri:", 5) == 0) {
-		stls__build_err(b, f, "%s: HSM keys ('%s') are not supported "
-				"yet", key, kpath);
+	if (stls_hsm_is_key_id(kpath)) {
+		load_hsm_key(b, ctx, f, key, kpath, pw, cpath, leaf);
 		return;
 	}
 	pkey = read_key(b, f, key, kpath, pw);

@@ -70,7 +70,7 @@ static int set_validity(X509 *x, const struct stls_x509_req *req,
 	return 0;
 }
 
-static GENERAL_NAME *san_to_gen(const struct stls_x509_san *san)
+GENERAL_NAME *stls__x509_san_gen(const struct stls_x509_san *san)
 {
 	static const int gen_types[] = {
 		[STLS_X509_SAN_DNS] = GEN_DNS,
@@ -112,7 +112,7 @@ static int add_sans(X509 *x, const struct stls_x509_req *req,
 		if (rc) {
 			break;
 		}
-		gen = san_to_gen(&req->sans[i]);
+		gen = stls__x509_san_gen(&req->sans[i]);
 		if (!gen || !sk_GENERAL_NAME_push(gens, gen)) {
 			GENERAL_NAME_free(gen);
 			rc = -ENOMEM;
@@ -209,8 +209,7 @@ static int check_req(const struct stls_x509_req *req,
 	return 0;
 }
 
-/* SHA-256, or no digest for keys that sign without one (Ed25519). */
-static const EVP_MD *sign_md(EVP_PKEY *key)
+const EVP_MD *stls__x509_sign_md(EVP_PKEY *key)
 {
 	if (EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_is_a(key, "ED448")) {
 		return NULL;
@@ -250,7 +249,7 @@ int stls_x509_cert_build(const struct stls_x509_req *req, X509 **out,
 	if (rc) {
 		goto out;
 	}
-	if (!X509_sign(x, signer, sign_md(signer))) {
+	if (!X509_sign(x, signer, stls__x509_sign_md(signer))) {
 		stls__x509_err_ssl(err, "cannot sign certificate");
 		rc = -EPROTO;
 		goto out;

@@ -4,6 +4,8 @@
 #ifndef STLS_X509_INT_H
 #define STLS_X509_INT_H
 
+#include <openssl/x509v3.h>
+
 #include "stls/x509.h"
 
 /* Largest PEM or DER file read (a CA list of a few hundred roots fits). */
@@ -27,5 +29,11 @@ void stls__x509_err_ssl(struct stls_x509_err *err, const char *what);
  */
 STLS_MUST_USE int stls__x509_file_slurp(const char *path, const char *what,
 					BIO **out, struct stls_x509_err *err);
+
+/* One SAN as a GENERAL_NAME (the caller frees it), or NULL. */
+GENERAL_NAME *stls__x509_san_gen(const struct stls_x509_san *san);
+
+/* SHA-256, or no digest for keys that sign without one (Ed25519). */
+const EVP_MD *stls__x509_sign_md(EVP_PKEY *key);
 
 #endif

@@ -16,8 +16,8 @@ TEST(info_has_the_seed_fields_and_counters)
 	static const char *const keys[] = {
 		"max_connections", "opened_connections",
 		"clear_text_write_queued_bytes", "accepted", "refused_max_conn",
-		"closed_idle_timeout", "closed_killed", "generation",
-		"profiles",
+		"closed_idle_timeout", "closed_killed", "hsm_key_failures",
+		"generation", "profiles",
 	};
 	struct cf f;
 	struct stls_json *r;

@@ -98,6 +98,31 @@ TEST(modparam_mode_when_no_profile_exists)
 	stls_diag_fini(&D);
 }
 
+TEST(tls_parameter_locations_for_hsm_messages)
+{
+	const char *dir = test_tmp_dir();
+	const struct stls_loc *l;
+	struct stls_conf *c;
+	const char *path;
+
+	stls_diag_init(&D);
+	path = write_file(dir, "h.conf",
+			  "[tls]\n# the seed's HSM parameters\n"
+			  "engine = pkcs11\nengine_config = openssl.cnf\n"
+			  "private_key = pkcs11:token=T;object=K\n");
+	c = load_ok(path);
+	l = stls_conf_tls_loc(c, "engine");
+	CHECK_NOT_NULL(l);
+	CHECK_EQ(l->line, 3);
+	CHECK_STR_EQ(l->file, path);
+	CHECK_EQ(stls_conf_tls_loc(c, "engine_config")->line, 4);
+	CHECK_NULL(stls_conf_tls_loc(c, "engine_algorithms"));
+	CHECK_NULL(stls_conf_tls_loc(c, "no_such_parameter"));
+	CHECK_STR_EQ(c->profiles->private_key, "pkcs11:token=T;object=K");
+	stls_conf_free(c);
+	stls_diag_fini(&D);
+}
+
 TEST(inline_profiles_and_ignored_tls_parameters_warn)
 {
 	const char *dir = test_tmp_dir();

@@ -159,11 +159,10 @@ TEST(warnings_for_obsolete_and_no_effect_parameters)
 	CHECK_STR_HAS(warning("tls_disable_compression", "0"),
 		      "compression stays off");
 	CHECK_NULL(warning("tls_disable_compression", "1"));
-	CHECK_STR_HAS(warning("engine", "pkcs11"), "not implemented yet");
-	CHECK_STR_HAS(warning("engine_config", "/x.cnf"),
-		      "not implemented yet");
-	CHECK_STR_HAS(warning("engine_algorithms", "ALL"),
-		      "not implemented yet");
+	/* HSM engines work now: nothing to warn about when set. */
+	CHECK_NULL(warning("engine", "pkcs11"));
+	CHECK_NULL(warning("engine_config", "/x.cnf"));
+	CHECK_NULL(warning("engine_algorithms", "ALL"));
 	CHECK_NULL(warning("engine", "NONE"));
 	CHECK_NULL(warning("tls_log", "4"));
 	stls_settings_fini(&S);
@@ -243,5 +242,21 @@ TEST(format_prints_values_and_masks_the_password)
 	CHECK_EQ(stls_settings_format(&S, stls_setting_find("tls_log"),
 				      small, sizeof(small)),
 		 1);
+	stls_settings_fini(&S);
+}
+
+TEST(format_hides_a_pin_in_a_key_id_and_keeps_uris_unresolved)
+{
+	setup();
+	CHECK_OK(set("private_key",
+		     "pkcs11:token=edge;object=sip?pin-value=1234"));
+	CHECK_STR_EQ(S.private_key,
+		     "pkcs11:token=edge;object=sip?pin-value=1234");
+	CHECK_STR_EQ(fmt("private_key"),
+		     "pkcs11:token=edge;object=sip?pin-value=***");
+	CHECK_OK(set("private_key", "/engine:my_HSM_key_label"));
+	CHECK_STR_EQ(fmt("private_key"), "/engine:my_HSM_key_label");
+	CHECK_OK(set("engine_config", "openssl.cnf"));
+	CHECK_STR_EQ(fmt("engine_config"), "/etc/siptls/openssl.cnf");
 	stls_settings_fini(&S);
 }

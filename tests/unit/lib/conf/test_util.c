@@ -78,6 +78,13 @@ TEST(path_resolution_follows_the_seed)
 		     "/etc/siptls/certs/a.pem");
 	CHECK_STR_EQ(resolve("/etc/siptls", "/abs.pem"), "/abs.pem");
 	CHECK_STR_EQ(resolve("/etc/siptls", "/engine:k"), "/engine:k");
+	/* An RFC 7512 key id is not a relative path. */
+	CHECK_STR_EQ(resolve("/etc/siptls", "pkcs11:token=t;object=k"),
+		     "pkcs11:token=t;object=k");
+	CHECK_STR_EQ(resolve("/etc/siptls", "PKCS11:object=k"),
+		     "PKCS11:object=k");
+	CHECK_STR_EQ(resolve("/etc/siptls", "pkcs11.pem"),
+		     "/etc/siptls/pkcs11.pem");
 	CHECK_STR_EQ(resolve("/etc/siptls", "./rel.pem"), "./rel.pem");
 	CHECK_STR_EQ(resolve("/etc/siptls", ".hidden"), ".hidden");
 	CHECK_STR_EQ(resolve("/etc/siptls", ""), "");

@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "lib/tls/profile_fixture.h"
+#include "lib/hsm/softhsm_fixture.h"
 
 struct method_case {
 	int method;
@@ -569,17 +570,110 @@ TEST(server_profile_needs_certificate)
 	fx_fini(&f);
 }
 
-TEST(hsm_key_not_supported_yet)
+TEST(store_keys_load_and_pkcs11_without_engine_says_why)
 {
 	struct stls_profile_conf *c;
+	char id[1200];
 	struct fx f;
 
 	fx_init(&f);
 	c = fx_server(&f, "default", 1, NULL);
-	c->private_key = "/uri:pkcs11:token=x";
-	CHECK_EQ(fx_build(&f), -EINVAL);
-	CHECK(fx_diag_has(&f, "are not supported yet"));
+	snprintf(id, sizeof(id), "/uri:file:%s", test_cert_path("server.key"));
+	c->private_key = fx_str(&f, id);
+	CHECK_OK(fx_build(&f));
 	fx_fini(&f);
+
+	fx_init(&f);
+	c = fx_server(&f, "default", 1, NULL);
+	c->private_key = "pkcs11:token=x;object=k?pin-value=4321";
+	fx_loc(c, STLS_PF_PRIVATE_KEY, 4);
+	CHECK_EQ(fx_build(&f), -EINVAL);
+	CHECK(fx_diag_has(&f, "tls.cfg:4: private_key: 'pkcs11:token=x;"
+			  "object=k?pin-value=***': no loader for this URI"));
+	CHECK(!fx_diag_has(&f, "4321"));
+	fx_fini(&f);
+}
+
+TEST(token_keys_build_handshake_and_mismatches_are_named)
+{
+	struct stls_profile_conf *c;
+	struct token_fx tf;
+	char ecp[700], rsap[700];
+	EVP_PKEY *k;
+	SSL *srv, *cli;
+	SSL_CTX *cctx;
+	struct fx f;
+
+	token_make(&tf, true);
+	fx_init(&f);
+	f.s.engine = "pkcs11";
+	f.s.engine_config = tf.engine_cnf;
+	{
+		struct stls_hsm_conf hc;
+
+		stls_hsm_conf_from_settings(&f.s, &hc);
+		CHECK_OK(stls_hsm_init(&hc, &f.d));
+	}
+	snprintf(ecp, sizeof(ecp), "%s/ec.pem", tf.dir);
+	snprintf(rsap, sizeof(rsap), "%s/rsa.pem", tf.dir);
+	k = token_key(FX_EC);
+	token_cert(k, "ec.example.test", ecp);
+	EVP_PKEY_free(k);
+	k = token_key(FX_RSA);
+	token_cert(k, "rsa.example.test", rsap);
+	EVP_PKEY_free(k);
+
+	c = fx_add(&f, STLS_ROLE_SERVER, "default", 1);
+	c->certificate = ecp;
+	c->private_key = FX_EC;
+	c->certificate2 = rsap;
+	c->private_key2 = "/engine:" FX_RSA;
+	CHECK_OK(fx_build(&f));
+	/* Real handshakes signed in the token: TLS 1.3 with the ECDSA
+	 * key, TLS 1.2 with the RSA one (a client that accepts only
+	 * RSA-PSS signatures). */
+	for (int i = 0; i < 2; i++) {
+		cctx = SSL_CTX_new(TLS_client_method());
+		CHECK_NOT_NULL(cctx);
+		if (i == 1) {
+			CHECK(SSL_CTX_set_max_proto_version(cctx,
+							    TLS1_2_VERSION));
+			CHECK(SSL_CTX_set1_sigalgs_list(cctx,
+							"rsa_pss_rsae_sha256"));
+		}
+		srv = stls_profile_ssl_new(
+			stls_profile_set_default(f.set, STLS_ROLE_SERVER),
+			NULL);
+		cli = SSL_new(cctx);
+		SSL_set_connect_state(cli);
+		if (fx_handshake(cli, srv) != 0) {
+			test_fail(__FILE__, __LINE__, "handshake %d: %s", i,
+				  ERR_error_string(ERR_get_error(), NULL));
+		}
+		CHECK_EQ(EVP_PKEY_get_base_id(SSL_get0_peer_certificate(cli)
+					      ? X509_get0_pubkey(
+						SSL_get0_peer_certificate(cli))
+					      : NULL),
+			 i == 0 ? EVP_PKEY_EC : EVP_PKEY_RSA);
+		SSL_free(cli);
+		SSL_free(srv);
+		SSL_CTX_free(cctx);
+	}
+	fx_fini(&f);
+
+	fx_init(&f);
+	f.s.engine = "pkcs11";
+	f.s.engine_config = tf.engine_cnf;
+	c = fx_add(&f, STLS_ROLE_SERVER, "default", 1);
+	c->certificate = ecp;
+	c->private_key = FX_RSA;
+	fx_loc(c, STLS_PF_PRIVATE_KEY, 2);
+	CHECK_EQ(fx_build(&f), -EINVAL);
+	CHECK(fx_diag_has(&f, "tls.cfg:2: private_key: '" FX_RSA "' with "
+			  "certificate"));
+	CHECK(fx_diag_has(&f, "key does not match the certificate"));
+	fx_fini(&f);
+	stls_hsm_fini();
 }
 
 /* Many failing profiles: -EINVAL, nothing returned, nothing leaked. */

@@ -8,8 +8,10 @@
  * build {"jsonrpc","result"|"error","id"}. Envelope errors are always
  * answered (with "id": null when the id itself is unusable), because an
  * invalid request is not a notification; errors of a valid notification
- * are not (JSON-RPC 2.0 section 4.1). The built-in methods are in
- * rpc_builtin.c.
+ * are not (JSON-RPC 2.0 section 4.1). The built-in methods and
+ * stls_rpc_new(), which registers them, are in rpc_builtin.c: this file
+ * calls handlers only through the method tables (rpc_int.h says which
+ * file calls which).
  */
 #include "rpc/rpc_int.h"
 
@@ -109,27 +111,6 @@ int stls_rpc_register(struct stls_rpc *rpc,
 					  &rpc->v[rpc->n].sig);
 		rpc->n++;
 	}
-	return 0;
-}
-
-int stls_rpc_new(struct stls_rpc **out)
-{
-	struct stls_rpc *rpc = calloc(1, sizeof(*rpc));
-	int rc;
-
-	*out = NULL;
-	if (!rpc) {
-		return -ENOMEM;
-	}
-	rpc->max_request = STLS_RPC_DEFAULT_MAX_REQUEST;
-	clock_gettime(CLOCK_MONOTONIC, &rpc->start_mono);
-	rpc->start_wall = time(NULL);
-	rc = stls_rpc_register(rpc, stls__rpc_builtins, rpc);
-	if (rc) {
-		stls_rpc_free(rpc);
-		return rc;
-	}
-	*out = rpc;
 	return 0;
 }
 
@@ -272,6 +253,37 @@ static int error_out(const struct stls_json *id, int code, const char *msg,
 	return *out ? 0 : -ENOMEM;
 }
 
+/* ---- Checked reads of parameters (the checks are in rpc_params.c) ---- */
+
+int stls_rpc_param_get_int(struct stls_rpc_call *call, size_t i, int64_t min,
+			   int64_t max, int64_t *out)
+{
+	char msg[STLS__RPC_MSG_MAX];
+	int rc;
+
+	rc = stls__rpc_param_check_int(call, i, min, max, out, msg,
+				       sizeof(msg));
+	if (rc == -EINVAL) {
+		return stls_rpc_fail(call, STLS_RPC_E_INVALID_PARAMS, "%s",
+				     msg);
+	}
+	return rc;
+}
+
+int stls_rpc_param_get_str(struct stls_rpc_call *call, size_t i,
+			   const char **out)
+{
+	char msg[STLS__RPC_MSG_MAX];
+	int rc;
+
+	rc = stls__rpc_param_check_str(call, i, out, msg, sizeof(msg));
+	if (rc == -EINVAL) {
+		return stls_rpc_fail(call, STLS_RPC_E_INVALID_PARAMS, "%s",
+				     msg);
+	}
+	return rc;
+}
+
 /* ---- Dispatch ---- */
 
 /* Runs a validated call and builds its response (NULL for notifications). */
@@ -280,10 +292,13 @@ static int run(struct stls_rpc *rpc, const struct stls__rpc_entry *e,
 	       struct stls_json **out)
 {
 	struct stls_rpc_call call = { .rpc = rpc, .e = e };
+	char msg[STLS__RPC_MSG_MAX];
 	int rc;
 
-	rc = stls__rpc_params_bind(&call, params);
-	if (!rc) {
+	rc = stls__rpc_params_bind(&call, params, msg, sizeof(msg));
+	if (rc == -EINVAL) {
+		rc = stls_rpc_fail(&call, STLS_RPC_E_INVALID_PARAMS, "%s", msg);
+	} else if (!rc) {
 		rc = e->m->fn(&call, e->arg);
 	}
 	if (rc == -ENOMEM && !call.failed) {

@@ -131,7 +131,7 @@ struct stls_rpc_method {
 #define STLS_RPC_DEFAULT_MAX_REQUEST (1u << 20)
 
 /*
- * Creates a dispatcher with the built-in methods registered:
+ * Creates a dispatcher with the built-in methods (rpc_builtin.c) registered:
  * system.listMethods, system.methodHelp, core.version, core.uptime,
  * core.echo. The uptime clock starts now. Returns 0 or -ENOMEM.
  */
@@ -218,9 +218,10 @@ int64_t stls_rpc_param_int(const struct stls_rpc_call *call, size_t i);
 bool stls_rpc_param_bool(const struct stls_rpc_call *call, size_t i);
 
 /*
- * Checked reads for "any" or "..." parameters: on a wrong type or a value
- * out of [min, max] they record a -32602 error on <call> with a message
- * naming the parameter and return -EPROTO (return it from the handler).
+ * Checked reads for "any" or "..." parameters (rpc.c, with the checks of
+ * rpc_params.c): on a wrong type or a value out of [min, max] they record
+ * a -32602 error on <call> with a message naming the parameter and return
+ * -EPROTO (return it from the handler).
  */
 STLS_MUST_USE int stls_rpc_param_get_int(struct stls_rpc_call *call, size_t i,
 					 int64_t min, int64_t max,

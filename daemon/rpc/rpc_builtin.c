@@ -1,8 +1,9 @@
 /*
- * Built-in JSON-RPC methods, registered by stls_rpc_new(): introspection
- * (system.listMethods, system.methodHelp, as XML-RPC introspection names
- * them and kamcmd users know them) and core.version, core.uptime,
- * core.echo. Each gets the dispatcher itself as its argument.
+ * Built-in JSON-RPC methods: introspection (system.listMethods,
+ * system.methodHelp, as XML-RPC introspection names them and kamcmd users
+ * know them) and core.version, core.uptime, core.echo. Each gets the
+ * dispatcher itself as its argument. stls_rpc_new() lives here because it
+ * registers them: the dispatcher (rpc.c) never names a method.
  */
 #include "rpc/rpc_int.h"
 
@@ -133,7 +134,7 @@ static int core_echo(struct stls_rpc_call *call, void *arg)
 	return stls_rpc_reply(call, a);
 }
 
-const struct stls_rpc_method stls__rpc_builtins[] = {
+static const struct stls_rpc_method builtins[] = {
 	{ "system.listMethods", list_methods, "",
 	  "List the names of all methods, sorted.", 0 },
 	{ "system.methodHelp", method_help, "name:str",
@@ -147,3 +148,24 @@ const struct stls_rpc_method stls__rpc_builtins[] = {
 	  "Return the parameters unchanged: checks the control socket.", 0 },
 	STLS_RPC_METHOD_END
 };
+
+int stls_rpc_new(struct stls_rpc **out)
+{
+	struct stls_rpc *rpc = calloc(1, sizeof(*rpc));
+	int rc;
+
+	*out = NULL;
+	if (!rpc) {
+		return -ENOMEM;
+	}
+	rpc->max_request = STLS_RPC_DEFAULT_MAX_REQUEST;
+	clock_gettime(CLOCK_MONOTONIC, &rpc->start_mono);
+	rpc->start_wall = time(NULL);
+	rc = stls_rpc_register(rpc, builtins, rpc);
+	if (rc) {
+		stls_rpc_free(rpc);
+		return rc;
+	}
+	*out = rpc;
+	return 0;
+}

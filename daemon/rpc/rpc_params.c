@@ -5,6 +5,10 @@
  * Conversion exists for operators typing positional arguments: siptlsctl
  * (like kamcmd) cannot know what type a method wants, so it guesses from
  * the text, and the method's declared type settles it here.
+ *
+ * This file calls nothing in rpc.c: a binding or a checked read that
+ * fails returns -EINVAL with the text of the -32602 reply, and rpc.c
+ * writes the reply (see rpc_int.h for the direction of calls).
  */
 #include "rpc/rpc_int.h"
 
@@ -287,10 +291,15 @@ static const char *describe(const struct stls_json *v, char *buf, size_t n)
 	return buf;
 }
 
-static int bad_param(struct stls_rpc_call *call, const char *fmt, ...)
-	STLS_PRINTF(2, 3);
+static int bad_param(const struct stls_rpc_call *call, char *msg,
+		     size_t size, const char *fmt, ...) STLS_PRINTF(4, 5);
 
-static int bad_param(struct stls_rpc_call *call, const char *fmt, ...)
+/*
+ * Writes "<method>: <what> (usage: <usage>)" into msg[size], the text of
+ * a -32602 reply, and returns -EINVAL. rpc.c turns it into the reply.
+ */
+static int bad_param(const struct stls_rpc_call *call, char *msg,
+		     size_t size, const char *fmt, ...)
 {
 	char usage[256], what[160];
 	va_list ap;
@@ -298,14 +307,14 @@ static int bad_param(struct stls_rpc_call *call, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return stls_rpc_fail(call, STLS_RPC_E_INVALID_PARAMS,
-			     "%s: %s (usage: %s)", call->e->m->name, what,
-			     stls__rpc_usage(call->e, usage, sizeof(usage)));
+	snprintf(msg, size, "%s: %s (usage: %s)", call->e->m->name, what,
+		 stls__rpc_usage(call->e, usage, sizeof(usage)));
+	return -EINVAL;
 }
 
 /* Converts and stores parameter i (declared or extra). */
 static int bind_one(struct stls_rpc_call *call, size_t i,
-		    const struct stls_json *v)
+		    const struct stls_json *v, char *msg, size_t size)
 {
 	const struct stls__rpc_sig *sig = &call->e->sig;
 	enum stls__rpc_kind kind = i < sig->n ? sig->p[i].kind : STLS__RPC_ANY;
@@ -318,7 +327,8 @@ static int bind_one(struct stls_rpc_call *call, size_t i,
 	}
 	rc = convert(kind, v, &call->p[i]);
 	if (rc == -EINVAL) {
-		return bad_param(call, "parameter '%s' must be %s, got %s",
+		return bad_param(call, msg, size,
+				 "parameter '%s' must be %s, got %s",
 				 sig->p[i].name, kinds[kind].desc,
 				 describe(v, got, sizeof(got)));
 	}
@@ -328,24 +338,25 @@ static int bind_one(struct stls_rpc_call *call, size_t i,
 	return rc;
 }
 
-static int bind_array(struct stls_rpc_call *call, const struct stls_json *a)
+static int bind_array(struct stls_rpc_call *call, const struct stls_json *a,
+		      char *msg, size_t size)
 {
 	const struct stls__rpc_sig *sig = &call->e->sig;
 	size_t n = stls_json_len(a), i;
 	int rc;
 
 	if (n < sig->required) {
-		return bad_param(call, "missing parameter '%s'",
+		return bad_param(call, msg, size, "missing parameter '%s'",
 				 sig->p[n].name);
 	}
 	if (n > sig->n && !sig->rest) {
-		return bad_param(call,
+		return bad_param(call, msg, size,
 				 "too many parameters: expected at most %u, "
 				 "got %zu",
 				 sig->n, n);
 	}
 	for (i = 0; i < n; i++) {
-		rc = bind_one(call, i, stls_json_array_get(a, i));
+		rc = bind_one(call, i, stls_json_array_get(a, i), msg, size);
 		if (rc) {
 			return rc;
 		}
@@ -353,7 +364,8 @@ static int bind_array(struct stls_rpc_call *call, const struct stls_json *a)
 	return 0;
 }
 
-static int bind_object(struct stls_rpc_call *call, const struct stls_json *o)
+static int bind_object(struct stls_rpc_call *call, const struct stls_json *o,
+		       char *msg, size_t size)
 {
 	const struct stls__rpc_sig *sig = &call->e->sig;
 	const struct stls_json *v;
@@ -363,14 +375,15 @@ static int bind_object(struct stls_rpc_call *call, const struct stls_json *o)
 	for (i = 0; i < sig->n; i++) {
 		v = stls_json_object_get(o, sig->p[i].name);
 		if (!v && i < sig->required) {
-			return bad_param(call, "missing parameter '%s'",
+			return bad_param(call, msg, size,
+					 "missing parameter '%s'",
 					 sig->p[i].name);
 		}
 		if (!v) {
 			continue;
 		}
 		used++;
-		rc = bind_one(call, i, v);
+		rc = bind_one(call, i, v, msg, size);
 		if (rc) {
 			return rc;
 		}
@@ -384,15 +397,16 @@ static int bind_object(struct stls_rpc_call *call, const struct stls_json *o)
 			}
 		}
 		if (i == sig->n) {
-			return bad_param(call, "unknown parameter '%.40s'",
-					 key);
+			return bad_param(call, msg, size,
+					 "unknown parameter '%.40s'", key);
 		}
 	}
 	return 0;
 }
 
 int stls__rpc_params_bind(struct stls_rpc_call *call,
-			  const struct stls_json *params)
+			  const struct stls_json *params, char *msg,
+			  size_t size)
 {
 	size_t cap = call->e->sig.n;
 
@@ -406,9 +420,9 @@ int stls__rpc_params_bind(struct stls_rpc_call *call,
 		return -ENOMEM;
 	}
 	if (stls_json_is(params, STLS_JSON_OBJECT)) {
-		return bind_object(call, params);
+		return bind_object(call, params, msg, size);
 	}
-	return bind_array(call, params); /* NULL reads as [] */
+	return bind_array(call, params, msg, size); /* NULL reads as [] */
 }
 
 void stls__rpc_params_fini(struct stls_rpc_call *call)
@@ -462,8 +476,9 @@ static const char *param_name(const struct stls_rpc_call *call, size_t i,
 	return buf;
 }
 
-int stls_rpc_param_get_int(struct stls_rpc_call *call, size_t i, int64_t min,
-			   int64_t max, int64_t *out)
+int stls__rpc_param_check_int(const struct stls_rpc_call *call, size_t i,
+			       int64_t min, int64_t max, int64_t *out,
+			       char *msg, size_t size)
 {
 	const struct stls_json *v = stls_rpc_param(call, i);
 	struct stls_json *c = NULL;
@@ -475,7 +490,7 @@ int stls_rpc_param_get_int(struct stls_rpc_call *call, size_t i, int64_t min,
 	}
 	if (!c || stls_json_get_int(c) < min || stls_json_get_int(c) > max) {
 		stls_json_free(c);
-		return bad_param(call,
+		return bad_param(call, msg, size,
 				 "parameter %s must be an integer in "
 				 "[%lld, %lld]",
 				 param_name(call, i, name, sizeof(name)),
@@ -486,14 +501,15 @@ int stls_rpc_param_get_int(struct stls_rpc_call *call, size_t i, int64_t min,
 	return 0;
 }
 
-int stls_rpc_param_get_str(struct stls_rpc_call *call, size_t i,
-			   const char **out)
+int stls__rpc_param_check_str(const struct stls_rpc_call *call, size_t i,
+			       const char **out, char *msg, size_t size)
 {
 	const char *s = stls_rpc_param_str(call, i);
 	char name[48];
 
 	if (!s) {
-		return bad_param(call, "parameter %s must be a string",
+		return bad_param(call, msg, size,
+				 "parameter %s must be a string",
 				 param_name(call, i, name, sizeof(name)));
 	}
 	*out = s;

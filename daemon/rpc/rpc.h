@@ -71,7 +71,7 @@
  * duplicate keys, "\u0000" allowed in strings (not in keys), integers
  * that fit in int64_t (json_int_t is long long), at most
  * STLS_RPC_MAX_DEPTH levels of nesting (checked before jansson parses, so
- * that a deep request costs no recursion at all). A json_t has one
+ * that jansson never recurses deeper than that). A json_t has one
  * reference per owner: functions below that "take" a value take the
  * caller's reference, also when they fail; "borrowed" values must not be
  * released (json_decref) by the handler.

@@ -6,8 +6,8 @@
  *	rpc_server.c   the control socket: reads request lines, calls
  *	               stls_rpc_handle() and stls_rpc_error_reply() (rpc.c)
  *	rpc_builtin.c  stls_rpc_new() and the built-in methods: calls the
- *	               registry and reply functions of rpc.c and the
- *	               parameter getters of rpc_params.c
+ *	               registry and reply functions of rpc.c, the
+ *	               parameter getters of rpc_params.c and rpc_json.c
  *	rpc.c          registry, dispatch, replies and errors: calls
  *	               rpc_parse.c for the request text, rpc_params.c to
  *	               bind a call's params, then the handler through its

@@ -40,10 +40,10 @@ static int f_typed(struct stls_rpc_call *call, void *arg)
 		return rc;
 	}
 	if (stls_rpc_param_bool(call, 2)) {
-		return stls_rpc_fail_data(call, STLS_RPC_E_FAILED,
-					  stls_rpc_str(stls_rpc_param_str(call,
-									  0)),
-					  "failed on request");
+		return stls_rpc_fail_data(
+			call, STLS_RPC_E_FAILED,
+			stls_rpc_str(stls_rpc_param_str(call, 0)),
+			"failed on request");
 	}
 	return stls_rpc_reply_str(call, stls_rpc_param_str(call, 0));
 }

@@ -1,19 +1,19 @@
 /*
  * JSON-RPC 2.0 dispatch (see rpc.h): method registry, request validation,
- * batches and notifications, reply building, built-in methods.
+ * batches and notifications, reply building.
  *
  * One request goes: parse (rpc_parse.c: jansson, limits: the request size,
  * depth 64) -> for each request object: validate the envelope -> find the
  * method -> check the transport may call it -> bind and convert params
  * (rpc_params.c) -> run the handler -> build
  * {"jsonrpc","result"|"error","id"} (jansson keeps members in insertion
- * order, so the reply reads in that order) -> json_dumps(), compact. Envelope errors are always
- * answered (with "id": null when the id itself is unusable), because an
- * invalid request is not a notification; errors of a valid notification
- * are not (JSON-RPC 2.0 section 4.1). The built-in methods and
- * stls_rpc_new(), which registers them, are in rpc_builtin.c: this file
- * calls handlers only through the method tables (rpc_int.h says which
- * file calls which).
+ * order, so the reply reads in that order) -> json_dumps(), compact.
+ * Envelope errors are always answered (with "id": null when the id itself
+ * is unusable), because an invalid request is not a notification; errors
+ * of a valid notification are not (JSON-RPC 2.0 section 4.1). The
+ * built-in methods and stls_rpc_new(), which registers them, are in
+ * rpc_builtin.c: this file calls handlers only through the method tables
+ * (rpc_int.h says which file calls which).
  */
 #include "rpc/rpc_int.h"
 

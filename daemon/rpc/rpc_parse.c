@@ -91,7 +91,7 @@ int stls__rpc_parse(const char *text, size_t len, size_t max_size,
 	*out = json_loadb(text, deep < 0 ? len : (size_t)deep + 1,
 			  PARSE_FLAGS, &jerr);
 	if (*out) {
-		return 0; /* so deep < 0: text cut after a bracket never parses */
+		return 0; /* then deep < 0: a cut text never parses */
 	}
 	if (json_error_code(&jerr) == json_error_out_of_memory) {
 		return -ENOMEM;

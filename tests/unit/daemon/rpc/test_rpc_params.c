@@ -23,8 +23,8 @@ static int t_types(struct stls_rpc_call *call, void *arg)
 					  stls_rpc_param_int(call, 1));
 	}
 	if (!rc) {
-		rc = stls_rpc_obj_set(o, "b",
-				      json_boolean(stls_rpc_param_bool(call, 2)));
+		rc = stls_rpc_obj_set(
+			o, "b", json_boolean(stls_rpc_param_bool(call, 2)));
 	}
 	if (!rc && stls_rpc_param(call, 3)) {
 		/* The param is borrowed: the result takes its own reference. */

@@ -117,38 +117,40 @@ static int transport_error(const struct opts *o, int rc)
 	return EXIT_CONN;
 }
 
+/* Indented JSON as siptlsctl prints it: two spaces, "key": value. */
+#define PRETTY (JSON_INDENT(2) | JSON_ENCODE_ANY)
+
 static void print_error(const struct stls_rpc_client_error *e)
 {
-	const struct stls_json *d = e->data;
+	const json_t *d = e->data;
 	size_t i;
 	char *text = NULL;
 
 	fprintf(stderr, "siptlsctl: error %lld: %s\n", (long long)e->code,
 		e->message);
-	if (stls_json_is(d, STLS_JSON_ARRAY)) {
-		for (i = 0; i < stls_json_len(d); i++) {
-			const char *s = stls_json_get_str(
-				stls_json_array_get(d, i), NULL);
+	if (json_is_array(d)) {
+		for (i = 0; i < json_array_size(d); i++) {
+			const char *s = json_string_value(json_array_get(d, i));
 
 			if (s) {
 				fprintf(stderr, "  %s\n", s);
 			}
 		}
-	} else if (d && stls_json_write(d, STLS_JSON_PRETTY, &text, NULL) ==
-				0) {
+	} else if (d && (text = json_dumps(d, PRETTY)) != NULL) {
 		fprintf(stderr, "%s\n", text);
 		free(text);
 	}
 }
 
-static int print_result(const struct opts *o, const struct stls_json *v)
+static int print_result(const struct opts *o, json_t *v)
 {
-	char *text = NULL;
+	char *text;
 
 	if (o->table) {
 		return stls_table_print(stdout, v) ? EXIT_RPC : EXIT_OK;
 	}
-	if (stls_json_write(v, STLS_JSON_PRETTY, &text, NULL)) {
+	text = json_dumps(v, PRETTY);
+	if (!text) {
 		return EXIT_RPC;
 	}
 	printf("%s\n", text);
@@ -160,7 +162,7 @@ static int call(const struct opts *o, int argc, char **argv)
 {
 	struct stls_rpc_client_error err;
 	struct stls_rpc_client *c = NULL;
-	struct stls_json *params = NULL, *result = NULL;
+	json_t *params = NULL, *result = NULL;
 	int rc, status;
 
 	if (connect_or_explain(o, &c, false)) {
@@ -175,14 +177,14 @@ static int call(const struct opts *o, int argc, char **argv)
 	stls_rpc_client_free(c);
 	if (rc == -EPROTO) {
 		print_error(&err);
-		stls_json_free(err.data);
+		json_decref(err.data);
 		return EXIT_RPC;
 	}
 	if (rc) {
 		return transport_error(o, rc);
 	}
 	status = print_result(o, result);
-	stls_json_free(result);
+	json_decref(result);
 	return status;
 }
 
@@ -206,19 +208,24 @@ static void print_method_help(const char *name, const char *help)
 	}
 }
 
+/* The help text of <name>, kept alive by *keep (release it after use). */
 static const char *help_of(struct stls_rpc_client *c, const char *name,
-			   struct stls_json **keep)
+			   json_t **keep)
 {
 	struct stls_rpc_client_error err = { 0 };
-	struct stls_json *params = stls_json_new_array();
+	json_t *params = json_array();
 
-	if (stls_json_array_push(params, stls_json_new_str(name)) ||
-	    stls_rpc_client_call(c, "system.methodHelp", params, keep,
-				 &err)) {
-		stls_json_free(err.data);
+	/* json_array_append_new() takes the string, also when it fails. */
+	if (json_array_append_new(params, stls_rpc_client_text(name))) {
+		json_decref(params);
 		return NULL;
 	}
-	return stls_json_get_str(*keep, NULL);
+	if (stls_rpc_client_call(c, "system.methodHelp", params, keep,
+				 &err)) {
+		json_decref(err.data);
+		return NULL;
+	}
+	return json_string_value(*keep);
 }
 
 /* --help: usage, then the daemon's methods when it can be reached. */
@@ -226,12 +233,12 @@ static int help(const struct opts *o, const char *method)
 {
 	struct stls_rpc_client_error err = { 0 };
 	struct stls_rpc_client *c = NULL;
-	struct stls_json *list = NULL, *h = NULL;
+	json_t *list = NULL, *h = NULL;
 	size_t i, found = 0;
 
 	if (connect_or_explain(o, &c, true) ||
 	    stls_rpc_client_call(c, "system.listMethods", NULL, &list, &err)) {
-		stls_json_free(err.data);
+		json_decref(err.data);
 		usage(stdout);
 		printf("\n(siptlsd is not reachable at %s: its methods are not "
 		       "listed.)\n",
@@ -245,18 +252,17 @@ static int help(const struct opts *o, const char *method)
 	if (!method) {
 		printf("\nMethods of the daemon at %s:\n", target(o));
 	}
-	for (i = 0; i < stls_json_len(list); i++) {
-		const char *name = stls_json_get_str(
-			stls_json_array_get(list, i), NULL);
+	for (i = 0; i < json_array_size(list); i++) {
+		const char *name = json_string_value(json_array_get(list, i));
 
 		if (name && (!method || strcmp(method, name) == 0)) {
 			found++;
 			print_method_help(name, help_of(c, name, &h));
-			stls_json_free(h);
+			json_decref(h);
 			h = NULL;
 		}
 	}
-	stls_json_free(list);
+	json_decref(list);
 	stls_rpc_client_free(c);
 	if (method && !found) {
 		fprintf(stderr, "siptlsctl: the daemon has no method \"%s\"\n",

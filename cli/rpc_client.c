@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "stls/addr.h"
+#include "stls/utf8.h"
 
 /* Largest reply accepted (tls.list of a busy daemon is big). */
 #define MAX_REPLY (256u << 20)
@@ -193,79 +194,101 @@ static ssize_t read_line(struct stls_rpc_client *c)
 	return nl - c->buf;
 }
 
-static struct stls_json *build_request(const char *method,
-				       struct stls_json *params, int64_t id)
+json_t *stls_rpc_client_text(const char *s)
 {
-	struct stls_json *r = stls_json_new_object();
+	size_t len = strlen(s), n = 0;
+	char *fixed = NULL;
+	json_t *v;
+
+	/* jansson holds only UTF-8; a word typed in a Latin-1 terminal is
+	 * sent with its bad bytes as U+FFFD, as our own writer did. */
+	if (stls_utf8_valid(s, len)) {
+		return json_stringn_nocheck(s, len);
+	}
+	if (stls_utf8_repair(s, len, &fixed, &n)) {
+		return NULL;
+	}
+	v = json_stringn_nocheck(fixed, n);
+	free(fixed);
+	return v;
+}
+
+/* {"jsonrpc","method","params","id"}; takes <params>. NULL: OOM. */
+static json_t *build_request(const char *method, json_t *params, int64_t id)
+{
+	json_t *r = json_object();
 	int rc;
 
-	rc = stls_json_object_set_str(r, "jsonrpc", "2.0");
+	/* json_object_set_new() takes the value, also when it fails. */
+	rc = json_object_set_new(r, "jsonrpc", json_string("2.0"));
 	if (!rc) {
-		rc = stls_json_object_set_str(r, "method", method);
+		rc = json_object_set_new(r, "method",
+					 stls_rpc_client_text(method));
 	}
 	if (!rc && params) {
-		rc = stls_json_object_set(r, "params", params);
+		rc = json_object_set_new(r, "params", params);
 		params = NULL;
 	}
 	if (!rc) {
-		rc = stls_json_object_set_int(r, "id", id);
+		rc = json_object_set_new(r, "id", json_integer(id));
 	}
-	stls_json_free(params);
+	json_decref(params);
 	if (rc) {
-		stls_json_free(r);
+		json_decref(r);
 		return NULL;
 	}
 	return r;
 }
 
-static int read_reply(const struct stls_json *reply, int64_t id,
-		      struct stls_json **result,
+static int read_reply(json_t *reply, int64_t id, json_t **result,
 		      struct stls_rpc_client_error *err)
 {
-	const struct stls_json *e = stls_json_object_get(reply, "error");
-	const struct stls_json *res = stls_json_object_get(reply, "result");
+	json_t *e = json_object_get(reply, "error");
+	json_t *res = json_object_get(reply, "result");
+	json_t *rid = json_object_get(reply, "id");
 	const char *msg;
 
-	if (stls_json_get_int(stls_json_object_get(reply, "id")) != id &&
-	    !stls_json_is(stls_json_object_get(reply, "id"), STLS_JSON_NULL)) {
+	if (json_integer_value(rid) != id && !json_is_null(rid)) {
 		return -EBADMSG;
 	}
-	if (stls_json_is(e, STLS_JSON_OBJECT)) {
-		msg = stls_json_get_str(stls_json_object_get(e, "message"),
-					NULL);
-		err->code = stls_json_get_int(stls_json_object_get(e, "code"));
+	if (json_is_object(e)) {
+		msg = json_string_value(json_object_get(e, "message"));
+		err->code = json_integer_value(json_object_get(e, "code"));
 		snprintf(err->message, sizeof(err->message), "%s",
 			 msg ? msg : "(no message)");
-		err->data = stls_json_clone(stls_json_object_get(e, "data"));
+		/* Outlives the reply: a reference of its own (or NULL). */
+		err->data = json_incref(json_object_get(e, "data"));
 		return -EPROTO;
 	}
 	if (!res) {
 		return -EBADMSG;
 	}
-	*result = stls_json_clone(res);
-	return *result ? 0 : -ENOMEM;
+	*result = json_incref(res); /* outlives the reply */
+	return 0;
 }
 
 int stls_rpc_client_call(struct stls_rpc_client *c, const char *method,
-			 struct stls_json *params, struct stls_json **result,
+			 json_t *params, json_t **result,
 			 struct stls_rpc_client_error *err)
 {
-	struct stls_json *req, *reply = NULL;
+	json_t *req, *reply;
 	int64_t id = c->next_id++;
-	char *text = NULL;
-	size_t len = 0;
+	char *text;
+	size_t len;
 	ssize_t n;
 	int rc;
 
 	*result = NULL;
 	memset(err, 0, sizeof(*err));
 	req = build_request(method, params, id);
-	if (!req || stls_json_write(req, 0, &text, &len)) {
-		stls_json_free(req);
+	/* Compact: one line, newlines inside strings are escaped. */
+	text = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	if (!text) {
 		return -ENOMEM;
 	}
-	stls_json_free(req);
-	text[len] = '\n'; /* the NUL is not sent */
+	len = strlen(text);
+	text[len] = '\n'; /* in place of the NUL, which is not sent */
 	rc = send_all(c->fd, text, len + 1);
 	free(text);
 	if (rc) {
@@ -275,16 +298,15 @@ int stls_rpc_client_call(struct stls_rpc_client *c, const char *method,
 	if (n < 0) {
 		return (int)n;
 	}
-	rc = stls_json_parse(c->buf, (size_t)n, &(struct stls_json_limits){
-		.max_size = MAX_REPLY, .max_members = SIZE_MAX },
-		&reply, NULL);
+	reply = json_loadb(c->buf, (size_t)n,
+			   JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
 	memmove(c->buf, c->buf + n + 1, c->len - (size_t)n - 1);
 	c->len -= (size_t)n + 1;
-	if (rc) {
-		return rc == -ENOMEM ? rc : -EBADMSG;
+	if (!reply) {
+		return -EBADMSG;
 	}
 	rc = read_reply(reply, id, result, err);
-	stls_json_free(reply);
+	json_decref(reply);
 	return rc;
 }
 
@@ -307,25 +329,26 @@ static bool is_int_word(const char *s)
 }
 
 int stls_rpc_client_params_from_args(int argc, char *const *argv,
-				     bool all_strings, struct stls_json **out)
+				     bool all_strings, json_t **out)
 {
-	struct stls_json *a = stls_json_new_array(), *v;
+	json_t *a = json_array(), *v;
 	int i;
 
 	*out = NULL;
 	for (i = 0; a && i < argc; i++) {
 		if (all_strings) {
-			v = stls_json_new_str(argv[i]);
+			v = stls_rpc_client_text(argv[i]);
 		} else if (is_int_word(argv[i])) {
-			v = stls_json_new_int(strtoll(argv[i], NULL, 10));
+			v = json_integer(strtoll(argv[i], NULL, 10));
 		} else if (strcmp(argv[i], "true") == 0 ||
 			   strcmp(argv[i], "false") == 0) {
-			v = stls_json_new_bool(argv[i][0] == 't');
+			v = json_boolean(argv[i][0] == 't');
 		} else {
-			v = stls_json_new_str(argv[i]);
+			v = stls_rpc_client_text(argv[i]);
 		}
-		if (stls_json_array_push(a, v)) {
-			stls_json_free(a);
+		/* Takes v, also when it fails (v NULL: out of memory). */
+		if (json_array_append_new(a, v)) {
+			json_decref(a);
 			return -ENOMEM;
 		}
 	}

@@ -3,12 +3,17 @@
  * loopback TCP), send requests as newline-framed compact JSON, read the
  * matching reply line. Blocking, with a per-operation timeout. Also turns
  * command-line arguments into JSON-RPC params.
+ *
+ * JSON values are jansson's json_t, one reference per owner: "taken"
+ * arguments take the caller's reference (also on failure), results are new
+ * references the caller releases with json_decref().
  */
 #ifndef STLS_RPC_CLIENT_H
 #define STLS_RPC_CLIENT_H
 
+#include <jansson.h>
+
 #include "stls/common.h"
-#include "stls/json.h"
 
 struct stls_rpc_client;
 
@@ -16,7 +21,7 @@ struct stls_rpc_client;
 struct stls_rpc_client_error {
 	int64_t code;
 	char message[512];
-	struct stls_json *data; /* owned; NULL when absent */
+	json_t *data; /* owned reference; NULL when absent */
 };
 
 /*
@@ -33,15 +38,16 @@ STLS_MUST_USE int stls_rpc_client_connect(const char *unix_path,
 
 /*
  * Calls <method> with <params> (taken; NULL sends no params) and waits for
- * the reply. Returns 0 with *result set (owned by the caller); -EPROTO when
- * the daemon answered with an error (*err filled; release err->data with
- * stls_json_free); -EBADMSG when the reply is not a JSON-RPC response;
- * -ETIMEDOUT; -ECONNRESET when the connection closed; other -errno.
+ * the reply. Returns 0 with *result set (a reference the caller owns);
+ * -EPROTO when the daemon answered with an error (*err filled; release
+ * err->data with json_decref); -EBADMSG when the reply is not a JSON-RPC
+ * response (or not strict JSON: duplicate keys are refused); -ETIMEDOUT;
+ * -ECONNRESET when the connection closed; other -errno. Text that is not
+ * UTF-8 (method, arguments) is sent with each bad byte as U+FFFD.
  */
 STLS_MUST_USE int stls_rpc_client_call(struct stls_rpc_client *c,
-				       const char *method,
-				       struct stls_json *params,
-				       struct stls_json **result,
+				       const char *method, json_t *params,
+				       json_t **result,
 				       struct stls_rpc_client_error *err);
 
 /* Closes the connection and frees <c>. NULL is a no-op. */
@@ -51,11 +57,15 @@ void stls_rpc_client_free(struct stls_rpc_client *c);
  * Builds a params array from command-line words: a decimal integer that
  * fits int64 without leading zeros or '+' ("180", "-1") becomes a number,
  * "true"/"false" a boolean, anything else a string; with <all_strings>
- * every word stays a string. Returns 0 with *out set, or -ENOMEM.
+ * every word stays a string (bytes that are not UTF-8 become U+FFFD).
+ * Returns 0 with *out set (a new reference), or -ENOMEM.
  */
 STLS_MUST_USE int stls_rpc_client_params_from_args(int argc,
 						   char *const *argv,
 						   bool all_strings,
-						   struct stls_json **out);
+						   json_t **out);
+
+/* A JSON string of s, each byte that is not UTF-8 as U+FFFD; NULL: OOM. */
+json_t *stls_rpc_client_text(const char *s);
 
 #endif

@@ -10,18 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Renders a value as one cell of text (a new string). */
-static char *cell_text(const struct stls_json *v)
+/* Renders a value as one cell of text (a new string, free()). */
+static char *cell_text(const json_t *v)
 {
-	const char *s = stls_json_get_str(v, NULL);
-	char *out = NULL, *p;
+	const char *s = json_string_value(v);
+	char *out, *p;
 
 	if (!v) {
 		return strdup("-");
 	}
-	if (s) {
-		out = strdup(s);
-	} else if (stls_json_write(v, STLS_JSON_COMPACT, &out, NULL)) {
+	/* jansson's text is malloc()ed: we never change its allocator. */
+	out = s ? strdup(s) : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (!out) {
 		return NULL;
 	}
 	for (p = out; p && *p; p++) {
@@ -55,20 +55,20 @@ static void pad(FILE *f, const char *s, size_t w)
 	}
 }
 
-/* Column names: the union of the keys of every row, first seen first. */
-static int collect_columns(const struct stls_json *rows, const char ***cols,
-			   size_t *ncols)
+/*
+ * Column names: the union of the keys of every row, first seen first. The
+ * names are borrowed from the rows.
+ */
+static int collect_columns(json_t *rows, const char ***cols, size_t *ncols)
 {
-	size_t i, j, k, cap = 0;
+	size_t i, k, cap = 0;
 	const char **v = NULL, **nv;
+	const char *key;
+	json_t *row, *val;
 
 	*ncols = 0;
-	for (i = 0; i < stls_json_len(rows); i++) {
-		const struct stls_json *row = stls_json_array_get(rows, i);
-
-		for (j = 0; j < stls_json_len(row); j++) {
-			const char *key = stls_json_object_key(row, j);
-
+	json_array_foreach(rows, i, row) {
+		json_object_foreach(row, key, val) {
 			for (k = 0; k < *ncols && strcmp(v[k], key); k++) {
 			}
 			if (k < *ncols) {
@@ -100,9 +100,9 @@ static void free_cells(char **cells, size_t n)
 	free(cells);
 }
 
-static int print_rows(FILE *f, const struct stls_json *rows)
+static int print_rows(FILE *f, json_t *rows)
 {
-	size_t nrows = stls_json_len(rows), ncols = 0, r, c;
+	size_t nrows = json_array_size(rows), ncols = 0, r, c;
 	const char **cols = NULL;
 	size_t *w = NULL;
 	char **cells = NULL;
@@ -119,8 +119,8 @@ static int print_rows(FILE *f, const struct stls_json *rows)
 	for (c = 0; !rc && c < ncols; c++) {
 		w[c] = width(cols[c]);
 		for (r = 0; !rc && r < nrows; r++) {
-			cells[r * ncols + c] = cell_text(stls_json_object_get(
-				stls_json_array_get(rows, r), cols[c]));
+			cells[r * ncols + c] = cell_text(json_object_get(
+				json_array_get(rows, r), cols[c]));
 			if (!cells[r * ncols + c]) {
 				rc = -ENOMEM;
 			} else if (width(cells[r * ncols + c]) > w[c]) {
@@ -146,58 +146,60 @@ static int print_rows(FILE *f, const struct stls_json *rows)
 	return rc;
 }
 
-static int print_object(FILE *f, const struct stls_json *o)
+static int print_object(FILE *f, json_t *o)
 {
-	size_t n = stls_json_len(o), kw = 0, i;
+	size_t kw = 0;
+	const char *key;
+	json_t *val;
 	char *s;
 
-	for (i = 0; i < n; i++) {
-		if (width(stls_json_object_key(o, i)) > kw) {
-			kw = width(stls_json_object_key(o, i));
+	json_object_foreach(o, key, val) {
+		if (width(key) > kw) {
+			kw = width(key);
 		}
 	}
-	for (i = 0; i < n; i++) {
-		s = cell_text(stls_json_object_value(o, i));
+	json_object_foreach(o, key, val) {
+		s = cell_text(val);
 		if (!s) {
 			return -ENOMEM;
 		}
-		fputs(stls_json_object_key(o, i), f);
+		fputs(key, f);
 		fputc(':', f);
-		pad(f, "", kw - width(stls_json_object_key(o, i)) + 1);
+		pad(f, "", kw - width(key) + 1);
 		fprintf(f, "%s\n", s);
 		free(s);
 	}
 	return 0;
 }
 
-static bool all_objects(const struct stls_json *a)
+static bool all_objects(const json_t *a)
 {
 	size_t i;
 
-	for (i = 0; i < stls_json_len(a); i++) {
-		if (!stls_json_is(stls_json_array_get(a, i), STLS_JSON_OBJECT)) {
+	for (i = 0; i < json_array_size(a); i++) {
+		if (!json_is_object(json_array_get(a, i))) {
 			return false;
 		}
 	}
-	return stls_json_len(a) > 0;
+	return json_array_size(a) > 0;
 }
 
-int stls_table_print(FILE *f, const struct stls_json *v)
+int stls_table_print(FILE *f, json_t *v)
 {
 	size_t i;
 	char *s;
 	int rc = 0;
 
-	if (stls_json_is(v, STLS_JSON_ARRAY) && all_objects(v)) {
+	if (json_is_array(v) && all_objects(v)) {
 		rc = print_rows(f, v);
-	} else if (stls_json_is(v, STLS_JSON_OBJECT)) {
+	} else if (json_is_object(v)) {
 		rc = print_object(f, v);
-	} else if (stls_json_is(v, STLS_JSON_ARRAY)) {
-		if (stls_json_len(v) == 0) {
+	} else if (json_is_array(v)) {
+		if (json_array_size(v) == 0) {
 			fputs("(empty)\n", f);
 		}
-		for (i = 0; !rc && i < stls_json_len(v); i++) {
-			s = cell_text(stls_json_array_get(v, i));
+		for (i = 0; !rc && i < json_array_size(v); i++) {
+			s = cell_text(json_array_get(v, i));
 			rc = s ? 0 : -ENOMEM;
 			if (s) {
 				fprintf(f, "%s\n", s);

@@ -63,21 +63,21 @@ static const struct stls_setting_desc *lookup(struct stls_rpc_call *call)
 }
 
 /* The current value as JSON: a number for INT/BOOL, else text. */
-static struct stls_json *value_json(const struct stls_settings *s,
-				    const struct stls_setting_desc *d,
-				    pthread_mutex_t *lock)
+static json_t *value_json(const struct stls_settings *s,
+			  const struct stls_setting_desc *d,
+			  pthread_mutex_t *lock)
 {
 	char buf[4096];
 	int n;
 
 	if (d->kind == STLS_SK_INT || d->kind == STLS_SK_BOOL)
-		return stls_json_new_int(stls_settings_get_int(s, d));
+		return json_integer(stls_settings_get_int(s, d));
 	pthread_mutex_lock(lock);
 	n = stls_settings_format(s, d, buf, sizeof(buf));
 	pthread_mutex_unlock(lock);
 	if (n < 0)
 		return NULL;
-	return stls_json_new_str(buf);
+	return stls_rpc_str(buf);
 }
 
 static int cfg_get(struct stls_rpc_call *call, void *arg)
@@ -111,18 +111,17 @@ static void apply_effect(struct stls_ctl *ctl,
 static int reply_set(struct stls_rpc_call *call, struct stls_ctl *ctl,
 		     const struct stls_setting_desc *d)
 {
-	struct stls_json *o = stls_json_new_object();
+	json_t *o = json_object();
 	int err;
 
-	err = stls_json_object_set_str(o, "name", d->cfg_name);
+	err = stls_rpc_obj_set_str(o, "name", d->cfg_name);
 	if (!err)
-		err = stls_json_object_set(o, "value",
-					   value_json(ctl->c.live, d,
-						      &ctl->lock));
+		err = stls_rpc_obj_set(o, "value",
+				       value_json(ctl->c.live, d, &ctl->lock));
 	if (!err)
-		err = stls_json_object_set_str(o, "applies", effect_of(d));
+		err = stls_rpc_obj_set_str(o, "applies", effect_of(d));
 	if (err) {
-		stls_json_free(o);
+		json_decref(o);
 		return err;
 	}
 	return stls_rpc_reply(call, o);
@@ -171,7 +170,7 @@ static int cfg_set_int(struct stls_rpc_call *call, void *arg)
 	return set_common(call, arg, NULL, (int)v);
 }
 
-static int set_counts(struct stls_json *o, const char *const *names,
+static int set_counts(json_t *o, const char *const *names,
 		      const uint64_t *v, size_t n)
 {
 	size_t i;
@@ -179,8 +178,8 @@ static int set_counts(struct stls_json *o, const char *const *names,
 
 	for (i = 0; i < n && !err; i++) {
 		if (names[i])
-			err = stls_json_object_set_int(o, names[i],
-						       (int64_t)v[i]);
+			err = stls_rpc_obj_set_int(o, names[i],
+						   (int64_t)v[i]);
 	}
 	return err;
 }
@@ -189,39 +188,39 @@ static int core_stats(struct stls_rpc_call *call, void *arg)
 {
 	struct stls_ctl *ctl = arg;
 	struct stls_stats_snap s;
-	struct stls_json *o = stls_json_new_object();
-	struct stls_json *closed = stls_json_new_object();
-	struct stls_json *rel = stls_json_new_object();
+	json_t *o = json_object();
+	json_t *closed = json_object();
+	json_t *rel = json_object();
 	uint64_t ok, failed;
 	int err;
 
 	stls_daemon_stats(ctl->c.d, &s);
 	stls_pstore_counts(ctl->c.ps, &ok, &failed);
-	err = stls_json_object_set_int(o, "open", s.open);
+	err = stls_rpc_obj_set_int(o, "open", s.open);
 	if (!err)
 		err = set_counts(o, stls_stat_names, s.v, STLS_STAT__COUNT);
 	if (!err)
 		err = set_counts(closed, stls_dclose_names, s.closed,
 				 STLS_DCLOSE__COUNT);
 	if (!err)
-		err = stls_json_object_set(o, "closed", closed);
+		err = stls_rpc_obj_set(o, "closed", closed);
 	closed = NULL;
 	if (!err)
-		err = stls_json_object_set_int(rel, "ok", (int64_t)ok);
+		err = stls_rpc_obj_set_int(rel, "ok", (int64_t)ok);
 	if (!err)
-		err = stls_json_object_set_int(rel, "failed", (int64_t)failed);
+		err = stls_rpc_obj_set_int(rel, "failed", (int64_t)failed);
 	if (!err)
-		err = stls_json_object_set_int(
+		err = stls_rpc_obj_set_int(
 			rel, "generation",
 			(int64_t)stls_pstore_generation(ctl->c.ps));
 	if (!err)
-		err = stls_json_object_set(o, "reloads", rel);
+		err = stls_rpc_obj_set(o, "reloads", rel);
 	rel = NULL;
 	if (!err)
 		return stls_rpc_reply(call, o);
-	stls_json_free(closed);
-	stls_json_free(rel);
-	stls_json_free(o);
+	json_decref(closed);
+	json_decref(rel);
+	json_decref(o);
 	return err;
 }
 

@@ -12,7 +12,6 @@
 #include "runtime/dconn.h"
 #include "rpc/rpc.h"
 #include "rpc/rpc_server.h"
-#include "stls/json.h"
 #include "runtime/tls_info.h"
 
 #define STLS__CTL_HIDDEN __attribute__((visibility("hidden")))
@@ -60,7 +59,7 @@ extern const struct stls_rpc_method stls__ctl_tls_methods[] STLS__CTL_HIDDEN;
 extern const struct stls_rpc_method stls__ctl_cfg_methods[] STLS__CTL_HIDDEN;
 
 /* Sets <key> of <obj> to the address's IP and port members. */
-int stls__ctl_set_addr(struct stls_json *obj, const char *ip_key,
+int stls__ctl_set_addr(json_t *obj, const char *ip_key,
 		       const char *port_key,
 		       const struct stls_addr *a) STLS__CTL_HIDDEN;
 

@@ -19,25 +19,25 @@
 #include "stls/log.h"
 #include "tlsx/tlsx.h"
 
-int stls__ctl_set_addr(struct stls_json *obj, const char *ip_key,
+int stls__ctl_set_addr(json_t *obj, const char *ip_key,
 		       const char *port_key, const struct stls_addr *a)
 {
 	char buf[STLS_ADDR_STRLEN];
 	int err;
 
-	err = stls_json_object_set_str(obj, ip_key,
-				       stls_addr_str(a, false, buf));
+	err = stls_rpc_obj_set_str(obj, ip_key,
+				   stls_addr_str(a, false, buf));
 	if (!err)
-		err = stls_json_object_set_int(obj, port_key, a->port);
+		err = stls_rpc_obj_set_int(obj, port_key, a->port);
 	return err;
 }
 
-static int set_u64(struct stls_json *o, const char *key, uint64_t v)
+static int set_u64(json_t *o, const char *key, uint64_t v)
 {
-	return stls_json_object_set_int(o, key, (int64_t)v);
+	return stls_rpc_obj_set_int(o, key, (int64_t)v);
 }
 
-static int info_daemon(struct stls_ctl *ctl, struct stls_json *o)
+static int info_daemon(struct stls_ctl *ctl, json_t *o)
 {
 	struct stls_stats_snap s;
 	struct stls_profile_set *set;
@@ -75,7 +75,7 @@ static int info_daemon(struct stls_ctl *ctl, struct stls_json *o)
 }
 
 /* The TLS transform's counters (zeros when the daemon has none). */
-static int info_tls(struct stls_ctl *ctl, struct stls_json *o)
+static int info_tls(struct stls_ctl *ctl, json_t *o)
 {
 	static const struct {
 		const char *key;
@@ -106,8 +106,8 @@ static int info_tls(struct stls_ctl *ctl, struct stls_json *o)
 		stls_tlsx_stats(ctl->c.tlsx, &ts);
 	else
 		ts.ct_wq_bytes = stls_conn_get_ct_wq_total();
-	err = stls_json_object_set_int(o, "max_connections",
-				       ctl->c.core->max_connections);
+	err = stls_rpc_obj_set_int(o, "max_connections",
+				   ctl->c.core->max_connections);
 	if (!err)
 		err = set_u64(o, "opened_connections", ts.tls_connections);
 	if (!err)
@@ -118,7 +118,7 @@ static int info_tls(struct stls_ctl *ctl, struct stls_json *o)
 			      *(const uint64_t *)(const void *)(
 				      (const char *)&ts + keys[i].off));
 	if (!err)
-		err = stls_json_object_set_int(
+		err = stls_rpc_obj_set_int(
 			o, "connections", stls_daemon_conn_count(ctl->c.d));
 	return err;
 }
@@ -126,14 +126,14 @@ static int info_tls(struct stls_ctl *ctl, struct stls_json *o)
 static int tls_info(struct stls_rpc_call *call, void *arg)
 {
 	struct stls_ctl *ctl = arg;
-	struct stls_json *o = stls_json_new_object();
+	json_t *o = json_object();
 	int err;
 
 	err = info_tls(ctl, o);
 	if (!err)
 		err = info_daemon(ctl, o);
 	if (err) {
-		stls_json_free(o);
+		json_decref(o);
 		return err;
 	}
 	return stls_rpc_reply(call, o);
@@ -156,7 +156,7 @@ static void squeeze_spaces(const char *in, char *out, size_t len)
 	out[n] = '\0';
 }
 
-static int list_strs(struct stls_json *o, const struct stls__ctl_entry *e)
+static int list_strs(json_t *o, const struct stls__ctl_entry *e)
 {
 	char cipher[sizeof(e->info.cipher)];
 	const struct stls_tls_info *t = &e->info;
@@ -167,22 +167,22 @@ static int list_strs(struct stls_json *o, const struct stls__ctl_entry *e)
 	if (!localtime_r(&e->created, &tm) ||
 	    strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm) == 0)
 		strcpy(ts, "N/A");
-	err = stls_json_object_set_str(o, "sni", t->sni[0] ? t->sni : "N/A");
+	err = stls_rpc_obj_set_str(o, "sni", t->sni[0] ? t->sni : "N/A");
 	if (!err)
-		err = stls_json_object_set_str(o, "timestamp", ts);
+		err = stls_rpc_obj_set_str(o, "timestamp", ts);
 	if (!err)
-		err = stls_json_object_set_int(o, "timeout", e->timeout);
+		err = stls_rpc_obj_set_int(o, "timeout", e->timeout);
 	if (!err)
 		err = stls__ctl_set_addr(o, "src_ip", "src_port", &e->peer);
 	if (!err)
 		err = stls__ctl_set_addr(o, "dst_ip", "dst_port", &e->local);
 	squeeze_spaces(t->cipher, cipher, sizeof(cipher));
 	if (!err)
-		err = stls_json_object_set_str(o, "cipher", cipher);
+		err = stls_rpc_obj_set_str(o, "cipher", cipher);
 	return err;
 }
 
-static int list_rest(struct stls_json *o, const struct stls__ctl_entry *e)
+static int list_rest(json_t *o, const struct stls__ctl_entry *e)
 {
 	const struct stls_tls_info *t = &e->info;
 	int err;
@@ -193,30 +193,30 @@ static int list_rest(struct stls_json *o, const struct stls__ctl_entry *e)
 	if (!err)
 		err = set_u64(o, "flags", t->flags);
 	if (!err)
-		err = stls_json_object_set_str(o, "state", t->state);
+		err = stls_rpc_obj_set_str(o, "state", t->state);
 	if (!err)
-		err = stls_json_object_set_str(o, "profile", t->profile);
+		err = stls_rpc_obj_set_str(o, "profile", t->profile);
 	if (!err)
-		err = stls_json_object_set_str(
+		err = stls_rpc_obj_set_str(
 			o, "direction",
 			e->kind == STLS_DCONN_OUTBOUND ? "out" : "in");
 	if (!err)
-		err = stls_json_object_set_str(o, "version", t->version);
+		err = stls_rpc_obj_set_str(o, "version", t->version);
 	if (!err)
-		err = stls_json_object_set_str(o, "peer_subject",
-					       t->peer_subject);
+		err = stls_rpc_obj_set_str(o, "peer_subject",
+					   t->peer_subject);
 	if (!err)
-		err = stls_json_object_set_int(o, "verified", t->verified);
+		err = stls_rpc_obj_set_int(o, "verified", t->verified);
 	if (!err)
-		err = stls_json_object_set_int(o, "resumed", t->resumed);
+		err = stls_rpc_obj_set_int(o, "resumed", t->resumed);
 	if (!err)
 		err = set_u64(o, "generation", t->generation);
 	return err;
 }
 
-static struct stls_json *list_entry(const struct stls__ctl_entry *e)
+static json_t *list_entry(const struct stls__ctl_entry *e)
 {
-	struct stls_json *o = stls_json_new_object();
+	json_t *o = json_object();
 	int err;
 
 	err = set_u64(o, "id", e->id);
@@ -225,7 +225,7 @@ static struct stls_json *list_entry(const struct stls__ctl_entry *e)
 	if (!err)
 		err = list_rest(o, e);
 	if (err) {
-		stls_json_free(o);
+		json_decref(o);
 		return NULL;
 	}
 	return o;
@@ -244,19 +244,19 @@ static int tls_list(struct stls_rpc_call *call, void *arg)
 {
 	struct stls_ctl *ctl = arg;
 	struct stls__ctl_entry *v = NULL;
-	struct stls_json *a;
+	json_t *a;
 	size_t i, n = 0;
 	int err;
 
 	err = stls__ctl_collect(ctl->c.d, stls__ctl_wait_ms(ctl), &v, &n);
 	if (err)
 		return fail_workers(call, err);
-	a = stls_json_new_array();
+	a = json_array();
 	for (i = 0; i < n && !err; i++)
-		err = stls_json_array_push(a, list_entry(&v[i]));
+		err = stls_rpc_arr_push(a, list_entry(&v[i]));
 	free(v);
 	if (err) {
-		stls_json_free(a);
+		json_decref(a);
 		return err;
 	}
 	return stls_rpc_reply(call, a);
@@ -275,7 +275,7 @@ static int tls_options(struct stls_rpc_call *call, void *arg)
 {
 	struct stls_ctl *ctl = arg;
 	const struct stls_setting_desc *d;
-	struct stls_json *o = stls_json_new_object();
+	json_t *o = json_object();
 	char buf[4096];
 	size_t i;
 	int err = 0;
@@ -283,18 +283,18 @@ static int tls_options(struct stls_rpc_call *call, void *arg)
 	pthread_mutex_lock(&ctl->lock); /* `config` may be swapped */
 	for (i = 0; (d = stls_setting_at(i)) != NULL && !err; i++) {
 		if (d->kind == STLS_SK_INT || d->kind == STLS_SK_BOOL) {
-			err = stls_json_object_set_int(
+			err = stls_rpc_obj_set_int(
 				o, option_name(d),
 				stls_settings_get_int(ctl->c.live, d));
 			continue;
 		}
 		if (stls_settings_format(ctl->c.live, d, buf, sizeof(buf)) < 0)
 			strcpy(buf, "(too long)");
-		err = stls_json_object_set_str(o, option_name(d), buf);
+		err = stls_rpc_obj_set_str(o, option_name(d), buf);
 	}
 	pthread_mutex_unlock(&ctl->lock);
 	if (err) {
-		stls_json_free(o);
+		json_decref(o);
 		return err;
 	}
 	return stls_rpc_reply(call, o);
@@ -302,7 +302,7 @@ static int tls_options(struct stls_rpc_call *call, void *arg)
 
 static int reload_failed(struct stls_rpc_call *call, struct stls_diag *diag)
 {
-	struct stls_json *data = stls_json_new_array();
+	json_t *data = json_array();
 	char buf[1024], first[1024] = "";
 	size_t i;
 	int err = 0;
@@ -311,10 +311,10 @@ static int reload_failed(struct stls_rpc_call *call, struct stls_diag *diag)
 		stls_diag_format(&diag->v[i], buf, sizeof(buf));
 		if (!first[0] && diag->v[i].level == STLS_DIAG_ERROR)
 			strcpy(first, buf);
-		err = stls_json_array_push(data, stls_json_new_str(buf));
+		err = stls_rpc_arr_push(data, stls_rpc_str(buf));
 	}
 	if (err) {
-		stls_json_free(data);
+		json_decref(data);
 		return err;
 	}
 	return stls_rpc_fail_data(call, STLS_RPC_E_FAILED, data,
@@ -329,7 +329,7 @@ static int tls_reload(struct stls_rpc_call *call, void *arg)
 {
 	struct stls_ctl *ctl = arg;
 	struct stls_diag diag;
-	struct stls_json *o;
+	json_t *o;
 	uint64_t gen = 0;
 	size_t profiles = 0;
 	int err;
@@ -344,15 +344,15 @@ static int tls_reload(struct stls_rpc_call *call, void *arg)
 	stls_diag_fini(&diag);
 	if (err)
 		return err;
-	o = stls_json_new_object();
-	err = stls_json_object_set_str(o, "message",
-				       "Ok. TLS configuration reloaded.");
+	o = json_object();
+	err = stls_rpc_obj_set_str(o, "message",
+				   "Ok. TLS configuration reloaded.");
 	if (!err)
 		err = set_u64(o, "generation", gen);
 	if (!err)
 		err = set_u64(o, "profiles", profiles);
 	if (err) {
-		stls_json_free(o);
+		json_decref(o);
 		return err;
 	}
 	return stls_rpc_reply(call, o);

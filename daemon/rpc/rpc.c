@@ -1,15 +1,19 @@
 /*
  * JSON-RPC 2.0 dispatch (see rpc.h): method registry, request validation,
- * batches and notifications, reply building, built-in methods.
+ * batches and notifications, reply building.
  *
- * One request goes: parse (limits: the request size, depth 64) -> for each
- * request object: validate the envelope -> find the method -> check the
- * transport may call it -> bind and convert params -> run the handler ->
- * build {"jsonrpc","result"|"error","id"}. Envelope errors are always
- * answered (with "id": null when the id itself is unusable), because an
- * invalid request is not a notification; errors of a valid notification
- * are not (JSON-RPC 2.0 section 4.1). The built-in methods are in
- * rpc_builtin.c.
+ * One request goes: parse (rpc_parse.c: jansson, limits: the request size,
+ * depth 64) -> for each request object: validate the envelope -> find the
+ * method -> check the transport may call it -> bind and convert params
+ * (rpc_params.c) -> run the handler -> build
+ * {"jsonrpc","result"|"error","id"} (jansson keeps members in insertion
+ * order, so the reply reads in that order) -> json_dumps(), compact.
+ * Envelope errors are always answered (with "id": null when the id itself
+ * is unusable), because an invalid request is not a notification; errors
+ * of a valid notification are not (JSON-RPC 2.0 section 4.1). The
+ * built-in methods and stls_rpc_new(), which registers them, are in
+ * rpc_builtin.c: this file calls handlers only through the method tables
+ * (rpc_int.h says which file calls which).
  */
 #include "rpc/rpc_int.h"
 
@@ -112,27 +116,6 @@ int stls_rpc_register(struct stls_rpc *rpc,
 	return 0;
 }
 
-int stls_rpc_new(struct stls_rpc **out)
-{
-	struct stls_rpc *rpc = calloc(1, sizeof(*rpc));
-	int rc;
-
-	*out = NULL;
-	if (!rpc) {
-		return -ENOMEM;
-	}
-	rpc->max_request = STLS_RPC_DEFAULT_MAX_REQUEST;
-	clock_gettime(CLOCK_MONOTONIC, &rpc->start_mono);
-	rpc->start_wall = time(NULL);
-	rc = stls_rpc_register(rpc, stls__rpc_builtins, rpc);
-	if (rc) {
-		stls_rpc_free(rpc);
-		return rc;
-	}
-	*out = rpc;
-	return 0;
-}
-
 void stls_rpc_free(struct stls_rpc *rpc)
 {
 	if (!rpc) {
@@ -154,30 +137,30 @@ const char *stls_rpc_call_method(const struct stls_rpc_call *call)
 	return call->e->m->name;
 }
 
-int stls_rpc_reply(struct stls_rpc_call *call, struct stls_json *result)
+int stls_rpc_reply(struct stls_rpc_call *call, json_t *result)
 {
 	if (!result) {
 		return -ENOMEM;
 	}
-	stls_json_free(call->result);
-	call->result = result;
+	json_decref(call->result);
+	call->result = result; /* the caller's reference */
 	return 0;
 }
 
 int stls_rpc_reply_str(struct stls_rpc_call *call, const char *s)
 {
-	return stls_rpc_reply(call, stls_json_new_str(s));
+	return stls_rpc_reply(call, stls_rpc_str(s));
 }
 
 int stls_rpc_reply_int(struct stls_rpc_call *call, int64_t i)
 {
-	return stls_rpc_reply(call, stls_json_new_int(i));
+	return stls_rpc_reply(call, json_integer(i));
 }
 
-static int vfail(struct stls_rpc_call *call, int code, struct stls_json *data,
+static int vfail(struct stls_rpc_call *call, int code, json_t *data,
 		 const char *fmt, va_list ap) STLS_PRINTF(4, 0);
 
-static int vfail(struct stls_rpc_call *call, int code, struct stls_json *data,
+static int vfail(struct stls_rpc_call *call, int code, json_t *data,
 		 const char *fmt, va_list ap)
 {
 	free(call->msg);
@@ -185,9 +168,9 @@ static int vfail(struct stls_rpc_call *call, int code, struct stls_json *data,
 	if (vasprintf(&call->msg, fmt, ap) < 0) {
 		call->msg = NULL; /* the reply falls back to a fixed text */
 	}
-	stls_json_free(call->data);
-	call->data = data;
-	stls_json_free(call->result);
+	json_decref(call->data);
+	call->data = data; /* the caller's reference */
+	json_decref(call->result);
 	call->result = NULL;
 	call->failed = true;
 	call->code = code;
@@ -205,8 +188,8 @@ int stls_rpc_fail(struct stls_rpc_call *call, int code, const char *fmt, ...)
 	return rc;
 }
 
-int stls_rpc_fail_data(struct stls_rpc_call *call, int code,
-		       struct stls_json *data, const char *fmt, ...)
+int stls_rpc_fail_data(struct stls_rpc_call *call, int code, json_t *data,
+		       const char *fmt, ...)
 {
 	va_list ap;
 	int rc;
@@ -217,73 +200,120 @@ int stls_rpc_fail_data(struct stls_rpc_call *call, int code,
 	return rc;
 }
 
-/*
- * Builds a response object; takes <id> (NULL: "id": null), <result> and
- * <data>. Exactly one of result/msg is used. NULL on allocation failure.
- */
-static struct stls_json *response(struct stls_json *id,
-				  struct stls_json *result, int code,
-				  const char *msg, struct stls_json *data)
+/* {"code": code, "message": msg[, "data": data]}; takes <data>. */
+static json_t *error_object(int code, const char *msg, json_t *data)
 {
-	struct stls_json *r = stls_json_new_object(), *err;
+	json_t *e = json_object();
 	int rc;
 
-	rc = stls_json_object_set_str(r, "jsonrpc", "2.0");
+	rc = stls_rpc_obj_set_int(e, "code", code);
+	if (!rc) {
+		/* msg may end in a character cut in two: repaired there. */
+		rc = stls_rpc_obj_set_str(e, "message", msg);
+	}
+	if (!rc && data) {
+		rc = stls_rpc_obj_set(e, "data", data);
+		data = NULL;
+	}
+	json_decref(data);
+	if (rc) {
+		json_decref(e);
+		return NULL;
+	}
+	return e;
+}
+
+/*
+ * Builds a response object: {"jsonrpc", "result" or "error", "id"}. <id>
+ * is borrowed (the response takes a reference of its own; NULL writes
+ * "id": null). <result> and <data> are taken. Exactly one of result/msg
+ * is used. NULL on allocation failure.
+ */
+static json_t *response(json_t *id, json_t *result, int code,
+			const char *msg, json_t *data)
+{
+	json_t *r = json_object();
+	int rc;
+
+	rc = stls_rpc_obj_set_str(r, "jsonrpc", "2.0");
 	if (!rc && msg) {
-		err = stls_json_new_object();
-		rc = stls_json_object_set(r, "error", err); /* r owns err */
-		if (!rc) {
-			rc = stls_json_object_set_int(err, "code", code);
-		}
-		if (!rc) {
-			rc = stls_json_object_set_str(err, "message", msg);
-		}
-		if (!rc && data) {
-			rc = stls_json_object_set(err, "data", data);
-			data = NULL;
-		}
+		rc = stls_rpc_obj_set(r, "error",
+				      error_object(code, msg, data));
+		data = NULL;
 	} else if (!rc) {
-		rc = stls_json_object_set(r, "result",
-					  result ? result
-						 : stls_json_new_null());
+		rc = stls_rpc_obj_set(r, "result",
+				      result ? result : json_null());
 		result = NULL;
 	}
 	if (!rc) {
-		rc = stls_json_object_set(r, "id",
-					  id ? id : stls_json_new_null());
-		id = NULL;
+		/* json_incref: the request keeps its own reference to id. */
+		rc = stls_rpc_obj_set(r, "id", id ? json_incref(id)
+						  : json_null());
 	}
-	stls_json_free(data);
-	stls_json_free(result);
-	stls_json_free(id);
+	json_decref(data);
+	json_decref(result);
 	if (rc) {
-		stls_json_free(r);
+		json_decref(r);
 		return NULL;
 	}
 	return r;
 }
 
-/* An error response; <id> is borrowed (cloned). */
-static int error_out(const struct stls_json *id, int code, const char *msg,
-		     struct stls_json **out)
+/* An error response; <id> is borrowed. */
+static int error_out(json_t *id, int code, const char *msg, json_t **out)
 {
-	*out = response(id ? stls_json_clone(id) : NULL, NULL, code, msg,
-			NULL);
+	*out = response(id, NULL, code, msg, NULL);
 	return *out ? 0 : -ENOMEM;
+}
+
+/* ---- Checked reads of parameters (the checks are in rpc_params.c) ---- */
+
+int stls_rpc_param_get_int(struct stls_rpc_call *call, size_t i, int64_t min,
+			   int64_t max, int64_t *out)
+{
+	char msg[STLS__RPC_MSG_MAX];
+	int rc;
+
+	rc = stls__rpc_param_check_int(call, i, min, max, out, msg,
+				       sizeof(msg));
+	if (rc == -EINVAL) {
+		return stls_rpc_fail(call, STLS_RPC_E_INVALID_PARAMS, "%s",
+				     msg);
+	}
+	return rc;
+}
+
+int stls_rpc_param_get_str(struct stls_rpc_call *call, size_t i,
+			   const char **out)
+{
+	char msg[STLS__RPC_MSG_MAX];
+	int rc;
+
+	rc = stls__rpc_param_check_str(call, i, out, msg, sizeof(msg));
+	if (rc == -EINVAL) {
+		return stls_rpc_fail(call, STLS_RPC_E_INVALID_PARAMS, "%s",
+				     msg);
+	}
+	return rc;
 }
 
 /* ---- Dispatch ---- */
 
-/* Runs a validated call and builds its response (NULL for notifications). */
+/*
+ * Runs a validated call and builds its response (NULL for notifications).
+ * <params> and <id> are borrowed from the request.
+ */
 static int run(struct stls_rpc *rpc, const struct stls__rpc_entry *e,
-	       const struct stls_json *params, const struct stls_json *id,
-	       struct stls_json **out)
+	       const json_t *params, json_t *id, json_t **out)
 {
 	struct stls_rpc_call call = { .rpc = rpc, .e = e };
+	char msg[STLS__RPC_MSG_MAX];
 	int rc;
 
-	rc = stls__rpc_params_bind(&call, params);
-	if (!rc) {
+	rc = stls__rpc_params_bind(&call, params, msg, sizeof(msg));
+	if (rc == -EINVAL) {
+		rc = stls_rpc_fail(&call, STLS_RPC_E_INVALID_PARAMS, "%s", msg);
+	} else if (!rc) {
 		rc = e->m->fn(&call, e->arg);
 	}
 	if (rc == -ENOMEM && !call.failed) {
@@ -296,47 +326,38 @@ static int run(struct stls_rpc *rpc, const struct stls__rpc_entry *e,
 	rc = 0;
 	*out = NULL;
 	if (id) {
-		*out = response(stls_json_clone(id), call.result, call.code,
+		*out = response(id, call.result, call.code,
 				call.failed ? (call.msg ? call.msg : "error")
 					    : NULL,
 				call.data);
-		call.result = NULL;
+		call.result = NULL; /* taken by response() */
 		call.data = NULL;
 		rc = *out ? 0 : -ENOMEM;
 	}
-	stls_json_free(call.result);
-	stls_json_free(call.data);
+	json_decref(call.result);
+	json_decref(call.data);
 	free(call.msg);
 	return rc;
 }
 
-static bool valid_id(const struct stls_json *id)
+static bool valid_id(const json_t *id)
 {
-	switch (stls_json_type(id)) {
-	case STLS_JSON_NULL:
-	case STLS_JSON_INT:
-	case STLS_JSON_DOUBLE:
-	case STLS_JSON_STRING:
-		return true;
-	default:
-		return false;
-	}
+	return json_is_null(id) || json_is_number(id) || json_is_string(id);
 }
 
 /* One request object (of a batch or alone) -> its response or NULL. */
-static int handle_one(struct stls_rpc *rpc, const struct stls_json *req,
-		      unsigned ctx, struct stls_json **out)
+static int handle_one(struct stls_rpc *rpc, json_t *req, unsigned ctx,
+		      json_t **out)
 {
-	const struct stls_json *id = stls_json_object_get(req, "id");
-	const struct stls_json *params = stls_json_object_get(req, "params");
-	const char *ver = stls_json_get_str(
-		stls_json_object_get(req, "jsonrpc"), NULL);
+	json_t *id = json_object_get(req, "id");
+	const json_t *params = json_object_get(req, "params");
+	const json_t *m = json_object_get(req, "method");
+	const char *ver = json_string_value(json_object_get(req, "jsonrpc"));
 	const struct stls__rpc_entry *e;
-	const char *method;
-	size_t mlen = 0;
+	const char *method = json_string_value(m);
 	char msg[160];
 
-	if (!stls_json_is(req, STLS_JSON_OBJECT)) {
+	if (!json_is_object(req)) {
 		return error_out(NULL, STLS_RPC_E_INVALID_REQUEST,
 				 "invalid request: not an object", out);
 	}
@@ -352,20 +373,19 @@ static int handle_one(struct stls_rpc *rpc, const struct stls_json *req,
 				 "\"2.0\"",
 				 out);
 	}
-	method = stls_json_get_str(stls_json_object_get(req, "method"), &mlen);
 	if (!method) {
 		return error_out(id, STLS_RPC_E_INVALID_REQUEST,
 				 "invalid request: \"method\" must be a string",
 				 out);
 	}
-	if (params && !stls_json_is(params, STLS_JSON_ARRAY) &&
-	    !stls_json_is(params, STLS_JSON_OBJECT)) {
+	if (params && !json_is_array(params) && !json_is_object(params)) {
 		return error_out(id, STLS_RPC_E_INVALID_REQUEST,
 				 "invalid request: \"params\" must be an "
 				 "array or an object",
 				 out);
 	}
-	e = stls__rpc_find(rpc, method, mlen);
+	/* By length: "core.echo\u0000x" is not core.echo. */
+	e = stls__rpc_find(rpc, method, json_string_length(m));
 	*out = NULL;
 	if (!e && !id) {
 		return 0;
@@ -387,11 +407,11 @@ static int handle_one(struct stls_rpc *rpc, const struct stls_json *req,
 	return run(rpc, e, params, id, out);
 }
 
-static int handle_batch(struct stls_rpc *rpc, const struct stls_json *batch,
-			unsigned ctx, struct stls_json **out)
+static int handle_batch(struct stls_rpc *rpc, const json_t *batch,
+			unsigned ctx, json_t **out)
 {
-	struct stls_json *replies, *r = NULL;
-	size_t n = stls_json_len(batch), i;
+	size_t n = json_array_size(batch), i;
+	json_t *replies, *r = NULL;
 	int rc = 0;
 
 	if (n == 0) {
@@ -404,36 +424,46 @@ static int handle_batch(struct stls_rpc *rpc, const struct stls_json *batch,
 				 "256 requests",
 				 out);
 	}
-	replies = stls_json_new_array();
+	replies = json_array();
 	if (!replies) {
 		return -ENOMEM;
 	}
 	for (i = 0; i < n && !rc; i++) {
-		rc = handle_one(rpc, stls_json_array_get(batch, i), ctx, &r);
+		rc = handle_one(rpc, json_array_get(batch, i), ctx, &r);
 		if (!rc && r) {
-			rc = stls_json_array_push(replies, r);
+			rc = stls_rpc_arr_push(replies, r);
 		}
 	}
-	if (rc || stls_json_len(replies) == 0) {
-		stls_json_free(replies);
+	if (rc || json_array_size(replies) == 0) {
+		json_decref(replies);
 		replies = NULL;
 	}
 	*out = replies;
 	return rc;
 }
 
-static int serialize(struct stls_json *v, char **resp, size_t *resp_len)
+/*
+ * Compact JSON text of <v> (taken) into *resp. jansson allocates it with
+ * malloc() (we never change its allocator), so callers free() it. Strings
+ * never hold a raw newline: JSON escapes it.
+ */
+static int serialize(json_t *v, char **resp, size_t *resp_len)
 {
-	int rc = stls_json_write(v, STLS_JSON_COMPACT, resp, resp_len);
-
-	stls_json_free(v);
-	return rc;
+	*resp = json_dumps(v, JSON_COMPACT);
+	json_decref(v);
+	if (!*resp) {
+		return -ENOMEM;
+	}
+	if (resp_len) {
+		*resp_len = strlen(*resp);
+	}
+	return 0;
 }
 
 int stls_rpc_error_reply(int code, const char *msg, char **resp,
 			 size_t *resp_len)
 {
-	struct stls_json *v = NULL;
+	json_t *v = NULL;
 
 	*resp = NULL;
 	if (error_out(NULL, code, msg, &v)) {
@@ -445,37 +475,35 @@ int stls_rpc_error_reply(int code, const char *msg, char **resp,
 int stls_rpc_handle(struct stls_rpc *rpc, const char *req, size_t len,
 		    unsigned ctx, char **resp, size_t *resp_len)
 {
-	struct stls_json_limits lim = { .max_size = rpc->max_request };
-	struct stls_json_error jerr;
-	struct stls_json *doc = NULL, *out = NULL;
-	char msg[160];
+	json_t *doc = NULL, *out = NULL;
+	char msg[256];
 	int rc;
 
 	*resp = NULL;
 	if (resp_len) {
 		*resp_len = 0;
 	}
-	rc = stls_json_parse(req, len, &lim, &doc, &jerr);
+	rc = stls__rpc_parse(req, len, rpc->max_request, &doc, msg,
+			     sizeof(msg));
 	if (rc == -ENOMEM) {
 		return rc;
 	}
 	if (rc) {
-		snprintf(msg, sizeof(msg), "%s at byte %zu: %s",
-			 rc == -ENOBUFS ? "request refused" : "parse error",
-			 jerr.offset, jerr.msg);
 		return stls_rpc_error_reply(rc == -ENOBUFS
 						    ? STLS_RPC_E_INVALID_REQUEST
 						    : STLS_RPC_E_PARSE,
 					    msg, resp, resp_len);
 	}
-	if (stls_json_is(doc, STLS_JSON_ARRAY)) {
+	if (json_is_array(doc)) {
 		rc = handle_batch(rpc, doc, ctx, &out);
 	} else {
 		rc = handle_one(rpc, doc, ctx, &out);
 	}
-	stls_json_free(doc);
+	/* The reply holds references of its own to what it shares (ids,
+	 * echoed params), so the request can go first. */
+	json_decref(doc);
 	if (rc || !out) {
-		stls_json_free(out);
+		json_decref(out);
 		return rc;
 	}
 	return serialize(out, resp, resp_len);

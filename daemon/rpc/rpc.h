@@ -1,6 +1,7 @@
 /*
  * JSON-RPC 2.0 dispatch for the control plane: a method table, request
- * validation, parameter checking, and the built-in methods.
+ * validation, parameter checking, and the built-in methods. JSON values
+ * are jansson's (json_t, reference counted); see "JSON values" below.
  *
  * Protocol (https://www.jsonrpc.org/specification): a request is an object
  * {"jsonrpc":"2.0","method":NAME,"params":[...] or {...},"id":ID}, or a
@@ -66,6 +67,15 @@
  * Errors: the standard codes below, plus application codes (positive, in
  * the HTTP style Kamailio's RPC faults use). docs/operations.md lists them.
  *
+ * JSON values. Requests are parsed by jansson strictly: RFC 8259, no
+ * duplicate keys, "\u0000" allowed in strings (not in keys), integers
+ * that fit in int64_t (json_int_t is long long), at most
+ * STLS_RPC_MAX_DEPTH levels of nesting (checked before jansson parses, so
+ * that jansson never recurses deeper than that). A json_t has one
+ * reference per owner: functions below that "take" a value take the
+ * caller's reference, also when they fail; "borrowed" values must not be
+ * released (json_decref) by the handler.
+ *
  * Threads: stls_rpc_new/register/free on one thread before/after the
  * server runs; stls_rpc_handle() from one thread at a time (the control
  * thread). Registration after the server started is not supported.
@@ -73,8 +83,9 @@
 #ifndef STLS_RPC_H
 #define STLS_RPC_H
 
+#include <jansson.h>
+
 #include "stls/common.h"
-#include "stls/json.h"
 
 struct stls_rpc;
 struct stls_rpc_call;
@@ -129,9 +140,14 @@ struct stls_rpc_method {
 #define STLS_RPC_MAX_BATCH 256
 /* Default largest request accepted by stls_rpc_handle() (bytes). */
 #define STLS_RPC_DEFAULT_MAX_REQUEST (1u << 20)
+/*
+ * Deepest nesting of arrays and objects in a request (64 = 64 brackets
+ * open at once). jansson's own limit is 2048 (compiled in); ours is lower.
+ */
+#define STLS_RPC_MAX_DEPTH 64
 
 /*
- * Creates a dispatcher with the built-in methods registered:
+ * Creates a dispatcher with the built-in methods (rpc_builtin.c) registered:
  * system.listMethods, system.methodHelp, core.version, core.uptime,
  * core.echo. The uptime clock starts now. Returns 0 or -ENOMEM.
  */
@@ -182,8 +198,7 @@ const char *stls_rpc_call_method(const struct stls_rpc_call *call);
  * Sets the result; takes <result> (NULL means allocation failed: returns
  * -ENOMEM). A second call replaces the first. Returns 0 or -ENOMEM.
  */
-STLS_MUST_USE int stls_rpc_reply(struct stls_rpc_call *call,
-				 struct stls_json *result);
+STLS_MUST_USE int stls_rpc_reply(struct stls_rpc_call *call, json_t *result);
 /* Result shorthands. */
 STLS_MUST_USE int stls_rpc_reply_str(struct stls_rpc_call *call,
 				     const char *s);
@@ -200,32 +215,67 @@ int stls_rpc_fail(struct stls_rpc_call *call, int code, const char *fmt, ...)
  * Same, with an error "data" member (taken; NULL for none), e.g. the list
  * of "file:line: message" problems of a failed reload.
  */
-int stls_rpc_fail_data(struct stls_rpc_call *call, int code,
-		       struct stls_json *data, const char *fmt, ...)
-	STLS_PRINTF(4, 5);
+int stls_rpc_fail_data(struct stls_rpc_call *call, int code, json_t *data,
+		       const char *fmt, ...) STLS_PRINTF(4, 5);
 
 /* ---- Parameters (rpc_params.c) ---- */
 
 /* Number of parameters given (declared ones plus any "..." extras). */
 size_t stls_rpc_param_count(const struct stls_rpc_call *call);
-/* Borrowed parameter i, already converted to its declared type; NULL when
- * an optional parameter was not given or i is out of range. */
-const struct stls_json *stls_rpc_param(const struct stls_rpc_call *call,
-				       size_t i);
+/*
+ * Borrowed parameter i, already converted to its declared type; NULL when
+ * an optional parameter was not given or i is out of range. It lives until
+ * the handler returns; to keep it in a result, add a reference (for
+ * example with json_array_append(), which takes one of its own).
+ */
+json_t *stls_rpc_param(const struct stls_rpc_call *call, size_t i);
 /* Typed reads of declared parameters: NULL/0/false when absent. */
 const char *stls_rpc_param_str(const struct stls_rpc_call *call, size_t i);
 int64_t stls_rpc_param_int(const struct stls_rpc_call *call, size_t i);
 bool stls_rpc_param_bool(const struct stls_rpc_call *call, size_t i);
 
 /*
- * Checked reads for "any" or "..." parameters: on a wrong type or a value
- * out of [min, max] they record a -32602 error on <call> with a message
- * naming the parameter and return -EPROTO (return it from the handler).
+ * Checked reads for "any" or "..." parameters (rpc.c, with the checks of
+ * rpc_params.c): on a wrong type or a value out of [min, max] they record
+ * a -32602 error on <call> with a message naming the parameter and return
+ * -EPROTO (return it from the handler).
  */
 STLS_MUST_USE int stls_rpc_param_get_int(struct stls_rpc_call *call, size_t i,
 					 int64_t min, int64_t max,
 					 int64_t *out);
 STLS_MUST_USE int stls_rpc_param_get_str(struct stls_rpc_call *call, size_t i,
 					 const char **out);
+
+/*
+ * ---- Building results (rpc_json.c) ----
+ *
+ * -errno shorthands over jansson for handlers. Setters and push take <v>
+ * (also when they fail) and read NULL as a failed allocation, so that
+ *	err = stls_rpc_obj_set(o, "closed", json_object());
+ * needs no separate check. Strings are copied; bytes that are not
+ * well-formed UTF-8 become U+FFFD (stls/utf8.h): jansson holds only valid
+ * UTF-8, and a client's SNI or a certificate field can be anything.
+ */
+
+/* A JSON string of s (JSON null when s is NULL); NULL when out of memory. */
+json_t *stls_rpc_str(const char *s);
+/* Same for <len> bytes (may contain NUL). */
+json_t *stls_rpc_strn(const char *s, size_t len);
+/* A printf-style JSON string; NULL when out of memory. */
+json_t *stls_rpc_strf(const char *fmt, ...) STLS_PRINTF(1, 2);
+
+/*
+ * Sets member <key> (UTF-8, copied) of <obj> to <v>, replacing an existing
+ * one in place; takes <v>. Returns 0, -EINVAL when obj is not an object,
+ * -ENOMEM.
+ */
+STLS_MUST_USE int stls_rpc_obj_set(json_t *obj, const char *key, json_t *v);
+STLS_MUST_USE int stls_rpc_obj_set_int(json_t *obj, const char *key,
+				       int64_t i);
+STLS_MUST_USE int stls_rpc_obj_set_str(json_t *obj, const char *key,
+				       const char *s);
+
+/* Appends <v> to <arr>; takes <v>. Returns 0, -EINVAL, -ENOMEM. */
+STLS_MUST_USE int stls_rpc_arr_push(json_t *arr, json_t *v);
 
 #endif

@@ -1,8 +1,9 @@
 /*
- * Built-in JSON-RPC methods, registered by stls_rpc_new(): introspection
- * (system.listMethods, system.methodHelp, as XML-RPC introspection names
- * them and kamcmd users know them) and core.version, core.uptime,
- * core.echo. Each gets the dispatcher itself as its argument.
+ * Built-in JSON-RPC methods: introspection (system.listMethods,
+ * system.methodHelp, as XML-RPC introspection names them and kamcmd users
+ * know them) and core.version, core.uptime, core.echo. Each gets the
+ * dispatcher itself as its argument. stls_rpc_new() lives here because it
+ * registers them: the dispatcher (rpc.c) never names a method.
  */
 #include "rpc/rpc_int.h"
 
@@ -20,13 +21,13 @@ static int cmp_names(const void *a, const void *b)
 static int list_methods(struct stls_rpc_call *call, void *arg)
 {
 	struct stls_rpc *rpc = arg;
-	struct stls_json *list;
 	const char **names;
+	json_t *list;
 	size_t i, n = 0;
 	int rc = 0;
 
 	names = calloc(rpc->n ? rpc->n : 1, sizeof(*names));
-	list = stls_json_new_array();
+	list = json_array();
 	if (!names || !list) {
 		rc = -ENOMEM;
 		goto out;
@@ -38,14 +39,14 @@ static int list_methods(struct stls_rpc_call *call, void *arg)
 	}
 	qsort(names, n, sizeof(*names), cmp_names);
 	for (i = 0; i < n && !rc; i++) {
-		rc = stls_json_array_push(list, stls_json_new_str(names[i]));
+		rc = stls_rpc_arr_push(list, stls_rpc_str(names[i]));
 	}
 	if (!rc) {
 		rc = stls_rpc_reply(call, list);
 		list = NULL;
 	}
 out:
-	stls_json_free(list);
+	json_decref(list);
 	free(names);
 	return rc;
 }
@@ -61,7 +62,7 @@ static int method_help(struct stls_rpc_call *call, void *arg)
 		return stls_rpc_fail(call, STLS_RPC_E_NOT_FOUND,
 				     "no method named \"%.64s\"", name);
 	}
-	return stls_rpc_reply(call, stls_json_new_strf(
+	return stls_rpc_reply(call, stls_rpc_strf(
 			      "%s%s%s%s",
 			      stls__rpc_usage(e, usage, sizeof(usage)),
 			      e->m->flags & STLS_RPC_F_WRITE ? " (changes state)"
@@ -72,19 +73,19 @@ static int method_help(struct stls_rpc_call *call, void *arg)
 
 static int core_version(struct stls_rpc_call *call, void *arg)
 {
-	struct stls_json *o = stls_json_new_object();
+	json_t *o = json_object();
 	int rc;
 
 	(void)arg;
-	rc = stls_json_object_set_str(o, "name", "siptlsd");
+	rc = stls_rpc_obj_set_str(o, "name", "siptlsd");
 	if (!rc) {
-		rc = stls_json_object_set_str(o, "version", STLS_VERSION);
+		rc = stls_rpc_obj_set_str(o, "version", STLS_VERSION);
 	}
 	if (!rc) {
-		rc = stls_json_object_set_str(o, "libuv", uv_version_string());
+		rc = stls_rpc_obj_set_str(o, "libuv", uv_version_string());
 	}
 	if (rc) {
-		stls_json_free(o);
+		json_decref(o);
 		return rc;
 	}
 	return stls_rpc_reply(call, o);
@@ -93,23 +94,23 @@ static int core_version(struct stls_rpc_call *call, void *arg)
 static int core_uptime(struct stls_rpc_call *call, void *arg)
 {
 	struct stls_rpc *rpc = arg;
-	struct stls_json *o = stls_json_new_object();
+	json_t *o = json_object();
 	struct timespec now;
 	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	rc = stls_json_object_set_int(o, "now", (int64_t)time(NULL));
+	rc = stls_rpc_obj_set_int(o, "now", (int64_t)time(NULL));
 	if (!rc) {
-		rc = stls_json_object_set_int(o, "up_since",
-					      (int64_t)rpc->start_wall);
+		rc = stls_rpc_obj_set_int(o, "up_since",
+					  (int64_t)rpc->start_wall);
 	}
 	if (!rc) {
-		rc = stls_json_object_set_int(
+		rc = stls_rpc_obj_set_int(
 			o, "uptime",
 			(int64_t)(now.tv_sec - rpc->start_mono.tv_sec));
 	}
 	if (rc) {
-		stls_json_free(o);
+		json_decref(o);
 		return rc;
 	}
 	return stls_rpc_reply(call, o);
@@ -117,23 +118,25 @@ static int core_uptime(struct stls_rpc_call *call, void *arg)
 
 static int core_echo(struct stls_rpc_call *call, void *arg)
 {
-	struct stls_json *a = stls_json_new_array();
+	json_t *a = json_array();
 	size_t i;
-	int rc = 0;
+	int rc = a ? 0 : -ENOMEM;
 
 	(void)arg;
 	for (i = 0; i < stls_rpc_param_count(call) && !rc; i++) {
-		rc = stls_json_array_push(
-			a, stls_json_clone(stls_rpc_param(call, i)));
+		/* The array takes a reference of its own to the param. */
+		if (json_array_append(a, stls_rpc_param(call, i))) {
+			rc = -ENOMEM;
+		}
 	}
 	if (rc) {
-		stls_json_free(a);
+		json_decref(a);
 		return rc;
 	}
 	return stls_rpc_reply(call, a);
 }
 
-const struct stls_rpc_method stls__rpc_builtins[] = {
+static const struct stls_rpc_method builtins[] = {
 	{ "system.listMethods", list_methods, "",
 	  "List the names of all methods, sorted.", 0 },
 	{ "system.methodHelp", method_help, "name:str",
@@ -147,3 +150,24 @@ const struct stls_rpc_method stls__rpc_builtins[] = {
 	  "Return the parameters unchanged: checks the control socket.", 0 },
 	STLS_RPC_METHOD_END
 };
+
+int stls_rpc_new(struct stls_rpc **out)
+{
+	struct stls_rpc *rpc = calloc(1, sizeof(*rpc));
+	int rc;
+
+	*out = NULL;
+	if (!rpc) {
+		return -ENOMEM;
+	}
+	rpc->max_request = STLS_RPC_DEFAULT_MAX_REQUEST;
+	clock_gettime(CLOCK_MONOTONIC, &rpc->start_mono);
+	rpc->start_wall = time(NULL);
+	rc = stls_rpc_register(rpc, builtins, rpc);
+	if (rc) {
+		stls_rpc_free(rpc);
+		return rc;
+	}
+	*out = rpc;
+	return 0;
+}

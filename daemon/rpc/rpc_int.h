@@ -1,5 +1,26 @@
 /*
- * Internals shared by rpc.c and rpc_params.c. Not for handlers.
+ * Internals shared by the files of the JSON-RPC dispatcher. Not for
+ * handlers, which use rpc.h.
+ *
+ * Calls run one way, from the top of this list down, never back up:
+ *	rpc_server.c   the control socket: reads request lines, calls
+ *	               stls_rpc_handle() and stls_rpc_error_reply() (rpc.c)
+ *	rpc_builtin.c  stls_rpc_new() and the built-in methods: calls the
+ *	               registry and reply functions of rpc.c, the
+ *	               parameter getters of rpc_params.c and rpc_json.c
+ *	rpc.c          registry, dispatch, replies and errors: calls
+ *	               rpc_parse.c for the request text, rpc_params.c to
+ *	               bind a call's params, then the handler through its
+ *	               method table (never by name), and rpc_json.c for
+ *	               strings
+ *	rpc_parse.c    request text to JSON (jansson, our limits): calls
+ *	               nothing here
+ *	rpc_params.c   parameter specs, conversion, binding and getters:
+ *	               calls nothing above; a binding or checked-read
+ *	               failure comes back as -EINVAL with its message,
+ *	               and rpc.c writes the -32602 reply
+ *	rpc_json.c     building results over jansson: calls nothing here
+ * Handlers elsewhere (daemon/ctl) call rpc.h only.
  */
 #ifndef STLS_RPC_INT_H
 #define STLS_RPC_INT_H
@@ -47,13 +68,13 @@ struct stls_rpc {
 struct stls_rpc_call {
 	struct stls_rpc *rpc;
 	const struct stls__rpc_entry *e;
-	struct stls_json **p; /* converted parameters (owned), n of them */
+	json_t **p; /* converted parameters, one reference each, n of them */
 	size_t n;
-	struct stls_json *result; /* owned */
+	json_t *result; /* owned reference, or NULL */
 	bool failed;
 	int code;
-	char *msg;              /* owned */
-	struct stls_json *data; /* owned */
+	char *msg;    /* owned */
+	json_t *data; /* owned reference, or NULL */
 };
 
 /*
@@ -64,23 +85,46 @@ int stls__rpc_sig_parse(const char *method, const char *spec,
 			struct stls__rpc_sig *sig) STLS__RPC_HIDDEN;
 
 /*
- * Checks <params> (NULL, an array or an object) against the call's
- * signature and fills call->p with converted values. Returns 0, -EPROTO
- * (a -32602 error is recorded on the call) or -ENOMEM.
+ * Parses one request of <len> bytes (jansson, with the flags and the depth
+ * limit of rpc.h). Returns 0 with a new reference in *out; -EINVAL when it
+ * is not JSON (reply -32700) or -ENOBUFS when a limit refuses it (size or
+ * depth: reply -32600), msg[size] holding the reply's text with the byte
+ * offset; -ENOMEM.
  */
-int stls__rpc_params_bind(struct stls_rpc_call *call,
-			  const struct stls_json *params) STLS__RPC_HIDDEN;
+int stls__rpc_parse(const char *text, size_t len, size_t max_size,
+		    json_t **out, char *msg, size_t size) STLS__RPC_HIDDEN;
 
-/* Frees call->p. */
+/* Room for the message of a parameter error. */
+#define STLS__RPC_MSG_MAX 512
+
+/*
+ * Checks <params> (NULL, an array or an object) against the call's
+ * signature and fills call->p with converted values. Returns 0, -EINVAL
+ * (msg[size] holds the text of the -32602 reply: method, problem and
+ * usage) or -ENOMEM.
+ */
+int stls__rpc_params_bind(struct stls_rpc_call *call, const json_t *params,
+			  char *msg, size_t size) STLS__RPC_HIDDEN;
+
+/*
+ * The checks behind stls_rpc_param_get_int() and stls_rpc_param_get_str()
+ * (see rpc.h): 0 with *out set, or -EINVAL with the -32602 text in
+ * msg[size].
+ */
+int stls__rpc_param_check_int(const struct stls_rpc_call *call, size_t i,
+			      int64_t min, int64_t max, int64_t *out,
+			      char *msg, size_t size) STLS__RPC_HIDDEN;
+int stls__rpc_param_check_str(const struct stls_rpc_call *call, size_t i,
+			      const char **out, char *msg,
+			      size_t size) STLS__RPC_HIDDEN;
+
+/* Releases call->p (every reference, then the array). */
 void stls__rpc_params_fini(struct stls_rpc_call *call) STLS__RPC_HIDDEN;
 
 /* The entry named by <len> bytes of <name>, or NULL. */
 const struct stls__rpc_entry *stls__rpc_find(const struct stls_rpc *rpc,
 					     const char *name,
 					     size_t len) STLS__RPC_HIDDEN;
-
-/* The built-in methods (rpc_builtin.c); their argument is the dispatcher. */
-extern const struct stls_rpc_method stls__rpc_builtins[] STLS__RPC_HIDDEN;
 
 /* Writes "method spec" into buf (the usage line). Returns buf. */
 const char *stls__rpc_usage(const struct stls__rpc_entry *e, char *buf,

@@ -5,6 +5,13 @@
  * Conversion exists for operators typing positional arguments: siptlsctl
  * (like kamcmd) cannot know what type a method wants, so it guesses from
  * the text, and the method's declared type settles it here.
+ *
+ * A converted parameter is a reference of its own: to the request's value
+ * when it already has the declared type (json_incref), or to a new value.
+ *
+ * This file calls nothing in rpc.c: a binding or a checked read that
+ * fails returns -EINVAL with the text of the -32602 reply, and rpc.c
+ * writes the reply (see rpc_int.h for the direction of calls).
  */
 #include "rpc/rpc_int.h"
 
@@ -140,52 +147,79 @@ static bool text_to_int(const char *s, int64_t *out)
 	return true;
 }
 
-static struct stls_json *to_str(const struct stls_json *v, int *rc)
+/*
+ * The shortest text that reads back as exactly <d> (at most 17 significant
+ * digits), with ".0" added when it would read as an integer: 2.5 gives
+ * "2.5", 0.1 "0.1", 3.0 "3.0". jansson writes doubles with 17 digits
+ * ("0.10000000000000001"): right for a reply, unkind as the text of a
+ * parameter. The daemon never calls setlocale(), so printf's decimal
+ * point is '.'.
+ */
+static const char *format_double(double d, char buf[32])
+{
+	int prec;
+
+	for (prec = 15; prec <= 17; prec++) {
+		snprintf(buf, 32, "%.*g", prec, d);
+		if (strtod(buf, NULL) == d) {
+			break;
+		}
+	}
+	if (!strpbrk(buf, ".eE")) {
+		strcat(buf, ".0");
+	}
+	return buf;
+}
+
+/* Each to_*() returns a new reference, or NULL with *rc set. */
+
+static json_t *to_str(json_t *v, int *rc)
 {
 	char buf[32];
 
-	switch (stls_json_type(v)) {
-	case STLS_JSON_STRING:
-		return stls_json_clone(v);
-	case STLS_JSON_INT:
-		return stls_json_new_strf("%lld",
-					  (long long)stls_json_get_int(v));
-	case STLS_JSON_DOUBLE:
-		return stls_json_new_str(
-			stls_json_format_double(stls_json_get_double(v), buf));
-	case STLS_JSON_BOOL:
-		return stls_json_new_str(stls_json_get_bool(v) ? "true"
-							       : "false");
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return json_incref(v);
+	case JSON_INTEGER:
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(v));
+		return json_string(buf);
+	case JSON_REAL:
+		return json_string(format_double(json_real_value(v), buf));
+	case JSON_TRUE:
+		return json_string("true");
+	case JSON_FALSE:
+		return json_string("false");
 	default:
 		*rc = -EINVAL;
 		return NULL;
 	}
 }
 
-static struct stls_json *to_int(const struct stls_json *v, int *rc)
+static json_t *to_int(json_t *v, int *rc)
 {
-	const char *s = stls_json_get_str(v, NULL);
+	const char *s = json_string_value(v);
 	double d;
 	int64_t i;
 
-	if (stls_json_is(v, STLS_JSON_INT)) {
-		return stls_json_clone(v);
+	if (json_is_integer(v)) {
+		return json_incref(v);
 	}
-	if (stls_json_is(v, STLS_JSON_DOUBLE)) {
-		d = stls_json_get_double(v);
+	if (json_is_real(v)) {
+		d = json_real_value(v);
 		/* 2^63 itself is out of range; the bound is exact in double. */
 		if (d >= -9223372036854775808.0 && d < 9223372036854775808.0 &&
 		    (double)(int64_t)d == d) {
-			return stls_json_new_int((int64_t)d);
+			return json_integer((json_int_t)d);
 		}
 	} else if (s && strlen(s) < 32 && text_to_int(s, &i)) {
-		return stls_json_new_int(i);
+		return json_integer(i);
 	}
 	*rc = -EINVAL;
 	return NULL;
 }
 
-static struct stls_json *to_bool(const struct stls_json *v, int *rc)
+static json_t *to_bool(json_t *v, int *rc)
 {
 	static const struct {
 		const char *word;
@@ -195,51 +229,51 @@ static struct stls_json *to_bool(const struct stls_json *v, int *rc)
 		{ "1", true },    { "false", false }, { "no", false },
 		{ "off", false }, { "0", false },
 	};
-	const char *s = stls_json_get_str(v, NULL);
+	const char *s = json_string_value(v);
 	size_t i;
 
-	if (stls_json_is(v, STLS_JSON_BOOL)) {
-		return stls_json_clone(v);
+	if (json_is_boolean(v)) {
+		return json_incref(v);
 	}
-	if (stls_json_is(v, STLS_JSON_INT) &&
-	    (stls_json_get_int(v) == 0 || stls_json_get_int(v) == 1)) {
-		return stls_json_new_bool(stls_json_get_int(v) == 1);
+	if (json_is_integer(v) &&
+	    (json_integer_value(v) == 0 || json_integer_value(v) == 1)) {
+		return json_boolean(json_integer_value(v) == 1);
 	}
 	for (i = 0; s && i < STLS_ARRAY_SIZE(words); i++) {
 		if (strcasecmp(s, words[i].word) == 0) {
-			return stls_json_new_bool(words[i].val);
+			return json_boolean(words[i].val);
 		}
 	}
 	*rc = -EINVAL;
 	return NULL;
 }
 
-static struct stls_json *to_num(const struct stls_json *v, int *rc)
+static json_t *to_num(json_t *v, int *rc)
 {
-	struct stls_json *n = NULL;
-	size_t len = 0;
-	const char *s = stls_json_get_str(v, &len);
+	size_t len = json_string_length(v);
+	json_t *n = NULL;
 
-	if (stls_json_is(v, STLS_JSON_INT) ||
-	    stls_json_is(v, STLS_JSON_DOUBLE)) {
-		return stls_json_clone(v);
+	if (json_is_number(v)) {
+		return json_incref(v);
 	}
-	if (s && len < 64 && stls_json_parse(s, len, NULL, &n, NULL) == 0 &&
-	    (stls_json_is(n, STLS_JSON_INT) ||
-	     stls_json_is(n, STLS_JSON_DOUBLE))) {
+	/* A short text is parsed as JSON: "2.5" is 2.5, "1.5." nothing. */
+	if (json_is_string(v) && len < 64) {
+		n = json_loadb(json_string_value(v), len, JSON_DECODE_ANY,
+			       NULL);
+	}
+	if (json_is_number(n)) {
 		return n;
 	}
-	stls_json_free(n);
+	json_decref(n);
 	*rc = -EINVAL;
 	return NULL;
 }
 
 /*
- * Converts <v> to <kind>. Returns 0 with *out set, -EINVAL when it does
- * not convert, -ENOMEM.
+ * Converts <v> to <kind>. Returns 0 with *out set to a new reference,
+ * -EINVAL when it does not convert, -ENOMEM.
  */
-static int convert(enum stls__rpc_kind kind, const struct stls_json *v,
-		   struct stls_json **out)
+static int convert(enum stls__rpc_kind kind, json_t *v, json_t **out)
 {
 	int rc = -ENOMEM;
 
@@ -257,7 +291,7 @@ static int convert(enum stls__rpc_kind kind, const struct stls_json *v,
 		*out = to_num(v, &rc);
 		break;
 	default:
-		*out = stls_json_clone(v);
+		*out = json_incref(v);
 		break;
 	}
 	return *out ? 0 : rc;
@@ -274,23 +308,50 @@ const char *stls__rpc_usage(const struct stls__rpc_entry *e, char *buf,
 	return buf;
 }
 
-/* Short description of a value for "got ..." in messages. */
-static const char *describe(const struct stls_json *v, char *buf, size_t n)
+/* What a value is, for "got ..." in messages. */
+static const char *type_name(const json_t *v)
 {
-	const char *s = stls_json_get_str(v, NULL);
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "object";
+	case JSON_ARRAY:
+		return "array";
+	case JSON_STRING:
+		return "string";
+	case JSON_INTEGER:
+		return "integer";
+	case JSON_REAL:
+		return "number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "boolean";
+	default:
+		return "null";
+	}
+}
+
+/* Short description of a value for "got ..." in messages. */
+static const char *describe(const json_t *v, char *buf, size_t n)
+{
+	const char *s = json_string_value(v);
 
 	if (s) {
 		snprintf(buf, n, "\"%.32s%s\"", s, strlen(s) > 32 ? "..." : "");
 	} else {
-		snprintf(buf, n, "%s", stls_json_type_name(stls_json_type(v)));
+		snprintf(buf, n, "%s", type_name(v));
 	}
 	return buf;
 }
 
-static int bad_param(struct stls_rpc_call *call, const char *fmt, ...)
-	STLS_PRINTF(2, 3);
+static int bad_param(const struct stls_rpc_call *call, char *msg,
+		     size_t size, const char *fmt, ...) STLS_PRINTF(4, 5);
 
-static int bad_param(struct stls_rpc_call *call, const char *fmt, ...)
+/*
+ * Writes "<method>: <what> (usage: <usage>)" into msg[size], the text of
+ * a -32602 reply, and returns -EINVAL. rpc.c turns it into the reply.
+ */
+static int bad_param(const struct stls_rpc_call *call, char *msg,
+		     size_t size, const char *fmt, ...)
 {
 	char usage[256], what[160];
 	va_list ap;
@@ -298,27 +359,27 @@ static int bad_param(struct stls_rpc_call *call, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return stls_rpc_fail(call, STLS_RPC_E_INVALID_PARAMS,
-			     "%s: %s (usage: %s)", call->e->m->name, what,
-			     stls__rpc_usage(call->e, usage, sizeof(usage)));
+	snprintf(msg, size, "%s: %s (usage: %s)", call->e->m->name, what,
+		 stls__rpc_usage(call->e, usage, sizeof(usage)));
+	return -EINVAL;
 }
 
-/* Converts and stores parameter i (declared or extra). */
-static int bind_one(struct stls_rpc_call *call, size_t i,
-		    const struct stls_json *v)
+/* Converts and stores parameter i (declared or extra); v is borrowed. */
+static int bind_one(struct stls_rpc_call *call, size_t i, json_t *v,
+		    char *msg, size_t size)
 {
 	const struct stls__rpc_sig *sig = &call->e->sig;
 	enum stls__rpc_kind kind = i < sig->n ? sig->p[i].kind : STLS__RPC_ANY;
 	char got[64];
 	int rc;
 
-	if (stls_json_is(v, STLS_JSON_NULL) && i < sig->n &&
-	    i >= sig->required) {
+	if (json_is_null(v) && i < sig->n && i >= sig->required) {
 		return 0; /* an explicit null leaves an optional unset */
 	}
 	rc = convert(kind, v, &call->p[i]);
 	if (rc == -EINVAL) {
-		return bad_param(call, "parameter '%s' must be %s, got %s",
+		return bad_param(call, msg, size,
+				 "parameter '%s' must be %s, got %s",
 				 sig->p[i].name, kinds[kind].desc,
 				 describe(v, got, sizeof(got)));
 	}
@@ -328,24 +389,25 @@ static int bind_one(struct stls_rpc_call *call, size_t i,
 	return rc;
 }
 
-static int bind_array(struct stls_rpc_call *call, const struct stls_json *a)
+static int bind_array(struct stls_rpc_call *call, const json_t *a, char *msg,
+		      size_t size)
 {
 	const struct stls__rpc_sig *sig = &call->e->sig;
-	size_t n = stls_json_len(a), i;
+	size_t n = json_array_size(a), i;
 	int rc;
 
 	if (n < sig->required) {
-		return bad_param(call, "missing parameter '%s'",
+		return bad_param(call, msg, size, "missing parameter '%s'",
 				 sig->p[n].name);
 	}
 	if (n > sig->n && !sig->rest) {
-		return bad_param(call,
+		return bad_param(call, msg, size,
 				 "too many parameters: expected at most %u, "
 				 "got %zu",
 				 sig->n, n);
 	}
 	for (i = 0; i < n; i++) {
-		rc = bind_one(call, i, stls_json_array_get(a, i));
+		rc = bind_one(call, i, json_array_get(a, i), msg, size);
 		if (rc) {
 			return rc;
 		}
@@ -353,62 +415,66 @@ static int bind_array(struct stls_rpc_call *call, const struct stls_json *a)
 	return 0;
 }
 
-static int bind_object(struct stls_rpc_call *call, const struct stls_json *o)
+static int bind_object(struct stls_rpc_call *call, const json_t *o,
+		       char *msg, size_t size)
 {
 	const struct stls__rpc_sig *sig = &call->e->sig;
-	const struct stls_json *v;
-	size_t i, j, used = 0;
+	size_t i, used = 0;
+	const char *key;
+	json_t *v;
 	int rc;
 
 	for (i = 0; i < sig->n; i++) {
-		v = stls_json_object_get(o, sig->p[i].name);
+		v = json_object_get(o, sig->p[i].name);
 		if (!v && i < sig->required) {
-			return bad_param(call, "missing parameter '%s'",
+			return bad_param(call, msg, size,
+					 "missing parameter '%s'",
 					 sig->p[i].name);
 		}
 		if (!v) {
 			continue;
 		}
 		used++;
-		rc = bind_one(call, i, v);
+		rc = bind_one(call, i, v, msg, size);
 		if (rc) {
 			return rc;
 		}
 	}
-	for (j = 0; used < stls_json_len(o) && j < stls_json_len(o); j++) {
-		const char *key = stls_json_object_key(o, j);
-
+	if (used == json_object_size(o)) {
+		return 0;
+	}
+	/* jansson's object API is not const-correct; nothing is changed. */
+	json_object_foreach((json_t *)o, key, v) {
 		for (i = 0; i < sig->n; i++) {
 			if (strcmp(key, sig->p[i].name) == 0) {
 				break;
 			}
 		}
 		if (i == sig->n) {
-			return bad_param(call, "unknown parameter '%.40s'",
-					 key);
+			return bad_param(call, msg, size,
+					 "unknown parameter '%.40s'", key);
 		}
 	}
 	return 0;
 }
 
-int stls__rpc_params_bind(struct stls_rpc_call *call,
-			  const struct stls_json *params)
+int stls__rpc_params_bind(struct stls_rpc_call *call, const json_t *params,
+			  char *msg, size_t size)
 {
 	size_t cap = call->e->sig.n;
 
-	if (stls_json_is(params, STLS_JSON_ARRAY) &&
-	    stls_json_len(params) > cap) {
-		cap = stls_json_len(params);
+	if (json_array_size(params) > cap) {
+		cap = json_array_size(params);
 	}
 	call->n = 0;
 	call->p = calloc(cap ? cap : 1, sizeof(*call->p));
 	if (!call->p) {
 		return -ENOMEM;
 	}
-	if (stls_json_is(params, STLS_JSON_OBJECT)) {
-		return bind_object(call, params);
+	if (json_is_object(params)) {
+		return bind_object(call, params, msg, size);
 	}
-	return bind_array(call, params); /* NULL reads as [] */
+	return bind_array(call, params, msg, size); /* NULL reads as [] */
 }
 
 void stls__rpc_params_fini(struct stls_rpc_call *call)
@@ -416,7 +482,7 @@ void stls__rpc_params_fini(struct stls_rpc_call *call)
 	size_t i;
 
 	for (i = 0; call->p && i < call->n; i++) {
-		stls_json_free(call->p[i]);
+		json_decref(call->p[i]); /* NULL for unset optionals */
 	}
 	free(call->p);
 	call->p = NULL;
@@ -430,25 +496,24 @@ size_t stls_rpc_param_count(const struct stls_rpc_call *call)
 	return call->n;
 }
 
-const struct stls_json *stls_rpc_param(const struct stls_rpc_call *call,
-				       size_t i)
+json_t *stls_rpc_param(const struct stls_rpc_call *call, size_t i)
 {
 	return i < call->n ? call->p[i] : NULL;
 }
 
 const char *stls_rpc_param_str(const struct stls_rpc_call *call, size_t i)
 {
-	return stls_json_get_str(stls_rpc_param(call, i), NULL);
+	return json_string_value(stls_rpc_param(call, i));
 }
 
 int64_t stls_rpc_param_int(const struct stls_rpc_call *call, size_t i)
 {
-	return stls_json_get_int(stls_rpc_param(call, i));
+	return json_integer_value(stls_rpc_param(call, i));
 }
 
 bool stls_rpc_param_bool(const struct stls_rpc_call *call, size_t i)
 {
-	return stls_json_get_bool(stls_rpc_param(call, i));
+	return json_is_true(stls_rpc_param(call, i));
 }
 
 static const char *param_name(const struct stls_rpc_call *call, size_t i,
@@ -462,38 +527,40 @@ static const char *param_name(const struct stls_rpc_call *call, size_t i,
 	return buf;
 }
 
-int stls_rpc_param_get_int(struct stls_rpc_call *call, size_t i, int64_t min,
-			   int64_t max, int64_t *out)
+int stls__rpc_param_check_int(const struct stls_rpc_call *call, size_t i,
+			      int64_t min, int64_t max, int64_t *out,
+			      char *msg, size_t size)
 {
-	const struct stls_json *v = stls_rpc_param(call, i);
-	struct stls_json *c = NULL;
+	json_t *v = stls_rpc_param(call, i), *c = NULL;
 	char name[48];
 	int rc = 0;
 
 	if (v) {
 		c = to_int(v, &rc);
 	}
-	if (!c || stls_json_get_int(c) < min || stls_json_get_int(c) > max) {
-		stls_json_free(c);
-		return bad_param(call,
+	if (!c || json_integer_value(c) < min ||
+	    json_integer_value(c) > max) {
+		json_decref(c);
+		return bad_param(call, msg, size,
 				 "parameter %s must be an integer in "
 				 "[%lld, %lld]",
 				 param_name(call, i, name, sizeof(name)),
 				 (long long)min, (long long)max);
 	}
-	*out = stls_json_get_int(c);
-	stls_json_free(c);
+	*out = json_integer_value(c);
+	json_decref(c);
 	return 0;
 }
 
-int stls_rpc_param_get_str(struct stls_rpc_call *call, size_t i,
-			   const char **out)
+int stls__rpc_param_check_str(const struct stls_rpc_call *call, size_t i,
+			      const char **out, char *msg, size_t size)
 {
 	const char *s = stls_rpc_param_str(call, i);
 	char name[48];
 
 	if (!s) {
-		return bad_param(call, "parameter %s must be a string",
+		return bad_param(call, msg, size,
+				 "parameter %s must be a string",
 				 param_name(call, i, name, sizeof(name)));
 	}
 	*out = s;

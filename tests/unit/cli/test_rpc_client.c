@@ -18,8 +18,8 @@
 
 static void expect_params(bool strings, const char *want, int argc, ...)
 {
-	char *argv[16], *out = NULL;
-	struct stls_json *p = NULL;
+	char *argv[16], *out;
+	json_t *p = NULL;
 	va_list ap;
 	int i;
 
@@ -29,10 +29,10 @@ static void expect_params(bool strings, const char *want, int argc, ...)
 	}
 	va_end(ap);
 	CHECK_OK(stls_rpc_client_params_from_args(argc, argv, strings, &p));
-	CHECK_OK(stls_json_write(p, 0, &out, NULL));
+	out = json_dumps(p, JSON_COMPACT);
 	CHECK_STR_EQ(out, want);
 	free(out);
-	stls_json_free(p);
+	json_decref(p);
 }
 
 TEST(client_args_become_params_like_kamcmd)
@@ -50,6 +50,9 @@ TEST(client_args_become_params_like_kamcmd)
 		      "9223372036854775808");
 	expect_params(true, "[\"180\",\"true\"]", 2, "180", "true");
 	expect_params(false, "[]", 0);
+	/* A word typed in a Latin-1 terminal: sent, bad bytes as U+FFFD. */
+	expect_params(false, "[\"caf\xEF\xBF\xBD\",\"caf\xC3\xA9\"]", 2,
+		      "caf\xE9", "caf\xC3\xA9");
 }
 
 struct srv {
@@ -78,7 +81,7 @@ TEST(client_calls_and_errors)
 {
 	struct stls_rpc_client_error err;
 	struct stls_rpc_client *c = NULL;
-	struct stls_json *res = NULL, *p = NULL;
+	json_t *res = NULL, *p = NULL;
 	char why[256];
 	struct srv s;
 	int i;
@@ -92,14 +95,13 @@ TEST(client_calls_and_errors)
 
 		CHECK_OK(stls_rpc_client_params_from_args(2, argv, false, &p));
 		CHECK_OK(stls_rpc_client_call(c, "core.echo", p, &res, &err));
-		CHECK_EQ(stls_json_get_int(stls_json_array_get(res, 1)), 2);
-		stls_json_free(res);
+		CHECK_EQ(json_integer_value(json_array_get(res, 1)), 2);
+		json_decref(res);
 	}
 	CHECK_OK(stls_rpc_client_call(c, "core.version", NULL, &res, &err));
-	CHECK_STR_EQ(stls_json_get_str(stls_json_object_get(res, "name"),
-				       NULL),
+	CHECK_STR_EQ(json_string_value(json_object_get(res, "name")),
 		     "siptlsd");
-	stls_json_free(res);
+	json_decref(res);
 	CHECK_EQ(stls_rpc_client_call(c, "nope", NULL, &res, &err), -EPROTO);
 	CHECK_EQ(err.code, -32601);
 	CHECK_STR_HAS(err.message, "method not found: nope");
@@ -152,7 +154,7 @@ static void *fake_thread(void *arg)
 	return NULL;
 }
 
-static int fake_call(const char *reply, struct stls_json **res,
+static int fake_call(const char *reply, json_t **res,
 		     struct stls_rpc_client_error *err, int timeout_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -181,7 +183,7 @@ static int fake_call(const char *reply, struct stls_json **res,
 TEST(client_rejects_bad_replies_and_times_out)
 {
 	struct stls_rpc_client_error err;
-	struct stls_json *res = NULL;
+	json_t *res = NULL;
 
 	CHECK_EQ(fake_call("not json\n", &res, &err, 2000), -EBADMSG);
 	CHECK_EQ(fake_call("{\"jsonrpc\":\"2.0\",\"result\":1,\"id\":99}\n",
@@ -190,6 +192,19 @@ TEST(client_rejects_bad_replies_and_times_out)
 	CHECK_EQ(fake_call("{\"jsonrpc\":\"2.0\",\"id\":1}\n", &res, &err,
 			   2000),
 		 -EBADMSG);
+	/* Strict JSON only: two "result"s could be read two ways. */
+	CHECK_EQ(fake_call("{\"jsonrpc\":\"2.0\",\"result\":1,\"result\":2,"
+			   "\"id\":1}\n",
+			   &res, &err, 2000),
+		 -EBADMSG);
+	CHECK_EQ(fake_call("[{\"jsonrpc\":\"2.0\",\"result\":1,\"id\":1}]\n",
+			   &res, &err, 2000),
+		 -EBADMSG); /* not a response object */
+	CHECK_OK(fake_call("{\"jsonrpc\":\"2.0\",\"result\":\"a\\u0000b\","
+			   "\"id\":1}\n",
+			   &res, &err, 2000));
+	CHECK_EQ(json_string_length(res), 3);
+	json_decref(res);
 	CHECK_EQ(fake_call("{\"jsonrpc\":\"2.0\",\"result\":1,\"id\":1}", &res,
 			   &err, 2000),
 		 -ECONNRESET); /* closed before the newline */
@@ -199,8 +214,8 @@ TEST(client_rejects_bad_replies_and_times_out)
 			   &res, &err, 2000),
 		 -EPROTO);
 	CHECK_EQ(err.code, 500);
-	CHECK_STR_EQ(stls_json_get_str(stls_json_array_get(err.data, 0), NULL),
+	CHECK_STR_EQ(json_string_value(json_array_get(err.data, 0)),
 		     "f:1: x");
-	stls_json_free(err.data);
+	json_decref(err.data);
 	CHECK_EQ(fake_call(NULL, &res, &err, 300), -ETIMEDOUT);
 }

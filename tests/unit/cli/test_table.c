@@ -5,22 +5,21 @@
 
 #include <stdlib.h>
 
-#include "stls/json.h"
 #include "table.h"
 
 static void expect(const char *json, const char *want)
 {
-	struct stls_json *v = NULL;
+	json_t *v = json_loads(json, JSON_DECODE_ANY, NULL);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	CHECK_OK(stls_json_parse(json, strlen(json), NULL, &v, NULL));
+	CHECK_NOT_NULL(v);
 	CHECK_OK(stls_table_print(f, v));
 	fclose(f);
 	CHECK_STR_EQ(buf, want);
 	free(buf);
-	stls_json_free(v);
+	json_decref(v);
 }
 
 TEST(table_array_of_objects_as_columns)
@@ -76,4 +75,22 @@ TEST(table_scalars_and_plain_arrays)
 	expect("[]", "(empty)\n");
 	expect("{}", "");
 	expect("[1,{\"a\":1}]", "1\n{\"a\":1}\n");
+}
+
+TEST(table_keeps_the_daemons_member_order)
+{
+	/* Not sorted: the order the daemon wrote (jansson keeps it). */
+	expect("{\"z\":1,\"a\":2,\"m\":3}", "z: 1\na: 2\nm: 3\n");
+	expect("[{\"z\":1,\"a\":2},{\"m\":3,\"a\":4}]",
+	       "z  a  m\n"
+	       "1  2  -\n"
+	       "-  4  3\n");
+}
+
+TEST(table_numbers_as_jansson_writes_them)
+{
+	/* Doubles carry 17 significant digits (docs/operations.md). */
+	expect("[0.5,0.1,1e300,-0.0,3.0]",
+	       "0.5\n0.10000000000000001\n1.0000000000000001e300\n-0.0\n"
+	       "3.0\n");
 }

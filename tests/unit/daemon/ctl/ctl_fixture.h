@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "ctl/ctl_int.h"
+#include "daemon/rpc/rpc_test.h"
 #include "daemon/runtime/daemon_harness.h"
 #include "runtime/handler_echo.h"
 #include "stls/conf.h"
@@ -153,14 +154,14 @@ static inline void cf_fini(struct cf *f)
 
 /*
  * Calls <method> with <params> (JSON text of an array, or NULL) and returns
- * the parsed reply object (free with stls_json_free).
+ * the parsed reply object (release with json_decref).
  */
-static inline struct stls_json *cf_call(struct cf *f, const char *method,
-					const char *params)
+static inline json_t *cf_call(struct cf *f, const char *method,
+			      const char *params)
 {
 	char req[4096], *resp = NULL;
 	size_t len = 0;
-	struct stls_json *v = NULL;
+	json_t *v = NULL;
 
 	snprintf(req, sizeof(req),
 		 "{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"params\":%s,"
@@ -168,29 +169,27 @@ static inline struct stls_json *cf_call(struct cf *f, const char *method,
 	CHECK_OK(stls_rpc_handle(f->ctl->rpc, req, strlen(req), 0, &resp,
 				 &len));
 	CHECK_NOT_NULL(resp);
-	CHECK_OK(stls_json_parse(resp, len, NULL, &v, NULL));
+	v = rt_parse(resp, len);
 	free(resp);
 	return v;
 }
 
-static inline const struct stls_json *cf_result(const struct stls_json *r)
+static inline json_t *cf_result(const json_t *r)
 {
-	return stls_json_object_get(r, "result");
+	return json_object_get(r, "result");
 }
 
 /* Error code of a reply, 0 when it has a result. */
-static inline int64_t cf_error(const struct stls_json *r)
+static inline int64_t cf_error(const json_t *r)
 {
-	return stls_json_get_int(
-		stls_json_object_get(stls_json_object_get(r, "error"), "code"));
+	return json_integer_value(
+		json_object_get(json_object_get(r, "error"), "code"));
 }
 
-static inline const char *cf_error_msg(const struct stls_json *r)
+static inline const char *cf_error_msg(const json_t *r)
 {
-	return stls_json_get_str(
-		stls_json_object_get(stls_json_object_get(r, "error"),
-				     "message"),
-		NULL);
+	return json_string_value(
+		json_object_get(json_object_get(r, "error"), "message"));
 }
 
 /* A connection to listener i that completed the toy handshake. */

@@ -18,8 +18,8 @@ TEST(every_method_is_registered)
 		"core.uptime", "system.listMethods",
 	};
 	struct cf f;
-	struct stls_json *r;
-	const struct stls_json *a;
+	json_t *r;
+	const json_t *a;
 	size_t i, j;
 	bool found;
 
@@ -28,15 +28,14 @@ TEST(every_method_is_registered)
 	a = cf_result(r);
 	for (i = 0; i < STLS_ARRAY_SIZE(names); i++) {
 		found = false;
-		for (j = 0; j < stls_json_len(a); j++) {
-			const char *n = stls_json_get_str(
-				stls_json_array_get(a, j), NULL);
+		for (j = 0; j < json_array_size(a); j++) {
+			const char *n = json_string_value(json_array_get(a, j));
 
 			found |= strcmp(n, names[i]) == 0;
 		}
 		CHECK(found);
 	}
-	stls_json_free(r);
+	json_decref(r);
 	cf_fini(&f);
 }
 
@@ -117,12 +116,12 @@ TEST(reload_reports_generation_and_count)
 TEST(reload_hook_failure_keeps_the_set)
 {
 	struct cf f;
-	struct stls_json *r;
+	json_t *r;
 
 	cf_init(&f, 1, NULL);
 	r = cf_call(&f, "cfg.set", "[\"tls\",\"config\",\"/nonexistent.cfg\"]");
 	CHECK_EQ(cf_error(r), 0);
-	stls_json_free(r);
+	json_decref(r);
 	CHECK_EQ(stls_ctl_reload_hook(f.ctl), -EINVAL);
 	CHECK_EQ(stls_pstore_generation(f.ps), 1);
 	cf_fini(&f);
@@ -168,7 +167,7 @@ TEST(reload_and_config_change_are_serialised)
 	for (i = 0; i < 60; i++) {
 		snprintf(p, sizeof(p), "[\"tls\",\"config\",\"%s\"]",
 			 i % 2 ? good : "/nonexistent.cfg");
-		stls_json_free(cf_call(&f, "cfg.set", p));
+		json_decref(cf_call(&f, "cfg.set", p));
 	}
 	pthread_join(t, NULL);
 	CHECK_EQ(h.ok + h.failed, 60);

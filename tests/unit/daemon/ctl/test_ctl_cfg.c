@@ -8,14 +8,14 @@
 static int64_t get_int(struct cf *f, const char *name)
 {
 	char p[128];
-	struct stls_json *r;
+	json_t *r;
 	int64_t v;
 
 	snprintf(p, sizeof(p), "[\"tls\",\"%s\"]", name);
 	r = cf_call(f, "cfg.get", p);
 	CHECK_EQ(cf_error(r), 0);
-	v = stls_json_get_int(cf_result(r));
-	stls_json_free(r);
+	v = json_integer_value(cf_result(r));
+	json_decref(r);
 	return v;
 }
 
@@ -24,20 +24,20 @@ static int64_t set(struct cf *f, const char *method, const char *name,
 		   const char *value_json)
 {
 	char p[256];
-	struct stls_json *r;
+	json_t *r;
 	int64_t code;
 
 	snprintf(p, sizeof(p), "[\"tls\",\"%s\",%s]", name, value_json);
 	r = cf_call(f, method, p);
 	code = cf_error(r);
-	stls_json_free(r);
+	json_decref(r);
 	return code;
 }
 
 TEST(get_reads_runtime_and_fixed_variables)
 {
 	struct cf f;
-	struct stls_json *r;
+	json_t *r;
 
 	cf_init(&f, 1, NULL);
 	CHECK_EQ(get_int(&f, "connection_timeout"), 600);
@@ -45,17 +45,17 @@ TEST(get_reads_runtime_and_fixed_variables)
 	CHECK_EQ(get_int(&f, "tls_log"), 3);
 	CHECK_EQ(get_int(&f, "verify_depth"), 9);
 	r = cf_call(&f, "cfg.get", "[\"tls\",\"method\"]");
-	CHECK_STR_EQ(stls_json_get_str(cf_result(r), NULL), "TLSv1.2+");
-	stls_json_free(r);
+	CHECK_STR_EQ(json_string_value(cf_result(r)), "TLSv1.2+");
+	json_decref(r);
 	r = cf_call(&f, "cfg.get", "[\"core\",\"debug\"]");
 	CHECK_EQ(cf_error(r), STLS_RPC_E_NOT_FOUND);
-	stls_json_free(r);
+	json_decref(r);
 	r = cf_call(&f, "cfg.get", "[\"tls\",\"nope\"]");
 	CHECK_EQ(cf_error(r), STLS_RPC_E_NOT_FOUND);
-	stls_json_free(r);
+	json_decref(r);
 	r = cf_call(&f, "cfg.get", "[\"tls\"]");
 	CHECK_EQ(cf_error(r), STLS_RPC_E_INVALID_PARAMS);
-	stls_json_free(r);
+	json_decref(r);
 	cf_fini(&f);
 }
 
@@ -104,23 +104,23 @@ TEST(set_each_runtime_variable_with_ranges)
 TEST(set_refuses_fixed_variables_with_the_reason)
 {
 	struct cf f;
-	struct stls_json *r;
+	json_t *r;
 
 	cf_init(&f, 1, NULL);
 	r = cf_call(&f, "cfg.set", "[\"tls\",\"verify_depth\",3]");
 	CHECK_EQ(cf_error(r), STLS_RPC_E_FORBIDDEN);
 	CHECK_STR_HAS(cf_error_msg(r), "cannot be changed at runtime");
-	stls_json_free(r);
+	json_decref(r);
 	r = cf_call(&f, "cfg.set", "[\"tls\",\"session_cache\",1]");
 	CHECK_EQ(cf_error(r), STLS_RPC_E_FORBIDDEN);
 	CHECK_STR_HAS(cf_error_msg(r), "restart");
-	stls_json_free(r);
+	json_decref(r);
 	r = cf_call(&f, "cfg.set", "[\"xyz\",\"log\",1]");
 	CHECK_EQ(cf_error(r), STLS_RPC_E_NOT_FOUND);
-	stls_json_free(r);
+	json_decref(r);
 	r = cf_call(&f, "cfg.set_now_int", "[\"tls\",\"config\",1]");
 	CHECK_EQ(cf_error(r), STLS_RPC_E_BAD_VALUE);
-	stls_json_free(r);
+	json_decref(r);
 	cf_fini(&f);
 }
 
@@ -128,23 +128,22 @@ TEST(set_refuses_fixed_variables_with_the_reason)
 TEST(set_config_is_resolved_and_used_at_reload)
 {
 	struct cf f;
-	struct stls_json *r;
+	json_t *r;
 	char want[700];
 
 	cf_init(&f, 1, NULL);
 	r = cf_call(&f, "cfg.set", "[\"tls\",\"config\",\"tls.cfg\"]");
-	CHECK_STR_EQ(stls_json_get_str(stls_json_object_get(cf_result(r),
-							    "applies"),
-				       NULL),
+	CHECK_STR_EQ(json_string_value(
+			     json_object_get(cf_result(r), "applies")),
 		     "next tls.reload");
-	stls_json_free(r);
+	json_decref(r);
 	snprintf(want, sizeof(want), "%s/tls.cfg", f.conf->base_dir);
 	r = cf_call(&f, "cfg.get", "[\"tls\",\"config\"]");
-	CHECK_STR_EQ(stls_json_get_str(cf_result(r), NULL), want);
-	stls_json_free(r);
+	CHECK_STR_EQ(json_string_value(cf_result(r)), want);
+	json_decref(r);
 	r = cf_call(&f, "tls.reload", NULL);
 	CHECK_EQ(cf_error(r), STLS_RPC_E_FAILED); /* no such file yet */
-	stls_json_free(r);
+	json_decref(r);
 	cf_fini(&f);
 }
 
@@ -176,24 +175,24 @@ TEST(connection_timeout_applies_to_new_connections)
 TEST(core_stats_counts_and_reloads)
 {
 	struct cf f;
-	struct stls_json *r;
-	const struct stls_json *o;
+	json_t *r;
+	const json_t *o;
 	int fd;
 
 	cf_init(&f, 2, NULL);
 	fd = dh_connect(stls_daemon_bound(f.h.d, 1));
 	dh_echo(fd, "x");
-	stls_json_free(cf_call(&f, "tls.reload", NULL));
+	json_decref(cf_call(&f, "tls.reload", NULL));
 	r = cf_call(&f, "core.stats", NULL);
 	o = cf_result(r);
-	CHECK_EQ(stls_json_get_int(stls_json_object_get(o, "accepted")), 1);
-	CHECK_EQ(stls_json_get_int(stls_json_object_get(o, "open")), 1);
-	CHECK(stls_json_object_get(stls_json_object_get(o, "closed"),
-				   "idle-timeout") != NULL);
-	CHECK_EQ(stls_json_get_int(stls_json_object_get(
-			 stls_json_object_get(o, "reloads"), "ok")),
+	CHECK_EQ(json_integer_value(json_object_get(o, "accepted")), 1);
+	CHECK_EQ(json_integer_value(json_object_get(o, "open")), 1);
+	CHECK(json_object_get(json_object_get(o, "closed"),
+			      "idle-timeout") != NULL);
+	CHECK_EQ(json_integer_value(
+			 json_object_get(json_object_get(o, "reloads"), "ok")),
 		 1);
-	stls_json_free(r);
+	json_decref(r);
 	close(fd);
 	cf_fini(&f);
 }

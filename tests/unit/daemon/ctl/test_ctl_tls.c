@@ -6,37 +6,50 @@
 /* ctest-label: tsan */
 #include "daemon/ctl/ctl_fixture.h"
 
-static bool has_key(const struct stls_json *o, const char *key)
+static bool has_key(const json_t *o, const char *key)
 {
-	return stls_json_object_get(o, key) != NULL;
+	return json_object_get(o, key) != NULL;
+}
+
+/* Expects exactly <keys>, in this order, as the members of <o>. */
+static void check_keys(json_t *o, const char *const *keys, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		CHECK_STR_EQ(rt_key_at(o, i), keys[i]);
+	CHECK_NULL(rt_key_at(o, n));
 }
 
 TEST(info_has_the_seed_fields_and_counters)
 {
+	/* The seed's three first, in its order; then ours. */
 	static const char *const keys[] = {
 		"max_connections", "opened_connections",
-		"clear_text_write_queued_bytes", "accepted", "refused_max_conn",
-		"closed_idle_timeout", "closed_killed", "hsm_key_failures",
+		"clear_text_write_queued_bytes", "handshakes",
+		"handshakes_resumed", "handshake_failures", "verify_failures",
+		"identity_failures", "renegotiations_refused",
+		"low_memory_refused", "conn_out_dropped", "connections",
+		"accepted", "refused_max_conn", "outbound",
+		"closed_idle_timeout", "closed_handshake_timeout",
+		"closed_tls_error", "closed_killed", "hsm_key_failures",
 		"generation", "profiles",
 	};
 	struct cf f;
-	struct stls_json *r;
-	const struct stls_json *o;
-	size_t i;
+	json_t *r;
+	json_t *o;
 
 	cf_init(&f, 1, "max_connections = 123");
 	r = cf_call(&f, "tls.info", NULL);
 	o = cf_result(r);
-	for (i = 0; i < STLS_ARRAY_SIZE(keys); i++)
-		CHECK(has_key(o, keys[i]));
-	CHECK_EQ(stls_json_get_int(stls_json_object_get(o,
-							"max_connections")),
+	check_keys(o, keys, STLS_ARRAY_SIZE(keys));
+	CHECK_EQ(json_integer_value(json_object_get(o, "max_connections")),
 		 123);
-	CHECK_EQ(stls_json_get_int(stls_json_object_get(o, "generation")), 1);
-	stls_json_free(r);
+	CHECK_EQ(json_integer_value(json_object_get(o, "generation")), 1);
+	json_decref(r);
 	r = cf_call(&f, "tls.info", "[1]");
 	CHECK_EQ(cf_error(r), STLS_RPC_E_INVALID_PARAMS);
-	stls_json_free(r);
+	json_decref(r);
 	cf_fini(&f);
 }
 
@@ -49,77 +62,73 @@ TEST(list_entries_have_every_field)
 		"peer_subject", "verified", "resumed", "generation",
 	};
 	struct cf f;
-	struct stls_json *r;
-	const struct stls_json *a, *e;
-	size_t i;
+	json_t *r;
+	json_t *a, *e;
 	int fd;
 
 	cf_init(&f, 2, NULL);
 	fd = cf_connect_tls(&f);
 	r = cf_call(&f, "tls.list", NULL);
 	a = cf_result(r);
-	CHECK_EQ(stls_json_len(a), 1);
-	e = stls_json_array_get(a, 0);
-	for (i = 0; i < STLS_ARRAY_SIZE(keys); i++)
-		CHECK(has_key(e, keys[i]));
-	/* The seed's order: the first members. */
-	CHECK_STR_EQ(stls_json_object_key(e, 0), "id");
-	CHECK_STR_EQ(stls_json_object_key(e, 1), "sni");
-	CHECK_STR_EQ(stls_json_get_str(stls_json_object_get(e, "src_ip"),
-				       NULL),
+	CHECK_EQ(json_array_size(a), 1);
+	e = json_array_get(a, 0);
+	/* The seed's order for its fields, ours after them. */
+	check_keys(e, keys, STLS_ARRAY_SIZE(keys));
+	CHECK_STR_EQ(json_string_value(json_object_get(e, "src_ip")),
 		     "127.0.0.1");
-	CHECK_STR_EQ(stls_json_get_str(stls_json_object_get(e, "direction"),
-				       NULL),
+	CHECK_STR_EQ(json_string_value(json_object_get(e, "direction")),
 		     "in");
-	CHECK_EQ(strlen(stls_json_get_str(stls_json_object_get(e,
-							       "timestamp"),
-					  NULL)),
+	CHECK_EQ(strlen(json_string_value(json_object_get(e, "timestamp"))),
 		 19);
-	stls_json_free(r);
+	json_decref(r);
 	close(fd);
 	cf_fini(&f);
 }
 
 TEST(options_list_every_parameter_and_mask_the_password)
 {
+	const struct stls_setting_desc *d;
 	struct cf f;
-	struct stls_json *r;
-	const struct stls_json *o;
+	json_t *r;
+	json_t *o;
+	size_t i;
 
 	cf_init(&f, 1, "[tls]\nprivate_key_password = hunter2\n");
 	r = cf_call(&f, "tls.options", NULL);
 	o = cf_result(r);
-	CHECK_EQ(stls_json_len(o), stls_setting_count());
-	CHECK_EQ(stls_json_get_int(stls_json_object_get(o,
-							"connection_timeout")),
+	CHECK_EQ(json_object_size(o), stls_setting_count());
+	/* In the settings table's order, one name spelt as the seed does. */
+	for (i = 0; (d = stls_setting_at(i)) != NULL; i++)
+		CHECK_STR_EQ(rt_key_at(o, i),
+			     strcmp(d->cfg_name, "ssl_free_list_max") == 0
+				     ? "ssl_freelist_max"
+				     : d->cfg_name);
+	CHECK_EQ(json_integer_value(json_object_get(o, "connection_timeout")),
 		 600);
-	CHECK_STR_EQ(stls_json_get_str(stls_json_object_get(o, "method"),
-				       NULL),
+	CHECK_STR_EQ(json_string_value(json_object_get(o, "method")),
 		     "TLSv1.2+");
 	CHECK(has_key(o, "ssl_freelist_max"));
-	CHECK_STR_EQ(stls_json_get_str(stls_json_object_get(
-					       o, "private_key_password"),
-				       NULL),
+	CHECK_STR_EQ(json_string_value(
+			     json_object_get(o, "private_key_password")),
 		     "...");
-	stls_json_free(r);
+	json_decref(r);
 	cf_fini(&f);
 }
 
 TEST(reload_bumps_the_generation)
 {
 	struct cf f;
-	struct stls_json *r;
-	const struct stls_json *o;
+	json_t *r;
+	const json_t *o;
 
 	cf_init(&f, 1, NULL);
 	r = cf_call(&f, "tls.reload", NULL);
 	o = cf_result(r);
-	CHECK_EQ(stls_json_get_int(stls_json_object_get(o, "generation")), 2);
-	CHECK_EQ(stls_json_get_int(stls_json_object_get(o, "profiles")), 2);
-	CHECK_STR_HAS(stls_json_get_str(stls_json_object_get(o, "message"),
-					NULL),
+	CHECK_EQ(json_integer_value(json_object_get(o, "generation")), 2);
+	CHECK_EQ(json_integer_value(json_object_get(o, "profiles")), 2);
+	CHECK_STR_HAS(json_string_value(json_object_get(o, "message")),
 		      "reloaded");
-	stls_json_free(r);
+	json_decref(r);
 	cf_fini(&f);
 }
 
@@ -127,8 +136,8 @@ TEST(reload_bumps_the_generation)
 TEST(reload_failure_lists_every_problem)
 {
 	struct cf f;
-	struct stls_json *r;
-	const struct stls_json *data;
+	json_t *r;
+	const json_t *data;
 	char path[700], val[800];
 
 	cf_init(&f, 1, NULL);
@@ -136,15 +145,15 @@ TEST(reload_failure_lists_every_problem)
 	cf_write(path, "[server:default]\ncertificate = /nope/a.pem\n"
 		       "[client:default]\ncertificate = /nope/b.pem\n");
 	snprintf(val, sizeof(val), "[\"tls\",\"config\",\"%s\"]", path);
-	stls_json_free(cf_call(&f, "cfg.set", val));
+	json_decref(cf_call(&f, "cfg.set", val));
 	r = cf_call(&f, "tls.reload", NULL);
 	CHECK_EQ(cf_error(r), STLS_RPC_E_FAILED);
 	CHECK_STR_HAS(cf_error_msg(r), "bad.cfg:");
-	data = stls_json_object_get(stls_json_object_get(r, "error"), "data");
-	CHECK(stls_json_len(data) >= 2);
-	CHECK_STR_HAS(stls_json_get_str(stls_json_array_get(data, 0), NULL),
+	data = json_object_get(json_object_get(r, "error"), "data");
+	CHECK(json_array_size(data) >= 2);
+	CHECK_STR_HAS(json_string_value(json_array_get(data, 0)),
 		      "bad.cfg:");
-	stls_json_free(r);
+	json_decref(r);
 	CHECK_EQ(stls_pstore_generation(f.ps), 1);
 	cf_fini(&f);
 }
@@ -152,7 +161,7 @@ TEST(reload_failure_lists_every_problem)
 TEST(kill_by_id_and_its_errors)
 {
 	struct cf f;
-	struct stls_json *r, *l;
+	json_t *r, *l;
 	char params[64];
 	int fd;
 
@@ -160,25 +169,25 @@ TEST(kill_by_id_and_its_errors)
 	fd = cf_connect_tls(&f);
 	l = cf_call(&f, "tls.list", NULL);
 	snprintf(params, sizeof(params), "[%lld]",
-		 (long long)stls_json_get_int(stls_json_object_get(
-			 stls_json_array_get(cf_result(l), 0), "id")));
-	stls_json_free(l);
+		 (long long)json_integer_value(json_object_get(
+			 json_array_get(cf_result(l), 0), "id")));
+	json_decref(l);
 	r = cf_call(&f, "tls.kill", params);
-	CHECK_STR_EQ(stls_json_get_str(cf_result(r), NULL), "OK");
-	stls_json_free(r);
+	CHECK_STR_EQ(json_string_value(cf_result(r)), "OK");
+	json_decref(r);
 	r = cf_call(&f, "tls.kill", params);
 	CHECK_EQ(cf_error(r), STLS_RPC_E_NOT_FOUND);
 	CHECK_STR_EQ(cf_error_msg(r), "TLS connection id not found");
-	stls_json_free(r);
+	json_decref(r);
 	r = cf_call(&f, "tls.kill", "[\"abc\"]");
 	CHECK_EQ(cf_error(r), STLS_RPC_E_INVALID_PARAMS);
-	stls_json_free(r);
+	json_decref(r);
 	r = cf_call(&f, "tls.kill", NULL);
 	CHECK_EQ(cf_error(r), STLS_RPC_E_INVALID_PARAMS);
-	stls_json_free(r);
+	json_decref(r);
 	r = cf_call(&f, "tls.kill", "[-1]");
 	CHECK_EQ(cf_error(r), STLS_RPC_E_NOT_FOUND);
-	stls_json_free(r);
+	json_decref(r);
 	close(fd);
 	cf_fini(&f);
 }

@@ -1,13 +1,15 @@
 /*
  * Unit tests for daemon/rpc/rpc.c: JSON-RPC 2.0 envelope rules, every error
- * code, batches, notifications, registration, read-only transports.
- * The built-in methods are tested in test_rpc_builtin.c.
+ * code, batches, notifications, ids of every type, registration, read-only
+ * transports. The built-in methods are tested in test_rpc_builtin.c, the
+ * request parser (limits, strictness) in test_rpc_parse.c.
  */
 #include "test.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
+#include "daemon/rpc/rpc_test.h"
 #include "rpc/rpc.h"
 
 static int notes; /* how many times the "test.note" handler ran */
@@ -29,10 +31,10 @@ static int t_note(struct stls_rpc_call *call, void *arg)
 
 static int t_fail(struct stls_rpc_call *call, void *arg)
 {
-	struct stls_json *data = stls_json_new_array();
+	json_t *data = json_array();
 
 	(void)arg;
-	if (stls_json_array_push(data, stls_json_new_str("tls.cfg:3: bad"))) {
+	if (stls_rpc_arr_push(data, stls_rpc_str("tls.cfg:3: bad"))) {
 		return -ENOMEM;
 	}
 	return stls_rpc_fail_data(call, STLS_RPC_E_FAILED, data,
@@ -81,10 +83,10 @@ static struct stls_rpc *new_rpc(void)
 }
 
 /* Handles <req>; returns the parsed reply (NULL when there is none). */
-static struct stls_json *call_ctx(struct stls_rpc *rpc, const char *req,
-				  unsigned ctx)
+static json_t *call_ctx(struct stls_rpc *rpc, const char *req,
+			unsigned ctx)
 {
-	struct stls_json *v = NULL;
+	json_t *v;
 	char *resp = NULL;
 	size_t len = 0;
 
@@ -93,43 +95,61 @@ static struct stls_json *call_ctx(struct stls_rpc *rpc, const char *req,
 		return NULL;
 	}
 	CHECK(!memchr(resp, '\n', len)); /* framing relies on this */
-	CHECK_OK(stls_json_parse(resp, len, NULL, &v, NULL));
+	CHECK_EQ(strlen(resp), len);
+	v = rt_parse(resp, len);
 	free(resp);
 	return v;
 }
 
-static struct stls_json *call(struct stls_rpc *rpc, const char *req)
+/* The reply text itself, as the socket sends it (NULL when none). */
+static char *reply_text(struct stls_rpc *rpc, const char *req)
+{
+	char *resp = NULL;
+
+	CHECK_OK(stls_rpc_handle(rpc, req, strlen(req), 0, &resp, NULL));
+	return resp;
+}
+
+static void expect_text(struct stls_rpc *rpc, const char *req,
+			const char *want)
+{
+	char *got = reply_text(rpc, req);
+
+	CHECK_STR_EQ(got, want);
+	free(got);
+}
+
+static json_t *call(struct stls_rpc *rpc, const char *req)
 {
 	return call_ctx(rpc, req, 0);
 }
 
-static int64_t err_code(const struct stls_json *r)
+static int64_t err_code(const json_t *r)
 {
-	return stls_json_get_int(stls_json_object_get(
-		stls_json_object_get(r, "error"), "code"));
+	return json_integer_value(json_object_get(
+		json_object_get(r, "error"), "code"));
 }
 
-static const char *err_msg(const struct stls_json *r)
+static const char *err_msg(const json_t *r)
 {
-	return stls_json_get_str(stls_json_object_get(
-		stls_json_object_get(r, "error"), "message"), NULL);
+	return json_string_value(json_object_get(
+		json_object_get(r, "error"), "message"));
 }
 
 /* Expects an error reply with <code>, a message containing <msg>. */
 static void expect_error(struct stls_rpc *rpc, const char *req, int code,
 			 const char *msg)
 {
-	struct stls_json *r = call(rpc, req);
+	json_t *r = call(rpc, req);
 
 	CHECK_NOT_NULL(r);
-	CHECK_STR_EQ(stls_json_get_str(stls_json_object_get(r, "jsonrpc"),
-				       NULL),
+	CHECK_STR_EQ(json_string_value(json_object_get(r, "jsonrpc")),
 		     "2.0");
 	CHECK_EQ(err_code(r), code);
 	CHECK_STR_HAS(err_msg(r), msg);
-	CHECK_NULL(stls_json_object_get(r, "result"));
-	CHECK_NOT_NULL(stls_json_object_get(r, "id"));
-	stls_json_free(r);
+	CHECK_NULL(json_object_get(r, "result"));
+	CHECK_NOT_NULL(json_object_get(r, "id"));
+	json_decref(r);
 }
 
 #define REQ(m, p, id) \
@@ -138,27 +158,61 @@ static void expect_error(struct stls_rpc *rpc, const char *req, int code,
 TEST(rpc_success_reply_shape)
 {
 	struct stls_rpc *rpc = new_rpc();
-	struct stls_json *r = call(rpc, REQ("test.add", "[2,3]", "\"x\""));
-	char *out = NULL;
 
-	CHECK_OK(stls_json_write(r, 0, &out, NULL));
-	CHECK_STR_EQ(out, "{\"jsonrpc\":\"2.0\",\"result\":5,\"id\":\"x\"}");
-	free(out);
-	stls_json_free(r);
+	/* Members in this order, compact, no trailing newline. */
+	expect_text(rpc, REQ("test.add", "[2,3]", "\"x\""),
+		    "{\"jsonrpc\":\"2.0\",\"result\":5,\"id\":\"x\"}");
+	expect_text(rpc, REQ("test.fail", "[]", "7"),
+		    "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":500,"
+		    "\"message\":\"reload failed: 1 problem\",\"data\":"
+		    "[\"tls.cfg:3: bad\"]},\"id\":7}");
+	stls_rpc_free(rpc);
+}
+
+TEST(rpc_ids_of_every_type_come_back_unchanged)
+{
+	static const char *const ids[] = {
+		"1", "-7", "0", "9223372036854775807", "-9223372036854775808",
+		"1.5", "-0.0", "\"abc\"", "\"\"", "\"x\\u0000y\"",
+		"\"caf\xC3\xA9\"", "null",
+	};
+	char req[256], want[256];
+	size_t i;
+	struct stls_rpc *rpc = new_rpc();
+
+	for (i = 0; i < STLS_ARRAY_SIZE(ids); i++) {
+		snprintf(req, sizeof(req), REQ("test.add", "[1]", "%s"),
+			 ids[i]);
+		snprintf(want, sizeof(want),
+			 "{\"jsonrpc\":\"2.0\",\"result\":1,\"id\":%s}",
+			 ids[i]);
+		expect_text(rpc, req, want);
+	}
+	/* Booleans, arrays and objects are not ids: -32600, "id": null. */
+	expect_text(rpc, REQ("test.add", "[1]", "true"),
+		    "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32600,"
+		    "\"message\":\"invalid request: \\\"id\\\" must be a "
+		    "string, a number or null\"},\"id\":null}");
+	expect_error(rpc, REQ("test.add", "[1]", "{}"), -32600, "\"id\"");
+	expect_error(rpc, REQ("test.add", "[1]", "[1]"), -32600, "\"id\"");
 	stls_rpc_free(rpc);
 }
 
 TEST(rpc_parse_error_32700)
 {
 	struct stls_rpc *rpc = new_rpc();
-	struct stls_json *r;
+	json_t *r;
 
 	expect_error(rpc, "{\"jsonrpc\":\"2.0\",", -32700,
-		     "parse error at byte 17");
-	expect_error(rpc, "", -32700, "unexpected end of input");
+		     "parse error at byte 17: ");
+	expect_error(rpc, "", -32700, "parse error at byte 0: ");
+	/* jansson counts the offending token in: it stopped after it. */
+	expect_error(rpc, "nulll", -32700,
+		     "parse error at byte 5: invalid token near 'nulll'");
+	/* The strictness of the parser: test_rpc_parse.c. */
 	r = call(rpc, "[1,");
-	CHECK(stls_json_is(stls_json_object_get(r, "id"), STLS_JSON_NULL));
-	stls_json_free(r);
+	CHECK(json_is_null(json_object_get(r, "id")));
+	json_decref(r);
 	stls_rpc_free(rpc);
 }
 
@@ -192,6 +246,17 @@ TEST(rpc_method_not_found_32601)
 	/* Names compare by length: an embedded NUL does not match a prefix. */
 	expect_error(rpc, REQ("core.echo\\u0000x", "[]", "1"), -32601,
 		     "method not found");
+	/* A name cut at 64 bytes inside a character: still valid UTF-8,
+	 * the half character shown as U+FFFD. */
+	expect_error(rpc,
+		     REQ("a\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+			 "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+			 "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+			 "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+			 "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+			 "\xC3\xA9\xC3\xA9\xC3\xA9",
+			 "[]", "1"),
+		     -32601, "\xC3\xA9\xC3\xA9\xEF\xBF\xBD");
 	stls_rpc_free(rpc);
 }
 
@@ -232,46 +297,45 @@ TEST(rpc_internal_error_32603)
 TEST(rpc_application_error_with_data)
 {
 	struct stls_rpc *rpc = new_rpc();
-	struct stls_json *r = call(rpc, REQ("test.fail", "[]", "7"));
-	const struct stls_json *data;
+	json_t *r = call(rpc, REQ("test.fail", "[]", "7"));
+	const json_t *data;
 
 	CHECK_EQ(err_code(r), STLS_RPC_E_FAILED);
 	CHECK_STR_EQ(err_msg(r), "reload failed: 1 problem");
-	data = stls_json_object_get(stls_json_object_get(r, "error"), "data");
-	CHECK_STR_EQ(stls_json_get_str(stls_json_array_get(data, 0), NULL),
+	data = json_object_get(json_object_get(r, "error"), "data");
+	CHECK_STR_EQ(json_string_value(json_array_get(data, 0)),
 		     "tls.cfg:3: bad");
-	CHECK_EQ(stls_json_get_int(stls_json_object_get(r, "id")), 7);
-	stls_json_free(r);
+	CHECK_EQ(json_integer_value(json_object_get(r, "id")), 7);
+	json_decref(r);
 	stls_rpc_free(rpc);
 }
 
 TEST(rpc_params_positional_like_kamcmd)
 {
 	struct stls_rpc *rpc = new_rpc();
-	struct stls_json *r;
+	json_t *r;
 
 	/* cfg.set_now_int tls connection_timeout 180 */
 	r = call(rpc, REQ("test.set", "[\"tls\",\"connection_timeout\",180]",
 			  "1"));
-	CHECK_STR_EQ(stls_json_get_str(stls_json_object_get(r, "result"),
-				       NULL),
+	CHECK_STR_EQ(json_string_value(json_object_get(r, "result")),
 		     "tls");
-	stls_json_free(r);
+	json_decref(r);
 	/* Integers given as text are converted; so are named params. */
 	r = call(rpc, REQ("test.add", "[\"40\",\"2\"]", "1"));
-	CHECK_EQ(stls_json_get_int(stls_json_object_get(r, "result")), 42);
-	stls_json_free(r);
+	CHECK_EQ(json_integer_value(json_object_get(r, "result")), 42);
+	json_decref(r);
 	r = call(rpc, REQ("test.add", "{\"b\":2,\"a\":1}", "1"));
-	CHECK_EQ(stls_json_get_int(stls_json_object_get(r, "result")), 3);
-	stls_json_free(r);
+	CHECK_EQ(json_integer_value(json_object_get(r, "result")), 3);
+	json_decref(r);
 	/* Optional parameter absent, or given as null. */
 	r = call(rpc, REQ("test.add", "[4,null]", "1"));
-	CHECK_EQ(stls_json_get_int(stls_json_object_get(r, "result")), 4);
-	stls_json_free(r);
+	CHECK_EQ(json_integer_value(json_object_get(r, "result")), 4);
+	json_decref(r);
 	/* No "params" at all reads as []. */
 	r = call(rpc, "{\"jsonrpc\":\"2.0\",\"method\":\"core.echo\",\"id\":1}");
-	CHECK(stls_json_is(stls_json_object_get(r, "result"), STLS_JSON_ARRAY));
-	stls_json_free(r);
+	CHECK(json_is_array(json_object_get(r, "result")));
+	json_decref(r);
 	stls_rpc_free(rpc);
 }
 
@@ -291,12 +355,11 @@ TEST(rpc_notifications_get_no_reply)
 	CHECK_NULL(resp);
 	/* "id": null is a request, not a notification. */
 	{
-		struct stls_json *r = call(rpc, REQ("test.note", "[]", "null"));
+		json_t *r = call(rpc, REQ("test.note", "[]", "null"));
 
 		CHECK_NOT_NULL(r);
-		CHECK(stls_json_is(stls_json_object_get(r, "result"),
-				   STLS_JSON_NULL));
-		stls_json_free(r);
+		CHECK(json_is_null(json_object_get(r, "result")));
+		json_decref(r);
 	}
 	stls_rpc_free(rpc);
 }
@@ -304,7 +367,7 @@ TEST(rpc_notifications_get_no_reply)
 TEST(rpc_batch)
 {
 	struct stls_rpc *rpc = new_rpc();
-	struct stls_json *r;
+	json_t *r;
 	const char *all_notes =
 		"[{\"jsonrpc\":\"2.0\",\"method\":\"test.note\"},"
 		"{\"jsonrpc\":\"2.0\",\"method\":\"test.note\"}]";
@@ -313,13 +376,13 @@ TEST(rpc_batch)
 	r = call(rpc, "[" REQ("test.add", "[1,2]", "1") ","
 		      "{\"jsonrpc\":\"2.0\",\"method\":\"test.note\"},"
 		      "1," REQ("nope", "[]", "\"b\"") "]");
-	CHECK_EQ(stls_json_len(r), 3);
-	CHECK_EQ(stls_json_get_int(stls_json_object_get(
-			 stls_json_array_get(r, 0), "result")),
+	CHECK_EQ(json_array_size(r), 3);
+	CHECK_EQ(json_integer_value(json_object_get(
+			 json_array_get(r, 0), "result")),
 		 3);
-	CHECK_EQ(err_code(stls_json_array_get(r, 1)), -32600);
-	CHECK_EQ(err_code(stls_json_array_get(r, 2)), -32601);
-	stls_json_free(r);
+	CHECK_EQ(err_code(json_array_get(r, 1)), -32600);
+	CHECK_EQ(err_code(json_array_get(r, 2)), -32601);
+	json_decref(r);
 	/* A batch of notifications gets no reply at all. */
 	notes = 0;
 	CHECK_OK(stls_rpc_handle(rpc, all_notes, strlen(all_notes), 0, &resp,
@@ -361,7 +424,7 @@ TEST(rpc_request_size_limit)
 TEST(rpc_readonly_transport_refuses_write_methods)
 {
 	struct stls_rpc *rpc = new_rpc();
-	struct stls_json *r;
+	json_t *r;
 
 	set_calls = 0;
 	r = call_ctx(rpc, REQ("test.set", "[\"a\",\"b\",1]", "1"),
@@ -369,10 +432,10 @@ TEST(rpc_readonly_transport_refuses_write_methods)
 	CHECK_EQ(err_code(r), STLS_RPC_E_FORBIDDEN);
 	CHECK_STR_HAS(err_msg(r), "read-only");
 	CHECK_EQ(set_calls, 0);
-	stls_json_free(r);
+	json_decref(r);
 	r = call_ctx(rpc, REQ("test.add", "[1]", "1"), STLS_RPC_CTX_READONLY);
-	CHECK_EQ(stls_json_get_int(stls_json_object_get(r, "result")), 1);
-	stls_json_free(r);
+	CHECK_EQ(json_integer_value(json_object_get(r, "result")), 1);
+	json_decref(r);
 	stls_rpc_free(rpc);
 }
 
@@ -396,7 +459,7 @@ TEST(rpc_register_rejects_bad_tables)
 		{ "x.y", NULL, "", "bad", 0 }, STLS_RPC_METHOD_END
 	};
 	struct stls_rpc *rpc = new_rpc();
-	struct stls_json *r;
+	json_t *r;
 
 	CHECK_EQ(stls_rpc_register(rpc, dup, NULL), -EEXIST);
 	CHECK_EQ(stls_rpc_register(rpc, test_methods, NULL), -EEXIST);
@@ -407,7 +470,7 @@ TEST(rpc_register_rejects_bad_tables)
 	/* All or nothing: x.ok of the refused table is not registered. */
 	r = call(rpc, REQ("x.ok", "[]", "1"));
 	CHECK_EQ(err_code(r), -32601);
-	stls_json_free(r);
+	json_decref(r);
 	stls_rpc_free(rpc);
 }
 

@@ -1,35 +1,38 @@
 /*
  * Unit tests for daemon/rpc/rpc_params.c: parameter specs and the conversions
- * that make positional, typed-as-text arguments work (kamcmd style).
+ * that make positional, typed-as-text arguments work (kamcmd style), and
+ * binding errors handed back as text for rpc.c to reply with.
  */
 #include "test.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
-#include "rpc/rpc.h"
+#include "daemon/rpc/rpc_test.h"
+#include "rpc/rpc_int.h"
 
 static int t_types(struct stls_rpc_call *call, void *arg)
 {
-	struct stls_json *o = stls_json_new_object();
+	json_t *o = json_object();
 	int rc;
 
 	(void)arg;
-	rc = stls_json_object_set_str(o, "s", stls_rpc_param_str(call, 0));
+	rc = stls_rpc_obj_set_str(o, "s", stls_rpc_param_str(call, 0));
 	if (!rc) {
-		rc = stls_json_object_set_int(o, "i",
-					      stls_rpc_param_int(call, 1));
+		rc = stls_rpc_obj_set_int(o, "i",
+					  stls_rpc_param_int(call, 1));
 	}
 	if (!rc) {
-		rc = stls_json_object_set_bool(o, "b",
-					       stls_rpc_param_bool(call, 2));
+		rc = stls_rpc_obj_set(
+			o, "b", json_boolean(stls_rpc_param_bool(call, 2)));
 	}
 	if (!rc && stls_rpc_param(call, 3)) {
-		rc = stls_json_object_set(
-			o, "n", stls_json_clone(stls_rpc_param(call, 3)));
+		/* The param is borrowed: the result takes its own reference. */
+		rc = stls_rpc_obj_set(o, "n",
+				      json_incref(stls_rpc_param(call, 3)));
 	}
 	if (rc) {
-		stls_json_free(o);
+		json_decref(o);
 		return rc;
 	}
 	return stls_rpc_reply(call, o);
@@ -54,10 +57,10 @@ static const struct stls_rpc_method methods[] = {
 	STLS_RPC_METHOD_END
 };
 
-static struct stls_json *result_of(const char *params, int64_t *code)
+static json_t *result_of(const char *params, int64_t *code)
 {
 	struct stls_rpc *rpc = NULL;
-	struct stls_json *v = NULL, *res;
+	json_t *v, *res;
 	char req[512], *resp = NULL;
 	const char *m = strstr(params, "REST") ? "t.rest" : "t.types";
 
@@ -68,11 +71,13 @@ static struct stls_json *result_of(const char *params, int64_t *code)
 		 "\"params\":%s}",
 		 m, strstr(params, "REST") ? params + 4 : params);
 	CHECK_OK(stls_rpc_handle(rpc, req, strlen(req), 0, &resp, NULL));
-	CHECK_OK(stls_json_parse(resp, strlen(resp), NULL, &v, NULL));
-	*code = stls_json_get_int(stls_json_object_get(
-		stls_json_object_get(v, "error"), "code"));
-	res = stls_json_clone(stls_json_object_get(v, "result"));
-	stls_json_free(v);
+	v = rt_parse(resp, strlen(resp));
+	*code = json_integer_value(json_object_get(
+		json_object_get(v, "error"), "code"));
+	/* Keep the result past the reply: a reference of its own. */
+	res = json_object_get(v, "result");
+	json_incref(res);
+	json_decref(v);
 	free(resp);
 	stls_rpc_free(rpc);
 	return res;
@@ -80,27 +85,26 @@ static struct stls_json *result_of(const char *params, int64_t *code)
 
 static void expect(const char *params, const char *want_json)
 {
-	struct stls_json *want = NULL, *got;
+	json_t *want = rt_parse(want_json, strlen(want_json)), *got;
 	int64_t code;
-	char *out = NULL;
+	char *out;
 
-	CHECK_OK(stls_json_parse(want_json, strlen(want_json), NULL, &want,
-				 NULL));
 	got = result_of(params, &code);
 	CHECK_EQ(code, 0);
-	if (!stls_json_equal(got, want)) {
-		CHECK_OK(stls_json_write(got, 0, &out, NULL));
+	/* json_equal: an integer never equals a double (3 vs 3.0). */
+	if (!json_equal(got, want)) {
+		out = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY);
 		test_fail(__FILE__, __LINE__, "%s gave %s, want %s", params,
 			  out, want_json);
 	}
-	stls_json_free(want);
-	stls_json_free(got);
+	json_decref(want);
+	json_decref(got);
 }
 
 static void refused(const char *params)
 {
 	int64_t code;
-	struct stls_json *got = result_of(params, &code);
+	json_t *got = result_of(params, &code);
 
 	CHECK_EQ(code, -32602);
 	CHECK_NULL(got);
@@ -146,16 +150,87 @@ TEST(rpc_params_conversion_refusals)
 TEST(rpc_params_variadic)
 {
 	int64_t code;
-	struct stls_json *r;
+	json_t *r;
 
 	r = result_of("REST[1,\"x\",{},[]]", &code);
-	CHECK_EQ(stls_json_get_int(r), 4);
-	stls_json_free(r);
+	CHECK_EQ(json_integer_value(r), 4);
+	json_decref(r);
 	/* Extra params are type "any": a checked read reports misuse. */
 	r = result_of("REST[1,2]", &code);
 	CHECK_EQ(code, -32602);
-	stls_json_free(r);
+	json_decref(r);
 	r = result_of("REST[\"x\"]", &code);
 	CHECK_EQ(code, -32602);
-	stls_json_free(r);
+	json_decref(r);
+}
+
+TEST(rpc_params_doubles_as_text_are_short)
+{
+	/* The shortest text that reads back the same, not jansson's 17
+	 * digits ("0.10000000000000001"). */
+	expect("[0.1,1,0]", "{\"s\":\"0.1\",\"i\":1,\"b\":false}");
+	expect("[3.0,1,0]", "{\"s\":\"3.0\",\"i\":1,\"b\":false}");
+	expect("[1e300,1,0]", "{\"s\":\"1e+300\",\"i\":1,\"b\":false}");
+	expect("[-0.0,1,0]", "{\"s\":\"-0.0\",\"i\":1,\"b\":false}");
+	expect("[0.3333333333333333,1,0]",
+	       "{\"s\":\"0.3333333333333333\",\"i\":1,\"b\":false}");
+}
+
+TEST(rpc_params_strings_keep_their_bytes)
+{
+	/* A string param is the request's own value; a reader of the C
+	 * string stops at an embedded NUL. */
+	expect("[\"caf\\u00e9\",1,0]",
+	       "{\"s\":\"caf\xC3\xA9\",\"i\":1,\"b\":false}");
+	expect("[\"a\\u0000b\",1,0]", "{\"s\":\"a\",\"i\":1,\"b\":false}");
+}
+
+/* A call of method <m> as rpc.c sets it up, without a dispatcher. */
+static void bind_setup(const struct stls_rpc_method *m,
+		       struct stls__rpc_entry *e, struct stls_rpc_call *call)
+{
+	memset(e, 0, sizeof(*e));
+	memset(call, 0, sizeof(*call));
+	e->m = m;
+	CHECK_OK(stls__rpc_sig_parse(m->name, m->params, &e->sig));
+	call->e = e;
+}
+
+TEST(rpc_params_bind_hands_back_its_error_text)
+{
+	static const struct stls_rpc_method m = {
+		"t.x", t_rest, "a:int [b:str]", "X.", 0
+	};
+	struct stls__rpc_entry e;
+	struct stls_rpc_call call;
+	char msg[STLS__RPC_MSG_MAX];
+	json_t *params = json_pack("[s]", "abc");
+	int64_t v = 0;
+
+	bind_setup(&m, &e, &call);
+	CHECK_EQ(stls__rpc_params_bind(&call, params, msg, sizeof(msg)),
+		 -EINVAL);
+	CHECK_STR_EQ(msg, "t.x: parameter 'a' must be an integer, got "
+			  "\"abc\" (usage: t.x a:int [b:str])");
+	/* Nothing recorded on the call: the reply is rpc.c's to write. */
+	CHECK(!call.failed);
+	CHECK_NULL(call.msg);
+	stls__rpc_params_fini(&call);
+	json_decref(params);
+
+	bind_setup(&m, &e, &call);
+	params = json_pack("{s:s}", "a", "12");
+	CHECK_OK(stls__rpc_params_bind(&call, params, msg, sizeof(msg)));
+	CHECK_EQ(stls_rpc_param_int(&call, 0), 12);
+	CHECK_NULL(stls_rpc_param(&call, 1));
+	CHECK_OK(stls__rpc_param_check_int(&call, 0, 0, 20, &v, msg,
+					   sizeof(msg)));
+	CHECK_EQ(v, 12);
+	CHECK_EQ(stls__rpc_param_check_int(&call, 0, 0, 10, &v, msg,
+					   sizeof(msg)),
+		 -EINVAL);
+	CHECK_STR_HAS(msg, "parameter 'a' must be an integer in [0, 10]");
+	CHECK(!call.failed);
+	stls__rpc_params_fini(&call);
+	json_decref(params);
 }

@@ -39,28 +39,29 @@ static int t_set(struct stls_rpc_call *call, void *arg)
 
 static int t_table(struct stls_rpc_call *call, void *arg)
 {
-	struct stls_json *a = stls_json_new_array(), *o;
+	json_t *a = json_array(), *o;
 	int i, rc = 0;
 
 	(void)arg;
 	for (i = 1; i <= 2 && !rc; i++) {
-		o = stls_json_new_object();
-		rc = stls_json_array_push(a, o);
+		o = json_object();
+		/* a takes the reference; o stays valid while a holds it. */
+		rc = stls_rpc_arr_push(a, o);
 		if (!rc) {
-			rc = stls_json_object_set_int(o, "id", i);
+			rc = stls_rpc_obj_set_int(o, "id", i);
 		}
 		if (!rc) {
-			rc = stls_json_object_set_str(o, "src_ip",
-						      i == 1 ? "192.0.2.1"
-							     : "2001:db8::1");
+			rc = stls_rpc_obj_set_str(o, "src_ip",
+						  i == 1 ? "192.0.2.1"
+						  : "2001:db8::1");
 		}
 		if (!rc) {
-			rc = stls_json_object_set_str(o, "state",
-						      "established");
+			rc = stls_rpc_obj_set_str(o, "state",
+						  "established");
 		}
 	}
 	if (rc) {
-		stls_json_free(a);
+		json_decref(a);
 		return rc;
 	}
 	return stls_rpc_reply(call, a);
@@ -68,19 +69,19 @@ static int t_table(struct stls_rpc_call *call, void *arg)
 
 static int t_info(struct stls_rpc_call *call, void *arg)
 {
-	struct stls_json *o = stls_json_new_object();
+	json_t *o = json_object();
 	int rc;
 
 	(void)arg;
-	rc = stls_json_object_set_int(o, "max_connections", 2048);
+	rc = stls_rpc_obj_set_int(o, "max_connections", 2048);
 	if (!rc) {
-		rc = stls_json_object_set_int(o, "opened_connections", 3);
+		rc = stls_rpc_obj_set_int(o, "opened_connections", 3);
 	}
 	if (!rc) {
-		rc = stls_json_object_set_str(o, "note", "a b");
+		rc = stls_rpc_obj_set_str(o, "note", "a b");
 	}
 	if (rc) {
-		stls_json_free(o);
+		json_decref(o);
 		return rc;
 	}
 	return stls_rpc_reply(call, o);

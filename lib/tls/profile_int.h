@@ -16,12 +16,15 @@ struct stls_profile {
 	char name[STLS_PROFILE_NAME_MAX];
 };
 
+struct stls__pindex;
+
 struct stls_profile_set {
 	atomic_uint refs;
 	uint64_t generation;
 	size_t n;
 	struct stls_profile *v;        /* n profiles, file order */
 	struct stls_profile *defaults[2]; /* indexed by enum stls_role */
+	struct stls__pindex *index;    /* by name and address */
 	char **strs;                   /* strings the copies point to */
 	size_t nstrs, capstrs;
 };
@@ -71,6 +74,22 @@ int stls__profile_verify_apply(const struct stls__build *b, SSL_CTX *ctx);
 
 /* The OpenSSL verify mode for a profile (behaviour study 5.1). */
 int stls__profile_verify_mode(const struct stls_profile_conf *c);
+
+/*
+ * The profile index (profile_index.c): builds the lookup structures for
+ * the profiles v[0..n) (the set's final array: the index keeps positions
+ * and borrows their names). Returns 0 and the index in *out, -E2BIG or
+ * -ENOMEM. stls__pindex_free(NULL) is a no-op.
+ */
+STLS_MUST_USE int stls__pindex_build(const struct stls_profile *v, size_t n,
+				     struct stls__pindex **out);
+void stls__pindex_free(struct stls__pindex *ix);
+
+/*
+ * Whether a profile's server_name is a wildcard: a server profile whose
+ * name is "*." followed by at least one byte (docs/profiles.md).
+ */
+bool stls__profile_name_is_wild(const struct stls_profile_conf *c);
 
 /*
  * Installs the SNI callback on a server context (profile_match.c).

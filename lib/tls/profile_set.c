@@ -194,6 +194,7 @@ static void set_free(struct stls_profile_set *set)
 		SSL_CTX_free(set->v[i].ctx);
 		set->v[i].ctx = NULL;
 	}
+	stls__pindex_free(set->index);
 	for (i = 0; i < set->nstrs; i++) {
 		free(set->strs[i]);
 	}
@@ -256,6 +257,9 @@ int stls_profile_set_build(const struct stls_settings *s,
 	err = build_all(set, s, list, diag);
 	if (!err && diag->errors > errors0) {
 		err = -EINVAL;
+	}
+	if (!err) {
+		err = stls__pindex_build(set->v, set->n, &set->index);
 	}
 	if (err) {
 		goto out;

@@ -7,6 +7,7 @@
 
 #include <stdatomic.h>
 
+#include "base/hmap.h"
 #include "stls/profile.h"
 
 struct stls_profile {
@@ -27,6 +28,7 @@ struct stls_profile_set {
 	struct stls__pindex *index;    /* by name and address */
 	char **strs;                   /* strings the copies point to */
 	size_t nstrs, capstrs;
+	struct stls__hmap files;       /* while building: file names, once */
 };
 
 /* A string option is set when it is neither NULL nor "" (seed: "" = none). */

@@ -17,19 +17,30 @@
 
 static atomic_uint_fast64_t last_generation;
 
-/* Keeps <str> alive as long as the set; returns the set's copy. */
+static bool str_eq(const void *val, const void *key)
+{
+	return strcmp(val, key) == 0;
+}
+
+/*
+ * Keeps <str> alive as long as the set; returns the set's copy. With
+ * <intern> (file names, shared by many profiles) equal strings share one
+ * copy, found through set->files.
+ */
 static char *set_strdup(struct stls_profile_set *set, const char *str,
 			bool intern, int *err)
 {
+	uint64_t h = 0;
 	char *dup;
-	size_t i;
 
 	if (!str || *err) {
 		return NULL;
 	}
-	for (i = 0; intern && i < set->nstrs; i++) {
-		if (strcmp(set->strs[i], str) == 0) {
-			return set->strs[i];
+	if (intern) {
+		h = stls__hname(0, str, strlen(str));
+		dup = stls__hmap_get(&set->files, h, str_eq, str);
+		if (dup) {
+			return dup;
 		}
 	}
 	if (set->nstrs == set->capstrs) {
@@ -44,7 +55,8 @@ static char *set_strdup(struct stls_profile_set *set, const char *str,
 		set->capstrs = cap;
 	}
 	dup = strdup(str);
-	if (!dup) {
+	if (!dup || (intern && stls__hmap_add(&set->files, h, dup) != 0)) {
+		free(dup);
 		*err = -ENOMEM;
 		return NULL;
 	}
@@ -195,6 +207,7 @@ static void set_free(struct stls_profile_set *set)
 		set->v[i].ctx = NULL;
 	}
 	stls__pindex_free(set->index);
+	stls__hmap_fini(&set->files);
 	for (i = 0; i < set->nstrs; i++) {
 		free(set->strs[i]);
 	}
@@ -261,6 +274,7 @@ int stls_profile_set_build(const struct stls_settings *s,
 	if (!err) {
 		err = stls__pindex_build(set->v, set->n, &set->index);
 	}
+	stls__hmap_fini(&set->files); /* only needed while building */
 	if (err) {
 		goto out;
 	}

@@ -10,9 +10,26 @@
 #include "base/hmap.h"
 #include "stls/profile.h"
 
+/*
+ * A profile's certificates, as a connection receives them: each chain's
+ * leaf, key and chain (one reference each), the current one last.
+ */
+struct stls__cert {
+	X509 *x509;
+	EVP_PKEY *key;
+	STACK_OF(X509) *chain; /* NULL: none built */
+};
+
+struct stls__certs {
+	size_t n;
+	struct stls__cert v[2]; /* certificate, certificate2 */
+};
+
 struct stls_profile {
 	struct stls_profile_conf conf; /* own copy, passwords dropped */
-	SSL_CTX *ctx;
+	SSL_CTX *ctx;                  /* one reference; maybe shared */
+	bool shares_ctx;               /* ctx is an earlier profile's */
+	struct stls__certs *certs;     /* what its connections present */
 	struct stls_profile_set *set;  /* back pointer, not a reference */
 	char name[STLS_PROFILE_NAME_MAX];
 };
@@ -40,12 +57,15 @@ static inline bool has_str(const char *s)
 /* Writes an ASN.1 time as "2021-01-01 00:00:00 UTC" into buf. Returns buf. */
 const char *stls__asn1_time_str(const ASN1_TIME *t, char *buf, size_t len);
 
+struct stls__keyrd;
+
 /* What one profile build needs besides the profile itself. */
 struct stls__build {
 	const struct stls_settings *s;
 	struct stls_diag *diag;
 	const struct stls_profile_conf *c; /* the caller's (with passwords) */
 	const char *name;                  /* "TLSs<default>" for messages */
+	struct stls__keyrd *keys;          /* the set build's; may be NULL */
 };
 
 /*
@@ -59,12 +79,67 @@ void stls__build_warn(const struct stls__build *b, enum stls_pf field,
 		      const char *fmt, ...) STLS_PRINTF(3, 4);
 
 /*
- * Makes the SSL_CTX of one profile (profile_build.c). Returns 0 and the
- * context in *out (owned by the caller), or -EINVAL after reporting every
- * problem, -ENOMEM. Nothing is left allocated on failure.
+ * Makes the SSL_CTX of one profile without its certificates
+ * (profile_build.c): protocol versions, ciphers, options, verification,
+ * SNI callback, session settings. Every problem is reported, and the
+ * context is made all the same so that the certificates can be checked
+ * too: the caller looks at the diag's errors. Returns 0 and the context
+ * in *out (owned by the caller), or -ENOMEM (nothing left allocated).
  */
-STLS_MUST_USE int stls__profile_ctx_build(const struct stls__build *b,
-					  SSL_CTX **out);
+STLS_MUST_USE int stls__profile_ctx_new(const struct stls__build *b,
+					SSL_CTX **out);
+
+/* Where a profile's certificates go: ssl when set, else ctx. */
+struct stls__certdst {
+	SSL_CTX *ctx;
+	SSL *ssl;
+};
+
+/*
+ * Reads, checks and installs the certificates and keys of the profile
+ * into <d>, then builds each chain once (profile_cert.c). Problems are
+ * reported; returns 0 (check the diag's errors) or -ENOMEM.
+ */
+STLS_MUST_USE int stls__profile_certs_apply(const struct stls__build *b,
+					    const struct stls__certdst *d);
+
+/*
+ * The certificates installed in <d> as a new bundle (*out, freed with
+ * stls__certs_free(); NULL is a no-op). Returns 0, -ENOMEM or -EINVAL.
+ */
+STLS_MUST_USE int stls__certs_get(const struct stls__certdst *d,
+				  struct stls__certs **out);
+void stls__certs_free(struct stls__certs *c);
+
+/*
+ * Gives <ssl> exactly the certificates of bundle <c> (the ones it had are
+ * dropped). Returns 0, or -EPROTO when OpenSSL refuses one.
+ */
+STLS_MUST_USE int stls__certs_install(SSL *ssl, const struct stls__certs *c);
+
+/*
+ * The fast key reader of one set build (profile_key.c). _read() returns an
+ * unencrypted PKCS#8 key from <path> (the caller owns it), or NULL for
+ * anything else, which the caller then reads the general way; it reports
+ * nothing. <kr> NULL: always NULL. Not thread-safe: one per build.
+ */
+STLS_MUST_USE int stls__keyrd_new(struct stls__keyrd **out);
+void stls__keyrd_free(struct stls__keyrd *kr);
+EVP_PKEY *stls__keyrd_read(struct stls__keyrd *kr, const char *path);
+
+/*
+ * Context sharing (profile_share.c): the table of one set build, and the
+ * build of one profile's context and certificates through it: p->ctx
+ * and p->certs are set on success. Returns 0, -EINVAL after reporting
+ * problems, or -ENOMEM.
+ */
+struct stls__shares;
+
+STLS_MUST_USE int stls__shares_new(struct stls__shares **out);
+void stls__shares_free(struct stls__shares *t);
+STLS_MUST_USE int stls__profile_share_build(const struct stls__build *b,
+					    struct stls__shares *t,
+					    struct stls_profile *p);
 
 /*
  * Verification (profile_verify.c): sets the verify mode, callback and depth

@@ -71,7 +71,10 @@ static struct link *link_of(const SSL *ssl)
 
 /*
  * Moves <ssl> to profile <p>, before the version and the cipher are chosen.
- * Returns false when OpenSSL refuses.
+ * Another SSL_CTX brings its settings; p's certificates are then
+ * installed unless the new context holds exactly them (p made it). Within
+ * one shared context the settings are equal and only the certificates
+ * change. Returns false when OpenSSL refuses.
  */
 static bool switch_to(SSL *ssl, const struct stls_profile *p)
 {
@@ -81,9 +84,12 @@ static bool switch_to(SSL *ssl, const struct stls_profile *p)
 				   stls_profile_default_cipher_list;
 	const char *suites = has_str(p->conf.cipher_suites) ?
 				     p->conf.cipher_suites :
-				     OSSL_default_ciphersuites();
+				     stls_profile_default_cipher_suites;
 	uint64_t old = SSL_get_options(ssl), opts = SSL_CTX_get_options(ctx);
 
+	if (SSL_get_SSL_CTX(ssl) == ctx) {
+		return stls__certs_install(ssl, p->certs) == 0;
+	}
 	if (!SSL_set_SSL_CTX(ssl, ctx) || !SSL_set_cipher_list(ssl, list) ||
 	    !SSL_set_ciphersuites(ssl, suites) ||
 	    !SSL_set_min_proto_version(ssl,
@@ -97,7 +103,7 @@ static bool switch_to(SSL *ssl, const struct stls_profile *p)
 	SSL_set_verify_depth(ssl, SSL_CTX_get_verify_depth(ctx));
 	SSL_clear_options(ssl, old & ~opts);
 	SSL_set_options(ssl, opts);
-	return true;
+	return !p->shares_ctx || stls__certs_install(ssl, p->certs) == 0;
 }
 
 /*
@@ -196,7 +202,8 @@ SSL *stls_profile_ssl_new(const struct stls_profile *p,
 	}
 	ssl = SSL_new(p->ctx);
 	l = calloc(1, sizeof(*l));
-	if (!ssl || !l) {
+	if (!ssl || !l ||
+	    (p->shares_ctx && stls__certs_install(ssl, p->certs) != 0)) {
 		goto fail;
 	}
 	l->set = stls_profile_set_ref(p->set);

@@ -153,11 +153,19 @@ static void conf_from_settings(const struct stls_settings *s,
 	}
 }
 
+/* What the profiles of one set build share. */
+struct set_build {
+	const struct stls_settings *s;
+	struct stls_diag *d;
+	struct stls__shares *shares; /* contexts of equal settings */
+	struct stls__keyrd *keys;    /* NULL: none (out of memory) */
+};
+
 static int build_one(struct stls_profile_set *set, struct stls_profile *p,
-		     const struct stls_settings *s,
-		     const struct stls_profile_conf *c, struct stls_diag *d)
+		     const struct set_build *sb,
+		     const struct stls_profile_conf *c)
 {
-	struct stls__build b = { s, d, c, p->name };
+	struct stls__build b = { sb->s, sb->d, c, p->name, sb->keys };
 	int err;
 
 	p->set = set;
@@ -171,7 +179,7 @@ static int build_one(struct stls_profile_set *set, struct stls_profile *p,
 				"server_name", c->role == STLS_ROLE_SERVER ?
 				"server" : "client");
 	}
-	err = stls__profile_ctx_build(&b, &p->ctx);
+	err = stls__profile_share_build(&b, sb->shares, p);
 	return err == -ENOMEM ? err : 0;
 }
 
@@ -205,6 +213,8 @@ static void set_free(struct stls_profile_set *set)
 	for (i = 0; i < set->n; i++) {
 		SSL_CTX_free(set->v[i].ctx);
 		set->v[i].ctx = NULL;
+		stls__certs_free(set->v[i].certs);
+		set->v[i].certs = NULL;
 	}
 	stls__pindex_free(set->index);
 	stls__hmap_fini(&set->files);
@@ -217,8 +227,7 @@ static void set_free(struct stls_profile_set *set)
 }
 
 static int build_all(struct stls_profile_set *set,
-		     const struct stls_settings *s,
-		     const struct stls_profile_conf *list, struct stls_diag *d)
+		     const struct stls_profile_conf *list, struct set_build *sb)
 {
 	const struct stls_profile_conf *c;
 	struct stls_profile_conf tmp;
@@ -228,16 +237,16 @@ static int build_all(struct stls_profile_set *set,
 	for (c = list; c && !err; c = c->next) {
 		struct stls_profile *p = &set->v[set->n++];
 
-		err = build_one(set, p, s, c, d);
-		check_default(set, p, d);
+		err = build_one(set, p, sb, c);
+		check_default(set, p, sb->d);
 	}
 	for (role = 0; role < 2 && !err; role++) {
 		if (set->defaults[role]) {
 			continue;
 		}
-		conf_from_settings(s, (enum stls_role)role, &tmp);
+		conf_from_settings(sb->s, (enum stls_role)role, &tmp);
 		set->defaults[role] = &set->v[set->n];
-		err = build_one(set, &set->v[set->n++], s, &tmp, d);
+		err = build_one(set, &set->v[set->n++], sb, &tmp);
 	}
 	return err;
 }
@@ -248,6 +257,7 @@ int stls_profile_set_build(const struct stls_settings *s,
 			   struct stls_profile_set **out)
 {
 	const struct stls_profile_conf *c;
+	struct set_build sb = { s, NULL, NULL, NULL };
 	struct stls_profile_set *set;
 	struct stls_diag local;
 	size_t errors0, n = 2;
@@ -257,17 +267,23 @@ int stls_profile_set_build(const struct stls_settings *s,
 	if (!diag) {
 		diag = &local;
 	}
+	sb.d = diag;
 	errors0 = diag->errors;
 	for (c = list; c; c = c->next) {
 		n++;
 	}
 	set = calloc(1, sizeof(*set));
-	if (!set || !(set->v = calloc(n, sizeof(*set->v)))) {
+	if (!set || !(set->v = calloc(n, sizeof(*set->v))) ||
+	    stls__shares_new(&sb.shares) != 0) {
 		err = -ENOMEM;
 		goto out;
 	}
+	/* Without the fast key reader, keys are read the general way. */
+	if (stls__keyrd_new(&sb.keys) != 0) {
+		sb.keys = NULL;
+	}
 	check_globals(s, diag);
-	err = build_all(set, s, list, diag);
+	err = build_all(set, list, &sb);
 	if (!err && diag->errors > errors0) {
 		err = -EINVAL;
 	}
@@ -283,6 +299,8 @@ int stls_profile_set_build(const struct stls_settings *s,
 	*out = set;
 	set = NULL;
 out:
+	stls__shares_free(sb.shares);
+	stls__keyrd_free(sb.keys);
 	set_free(set);
 	stls_diag_fini(&local);
 	return err;

@@ -188,7 +188,8 @@ TEST(ten_thousand_profiles)
 		snprintf(name, sizeof(name), "T%d.Tenants.TEST", i + 1);
 		pl_add(&l, STLS_ROLE_SERVER, "any", name, 20000 + i);
 		if (i % 1000 == 0) {
-			pl_add(&l, STLS_ROLE_SERVER, "default", NULL, 30000 + i);
+			pl_add(&l, STLS_ROLE_SERVER, "default", NULL,
+			       30000 + i);
 		}
 	}
 	CHECK_EQ(stls__profiles_check_dups(l.head, &d), 110);

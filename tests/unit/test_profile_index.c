@@ -377,9 +377,10 @@ TEST(client_server_id_and_literal_names)
 
 static const char *const words[] = { "a",  "b",   "ex", "example",
 				     "B",  "EX",  "c",  "" };
-static const char *const addrs[] = { "10.0.0.1:5061", "10.0.0.1:0",
-				     "10.0.0.2:5061", "[2001:db8::1]:5061",
-				     "[2001:db8::1]:0", "[::ffff:10.0.0.1]:5061" };
+static const char *const addrs[] = {
+	"10.0.0.1:5061",      "10.0.0.1:0",	 "10.0.0.2:5061",
+	"[2001:db8::1]:5061", "[2001:db8::1]:0", "[::ffff:10.0.0.1]:5061"
+};
 
 /* A random name of 1 to 4 labels from a small vocabulary (so that names
  * collide, nest and differ by case), sometimes with an empty label or a

@@ -91,6 +91,24 @@ TEST(reads_pkcs8_keys)
 	FX_LEAK_CHECK();
 }
 
+/* An EC key written without its public key (RFC 5915 allows it) is
+ * decoded the general way, which derives the public key. */
+TEST(ec_key_without_public_key)
+{
+	struct stls__keyrd *kr;
+	EVP_PKEY *key = key_of("server.key"), *got;
+
+	CHECK_OK(stls__keyrd_new(&kr));
+	CHECK_EQ(EVP_PKEY_set_int_param(key, "include-public", 0), 1);
+	got = stls__keyrd_read(kr, write_key("nopub.pem", "", key, false));
+	CHECK_NOT_NULL(got);
+	CHECK_EQ(EVP_PKEY_eq(got, key), 1);
+	EVP_PKEY_free(got);
+	EVP_PKEY_free(key);
+	stls__keyrd_free(kr);
+	FX_LEAK_CHECK();
+}
+
 /* Everything else is for the general reader. */
 TEST(other_forms_are_left_alone)
 {

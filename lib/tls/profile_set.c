@@ -153,6 +153,37 @@ static void conf_from_settings(const struct stls_settings *s,
 	}
 }
 
+/*
+ * A '*' in a server_name acts only as the whole first label of a server
+ * profile's name ("*.example.com": one label); say so where it does not.
+ */
+static void check_wildcard(const struct stls__build *b,
+			   const struct stls_profile_conf *c)
+{
+	const char *sn = c->server_name;
+	bool wild = stls__profile_name_is_wild(c);
+
+	if (!has_str(sn) || !strchr(sn, '*')) {
+		return;
+	}
+	if (c->role == STLS_ROLE_CLIENT) {
+		stls__build_warn(b, STLS_PF_SERVER_NAME, "server_name: '%s' "
+				 "is taken literally: a client profile's name "
+				 "is no wildcard (it is also sent as SNI)", sn);
+	} else if (!wild || strchr(sn + 1, '*')) {
+		stls__build_warn(b, STLS_PF_SERVER_NAME, "server_name: '*' "
+				 "is a wildcard only as the whole first label "
+				 "('*.example.com'); elsewhere, as in '%s', it "
+				 "matches literally", sn);
+	}
+	if (wild && (c->server_name_mode == 1 || c->server_name_mode == 2)) {
+		stls__build_warn(b, STLS_PF_SERVER_NAME_MODE,
+				 "server_name_mode: %d is ignored for the "
+				 "wildcard '%s' (it matches one label)",
+				 c->server_name_mode, sn);
+	}
+}
+
 /* What the profiles of one set build share. */
 struct set_build {
 	const struct stls_settings *s;
@@ -179,6 +210,7 @@ static int build_one(struct stls_profile_set *set, struct stls_profile *p,
 				"server_name", c->role == STLS_ROLE_SERVER ?
 				"server" : "client");
 	}
+	check_wildcard(&b, &p->conf);
 	err = stls__profile_share_build(&b, sb->shares, p);
 	return err == -ENOMEM ? err : 0;
 }

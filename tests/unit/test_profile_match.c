@@ -463,3 +463,33 @@ TEST(sni_switch_applies_default_suite_order)
 	SSL_free(srv);
 	fx_fini(&f);
 }
+
+/* A wildcard tenant gets its certificate for any one-label name under
+ * its base, in a real handshake; a deeper name does not. */
+TEST(sni_wildcard_switches_certificate)
+{
+	struct stls_profile_conf *c;
+	const char *prof;
+	char cn[128];
+	struct fx f;
+
+	fx_init(&f);
+	fx_server(&f, "default", 1, NULL);
+	c = fx_server(&f, "any", 5, "server2");
+	c->server_name = "*.tenant.test";
+	c = fx_add(&f, STLS_ROLE_CLIENT, "default", 10);
+	c->verify_certificate = 1;
+	c->ca_list = fx_cert(&f, "ca.pem");
+	CHECK_OK(fx_build(&f));
+	CHECK_STR_EQ(sni_run(f.set, "sip.tenant.test", 0, &prof, cn,
+			     sizeof(cn)),
+		     "other.example.test");
+	CHECK_STR_EQ(prof, "TLSs<any:*.tenant.test>");
+	CHECK_STR_EQ(sni_run(f.set, "a.sip.tenant.test", 0, &prof, cn,
+			     sizeof(cn)),
+		     "sip.example.test");
+	CHECK_STR_EQ(prof, "TLSs<default>");
+	CHECK_STR_EQ(sni_run(f.set, "tenant.test", 0, &prof, cn, sizeof(cn)),
+		     "sip.example.test");
+	fx_fini(&f);
+}

@@ -229,3 +229,46 @@ TEST(refcount_is_atomic)
 	fx_fini(&f);
 	FX_LEAK_CHECK();
 }
+
+/* A '*' is a wildcard only as the whole first label of a server
+ * profile's name; elsewhere the build says it is literal. */
+TEST(wildcard_names_warn_where_literal)
+{
+	struct stls_profile_conf *c;
+	struct fx f;
+
+	fx_init(&f);
+	fx_server(&f, "default", 1, NULL);
+	c = fx_server(&f, "any", 2, NULL);
+	c->server_name = "*.ok.test";
+	fx_loc(c, STLS_PF_SERVER_NAME, 3);
+	c = fx_server(&f, "any", 4, NULL);
+	c->server_name = "a*.odd.test";
+	fx_loc(c, STLS_PF_SERVER_NAME, 5);
+	c = fx_server(&f, "any", 6, NULL);
+	c->server_name = "*.*.odd.test";
+	fx_loc(c, STLS_PF_SERVER_NAME, 7);
+	c = fx_server(&f, "any", 8, NULL);
+	c->server_name = "*.mode.test";
+	c->server_name_mode = 1;
+	fx_loc(c, STLS_PF_SERVER_NAME_MODE, 9);
+	c = fx_add(&f, STLS_ROLE_CLIENT, "any", 10);
+	c->server_name = "*.carrier.test";
+	fx_loc(c, STLS_PF_SERVER_NAME, 11);
+	fx_add(&f, STLS_ROLE_CLIENT, "default", 12);
+	CHECK_OK(fx_build(&f));
+	CHECK(!fx_diag_has(&f, "tls.cfg:3:"));
+	CHECK(fx_diag_has(&f, "tls.cfg:5: warning: server_name: '*' is a "
+			  "wildcard only as the whole first label "
+			  "('*.example.com'); elsewhere, as in 'a*.odd.test', "
+			  "it matches literally"));
+	CHECK(fx_diag_has(&f, "tls.cfg:7: warning: server_name: '*' is a "
+			  "wildcard only"));
+	CHECK(fx_diag_has(&f, "tls.cfg:9: warning: server_name_mode: 1 is "
+			  "ignored for the wildcard '*.mode.test' (it matches "
+			  "one label)"));
+	CHECK(fx_diag_has(&f, "tls.cfg:11: warning: server_name: "
+			  "'*.carrier.test' is taken literally: a client "
+			  "profile's name is no wildcard"));
+	fx_fini(&f);
+}

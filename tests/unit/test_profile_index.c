@@ -512,3 +512,33 @@ TEST(ten_thousand_tenants)
 	CHECK_EQ(srv(&x, "10.0.0.9:5061", "tenants.test"), 1);
 	ix_fini(&x);
 }
+
+/* The example of docs/profiles.md, "Server matching", with the wildcard
+ * profile the text adds at line 7. */
+TEST(docs_example_with_wildcard)
+{
+	struct ix x;
+
+	ix_init(&x, 8);
+	ix_add(&x, STLS_ROLE_SERVER, "default", NULL, 0);              /* 1 */
+	ix_add(&x, STLS_ROLE_SERVER, "10.0.0.1:5061", NULL, 0);        /* 2 */
+	ix_add(&x, STLS_ROLE_SERVER, "10.0.0.1:5061", "a.example.com",
+	       0);                                                      /* 3 */
+	ix_add(&x, STLS_ROLE_SERVER, "10.0.0.1:0", NULL, 0);           /* 4 */
+	ix_add(&x, STLS_ROLE_SERVER, "any", "example.com", 1);         /* 5 */
+	ix_add(&x, STLS_ROLE_SERVER, "any", "sub.example.com", 2);     /* 6 */
+	ix_add(&x, STLS_ROLE_SERVER, "any", "*.example.com", 0);       /* 7 */
+	ix_add(&x, STLS_ROLE_CLIENT, "default", NULL, 0);              /* 8 */
+	ix_build(&x);
+	CHECK_EQ(srv(&x, "10.0.0.1:5061", NULL), 2);
+	CHECK_EQ(srv(&x, "10.0.0.1:5061", "a.example.com"), 3);
+	CHECK_EQ(srv(&x, "10.0.0.1:5061", "zzz.org"), 2);
+	CHECK_EQ(srv(&x, "10.0.0.1:5061", "b.example.com"), 7);
+	CHECK_EQ(srv(&x, "10.0.0.1:5062", NULL), 4);
+	CHECK_EQ(srv(&x, "10.9.9.9:5061", NULL), 1);
+	CHECK_EQ(srv(&x, "10.9.9.9:5061", "example.com"), 5);
+	CHECK_EQ(srv(&x, "10.9.9.9:5061", "sub.example.com"), 7);
+	CHECK_EQ(srv(&x, "10.9.9.9:5061", "a.sub.example.com"), 6);
+	CHECK_EQ(srv(&x, "10.9.9.9:5061", "other.org"), 1);
+	ix_fini(&x);
+}

@@ -7,13 +7,15 @@
  * and measures, each the median of R repetitions:
  *
  *   load    stls_conf_load() + stls_profile_set_build() of the main
- *           config, as siptlsd starts (wall and process CPU time);
- *   reload  stls_conf_reload_profiles() + a new set while the old one is
- *           alive, as `tls.reload` does;
+ *           config in a fresh child process, as siptlsd starts (wall and
+ *           process CPU time; nothing parsed before);
+ *   reload  then stls_conf_reload_profiles() + a new set while the old
+ *           one is alive, as `tls.reload` does, the files unchanged;
  *   check   `siptlsd -c FILE --check` as a child process (wall, CPU from
  *           wait4(), peak RSS), when -s names the binary;
- *   memory  heap growth (mallinfo2) of the loaded conf and set, per
- *           profile: (heap with N tenants - heap with 1) / (N - 1);
+ *   memory  heap growth (mallinfo2) of the loaded conf and set (and the
+ *           file cache), per profile: (heap with N tenants - heap with
+ *           1) / (N - 1);
  *   hs      server CPU per full TLS 1.3 handshake (tenants_hs.c) against
  *           a set of 1 tenant and a set of N, the client naming a random
  *           tenant; batches of the two sets alternate. A third row: the
@@ -216,49 +218,98 @@ static void report(const char *what, int n, const double *wall,
 	       "reps=%d\n", what, n, median(w, reps), median(c, reps), reps);
 }
 
+/* What one cold run measures (see run_cold()). */
+struct cold {
+	struct timing load, reload;
+	size_t heap1, heapn; /* heap of the loaded conf + set */
+	int err;
+};
+
+static void cold_child(const struct tenants_dir *d1,
+		       const struct tenants_dir *dn, struct cold *c)
+{
+	struct stls_profile_set *set = NULL;
+	struct stls_conf *conf = NULL;
+	struct timing t;
+	size_t h0;
+
+	/* One tenant first: OpenSSL's own start-up, and the heap of one. */
+	h0 = heap_bytes();
+	c->err = load(d1, &conf, &set, &t);
+	c->heap1 = heap_bytes() - h0;
+	stls_profile_set_unref(set);
+	stls_conf_free(conf);
+	set = NULL;
+	conf = NULL;
+	h0 = heap_bytes();
+	c->err = c->err ? c->err : load(dn, &conf, &set, &c->load);
+	c->heapn = heap_bytes() - h0;
+	c->err = c->err ? c->err : reload(conf, &set, &c->reload);
+	stls_profile_set_unref(set);
+	stls_conf_free(conf);
+}
+
+/*
+ * Load, reload and memory in a child process: a fresh process has parsed
+ * no file yet (the process-wide file cache is empty), as siptlsd when it
+ * starts; the reload that follows finds the files unchanged.
+ */
+static int run_cold(const struct tenants_dir *d1, const struct tenants_dir *dn,
+		    struct cold *c)
+{
+	int fd[2], status;
+	pid_t pid;
+
+	fflush(stdout);
+	if (pipe(fd) != 0 || (pid = fork()) < 0) {
+		return -errno;
+	}
+	if (pid == 0) {
+		struct cold r = { .err = 0 };
+
+		close(fd[0]);
+		cold_child(d1, dn, &r);
+		_exit(write(fd[1], &r, sizeof(r)) == (ssize_t)sizeof(r) ? 0
+									: 1);
+	}
+	close(fd[1]);
+	c->err = read(fd[0], c, sizeof(*c)) == (ssize_t)sizeof(*c) ? c->err
+								   : -EIO;
+	close(fd[0]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		return -EIO;
+	}
+	return c->err;
+}
+
 /* Load, reload and memory with N tenants; the heap figure of 1. */
 static int measure_load(const struct opts *o, const struct tenants_dir *d1,
 			const struct tenants_dir *dn)
 {
 	double lw[MAX_REPS], lc[MAX_REPS], rw[MAX_REPS], rc[MAX_REPS];
-	const struct tenants_dir *ds[2] = { d1, dn };
-	size_t heap[2] = { 0, 0 }, h0;
-	struct timing t;
-	int i, k;
+	double kb;
+	struct cold c;
+	int i;
 
 	for (i = 0; i < o->reps; i++) {
-		for (k = 0; k < 2; k++) {
-			struct stls_profile_set *set = NULL;
-			struct stls_conf *conf = NULL;
-
-			h0 = heap_bytes();
-			if (load(ds[k], &conf, &set, &t) != 0) {
-				return 1;
-			}
-			heap[k] = heap_bytes() - h0;
-			if (k == 1) {
-				lw[i] = t.wall;
-				lc[i] = t.cpu;
-				if (reload(conf, &set, &t) != 0) {
-					return 1;
-				}
-				rw[i] = t.wall;
-				rc[i] = t.cpu;
-			}
-			stls_profile_set_unref(set);
-			stls_conf_free(conf);
+		if (run_cold(d1, dn, &c) != 0) {
+			fprintf(stderr, "tenants: load failed\n");
+			return 1;
 		}
+		lw[i] = c.load.wall;
+		lc[i] = c.load.cpu;
+		rw[i] = c.reload.wall;
+		rc[i] = c.reload.cpu;
 	}
 	report("load", dn->n, lw, lc, o->reps);
 	report("reload", dn->n, rw, rc, o->reps);
+	kb = ((double)c.heapn - (double)c.heap1) / 1024.0 / (dn->n - 1);
 	printf("memory: %.1f KB per profile (conf + set; heap %.1f MB with "
-	       "%d tenants, %.1f MB with 1)\n",
-	       (double)(heap[1] - heap[0]) / 1024.0 / (dn->n - 1),
-	       heap[1] / 1048576.0, dn->n, heap[0] / 1048576.0);
+	       "%d tenants, %.1f MB with 1)\n", kb, c.heapn / 1048576.0,
+	       dn->n, c.heap1 / 1048576.0);
 	printf("RESULT label=tenants/mem n=%d kb_per_profile=%.2f "
-	       "heap_mb=%.1f\n", dn->n,
-	       (double)(heap[1] - heap[0]) / 1024.0 / (dn->n - 1),
-	       heap[1] / 1048576.0);
+	       "heap_mb=%.1f\n", dn->n, kb, c.heapn / 1048576.0);
 	return 0;
 }
 

@@ -106,6 +106,82 @@ static void check_validity(const struct stls__build *b, enum stls_pf f,
 	}
 }
 
+/*
+ * The certificates of a PEM file's bytes as SSL_CTX_use_certificate_chain
+ * _file() reads them: the first with its trust settings (X509_AUX), then
+ * every further certificate, to the end of the data. NULL when the data
+ * is not that (the file way then says why).
+ */
+static STACK_OF(X509) *pem_certs(const unsigned char *data, size_t len)
+{
+	BIO *bio = BIO_new_mem_buf(data, (int)len);
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	unsigned long e;
+	X509 *x;
+
+	x = bio && sk ? PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL) : NULL;
+	while (x && sk_X509_push(sk, x) > 0) {
+		x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	}
+	e = ERR_peek_last_error();
+	if (x || sk_X509_num(sk) < 1 || ERR_GET_LIB(e) != ERR_LIB_PEM ||
+	    ERR_GET_REASON(e) != PEM_R_NO_START_LINE) {
+		X509_free(x);
+		sk_X509_pop_free(sk, X509_free);
+		sk = NULL;
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	return sk;
+}
+
+/* Installs sk[0] with the rest as its chain, as the file call does. */
+static bool install_chain(const struct stls__certdst *d, STACK_OF(X509) *sk)
+{
+	int i, ok;
+
+	ok = (d->ssl ? SSL_use_certificate(d->ssl, sk_X509_value(sk, 0))
+		     : SSL_CTX_use_certificate(d->ctx, sk_X509_value(sk, 0))) ==
+		     1 &&
+	     ERR_peek_error() == 0 &&
+	     (d->ssl ? SSL_clear_chain_certs(d->ssl)
+		     : SSL_CTX_clear_chain_certs(d->ctx)) == 1;
+	for (i = 1; ok && i < sk_X509_num(sk); i++) {
+		X509 *x = sk_X509_value(sk, i);
+
+		ok = (d->ssl ? SSL_add1_chain_cert(d->ssl, x)
+			     : SSL_CTX_add1_chain_cert(d->ctx, x)) == 1;
+	}
+	return ok;
+}
+
+/*
+ * The certificates of <path> through the file cache (profile_cache.c):
+ * its bytes read and digested, then parsed unless already known, and
+ * installed. False when anything fails (the caller then loads the file
+ * the usual way, which reports the problem).
+ */
+static bool use_cached_chain(const struct stls__build *b,
+			     const struct stls__certdst *d, const char *path)
+{
+	struct stls__pc_file f;
+	STACK_OF(X509) *sk;
+	bool ok;
+
+	if (!b->cache_id || stls__pcache_read(path, &f) != 0) {
+		return false;
+	}
+	sk = stls__pcache_get_certs(b->cache_id, f.md);
+	if (!sk && (sk = pem_certs(f.data, f.len)) != NULL) {
+		stls__pcache_put_certs(b->cache_id, f.md, sk);
+	}
+	ok = sk && install_chain(d, sk);
+	sk_X509_pop_free(sk, X509_free);
+	stls__pcache_file_fini(&f);
+	ERR_clear_error(); /* on failure the file way says it again */
+	return ok;
+}
+
 /* Loads one chain file; *leaf gets a reference on its first certificate. */
 static int load_chain(const struct stls__build *b,
 		      const struct stls__certdst *d, enum stls_pf f,
@@ -120,7 +196,7 @@ static int load_chain(const struct stls__build *b,
 		return -ENOENT;
 	}
 	stls__ossl_err_clear();
-	if (use_chain_file(d, path) != 1) {
+	if (!use_cached_chain(b, d, path) && use_chain_file(d, path) != 1) {
 		e = ERR_peek_error();
 		if (ERR_GET_LIB(e) == ERR_LIB_PEM &&
 		    ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {

@@ -66,6 +66,7 @@ struct stls__build {
 	const struct stls_profile_conf *c; /* the caller's (with passwords) */
 	const char *name;                  /* "TLSs<default>" for messages */
 	struct stls__keyrd *keys;          /* the set build's; may be NULL */
+	uint64_t cache_id;                 /* the set build's; 0: no cache */
 };
 
 /*
@@ -118,12 +119,43 @@ void stls__certs_free(struct stls__certs *c);
 STLS_MUST_USE int stls__certs_install(SSL *ssl, const struct stls__certs *c);
 
 /*
+ * Parsed certificate and key files by the SHA-256 of their bytes
+ * (profile_cache.c), process-wide and thread-safe. A set build gets an id
+ * from _begin() and calls _end() with it when done (entries that this
+ * build and the one before did not use are dropped). _read() reads a
+ * file (at most 1 MiB) and its digest: 0 or -errno; the bytes are wiped
+ * and freed by _file_fini(). _get_*() return new references (NULL: not
+ * cached); _put_*() take references of their own.
+ */
+#define STLS__PC_MD_LEN 32
+
+struct stls__pc_file {
+	unsigned char *data;
+	size_t len;
+	unsigned char md[STLS__PC_MD_LEN];
+};
+
+uint64_t stls__pcache_begin(void);
+void stls__pcache_end(uint64_t id);
+STLS_MUST_USE int stls__pcache_read(const char *path, struct stls__pc_file *f);
+void stls__pcache_file_fini(struct stls__pc_file *f);
+STACK_OF(X509) *stls__pcache_get_certs(uint64_t id, const unsigned char *md);
+EVP_PKEY *stls__pcache_get_key(uint64_t id, const unsigned char *md);
+void stls__pcache_put_certs(uint64_t id, const unsigned char *md,
+			    STACK_OF(X509) *certs);
+void stls__pcache_put_key(uint64_t id, const unsigned char *md, EVP_PKEY *key);
+/* The number of files cached (tests, diagnostics). */
+size_t stls__pcache_count(void);
+
+/*
  * The fast key reader of one set build (profile_key.c). _read() returns an
  * unencrypted PKCS#8 key from <path> (the caller owns it), or NULL for
  * anything else, which the caller then reads the general way; it reports
- * nothing. <kr> NULL: always NULL. Not thread-safe: one per build.
+ * nothing. With a <cache_id> (0: none) the keys it reads go through the
+ * file cache. <kr> NULL: always NULL. Not thread-safe: one per build.
  */
-STLS_MUST_USE int stls__keyrd_new(struct stls__keyrd **out);
+STLS_MUST_USE int stls__keyrd_new(uint64_t cache_id,
+				  struct stls__keyrd **out);
 void stls__keyrd_free(struct stls__keyrd *kr);
 EVP_PKEY *stls__keyrd_read(struct stls__keyrd *kr, const char *path);
 

@@ -38,6 +38,7 @@ struct stls__keyrd {
 	EVP_PKEY *out;   /* where the context puts each key it decodes */
 	bool asked;      /* the decoder asked for a passphrase */
 	EVP_PKEY_CTX *ec; /* EC imports; NULL: every key is decoded */
+	uint64_t cache_id; /* 0: no file cache */
 };
 
 /* A passphrase is never given: an encrypted key is not for this path. */
@@ -52,13 +53,14 @@ static int no_pass(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-int stls__keyrd_new(struct stls__keyrd **out)
+int stls__keyrd_new(uint64_t cache_id, struct stls__keyrd **out)
 {
 	struct stls__keyrd *kr = calloc(1, sizeof(*kr));
 
 	if (!kr) {
 		return -ENOMEM;
 	}
+	kr->cache_id = cache_id;
 	kr->dctx = OSSL_DECODER_CTX_new_for_pkey(&kr->out, "DER",
 						 "PrivateKeyInfo", NULL,
 						 EVP_PKEY_KEYPAIR, NULL, NULL);
@@ -237,21 +239,36 @@ static EVP_PKEY *decode(struct stls__keyrd *kr, const unsigned char *der,
 
 EVP_PKEY *stls__keyrd_read(struct stls__keyrd *kr, const char *path)
 {
+	struct stls__pc_file f;
 	unsigned char *der;
 	EVP_PKEY *key = NULL;
+	bool cached;
 	long len = 0;
 	BIO *bio;
 
 	if (!kr) {
 		return NULL;
 	}
-	bio = BIO_new_file(path, "r");
+	cached = kr->cache_id && stls__pcache_read(path, &f) == 0;
+	if (cached && (key = stls__pcache_get_key(kr->cache_id, f.md))) {
+		stls__pcache_file_fini(&f);
+		return key;
+	}
+	/* What is parsed is what was digested, not the file again. */
+	bio = cached ? BIO_new_mem_buf(f.data, (int)f.len)
+		     : BIO_new_file(path, "r");
 	der = bio ? first_pkcs8(bio, &len) : NULL;
 	BIO_free(bio);
 	if (der) {
 		key = kr->ec ? ec_import(kr, der, len) : NULL;
 		key = key ? key : decode(kr, der, len);
 		OPENSSL_clear_free(der, (size_t)len);
+	}
+	if (key && cached) {
+		stls__pcache_put_key(kr->cache_id, f.md, key);
+	}
+	if (cached) {
+		stls__pcache_file_fini(&f);
 	}
 	ERR_clear_error();
 	return key;

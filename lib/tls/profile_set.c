@@ -190,13 +190,15 @@ struct set_build {
 	struct stls_diag *d;
 	struct stls__shares *shares; /* contexts of equal settings */
 	struct stls__keyrd *keys;    /* NULL: none (out of memory) */
+	uint64_t cache_id;           /* of the file cache */
 };
 
 static int build_one(struct stls_profile_set *set, struct stls_profile *p,
 		     const struct set_build *sb,
 		     const struct stls_profile_conf *c)
 {
-	struct stls__build b = { sb->s, sb->d, c, p->name, sb->keys };
+	struct stls__build b = { sb->s, sb->d, c, p->name, sb->keys,
+				 sb->cache_id };
 	int err;
 
 	p->set = set;
@@ -289,7 +291,7 @@ int stls_profile_set_build(const struct stls_settings *s,
 			   struct stls_profile_set **out)
 {
 	const struct stls_profile_conf *c;
-	struct set_build sb = { s, NULL, NULL, NULL };
+	struct set_build sb = { s, NULL, NULL, NULL, stls__pcache_begin() };
 	struct stls_profile_set *set;
 	struct stls_diag local;
 	size_t errors0, n = 2;
@@ -311,7 +313,7 @@ int stls_profile_set_build(const struct stls_settings *s,
 		goto out;
 	}
 	/* Without the fast key reader, keys are read the general way. */
-	if (stls__keyrd_new(&sb.keys) != 0) {
+	if (stls__keyrd_new(sb.cache_id, &sb.keys) != 0) {
 		sb.keys = NULL;
 	}
 	check_globals(s, diag);
@@ -333,6 +335,7 @@ int stls_profile_set_build(const struct stls_settings *s,
 out:
 	stls__shares_free(sb.shares);
 	stls__keyrd_free(sb.keys);
+	stls__pcache_end(sb.cache_id);
 	set_free(set);
 	stls_diag_fini(&local);
 	return err;

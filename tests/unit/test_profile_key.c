@@ -66,7 +66,7 @@ TEST(reads_pkcs8_keys)
 	EVP_PKEY *rsa = key_of("server-rsa.key");
 	int i;
 
-	CHECK_OK(stls__keyrd_new(&kr));
+	CHECK_OK(stls__keyrd_new(0, &kr));
 	/* Several keys through one reader, of both types. */
 	for (i = 0; i < 3; i++) {
 		got = stls__keyrd_read(kr, write_key("k.pem", "", want,
@@ -98,7 +98,7 @@ TEST(ec_key_without_public_key)
 	struct stls__keyrd *kr;
 	EVP_PKEY *key = key_of("server.key"), *got;
 
-	CHECK_OK(stls__keyrd_new(&kr));
+	CHECK_OK(stls__keyrd_new(0, &kr));
 	CHECK_EQ(EVP_PKEY_set_int_param(key, "include-public", 0), 1);
 	got = stls__keyrd_read(kr, write_key("nopub.pem", "", key, false));
 	CHECK_NOT_NULL(got);
@@ -115,7 +115,7 @@ TEST(other_forms_are_left_alone)
 	struct stls__keyrd *kr;
 	EVP_PKEY *key = key_of("server.key"), *got;
 
-	CHECK_OK(stls__keyrd_new(&kr));
+	CHECK_OK(stls__keyrd_new(0, &kr));
 	CHECK_NULL(stls__keyrd_read(kr, write_key("t.pem", "", key, true)));
 	CHECK_NULL(stls__keyrd_read(kr, test_cert_path("server-enc.key")));
 	CHECK_NULL(stls__keyrd_read(kr, test_cert_path("server.pem")));

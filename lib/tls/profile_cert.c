@@ -458,22 +458,20 @@ static int take_current(const struct stls__certdst *d, struct stls__certs *c)
 {
 	struct stls__cert *e = &c->v[c->n];
 	STACK_OF(X509) *sk = NULL;
+	X509 *x = get0_cert(d);
+	EVP_PKEY *key = get0_key(d);
 
-	e->x509 = get0_cert(d);
-	e->key = get0_key(d);
-	if (!e->x509 || !e->key || get0_chain(d, &sk) != 1) {
-		e->x509 = NULL;
-		e->key = NULL;
+	if (!x || !key || get0_chain(d, &sk) != 1) {
 		return -EINVAL;
 	}
 	if (sk && !(e->chain = X509_chain_up_ref(sk))) {
-		e->x509 = NULL;
-		e->key = NULL;
 		return -ENOMEM;
 	}
-	if (!X509_up_ref(e->x509) || !EVP_PKEY_up_ref(e->key)) {
-		return -ENOMEM; /* cannot happen: plain counters */
-	}
+	/* Plain reference counts: these cannot fail. */
+	(void)X509_up_ref(x);
+	(void)EVP_PKEY_up_ref(key);
+	e->x509 = x;
+	e->key = key;
 	c->n++;
 	return 0;
 }

@@ -17,7 +17,8 @@
 # Environment: BENCH_REPS (3), BENCH_DURATION seconds per run (3),
 # BENCH_IDLE connections held (10000), BENCH_CONC (8), BENCH_PORT (25500,
 # uses the next 60 ports), BENCH_SYSTEMS (haproxy stunnel kamailio
-# kamailio-fix siptlsd), BENCH_FLOOR (1).
+# kamailio-fix siptlsd), BENCH_FLOOR (1), BENCH_TENANTS (10000 tenants for
+# bench/tenants; 0 skips it).
 set -uo pipefail
 
 if [ $# -ne 1 ] || [ ! -x "$1/bench/loadgen" ]; then
@@ -171,6 +172,18 @@ if [ "${BENCH_FLOOR:-1}" = 1 ]; then
 	     /ecdsa \(nistp256\)/ { printf "RESULT label=speed/ecdsap256_sign us=%.1f\n", 1e6 / $7 }
 	     /ecdh \(X25519\)/ { printf "RESULT label=speed/x25519_derive us=%.1f\n", 1e6 / $6 }' \
 		"$T/speed.txt" >>"$RAW"
+fi
+
+# 10,000 tenants: load, reload, --check, memory, handshake cost.
+if [ "${BENCH_TENANTS:-10000}" -gt 1 ]; then
+	log "=== tenants: ${BENCH_TENANTS:-10000} [server:any] profiles"
+	SIPTLSD_ARG=()
+	[ -x "$BUILD/siptlsd" ] && SIPTLSD_ARG=(-s "$BUILD/siptlsd")
+	timeout 900 "$BIN/tenants" -n "${BENCH_TENANTS:-10000}" -r "$REPS" \
+		"${SIPTLSD_ARG[@]}" >"$T/tenants.out" 2>&1 ||
+		log "tenants: failed (see the notes)"
+	grep '^RESULT' "$T/tenants.out" >>"$RAW"
+	grep -v '^RESULT' "$T/tenants.out" >&2
 fi
 
 {

@@ -148,6 +148,32 @@ def floor_table(res, out):
             out.append(f"| openssl speed | {name} | | | {r['us']} |")
 
 
+def tenants_table(res, out):
+    """bench/tenants: one run, its own medians (docs/performance.md)."""
+    n = next((r.get("n") for r in res.get("tenants/load", [])), None)
+    if n is None:
+        return
+    out += ["", f"{n} tenants (bench/tenants: [server:any] ECDSA "
+            "profiles, each its own server_name and certificate; medians "
+            "of the repetitions):", ""]
+    out.append("| figure | wall s | CPU s |")
+    out.append("|---|---|---|")
+    for lbl, name in (("load", "load (conf + profile set)"),
+                      ("reload", "reload (old set alive)"),
+                      ("check", "siptlsd --check")):
+        for r in res.get(f"tenants/{lbl}", []):
+            out.append(f"| {name} | {r['wall_s']} | {r['cpu_s']} |")
+    for r in res.get("tenants/mem", []):
+        out.append(f"| heap per profile | {r['kb_per_profile']} KB | |")
+    out += ["", "| handshake TLS 1.3 | server CPU us |", "|---|---|"]
+    for r in res.get("tenants/hs", []):
+        what = (f"{r['profiles']} tenants, SNI, random tenant"
+                if r["profiles"] != "1" else
+                "1 tenant, SNI" if r["sni"] == "1" else "1 profile, no SNI")
+        ratio = f" (x{r['ratio']})" if "ratio" in r else ""
+        out.append(f"| {what} | {r['server_cpu_us_per_hs']}{ratio} |")
+
+
 def main():
     res, notes = load(sys.argv[1])
     spreads = [s for lbl, runs in res.items() if "/" in lbl
@@ -166,6 +192,7 @@ def main():
     out += ["", "The OpenSSL floor (one thread, memory BIOs, server side "
             "only):", ""]
     floor_table(res, out)
+    tenants_table(res, out)
     out += ["", "Notes:", ""]
     if spreads:
         out.append(f"- noise: spread (max-min)/median of server CPU per op "

@@ -10,10 +10,11 @@
  * with the file:line of the key concerned.
  *
  * Matching (docs/profiles.md): the server side picks a profile by the local
- * address and, once the ClientHello arrives, by SNI (a servername callback
+ * address and, once the ClientHello arrives, by SNI (a ClientHello callback
  * on every server SSL_CTX re-matches against the set the connection started
  * with); the client side by server_id, destination address and server
- * name. Matching never fails: the [server:default] / [client:default]
+ * name. Lookups go through an index by name and address: their cost does
+ * not grow with the number of profiles. Matching never fails: the [server:default] / [client:default]
  * profile is the fallback, and every set has both.
  *
  * Thread safety: a set and its profiles are immutable once built, so any
@@ -126,7 +127,13 @@ const char *stls_profile_name(const struct stls_profile *p);
 const struct stls_profile_conf *
 stls_profile_conf_of(const struct stls_profile *p);
 
-/* The profile's SSL_CTX. Borrowed: SSL_CTX_up_ref() to keep it. */
+/*
+ * The profile's SSL_CTX. Profiles of one set whose settings are equal
+ * (all but their names and certificates, docs/profiles.md) share the
+ * context of the first of them, which holds that first profile's
+ * certificates; stls_profile_ssl_new() gives every connection its own
+ * profile's. Borrowed: SSL_CTX_up_ref() to keep it.
+ */
 SSL_CTX *stls_profile_ssl_ctx(const struct stls_profile *p);
 
 enum stls_role stls_profile_role(const struct stls_profile *p);

@@ -1,8 +1,8 @@
 /*
  * Profile records after parsing: creation, copy, names, the compiled-in
- * template that fills unset fields, duplicate detection and the implicit
- * or parameter-made default profiles (docs/config.md, "Defaults" and
- * "Duplicates"). Templates, not [*:default] sections, fill the gaps, as in
+ * template that fills unset fields, and the implicit or parameter-made
+ * default profiles (docs/config.md, "Defaults"; duplicates are found in
+ * profile_dups.c). Templates, not [*:default] sections, fill the gaps, as in
  * the seed and Kamailio.
  */
 #include "conf_int.h"
@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* Every string field, for copy and free. */
 #define STR_FIELDS(X)                                                        \
@@ -167,72 +166,6 @@ int stls__profile_fill(struct stls_profile_conf *p, const char *base_dir)
 		return -ENOMEM;
 	}
 	return 0;
-}
-
-static bool has_name(const struct stls_profile_conf *p)
-{
-	return p->server_name && p->server_name[0];
-}
-
-/* Whether b, defined after a, duplicates it. */
-static bool is_dup(const struct stls_profile_conf *a,
-		   const struct stls_profile_conf *b)
-{
-	if (a->role != b->role || a->kind != b->kind) {
-		return false;
-	}
-	if (a->kind == STLS_PROF_DEFAULT) {
-		return true;
-	}
-	if (a->kind == STLS_PROF_ADDR && !stls_addr_eq(&a->addr, &b->addr)) {
-		return false;
-	}
-	return !has_name(a) || !has_name(b) ||
-	       strcasecmp(a->server_name, b->server_name) == 0;
-}
-
-static void report_dup(const struct stls_profile_conf *a,
-		       const struct stls_profile_conf *b,
-		       struct stls_diag *diag)
-{
-	char h[STLS_ADDR_STRLEN + 32], sn[600] = "";
-
-	if (has_name(a) && has_name(b)) {
-		snprintf(sn, sizeof(sn), " with server_name '%s'",
-			 b->server_name);
-	}
-	stls_diag_err(diag, b->loc.file, b->loc.line,
-		      "duplicate profile %s%s (first defined at %s:%d)",
-		      stls_profile_conf_header(b, h, sizeof(h)), sn,
-		      a->loc.file ? a->loc.file : "(built-in)", a->loc.line);
-}
-
-int stls__profiles_check_dups(const struct stls_profile_conf *list,
-			      struct stls_diag *diag)
-{
-	const struct stls_profile_conf *a, *b;
-	char h[STLS_ADDR_STRLEN + 32];
-	int errors = 0;
-
-	for (b = list; b; b = b->next) {
-		if (b->kind == STLS_PROF_ANY && !has_name(b)) {
-			stls_diag_err(diag, b->loc.file, b->loc.line,
-				      "profile %s has no server_name (an "
-				      "'any' profile is matched by SNI only)",
-				      stls_profile_conf_header(b, h,
-							       sizeof(h)));
-			errors++;
-			continue;
-		}
-		for (a = list; a != b; a = a->next) {
-			if (is_dup(a, b)) {
-				report_dup(a, b, diag);
-				errors++;
-				break;
-			}
-		}
-	}
-	return errors;
 }
 
 static int add_default(struct stls_profile_conf **list, enum stls_role role,

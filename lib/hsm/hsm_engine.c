@@ -17,7 +17,7 @@
  * Threads: start/stop on the main thread, load on the control thread.
  * Signing with the keys happens on every worker at once; libp11 keeps a
  * pool of PKCS#11 sessions per token with its own locks (checked by
- * tests/unit/test_hsm_engine.c, measured in docs/hsm.md).
+ * tests/unit/lib/hsm/test_hsm_engine.c, measured in docs/hsm.md).
  */
 #undef OPENSSL_NO_DEPRECATED
 #define OPENSSL_SUPPRESS_DEPRECATED

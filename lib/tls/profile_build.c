@@ -1,36 +1,26 @@
 /*
- * One profile becomes one SSL_CTX.
+ * The SSL_CTX settings of one profile.
  *
  * The steps follow the seed's parameters (sections 10.1-10.9, 10.28-10.30):
  * protocol versions from tls_method, the TLS <= 1.2 cipher list and the
  * TLS 1.3 suites, fixed options and modes, the global buffer parameters,
- * verification (profile_verify.c), the certificate chains and keys (last,
- * as the key may need its password), the SNI callback on server contexts,
+ * verification (profile_verify.c), the SNI callback on server contexts,
  * and the session cache. Each step reports its own problems and the build
- * goes on, so that one run lists everything wrong with a profile.
- *
- * Keys are read with our own password callback so that an encrypted key
- * without a password gets its own message, and each key is compared with
- * its certificate before it is installed. Passwords never reach a log.
- * Keys that stay in an HSM (/engine:, pkcs11:, /uri: ids) come from
- * lib/hsm and are checked there with real test signatures.
+ * goes on, so that one run lists everything wrong with a profile. The
+ * certificates and keys come next (profile_cert.c), into this context or,
+ * for a profile that shares an equal one, beside it (profile_share.c).
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "tls/ossl_err.h"
 #include "stls/conn.h"
-#include "stls/hsm.h"
-#include "stls/p11uri.h"
 #include "tls/profile_int.h"
 
 /*
@@ -256,334 +246,8 @@ static void apply_session(const struct stls__build *b, SSL_CTX *ctx)
 	}
 }
 
-/* Warns about a leaf that is expired, not yet valid or about to expire. */
-static void check_validity(const struct stls__build *b, enum stls_pf f,
-			   const char *key, const char *path, X509 *x)
+int stls__profile_ctx_new(const struct stls__build *b, SSL_CTX **out)
 {
-	const ASN1_TIME *na = X509_get0_notAfter(x);
-	const ASN1_TIME *nb = X509_get0_notBefore(x);
-	int days = 0, secs = 0;
-	char when[48];
-
-	if (X509_cmp_current_time(nb) > 0) {
-		stls__build_warn(b, f, "%s: '%s' is not valid before %s", key,
-				 path, stls__asn1_time_str(nb, when,
-							   sizeof(when)));
-	}
-	if (!ASN1_TIME_diff(&days, &secs, NULL, na)) {
-		return;
-	}
-	stls__asn1_time_str(na, when, sizeof(when));
-	if (days < 0 || secs < 0) {
-		stls__build_warn(b, f, "%s: '%s' expired on %s", key, path,
-				 when);
-	} else if (days < 30) {
-		stls__build_warn(b, f, "%s: '%s' expires on %s (in %d days)",
-				 key, path, when, days);
-	}
-}
-
-/* Loads one chain file; *leaf gets a reference on its first certificate. */
-static int load_chain(const struct stls__build *b, SSL_CTX *ctx,
-		      enum stls_pf f, const char *key, const char *path,
-		      X509 **leaf)
-{
-	char why[STLS_OSSL_ERR_MAX];
-	unsigned long e;
-
-	if (access(path, R_OK) != 0) {
-		stls__build_err(b, f, "%s: cannot load '%s': %s", key, path,
-				strerror(errno));
-		return -ENOENT;
-	}
-	stls__ossl_err_clear();
-	if (SSL_CTX_use_certificate_chain_file(ctx, path) != 1) {
-		e = ERR_peek_error();
-		if (ERR_GET_LIB(e) == ERR_LIB_PEM &&
-		    ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
-			ERR_clear_error();
-			stls__build_err(b, f, "%s: no certificate in '%s'",
-					key, path);
-		} else {
-			stls__build_err(b, f, "%s: cannot load '%s': %s", key,
-					path,
-					stls__ossl_err_drain(why, sizeof(why)));
-		}
-		return -EINVAL;
-	}
-	*leaf = SSL_CTX_get0_certificate(ctx);
-	if (!*leaf || !X509_up_ref(*leaf)) {
-		*leaf = NULL;
-		return -ENOMEM;
-	}
-	check_validity(b, f, key, path, *leaf);
-	return 0;
-}
-
-struct pw_ask {
-	const char *pw; /* borrowed from the caller's conf */
-	bool asked;
-};
-
-static int pw_cb(char *buf, int size, int rwflag, void *u)
-{
-	struct pw_ask *a = u;
-	size_t n;
-
-	(void)rwflag;
-	a->asked = true;
-	if (!a->pw) {
-		return -1;
-	}
-	n = strlen(a->pw);
-	if (size < 0 || n > (size_t)size) {
-		return -1;
-	}
-	memcpy(buf, a->pw, n);
-	return (int)n;
-}
-
-static EVP_PKEY *read_key(const struct stls__build *b, enum stls_pf f,
-			  const char *key, const char *path, const char *pw)
-{
-	struct pw_ask ask = { has_str(pw) ? pw : NULL, false };
-	char why[STLS_OSSL_ERR_MAX];
-	EVP_PKEY *pkey = NULL;
-	struct stat st;
-	BIO *bio;
-
-	if (stat(path, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH))) {
-		stls__build_warn(b, f, "%s: '%s' is readable by group or "
-				 "others (mode %04o)", key, path,
-				 (unsigned int)(st.st_mode & 07777));
-	}
-	if (access(path, R_OK) != 0) {
-		stls__build_err(b, f, "%s: cannot load '%s': %s", key, path,
-				strerror(errno));
-		return NULL;
-	}
-	stls__ossl_err_clear();
-	bio = BIO_new_file(path, "r");
-	if (bio) {
-		pkey = PEM_read_bio_PrivateKey(bio, NULL, pw_cb, &ask);
-		BIO_free(bio);
-	}
-	if (pkey) {
-		return pkey;
-	}
-	stls__ossl_err_drain(why, sizeof(why));
-	if (ask.asked && !ask.pw) {
-		stls__build_err(b, f, "%s: '%s' is encrypted and no %s is set",
-				key, path,
-				f == STLS_PF_PRIVATE_KEY2 ? "private_key_password2"
-							  : "private_key_password");
-	} else if (ask.asked) {
-		stls__build_err(b, f, "%s: cannot decrypt '%s' (wrong "
-				"password?): %s", key, path, why);
-	} else {
-		stls__build_err(b, f, "%s: no private key in '%s': %s", key,
-				path, why);
-	}
-	return NULL;
-}
-
-/* A PIN written into a key id must not sit in a file others can read. */
-static void warn_pin_in_id(const struct stls__build *b, enum stls_pf f,
-			   const char *key, const char *id)
-{
-	const struct stls_loc *loc = &b->c->field_loc[f];
-	struct stat st;
-	char tmp[2];
-
-	if (stls_p11uri_get(id, "pin-value", tmp, sizeof(tmp)) == -ENOENT ||
-	    !loc->file || stat(loc->file, &st) != 0 ||
-	    !(st.st_mode & (S_IRGRP | S_IROTH))) {
-		return;
-	}
-	stls__build_warn(b, f, "%s: the key id holds a PIN (pin-value) and "
-			 "'%s' is readable by group or others (mode %04o)",
-			 key, loc->file, (unsigned int)(st.st_mode & 07777));
-}
-
-/*
- * A key that stays in an HSM (docs/hsm.md): loaded through lib/hsm, with
- * the profile's key password as the token PIN when neither engine_config
- * nor the URI gives one, then checked against <leaf> with real test
- * signatures for the profile's protocol versions.
- */
-static void load_hsm_key(const struct stls__build *b, SSL_CTX *ctx,
-			 enum stls_pf f, const char *key, const char *id,
-			 const char *pw, const char *cpath, X509 *leaf)
-{
-	struct stls_hsm_err herr;
-	struct stls_hsm_conf hc;
-	char shown[512], why[STLS_OSSL_ERR_MAX];
-	EVP_PKEY *pkey = NULL;
-	int rc;
-
-	stls_p11uri_redact(id, shown, sizeof(shown));
-	warn_pin_in_id(b, f, key, id);
-	/* siptlsd started the engine before building; a no-op then. */
-	stls_hsm_conf_from_settings(b->s, &hc);
-	rc = stls_hsm_init(&hc, b->diag);
-	if (rc == -ENOMEM) {
-		stls__build_err(b, f, "%s: out of memory", key);
-		return;
-	}
-	rc = stls_hsm_key_load(id, has_str(pw) ? pw : NULL, &pkey, &herr);
-	if (rc) {
-		stls__build_err(b, f, "%s: '%s': %s", key, shown, herr.msg);
-		return;
-	}
-	rc = stls_hsm_key_check(leaf, pkey,
-				(int)SSL_CTX_get_min_proto_version(ctx),
-				(int)SSL_CTX_get_max_proto_version(ctx),
-				&herr);
-	stls__ossl_err_clear();
-	if (rc) {
-		stls__build_err(b, f, "%s: '%s' with certificate '%s': %s",
-				key, shown, cpath, herr.msg);
-	} else if (SSL_CTX_use_PrivateKey(ctx, pkey) != 1) {
-		stls__build_err(b, f, "%s: cannot use '%s': %s", key, shown,
-				stls__ossl_err_drain(why, sizeof(why)));
-	}
-	EVP_PKEY_free(pkey);
-}
-
-/* Loads key <kpath> (or the key inside <cpath>) and pairs it with <leaf>. */
-static void load_key(const struct stls__build *b, SSL_CTX *ctx,
-		     enum stls_pf f, const char *kpath, const char *pw,
-		     const char *cpath, X509 *leaf)
-{
-	const char *key = f == STLS_PF_PRIVATE_KEY2 ? "private_key2"
-						    : "private_key";
-	char why[STLS_OSSL_ERR_MAX];
-	EVP_PKEY *pkey;
-
-	if (!has_str(kpath)) {
-		kpath = cpath; /* seed: the key may follow the certificate */
-	}
-	if (stls_hsm_is_key_id(kpath)) {
-		load_hsm_key(b, ctx, f, key, kpath, pw, cpath, leaf);
-		return;
-	}
-	pkey = read_key(b, f, key, kpath, pw);
-	if (!pkey) {
-		return;
-	}
-	stls__ossl_err_clear();
-	if (X509_check_private_key(leaf, pkey) != 1) {
-		ERR_clear_error();
-		stls__build_err(b, f, "%s: does not match certificate '%s'",
-				key, cpath);
-	} else if (SSL_CTX_use_PrivateKey(ctx, pkey) != 1) {
-		stls__build_err(b, f, "%s: cannot use '%s': %s", key, kpath,
-				stls__ossl_err_drain(why, sizeof(why)));
-	}
-	EVP_PKEY_free(pkey);
-}
-
-static bool same_key_type(X509 *a, X509 *b)
-{
-	EVP_PKEY *ka = X509_get0_pubkey(a), *kb = X509_get0_pubkey(b);
-
-	return ka && kb && EVP_PKEY_get_base_id(ka) == EVP_PKEY_get_base_id(kb);
-}
-
-static int apply_certs(const struct stls__build *b, SSL_CTX *ctx)
-{
-	const struct stls_profile_conf *c = b->c;
-	X509 *leaf = NULL, *leaf2 = NULL;
-	int err = 0;
-
-	if (!has_str(c->certificate)) {
-		if (c->role == STLS_ROLE_SERVER && !c->implicit) {
-			stls__build_err(b, STLS_PF_CERTIFICATE,
-					"certificate: a server profile needs "
-					"a certificate");
-		} else if (c->role == STLS_ROLE_SERVER) {
-			stls__build_warn(b, STLS_PF_CERTIFICATE,
-					 "certificate: none set: connections "
-					 "that match no other profile fail");
-		}
-		return 0;
-	}
-	err = load_chain(b, ctx, STLS_PF_CERTIFICATE, "certificate",
-			 c->certificate, &leaf);
-	if (err == -ENOMEM) {
-		goto out;
-	}
-	if (leaf) {
-		load_key(b, ctx, STLS_PF_PRIVATE_KEY, c->private_key,
-			 c->private_key_password, c->certificate, leaf);
-	}
-	err = 0;
-	if (!has_str(c->certificate2)) {
-		goto out;
-	}
-	/* The second chain is for another key type (e.g. RSA + ECDSA). */
-	err = load_chain(b, ctx, STLS_PF_CERTIFICATE2, "certificate2",
-			 c->certificate2, &leaf2);
-	if (err == -ENOMEM) {
-		goto out;
-	}
-	err = 0;
-	if (leaf2 && leaf && same_key_type(leaf, leaf2)) {
-		stls__build_err(b, STLS_PF_CERTIFICATE2,
-				"certificate2: '%s' has the same key type as "
-				"certificate '%s' (one chain per key type)",
-				c->certificate2, c->certificate);
-	} else if (leaf2) {
-		load_key(b, ctx, STLS_PF_PRIVATE_KEY2, c->private_key2,
-			 c->private_key_password2, c->certificate2, leaf2);
-	}
-out:
-	X509_free(leaf);
-	X509_free(leaf2);
-	return err;
-}
-
-/*
- * Each certificate's chain, built once here rather than at every
- * handshake. When a certificate file holds only the leaf, OpenSSL searches
- * the context's store for the rest of the chain each time it sends the
- * certificate (an X509_verify_cert() whose result it ignores). With the
- * issuer in ca_list that search verifies a signature and costs about a
- * third of a whole ECDSA handshake; with a ca_path it also opens files.
- * SSL_CTX_build_cert_chain() with errors ignored, no flags otherwise, runs
- * the same search over the same store and keeps what it found (root
- * included, as OpenSSL sends it), which turns the per-handshake search
- * off: the peer receives the same certificates. A file that carries its
- * chain is left alone (OpenSSL never searches then). A build that fails
- * (a CA below the security level) changes nothing, so the handshake fails
- * as before. The current certificate is restored afterwards.
- */
-static void build_chains(SSL_CTX *ctx)
-{
-	X509 *cur = SSL_CTX_get0_certificate(ctx);
-	STACK_OF(X509) *sk;
-	long r;
-
-	if (!cur) {
-		return;
-	}
-	r = SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_FIRST);
-	while (r == 1) {
-		sk = NULL;
-		if (SSL_CTX_get0_chain_certs(ctx, &sk) == 1 && !sk) {
-			(void)SSL_CTX_build_cert_chain(
-				ctx, SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR |
-					     SSL_BUILD_CHAIN_FLAG_CLEAR_ERROR);
-		}
-		r = SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_NEXT);
-	}
-	(void)SSL_CTX_select_current_cert(ctx, cur);
-	ERR_clear_error();
-}
-
-int stls__profile_ctx_build(const struct stls__build *b, SSL_CTX **out)
-{
-	size_t errors0 = b->diag->errors;
 	SSL_CTX *ctx;
 	int err = 0;
 
@@ -597,17 +261,10 @@ int stls__profile_ctx_build(const struct stls__build *b, SSL_CTX **out)
 	apply_ciphers(b, ctx);
 	apply_options(b, ctx);
 	stls__profile_verify_apply(b, ctx);
-	err = apply_certs(b, ctx);
-	if (!err && b->diag->errors == errors0) {
-		build_chains(ctx);
-	}
-	if (!err && b->c->role == STLS_ROLE_SERVER) {
+	if (b->c->role == STLS_ROLE_SERVER) {
 		err = stls__profile_sni_install(ctx);
 	}
 	apply_session(b, ctx);
-	if (!err && b->diag->errors > errors0) {
-		err = -EINVAL;
-	}
 	if (err) {
 		SSL_CTX_free(ctx);
 		return err;

@@ -7,14 +7,34 @@
 
 #include <stdatomic.h>
 
+#include "base/hmap.h"
 #include "stls/profile.h"
+
+/*
+ * A profile's certificates, as a connection receives them: each chain's
+ * leaf, key and chain (one reference each), the current one last.
+ */
+struct stls__cert {
+	X509 *x509;
+	EVP_PKEY *key;
+	STACK_OF(X509) *chain; /* NULL: none built */
+};
+
+struct stls__certs {
+	size_t n;
+	struct stls__cert v[2]; /* certificate, certificate2 */
+};
 
 struct stls_profile {
 	struct stls_profile_conf conf; /* own copy, passwords dropped */
-	SSL_CTX *ctx;
+	SSL_CTX *ctx;                  /* one reference; maybe shared */
+	bool shares_ctx;               /* ctx is an earlier profile's */
+	struct stls__certs *certs;     /* what its connections present */
 	struct stls_profile_set *set;  /* back pointer, not a reference */
 	char name[STLS_PROFILE_NAME_MAX];
 };
+
+struct stls__pindex;
 
 struct stls_profile_set {
 	atomic_uint refs;
@@ -22,8 +42,10 @@ struct stls_profile_set {
 	size_t n;
 	struct stls_profile *v;        /* n profiles, file order */
 	struct stls_profile *defaults[2]; /* indexed by enum stls_role */
+	struct stls__pindex *index;    /* by name and address */
 	char **strs;                   /* strings the copies point to */
 	size_t nstrs, capstrs;
+	struct stls__hmap files;       /* while building: file names, once */
 };
 
 /* A string option is set when it is neither NULL nor "" (seed: "" = none). */
@@ -35,12 +57,16 @@ static inline bool has_str(const char *s)
 /* Writes an ASN.1 time as "2021-01-01 00:00:00 UTC" into buf. Returns buf. */
 const char *stls__asn1_time_str(const ASN1_TIME *t, char *buf, size_t len);
 
+struct stls__keyrd;
+
 /* What one profile build needs besides the profile itself. */
 struct stls__build {
 	const struct stls_settings *s;
 	struct stls_diag *diag;
 	const struct stls_profile_conf *c; /* the caller's (with passwords) */
 	const char *name;                  /* "TLSs<default>" for messages */
+	struct stls__keyrd *keys;          /* the set build's; may be NULL */
+	uint64_t cache_id;                 /* the set build's; 0: no cache */
 };
 
 /*
@@ -54,12 +80,98 @@ void stls__build_warn(const struct stls__build *b, enum stls_pf field,
 		      const char *fmt, ...) STLS_PRINTF(3, 4);
 
 /*
- * Makes the SSL_CTX of one profile (profile_build.c). Returns 0 and the
- * context in *out (owned by the caller), or -EINVAL after reporting every
- * problem, -ENOMEM. Nothing is left allocated on failure.
+ * Makes the SSL_CTX of one profile without its certificates
+ * (profile_build.c): protocol versions, ciphers, options, verification,
+ * SNI callback, session settings. Every problem is reported, and the
+ * context is made all the same so that the certificates can be checked
+ * too: the caller looks at the diag's errors. Returns 0 and the context
+ * in *out (owned by the caller), or -ENOMEM (nothing left allocated).
  */
-STLS_MUST_USE int stls__profile_ctx_build(const struct stls__build *b,
-					  SSL_CTX **out);
+STLS_MUST_USE int stls__profile_ctx_new(const struct stls__build *b,
+					SSL_CTX **out);
+
+/* Where a profile's certificates go: ssl when set, else ctx. */
+struct stls__certdst {
+	SSL_CTX *ctx;
+	SSL *ssl;
+};
+
+/*
+ * Reads, checks and installs the certificates and keys of the profile
+ * into <d>, then builds each chain once (profile_cert.c). Problems are
+ * reported; returns 0 (check the diag's errors) or -ENOMEM.
+ */
+STLS_MUST_USE int stls__profile_certs_apply(const struct stls__build *b,
+					    const struct stls__certdst *d);
+
+/*
+ * The certificates installed in <d> as a new bundle (*out, freed with
+ * stls__certs_free(); NULL is a no-op). Returns 0, -ENOMEM or -EINVAL.
+ */
+STLS_MUST_USE int stls__certs_get(const struct stls__certdst *d,
+				  struct stls__certs **out);
+void stls__certs_free(struct stls__certs *c);
+
+/*
+ * Gives <ssl> exactly the certificates of bundle <c> (the ones it had are
+ * dropped). Returns 0, or -EPROTO when OpenSSL refuses one.
+ */
+STLS_MUST_USE int stls__certs_install(SSL *ssl, const struct stls__certs *c);
+
+/*
+ * Parsed certificate and key files by the SHA-256 of their bytes
+ * (profile_cache.c), process-wide and thread-safe. A set build gets an id
+ * from _begin() and calls _end() with it when done (entries that this
+ * build and the one before did not use are dropped). _read() reads a
+ * file (at most 1 MiB) and its digest: 0 or -errno; the bytes are wiped
+ * and freed by _file_fini(). _get_*() return new references (NULL: not
+ * cached); _put_*() take references of their own.
+ */
+#define STLS__PC_MD_LEN 32
+
+struct stls__pc_file {
+	unsigned char *data;
+	size_t len;
+	unsigned char md[STLS__PC_MD_LEN];
+};
+
+uint64_t stls__pcache_begin(void);
+void stls__pcache_end(uint64_t id);
+STLS_MUST_USE int stls__pcache_read(const char *path, struct stls__pc_file *f);
+void stls__pcache_file_fini(struct stls__pc_file *f);
+STACK_OF(X509) *stls__pcache_get_certs(uint64_t id, const unsigned char *md);
+EVP_PKEY *stls__pcache_get_key(uint64_t id, const unsigned char *md);
+void stls__pcache_put_certs(uint64_t id, const unsigned char *md,
+			    STACK_OF(X509) *certs);
+void stls__pcache_put_key(uint64_t id, const unsigned char *md, EVP_PKEY *key);
+/* The number of files cached (tests, diagnostics). */
+size_t stls__pcache_count(void);
+
+/*
+ * The fast key reader of one set build (profile_key.c). _read() returns an
+ * unencrypted PKCS#8 key from <path> (the caller owns it), or NULL for
+ * anything else, which the caller then reads the general way; it reports
+ * nothing. With a <cache_id> (0: none) the keys it reads go through the
+ * file cache. <kr> NULL: always NULL. Not thread-safe: one per build.
+ */
+STLS_MUST_USE int stls__keyrd_new(uint64_t cache_id,
+				  struct stls__keyrd **out);
+void stls__keyrd_free(struct stls__keyrd *kr);
+EVP_PKEY *stls__keyrd_read(struct stls__keyrd *kr, const char *path);
+
+/*
+ * Context sharing (profile_share.c): the table of one set build, and the
+ * build of one profile's context and certificates through it: p->ctx
+ * and p->certs are set on success. Returns 0, -EINVAL after reporting
+ * problems, or -ENOMEM.
+ */
+struct stls__shares;
+
+STLS_MUST_USE int stls__shares_new(struct stls__shares **out);
+void stls__shares_free(struct stls__shares *t);
+STLS_MUST_USE int stls__profile_share_build(const struct stls__build *b,
+					    struct stls__shares *t,
+					    struct stls_profile *p);
 
 /*
  * Verification (profile_verify.c): sets the verify mode, callback and depth
@@ -71,6 +183,22 @@ int stls__profile_verify_apply(const struct stls__build *b, SSL_CTX *ctx);
 
 /* The OpenSSL verify mode for a profile (behaviour study 5.1). */
 int stls__profile_verify_mode(const struct stls_profile_conf *c);
+
+/*
+ * The profile index (profile_index.c): builds the lookup structures for
+ * the profiles v[0..n) (the set's final array: the index keeps positions
+ * and borrows their names). Returns 0 and the index in *out, -E2BIG or
+ * -ENOMEM. stls__pindex_free(NULL) is a no-op.
+ */
+STLS_MUST_USE int stls__pindex_build(const struct stls_profile *v, size_t n,
+				     struct stls__pindex **out);
+void stls__pindex_free(struct stls__pindex *ix);
+
+/*
+ * Whether a profile's server_name is a wildcard: a server profile whose
+ * name is "*." followed by at least one byte (docs/profiles.md).
+ */
+bool stls__profile_name_is_wild(const struct stls_profile_conf *c);
 
 /*
  * Installs the SNI callback on a server context (profile_match.c).

@@ -1,18 +1,9 @@
 /*
- * Profile matching and SNI switching.
+ * SNI switching, and the SSL objects of profiles.
  *
- * Matching ranks candidates instead of taking the first (or, as Kamailio
- * does, the last defined) that fits; the most specific profile wins
- * (docs/profiles.md):
- *   1. how the server name fits: exact > suffix (server_name_mode 1/2) >
- *      profile without server_name > profile with a server_name while the
- *      connection has no name (an address profile only);
- *   2. an IP:port profile beats an any profile;
- *   3. a longer server_name suffix beats a shorter one;
- *   4. an exact port beats port 0;
- *   5. on a full tie, the profile defined later (Kamailio's order).
- * Any profiles match only through their server_name. The defaults are the
- * fallback, so a match never fails.
+ * Which profile serves a connection is the profile index's business
+ * (profile_index.c, docs/profiles.md). This file makes the SSL of one
+ * connection and moves it to another profile when the client names one.
  *
  * SNI (RFC 6066 section 3): every server SSL_CTX carries a ClientHello
  * callback. The SSL made by stls_profile_ssl_new() holds, in ex_data, a
@@ -29,21 +20,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <openssl/err.h>
 
 #include "stls/log.h"
 #include "tls/profile_int.h"
-
-/* How well a profile's server_name fits the name of a connection. */
-enum fit {
-	FIT_NO = 0,     /* a name was given and does not match */
-	FIT_NAMED = 1,  /* no name given, the profile has one */
-	FIT_ANY = 2,    /* the profile has no server_name */
-	FIT_SUFFIX = 3, /* a subdomain of server_name (mode 1 or 2) */
-	FIT_EXACT = 4,  /* equal, ignoring case (mode 0 or 1) */
-};
 
 /* What an SSL made by stls_profile_ssl_new() carries (ex_data). */
 struct link {
@@ -54,128 +35,6 @@ struct link {
 
 static pthread_once_t link_once = PTHREAD_ONCE_INIT;
 static int link_index = -1;
-
-static enum fit name_fit(const struct stls_profile_conf *c, const char *name)
-{
-	const char *sn = c->server_name;
-	size_t n, k;
-
-	if (!has_str(sn)) {
-		return FIT_ANY;
-	}
-	if (!has_str(name)) {
-		return FIT_NAMED;
-	}
-	if (c->server_name_mode != 2 && strcasecmp(name, sn) == 0) {
-		return FIT_EXACT;
-	}
-	n = strlen(name);
-	k = strlen(sn);
-	if ((c->server_name_mode == 1 || c->server_name_mode == 2) && n > k &&
-	    name[n - k - 1] == '.' && strcasecmp(name + n - k, sn) == 0) {
-		return FIT_SUFFIX;
-	}
-	return FIT_NO;
-}
-
-static bool addr_fits(const struct stls_profile_conf *c,
-		      const struct stls_addr *a)
-{
-	return a && stls_addr_ip_eq(&c->addr, a) &&
-	       (c->addr.port == 0 || c->addr.port == a->port);
-}
-
-/* Rank of a candidate (higher is better); 0 when it does not match. */
-static uint64_t rank(const struct stls_profile_conf *c,
-		     const struct stls_addr *a, const char *name)
-{
-	enum fit fit;
-	uint64_t len = 0;
-
-	if (c->kind == STLS_PROF_DEFAULT) {
-		return 0;
-	}
-	if (c->kind == STLS_PROF_ADDR && !addr_fits(c, a)) {
-		return 0;
-	}
-	fit = name_fit(c, name);
-	if (fit == FIT_NO || (c->kind == STLS_PROF_ANY && fit < FIT_SUFFIX)) {
-		return 0;
-	}
-	if (fit == FIT_SUFFIX) {
-		len = strlen(c->server_name);
-		len = len > 0xffff ? 0xffff : len;
-	}
-	return (uint64_t)fit << 40 |
-	       (uint64_t)(c->kind == STLS_PROF_ADDR) << 32 | len << 8 |
-	       (uint64_t)(c->kind == STLS_PROF_ADDR && c->addr.port != 0);
-}
-
-/*
- * The best profile of <role> and of a kind in <kinds> (a bit per enum
- * stls_prof_kind), or NULL.
- */
-static const struct stls_profile *best(const struct stls_profile_set *set,
-				       enum stls_role role, unsigned kinds,
-				       const struct stls_addr *a,
-				       const char *name)
-{
-	const struct stls_profile *found = NULL;
-	uint64_t top = 0, r;
-	size_t i;
-
-	for (i = 0; i < set->n; i++) {
-		const struct stls_profile_conf *c = &set->v[i].conf;
-
-		if (c->role != role || !(kinds & (1u << c->kind))) {
-			continue;
-		}
-		r = rank(c, a, name);
-		if (r != 0 && r >= top) {
-			top = r;
-			found = &set->v[i];
-		}
-	}
-	return found;
-}
-
-const struct stls_profile *
-stls_profile_set_match_server(const struct stls_profile_set *set,
-			      const struct stls_addr *local, const char *sni)
-{
-	const struct stls_profile *p;
-
-	p = best(set, STLS_ROLE_SERVER,
-		 1u << STLS_PROF_ADDR | 1u << STLS_PROF_ANY, local, sni);
-	return p ? p : set->defaults[STLS_ROLE_SERVER];
-}
-
-const struct stls_profile *
-stls_profile_set_match_client(const struct stls_profile_set *set,
-			      const struct stls_addr *dst,
-			      const char *server_name, const char *server_id)
-{
-	const struct stls_profile *p = NULL;
-	size_t i;
-
-	for (i = 0; has_str(server_id) && i < set->n; i++) {
-		const struct stls_profile_conf *c = &set->v[i].conf;
-
-		if (c->role == STLS_ROLE_CLIENT && has_str(c->server_id) &&
-		    strcasecmp(c->server_id, server_id) == 0) {
-			p = &set->v[i]; /* the later definition wins */
-		}
-	}
-	if (!p) {
-		p = best(set, STLS_ROLE_CLIENT, 1u << STLS_PROF_ADDR, dst,
-			 server_name);
-	}
-	if (!p && has_str(server_name)) {
-		p = best(set, STLS_ROLE_CLIENT, 1u << STLS_PROF_ANY, dst,
-			 server_name);
-	}
-	return p ? p : set->defaults[STLS_ROLE_CLIENT];
-}
 
 static void link_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
 		      long argl, void *argp)
@@ -212,7 +71,10 @@ static struct link *link_of(const SSL *ssl)
 
 /*
  * Moves <ssl> to profile <p>, before the version and the cipher are chosen.
- * Returns false when OpenSSL refuses.
+ * Another SSL_CTX brings its settings; p's certificates are then
+ * installed unless the new context holds exactly them (p made it). Within
+ * one shared context the settings are equal and only the certificates
+ * change. Returns false when OpenSSL refuses.
  */
 static bool switch_to(SSL *ssl, const struct stls_profile *p)
 {
@@ -222,9 +84,12 @@ static bool switch_to(SSL *ssl, const struct stls_profile *p)
 				   stls_profile_default_cipher_list;
 	const char *suites = has_str(p->conf.cipher_suites) ?
 				     p->conf.cipher_suites :
-				     OSSL_default_ciphersuites();
+				     stls_profile_default_cipher_suites;
 	uint64_t old = SSL_get_options(ssl), opts = SSL_CTX_get_options(ctx);
 
+	if (SSL_get_SSL_CTX(ssl) == ctx) {
+		return stls__certs_install(ssl, p->certs) == 0;
+	}
 	if (!SSL_set_SSL_CTX(ssl, ctx) || !SSL_set_cipher_list(ssl, list) ||
 	    !SSL_set_ciphersuites(ssl, suites) ||
 	    !SSL_set_min_proto_version(ssl,
@@ -238,7 +103,7 @@ static bool switch_to(SSL *ssl, const struct stls_profile *p)
 	SSL_set_verify_depth(ssl, SSL_CTX_get_verify_depth(ctx));
 	SSL_clear_options(ssl, old & ~opts);
 	SSL_set_options(ssl, opts);
-	return true;
+	return !p->shares_ctx || stls__certs_install(ssl, p->certs) == 0;
 }
 
 /*
@@ -337,7 +202,8 @@ SSL *stls_profile_ssl_new(const struct stls_profile *p,
 	}
 	ssl = SSL_new(p->ctx);
 	l = calloc(1, sizeof(*l));
-	if (!ssl || !l) {
+	if (!ssl || !l ||
+	    (p->shares_ctx && stls__certs_install(ssl, p->certs) != 0)) {
 		goto fail;
 	}
 	l->set = stls_profile_set_ref(p->set);

@@ -17,19 +17,30 @@
 
 static atomic_uint_fast64_t last_generation;
 
-/* Keeps <str> alive as long as the set; returns the set's copy. */
+static bool str_eq(const void *val, const void *key)
+{
+	return strcmp(val, key) == 0;
+}
+
+/*
+ * Keeps <str> alive as long as the set; returns the set's copy. With
+ * <intern> (file names, shared by many profiles) equal strings share one
+ * copy, found through set->files.
+ */
 static char *set_strdup(struct stls_profile_set *set, const char *str,
 			bool intern, int *err)
 {
+	uint64_t h = 0;
 	char *dup;
-	size_t i;
 
 	if (!str || *err) {
 		return NULL;
 	}
-	for (i = 0; intern && i < set->nstrs; i++) {
-		if (strcmp(set->strs[i], str) == 0) {
-			return set->strs[i];
+	if (intern) {
+		h = stls__hname(0, str, strlen(str));
+		dup = stls__hmap_get(&set->files, h, str_eq, str);
+		if (dup) {
+			return dup;
 		}
 	}
 	if (set->nstrs == set->capstrs) {
@@ -44,7 +55,8 @@ static char *set_strdup(struct stls_profile_set *set, const char *str,
 		set->capstrs = cap;
 	}
 	dup = strdup(str);
-	if (!dup) {
+	if (!dup || (intern && stls__hmap_add(&set->files, h, dup) != 0)) {
+		free(dup);
 		*err = -ENOMEM;
 		return NULL;
 	}
@@ -141,11 +153,52 @@ static void conf_from_settings(const struct stls_settings *s,
 	}
 }
 
-static int build_one(struct stls_profile_set *set, struct stls_profile *p,
-		     const struct stls_settings *s,
-		     const struct stls_profile_conf *c, struct stls_diag *d)
+/*
+ * A '*' in a server_name acts only as the whole first label of a server
+ * profile's name ("*.example.com": one label); say so where it does not.
+ */
+static void check_wildcard(const struct stls__build *b,
+			   const struct stls_profile_conf *c)
 {
-	struct stls__build b = { s, d, c, p->name };
+	const char *sn = c->server_name;
+	bool wild = stls__profile_name_is_wild(c);
+
+	if (!has_str(sn) || !strchr(sn, '*')) {
+		return;
+	}
+	if (c->role == STLS_ROLE_CLIENT) {
+		stls__build_warn(b, STLS_PF_SERVER_NAME, "server_name: '%s' "
+				 "is taken literally: a client profile's name "
+				 "is no wildcard (it is also sent as SNI)", sn);
+	} else if (!wild || strchr(sn + 1, '*')) {
+		stls__build_warn(b, STLS_PF_SERVER_NAME, "server_name: '*' "
+				 "is a wildcard only as the whole first label "
+				 "('*.example.com'); elsewhere, as in '%s', it "
+				 "matches literally", sn);
+	}
+	if (wild && (c->server_name_mode == 1 || c->server_name_mode == 2)) {
+		stls__build_warn(b, STLS_PF_SERVER_NAME_MODE,
+				 "server_name_mode: %d is ignored for the "
+				 "wildcard '%s' (it matches one label)",
+				 c->server_name_mode, sn);
+	}
+}
+
+/* What the profiles of one set build share. */
+struct set_build {
+	const struct stls_settings *s;
+	struct stls_diag *d;
+	struct stls__shares *shares; /* contexts of equal settings */
+	struct stls__keyrd *keys;    /* NULL: none (out of memory) */
+	uint64_t cache_id;           /* of the file cache */
+};
+
+static int build_one(struct stls_profile_set *set, struct stls_profile *p,
+		     const struct set_build *sb,
+		     const struct stls_profile_conf *c)
+{
+	struct stls__build b = { sb->s, sb->d, c, p->name, sb->keys,
+				 sb->cache_id };
 	int err;
 
 	p->set = set;
@@ -159,7 +212,8 @@ static int build_one(struct stls_profile_set *set, struct stls_profile *p,
 				"server_name", c->role == STLS_ROLE_SERVER ?
 				"server" : "client");
 	}
-	err = stls__profile_ctx_build(&b, &p->ctx);
+	check_wildcard(&b, &p->conf);
+	err = stls__profile_share_build(&b, sb->shares, p);
 	return err == -ENOMEM ? err : 0;
 }
 
@@ -193,7 +247,11 @@ static void set_free(struct stls_profile_set *set)
 	for (i = 0; i < set->n; i++) {
 		SSL_CTX_free(set->v[i].ctx);
 		set->v[i].ctx = NULL;
+		stls__certs_free(set->v[i].certs);
+		set->v[i].certs = NULL;
 	}
+	stls__pindex_free(set->index);
+	stls__hmap_fini(&set->files);
 	for (i = 0; i < set->nstrs; i++) {
 		free(set->strs[i]);
 	}
@@ -203,8 +261,7 @@ static void set_free(struct stls_profile_set *set)
 }
 
 static int build_all(struct stls_profile_set *set,
-		     const struct stls_settings *s,
-		     const struct stls_profile_conf *list, struct stls_diag *d)
+		     const struct stls_profile_conf *list, struct set_build *sb)
 {
 	const struct stls_profile_conf *c;
 	struct stls_profile_conf tmp;
@@ -214,16 +271,16 @@ static int build_all(struct stls_profile_set *set,
 	for (c = list; c && !err; c = c->next) {
 		struct stls_profile *p = &set->v[set->n++];
 
-		err = build_one(set, p, s, c, d);
-		check_default(set, p, d);
+		err = build_one(set, p, sb, c);
+		check_default(set, p, sb->d);
 	}
 	for (role = 0; role < 2 && !err; role++) {
 		if (set->defaults[role]) {
 			continue;
 		}
-		conf_from_settings(s, (enum stls_role)role, &tmp);
+		conf_from_settings(sb->s, (enum stls_role)role, &tmp);
 		set->defaults[role] = &set->v[set->n];
-		err = build_one(set, &set->v[set->n++], s, &tmp, d);
+		err = build_one(set, &set->v[set->n++], sb, &tmp);
 	}
 	return err;
 }
@@ -234,6 +291,7 @@ int stls_profile_set_build(const struct stls_settings *s,
 			   struct stls_profile_set **out)
 {
 	const struct stls_profile_conf *c;
+	struct set_build sb = { s, NULL, NULL, NULL, stls__pcache_begin() };
 	struct stls_profile_set *set;
 	struct stls_diag local;
 	size_t errors0, n = 2;
@@ -243,20 +301,30 @@ int stls_profile_set_build(const struct stls_settings *s,
 	if (!diag) {
 		diag = &local;
 	}
+	sb.d = diag;
 	errors0 = diag->errors;
 	for (c = list; c; c = c->next) {
 		n++;
 	}
 	set = calloc(1, sizeof(*set));
-	if (!set || !(set->v = calloc(n, sizeof(*set->v)))) {
+	if (!set || !(set->v = calloc(n, sizeof(*set->v))) ||
+	    stls__shares_new(&sb.shares) != 0) {
 		err = -ENOMEM;
 		goto out;
 	}
+	/* Without the fast key reader, keys are read the general way. */
+	if (stls__keyrd_new(sb.cache_id, &sb.keys) != 0) {
+		sb.keys = NULL;
+	}
 	check_globals(s, diag);
-	err = build_all(set, s, list, diag);
+	err = build_all(set, list, &sb);
 	if (!err && diag->errors > errors0) {
 		err = -EINVAL;
 	}
+	if (!err) {
+		err = stls__pindex_build(set->v, set->n, &set->index);
+	}
+	stls__hmap_fini(&set->files); /* only needed while building */
 	if (err) {
 		goto out;
 	}
@@ -265,6 +333,9 @@ int stls_profile_set_build(const struct stls_settings *s,
 	*out = set;
 	set = NULL;
 out:
+	stls__shares_free(sb.shares);
+	stls__keyrd_free(sb.keys);
+	stls__pcache_end(sb.cache_id);
 	set_free(set);
 	stls_diag_fini(&local);
 	return err;

@@ -1,7 +1,7 @@
 /*
  * Test helper: builds a struct stls_section by hand, as lib/conf would
  * produce it from a file, so that daemon tests do not depend on the parser.
- * Header-only (static functions) because every tests/unit/test_*.c is its
+ * Header-only (static functions) because every unit test file (tests/unit/) is its
  * own binary.
  *
  *	struct stls_section *s = sec_new("core", "t.cfg");

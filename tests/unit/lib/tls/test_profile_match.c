@@ -434,3 +434,62 @@ TEST(sni_switch_applies_method)
 	}
 	fx_fini(&f);
 }
+
+/* Without cipher_suites the SNI profile keeps the profile default order
+ * (AES-128-GCM first, docs/profiles.md), as a connection that starts on
+ * it does, whatever the first profile set. */
+TEST(sni_switch_applies_default_suite_order)
+{
+	struct stls_profile_conf *c;
+	SSL *srv, *cli;
+	struct fx f;
+
+	fx_init(&f);
+	c = fx_server(&f, "default", 1, NULL);
+	c->cipher_suites = "TLS_CHACHA20_POLY1305_SHA256";
+	c = fx_server(&f, "any", 5, "server2");
+	c->server_name = "other.example.test";
+	fx_add(&f, STLS_ROLE_CLIENT, "default", 10);
+	CHECK_OK(fx_build(&f));
+	srv = stls_profile_ssl_new(
+		stls_profile_set_default(f.set, STLS_ROLE_SERVER), NULL);
+	cli = stls_profile_ssl_new(
+		stls_profile_set_default(f.set, STLS_ROLE_CLIENT), NULL);
+	CHECK(SSL_set_tlsext_host_name(cli, "other.example.test"));
+	CHECK_OK(fx_handshake(cli, srv));
+	CHECK_STR_EQ(SSL_CIPHER_get_name(SSL_get_current_cipher(srv)),
+		     "TLS_AES_128_GCM_SHA256");
+	SSL_free(cli);
+	SSL_free(srv);
+	fx_fini(&f);
+}
+
+/* A wildcard tenant gets its certificate for any one-label name under
+ * its base, in a real handshake; a deeper name does not. */
+TEST(sni_wildcard_switches_certificate)
+{
+	struct stls_profile_conf *c;
+	const char *prof;
+	char cn[128];
+	struct fx f;
+
+	fx_init(&f);
+	fx_server(&f, "default", 1, NULL);
+	c = fx_server(&f, "any", 5, "server2");
+	c->server_name = "*.tenant.test";
+	c = fx_add(&f, STLS_ROLE_CLIENT, "default", 10);
+	c->verify_certificate = 1;
+	c->ca_list = fx_cert(&f, "ca.pem");
+	CHECK_OK(fx_build(&f));
+	CHECK_STR_EQ(sni_run(f.set, "sip.tenant.test", 0, &prof, cn,
+			     sizeof(cn)),
+		     "other.example.test");
+	CHECK_STR_EQ(prof, "TLSs<any:*.tenant.test>");
+	CHECK_STR_EQ(sni_run(f.set, "a.sip.tenant.test", 0, &prof, cn,
+			     sizeof(cn)),
+		     "sip.example.test");
+	CHECK_STR_EQ(prof, "TLSs<default>");
+	CHECK_STR_EQ(sni_run(f.set, "tenant.test", 0, &prof, cn, sizeof(cn)),
+		     "sip.example.test");
+	fx_fini(&f);
+}

@@ -63,8 +63,9 @@ enum { CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPDATA = 23 };
 enum { HS_KEY_UPDATE = 24 };
 
 /*
- * Encrypt one record into the output queue. Returns 0, -ENOMEM, or
- * -EOVERFLOW when the write sequence number is exhausted (TLS 1.2).
+ * Encrypt one record into the output queue. Returns 0, -ENOMEM,
+ * -EOVERFLOW when the write sequence number is exhausted (TLS 1.2), or
+ * -EKEYREVOKED when the write key was lost in a failed key update.
  */
 static int seal_one(struct stls_conn *c, unsigned char type,
 		    const void *data, size_t n)
@@ -77,8 +78,11 @@ static int seal_one(struct stls_conn *c, unsigned char type,
 		return -ENOMEM;
 	}
 	k = stls__rec13_seal(c->rec, type, data, n, w);
+	if (k == -EOVERFLOW || k == -EKEYREVOKED) {
+		return (int)k;
+	}
 	if (k < 0) {
-		return k == -EOVERFLOW ? -EOVERFLOW : -ENOMEM;
+		return -ENOMEM;
 	}
 	stls__wq_commit(&c->io.out, (size_t)k);
 	return 0;
@@ -86,8 +90,10 @@ static int seal_one(struct stls_conn *c, unsigned char type,
 
 /*
  * Our KeyUpdate (update_not_requested) under the current write key, then
- * the next write key (section 4.6.3). Returns 0, -ENOMEM, or -EIO when
- * the key cannot be derived (the connection must fail then).
+ * the next write key (section 4.6.3). Returns 0, -ENOMEM (nothing sent),
+ * or -EIO when the next key cannot be derived: the KeyUpdate is on its
+ * way and the write direction is poisoned, so nothing may follow it, not
+ * even an alert (write_key_lost()).
  */
 static int send_key_update(struct stls_conn *c)
 {
@@ -115,6 +121,19 @@ static int put_record(struct stls_conn *c, unsigned char type,
 	return seal_one(c, type, data, n);
 }
 
+/*
+ * The write key could not be updated after our KeyUpdate went out: the
+ * old key must never protect another record (its sequence number would
+ * restart) and the new one does not exist, so the connection fails
+ * without an alert.
+ */
+static enum stls_io write_key_lost(struct stls_conn *c)
+{
+	return stls__conn_fail(c, STLS_CLOSE_PROTOCOL,
+			       "cannot derive the next write key (no alert "
+			       "sent)");
+}
+
 int stls__conn_rec_write(struct stls_conn *c, const void *data, size_t len)
 {
 	const unsigned char *p = data;
@@ -124,13 +143,13 @@ int stls__conn_rec_write(struct stls_conn *c, const void *data, size_t len)
 
 		int err = put_record(c, CT_APPDATA, p, n);
 
-		if (err == -EIO || err == -EOVERFLOW) {
+		if (err == -EIO || err == -EKEYREVOKED) {
+			write_key_lost(c);
+			return -EPIPE;
+		}
+		if (err == -EOVERFLOW) {
 			stls__conn_fail(c, STLS_CLOSE_PROTOCOL,
-					err == -EIO
-						? "cannot derive the next "
-						  "write key"
-						: "write sequence number "
-						  "exhausted");
+					"write sequence number exhausted");
 			return -EPIPE;
 		}
 		if (err) {
@@ -151,14 +170,19 @@ void stls__conn_rec_close_notify(struct stls_conn *c)
 	(void)put_record(c, CT_ALERT, a, sizeof(a)); /* best effort */
 }
 
-/* Send a fatal alert (best effort) and fail with reason PROTOCOL. */
+/*
+ * Send a fatal alert (best effort; never once the write key is lost) and
+ * fail with reason PROTOCOL.
+ */
 static enum stls_io proto_fail(struct stls_conn *c, unsigned char alert,
 			       const char *what)
 {
 	unsigned char a[2] = { 2, alert };
 	char buf[sizeof(c->detail)];
 
-	(void)put_record(c, CT_ALERT, a, sizeof(a));
+	if (!c->rec->wr.dead) {
+		(void)put_record(c, CT_ALERT, a, sizeof(a));
+	}
 	snprintf(buf, sizeof(buf), "%s: %s", alert_name(alert), what);
 	return stls__conn_fail(c, STLS_CLOSE_PROTOCOL, buf);
 }
@@ -216,6 +240,7 @@ static enum stls_io key_update(struct stls_conn *c, unsigned char req)
 				  "bad KeyUpdate request_update");
 	}
 	if (stls__rec13_update(c->rec, false) != 0) {
+		/* Only the read key is gone: our alert is still safe. */
 		return proto_fail(c, AL_INTERNAL_ERROR, "key update failed");
 	}
 	/* Our answer, under the old key: the output queue keeps every
@@ -226,7 +251,7 @@ static enum stls_io key_update(struct stls_conn *c, unsigned char req)
 				       "out of memory");
 	}
 	if (err) {
-		return proto_fail(c, AL_INTERNAL_ERROR, "key update failed");
+		return write_key_lost(c);
 	}
 	return STLS_IO_DONE;
 }

@@ -176,17 +176,57 @@ static int expand_label(const struct suite *s, const unsigned char *secret,
 	return err;
 }
 
-/* Key and IV of one direction from its current secret. */
-static int dir_keys(const struct suite *s, struct stls_rec13_dir *d)
+/*
+ * The key and IV of a traffic secret into key[s->key_len] and iv[12].
+ * Nothing else changes. Returns 0 or -EIO.
+ */
+static int derive_keys(const struct suite *s, const unsigned char *secret,
+		       unsigned char *key, unsigned char *iv)
 {
-	EVP_CIPHER_CTX_free(d->ctx);
-	d->ctx = NULL;
-	d->seq = 0;
-	if (expand_label(s, d->secret, "key", d->key, s->key_len) != 0 ||
-	    expand_label(s, d->secret, "iv", d->iv, sizeof(d->iv)) != 0) {
+	if (expand_label(s, secret, "key", key, s->key_len) != 0 ||
+	    expand_label(s, secret, "iv", iv, 12) != 0) {
 		return -EIO;
 	}
 	return 0;
+}
+
+/*
+ * Put the direction out of use for good: keys wiped, context released,
+ * `dead` set so that every later seal or open refuses (a failed key
+ * change must never fall back to a key and sequence number in use).
+ */
+static void dir_poison(struct stls_rec13_dir *d)
+{
+	EVP_CIPHER_CTX_free(d->ctx);
+	d->ctx = NULL;
+	OPENSSL_cleanse(d, sizeof(*d));
+	d->dead = true;
+}
+
+/*
+ * Install secret (s->hash_len bytes) in d: its key and IV are derived into
+ * temporaries first and the direction changes only once all succeeded
+ * (secret, key, IV, sequence 0, no context). On failure d is poisoned.
+ */
+static int dir_install(const struct suite *s, struct stls_rec13_dir *d,
+		       const unsigned char *secret)
+{
+	unsigned char key[sizeof(d->key)], iv[sizeof(d->iv)];
+	int err = derive_keys(s, secret, key, iv);
+
+	if (err) {
+		dir_poison(d);
+	} else {
+		EVP_CIPHER_CTX_free(d->ctx);
+		d->ctx = NULL;
+		memmove(d->secret, secret, s->hash_len);
+		memcpy(d->key, key, sizeof(key));
+		memcpy(d->iv, iv, sizeof(iv));
+		d->seq = 0;
+	}
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(iv, sizeof(iv));
+	return err;
 }
 
 /*
@@ -212,10 +252,8 @@ int stls__rec13_init(struct stls_rec13 *r, uint16_t suite,
 	}
 	r->suite = (unsigned char)i;
 	r->max_frag = STLS_REC13_MAX_PLAIN;
-	memcpy(r->rd.secret, rd_secret, len);
-	memcpy(r->wr.secret, wr_secret, len);
-	if (dir_keys(&suites[i], &r->rd) != 0 ||
-	    dir_keys(&suites[i], &r->wr) != 0) {
+	if (dir_install(&suites[i], &r->rd, rd_secret) != 0 ||
+	    dir_install(&suites[i], &r->wr, wr_secret) != 0) {
 		stls__rec13_fini(r);
 		return -EIO;
 	}
@@ -224,8 +262,11 @@ int stls__rec13_init(struct stls_rec13 *r, uint16_t suite,
 
 /*
  * KeyUpdate (RFC 8446 section 4.6.3, 7.2): the next secret of one
- * direction, new key and IV, sequence number back to 0. Returns 0 or -EIO
- * (the direction is unusable then: fail the connection).
+ * direction, new key and IV, sequence number back to 0, all or nothing.
+ * Returns 0, or -EIO when a derivation fails (usually out of memory): the
+ * direction is poisoned then (every later seal or open of it is refused
+ * with -EKEYREVOKED), so it can never reuse a nonce under its old key.
+ * Thread: the owner of r.
  */
 int stls__rec13_update(struct stls_rec13 *r, bool write)
 {
@@ -234,10 +275,14 @@ int stls__rec13_update(struct stls_rec13 *r, bool write)
 	unsigned char next[STLS_REC13_MAX_SECRET];
 	int err;
 
+	if (d->dead) {
+		return -EIO;
+	}
 	err = expand_label(s, d->secret, "traffic upd", next, s->hash_len);
-	if (!err) {
-		memcpy(d->secret, next, s->hash_len);
-		err = dir_keys(s, d);
+	if (err) {
+		dir_poison(d);
+	} else {
+		err = dir_install(s, d, next);
 	}
 	OPENSSL_cleanse(next, sizeof(next));
 	return err;
@@ -290,10 +335,12 @@ static EVP_CIPHER_CTX *dir_ctx(const struct stls_rec13 *r,
  * application data) with n <= STLS_REC13_MAX_PLAIN content bytes, written
  * as a whole record (header included) to out, which must have room for
  * n + STLS_REC13_OVERHEAD bytes. The write sequence number advances.
- * Returns the record length, -EINVAL for n too large, -EOVERFLOW when the
+ * Returns the record length, -EINVAL for n too large, -EKEYREVOKED when
+ * the direction was poisoned by a failed key update, -EOVERFLOW when the
  * sequence number is exhausted (section 5.3: never wrap; update the key
- * first), -EIO when OpenSSL fails (usually out of memory). Thread: the
- * owner of r.
+ * first), -EIO when OpenSSL fails (usually out of memory; nothing was
+ * written and the sequence number did not advance). Thread: the owner of
+ * r.
  */
 ssize_t stls__rec13_seal(struct stls_rec13 *r, unsigned char type,
 			 const void *data, size_t n, unsigned char *out)
@@ -307,6 +354,9 @@ ssize_t stls__rec13_seal(struct stls_rec13 *r, unsigned char type,
 	}
 	if (n > STLS_REC13_MAX_PLAIN) {
 		return -EINVAL;
+	}
+	if (r->wr.dead) {
+		return -EKEYREVOKED;
 	}
 	if (r->wr.seq == UINT64_MAX) {
 		return -EOVERFLOW;
@@ -383,7 +433,7 @@ int stls__rec_aead_open(EVP_CIPHER_CTX *x, const unsigned char *aad,
  * (unexpected_message), -EMSGSIZE when TLSInnerPlaintext (content, type
  * and padding) passes 2^14 + 1 bytes (section 5.4; record_overflow),
  * -EOVERFLOW when the read sequence number is exhausted (section 5.3),
- * -EIO when OpenSSL fails. pt may overlap nothing. TLS 1.2 (r->v12):
+ * -EKEYREVOKED after a failed key update, -EIO when OpenSSL fails. pt may overlap nothing. TLS 1.2 (r->v12):
  * stls__rec12_open(), the content type is the header's.
  */
 int stls__rec13_open(struct stls_rec13 *r, const unsigned char *rec,
@@ -397,6 +447,9 @@ int stls__rec13_open(struct stls_rec13 *r, const unsigned char *rec,
 		return stls__rec12_open(r, rec, len, pt, pt_len, type);
 	}
 	*pt_len = 0;
+	if (r->rd.dead) {
+		return -EKEYREVOKED;
+	}
 	if (len < 5 + 1 + STLS_REC13_TAG) {
 		return -EBADMSG;
 	}

@@ -182,6 +182,7 @@ struct stls_rec13_dir {
 	unsigned char iv[12];
 	uint64_t seq;
 	EVP_CIPHER_CTX *ctx; /* NULL while idle */
+	bool dead; /* a key update failed: refuse every record */
 };
 
 struct stls_rec13 {

@@ -11,6 +11,8 @@
  */
 #include "oc_pair.h"
 
+#include "alloc_fail.h"
+
 #include "stls/profile.h"
 #include "stls/settings.h"
 #include "tls/tls_int.h"
@@ -35,6 +37,12 @@ static void get_hex(const char *line, const char *label, unsigned char *out)
 		CHECK(sscanf(p + 2 * i, "%2x", &v) == 1);
 		out[i] = (unsigned char)v;
 	}
+}
+
+/* Allocation failure injection needs OpenSSL's allocator from the start. */
+__attribute__((constructor)) static void install_alloc_fail(void)
+{
+	(void)af_install();
 }
 
 static void client_keylog(const SSL *ssl, const char *line)
@@ -620,4 +628,90 @@ TEST(early_data_rejected_then_handed_off)
 	CHECK_EQ(o.s->rec->rd.seq, 0);
 	both_ways(&o, "second");
 	oc_fini(&o);
+}
+
+/*
+ * Open every record the server queued, in order, with the forger's read
+ * side, following the server's KeyUpdates. Returns the number of records;
+ * *alerts counts the alerts among them.
+ */
+static int open_all(struct oc *o, struct stls_rec13 *f, int *alerts)
+{
+	static unsigned char pt[STLS_REC13_MAX_PLAIN + 256];
+	unsigned char t = 0;
+	size_t got = 0;
+	int n = 0;
+
+	*alerts = 0;
+	while (stls_conn_get_pending_out(o->s) > 0) {
+		open_next(o, f, pt, &got, &t);
+		n++;
+		if (t == 21) {
+			(*alerts)++;
+		}
+		if (t == 22 && got == 5 && pt[0] == 24) {
+			CHECK_OK(stls__rec13_update(f, false));
+		}
+	}
+	return n;
+}
+
+/*
+ * A KeyUpdate(update_requested) from the peer, then data both ways, with
+ * each allocation of that path failing in turn. Whatever fails, every
+ * record the server wrote opens under the keys the peer expects (a reused
+ * nonce would not: before the fix, a failed write-key update left the old
+ * key with sequence 0 and sealed the internal_error alert under it), and
+ * no alert follows a KeyUpdate whose new key could not be made.
+ */
+TEST(key_update_allocation_failures_never_reuse_a_nonce)
+{
+	static unsigned char rec[64];
+	unsigned long n = 0, i;
+	int alerts;
+
+	CHECK(af_installed);
+	for (i = 0; i <= n; i++) {
+		struct stls_rec13 f;
+		struct oc o;
+		ssize_t k;
+
+		oc_ready(&o, "TLS_AES_256_GCM_SHA384");
+		forger(&o, &f);
+		f.rd.seq = o.s->rec->wr.seq;
+		k = stls__rec13_seal(&f, 22, "\x18\x00\x00\x01\x01", 5, rec);
+		CHECK(k > 0);
+		CHECK_OK(stls__rec13_update(&f, true));
+		/* Only the server's work is armed, not the forger's. */
+		af_arm(i);
+		srv_feed(&o, rec, (size_t)k);
+		if (stls_conn_get_state(o.s) == STLS_CONN_ESTABLISHED) {
+			(void)!stls_conn_push(o.s, "after", 5);
+		}
+		if (i == 0) {
+			n = af_seen();
+		}
+		af_disarm();
+		CHECK(i == 0 || af_failed());
+		(void)open_all(&o, &f, &alerts);
+		if (stls_conn_get_state(o.s) == STLS_CONN_FAILED) {
+			CHECK_EQ(stls_conn_push(o.s, "x", 1), -EPIPE);
+			if (strstr(stls_conn_get_detail(o.s),
+				   "next write key")) {
+				CHECK_EQ(alerts, 0);
+			}
+		} else {
+			CHECK_EQ(stls_conn_get_state(o.s),
+				 STLS_CONN_ESTABLISHED);
+			CHECK_EQ(alerts, 0);
+			forge(&o, &f, 23, "still", 5);
+			CHECK_EQ(stls_conn_push(o.s, "here", 4), 4);
+			CHECK_EQ(open_all(&o, &f, &alerts), 1);
+			CHECK_EQ(stls_conn_get_state(o.s),
+				 STLS_CONN_ESTABLISHED);
+		}
+		stls__rec13_fini(&f);
+		oc_fini(&o);
+	}
+	CHECK(n > 5);
 }

@@ -214,6 +214,12 @@ static enum stls_io on_alert(struct stls_conn *c, const unsigned char *p,
 {
 	char buf[sizeof(c->detail)];
 
+	/* No zero-length alert records (RFC 8446 section 5.1, RFC 5246
+	 * section 6.2.1); any other length but 2 is a malformed alert. */
+	if (n == 0) {
+		return proto_fail(c, AL_UNEXPECTED_MESSAGE,
+				  "empty alert record");
+	}
 	if (n != 2) {
 		return proto_fail(c, AL_DECODE_ERROR, "malformed alert");
 	}

@@ -219,7 +219,8 @@ static const struct bad bads[] = {
 	{ 21, "\x01\x00\x00", 3, "decode_error" },
 	{ 20, "\x01", 1, "unexpected_message" },
 	{ 22, "", 0, "unexpected_message" },
-	{ 21, "", 0, "decode_error" },
+	/* RFC 8446 section 5.1: no zero-length alert records. */
+	{ 21, "", 0, "unexpected_message: empty alert record" },
 	{ 21, "\x02", 1, "decode_error" },
 };
 

@@ -172,6 +172,9 @@ static const struct bad bads[] = {
 	/* user_canceled is ignored as a warning only (RFC 5246 7.2). */
 	{ 21, "\x02\x5a", 2, STLS_CLOSE_PROTOCOL, "peer sent alert" },
 	{ 21, "\x01\x00\x00", 3, STLS_CLOSE_PROTOCOL, "decode_error" },
+	/* RFC 5246 section 6.2.1: no zero-length alert fragments. */
+	{ 21, "", 0, STLS_CLOSE_PROTOCOL,
+	  "unexpected_message: empty alert record" },
 	{ 22, "\x01\x00\x00\x00", 4, STLS_CLOSE_RENEGOTIATION,
 	  "renegotiation refused" },
 	{ 24, "\x01", 1, STLS_CLOSE_PROTOCOL, "unexpected_message" },

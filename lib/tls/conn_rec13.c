@@ -262,52 +262,25 @@ static enum stls_io key_update(struct stls_conn *c, unsigned char req)
 	return STLS_IO_DONE;
 }
 
-/* Handshake messages in one record: only whole KeyUpdates are allowed. */
+/*
+ * A TLS 1.3 handshake record: part or all of a KeyUpdate (rec13_hs.c
+ * reassembles across records), nothing else.
+ */
 static enum stls_io on_handshake(struct stls_conn *c, const unsigned char *p,
 				 size_t n)
 {
-	char buf[64];
-	size_t off = 0;
+	struct stls_rec13_hs e;
+	int r;
 
 	if (n == 0) {
 		return proto_fail(c, AL_UNEXPECTED_MESSAGE,
 				  "empty handshake record");
 	}
-	while (off < n) {
-		size_t ml;
-		enum stls_io r;
-
-		if (n - off < 4) {
-			return proto_fail(c, AL_UNEXPECTED_MESSAGE,
-					  "fragmented handshake message");
-		}
-		ml = (size_t)p[off + 1] << 16 | (size_t)p[off + 2] << 8 |
-		     p[off + 3];
-		if (ml > n - off - 4) {
-			return proto_fail(c, AL_UNEXPECTED_MESSAGE,
-					  "fragmented handshake message");
-		}
-		if (p[off] != HS_KEY_UPDATE) {
-			snprintf(buf, sizeof(buf),
-				 "post-handshake message type %u", p[off]);
-			return proto_fail(c, AL_UNEXPECTED_MESSAGE, buf);
-		}
-		if (ml != 1) {
-			return proto_fail(c, AL_DECODE_ERROR,
-					  "malformed KeyUpdate");
-		}
-		if (off + 5 != n) {
-			/* A key change must end its record (section 5.1). */
-			return proto_fail(c, AL_UNEXPECTED_MESSAGE,
-					  "KeyUpdate not at the record end");
-		}
-		r = key_update(c, p[off + 4]);
-		if (r != STLS_IO_DONE) {
-			return r;
-		}
-		off += 5;
+	r = stls__rec13_hs_feed(c->rec, p, n, &e);
+	if (r < 0) {
+		return proto_fail(c, e.alert, e.what);
 	}
-	return STLS_IO_DONE;
+	return r == 1 ? key_update(c, e.request) : STLS_IO_DONE;
 }
 
 /*
@@ -349,6 +322,30 @@ static void pt_release(struct stls_rec13 *r)
 	r->pt_cap = r->pt_off = r->pt_len = 0;
 }
 
+/* A record other than application data (or any record while a handshake
+ * message is unfinished). */
+static enum stls_io on_control(struct stls_conn *c, unsigned char type,
+			       const unsigned char *p, size_t n)
+{
+	if (type != CT_HANDSHAKE && stls__rec13_hs_pending(c->rec)) {
+		/* RFC 8446 section 5.1. */
+		return proto_fail(c, AL_UNEXPECTED_MESSAGE,
+				  "handshake message interleaved with other "
+				  "records");
+	}
+	if (type == CT_ALERT) {
+		return on_alert(c, p, n);
+	}
+	if (type == CT_HANDSHAKE && c->rec->v12) {
+		return reneg(c);
+	}
+	if (type == CT_HANDSHAKE) {
+		return on_handshake(c, p, n);
+	}
+	return proto_fail(c, AL_UNEXPECTED_MESSAGE,
+			  "unexpected inner content type");
+}
+
 /* Read, decrypt and act on one record. DONE when one was processed. */
 static enum stls_io one_record(struct stls_conn *c, unsigned char *out,
 			       size_t room, size_t *got)
@@ -382,7 +379,7 @@ static enum stls_io one_record(struct stls_conn *c, unsigned char *out,
 	if (err) {
 		return rec_error(c, err);
 	}
-	if (type == CT_APPDATA) {
+	if (type == CT_APPDATA && !stls__rec13_hs_pending(r)) {
 		if (dst == out) {
 			*got = n;
 		} else if (n > 0) {
@@ -393,16 +390,7 @@ static enum stls_io one_record(struct stls_conn *c, unsigned char *out,
 		}
 		return STLS_IO_DONE;
 	}
-	if (type == CT_ALERT) {
-		res = on_alert(c, dst, n);
-	} else if (type == CT_HANDSHAKE && r->v12) {
-		res = reneg(c);
-	} else if (type == CT_HANDSHAKE) {
-		res = on_handshake(c, dst, n);
-	} else {
-		res = proto_fail(c, AL_UNEXPECTED_MESSAGE,
-				 "unexpected inner content type");
-	}
+	res = on_control(c, type, dst, n);
 	if (dst != out) {
 		pt_release(r);
 	}

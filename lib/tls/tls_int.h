@@ -180,9 +180,9 @@ struct stls_rec13_dir {
 	unsigned char secret[STLS_REC13_MAX_SECRET];
 	unsigned char key[32];
 	unsigned char iv[12];
+	bool dead; /* a key update failed: refuse every record */
 	uint64_t seq;
 	EVP_CIPHER_CTX *ctx; /* NULL while idle */
-	bool dead; /* a key update failed: refuse every record */
 };
 
 struct stls_rec13 {
@@ -192,6 +192,8 @@ struct stls_rec13 {
 	size_t max_frag;     /* content bytes per record we write */
 	unsigned char suite; /* index into rec13.c's (rec12.c's) table */
 	bool v12;            /* TLS 1.2 records (rec12.c) */
+	unsigned char hs[4]; /* an unfinished handshake message (rec13_hs.c) */
+	unsigned char hs_len;
 };
 
 /* A record counter over a written byte stream. */
@@ -248,6 +250,24 @@ STLS_HIDDEN void stls__rec13_idle(struct stls_rec13 *r);
 STLS_HIDDEN void stls__rec13_fini(struct stls_rec13 *r);
 STLS_HIDDEN void stls__rec13_count(struct stls_rec13_count *k,
 				   const void *data, size_t n);
+
+/*
+ * Post-handshake messages of a TLS 1.3 client (rec13_hs.c): reassembly of
+ * a KeyUpdate across records. stls__rec13_hs_feed() takes the content of
+ * one handshake record and returns 1 (a whole KeyUpdate ended with the
+ * record: e->request), 0 (unfinished, bytes kept) or -EPROTO (e->alert,
+ * e->what).
+ */
+struct stls_rec13_hs {
+	unsigned char request; /* request_update of the KeyUpdate */
+	unsigned char alert;   /* the alert to send on -EPROTO */
+	char what[48];
+};
+STLS_MUST_USE STLS_HIDDEN int stls__rec13_hs_feed(struct stls_rec13 *r,
+						  const unsigned char *p,
+						  size_t n,
+						  struct stls_rec13_hs *e);
+STLS_HIDDEN bool stls__rec13_hs_pending(const struct stls_rec13 *r);
 
 /*
  * TLS 1.2 AEAD record protection (rec12.c, RFC 5246 6.2.3.3, RFC 5288,

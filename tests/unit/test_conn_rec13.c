@@ -213,8 +213,7 @@ static const struct bad bads[] = {
 	{ 22, "\x18\x00\x00\x02\x00\x00", 6, "decode_error" },
 	{ 22, "\x18\x00\x00\x01\x00\x18\x00\x00\x01\x00", 10,
 	  "unexpected_message" },
-	{ 22, "\x18\x00\x00", 3, "fragmented" },
-	{ 22, "\x18\x00\x00\x05\x00", 5, "fragmented" },
+	{ 22, "\x18\x00\x00\x05\x00", 5, "decode_error" },
 	{ 21, "\x02\x28", 2, "peer sent alert" },
 	{ 21, "\x01\x00\x00", 3, "decode_error" },
 	{ 20, "\x01", 1, "unexpected_message" },
@@ -715,4 +714,101 @@ TEST(key_update_allocation_failures_never_reuse_a_nonce)
 		oc_fini(&o);
 	}
 	CHECK(n > 5);
+}
+
+/*
+ * RFC 8446 section 5.1: a handshake message may span records. A KeyUpdate
+ * cut at every point (and byte by byte) is read, answered when requested,
+ * and the next record is read under the new key. Before the fix every cut
+ * failed with "fragmented handshake message".
+ */
+TEST(split_key_update_accepted)
+{
+	static const size_t cuts[][5] = {
+		{ 1, 4 }, { 2, 3 }, { 3, 2 }, { 4, 1 }, { 1, 1, 1, 1, 1 },
+	};
+	size_t i, j;
+
+	for (i = 0; i < 2 * STLS_ARRAY_SIZE(cuts); i++) {
+		unsigned char ku[5] = { 24, 0, 0, 1, (unsigned char)(i & 1) };
+		const size_t *cut = cuts[i / 2];
+		unsigned char pt[256], t = 0;
+		size_t off = 0, got = 0;
+		struct stls_rec13 f;
+		struct oc o;
+
+		oc_ready(&o, suites[i % 3]);
+		forger(&o, &f);
+		f.rd.seq = o.s->rec->wr.seq;
+		for (j = 0; j < 5 && cut[j]; j++) {
+			forge(&o, &f, 22, ku + off, cut[j]);
+			off += cut[j];
+			CHECK_EQ(o.last, STLS_IO_WANT_INPUT);
+		}
+		CHECK_OK(stls__rec13_update(&f, true));
+		if (i & 1) {
+			/* Our answer came under the old key. */
+			open_next(&o, &f, pt, &got, &t);
+			CHECK(t == 22 && got == 5 && pt[0] == 24 && pt[4] == 0);
+			CHECK_OK(stls__rec13_update(&f, false));
+		}
+		CHECK_EQ(stls_conn_get_pending_out(o.s), 0);
+		forge(&o, &f, 23, "new key", 7);
+		CHECK_EQ(o.rxlen, 7);
+		CHECK_EQ(stls_conn_push(o.s, "back", 4), 4);
+		open_next(&o, &f, pt, &got, &t);
+		CHECK(t == 23 && got == 4 && memcmp(pt, "back", 4) == 0);
+		CHECK_EQ(stls_conn_get_state(o.s), STLS_CONN_ESTABLISHED);
+		stls__rec13_fini(&f);
+		oc_fini(&o);
+	}
+}
+
+/*
+ * A handshake message must not be interleaved with other records, and a
+ * KeyUpdate must end its record; a KeyUpdate whose last fragment already
+ * uses the new key fails authentication.
+ */
+TEST(split_key_update_misuse_refused)
+{
+	static const struct {
+		unsigned char type;
+		const char *content;
+		size_t len;
+		const char *detail;
+	} seconds[] = {
+		{ 23, "data", 4, "unexpected_message" },
+		{ 23, "", 0, "unexpected_message" },
+		{ 21, "\x01\x5a", 2, "unexpected_message" },
+		{ 21, "\x01\x00", 2, "unexpected_message" },
+		{ 22, "\x00\x01\x00\x17", 4, "KeyUpdate not at the record end" },
+		{ 22, "\x00\x02\x00", 3, "decode_error" },
+		{ 22, "\x00\x01\x02", 3, "illegal_parameter" },
+	};
+	size_t i;
+
+	for (i = 0; i <= STLS_ARRAY_SIZE(seconds); i++) {
+		struct stls_rec13 f;
+		struct oc o;
+
+		oc_ready(&o, suites[i % 3]);
+		forger(&o, &f);
+		forge(&o, &f, 22, "\x18\x00", 2);
+		CHECK_EQ(o.last, STLS_IO_WANT_INPUT);
+		if (i < STLS_ARRAY_SIZE(seconds)) {
+			forge(&o, &f, seconds[i].type, seconds[i].content,
+			      seconds[i].len);
+		} else {
+			/* The last fragment under the next key. */
+			CHECK_OK(stls__rec13_update(&f, true));
+			forge(&o, &f, 22, "\x00\x01\x00", 3);
+		}
+		CHECK_EQ(o.last, STLS_IO_FAILED);
+		CHECK_EQ(stls_conn_get_reason(o.s), STLS_CLOSE_PROTOCOL);
+		CHECK_STR_HAS(stls_conn_get_detail(o.s),
+			      i < STLS_ARRAY_SIZE(seconds) ? seconds[i].detail
+							   : "bad_record_mac");
+		stls__rec13_fini(&f);
+		oc_fini(&o);
+	}
 }

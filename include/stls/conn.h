@@ -240,6 +240,26 @@ size_t stls_conn_get_ct_wq_total(void);
 /* Process-wide: connections closed for renegotiation. Any thread. */
 uint64_t stls_conn_get_reneg_refused(void);
 
+/*
+ * Process-wide counts of the record layer (docs/engine.md): connections
+ * ended because the peer sent too many ignored warning alerts (5) or
+ * empty records (33) in a row, on either layer (OpenSSL's limits, which
+ * the hand-off applies too); TLS 1.2 AES-GCM connections ended at the key
+ * usage limit (hand-off only: OpenSSL 3.0 has none); and server
+ * connections that should have handed their record layer off but kept
+ * their SSL because a check failed (each also logs a warning; a rising
+ * count after an OpenSSL upgrade means its behaviour changed).
+ */
+struct stls_conn_counters {
+	uint64_t warning_alert_closes;
+	uint64_t empty_record_closes;
+	uint64_t key_limit_closes;
+	uint64_t handoff_fallbacks;
+};
+
+/* Fill *out with the current counts. Any thread. */
+void stls_conn_get_counters(struct stls_conn_counters *out);
+
 /* True when the state machine allows from -> to (docs/engine.md). */
 bool stls_conn_state_allowed(enum stls_conn_state from,
 			     enum stls_conn_state to);

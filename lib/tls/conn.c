@@ -134,6 +134,20 @@ static void err_text(char *buf, size_t len)
 	}
 }
 
+/* OpenSSL ended the connection at one of its record limits: count it as
+ * the hand-off counts its own (conn_stats.c). */
+static void count_limit(unsigned long e)
+{
+	if (ERR_GET_LIB(e) != ERR_LIB_SSL) {
+		return;
+	}
+	if (ERR_GET_REASON(e) == SSL_R_TOO_MANY_WARN_ALERTS) {
+		stls__conn_count(STLS_CNT_WARN_ALERTS);
+	} else if (ERR_GET_REASON(e) == SSL_R_RECORD_TOO_SMALL) {
+		stls__conn_count(STLS_CNT_EMPTY_RECORDS);
+	}
+}
+
 /* The one place that turns an SSL failure into a close reason. */
 static enum stls_io ssl_fail(struct stls_conn *c, int ssl_err,
 			     enum stls_close_reason r)
@@ -141,6 +155,7 @@ static enum stls_io ssl_fail(struct stls_conn *c, int ssl_err,
 	char buf[sizeof(c->detail)];
 	long vr = SSL_get_verify_result(c->ssl);
 
+	count_limit(ERR_peek_error());
 	err_text(buf, sizeof(buf));
 	if (c->io.out_failed) {
 		return fail(c, STLS_CLOSE_NO_MEMORY, "out of memory");

@@ -60,6 +60,17 @@ static const char *alert_name(unsigned char a)
 }
 
 enum { CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPDATA = 23 };
+
+/*
+ * OpenSSL's limits on records that carry nothing (MAX_WARN_ALERT_COUNT,
+ * MAX_EMPTY_RECORDS in its record layer), so that a peer cannot keep us
+ * busy for free: the 5th ignored warning alert in a row and the 33rd
+ * empty record in a row end the connection with unexpected_message. A
+ * non-empty record of another type resets the warnings, any non-empty
+ * record the empty ones.
+ */
+#define WARN_ALERTS_MAX 5
+#define EMPTY_RECORDS_MAX 32
 enum { HS_KEY_UPDATE = 24 };
 
 /*
@@ -209,6 +220,39 @@ static enum stls_io rec_error(struct stls_conn *c, int err)
 	}
 }
 
+/* An alert we ignore, within WARN_ALERTS_MAX in a row. */
+static enum stls_io ignored_warning(struct stls_conn *c)
+{
+	if (++c->rec->warn_run < WARN_ALERTS_MAX) {
+		return STLS_IO_DONE;
+	}
+	stls__conn_count(STLS_CNT_WARN_ALERTS);
+	return proto_fail(c, AL_UNEXPECTED_MESSAGE,
+			  "too many warning alerts in a row");
+}
+
+/* Count empty records in a row (any type, after decryption); false with
+ * the connection failed at the limit. */
+static bool empty_ok(struct stls_conn *c, unsigned char type, size_t n)
+{
+	struct stls_rec13 *r = c->rec;
+
+	if (n > 0) {
+		r->empty_run = 0;
+		if (type != CT_ALERT) {
+			r->warn_run = 0;
+		}
+		return true;
+	}
+	if (++r->empty_run <= EMPTY_RECORDS_MAX) {
+		return true;
+	}
+	stls__conn_count(STLS_CNT_EMPTY_RECORDS);
+	(void)proto_fail(c, AL_UNEXPECTED_MESSAGE,
+			 "too many empty records in a row");
+	return false;
+}
+
 static enum stls_io on_alert(struct stls_conn *c, const unsigned char *p,
 			     size_t n)
 {
@@ -229,7 +273,8 @@ static enum stls_io on_alert(struct stls_conn *c, const unsigned char *p,
 	/* TLS 1.2 honours the level: a fatal alert ends the connection,
 	 * whatever its description (RFC 5246 section 7.2). */
 	if (p[1] == AL_USER_CANCELED && (!c->rec->v12 || p[0] == 1)) {
-		return STLS_IO_DONE; /* a close_notify should follow */
+		/* Ignored: a close_notify should follow. */
+		return ignored_warning(c);
 	}
 	snprintf(buf, sizeof(buf), "peer sent alert %s (%u)",
 		 SSL_alert_desc_string_long(p[1]), p[1]);
@@ -378,6 +423,12 @@ static enum stls_io one_record(struct stls_conn *c, unsigned char *out,
 	stls__io_skip(&c->io, 5 + body);
 	if (err) {
 		return rec_error(c, err);
+	}
+	if (!empty_ok(c, type, n)) {
+		if (dst != out) {
+			pt_release(r);
+		}
+		return STLS_IO_FAILED;
 	}
 	if (type == CT_APPDATA && !stls__rec13_hs_pending(r)) {
 		if (dst == out) {

@@ -194,6 +194,8 @@ struct stls_rec13 {
 	bool v12;            /* TLS 1.2 records (rec12.c) */
 	unsigned char hs[4]; /* an unfinished handshake message (rec13_hs.c) */
 	unsigned char hs_len;
+	unsigned char warn_run;  /* ignored warning alerts in a row */
+	unsigned char empty_run; /* empty records in a row */
 };
 
 /* A record counter over a written byte stream. */
@@ -320,6 +322,17 @@ struct stls_conn {
 	bool keep_ssl;
 	char detail[160];
 };
+
+/* The process-wide counters of struct stls_conn_counters (conn_stats.c). */
+enum stls_conn_counter {
+	STLS_CNT_WARN_ALERTS,
+	STLS_CNT_EMPTY_RECORDS,
+	STLS_CNT_KEY_LIMIT,
+	STLS_CNT_FALLBACKS,
+	STLS_CNT__COUNT
+};
+STLS_HIDDEN void stls__conn_count(enum stls_conn_counter k);
+STLS_HIDDEN uint64_t stls__conn_counted(enum stls_conn_counter k);
 
 /* conn.c, for conn_rec13.c: the failure, close and lookup paths. */
 STLS_HIDDEN enum stls_io stls__conn_fail(struct stls_conn *c,

@@ -812,3 +812,82 @@ TEST(split_key_update_misuse_refused)
 		oc_fini(&o);
 	}
 }
+
+/* A connection on either layer (keep_ssl: OpenSSL's), with a forger. */
+static void either(struct oc *o, struct stls_rec13 *f, bool keep_ssl)
+{
+	oc_init(o, NULL);
+	oc_start(o, keep_ssl);
+	oc_established(o, !keep_ssl);
+	forger(o, f);
+}
+
+/*
+ * OpenSSL's limits, on both layers: the 5th ignored warning alert in a
+ * row (user_canceled) and the 33rd empty record in a row end the
+ * connection with unexpected_message, and the close is counted; a
+ * non-empty data record in between starts the count again. Before the
+ * fix the hand-off took any number of either.
+ */
+TEST(warning_alerts_in_a_row_limited)
+{
+	int keep, i;
+
+	for (keep = 0; keep < 2; keep++) {
+		struct stls_conn_counters before, after;
+		struct stls_rec13 f;
+		struct oc o;
+
+		either(&o, &f, keep);
+		stls_conn_get_counters(&before);
+		for (i = 0; i < 4; i++) {
+			forge(&o, &f, 21, "\x01\x5a", 2);
+		}
+		forge(&o, &f, 23, "a", 1);
+		for (i = 0; i < 4; i++) {
+			forge(&o, &f, 21, "\x01\x5a", 2);
+		}
+		CHECK_EQ(stls_conn_get_state(o.s), STLS_CONN_ESTABLISHED);
+		CHECK_EQ(o.rxlen, 1);
+		forge(&o, &f, 21, "\x01\x5a", 2);
+		CHECK_EQ(o.last, STLS_IO_FAILED);
+		CHECK_EQ(stls_conn_get_reason(o.s), STLS_CLOSE_PROTOCOL);
+		stls_conn_get_counters(&after);
+		CHECK_EQ(after.warning_alert_closes,
+			 before.warning_alert_closes + 1);
+		stls__rec13_fini(&f);
+		oc_fini(&o);
+	}
+}
+
+TEST(empty_records_in_a_row_limited)
+{
+	static const unsigned char pad[3] = { 23, 0, 0 };
+	int keep, i;
+
+	for (keep = 0; keep < 2; keep++) {
+		struct stls_conn_counters before, after;
+		struct stls_rec13 f;
+		struct oc o;
+
+		either(&o, &f, keep);
+		stls_conn_get_counters(&before);
+		for (i = 0; i < 32; i++) {
+			forge(&o, &f, i & 1 ? 0 : 23, pad, i & 1 ? 3 : 0);
+		}
+		forge(&o, &f, 23, "a", 1);
+		for (i = 0; i < 32; i++) {
+			forge(&o, &f, 23, "", 0);
+		}
+		CHECK_EQ(stls_conn_get_state(o.s), STLS_CONN_ESTABLISHED);
+		CHECK_EQ(o.rxlen, 1);
+		forge(&o, &f, 23, "", 0);
+		CHECK_EQ(o.last, STLS_IO_FAILED);
+		CHECK_EQ(stls_conn_get_reason(o.s), STLS_CLOSE_PROTOCOL);
+		stls_conn_get_counters(&after);
+		CHECK_EQ(after.empty_record_closes,
+			 before.empty_record_closes + 1);
+		stls__rec13_fini(&f);
+		oc_fini(&o);
+	}
+}

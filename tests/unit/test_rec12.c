@@ -434,3 +434,53 @@ TEST(init_refuses_unknown_suite_and_bad_length)
 	CHECK(r.v12);
 	stls__rec13_fini(&r);
 }
+
+/*
+ * OpenSSL's limits on both layers: the 5th ignored warning alert in a
+ * row, the 33rd empty record in a row end the connection and are
+ * counted; a data record in between starts again.
+ */
+TEST(warning_alerts_and_empty_records_in_a_row_limited)
+{
+	int keep, kind, i;
+
+	for (kind = 0; kind < 2; kind++) {
+		for (keep = 0; keep < 2; keep++) {
+			int limit = kind ? 32 : 4;
+			struct stls_conn_counters before, after;
+			struct stls_rec13 f;
+			struct oc o;
+
+			oc_init(&o, ciphers[keep + 2 * kind]);
+			oc_start(&o, keep);
+			oc_established(&o, !keep);
+			forger(&o, &f);
+			stls_conn_get_counters(&before);
+			for (i = 0; i < 2 * limit + 1; i++) {
+				if (i == limit) {
+					forge(&o, &f, 23, "a", 1);
+				} else if (kind) {
+					forge(&o, &f, 23, "", 0);
+				} else {
+					forge(&o, &f, 21, "\x01\x5a", 2);
+				}
+			}
+			CHECK_EQ(stls_conn_get_state(o.s),
+				 STLS_CONN_ESTABLISHED);
+			CHECK_EQ(o.rxlen, 1);
+			if (kind) {
+				forge(&o, &f, 23, "", 0);
+			} else {
+				forge(&o, &f, 21, "\x01\x5a", 2);
+			}
+			CHECK_EQ(o.last, STLS_IO_FAILED);
+			stls_conn_get_counters(&after);
+			CHECK_EQ(after.warning_alert_closes,
+				 before.warning_alert_closes + !kind);
+			CHECK_EQ(after.empty_record_closes,
+				 before.empty_record_closes + kind);
+			stls__rec13_fini(&f);
+			oc_fini(&o);
+		}
+	}
+}

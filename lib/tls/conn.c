@@ -427,6 +427,25 @@ static void ct_flag_update(struct stls_conn *c)
 	}
 }
 
+/*
+ * A close decided by the engine itself (conn_rec13.c: a key reached its
+ * usage limit): CLOSED with reason r and detail, as after
+ * stls_conn_close(); queued clear text is dropped. Returns STLS_IO_CLOSED.
+ * Thread: owner.
+ */
+enum stls_io stls__conn_closed(struct stls_conn *c, enum stls_close_reason r,
+			       const char *detail)
+{
+	set_state(c, STLS_CONN_CLOSED);
+	c->reason = r;
+	snprintf(c->detail, sizeof(c->detail), "%s", detail);
+	stls_log(STLS_L_INFO, "tls: connection closed (%s): %s",
+		 stls_close_reason_names[r], c->detail);
+	stls__ctq_fini(&c->ctq);
+	ct_flag_update(c);
+	return STLS_IO_CLOSED;
+}
+
 /* Encrypt queued clear text, in order, until done or TLS wants input. */
 static enum stls_io flush_ctq(struct stls_conn *c)
 {

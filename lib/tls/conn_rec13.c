@@ -145,14 +145,33 @@ static enum stls_io write_key_lost(struct stls_conn *c)
 			       "sent)");
 }
 
+/*
+ * A TLS 1.2 AES-GCM key reached its usage bound (rec12.c): our
+ * close_notify (the last record our key may protect) and a clean close,
+ * reason PROTOCOL; the session stays resumable (no fatal alert).
+ */
+static enum stls_io key_limit_close(struct stls_conn *c)
+{
+	stls__conn_rec_close_notify(c);
+	stls__conn_count(STLS_CNT_KEY_LIMIT);
+	return stls__conn_closed(c, STLS_CLOSE_PROTOCOL,
+				 "TLS 1.2 AES-GCM key usage limit reached "
+				 "(RFC 9325 section 4.4)");
+}
+
 int stls__conn_rec_write(struct stls_conn *c, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 
 	while (len > 0) {
 		size_t n = len < c->rec->max_frag ? len : c->rec->max_frag;
+		int err;
 
-		int err = put_record(c, CT_APPDATA, p, n);
+		if (stls__rec12_key_used_up(c->rec, true)) {
+			(void)key_limit_close(c);
+			return -EPIPE;
+		}
+		err = put_record(c, CT_APPDATA, p, n);
 
 		if (err == -EIO || err == -EKEYREVOKED) {
 			write_key_lost(c);
@@ -404,6 +423,9 @@ static enum stls_io one_record(struct stls_conn *c, unsigned char *out,
 
 	if (stls__io_copy(&c->io, hdr, sizeof(hdr)) < sizeof(hdr)) {
 		return STLS_IO_WANT_INPUT;
+	}
+	if (stls__rec12_key_used_up(r, false)) {
+		return key_limit_close(c);
 	}
 	err = r->v12 ? stls__rec12_check_header(hdr, &body)
 		     : stls__rec13_check_header(hdr, &body);

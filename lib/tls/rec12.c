@@ -149,6 +149,22 @@ static bool is_gcm(const struct stls_rec13 *r)
 	return suites[r->suite].iv_len == 4;
 }
 
+/*
+ * True when the key of one direction may protect no more application
+ * data: AES-GCM keys are good for STLS_REC12_GCM_MAX_RECORDS records and
+ * TLS 1.2 has no KeyUpdate. For our write key one record is kept for the
+ * close_notify. Always false for ChaCha20-Poly1305 and TLS 1.3. Any
+ * thread that may read r.
+ */
+bool stls__rec12_key_used_up(const struct stls_rec13 *r, bool write)
+{
+	if (!r->v12 || !is_gcm(r)) {
+		return false;
+	}
+	return write ? r->wr.seq >= STLS_REC12_GCM_MAX_RECORDS - 1
+		     : r->rd.seq >= STLS_REC12_GCM_MAX_RECORDS;
+}
+
 static void put64(unsigned char *p, uint64_t v)
 {
 	size_t i;

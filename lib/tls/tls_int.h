@@ -175,6 +175,12 @@ STLS_MUST_USE STLS_HIDDEN int stls__facts_build(SSL *ssl, const char *sni,
  * suite keeps a single path). The engine sends a KeyUpdate first.
  */
 #define STLS_REC13_REKEY_AFTER (UINT64_C(1) << 24)
+/*
+ * Records one TLS 1.2 AES-GCM key may protect: 2^24.5, rounded down (RFC
+ * 8446 section 5.5, RFC 9325 section 4.4). TLS 1.2 cannot rekey, so the
+ * engine closes the connection at this bound.
+ */
+#define STLS_REC12_GCM_MAX_RECORDS UINT64_C(23726566)
 
 struct stls_rec13_dir {
 	unsigned char secret[STLS_REC13_MAX_SECRET];
@@ -277,6 +283,8 @@ STLS_HIDDEN bool stls__rec13_hs_pending(const struct stls_rec13 *r);
  * open switch to the functions below; no KeyUpdate.
  */
 STLS_HIDDEN bool stls__rec12_supported(uint16_t suite);
+STLS_HIDDEN bool stls__rec12_key_used_up(const struct stls_rec13 *r,
+					 bool write);
 STLS_MUST_USE STLS_HIDDEN int
 stls__rec12_init(struct stls_rec13 *r, uint16_t suite,
 		 const unsigned char *ms, size_t ms_len,
@@ -338,6 +346,10 @@ STLS_HIDDEN uint64_t stls__conn_counted(enum stls_conn_counter k);
 STLS_HIDDEN enum stls_io stls__conn_fail(struct stls_conn *c,
 					 enum stls_close_reason r,
 					 const char *detail);
+/* A close the engine decides (CLOSED, reason r). Returns STLS_IO_CLOSED. */
+STLS_HIDDEN enum stls_io stls__conn_closed(struct stls_conn *c,
+					   enum stls_close_reason r,
+					   const char *detail);
 /* close_notify received: CLOSING, reason PEER. Returns STLS_IO_CLOSED. */
 STLS_HIDDEN enum stls_io stls__conn_peer_closed(struct stls_conn *c);
 /* A refused client renegotiation: counted, reason RENEGOTIATION. */

@@ -280,12 +280,13 @@ TEST(tampered_client_record_fails)
 	}
 }
 
-/* Our write sequence number never wraps: the connection fails first. */
+/* Our write sequence number never wraps: the connection fails first
+ * (ChaCha20-Poly1305: AES-GCM keys stop far earlier, see below). */
 TEST(write_sequence_exhausted_fails)
 {
 	struct oc o;
 
-	oc_ready(&o, NULL);
+	oc_ready(&o, ciphers[2]);
 	o.s->rec->wr.seq = UINT64_MAX - 1;
 	CHECK_EQ(stls_conn_push(o.s, "a", 1), 1);
 	CHECK_EQ(o.s->rec->wr.seq, UINT64_MAX);
@@ -482,5 +483,92 @@ TEST(warning_alerts_and_empty_records_in_a_row_limited)
 			stls__rec13_fini(&f);
 			oc_fini(&o);
 		}
+	}
+}
+
+/* Open the next record the server queued with the forger's read side. */
+static void open12(struct oc *o, struct stls_rec13 *f, unsigned char *pt,
+		   size_t *got, unsigned char *type)
+{
+	static unsigned char rec[STLS_REC13_MAX_PLAIN + 2048 + 5];
+	size_t n = 0, body;
+
+	while (stls_conn_get_pending_out(o->s) > 0) {
+		size_t k;
+		const unsigned char *p = stls_conn_peek(o->s, &k);
+
+		CHECK(p != NULL && n + k <= sizeof(rec));
+		memcpy(rec + n, p, k);
+		stls_conn_consume(o->s, k);
+		n += k;
+	}
+	CHECK(n >= 5);
+	CHECK_OK(stls__rec12_check_header(rec, &body));
+	CHECK_EQ(n, 5 + body); /* one record */
+	CHECK_OK(stls__rec13_open(f, rec, n, pt, got, type));
+}
+
+/*
+ * RFC 8446 section 5.5 / RFC 9325 section 4.4: an AES-GCM key protects at
+ * most 2^24.5 full-size records. TLS 1.2 cannot rekey, so once our key
+ * is one record short of the bound the last record is our close_notify
+ * and the connection ends; a peer record past its key's bound is not
+ * read. Both closes are counted. ChaCha20-Poly1305 has no such bound.
+ * (Simulated: the sequence numbers are set near the bound.)
+ */
+TEST(gcm_key_usage_limit_closes)
+{
+	unsigned char pt[64], t = 0;
+	size_t got = 0, i;
+
+	for (i = 0; i < 3; i++) {
+		struct stls_conn_counters before, after;
+		struct stls_rec13 f;
+		struct oc o;
+
+		oc_ready(&o, ciphers[i]);
+		forger(&o, &f);
+		stls_conn_get_counters(&before);
+		o.s->rec->wr.seq = f.rd.seq = STLS_REC12_GCM_MAX_RECORDS - 2;
+		o.s->rec->rd.seq = f.wr.seq = STLS_REC12_GCM_MAX_RECORDS - 1;
+		CHECK_EQ(stls_conn_push(o.s, "a", 1), 1);
+		open12(&o, &f, pt, &got, &t);
+		CHECK(t == 23 && got == 1);
+		forge(&o, &f, 23, "b", 1);
+		CHECK_EQ(o.rxlen, 1);
+		if (i == 2) {
+			/* ChaCha20: records go on. */
+			CHECK_EQ(stls_conn_push(o.s, "c", 1), 1);
+			forge(&o, &f, 23, "d", 1);
+			CHECK_EQ(o.rxlen, 2);
+			CHECK_EQ(stls_conn_get_state(o.s),
+				 STLS_CONN_ESTABLISHED);
+		} else if (i == 0) {
+			/* Our key is used up: close_notify, then nothing. */
+			CHECK_EQ(stls_conn_push(o.s, "c", 1), -EPIPE);
+			open12(&o, &f, pt, &got, &t);
+			CHECK(t == 21 && got == 2 && pt[0] == 1 && pt[1] == 0);
+			CHECK_EQ(stls_conn_get_pending_out(o.s), 0);
+		} else {
+			/* The peer's key is used up: its record is not read. */
+			forge(&o, &f, 23, "d", 1);
+			CHECK_EQ(o.rxlen, 1);
+			CHECK_EQ(o.last, STLS_IO_CLOSED);
+			open12(&o, &f, pt, &got, &t);
+			CHECK(t == 21 && got == 2 && pt[1] == 0);
+		}
+		if (i < 2) {
+			CHECK_EQ(stls_conn_get_state(o.s), STLS_CONN_CLOSED);
+			CHECK_EQ(stls_conn_get_reason(o.s),
+				 STLS_CLOSE_PROTOCOL);
+			CHECK_STR_HAS(stls_conn_get_detail(o.s),
+				      "key usage limit");
+			CHECK_EQ(stls_conn_push(o.s, "e", 1), -EPIPE);
+		}
+		stls_conn_get_counters(&after);
+		CHECK_EQ(after.key_limit_closes,
+			 before.key_limit_closes + (i < 2));
+		stls__rec13_fini(&f);
+		oc_fini(&o);
 	}
 }

@@ -86,6 +86,8 @@ static enum stls_io fail(struct stls_conn *c, enum stls_close_reason r,
 {
 	if (c->state != STLS_CONN_FAILED) {
 		set_state(c, STLS_CONN_FAILED);
+		/* As OpenSSL does with an SSL (RFC 5246 section 7.2.2). */
+		stls__conn_sess_forget(c);
 		c->reason = r;
 		snprintf(c->detail, sizeof(c->detail), "%s", detail);
 		/* Blame: a peer-caused failure is not our error. */
@@ -306,6 +308,7 @@ int stls_conn_new(const struct stls_conn_opts *opts, struct stls_conn **out,
 		goto out;
 	}
 	c->ssl = opts->ssl;
+	c->ctx0 = SSL_get_SSL_CTX(opts->ssl);
 	c->set = opts->settings;
 	c->user = opts->user;
 	c->role = opts->role;

@@ -390,6 +390,16 @@ void stls__conn_handoff(struct stls_conn *c)
 		return;
 	}
 	r->max_frag = max_frag(c);
+	c->rec = r;
+	if (stls__conn_sess_keep(c) != 0) {
+		c->rec = NULL;
+		STLS_DBG("tls: conn %p: keeping the SSL: out of memory",
+			 (void *)c);
+		stls__rec13_fini(r);
+		OPENSSL_free(r);
+		stls__conn_h13_free(c);
+		return;
+	}
 	if (p) {
 		/* Our reference replaces the one the SSL drops; released in
 		 * stls__conn_rec_free(). */
@@ -401,7 +411,6 @@ void stls__conn_handoff(struct stls_conn *c)
 	SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	SSL_free(c->ssl); /* and our BIO; c->io stays */
 	c->ssl = NULL;
-	c->rec = r;
 	STLS_DBG("tls: conn %p: record layer handed off (suite 0x%04x, "
 		 "read seq %llu, write seq %llu)",
 		 (void *)c, suite, (unsigned long long)r->rd.seq,

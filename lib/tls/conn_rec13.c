@@ -511,6 +511,7 @@ void stls__conn_rec_idle(struct stls_conn *c)
 void stls__conn_rec_free(struct stls_conn *c)
 {
 	if (c->rec) {
+		stls__conn_sess_free(c->rec);
 		stls__rec13_fini(c->rec);
 		OPENSSL_free(c->rec);
 		c->rec = NULL;

@@ -202,6 +202,7 @@ struct stls_rec13 {
 	unsigned char hs_len;
 	unsigned char warn_run;  /* ignored warning alerts in a row */
 	unsigned char empty_run; /* empty records in a row */
+	struct stls_rec_sess *sess; /* conn_sess.c, or NULL */
 };
 
 /* A record counter over a written byte stream. */
@@ -303,6 +304,7 @@ STLS_MUST_USE STLS_HIDDEN int stls__rec12_open(struct stls_rec13 *r,
 					       unsigned char *type);
 
 struct stls_h13;
+struct stls_rec_sess;
 struct stls_profile;
 struct stls_profile_set;
 
@@ -315,6 +317,9 @@ struct stls_conn {
 	 * reference on its set (the SSL's reference went with it). */
 	const struct stls_profile *profile;
 	struct stls_profile_set *pset;
+	/* The context the SSL was made with: its session cache holds the
+	 * connection's session, even after an SNI switch. Borrowed. */
+	SSL_CTX *ctx0;
 	const struct stls_settings *set;
 	void *user;
 	char *sni;
@@ -381,5 +386,14 @@ STLS_HIDDEN void stls__conn_rec_close_notify(struct stls_conn *c);
 STLS_HIDDEN void stls__conn_rec_idle(struct stls_conn *c);
 STLS_HIDDEN void stls__conn_rec_free(struct stls_conn *c);
 STLS_HIDDEN void stls__conn_h13_free(struct stls_conn *c);
+
+/*
+ * The session of a handed-off connection (conn_sess.c): keep (at the
+ * hand-off: 0 or -ENOMEM), forget (a fatal failure: removed from the
+ * server's session cache, RFC 5246 section 7.2.2), free (a clean end).
+ */
+STLS_MUST_USE STLS_HIDDEN int stls__conn_sess_keep(struct stls_conn *c);
+STLS_HIDDEN void stls__conn_sess_forget(struct stls_conn *c);
+STLS_HIDDEN void stls__conn_sess_free(struct stls_rec13 *r);
 
 #endif

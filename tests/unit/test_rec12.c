@@ -572,3 +572,58 @@ TEST(gcm_key_usage_limit_closes)
 		oc_fini(&o);
 	}
 }
+
+/*
+ * RFC 5246 section 7.2.2: the session of a connection that ended in a
+ * fatal alert must not be resumed. With an SSL, OpenSSL drops it from the
+ * server's session cache; after the hand-off the engine must do the same
+ * (before the fix it stayed resumable). On both layers: a fatal alert
+ * from us (a bad record) or from the peer ends the first connection,
+ * and the client's next handshake with that session is a full one; a
+ * clean close keeps it resumable.
+ */
+TEST(failed_connection_session_not_resumable)
+{
+	int keep, how;
+
+	for (keep = 0; keep < 2; keep++) {
+		for (how = 0; how < 3; how++) {
+			SSL_SESSION *sess;
+			struct stls_rec13 f;
+			struct oc o;
+
+			oc_init(&o, ciphers[how]);
+			SSL_CTX_set_session_cache_mode(o.sctx,
+						       SSL_SESS_CACHE_SERVER);
+			CHECK(SSL_CTX_set_session_id_context(
+				o.sctx, (const void *)"s", 1));
+			SSL_CTX_set_options(o.sctx, SSL_OP_NO_TICKET);
+			oc_start(&o, keep);
+			oc_established(&o, !keep);
+			sess = SSL_get1_session(o.cl);
+			CHECK(sess && SSL_SESSION_is_resumable(sess));
+			forger(&o, &f);
+			if (how == 0) {
+				forge(&o, &f, 23, "ok", 2);
+				CHECK_EQ(stls_conn_close(o.s), STLS_IO_DONE);
+			} else if (how == 1) {
+				forge(&o, &f, 20, "\x01", 1);
+			} else {
+				forge(&o, &f, 21, "\x02\x28", 2);
+			}
+			CHECK_EQ(stls_conn_get_state(o.s),
+				 how ? STLS_CONN_FAILED : STLS_CONN_CLOSED);
+			stls__rec13_fini(&f);
+			stls_conn_free(o.s);
+			SSL_set_shutdown(o.cl, SSL_SENT_SHUTDOWN |
+						       SSL_RECEIVED_SHUTDOWN);
+			SSL_free(o.cl);
+			oc_start(&o, keep);
+			CHECK(SSL_set_session(o.cl, sess));
+			SSL_SESSION_free(sess);
+			oc_established(&o, !keep);
+			CHECK_EQ(SSL_session_reused(o.cl), how == 0);
+			oc_fini(&o);
+		}
+	}
+}

@@ -321,23 +321,37 @@ static struct stls_rec13 *init12(struct stls_conn *c, uint16_t suite,
 	return r;
 }
 
-/* Content bytes per record we write: setting, peer's max_fragment_length. */
-static size_t max_frag(const struct stls_conn *c)
+/* The negotiated max_fragment_length (RFC 6066 section 4), or 2^14. */
+static size_t mfl_bytes(const struct stls_conn *c)
 {
 	SSL_SESSION *s = SSL_get_session(c->ssl);
-	int set = c->set ? c->set->ssl_max_send_fragment : -1;
-	size_t m = STLS_REC13_MAX_PLAIN;
 	uint8_t mfl = s ? SSL_SESSION_get_max_fragment_length(s) : 0;
 
-	if (set >= 512 && set <= (int)STLS_REC13_MAX_PLAIN) {
-		m = (size_t)set;
-	}
 	if (mfl >= TLSEXT_max_fragment_length_512 &&
-	    mfl <= TLSEXT_max_fragment_length_4096 &&
-	    ((size_t)256 << mfl) < m) {
-		m = (size_t)256 << mfl;
+	    mfl <= TLSEXT_max_fragment_length_4096) {
+		return (size_t)256 << mfl;
 	}
-	return m;
+	return STLS_REC13_MAX_PLAIN;
+}
+
+/*
+ * Content bytes per record: we write at most the setting and the
+ * negotiated max_fragment_length, and read at most the latter (both ways,
+ * as OpenSSL enforces it).
+ */
+static void set_frag_limits(const struct stls_conn *c, struct stls_rec13 *r)
+{
+	int set = c->set ? c->set->ssl_max_send_fragment : -1;
+	size_t mfl = mfl_bytes(c);
+
+	r->max_frag = STLS_REC13_MAX_PLAIN;
+	if (set >= 512 && set <= (int)STLS_REC13_MAX_PLAIN) {
+		r->max_frag = (size_t)set;
+	}
+	if (mfl < r->max_frag) {
+		r->max_frag = mfl;
+	}
+	r->rd_max = (uint16_t)mfl;
 }
 
 /* The TLS 1.3 checks and keys: NULL and *out set, or why not. */
@@ -389,7 +403,7 @@ void stls__conn_handoff(struct stls_conn *c)
 		stls__conn_h13_free(c);
 		return;
 	}
-	r->max_frag = max_frag(c);
+	set_frag_limits(c, r);
 	c->rec = r;
 	if (stls__conn_sess_keep(c) != 0) {
 		c->rec = NULL;

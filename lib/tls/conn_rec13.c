@@ -446,6 +446,15 @@ static enum stls_io one_record(struct stls_conn *c, unsigned char *out,
 	if (err) {
 		return rec_error(c, err);
 	}
+	if (n > r->rd_max) {
+		/* Over the negotiated max_fragment_length (RFC 6066). */
+		res = proto_fail(c, AL_RECORD_OVERFLOW,
+				 "record over max_fragment_length");
+		if (dst != out) {
+			pt_release(r);
+		}
+		return res;
+	}
 	if (!empty_ok(c, type, n)) {
 		if (dst != out) {
 			pt_release(r);

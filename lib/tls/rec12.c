@@ -141,6 +141,7 @@ int stls__rec12_init(struct stls_rec13 *r, uint16_t suite,
 	r->v12 = true;
 	r->suite = (unsigned char)i;
 	r->max_frag = STLS_REC13_MAX_PLAIN;
+	r->rd_max = STLS_REC13_MAX_PLAIN;
 	return 0;
 }
 

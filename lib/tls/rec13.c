@@ -252,6 +252,7 @@ int stls__rec13_init(struct stls_rec13 *r, uint16_t suite,
 	}
 	r->suite = (unsigned char)i;
 	r->max_frag = STLS_REC13_MAX_PLAIN;
+	r->rd_max = STLS_REC13_MAX_PLAIN;
 	if (dir_install(&suites[i], &r->rd, rd_secret) != 0 ||
 	    dir_install(&suites[i], &r->wr, wr_secret) != 0) {
 		stls__rec13_fini(r);

@@ -196,6 +196,7 @@ struct stls_rec13 {
 	unsigned char *pt; /* decrypted, not yet delivered (engine) */
 	size_t pt_cap, pt_off, pt_len;
 	size_t max_frag;     /* content bytes per record we write */
+	uint16_t rd_max;     /* content bytes per record we read */
 	unsigned char suite; /* index into rec13.c's (rec12.c's) table */
 	bool v12;            /* TLS 1.2 records (rec12.c) */
 	unsigned char hs[4]; /* an unfinished handshake message (rec13_hs.c) */

@@ -891,3 +891,40 @@ TEST(empty_records_in_a_row_limited)
 		oc_fini(&o);
 	}
 }
+
+/*
+ * A negotiated max_fragment_length (RFC 6066 section 4) binds the client
+ * too: content over it is record_overflow, on both layers (OpenSSL
+ * checks it; before the fix the hand-off only applied it to its own
+ * writes).
+ */
+TEST(max_fragment_length_enforced_on_input)
+{
+	static unsigned char big[513];
+	int keep, over;
+
+	memset(big, 'm', sizeof(big));
+	for (keep = 0; keep < 2; keep++) {
+		for (over = 0; over < 2; over++) {
+			struct stls_rec13 f;
+			struct oc o;
+
+			oc_init(&o, NULL);
+			CHECK(SSL_CTX_set_tlsext_max_fragment_length(
+				o.cctx, TLSEXT_max_fragment_length_512));
+			oc_start(&o, keep);
+			oc_established(&o, !keep);
+			forger(&o, &f);
+			forge(&o, &f, 23, big, 512 + (size_t)over);
+			if (over) {
+				CHECK_EQ(o.last, STLS_IO_FAILED);
+				CHECK_EQ(oc_client_alert(&o), 2 << 8 | 22);
+			} else {
+				CHECK_EQ(o.rxlen, 512);
+				CHECK_EQ(o.last, STLS_IO_WANT_INPUT);
+			}
+			stls__rec13_fini(&f);
+			oc_fini(&o);
+		}
+	}
+}

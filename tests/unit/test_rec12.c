@@ -627,3 +627,35 @@ TEST(failed_connection_session_not_resumable)
 		}
 	}
 }
+
+/* A negotiated max_fragment_length binds the client's records too, on
+ * both layers (RFC 6066 section 4: record_overflow). */
+TEST(max_fragment_length_enforced_on_input)
+{
+	static unsigned char big[1025];
+	int keep, over;
+
+	memset(big, 'm', sizeof(big));
+	for (keep = 0; keep < 2; keep++) {
+		for (over = 0; over < 2; over++) {
+			struct stls_rec13 f;
+			struct oc o;
+
+			oc_init(&o, ciphers[keep + over]);
+			CHECK(SSL_CTX_set_tlsext_max_fragment_length(
+				o.cctx, TLSEXT_max_fragment_length_1024));
+			oc_start(&o, keep);
+			oc_established(&o, !keep);
+			forger(&o, &f);
+			forge(&o, &f, 23, big, 1024 + (size_t)over);
+			if (over) {
+				CHECK_EQ(o.last, STLS_IO_FAILED);
+				CHECK_EQ(oc_client_alert(&o), 2 << 8 | 22);
+			} else {
+				CHECK_EQ(o.rxlen, 1024);
+			}
+			stls__rec13_fini(&f);
+			oc_fini(&o);
+		}
+	}
+}

@@ -136,6 +136,7 @@ static void setup(void)
 	set.low_mem_threshold1 = 0;
 	set.low_mem_threshold2 = 0;
 	set.send_close_notify = 1;
+	set.record_handoff = 1; /* mode 3 needs prepared contexts */
 	any.role = STLS_ROLE_SERVER;
 	any.kind = STLS_PROF_ANY;
 	any.method = STLS_METHOD_TLSV1_2_PLUS;
@@ -429,7 +430,7 @@ static int forger(struct stls_conn *s, SSL *cl, struct stls_rec13 *f)
 	struct stls_rec13_dir t;
 
 	if (SSL_version(cl) != TLS1_2_VERSION) {
-		if (stls__rec13_init(f, id, cl_rd, cl_wr, cl_len) != 0) {
+		if (stls__rec13_init(f, id, NULL, cl_rd, cl_wr, cl_len) != 0) {
 			return -1;
 		}
 		/* The client read the tickets or not: the server's count. */
@@ -439,7 +440,7 @@ static int forger(struct stls_conn *s, SSL *cl, struct stls_rec13 *f)
 	if (SSL_SESSION_get_master_key(SSL_get_session(cl), ms, 48) != 48 ||
 	    SSL_get_client_random(cl, cr, 32) != 32 ||
 	    SSL_get_server_random(cl, sr, 32) != 32 ||
-	    stls__rec12_init(f, id, ms, 48, cr, sr) != 0) {
+	    stls__rec12_init(f, id, NULL, ms, 48, cr, sr) != 0) {
 		return -1;
 	}
 	t = f->rd; /* rec12.c derives the server's view: swap */

@@ -96,15 +96,35 @@ struct stls_conn_opts {
 };
 
 /*
- * Prepare a server SSL_CTX for the record hand-off: installs the keylog
- * callback that gives the engine the TLS 1.3 traffic secrets (they are
- * never logged); TLS 1.2 connections hand off only on a context prepared
- * this way too. Profile contexts get it from the profile build. Refuses
- * with -EBUSY when another keylog callback is installed (left in place;
- * its connections keep their SSL). Returns 0 or -EBUSY. Call before the
- * context is shared between threads.
+ * Prepare a server SSL_CTX for the record hand-off: fetches the record
+ * layers' ciphers and digests with libctx and propq (the library context
+ * and property query the context was made with: SSL_CTX_new_ex(); both
+ * NULL for OpenSSL's defaults) and installs the key-log callback that
+ * gives the engine the TLS 1.3 traffic secrets (never logged); TLS 1.2
+ * connections hand off only on a prepared context too. A key-log callback
+ * already installed (an operator's, for debugging) is kept and still
+ * called for every line. OpenSSL formats key-log lines for every
+ * connection of a context with a callback: prepare only contexts whose
+ * connections may hand off. Profile contexts are prepared by the profile
+ * build when the settings ask for it (record_handoff). Applying twice
+ * refetches. Returns 0, -ENOENT when libctx/propq yield no cipher or no
+ * digest at all, -ENOMEM. Call before the context is shared between
+ * threads.
  */
+STLS_MUST_USE int stls_conn_ctx_apply_ex(SSL_CTX *ctx, OSSL_LIB_CTX *libctx,
+					 const char *propq);
+/* stls_conn_ctx_apply_ex(ctx, NULL, NULL). */
 STLS_MUST_USE int stls_conn_ctx_apply(SSL_CTX *ctx);
+
+/*
+ * Attach (or, with NULL, remove) an operator's key-log callback to ctx:
+ * on a prepared context it is called before the hand-off sees each line;
+ * on any other context this is SSL_CTX_set_keylog_callback(). Replacing
+ * the callback of a prepared context with SSL_CTX_set_keylog_callback()
+ * instead stops its hand-offs (they fall back to keeping the SSL,
+ * counted). Call before the context is shared between threads.
+ */
+void stls_conn_ctx_set_keylog(SSL_CTX *ctx, SSL_CTX_keylog_cb_func cb);
 
 /*
  * Create a connection around opts->ssl (taken in all cases) and start its

@@ -115,8 +115,12 @@ void stls__conn_h13_free(struct stls_conn *c)
 	}
 }
 
-/* SSL_CTX keylog callback: stash the two application traffic secrets. */
-static void keylog_cb(const SSL *ssl, const char *line)
+/*
+ * A key-log line of a prepared context (conn_ctx.c): stash the two
+ * application traffic secrets of a server connection that may hand off.
+ * Lines of other connections are ignored.
+ */
+void stls__conn_keylog(const SSL *ssl, const char *line)
 {
 	struct stls_conn *c = stls__conn_of(ssl);
 	struct stls_h13 *h;
@@ -197,23 +201,6 @@ static void msg_cb(int write_p, int version, int content_type,
 	}
 }
 
-/*
- * Install the record hand-off's keylog callback on a server SSL_CTX.
- * Refuses with -EBUSY when another keylog callback is set (it is left in
- * place; connections on that context keep their SSL). Thread: before the
- * context is shared.
- */
-int stls_conn_ctx_apply(SSL_CTX *ctx)
-{
-	SSL_CTX_keylog_cb_func cb = SSL_CTX_get_keylog_callback(ctx);
-
-	if (cb && cb != keylog_cb) {
-		return -EBUSY;
-	}
-	SSL_CTX_set_keylog_callback(ctx, keylog_cb);
-	return 0;
-}
-
 void stls__conn_rec_setup(struct stls_conn *c)
 {
 	if (c->role == STLS_ROLE_SERVER && !c->keep_ssl) {
@@ -232,6 +219,9 @@ static const char *keep_reason(const struct stls_conn *c, uint16_t *suite)
 	hl = stls__rec13_hash_len(*suite);
 	if (SSL_version(c->ssl) != TLS1_3_VERSION) {
 		return "not TLS 1.3 or 1.2";
+	}
+	if (!stls__ctx_algs(SSL_get_SSL_CTX(c->ssl))) {
+		return "context not prepared (stls_conn_ctx_apply)";
 	}
 	if (!h || h->bad || !h->counting || h->rd_len == 0) {
 		return "traffic secrets not available (keylog callback)";
@@ -267,7 +257,7 @@ static const char *keep_reason12(const struct stls_conn *c, uint16_t *suite)
 
 	*suite = ci ? (uint16_t)SSL_CIPHER_get_protocol_id(ci) : 0;
 	/* As for TLS 1.3: only contexts prepared by stls_conn_ctx_apply(). */
-	if (SSL_CTX_get_keylog_callback(SSL_get_SSL_CTX(c->ssl)) != keylog_cb) {
+	if (!stls__ctx_algs(SSL_get_SSL_CTX(c->ssl))) {
 		return "context not prepared (stls_conn_ctx_apply)";
 	}
 	if (!stls__rec12_supported(*suite)) {
@@ -300,6 +290,7 @@ static struct stls_rec13 *init12(struct stls_conn *c, uint16_t suite,
 				 const char **why)
 {
 	unsigned char ms[SSL_MAX_MASTER_KEY_LENGTH], cr[32], sr[32];
+	const struct stls_rec_algs *a = stls__ctx_algs(SSL_get_SSL_CTX(c->ssl));
 	SSL_SESSION *s = SSL_get_session(c->ssl);
 	struct stls_rec13 *r = OPENSSL_zalloc(sizeof(*r));
 	size_t ml = s ? SSL_SESSION_get_master_key(s, ms, sizeof(ms)) : 0;
@@ -308,11 +299,15 @@ static struct stls_rec13 *init12(struct stls_conn *c, uint16_t suite,
 	if (ml && SSL_get_client_random(c->ssl, cr, sizeof(cr)) ==
 			  sizeof(cr) &&
 	    SSL_get_server_random(c->ssl, sr, sizeof(sr)) == sizeof(sr)) {
-		err = r ? stls__rec12_init(r, suite, ms, ml, cr, sr) : -ENOMEM;
+		err = r ? stls__rec12_init(r, suite, a, ms, ml, cr, sr)
+			: -ENOMEM;
 	}
 	OPENSSL_cleanse(ms, sizeof(ms));
 	if (err) {
-		*why = r ? "cannot derive the record keys" : "out of memory";
+		*why = !r		? "out of memory"
+		       : err == -ENOENT ? "cipher or digest not available in "
+					  "the context's library context"
+					: "cannot derive the record keys";
 		OPENSSL_free(r);
 		return NULL;
 	}
@@ -360,6 +355,7 @@ static const char *hand13(struct stls_conn *c, uint16_t *suite,
 {
 	struct stls_rec13 *r;
 	const char *why = keep_reason(c, suite);
+	int err;
 
 	if (why) {
 		return why;
@@ -367,10 +363,14 @@ static const char *hand13(struct stls_conn *c, uint16_t *suite,
 	if (!(r = OPENSSL_zalloc(sizeof(*r)))) {
 		return "out of memory";
 	}
-	if (stls__rec13_init(r, *suite, c->h13->rd, c->h13->wr,
-			     c->h13->rd_len) != 0) {
+	err = stls__rec13_init(r, *suite,
+			       stls__ctx_algs(SSL_get_SSL_CTX(c->ssl)),
+			       c->h13->rd, c->h13->wr, c->h13->rd_len);
+	if (err) {
 		OPENSSL_free(r);
-		return "cannot derive the traffic keys";
+		return err == -ENOENT ? "cipher or digest not available in "
+					"the context's library context"
+				      : "cannot derive the traffic keys";
 	}
 	r->wr.seq = c->h13->cnt.records;
 	*out = r;

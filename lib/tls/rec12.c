@@ -102,13 +102,16 @@ static int key_block(const EVP_MD *md, const unsigned char *ms,
 /*
  * Set up r for the TLS 1.2 suite `suite` (protocol id, see the table)
  * from the session's master secret (ms_len bytes, 48) and the two hello
- * randoms (32 bytes each): keys and IVs of both directions for a server
- * (read = client_write, write = server_write), sequence numbers 0 (the
- * caller sets them). Refuses with -EINVAL an unknown suite or a wrong
- * length, -EIO when OpenSSL cannot derive (r is wiped then). r is zeroed
- * first. Thread: the owner of r.
+ * randoms (32 bytes each), with the cipher and PRF digest of algs
+ * (borrowed; NULL: the default set): keys and IVs of both directions for
+ * a server (read = client_write, write = server_write), sequence numbers
+ * 0 (the caller sets them). Refuses with -EINVAL an unknown suite or a
+ * wrong length, -ENOENT when algs lacks the cipher or digest, -EIO when
+ * OpenSSL cannot derive (r is wiped then). r is zeroed first. Thread: the
+ * owner of r.
  */
 int stls__rec12_init(struct stls_rec13 *r, uint16_t suite,
+		     const struct stls_rec_algs *algs,
 		     const unsigned char *ms, size_t ms_len,
 		     const unsigned char *client_random,
 		     const unsigned char *server_random)
@@ -123,14 +126,15 @@ int stls__rec12_init(struct stls_rec13 *r, uint16_t suite,
 		return -EINVAL;
 	}
 	s = &suites[i];
-	if (!stls__rec_cipher(s->cipher) || !stls__rec_md(s->prf)) {
-		return -EIO;
+	if (stls__rec_algs_take(r, algs, s->cipher, s->prf) != 0) {
+		return -ENOENT;
 	}
 	kl = s->key_len;
 	il = s->iv_len;
-	if (key_block(stls__rec_md(s->prf), ms, ms_len, client_random, server_random,
-		      kb, 2 * kl + 2 * il) != 0) {
+	if (key_block(r->md, ms, ms_len, client_random, server_random, kb,
+		      2 * kl + 2 * il) != 0) {
 		OPENSSL_cleanse(kb, sizeof(kb));
+		stls__rec13_fini(r);
 		return -EIO;
 	}
 	memcpy(r->rd.key, kb, kl);
@@ -183,7 +187,7 @@ static EVP_CIPHER_CTX *dir_ctx(const struct stls_rec13 *r,
 			       struct stls_rec13_dir *d, bool enc,
 			       const unsigned char *explicit)
 {
-	const EVP_CIPHER *c = stls__rec_cipher(suites[r->suite].cipher);
+	const EVP_CIPHER *c = r->cipher;
 	unsigned char nonce[12];
 	EVP_CIPHER_CTX *x;
 

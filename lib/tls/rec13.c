@@ -17,14 +17,15 @@
  * EVP contexts: one per direction, made at the first record and released
  * by stls__rec13_idle(), which the engine calls at the end of every call,
  * so an idle connection holds none (costs measured in docs/engine.md).
- * Algorithms (ciphers, digests) are fetched once per process; HMAC is
- * computed on the fetched digest. Secrets, keys and IVs are wiped
+ * Algorithms (ciphers, digests) come fetched with the handshake's library
+ * context and property query (rec_algs.c; the record state holds a
+ * reference on its cipher and digest); HMAC is computed on the fetched
+ * digest. Secrets, keys and IVs are wiped
  * with OPENSSL_cleanse() and never logged.
  */
 #include "tls/tls_int.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,44 +45,6 @@ static const struct suite suites[] = {
 	{ 0x1302, 32, 48, STLS_REC_AES256_GCM, STLS_REC_SHA384 },
 	{ 0x1303, 32, 32, STLS_REC_CHACHA20_POLY1305, STLS_REC_SHA256 },
 };
-
-static const char *const cipher_names[STLS_REC__CIPHERS] = {
-	[STLS_REC_AES128_GCM] = "AES-128-GCM",
-	[STLS_REC_AES256_GCM] = "AES-256-GCM",
-	[STLS_REC_CHACHA20_POLY1305] = "ChaCha20-Poly1305",
-};
-static const char *const md_names[STLS_REC__MDS] = {
-	[STLS_REC_SHA256] = "SHA256",
-	[STLS_REC_SHA384] = "SHA384",
-};
-static EVP_CIPHER *ciphers[STLS_REC__CIPHERS];
-static EVP_MD *mds[STLS_REC__MDS];
-static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
-
-static void fetch_all(void)
-{
-	size_t i;
-
-	/* Kept for the life of the process, like OpenSSL's own tables. */
-	for (i = 0; i < STLS_REC__CIPHERS; i++) {
-		ciphers[i] = EVP_CIPHER_fetch(NULL, cipher_names[i], NULL);
-	}
-	for (i = 0; i < STLS_REC__MDS; i++) {
-		mds[i] = EVP_MD_fetch(NULL, md_names[i], NULL);
-	}
-}
-
-const EVP_CIPHER *stls__rec_cipher(enum stls_rec_cipher c)
-{
-	pthread_once(&fetch_once, fetch_all);
-	return ciphers[c];
-}
-
-const EVP_MD *stls__rec_md(enum stls_rec_md m)
-{
-	pthread_once(&fetch_once, fetch_all);
-	return mds[m];
-}
 
 static int suite_index(uint16_t id)
 {
@@ -149,12 +112,12 @@ int stls__rec_hmac(const EVP_MD *md, const unsigned char *key, size_t klen,
  * block (out_len <= Hash.length): T(1) = HMAC(secret, info || 0x01).
  * Returns 0 or -EIO.
  */
-static int expand_label(const struct suite *s, const unsigned char *secret,
-			const char *label, unsigned char *out, size_t out_len)
+static int expand_label(const struct suite *s, const EVP_MD *md,
+			const unsigned char *secret, const char *label,
+			unsigned char *out, size_t out_len)
 {
 	unsigned char info[2 + 1 + 255 + 1 + 1], t[EVP_MAX_MD_SIZE];
 	size_t ll = strlen("tls13 ") + strlen(label), n = 0;
-	const EVP_MD *md = stls__rec_md(s->md);
 	int err;
 
 	if (!md || out_len > s->hash_len) {
@@ -180,11 +143,12 @@ static int expand_label(const struct suite *s, const unsigned char *secret,
  * The key and IV of a traffic secret into key[s->key_len] and iv[12].
  * Nothing else changes. Returns 0 or -EIO.
  */
-static int derive_keys(const struct suite *s, const unsigned char *secret,
-		       unsigned char *key, unsigned char *iv)
+static int derive_keys(const struct suite *s, const EVP_MD *md,
+		       const unsigned char *secret, unsigned char *key,
+		       unsigned char *iv)
 {
-	if (expand_label(s, secret, "key", key, s->key_len) != 0 ||
-	    expand_label(s, secret, "iv", iv, 12) != 0) {
+	if (expand_label(s, md, secret, "key", key, s->key_len) != 0 ||
+	    expand_label(s, md, secret, "iv", iv, 12) != 0) {
 		return -EIO;
 	}
 	return 0;
@@ -208,11 +172,11 @@ static void dir_poison(struct stls_rec13_dir *d)
  * temporaries first and the direction changes only once all succeeded
  * (secret, key, IV, sequence 0, no context). On failure d is poisoned.
  */
-static int dir_install(const struct suite *s, struct stls_rec13_dir *d,
-		       const unsigned char *secret)
+static int dir_install(const struct suite *s, const EVP_MD *md,
+		       struct stls_rec13_dir *d, const unsigned char *secret)
 {
 	unsigned char key[sizeof(d->key)], iv[sizeof(d->iv)];
-	int err = derive_keys(s, secret, key, iv);
+	int err = derive_keys(s, md, secret, key, iv);
 
 	if (err) {
 		dir_poison(d);
@@ -230,13 +194,40 @@ static int dir_install(const struct suite *s, struct stls_rec13_dir *d,
 }
 
 /*
+ * Take references on the cipher and digest of algs (NULL: the default
+ * set) that suite s needs. Returns 0, or -ENOENT when algs lacks one.
+ * Shared with rec12.c (suite index of either table: cipher and md).
+ */
+int stls__rec_algs_take(struct stls_rec13 *r, const struct stls_rec_algs *a,
+			enum stls_rec_cipher c, enum stls_rec_md m)
+{
+	if (!a) {
+		a = stls__rec_algs_default();
+	}
+	if (!a->cipher[c] || !a->md[m] || !EVP_CIPHER_up_ref(a->cipher[c])) {
+		return -ENOENT;
+	}
+	if (!EVP_MD_up_ref(a->md[m])) {
+		EVP_CIPHER_free(a->cipher[c]);
+		return -ENOENT;
+	}
+	/* Released in stls__rec13_fini(). */
+	r->cipher = a->cipher[c];
+	r->md = a->md[m];
+	return 0;
+}
+
+/*
  * Set up r for suite (0x1301..0x1303) from the two application traffic
- * secrets (len bytes each = the suite's hash length): keys and IVs are
+ * secrets (len bytes each = the suite's hash length), with the cipher and
+ * digest of algs (borrowed; NULL: the default set): keys and IVs are
  * derived, sequence numbers start at 0. Refuses with -EINVAL an unknown
- * suite or a wrong length, -EIO when OpenSSL cannot derive (r is wiped
- * then). r is zeroed first. Thread: the owner of r.
+ * suite or a wrong length, -ENOENT when algs lacks the suite's cipher or
+ * digest, -EIO when OpenSSL cannot derive (r is wiped then). r is zeroed
+ * first. Thread: the owner of r.
  */
 int stls__rec13_init(struct stls_rec13 *r, uint16_t suite,
+		     const struct stls_rec_algs *algs,
 		     const unsigned char *rd_secret,
 		     const unsigned char *wr_secret, size_t len)
 {
@@ -246,15 +237,14 @@ int stls__rec13_init(struct stls_rec13 *r, uint16_t suite,
 	if (i < 0 || len != suites[i].hash_len) {
 		return -EINVAL;
 	}
-	if (!stls__rec_cipher(suites[i].cipher) ||
-	    !stls__rec_md(suites[i].md)) {
-		return -EIO;
+	if (stls__rec_algs_take(r, algs, suites[i].cipher, suites[i].md)) {
+		return -ENOENT;
 	}
 	r->suite = (unsigned char)i;
 	r->max_frag = STLS_REC13_MAX_PLAIN;
 	r->rd_max = STLS_REC13_MAX_PLAIN;
-	if (dir_install(&suites[i], &r->rd, rd_secret) != 0 ||
-	    dir_install(&suites[i], &r->wr, wr_secret) != 0) {
+	if (dir_install(&suites[i], r->md, &r->rd, rd_secret) != 0 ||
+	    dir_install(&suites[i], r->md, &r->wr, wr_secret) != 0) {
 		stls__rec13_fini(r);
 		return -EIO;
 	}
@@ -279,11 +269,12 @@ int stls__rec13_update(struct stls_rec13 *r, bool write)
 	if (d->dead) {
 		return -EIO;
 	}
-	err = expand_label(s, d->secret, "traffic upd", next, s->hash_len);
+	err = expand_label(s, r->md, d->secret, "traffic upd", next,
+			   s->hash_len);
 	if (err) {
 		dir_poison(d);
 	} else {
-		err = dir_install(s, d, next);
+		err = dir_install(s, r->md, d, next);
 	}
 	OPENSSL_cleanse(next, sizeof(next));
 	return err;
@@ -327,8 +318,7 @@ EVP_CIPHER_CTX *stls__rec_dir_ctx(struct stls_rec13_dir *d,
 static EVP_CIPHER_CTX *dir_ctx(const struct stls_rec13 *r,
 			       struct stls_rec13_dir *d, bool enc)
 {
-	return stls__rec_dir_ctx(d, ciphers[suites[r->suite].cipher], enc,
-				 NULL, true);
+	return stls__rec_dir_ctx(d, r->cipher, enc, NULL, true);
 }
 
 /*
@@ -491,10 +481,13 @@ void stls__rec13_idle(struct stls_rec13 *r)
 	r->wr.ctx = NULL;
 }
 
-/* Release the contexts and the plaintext buffer, wipe every secret. */
+/* Release the contexts, the plaintext buffer and the algorithms, wipe
+ * every secret. */
 void stls__rec13_fini(struct stls_rec13 *r)
 {
 	stls__rec13_idle(r);
+	EVP_CIPHER_free(r->cipher);
+	EVP_MD_free(r->md);
 	if (r->pt) {
 		OPENSSL_clear_free(r->pt, r->pt_cap);
 	}

@@ -193,6 +193,8 @@ struct stls_rec13_dir {
 
 struct stls_rec13 {
 	struct stls_rec13_dir rd, wr;
+	EVP_CIPHER *cipher; /* references, from struct stls_rec_algs */
+	EVP_MD *md;
 	unsigned char *pt; /* decrypted, not yet delivered (engine) */
 	size_t pt_cap, pt_off, pt_len;
 	size_t max_frag;     /* content bytes per record we write */
@@ -214,7 +216,11 @@ struct stls_rec13_count {
 	unsigned char have;
 };
 
-/* The AEAD ciphers and digests of both record layers (rec12.c, rec13.c). */
+/*
+ * The AEAD ciphers and digests of both record layers (rec_algs.c), fetched
+ * with one library context and property query; entries are references or
+ * NULL (not available there).
+ */
 enum stls_rec_cipher {
 	STLS_REC_AES128_GCM,
 	STLS_REC_AES256_GCM,
@@ -222,14 +228,25 @@ enum stls_rec_cipher {
 	STLS_REC__CIPHERS
 };
 enum stls_rec_md { STLS_REC_SHA256, STLS_REC_SHA384, STLS_REC__MDS };
-/* Fetched once per process and kept; NULL when OpenSSL lacks it. Any
- * thread. */
-STLS_HIDDEN const EVP_CIPHER *stls__rec_cipher(enum stls_rec_cipher c);
-STLS_HIDDEN const EVP_MD *stls__rec_md(enum stls_rec_md m);
+struct stls_rec_algs {
+	EVP_CIPHER *cipher[STLS_REC__CIPHERS];
+	EVP_MD *md[STLS_REC__MDS];
+};
+STLS_MUST_USE STLS_HIDDEN int stls__rec_algs_fetch(struct stls_rec_algs *a,
+						   OSSL_LIB_CTX *libctx,
+						   const char *propq);
+STLS_HIDDEN void stls__rec_algs_free(struct stls_rec_algs *a);
+/* OpenSSL's default context, no query: fetched once, kept. Any thread. */
+STLS_HIDDEN const struct stls_rec_algs *stls__rec_algs_default(void);
+/* rec13.c: references on a's cipher c and digest m into r (0/-ENOENT). */
+STLS_MUST_USE STLS_HIDDEN int
+stls__rec_algs_take(struct stls_rec13 *r, const struct stls_rec_algs *a,
+		    enum stls_rec_cipher c, enum stls_rec_md m);
 
 STLS_HIDDEN size_t stls__rec13_hash_len(uint16_t suite);
 STLS_MUST_USE STLS_HIDDEN int stls__rec13_init(struct stls_rec13 *r,
 					       uint16_t suite,
+					       const struct stls_rec_algs *algs,
 					       const unsigned char *rd_secret,
 					       const unsigned char *wr_secret,
 					       size_t len);
@@ -289,6 +306,7 @@ STLS_HIDDEN bool stls__rec12_key_used_up(const struct stls_rec13 *r,
 					 bool write);
 STLS_MUST_USE STLS_HIDDEN int
 stls__rec12_init(struct stls_rec13 *r, uint16_t suite,
+		 const struct stls_rec_algs *algs,
 		 const unsigned char *ms, size_t ms_len,
 		 const unsigned char *client_random,
 		 const unsigned char *server_random);
@@ -387,6 +405,16 @@ STLS_HIDDEN void stls__conn_rec_close_notify(struct stls_conn *c);
 STLS_HIDDEN void stls__conn_rec_idle(struct stls_conn *c);
 STLS_HIDDEN void stls__conn_rec_free(struct stls_conn *c);
 STLS_HIDDEN void stls__conn_h13_free(struct stls_conn *c);
+/* A key-log line of a prepared context (conn_ctx.c -> conn_handoff.c). */
+STLS_HIDDEN void stls__conn_keylog(const SSL *ssl, const char *line);
+
+/*
+ * Prepared contexts (conn_ctx.c): the algorithms of a context that still
+ * holds our key-log callback (else NULL), and whether it was prepared at
+ * all.
+ */
+STLS_HIDDEN const struct stls_rec_algs *stls__ctx_algs(const SSL_CTX *ctx);
+STLS_HIDDEN bool stls__ctx_was_prepared(const SSL_CTX *ctx);
 
 /*
  * The session of a handed-off connection (conn_sess.c): keep (at the

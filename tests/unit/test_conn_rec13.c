@@ -196,7 +196,7 @@ static void forger(struct oc *o, struct stls_rec13 *f)
 		SSL_get_current_cipher(o->cl));
 
 	CHECK(cl_len == 32 || cl_len == 48);
-	CHECK_OK(stls__rec13_init(f, id, cl_rd, cl_wr, cl_len));
+	CHECK_OK(stls__rec13_init(f, id, NULL, cl_rd, cl_wr, cl_len));
 }
 
 struct bad {
@@ -417,6 +417,7 @@ TEST(profile_kept_after_hand_off)
 	free(set.private_key);
 	set.certificate = strdup(test_cert_path("server.pem"));
 	set.private_key = strdup(test_cert_path("server.key"));
+	set.record_handoff = 1;
 	CHECK_OK(stls_profile_set_build(&set, NULL, NULL, &ps));
 	p = stls_profile_set_default(ps, STLS_ROLE_SERVER);
 	so.role = STLS_ROLE_SERVER;

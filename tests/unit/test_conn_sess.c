@@ -66,6 +66,7 @@ static void resume_after(int keep, int how)
 	SSL_SESSION *sess;
 	struct stls_rec13 f;
 	struct oc o;
+	uint16_t id;
 
 	oc_init(&o, NULL);
 	cache_on(&o);
@@ -74,9 +75,8 @@ static void resume_after(int keep, int how)
 	both_ways(&o, "first"); /* the client reads its ticket */
 	sess = SSL_get1_session(o.cl);
 	CHECK(sess && SSL_SESSION_is_resumable(sess));
-	CHECK_OK(stls__rec13_init(&f, (uint16_t)SSL_CIPHER_get_protocol_id(
-					      SSL_get_current_cipher(o.cl)),
-				  cl_rd, cl_wr, cl_len));
+	id = (uint16_t)SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(o.cl));
+	CHECK_OK(stls__rec13_init(&f, id, NULL, cl_rd, cl_wr, cl_len));
 	f.wr.seq = 1; /* after the client's "first" */
 	if (how == 1) {
 		/* Fails authentication: our bad_record_mac. */

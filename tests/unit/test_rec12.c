@@ -149,7 +149,7 @@ static void forger(struct oc *o, struct stls_rec13 *f)
 		 48);
 	CHECK_EQ(SSL_get_client_random(o->cl, cr, 32), 32);
 	CHECK_EQ(SSL_get_server_random(o->cl, sr, 32), 32);
-	CHECK_OK(stls__rec12_init(f, id, ms, 48, cr, sr));
+	CHECK_OK(stls__rec12_init(f, id, NULL, ms, 48, cr, sr));
 	t = f->rd; /* the server's view, swapped */
 	f->rd = f->wr;
 	f->wr = t;
@@ -426,12 +426,12 @@ TEST(init_refuses_unknown_suite_and_bad_length)
 	unsigned char ms[48] = { 0 }, cr[32] = { 0 }, sr[32] = { 0 };
 	struct stls_rec13 r;
 
-	CHECK_EQ(stls__rec12_init(&r, 0x009C, ms, 48, cr, sr), -EINVAL);
-	CHECK_EQ(stls__rec12_init(&r, 0x1301, ms, 48, cr, sr), -EINVAL);
-	CHECK_EQ(stls__rec12_init(&r, 0xC02B, ms, 47, cr, sr), -EINVAL);
+	CHECK_EQ(stls__rec12_init(&r, 0x009C, NULL, ms, 48, cr, sr), -EINVAL);
+	CHECK_EQ(stls__rec12_init(&r, 0x1301, NULL, ms, 48, cr, sr), -EINVAL);
+	CHECK_EQ(stls__rec12_init(&r, 0xC02B, NULL, ms, 47, cr, sr), -EINVAL);
 	CHECK(!stls__rec12_supported(0xC013));
 	CHECK(stls__rec12_supported(0xCCA8));
-	CHECK_OK(stls__rec12_init(&r, 0xC02B, ms, 48, cr, sr));
+	CHECK_OK(stls__rec12_init(&r, 0xC02B, NULL, ms, 48, cr, sr));
 	CHECK(r.v12);
 	stls__rec13_fini(&r);
 }

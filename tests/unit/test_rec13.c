@@ -66,7 +66,7 @@ static void rfc_server(struct stls_rec13 *r)
 
 	CHECK_EQ(unhex(c_ap, rd), 32);
 	CHECK_EQ(unhex(s_ap, wr), 32);
-	CHECK_OK(stls__rec13_init(r, 0x1301, rd, wr, 32));
+	CHECK_OK(stls__rec13_init(r, 0x1301, NULL, rd, wr, 32));
 }
 
 TEST(rfc8448_keys_and_ivs)
@@ -134,8 +134,8 @@ static void pair13(uint16_t suite, struct stls_rec13 *a, struct stls_rec13 *b)
 		s1[i] = (unsigned char)(i * 3 + 1);
 		s2[i] = (unsigned char)(i * 5 + 2);
 	}
-	CHECK_OK(stls__rec13_init(a, suite, s1, s2, len));
-	CHECK_OK(stls__rec13_init(b, suite, s2, s1, len));
+	CHECK_OK(stls__rec13_init(a, suite, NULL, s1, s2, len));
+	CHECK_OK(stls__rec13_init(b, suite, NULL, s2, s1, len));
 }
 
 static void round_trip(struct stls_rec13 *a, struct stls_rec13 *b,
@@ -264,8 +264,8 @@ TEST(bad_records_refused)
 	CHECK_EQ(body, STLS_REC13_MAX_PLAIN + 256);
 	/* Unknown suite, wrong secret length. */
 	stls__rec13_fini(&a);
-	CHECK_EQ(stls__rec13_init(&a, 0x1304, pt, pt, 32), -EINVAL);
-	CHECK_EQ(stls__rec13_init(&a, 0x1302, pt, pt, 32), -EINVAL);
+	CHECK_EQ(stls__rec13_init(&a, 0x1304, NULL, pt, pt, 32), -EINVAL);
+	CHECK_EQ(stls__rec13_init(&a, 0x1302, NULL, pt, pt, 32), -EINVAL);
 	CHECK_EQ(stls__rec13_hash_len(0x1305), 0);
 	stls__rec13_fini(&b);
 }

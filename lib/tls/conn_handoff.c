@@ -208,86 +208,130 @@ void stls__conn_rec_setup(struct stls_conn *c)
 	}
 }
 
-/* Why the SSL must stay, or NULL when the hand-off is safe. */
-static const char *keep_reason(const struct stls_conn *c, uint16_t *suite)
+/*
+ * Why the SSL stays. Expected: the version, the suite, the configuration
+ * (read_ahead, renegotiation, an unprepared context, a library context
+ * without the algorithm). A fallback: a check the hand-off relies on
+ * failed although the connection should have handed off, which an
+ * OpenSSL upgrade could cause (or memory ran out): counted and logged.
+ */
+struct keep {
+	const char *why; /* NULL: hand off */
+	bool fallback;
+};
+
+static struct keep keep_expected(const char *why)
+{
+	return (struct keep){ why, false };
+}
+
+static struct keep keep_fallback(const char *why)
+{
+	return (struct keep){ why, true };
+}
+
+/* The checks every version shares, after the version's own. */
+static struct keep keep_common(const struct stls_conn *c)
+{
+	if (SSL_get_read_ahead(c->ssl)) {
+		return keep_expected("OpenSSL reads ahead (ssl_read_ahead)");
+	}
+	if (SSL_has_pending(c->ssl)) {
+		return keep_fallback("OpenSSL holds unread input");
+	}
+	if (c->io.out_failed || SSL_get_shutdown(c->ssl) ||
+	    !SSL_is_init_finished(c->ssl)) {
+		return keep_fallback("connection not in a clean state");
+	}
+	return keep_expected(NULL);
+}
+
+/* Whether the context could hand off at all. */
+static struct keep keep_ctx(const struct stls_conn *c)
+{
+	const SSL_CTX *ctx = SSL_get_SSL_CTX(c->ssl);
+
+	if (stls__ctx_algs(ctx)) {
+		return keep_expected(NULL);
+	}
+	if (stls__ctx_was_prepared(ctx)) {
+		return keep_fallback("our key-log callback was replaced");
+	}
+	return keep_expected("context not prepared (stls_conn_ctx_apply)");
+}
+
+/* The TLS 1.3 checks (*suite set). */
+static struct keep keep_reason(const struct stls_conn *c, uint16_t *suite)
 {
 	const struct stls_h13 *h = c->h13;
 	const SSL_CIPHER *ci = SSL_get_current_cipher(c->ssl);
+	struct keep k = keep_ctx(c);
 	size_t hl;
 
 	*suite = ci ? (uint16_t)SSL_CIPHER_get_protocol_id(ci) : 0;
 	hl = stls__rec13_hash_len(*suite);
-	if (SSL_version(c->ssl) != TLS1_3_VERSION) {
-		return "not TLS 1.3 or 1.2";
+	if (k.why) {
+		return k;
 	}
-	if (!stls__ctx_algs(SSL_get_SSL_CTX(c->ssl))) {
-		return "context not prepared (stls_conn_ctx_apply)";
+	if (hl == 0) {
+		return keep_expected("cipher suite not handled");
 	}
 	if (!h || h->bad || !h->counting || h->rd_len == 0) {
-		return "traffic secrets not available (keylog callback)";
+		return keep_fallback("traffic secrets not available "
+				     "(key-log lines)");
 	}
-	if (hl == 0 || h->rd_len != hl || h->wr_len != hl) {
-		return "cipher suite not handled";
+	if (h->rd_len != hl || h->wr_len != hl) {
+		return keep_fallback("traffic secrets of the wrong length");
 	}
 	/* 0-RTT: the engine never calls SSL_read_early_data(), so OpenSSL
 	 * rejects early data; should it ever be accepted, the client's
 	 * read sequence would not start at 0. */
 	if (SSL_get_early_data_status(c->ssl) == SSL_EARLY_DATA_ACCEPTED) {
-		return "early data accepted";
-	}
-	if (SSL_get_read_ahead(c->ssl) || SSL_has_pending(c->ssl)) {
-		return "OpenSSL holds unread input (read_ahead)";
+		return keep_fallback("early data accepted");
 	}
 	if (h->cnt.have || h->cnt.left || h->others ||
 	    h->cnt.records != h->tickets) {
-		return "records after the Finished are not all tickets";
+		return keep_fallback("records after the Finished are not all "
+				     "tickets");
 	}
-	if (c->io.out_failed || SSL_get_shutdown(c->ssl) ||
-	    !SSL_is_init_finished(c->ssl)) {
-		return "connection not in a clean state";
-	}
-	return NULL;
+	return keep_common(c);
 }
 
 /* keep_reason() for TLS 1.2. */
-static const char *keep_reason12(const struct stls_conn *c, uint16_t *suite)
+static struct keep keep_reason12(const struct stls_conn *c, uint16_t *suite)
 {
 	const struct stls_h13 *h = c->h13;
 	const SSL_CIPHER *ci = SSL_get_current_cipher(c->ssl);
+	struct keep k = keep_ctx(c);
 
 	*suite = ci ? (uint16_t)SSL_CIPHER_get_protocol_id(ci) : 0;
-	/* As for TLS 1.3: only contexts prepared by stls_conn_ctx_apply(). */
-	if (!stls__ctx_algs(SSL_get_SSL_CTX(c->ssl))) {
-		return "context not prepared (stls_conn_ctx_apply)";
+	if (k.why) {
+		return k;
 	}
 	if (!stls__rec12_supported(*suite)) {
-		return "cipher suite not handled";
+		return keep_expected("cipher suite not handled");
 	}
 	if (c->set && __atomic_load_n(&c->set->renegotiation,
 				      __ATOMIC_RELAXED)) {
-		return "renegotiation allowed";
+		return keep_expected("renegotiation allowed");
 	}
 	if (!h || !h->rd_ccs || !h->wr_ccs || h->rd_recs != 1 ||
 	    h->wr_recs != 1) {
-		return "records after change_cipher_spec are not one "
-		       "Finished each way";
+		return keep_fallback("records after change_cipher_spec are "
+				     "not one Finished each way");
 	}
-	if (SSL_get_read_ahead(c->ssl) || SSL_has_pending(c->ssl)) {
-		return "OpenSSL holds unread input (read_ahead)";
+	if (SSL_renegotiate_pending(c->ssl)) {
+		return keep_fallback("renegotiation pending");
 	}
-	if (c->io.out_failed || SSL_get_shutdown(c->ssl) ||
-	    !SSL_is_init_finished(c->ssl) || SSL_renegotiate_pending(c->ssl)) {
-		return "connection not in a clean state";
-	}
-	return NULL;
+	return keep_common(c);
 }
 
 /*
  * TLS 1.2 keys into a new r: master secret and randoms of the session,
- * both sequence numbers as counted. Returns r or NULL (*why set).
+ * both sequence numbers as counted. Returns r or NULL (*k set).
  */
 static struct stls_rec13 *init12(struct stls_conn *c, uint16_t suite,
-				 const char **why)
+				 struct keep *k)
 {
 	unsigned char ms[SSL_MAX_MASTER_KEY_LENGTH], cr[32], sr[32];
 	const struct stls_rec_algs *a = stls__ctx_algs(SSL_get_SSL_CTX(c->ssl));
@@ -304,10 +348,13 @@ static struct stls_rec13 *init12(struct stls_conn *c, uint16_t suite,
 	}
 	OPENSSL_cleanse(ms, sizeof(ms));
 	if (err) {
-		*why = !r		? "out of memory"
-		       : err == -ENOENT ? "cipher or digest not available in "
-					  "the context's library context"
-					: "cannot derive the record keys";
+		*k = !r		     ? keep_fallback("out of memory")
+		     : err == -ENOENT ? keep_expected("cipher or digest not "
+						      "available in the "
+						      "context's library "
+						      "context")
+				      : keep_fallback("cannot derive the "
+						      "record keys");
 		OPENSSL_free(r);
 		return NULL;
 	}
@@ -349,39 +396,68 @@ static void set_frag_limits(const struct stls_conn *c, struct stls_rec13 *r)
 	r->rd_max = (uint16_t)mfl;
 }
 
-/* The TLS 1.3 checks and keys: NULL and *out set, or why not. */
-static const char *hand13(struct stls_conn *c, uint16_t *suite,
+/* The TLS 1.3 checks and keys: *out set, or why not. */
+static struct keep hand13(struct stls_conn *c, uint16_t *suite,
 			  struct stls_rec13 **out)
 {
 	struct stls_rec13 *r;
-	const char *why = keep_reason(c, suite);
+	struct keep k = keep_reason(c, suite);
 	int err;
 
-	if (why) {
-		return why;
+	if (k.why) {
+		return k;
 	}
 	if (!(r = OPENSSL_zalloc(sizeof(*r)))) {
-		return "out of memory";
+		return keep_fallback("out of memory");
 	}
 	err = stls__rec13_init(r, *suite,
 			       stls__ctx_algs(SSL_get_SSL_CTX(c->ssl)),
 			       c->h13->rd, c->h13->wr, c->h13->rd_len);
 	if (err) {
 		OPENSSL_free(r);
-		return err == -ENOENT ? "cipher or digest not available in "
-					"the context's library context"
-				      : "cannot derive the traffic keys";
+		return err == -ENOENT ? keep_expected("cipher or digest not "
+						      "available in the "
+						      "context's library "
+						      "context")
+				      : keep_fallback("cannot derive the "
+						      "traffic keys");
 	}
 	r->wr.seq = c->h13->cnt.records;
 	*out = r;
-	return NULL;
+	return keep_expected(NULL);
+}
+
+/*
+ * The SSL stays. A fallback is counted and logged as a warning (the first
+ * one, then at every power of two, so that a changed OpenSSL cannot flood
+ * the log); the rest at debug level.
+ */
+static void keep_ssl(struct stls_conn *c, struct keep k)
+{
+	uint64_t n;
+
+	stls__conn_h13_free(c);
+	if (!k.fallback) {
+		STLS_DBG("tls: conn %p: keeping the SSL: %s", (void *)c,
+			 k.why);
+		return;
+	}
+	n = stls__conn_count(STLS_CNT_FALLBACKS);
+	if ((n & (n - 1)) == 0) {
+		STLS_WARN("tls: record hand-off fell back to keeping the SSL: "
+			  "%s (%llu so far; docs/security.md)",
+			  k.why, (unsigned long long)n);
+	} else {
+		STLS_DBG("tls: conn %p: record hand-off fell back to keeping "
+			 "the SSL: %s", (void *)c, k.why);
+	}
 }
 
 void stls__conn_handoff(struct stls_conn *c)
 {
 	const struct stls_profile *p = stls_profile_of_ssl(c->ssl);
 	struct stls_rec13 *r = NULL;
-	const char *why;
+	struct keep k;
 	uint16_t suite;
 
 	if (c->role != STLS_ROLE_SERVER || c->keep_ssl) {
@@ -390,28 +466,26 @@ void stls__conn_handoff(struct stls_conn *c)
 	}
 	SSL_set_msg_callback(c->ssl, NULL);
 	if (SSL_version(c->ssl) == TLS1_2_VERSION) {
-		why = keep_reason12(c, &suite);
-		if (!why) {
-			r = init12(c, suite, &why);
+		k = keep_reason12(c, &suite);
+		if (!k.why) {
+			r = init12(c, suite, &k);
 		}
+	} else if (SSL_version(c->ssl) == TLS1_3_VERSION) {
+		k = hand13(c, &suite, &r);
 	} else {
-		why = hand13(c, &suite, &r);
+		k = keep_expected("not TLS 1.3 or 1.2");
 	}
-	if (why) {
-		STLS_DBG("tls: conn %p: keeping the SSL: %s", (void *)c, why);
-		OPENSSL_free(r);
-		stls__conn_h13_free(c);
+	if (k.why) {
+		keep_ssl(c, k);
 		return;
 	}
 	set_frag_limits(c, r);
 	c->rec = r;
 	if (stls__conn_sess_keep(c) != 0) {
 		c->rec = NULL;
-		STLS_DBG("tls: conn %p: keeping the SSL: out of memory",
-			 (void *)c);
 		stls__rec13_fini(r);
 		OPENSSL_free(r);
-		stls__conn_h13_free(c);
+		keep_ssl(c, keep_fallback("out of memory"));
 		return;
 	}
 	if (p) {

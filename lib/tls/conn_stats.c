@@ -8,10 +8,10 @@
 
 static uint64_t counts[STLS_CNT__COUNT]; /* atomic */
 
-/* Add one to counter k. Any thread. */
-void stls__conn_count(enum stls_conn_counter k)
+/* Add one to counter k; returns the new count. Any thread. */
+uint64_t stls__conn_count(enum stls_conn_counter k)
 {
-	__atomic_add_fetch(&counts[k], 1, __ATOMIC_RELAXED);
+	return __atomic_add_fetch(&counts[k], 1, __ATOMIC_RELAXED);
 }
 
 /* The current value of counter k. Any thread. */

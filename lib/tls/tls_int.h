@@ -363,7 +363,7 @@ enum stls_conn_counter {
 	STLS_CNT_FALLBACKS,
 	STLS_CNT__COUNT
 };
-STLS_HIDDEN void stls__conn_count(enum stls_conn_counter k);
+STLS_HIDDEN uint64_t stls__conn_count(enum stls_conn_counter k);
 STLS_HIDDEN uint64_t stls__conn_counted(enum stls_conn_counter k);
 
 /* conn.c, for conn_rec13.c: the failure, close and lookup paths. */

@@ -17,7 +17,9 @@ TEST(info_has_the_seed_fields_and_counters)
 		"max_connections", "opened_connections",
 		"clear_text_write_queued_bytes", "accepted", "refused_max_conn",
 		"closed_idle_timeout", "closed_killed", "generation",
-		"profiles",
+		"profiles", "record_handoff_fallbacks",
+		"record_warning_alert_closes", "record_empty_record_closes",
+		"record_key_limit_closes",
 	};
 	struct cf f;
 	struct stls_json *r;

@@ -81,7 +81,7 @@ struct stls_conn_opts {
 	bool verify_wildcard;
 	/* Borrowed; must outlive the connection. The runtime-changeable
 	 * integers are read atomically at each use. NULL = built-in defaults
-	 * (no close_notify, 64 KiB / 10 MiB / 4 KiB queues, no low-memory
+	 * (close_notify sent, 64 KiB / 10 MiB / 4 KiB queues, no low-memory
 	 * check, renegotiation refused). */
 	const struct stls_settings *settings;
 	void *user; /* returned by stls_conn_get_user() */

@@ -687,7 +687,7 @@ enum stls_io stls_conn_close(struct stls_conn *c)
 	}
 	if ((c->state == STLS_CONN_ESTABLISHED ||
 	     c->state == STLS_CONN_CLOSING) &&
-	    SETTING(c, send_close_notify, 0) &&
+	    SETTING(c, send_close_notify, 1) &&
 	    !stls_lowmem_is_low(SETTING(c, low_mem_threshold2, 0), 2)) {
 		/* One-way shutdown: queue our close_notify, never wait. */
 		if (c->ssl) {

@@ -33,8 +33,10 @@ enum {
 	AL_UNEXPECTED_MESSAGE = 10,
 	AL_BAD_RECORD_MAC = 20,
 	AL_RECORD_OVERFLOW = 22,
+	AL_HANDSHAKE_FAILURE = 40,
 	AL_ILLEGAL_PARAMETER = 47,
 	AL_DECODE_ERROR = 50,
+	AL_PROTOCOL_VERSION = 70,
 	AL_INTERNAL_ERROR = 80,
 	AL_USER_CANCELED = 90,
 	AL_NO_RENEGOTIATION = 100,
@@ -50,8 +52,12 @@ static const char *alert_name(unsigned char a)
 		return "bad_record_mac";
 	case AL_RECORD_OVERFLOW:
 		return "record_overflow";
+	case AL_HANDSHAKE_FAILURE:
+		return "handshake_failure";
 	case AL_ILLEGAL_PARAMETER:
 		return "illegal_parameter";
+	case AL_PROTOCOL_VERSION:
+		return "protocol_version";
 	case AL_DECODE_ERROR:
 		return "decode_error";
 	default:
@@ -230,6 +236,9 @@ static enum stls_io rec_error(struct stls_conn *c, int err)
 				  c->rec->v12
 					  ? "unexpected record type"
 					  : "not a TLS 1.3 protected record");
+	case -EPROTONOSUPPORT:
+		return proto_fail(c, AL_PROTOCOL_VERSION,
+				  "record version not TLS 1.2");
 	case -EOVERFLOW:
 		return proto_fail(c, AL_INTERNAL_ERROR,
 				  "read sequence number exhausted");
@@ -275,29 +284,21 @@ static bool empty_ok(struct stls_conn *c, unsigned char type, size_t n)
 static enum stls_io on_alert(struct stls_conn *c, const unsigned char *p,
 			     size_t n)
 {
+	struct stls_alert_verdict v;
 	char buf[sizeof(c->detail)];
 
-	/* No zero-length alert records (RFC 8446 section 5.1, RFC 5246
-	 * section 6.2.1); any other length but 2 is a malformed alert. */
-	if (n == 0) {
-		return proto_fail(c, AL_UNEXPECTED_MESSAGE,
-				  "empty alert record");
-	}
-	if (n != 2) {
-		return proto_fail(c, AL_DECODE_ERROR, "malformed alert");
-	}
-	if (p[1] == AL_CLOSE_NOTIFY) {
+	switch (stls__rec_alert(c->rec->v12, p, n, &v)) {
+	case STLS_ALERT_CLOSE:
 		return stls__conn_peer_closed(c);
-	}
-	/* TLS 1.2 honours the level: a fatal alert ends the connection,
-	 * whatever its description (RFC 5246 section 7.2). */
-	if (p[1] == AL_USER_CANCELED && (!c->rec->v12 || p[0] == 1)) {
-		/* Ignored: a close_notify should follow. */
+	case STLS_ALERT_IGNORE:
 		return ignored_warning(c);
+	case STLS_ALERT_REFUSE:
+		return proto_fail(c, v.alert, v.what);
+	default:
+		snprintf(buf, sizeof(buf), "peer sent alert %s (%u)",
+			 SSL_alert_desc_string_long(p[1]), p[1]);
+		return stls__conn_fail(c, STLS_CLOSE_PROTOCOL, buf);
 	}
-	snprintf(buf, sizeof(buf), "peer sent alert %s (%u)",
-		 SSL_alert_desc_string_long(p[1]), p[1]);
-	return stls__conn_fail(c, STLS_CLOSE_PROTOCOL, buf);
 }
 
 /* KeyUpdate (RFC 8446 section 4.6.3): new read key, maybe answer. */
@@ -401,13 +402,14 @@ static enum stls_io on_control(struct stls_conn *c, unsigned char type,
 		return on_alert(c, p, n);
 	}
 	if (type == CT_HANDSHAKE && c->rec->v12) {
-		return reneg(c);
+		/* An empty one carries nothing: counted as empty, as OpenSSL
+		 * skips it. */
+		return n == 0 ? STLS_IO_DONE : reneg(c);
 	}
 	if (type == CT_HANDSHAKE) {
 		return on_handshake(c, p, n);
 	}
-	return proto_fail(c, AL_UNEXPECTED_MESSAGE,
-			  "unexpected inner content type");
+	return proto_fail(c, AL_UNEXPECTED_MESSAGE, "unexpected content type");
 }
 
 /* Read, decrypt and act on one record. DONE when one was processed. */

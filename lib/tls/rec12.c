@@ -248,17 +248,19 @@ ssize_t stls__rec12_seal(struct stls_rec13 *r, unsigned char type,
 }
 
 /*
- * The header check for TLS 1.2 (stls__rec13_check_header()'s twin):
- * content types alert, handshake and application data are accepted
- * (change_cipher_spec and anything else: -EPROTO, unexpected_message),
- * the version must be 0x0303 (-EPROTO), the
- * length at most 2^14 + 2048 (-EMSGSIZE, record_overflow).
+ * The header check for TLS 1.2 (stls__rec13_check_header()'s twin): the
+ * version must be 0x0303 (-EPROTONOSUPPORT: protocol_version, as OpenSSL
+ * answers), the length at most 2^14 + 2048 (-EMSGSIZE, record_overflow).
+ * Every content type is decrypted first, as every record after
+ * change_cipher_spec is protected (RFC 5246 section 6.2.3): a plaintext
+ * change_cipher_spec fails authentication, an authentic one is the
+ * engine's unexpected_message.
  */
 int stls__rec12_check_header(const unsigned char *h, size_t *body_len)
 {
 	*body_len = ((size_t)h[3] << 8) | h[4];
-	if (h[0] < 21 || h[0] > 23 || h[1] != 3 || h[2] != 3) {
-		return -EPROTO;
+	if (h[1] != 3 || h[2] != 3) {
+		return -EPROTONOSUPPORT;
 	}
 	if (*body_len > STLS_REC13_MAX_PLAIN + 2048) {
 		return -EMSGSIZE;
@@ -269,7 +271,8 @@ int stls__rec12_check_header(const unsigned char *h, size_t *body_len)
 /*
  * rec13.c's stls__rec13_open() for TLS 1.2: *type is the header's type.
  * -EBADMSG for a failed authentication or a record too short for nonce
- * and tag, -EMSGSIZE for more than 2^14 plaintext bytes.
+ * and tag, -EMSGSIZE for an authentic record of more than 2^14 plaintext
+ * bytes (the sequence number advanced).
  */
 int stls__rec12_open(struct stls_rec13 *r, const unsigned char *rec,
 		     size_t len, unsigned char *pt, size_t *pt_len,
@@ -287,19 +290,22 @@ int stls__rec12_open(struct stls_rec13 *r, const unsigned char *rec,
 		return -EOVERFLOW;
 	}
 	clen = len - 5 - ex - STLS_REC13_TAG;
-	if (clen > STLS_REC13_MAX_PLAIN) {
-		return -EMSGSIZE;
-	}
 	aad(ad, r->rd.seq, rec[0], clen);
 	x = dir_ctx(r, &r->rd, false, rec + 5);
 	if (!x) {
 		return -EIO;
 	}
+	/* Authentication first: only a record that decrypts can be too
+	 * long (RFC 5246 section 6.2.3, record_overflow). */
 	if (stls__rec_aead_open(x, ad, sizeof(ad), rec + 5 + ex, clen, pt) !=
 	    0) {
 		return -EBADMSG;
 	}
 	r->rd.seq++;
+	if (clen > STLS_REC13_MAX_PLAIN) {
+		OPENSSL_cleanse(pt, clen);
+		return -EMSGSIZE;
+	}
 	*type = rec[0];
 	*pt_len = clen;
 	return 0;

@@ -441,7 +441,9 @@ int stls__rec13_open(struct stls_rec13 *r, const unsigned char *rec,
 	if (r->rd.dead) {
 		return -EKEYREVOKED;
 	}
-	if (len < 5 + 1 + STLS_REC13_TAG) {
+	/* A tag and nothing else may authenticate: then its cleartext has
+	 * no content type (below, unexpected_message; section 5.4). */
+	if (len < 5 + STLS_REC13_TAG) {
 		return -EBADMSG;
 	}
 	if (r->rd.seq == UINT64_MAX) {

@@ -297,6 +297,25 @@ STLS_MUST_USE STLS_HIDDEN int stls__rec13_hs_feed(struct stls_rec13 *r,
 STLS_HIDDEN bool stls__rec13_hs_pending(const struct stls_rec13 *r);
 
 /*
+ * An alert record from the peer after the hand-off (rec_alert.c): close,
+ * ignore (the caller limits these in a row), fail (the peer's error
+ * alert: nothing sent back) or refuse (send v->alert, v->what says why).
+ */
+enum stls_alert_act {
+	STLS_ALERT_CLOSE,
+	STLS_ALERT_IGNORE,
+	STLS_ALERT_FAIL,
+	STLS_ALERT_REFUSE,
+};
+struct stls_alert_verdict {
+	unsigned char alert;
+	const char *what;
+};
+STLS_HIDDEN enum stls_alert_act
+stls__rec_alert(bool v12, const unsigned char *p, size_t n,
+		struct stls_alert_verdict *v);
+
+/*
  * TLS 1.2 AEAD record protection (rec12.c, RFC 5246 6.2.3.3, RFC 5288,
  * RFC 7905) in the same struct stls_rec13 (v12 set): rec13.c's seal and
  * open switch to the functions below; no KeyUpdate.

@@ -38,7 +38,8 @@ static UNUSED void cl_info(const SSL *ssl, int where, int ret)
 {
 	struct oc *o = SSL_get_app_data(ssl);
 
-	if (o && (where & SSL_CB_READ_ALERT)) {
+	/* SSL_CB_READ_ALERT shares its alert bit with WRITE_ALERT. */
+	if (o && (where & SSL_CB_ALERT) && (where & SSL_CB_READ)) {
 		o->cl_alert = ret;
 	}
 }

@@ -13,6 +13,7 @@
  * client's keys (master secret and randoms of its session) and rec12.c.
  */
 #include "oc_pair.h"
+#include "rec_forge.h"
 
 static const char *const ciphers[] = {
 	"ECDHE-ECDSA-AES128-GCM-SHA256",
@@ -168,10 +169,14 @@ struct bad {
 static const struct bad bads[] = {
 	{ 20, "\x01", 1, STLS_CLOSE_PROTOCOL, "unexpected_message" },
 	{ 21, "\x02\x28", 2, STLS_CLOSE_PROTOCOL, "peer sent alert" },
-	{ 21, "\x01\x0a", 2, STLS_CLOSE_PROTOCOL, "peer sent alert" },
-	/* user_canceled is ignored as a warning only (RFC 5246 7.2). */
+	/* Warnings are ignored (RFC 5246 7.2), a fatal alert of any kind
+	 * ends the connection (test_rec_negative.c has every alert). */
 	{ 21, "\x02\x5a", 2, STLS_CLOSE_PROTOCOL, "peer sent alert" },
-	{ 21, "\x01\x00\x00", 3, STLS_CLOSE_PROTOCOL, "decode_error" },
+	{ 21, "\x02\x00", 2, STLS_CLOSE_PROTOCOL, "peer sent alert" },
+	{ 21, "\x01\x64", 2, STLS_CLOSE_PROTOCOL, "handshake_failure" },
+	{ 21, "\x03\x00", 2, STLS_CLOSE_PROTOCOL, "illegal_parameter" },
+	{ 21, "\x01\x00\x00", 3, STLS_CLOSE_PROTOCOL,
+	  "unexpected_message" },
 	/* RFC 5246 section 6.2.1: no zero-length alert fragments. */
 	{ 21, "", 0, STLS_CLOSE_PROTOCOL,
 	  "unexpected_message: empty alert record" },
@@ -231,33 +236,40 @@ TEST(garbage_oversized_and_mistyped_records_fail)
 {
 	garbage_case(40);
 	raw_case("\x17\x03\x03\x48\x01", 5, "record_overflow");
-	raw_case("\x14\x03\x03\x00\x01\x01", 6, "unexpected_message");
-	raw_case("\x18\x03\x03\x00\x01\x01", 6, "unexpected_message");
-	raw_case("\x17\x03\x01\x00\x01\x01", 6, "unexpected_message");
+	/* Any type is decrypted first: these do not authenticate. */
+	raw_case("\x14\x03\x03\x00\x01\x01", 6, "bad_record_mac");
+	raw_case("\x18\x03\x03\x00\x01\x01", 6, "bad_record_mac");
+	raw_case("\x17\x03\x01\x00\x01\x01", 6, "protocol_version");
 }
 
-/* Plaintext over 2^14 bytes (sealed by hand): record_overflow. */
+/*
+ * An authentic record of more than 2^14 plaintext bytes (sealed by
+ * rec_forge.h, which has no limit): record_overflow; the same length of
+ * garbage: bad_record_mac (authentication comes first).
+ */
 TEST(oversized_plaintext_fails)
 {
 	static unsigned char big[STLS_REC13_MAX_PLAIN + 1];
-	static unsigned char rec[sizeof(big) + STLS_REC_MAX_OVERHEAD];
-	struct stls_rec13 f;
-	struct oc o;
-	ssize_t k;
+	static unsigned char rec[FORGE_MAX];
+	size_t i, k;
 
-	oc_init(&o, ciphers[2]); /* ChaCha20: no explicit nonce */
-	oc_start(&o, false);
-	oc_established(&o, true);
-	forger(&o, &f);
-	k = stls__rec13_seal(&f, 23, big, STLS_REC13_MAX_PLAIN, rec);
-	CHECK(k > 0);
-	/* One more ciphertext byte in the length: fails before the tag. */
-	rec[4]++;
-	srv_feed(&o, rec, (size_t)k + 1);
-	CHECK_EQ(o.last, STLS_IO_FAILED);
-	CHECK_STR_HAS(stls_conn_get_detail(o.s), "record_overflow");
-	stls__rec13_fini(&f);
-	oc_fini(&o);
+	for (i = 0; i < 3; i++) {
+		struct stls_rec13 f;
+		struct oc o;
+
+		oc_ready(&o, ciphers[i]);
+		forger(&o, &f);
+		k = forge12(&f, 23, big, sizeof(big), 0x0303, rec);
+		if (i == 2) {
+			rec[k - 1] ^= 1;
+		}
+		srv_feed(&o, rec, k);
+		CHECK_EQ(o.last, STLS_IO_FAILED);
+		CHECK_STR_HAS(stls_conn_get_detail(o.s),
+			      i == 2 ? "bad_record_mac" : "record_overflow");
+		stls__rec13_fini(&f);
+		oc_fini(&o);
+	}
 }
 
 TEST(tampered_client_record_fails)

@@ -225,6 +225,13 @@ static int io_write(BIO *b, const char *buf, size_t size, size_t *done)
 	struct stls_cio *io = BIO_get_data(b);
 
 	BIO_clear_retry_flags(b);
+	if (io->out_failed) {
+		/* A record was lost: nothing after it could be read by the
+		 * peer (its sequence number would not match), not even an
+		 * alert, so nothing more goes out. */
+		*done = 0;
+		return 0;
+	}
 	if (io->count) {
 		stls__rec13_count(io->count, buf, size);
 	}

@@ -223,6 +223,18 @@ size_t stls_conn_get_pending_out(const struct stls_conn *c);
  */
 enum stls_io stls_conn_close(struct stls_conn *c);
 
+/*
+ * TLS 1.3: send a KeyUpdate now and switch to the next write key (RFC
+ * 8446 section 4.6.3); with request_peer the peer is asked to update its
+ * key too (it answers with its own KeyUpdate). On both layers: after the
+ * record hand-off the engine does it, with an SSL OpenSSL does. The
+ * KeyUpdate is queued for stls_conn_peek(). Returns 0, -ENOTCONN when the
+ * connection is not established, -EOPNOTSUPP for TLS 1.2 (no KeyUpdate
+ * there), -ENOMEM or -EPIPE when it failed (the connection failed too).
+ */
+STLS_MUST_USE int stls_conn_key_update(struct stls_conn *c,
+				       bool request_peer);
+
 /* Getters. All are O(1) and safe at any state. */
 enum stls_conn_state stls_conn_get_state(const struct stls_conn *c);
 unsigned stls_conn_get_flags(const struct stls_conn *c);

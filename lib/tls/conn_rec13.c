@@ -106,15 +106,16 @@ static int seal_one(struct stls_conn *c, unsigned char type,
 }
 
 /*
- * Our KeyUpdate (update_not_requested) under the current write key, then
- * the next write key (section 4.6.3). Returns 0, -ENOMEM (nothing sent),
+ * Our KeyUpdate (update_not_requested, or update_requested when we ask
+ * the peer to update too) under the current write key, then the next
+ * write key (section 4.6.3). Returns 0, -ENOMEM (nothing sent),
  * or -EIO when the next key cannot be derived: the KeyUpdate is on its
  * way and the write direction is poisoned, so nothing may follow it, not
  * even an alert (write_key_lost()).
  */
-static int send_key_update(struct stls_conn *c)
+static int send_key_update(struct stls_conn *c, bool request)
 {
-	static const unsigned char ku[5] = { HS_KEY_UPDATE, 0, 0, 1, 0 };
+	const unsigned char ku[5] = { HS_KEY_UPDATE, 0, 0, 1, request };
 	int err = seal_one(c, CT_HANDSHAKE, ku, sizeof(ku));
 
 	return err ? err : stls__rec13_update(c->rec, true);
@@ -129,7 +130,7 @@ static int put_record(struct stls_conn *c, unsigned char type,
 		      const void *data, size_t n)
 {
 	if (!c->rec->v12 && c->rec->wr.seq >= STLS_REC13_REKEY_AFTER) {
-		int err = send_key_update(c);
+		int err = send_key_update(c, false);
 
 		if (err) {
 			return err;
@@ -195,6 +196,27 @@ int stls__conn_rec_write(struct stls_conn *c, const void *data, size_t len)
 		}
 		p += n;
 		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * stls_conn_key_update() after the hand-off (TLS 1.3): our KeyUpdate,
+ * then the next write key. Returns 0, or -ENOMEM / -EPIPE with the
+ * connection failed (no alert after a lost write key).
+ */
+int stls__conn_rec_key_update(struct stls_conn *c, bool request)
+{
+	int err = send_key_update(c, request);
+
+	if (err == -ENOMEM) {
+		stls__conn_fail(c, STLS_CLOSE_NO_MEMORY,
+				"cannot encrypt: out of memory");
+		return -ENOMEM;
+	}
+	if (err) {
+		write_key_lost(c);
+		return -EPIPE;
 	}
 	return 0;
 }
@@ -316,7 +338,7 @@ static enum stls_io key_update(struct stls_conn *c, unsigned char req)
 	}
 	/* Our answer, under the old key: the output queue keeps every
 	 * record sealed before it in front of it. */
-	err = req == 1 ? send_key_update(c) : 0;
+	err = req == 1 ? send_key_update(c, false) : 0;
 	if (err == -ENOMEM) {
 		return stls__conn_fail(c, STLS_CLOSE_NO_MEMORY,
 				       "out of memory");

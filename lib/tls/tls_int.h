@@ -421,6 +421,8 @@ STLS_MUST_USE STLS_HIDDEN int stls__conn_rec_write(struct stls_conn *c,
 						   const void *data,
 						   size_t len);
 STLS_HIDDEN void stls__conn_rec_close_notify(struct stls_conn *c);
+STLS_MUST_USE STLS_HIDDEN int stls__conn_rec_key_update(struct stls_conn *c,
+							bool request);
 STLS_HIDDEN void stls__conn_rec_idle(struct stls_conn *c);
 STLS_HIDDEN void stls__conn_rec_free(struct stls_conn *c);
 STLS_HIDDEN void stls__conn_h13_free(struct stls_conn *c);

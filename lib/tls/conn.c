@@ -566,7 +566,11 @@ enum stls_io stls_conn_feed_drain(struct stls_conn *c, const void *in,
 	stls__io_borrow(&c->io, in, in_len);
 	r = step(c, out, cap, out_len);
 	stls__conn_rec_idle(c);
-	if (stls__io_settle(&c->io) != 0 && r != STLS_IO_FAILED) {
+	if (is_dead(c)) {
+		/* Closed or failed: nothing will read what is left. */
+		stls__io_borrow(&c->io, NULL, 0);
+	}
+	if (stls__io_settle(&c->io) != 0 && !is_dead(c)) {
 		r = fail(c, STLS_CLOSE_NO_MEMORY,
 			 "cannot keep unprocessed ciphertext");
 	}

@@ -127,7 +127,8 @@ static int info_tls(struct stls_ctl *ctl, struct stls_json *o)
 		err = set_u64(o, "record_empty_record_closes",
 			      rc.empty_record_closes);
 	if (!err)
-		err = set_u64(o, "record_key_limit_closes", rc.key_limit_closes);
+		err = set_u64(o, "record_key_limit_closes",
+			      rc.key_limit_closes);
 	if (!err)
 		err = stls_json_object_set_int(
 			o, "connections", stls_daemon_conn_count(ctl->c.d));

@@ -31,10 +31,10 @@ int stls_conn_key_update(struct stls_conn *c, bool request_peer)
 		return -EOPNOTSUPP;
 	}
 	stls__ossl_err_clear();
-	if (SSL_key_update(c->ssl, request_peer ? SSL_KEY_UPDATE_REQUESTED
-						: SSL_KEY_UPDATE_NOT_REQUESTED) !=
-		    1 ||
-	    SSL_do_handshake(c->ssl) != 1) {
+	rc = SSL_key_update(c->ssl, request_peer
+					    ? SSL_KEY_UPDATE_REQUESTED
+					    : SSL_KEY_UPDATE_NOT_REQUESTED);
+	if (rc != 1 || SSL_do_handshake(c->ssl) != 1) {
 		stls__ossl_err_drain(why, sizeof(why));
 		stls__conn_fail(c,
 				c->io.out_failed ? STLS_CLOSE_NO_MEMORY

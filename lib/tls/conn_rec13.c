@@ -434,6 +434,37 @@ static enum stls_io on_control(struct stls_conn *c, unsigned char type,
 	return proto_fail(c, AL_UNEXPECTED_MESSAGE, "unexpected content type");
 }
 
+/*
+ * Act on the content p[0..n) of one decrypted record of type `type`:
+ * in_out when p is the caller's buffer (*got set for application data),
+ * else r->pt, whose application data waits there (pt_off, pt_len).
+ */
+static enum stls_io on_record(struct stls_conn *c, unsigned char type,
+			      const unsigned char *p, bool in_out, size_t n,
+			      size_t *got)
+{
+	struct stls_rec13 *r = c->rec;
+
+	if (n > r->rd_max) {
+		/* Over the negotiated max_fragment_length (RFC 6066). */
+		return proto_fail(c, AL_RECORD_OVERFLOW,
+				  "record over max_fragment_length");
+	}
+	if (!empty_ok(c, type, n)) {
+		return STLS_IO_FAILED;
+	}
+	if (type != CT_APPDATA || stls__rec13_hs_pending(r)) {
+		return on_control(c, type, p, n);
+	}
+	if (in_out) {
+		*got = n;
+	} else {
+		r->pt_off = 0;
+		r->pt_len = n;
+	}
+	return STLS_IO_DONE;
+}
+
 /* Read, decrypt and act on one record. DONE when one was processed. */
 static enum stls_io one_record(struct stls_conn *c, unsigned char *out,
 			       size_t room, size_t *got)
@@ -470,35 +501,9 @@ static enum stls_io one_record(struct stls_conn *c, unsigned char *out,
 	if (err) {
 		return rec_error(c, err);
 	}
-	if (n > r->rd_max) {
-		/* Over the negotiated max_fragment_length (RFC 6066). */
-		res = proto_fail(c, AL_RECORD_OVERFLOW,
-				 "record over max_fragment_length");
-		if (dst != out) {
-			pt_release(r);
-		}
-		return res;
-	}
-	if (!empty_ok(c, type, n)) {
-		if (dst != out) {
-			pt_release(r);
-		}
-		return STLS_IO_FAILED;
-	}
-	if (type == CT_APPDATA && !stls__rec13_hs_pending(r)) {
-		if (dst == out) {
-			*got = n;
-		} else if (n > 0) {
-			r->pt_off = 0;
-			r->pt_len = n;
-		} else {
-			pt_release(r); /* padding only: keep no buffer */
-		}
-		return STLS_IO_DONE;
-	}
-	res = on_control(c, type, dst, n);
-	if (dst != out) {
-		pt_release(r);
+	res = on_record(c, type, dst, dst == out, n, got);
+	if (dst != out && r->pt_len == 0) {
+		pt_release(r); /* nothing left to deliver: keep no buffer */
 	}
 	return res;
 }

@@ -424,7 +424,8 @@ int stls__rec_aead_open(EVP_CIPHER_CTX *x, const unsigned char *aad,
  * (unexpected_message), -EMSGSIZE when TLSInnerPlaintext (content, type
  * and padding) passes 2^14 + 1 bytes (section 5.4; record_overflow),
  * -EOVERFLOW when the read sequence number is exhausted (section 5.3),
- * -EKEYREVOKED after a failed key update, -EIO when OpenSSL fails. pt may overlap nothing. TLS 1.2 (r->v12):
+ * -EKEYREVOKED after a failed key update, -EIO when OpenSSL fails.
+ * pt may overlap nothing. TLS 1.2 (r->v12):
  * stls__rec12_open(), the content type is the header's.
  */
 int stls__rec13_open(struct stls_rec13 *r, const unsigned char *rec,

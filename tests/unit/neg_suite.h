@@ -432,14 +432,16 @@ static void ns_run_all(const struct ncase *cs, size_t n)
 		ns_str(ssl, b, sizeof(b));
 		if (!ns_match(nc->ho, ho)) {
 			ns_str(nc->ho, w, sizeof(w));
-			fprintf(stderr, "  MISMATCH TLS 1.%u %s, hand-off: want "
-				"%s, got %s\n", nc->ver - 10, nc->name, w, a);
+			fprintf(stderr,
+				"  MISMATCH TLS 1.%u %s, hand-off: want %s, "
+				"got %s\n", nc->ver - 10, nc->name, w, a);
 			bad++;
 		}
 		if (!ns_match(nc->ssl, ssl)) {
 			ns_str(nc->ssl, w, sizeof(w));
-			fprintf(stderr, "  MISMATCH TLS 1.%u %s, kept SSL: want "
-				"%s, got %s\n", nc->ver - 10, nc->name, w, b);
+			fprintf(stderr,
+				"  MISMATCH TLS 1.%u %s, kept SSL: want %s, "
+				"got %s\n", nc->ver - 10, nc->name, w, b);
 			bad++;
 		}
 		if (table) {

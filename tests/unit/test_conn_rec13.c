@@ -782,7 +782,8 @@ TEST(split_key_update_misuse_refused)
 		{ 23, "", 0, "unexpected_message" },
 		{ 21, "\x01\x5a", 2, "unexpected_message" },
 		{ 21, "\x01\x00", 2, "unexpected_message" },
-		{ 22, "\x00\x01\x00\x17", 4, "KeyUpdate not at the record end" },
+		{ 22, "\x00\x01\x00\x17", 4,
+		  "KeyUpdate not at the record end" },
 		{ 22, "\x00\x02\x00", 3, "decode_error" },
 		{ 22, "\x00\x01\x02", 3, "illegal_parameter" },
 	};

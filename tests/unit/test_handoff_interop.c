@@ -267,9 +267,10 @@ static void gnutls_case(enum how how)
 	int port, lfd = listen_any(&port);
 	char ps[16], ca[1024];
 	char *argv[] = { "timeout", "60", "gnutls-cli", "-p", ps,
-			 "--x509cafile", ca, "--sni-hostname", "sip.example.test",
-			 "--verify-hostname", "sip.example.test",
-			 "--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3",
+			 "--x509cafile", ca, "--sni-hostname",
+			 "sip.example.test", "--verify-hostname",
+			 "sip.example.test", "--priority",
+			 "NORMAL:-VERS-ALL:+VERS-TLS1.3",
 			 "--inline-commands", "127.0.0.1", NULL };
 
 	if (!have("gnutls-cli")) {

@@ -294,14 +294,20 @@ static const struct ncase records12[] = {
 	  { HDR(23, MAXP + 24) }, SAME(FAILS(BAD_MAC)) },
 	{ "ciphertext of 2^14 + 25 bytes (garbage)", 12, 0, false,
 	  { HDR(23, MAXP + 25) }, SAME(FAILS(BAD_MAC)) },
+	{ "ciphertext of 2^14 + 320 bytes (garbage)", 12, 0, false,
+	  { HDR(23, MAXP + 320) }, SAME(FAILS(BAD_MAC)) },
+	{ "ciphertext of 2^14 + 321 bytes (garbage)", 12, 0, false,
+	  { HDR(23, MAXP + 321) }, .ho = FAILS(BAD_MAC),
+	  .ssl = FAILS(OVERFLOW),
+	  "RFC 5246 6.2.3: 2^14 + 2048 is the ciphertext bound, a record "
+	  "that does not decrypt is bad_record_mac; OpenSSL refuses "
+	  "ciphertext over 2^14 + 320 before decrypting" },
 	{ "ciphertext of 2^14 + 2048 bytes (garbage)", 12, 0, false,
 	  { HDR(23, MAXP + 2048) }, .ho = FAILS(BAD_MAC),
 	  .ssl = FAILS(OVERFLOW),
 	  "RFC 5246 6.2.3: 2^14 + 2048 is the ciphertext bound, a record "
 	  "that does not decrypt is bad_record_mac; OpenSSL refuses "
 	  "ciphertext over 2^14 + 320 before decrypting" },
-	{ "ciphertext of 2^14 + 2049 bytes", 12, 0, false,
-	  { HDR(23, MAXP + 2049) }, SAME(FAILS(OVERFLOW)) },
 	{ "ciphertext of 2^14 + 2049 bytes", 12, 0, false,
 	  { HDR(23, MAXP + 2049) }, SAME(FAILS(OVERFLOW)) },
 	{ "max_fragment_length 1024: 1024 bytes", 12, 2, false,

@@ -8,6 +8,7 @@ clients against the default (no): nothing is handed off, and the
 profile contexts carry no key-log callback (no hand-off line at all).
 The echo handler stands in for the SIP relay."""
 import os
+import select
 import socket
 import ssl
 import subprocess
@@ -69,39 +70,72 @@ def python_run(port):
         c.close()
 
 
+class Child:
+    """A client process whose stdin we type into and whose output
+    (stdout and stderr) we wait on; every wait is bounded."""
+
+    def __init__(self, argv):
+        self.p = subprocess.Popen(["timeout", "60"] + argv,
+                                  stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT)
+        os.set_blocking(self.p.stdout.fileno(), False)
+        self.out = ""
+
+    def type(self, line):
+        self.p.stdin.write(line.encode() + b"\n")
+        self.p.stdin.flush()
+
+    def wait_for(self, text, count=1, timeout=15):
+        end = time.time() + timeout
+        while self.out.count(text) < count and time.time() < end:
+            select.select([self.p.stdout], [], [], 0.1)
+            chunk = self.p.stdout.read()
+            if chunk:
+                self.out += chunk.decode(errors="replace")
+        return self.out.count(text) >= count
+
+    def end(self):
+        self.p.stdin.close()
+        try:
+            self.p.wait(20)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+
+
 def s_client_run(port):
     """s_client's KeyUpdates (k: its own, K: ours asked for too), each
-    followed by a line the daemon echoes."""
-    p = subprocess.Popen(
-        ["timeout", "30", "openssl", "s_client", "-connect",
-         "127.0.0.1:%d" % port, "-servername", "sip.example.test",
-         "-CAfile", pki("ca.pem"), "-verify_return_error", "-tls1_3"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT)
-    for line in (b"first\n", b"k\n", b"after-k\n", b"K\n", b"after-K\n"):
-        p.stdin.write(line)
-        p.stdin.flush()
-        time.sleep(0.4)  # one command per read()
-    out = p.communicate(timeout=30)[0].decode(errors="replace")
-    check(out.count("KEYUPDATE") == 2 and "after-k" in out.split(
-        "KEYUPDATE")[1] and "after-K" in out.split("KEYUPDATE")[2],
-          "openssl s_client: both KeyUpdates, data echoed after each")
+    followed by a line the daemon echoes. One command per line, and the
+    next line only once the last one took effect (a command read
+    together with other input would be sent as data)."""
+    c = Child(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port,
+               "-servername", "sip.example.test", "-CAfile", pki("ca.pem"),
+               "-verify_return_error", "-tls1_3"])
+    ok = c.wait_for("Verify return code: 0")
+    for line, marker, n in (("first", "first", 1), ("k", "KEYUPDATE", 1),
+                            ("after-k", "after-k", 1),
+                            ("K", "KEYUPDATE", 2),
+                            ("after-K", "after-K", 1)):
+        c.type(line)
+        ok = ok and c.wait_for(marker, n)
+    c.end()
+    check(ok, "openssl s_client: both KeyUpdates, data echoed after each")
 
 
 def gnutls_run(port):
-    p = subprocess.Popen(
-        ["timeout", "30", "gnutls-cli", "--x509cafile", pki("ca.pem"),
-         "-p", str(port), "--sni-hostname", "sip.example.test",
-         "--inline-commands", "127.0.0.1"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT)
-    for line in (b"one\n", b"^rekey^\n", b"two\n", b"^rekey1^\n",
-                 b"three\n"):
-        p.stdin.write(line)
-        p.stdin.flush()
-        time.sleep(0.4)
-    out = p.communicate(timeout=30)[0].decode(errors="replace")
-    check(all(w in out for w in ("one", "two", "three")),
+    c = Child(["gnutls-cli", "--x509cafile", pki("ca.pem"), "-p", str(port),
+               "--sni-hostname", "sip.example.test", "--inline-commands",
+               "127.0.0.1"])
+    ok = c.wait_for("Handshake was completed")
+    for line in ("one", "^rekey^", "two", "^rekey1^", "three"):
+        c.type(line)
+        if line.startswith("^"):
+            time.sleep(0.3)  # an inline command alone in its read()
+        else:
+            ok = ok and c.wait_for(line)
+    c.end()
+    check(ok and "^rekey" not in c.out,
           "gnutls-cli: data echoed around two rekeys")
 
 

@@ -117,10 +117,10 @@ static void client_key_update(struct run *r, const char *cmd, int i)
 	CHECK(rd_changed(r));
 }
 
-/* Bytes both ways until the engine leaves ESTABLISHED (10 s at most). */
+/* Bytes both ways until the engine leaves ESTABLISHED (30 s at most). */
 static void drive_until_closing(struct run *r)
 {
-	long long end = now_ms() + 10000;
+	long long end = now_ms() + 30000;
 	unsigned char buf[4096], plain[4096];
 
 	while (now_ms() < end &&
@@ -156,11 +156,11 @@ static void server_close(struct run *r)
 
 static char child_out[65536];
 
-/* The child's output, until it holds want or 10 s have passed. */
+/* The child's output, until it holds want or 30 s have passed. */
 static bool child_says(struct run *r, const char *want)
 {
 	char *out = child_out;
-	long long end = now_ms() + 10000;
+	long long end = now_ms() + 30000;
 	size_t len = 0;
 
 	out[0] = '\0';

@@ -22,6 +22,8 @@
  * With HS_RESUME=1 in the environment every timed handshake resumes the
  * session of one untimed full handshake: TLS 1.3 tickets, or for TLS 1.2
  * the session-id cache (the client sets SSL_OP_NO_TICKET; give CACHE 1).
+ * The profile is prepared for the record hand-off (siptlsd's
+ * tls_record_handoff = yes) unless HS_KEEP_SSL=1 is set.
  */
 #include "bench.h"
 
@@ -221,6 +223,7 @@ static int profile_init(const char *cert, const char *key, bool cache,
 	set.verify_certificate = 0;
 	set.require_certificate = 0;
 	set.session_cache = cache;
+	set.record_handoff = getenv("HS_KEEP_SSL") == NULL;
 	set.ca_list = ca ? strdup(ca) : NULL;
 	/* HS_SUITES: the profile's cipher_suites (TLS 1.3), to compare. */
 	if (getenv("HS_SUITES")) {

@@ -151,6 +151,8 @@ static int load_conf(struct run *r, struct stls_diag *diag)
 		return err;
 	err = stls_core_conf_apply(find_section(r->conf, "core"),
 				   &r->conf->tls, &r->core, diag);
+	/* Profile contexts are prepared for the hand-off only when on. */
+	r->conf->tls.record_handoff = r->core.tls_record_handoff;
 	if (!err)
 		err = stls_relay_settings_apply(find_section(r->conf, "relay"),
 						&r->core, &r->relay_conf, diag);

@@ -98,10 +98,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hl = stls__rec13_hash_len(suite);
 	secrets(a, b);
 	/* We read with the client's secret (a) and write with ours (b). */
-	if (stls__rec13_init(&me, suite, a, b, hl) != 0) {
+	if (stls__rec13_init(&me, suite, NULL, a, b, hl) != 0) {
 		return 0;
 	}
-	if (stls__rec13_init(&peer, suite, b, a, hl) != 0) {
+	if (stls__rec13_init(&peer, suite, NULL, b, a, hl) != 0) {
 		stls__rec13_fini(&me);
 		return 0;
 	}

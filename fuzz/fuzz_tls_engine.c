@@ -17,7 +17,17 @@
  *             OpenSSL client first, so that the server engine hands its
  *             record layer off (conn_rec13.c); the rest speaks as that
  *             client through a forger holding the client's keys (see
- *             handed_off() below for the operations).
+ *             handed_off() below for the operations). With a first byte
+ *             of 67, 71, ..., 127 (mode 3 with bit 6 set, bit 7 clear)
+ *             allocations fail too: after the suite byte, two bytes give
+ *             the number of the server allocation that fails and a
+ *             flags byte says whether every later one fails as well
+ *             (bit 0) and whether the handshake is armed too (bit 1);
+ *             the failure goes through OpenSSL's allocator
+ *             (tests/harness/alloc_fail.h), which the engine uses, and
+ *             only the server's work is armed, never the client's or
+ *             the forger's. The oracle stays: whatever fails, every
+ *             record the server wrote opens under the client's keys.
  * Seeds (fuzz/corpus/tls_engine/) are real flights recorded from
  * in-memory handshakes by scripts/gen-tls-seeds.py. TLS 1.3 server
  * flights past the ServerHello are encrypted under keys the fuzzer cannot
@@ -48,7 +58,17 @@
 #include "stls/settings.h"
 #include "tls/tls_int.h"
 
+#include "../tests/harness/alloc_fail.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* OpenSSL's allocator must be ours before its first allocation. */
+__attribute__((constructor)) static void install_alloc_fail(void)
+{
+	if (!af_install()) {
+		abort();
+	}
+}
 
 static struct stls_settings set;
 static struct stls_profile_set *pset;
@@ -136,6 +156,7 @@ static void setup(void)
 	set.low_mem_threshold1 = 0;
 	set.low_mem_threshold2 = 0;
 	set.send_close_notify = 1;
+	set.record_handoff = 1; /* mode 3 needs prepared contexts */
 	any.role = STLS_ROLE_SERVER;
 	any.kind = STLS_PROF_ANY;
 	any.method = STLS_METHOD_TLSV1_2_PLUS;
@@ -306,15 +327,23 @@ static bool hs_pump(struct stls_conn *s, SSL *cl, BIO *c2s, BIO *s2c)
 	int i, r;
 
 	for (i = 0; i < 8; i++) {
+		af_pause();
 		(void)SSL_do_handshake(cl);
-		while ((r = BIO_read(c2s, buf, sizeof(buf))) > 0) {
+		r = BIO_read(c2s, buf, sizeof(buf));
+		af_resume();
+		while (r > 0) {
 			if (stls_conn_feed_drain(s, buf, (size_t)r, out,
 						 sizeof(out), &got) ==
 			    STLS_IO_FAILED) {
 				return false;
 			}
+			af_pause();
+			r = BIO_read(c2s, buf, sizeof(buf));
+			af_resume();
 		}
+		af_pause();
 		to_client(s, s2c);
+		af_resume();
 		if (SSL_is_init_finished(cl) &&
 		    stls_conn_get_state(s) == STLS_CONN_ESTABLISHED) {
 			return true;
@@ -343,6 +372,7 @@ static void check_out(struct stls_conn *s, struct stls_rec13 *f)
 		olen += n;
 		stls_conn_consume(s, n);
 	}
+	af_pause(); /* the forger's work is never failed */
 	while (off < olen) {
 		if (olen - off < 5 ||
 		    (f->v12 ? stls__rec12_check_header(ob + off, &body)
@@ -358,6 +388,7 @@ static void check_out(struct stls_conn *s, struct stls_rec13 *f)
 		}
 		off += 5 + body;
 	}
+	af_resume();
 }
 
 static void drain_checked(struct stls_conn *s, struct stls_rec13 *f,
@@ -379,16 +410,19 @@ static void forge(struct stls_conn *s, struct stls_rec13 *f,
 		  size_t cut)
 {
 	static unsigned char rec[STLS_REC13_MAX_PLAIN + STLS_REC_MAX_OVERHEAD];
-	ssize_t k = stls__rec13_seal(f, type, d, len, rec);
+	ssize_t k;
 	size_t got;
 
-	if (k < 0) {
-		return;
-	}
-	if (!f->v12 && type == 22 && len == 5 &&
+	af_pause();
+	k = stls__rec13_seal(f, type, d, len, rec);
+	if (k >= 0 && !f->v12 && type == 22 && len == 5 &&
 	    memcmp(d, "\x18\x00\x00\x01", 4) == 0 &&
 	    stls__rec13_update(f, true) != 0) {
 		abort();
+	}
+	af_resume();
+	if (k < 0) {
+		return;
 	}
 	cut = cut % ((size_t)k + 1);
 	if (cut) {
@@ -429,7 +463,7 @@ static int forger(struct stls_conn *s, SSL *cl, struct stls_rec13 *f)
 	struct stls_rec13_dir t;
 
 	if (SSL_version(cl) != TLS1_2_VERSION) {
-		if (stls__rec13_init(f, id, cl_rd, cl_wr, cl_len) != 0) {
+		if (stls__rec13_init(f, id, NULL, cl_rd, cl_wr, cl_len) != 0) {
 			return -1;
 		}
 		/* The client read the tickets or not: the server's count. */
@@ -439,7 +473,7 @@ static int forger(struct stls_conn *s, SSL *cl, struct stls_rec13 *f)
 	if (SSL_SESSION_get_master_key(SSL_get_session(cl), ms, 48) != 48 ||
 	    SSL_get_client_random(cl, cr, 32) != 32 ||
 	    SSL_get_server_random(cl, sr, 32) != 32 ||
-	    stls__rec12_init(f, id, ms, 48, cr, sr) != 0) {
+	    stls__rec12_init(f, id, NULL, ms, 48, cr, sr) != 0) {
 		return -1;
 	}
 	t = f->rd; /* rec12.c derives the server's view: swap */
@@ -514,7 +548,30 @@ static void run_ops(struct stls_conn *s, struct stls_rec13 *f,
 	}
 }
 
-static void handed_off(const uint8_t *d, size_t n)
+/*
+ * Allocation failures for mode 3 (oom set): d[0..3) of the rest are the
+ * failing allocation's number and the flags. Returns the bytes used.
+ */
+static size_t arm_from(const uint8_t *d, size_t n, bool during_hs)
+{
+	unsigned long i;
+
+	if (n < 3) {
+		return n;
+	}
+	i = ((unsigned long)d[0] << 8 | d[1]) % 2048 + 1;
+	if (((d[2] & 2) != 0) != during_hs) {
+		return 3;
+	}
+	if (d[2] & 1) {
+		af_arm_sticky(i);
+	} else {
+		af_arm(i);
+	}
+	return 3;
+}
+
+static void handed_off(const uint8_t *d, size_t n, bool oom)
 {
 	static const char *const names[6] = {
 		"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
@@ -528,6 +585,7 @@ static void handed_off(const uint8_t *d, size_t n)
 	struct stls_rec13 f;
 	BIO *c2s = BIO_new(BIO_s_mem()), *s2c = BIO_new(BIO_s_mem());
 	SSL *cl = NULL;
+	size_t used = 1;
 
 	memset(&f, 0, sizeof(f));
 	cl = SSL_new(client_ctx(k >= 3));
@@ -541,14 +599,26 @@ static void handed_off(const uint8_t *d, size_t n)
 	SSL_set_bio(cl, s2c, c2s);
 	SSL_set_connect_state(cl);
 	cl_len = 0;
+	if (oom) {
+		(void)arm_from(d + 1, n - 1, true);
+	}
 	if (!hs_pump(s, cl, c2s, s2c) || !stls_conn_is_handed_off(s)) {
+		if (af_failed()) {
+			goto out; /* a handshake cut short by a failure */
+		}
 		abort(); /* a default profile server must hand off */
 	}
+	af_pause();
 	if (forger(s, cl, &f) != 0) {
 		goto out;
 	}
-	run_ops(s, &f, d + 1, n - 1);
+	af_resume();
+	if (oom) {
+		used += arm_from(d + 1, n - 1, false);
+	}
+	run_ops(s, &f, d + used, n - used);
 out:
+	af_disarm();
 	stls__rec13_fini(&f);
 	SSL_free(cl);
 	stls_conn_free(s);
@@ -576,7 +646,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	default:
 		if (size >= 2) {
-			handed_off(data + 1, size - 1);
+			/* 67, 71, ..., 127: with allocation failures. */
+			handed_off(data + 1, size - 1,
+				   (data[0] & 0xc0) == 0x40);
 		}
 		break;
 	}

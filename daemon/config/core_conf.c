@@ -157,12 +157,13 @@ static const struct stls_kw kws[] = {
 	  "What is done with received bytes: `relay` (the SIP relay), "
 	  "`echo` (send them back: tests and diagnostics) or `discard`." },
 	{ "tls_record_handoff", KW_ENUM, KW_FIELD(tls_record_handoff, int), 0,
-	  0, yes_no, "yes", 0,
-	  "`yes`: once a TLS 1.3 handshake, or a TLS 1.2 one with an AEAD "
-	  "suite, on a listener is done, the engine protects records itself "
-	  "and frees the OpenSSL connection object (about 13 KB less per "
-	  "idle connection; docs/engine.md). `no`: keep OpenSSL for the "
-	  "whole connection." },
+	  0, yes_no, "no", 0,
+	  "`no`: OpenSSL protects the records of every connection. `yes`: "
+	  "once a TLS 1.3 handshake, or a TLS 1.2 one with an AEAD suite, "
+	  "on a listener is done, siptls protects records itself and frees "
+	  "the OpenSSL connection object (about 13 KB less per idle "
+	  "connection), for operators who hold very many idle connections; "
+	  "docs/security.md says what it replaces and how it is tested." },
 };
 
 static int parse_long(const char *s, int base, long *out)

@@ -97,10 +97,12 @@ static int info_tls(struct stls_ctl *ctl, json_t *o)
 		{ "conn_out_dropped",
 		  offsetof(struct stls_tlsx_stats, conn_out_dropped) },
 	};
+	struct stls_conn_counters rc;
 	struct stls_tlsx_stats ts;
 	size_t i;
 	int err = 0;
 
+	stls_conn_get_counters(&rc);
 	memset(&ts, 0, sizeof(ts));
 	if (ctl->c.tlsx)
 		stls_tlsx_stats(ctl->c.tlsx, &ts);
@@ -117,6 +119,19 @@ static int info_tls(struct stls_ctl *ctl, json_t *o)
 		err = set_u64(o, keys[i].key,
 			      *(const uint64_t *)(const void *)(
 				      (const char *)&ts + keys[i].off));
+	/* The record layer's process-wide counts (stls/conn.h). */
+	if (!err)
+		err = set_u64(o, "record_handoff_fallbacks",
+			      rc.handoff_fallbacks);
+	if (!err)
+		err = set_u64(o, "record_warning_alert_closes",
+			      rc.warning_alert_closes);
+	if (!err)
+		err = set_u64(o, "record_empty_record_closes",
+			      rc.empty_record_closes);
+	if (!err)
+		err = set_u64(o, "record_key_limit_closes",
+			      rc.key_limit_closes);
 	if (!err)
 		err = stls_rpc_obj_set_int(
 			o, "connections", stls_daemon_conn_count(ctl->c.d));

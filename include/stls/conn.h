@@ -82,7 +82,7 @@ struct stls_conn_opts {
 	bool verify_wildcard;
 	/* Borrowed; must outlive the connection. The runtime-changeable
 	 * integers are read atomically at each use. NULL = built-in defaults
-	 * (no close_notify, 64 KiB / 10 MiB / 4 KiB queues, no low-memory
+	 * (close_notify sent, 64 KiB / 10 MiB / 4 KiB queues, no low-memory
 	 * check, renegotiation refused). */
 	const struct stls_settings *settings;
 	void *user; /* returned by stls_conn_get_user() */
@@ -97,15 +97,35 @@ struct stls_conn_opts {
 };
 
 /*
- * Prepare a server SSL_CTX for the record hand-off: installs the keylog
- * callback that gives the engine the TLS 1.3 traffic secrets (they are
- * never logged); TLS 1.2 connections hand off only on a context prepared
- * this way too. Profile contexts get it from the profile build. Refuses
- * with -EBUSY when another keylog callback is installed (left in place;
- * its connections keep their SSL). Returns 0 or -EBUSY. Call before the
- * context is shared between threads.
+ * Prepare a server SSL_CTX for the record hand-off: fetches the record
+ * layers' ciphers and digests with libctx and propq (the library context
+ * and property query the context was made with: SSL_CTX_new_ex(); both
+ * NULL for OpenSSL's defaults) and installs the key-log callback that
+ * gives the engine the TLS 1.3 traffic secrets (never logged); TLS 1.2
+ * connections hand off only on a prepared context too. A key-log callback
+ * already installed (an operator's, for debugging) is kept and still
+ * called for every line. OpenSSL formats key-log lines for every
+ * connection of a context with a callback: prepare only contexts whose
+ * connections may hand off. Profile contexts are prepared by the profile
+ * build when the settings ask for it (record_handoff). Applying twice
+ * refetches. Returns 0, -ENOENT when libctx/propq yield no cipher or no
+ * digest at all, -ENOMEM. Call before the context is shared between
+ * threads.
  */
+STLS_MUST_USE int stls_conn_ctx_apply_ex(SSL_CTX *ctx, OSSL_LIB_CTX *libctx,
+					 const char *propq);
+/* stls_conn_ctx_apply_ex(ctx, NULL, NULL). */
 STLS_MUST_USE int stls_conn_ctx_apply(SSL_CTX *ctx);
+
+/*
+ * Attach (or, with NULL, remove) an operator's key-log callback to ctx:
+ * on a prepared context it is called before the hand-off sees each line;
+ * on any other context this is SSL_CTX_set_keylog_callback(). Replacing
+ * the callback of a prepared context with SSL_CTX_set_keylog_callback()
+ * instead stops its hand-offs (they fall back to keeping the SSL,
+ * counted). Call before the context is shared between threads.
+ */
+void stls_conn_ctx_set_keylog(SSL_CTX *ctx, SSL_CTX_keylog_cb_func cb);
 
 /*
  * Create a connection around opts->ssl (taken in all cases) and start its
@@ -204,6 +224,18 @@ size_t stls_conn_get_pending_out(const struct stls_conn *c);
  */
 enum stls_io stls_conn_close(struct stls_conn *c);
 
+/*
+ * TLS 1.3: send a KeyUpdate now and switch to the next write key (RFC
+ * 8446 section 4.6.3); with request_peer the peer is asked to update its
+ * key too (it answers with its own KeyUpdate). On both layers: after the
+ * record hand-off the engine does it, with an SSL OpenSSL does. The
+ * KeyUpdate is queued for stls_conn_peek(). Returns 0, -ENOTCONN when the
+ * connection is not established, -EOPNOTSUPP for TLS 1.2 (no KeyUpdate
+ * there), -ENOMEM or -EPIPE when it failed (the connection failed too).
+ */
+STLS_MUST_USE int stls_conn_key_update(struct stls_conn *c,
+				       bool request_peer);
+
 /* Getters. All are O(1) and safe at any state. */
 enum stls_conn_state stls_conn_get_state(const struct stls_conn *c);
 unsigned stls_conn_get_flags(const struct stls_conn *c);
@@ -240,6 +272,26 @@ bool stls_conn_is_handed_off(const struct stls_conn *c);
 size_t stls_conn_get_ct_wq_total(void);
 /* Process-wide: connections closed for renegotiation. Any thread. */
 uint64_t stls_conn_get_reneg_refused(void);
+
+/*
+ * Process-wide counts of the record layer (docs/engine.md): connections
+ * ended because the peer sent too many ignored warning alerts (5) or
+ * empty records (33) in a row, on either layer (OpenSSL's limits, which
+ * the hand-off applies too); TLS 1.2 AES-GCM connections ended at the key
+ * usage limit (hand-off only: OpenSSL 3.0 has none); and server
+ * connections that should have handed their record layer off but kept
+ * their SSL because a check failed (each also logs a warning; a rising
+ * count after an OpenSSL upgrade means its behaviour changed).
+ */
+struct stls_conn_counters {
+	uint64_t warning_alert_closes;
+	uint64_t empty_record_closes;
+	uint64_t key_limit_closes;
+	uint64_t handoff_fallbacks;
+};
+
+/* Fill *out with the current counts. Any thread. */
+void stls_conn_get_counters(struct stls_conn_counters *out);
 
 /* True when the state machine allows from -> to (docs/engine.md). */
 bool stls_conn_state_allowed(enum stls_conn_state from,

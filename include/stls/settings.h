@@ -95,6 +95,13 @@ struct stls_settings {
 	char *engine;
 	char *engine_config;
 	char *engine_algorithms;
+
+	/* Not a [tls] parameter: set by the program that embeds the library
+	 * (siptlsd: [core] tls_record_handoff). 1: server profile contexts
+	 * are prepared for the record hand-off (stls_conn_ctx_apply_ex());
+	 * 0 (default): they are not, their connections keep their SSL and
+	 * OpenSSL formats no key-log lines for them. */
+	int record_handoff;
 };
 
 /* Names as the seed spells them, indexed by the enums above. */

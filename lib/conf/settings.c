@@ -170,9 +170,11 @@ static const struct stls_setting_desc table[] = {
 	      "-1: OpenSSL's default. Useful for debugging only.",
 	      NULL),
 	S_BOOL("send_close_notify", "send_close_notify", send_close_notify,
-	       "0", RT,
+	       "1", RT,
 	       "Send a TLS close_notify alert before closing a connection.",
-	       NULL),
+	       "Default 1 instead of the seed's 0: RFC 8446 section 6.1 and "
+	       "RFC 5246 section 7.2.1 require close_notify before closing "
+	       "(see compatibility.md)."),
 	S_INT("con_ct_wq_max", "con_ct_wq_max", con_ct_wq_max, "65536", 0,
 	      MIB(4), RT,
 	      "Bytes of plaintext one connection may queue while its "

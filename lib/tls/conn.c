@@ -88,6 +88,8 @@ static enum stls_io fail(struct stls_conn *c, enum stls_close_reason r,
 {
 	if (c->state != STLS_CONN_FAILED) {
 		set_state(c, STLS_CONN_FAILED);
+		/* As OpenSSL does with an SSL (RFC 5246 section 7.2.2). */
+		stls__conn_sess_forget(c);
 		c->reason = r;
 		snprintf(c->detail, sizeof(c->detail), "%s", detail);
 		/* Blame: a peer-caused failure is not our error. */
@@ -165,6 +167,20 @@ static enum stls_io key_fail(struct stls_conn *c, const char *why)
 	return fail(c, STLS_CLOSE_KEY, buf);
 }
 
+/* OpenSSL ended the connection at one of its record limits: count it as
+ * the hand-off counts its own (conn_stats.c). */
+static void count_limit(unsigned long e)
+{
+	if (ERR_GET_LIB(e) != ERR_LIB_SSL) {
+		return;
+	}
+	if (ERR_GET_REASON(e) == SSL_R_TOO_MANY_WARN_ALERTS) {
+		stls__conn_count(STLS_CNT_WARN_ALERTS);
+	} else if (ERR_GET_REASON(e) == SSL_R_RECORD_TOO_SMALL) {
+		stls__conn_count(STLS_CNT_EMPTY_RECORDS);
+	}
+}
+
 /* The one place that turns an SSL failure into a close reason. */
 static enum stls_io ssl_fail(struct stls_conn *c, int ssl_err,
 			     enum stls_close_reason r)
@@ -172,6 +188,7 @@ static enum stls_io ssl_fail(struct stls_conn *c, int ssl_err,
 	char buf[sizeof(c->detail)];
 	long vr = SSL_get_verify_result(c->ssl);
 
+	count_limit(ERR_peek_error());
 	err_text(buf, sizeof(buf));
 	if (c->io.out_failed) {
 		return fail(c, STLS_CLOSE_NO_MEMORY, "out of memory");
@@ -325,6 +342,7 @@ int stls_conn_new(const struct stls_conn_opts *opts, struct stls_conn **out,
 		goto out;
 	}
 	c->ssl = opts->ssl;
+	c->ctx0 = SSL_get_SSL_CTX(opts->ssl);
 	c->set = opts->settings;
 	c->user = opts->user;
 	c->role = opts->role;
@@ -446,6 +464,25 @@ static void ct_flag_update(struct stls_conn *c)
 	}
 }
 
+/*
+ * A close decided by the engine itself (conn_rec13.c: a key reached its
+ * usage limit): CLOSED with reason r and detail, as after
+ * stls_conn_close(); queued clear text is dropped. Returns STLS_IO_CLOSED.
+ * Thread: owner.
+ */
+enum stls_io stls__conn_closed(struct stls_conn *c, enum stls_close_reason r,
+			       const char *detail)
+{
+	set_state(c, STLS_CONN_CLOSED);
+	c->reason = r;
+	snprintf(c->detail, sizeof(c->detail), "%s", detail);
+	stls_log(STLS_L_INFO, "tls: connection closed (%s): %s",
+		 stls_close_reason_names[r], c->detail);
+	stls__ctq_fini(&c->ctq);
+	ct_flag_update(c);
+	return STLS_IO_CLOSED;
+}
+
 /* Encrypt queued clear text, in order, until done or TLS wants input. */
 static enum stls_io flush_ctq(struct stls_conn *c)
 {
@@ -563,7 +600,11 @@ enum stls_io stls_conn_feed_drain(struct stls_conn *c, const void *in,
 	stls__io_borrow(&c->io, in, in_len);
 	r = step(c, out, cap, out_len);
 	stls__conn_rec_idle(c);
-	if (stls__io_settle(&c->io) != 0 && r != STLS_IO_FAILED) {
+	if (is_dead(c)) {
+		/* Closed or failed: nothing will read what is left. */
+		stls__io_borrow(&c->io, NULL, 0);
+	}
+	if (stls__io_settle(&c->io) != 0 && !is_dead(c)) {
 		r = fail(c, STLS_CLOSE_NO_MEMORY,
 			 "cannot keep unprocessed ciphertext");
 	}
@@ -684,7 +725,7 @@ enum stls_io stls_conn_close(struct stls_conn *c)
 	}
 	if ((c->state == STLS_CONN_ESTABLISHED ||
 	     c->state == STLS_CONN_CLOSING) &&
-	    SETTING(c, send_close_notify, 0) &&
+	    SETTING(c, send_close_notify, 1) &&
 	    !stls_lowmem_is_low(SETTING(c, low_mem_threshold2, 0), 2)) {
 		/* One-way shutdown: queue our close_notify, never wait. */
 		if (c->ssl) {

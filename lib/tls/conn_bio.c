@@ -14,7 +14,9 @@
  * With no input the BIO reports "retry read", which OpenSSL turns into
  * SSL_ERROR_WANT_READ. Writes always succeed (the list grows), so
  * SSL_ERROR_WANT_WRITE never happens. Both buffers are released as soon as
- * they are empty, so an idle connection holds none.
+ * they are empty, so an idle connection holds none. Both come from
+ * OpenSSL's allocator (OPENSSL_malloc), like every allocation of the
+ * engine, so that one allocator hook reaches them all.
  */
 #include "tls/tls_int.h"
 
@@ -24,13 +26,14 @@
 #include <string.h>
 
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 
 static BIO_METHOD *io_method;
 static pthread_once_t io_once = PTHREAD_ONCE_INIT;
 
 static void stash_release(struct stls_cio *io)
 {
-	free(io->rd);
+	OPENSSL_free(io->rd);
 	io->rd = NULL;
 	io->rd_cap = 0;
 	io->rd_off = 0;
@@ -67,7 +70,7 @@ int stls__io_stash(struct stls_cio *io, const void *data, size_t len)
 			memmove(io->rd, io->rd + io->rd_off, io->rd_len);
 			io->rd_off = 0;
 		}
-		p = realloc(io->rd, cap);
+		p = OPENSSL_realloc(io->rd, cap);
 		if (!p) {
 			return -ENOMEM;
 		}
@@ -222,6 +225,13 @@ static int io_write(BIO *b, const char *buf, size_t size, size_t *done)
 	struct stls_cio *io = BIO_get_data(b);
 
 	BIO_clear_retry_flags(b);
+	if (io->out_failed) {
+		/* A record was lost: nothing after it could be read by the
+		 * peer (its sequence number would not match), not even an
+		 * alert, so nothing more goes out. */
+		*done = 0;
+		return 0;
+	}
 	if (io->count) {
 		stls__rec13_count(io->count, buf, size);
 	}

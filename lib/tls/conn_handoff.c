@@ -115,8 +115,12 @@ void stls__conn_h13_free(struct stls_conn *c)
 	}
 }
 
-/* SSL_CTX keylog callback: stash the two application traffic secrets. */
-static void keylog_cb(const SSL *ssl, const char *line)
+/*
+ * A key-log line of a prepared context (conn_ctx.c): stash the two
+ * application traffic secrets of a server connection that may hand off.
+ * Lines of other connections are ignored.
+ */
+void stls__conn_keylog(const SSL *ssl, const char *line)
 {
 	struct stls_conn *c = stls__conn_of(ssl);
 	struct stls_h13 *h;
@@ -197,23 +201,6 @@ static void msg_cb(int write_p, int version, int content_type,
 	}
 }
 
-/*
- * Install the record hand-off's keylog callback on a server SSL_CTX.
- * Refuses with -EBUSY when another keylog callback is set (it is left in
- * place; connections on that context keep their SSL). Thread: before the
- * context is shared.
- */
-int stls_conn_ctx_apply(SSL_CTX *ctx)
-{
-	SSL_CTX_keylog_cb_func cb = SSL_CTX_get_keylog_callback(ctx);
-
-	if (cb && cb != keylog_cb) {
-		return -EBUSY;
-	}
-	SSL_CTX_set_keylog_callback(ctx, keylog_cb);
-	return 0;
-}
-
 void stls__conn_rec_setup(struct stls_conn *c)
 {
 	if (c->role == STLS_ROLE_SERVER && !c->keep_ssl) {
@@ -221,85 +208,133 @@ void stls__conn_rec_setup(struct stls_conn *c)
 	}
 }
 
-/* Why the SSL must stay, or NULL when the hand-off is safe. */
-static const char *keep_reason(const struct stls_conn *c, uint16_t *suite)
+/*
+ * Why the SSL stays. Expected: the version, the suite, the configuration
+ * (read_ahead, renegotiation, an unprepared context, a library context
+ * without the algorithm). A fallback: a check the hand-off relies on
+ * failed although the connection should have handed off, which an
+ * OpenSSL upgrade could cause (or memory ran out): counted and logged.
+ */
+struct keep {
+	const char *why; /* NULL: hand off */
+	bool fallback;
+};
+
+static struct keep keep_expected(const char *why)
+{
+	return (struct keep){ why, false };
+}
+
+static struct keep keep_fallback(const char *why)
+{
+	return (struct keep){ why, true };
+}
+
+/* The checks every version shares, after the version's own. */
+static struct keep keep_common(const struct stls_conn *c)
+{
+	if (SSL_get_read_ahead(c->ssl)) {
+		return keep_expected("OpenSSL reads ahead (ssl_read_ahead)");
+	}
+	if (SSL_has_pending(c->ssl)) {
+		return keep_fallback("OpenSSL holds unread input");
+	}
+	if (c->io.out_failed || SSL_get_shutdown(c->ssl) ||
+	    !SSL_is_init_finished(c->ssl)) {
+		return keep_fallback("connection not in a clean state");
+	}
+	return keep_expected(NULL);
+}
+
+/* Whether the context could hand off at all. */
+static struct keep keep_ctx(const struct stls_conn *c)
+{
+	const SSL_CTX *ctx = SSL_get_SSL_CTX(c->ssl);
+
+	if (stls__ctx_algs(ctx)) {
+		return keep_expected(NULL);
+	}
+	if (stls__ctx_was_prepared(ctx)) {
+		return keep_fallback("our key-log callback was replaced");
+	}
+	return keep_expected("context not prepared (stls_conn_ctx_apply)");
+}
+
+/* The TLS 1.3 checks (*suite set). */
+static struct keep keep_reason(const struct stls_conn *c, uint16_t *suite)
 {
 	const struct stls_h13 *h = c->h13;
 	const SSL_CIPHER *ci = SSL_get_current_cipher(c->ssl);
+	struct keep k = keep_ctx(c);
 	size_t hl;
 
 	*suite = ci ? (uint16_t)SSL_CIPHER_get_protocol_id(ci) : 0;
 	hl = stls__rec13_hash_len(*suite);
-	if (SSL_version(c->ssl) != TLS1_3_VERSION) {
-		return "not TLS 1.3 or 1.2";
+	if (k.why) {
+		return k;
+	}
+	if (hl == 0) {
+		return keep_expected("cipher suite not handled");
 	}
 	if (!h || h->bad || !h->counting || h->rd_len == 0) {
-		return "traffic secrets not available (keylog callback)";
+		return keep_fallback("traffic secrets not available "
+				     "(key-log lines)");
 	}
-	if (hl == 0 || h->rd_len != hl || h->wr_len != hl) {
-		return "cipher suite not handled";
+	if (h->rd_len != hl || h->wr_len != hl) {
+		return keep_fallback("traffic secrets of the wrong length");
 	}
 	/* 0-RTT: the engine never calls SSL_read_early_data(), so OpenSSL
 	 * rejects early data; should it ever be accepted, the client's
 	 * read sequence would not start at 0. */
 	if (SSL_get_early_data_status(c->ssl) == SSL_EARLY_DATA_ACCEPTED) {
-		return "early data accepted";
-	}
-	if (SSL_get_read_ahead(c->ssl) || SSL_has_pending(c->ssl)) {
-		return "OpenSSL holds unread input (read_ahead)";
+		return keep_fallback("early data accepted");
 	}
 	if (h->cnt.have || h->cnt.left || h->others ||
 	    h->cnt.records != h->tickets) {
-		return "records after the Finished are not all tickets";
+		return keep_fallback("records after the Finished are not all "
+				     "tickets");
 	}
-	if (c->io.out_failed || SSL_get_shutdown(c->ssl) ||
-	    !SSL_is_init_finished(c->ssl)) {
-		return "connection not in a clean state";
-	}
-	return NULL;
+	return keep_common(c);
 }
 
 /* keep_reason() for TLS 1.2. */
-static const char *keep_reason12(const struct stls_conn *c, uint16_t *suite)
+static struct keep keep_reason12(const struct stls_conn *c, uint16_t *suite)
 {
 	const struct stls_h13 *h = c->h13;
 	const SSL_CIPHER *ci = SSL_get_current_cipher(c->ssl);
+	struct keep k = keep_ctx(c);
 
 	*suite = ci ? (uint16_t)SSL_CIPHER_get_protocol_id(ci) : 0;
-	/* As for TLS 1.3: only contexts prepared by stls_conn_ctx_apply(). */
-	if (SSL_CTX_get_keylog_callback(SSL_get_SSL_CTX(c->ssl)) != keylog_cb) {
-		return "context not prepared (stls_conn_ctx_apply)";
+	if (k.why) {
+		return k;
 	}
 	if (!stls__rec12_supported(*suite)) {
-		return "cipher suite not handled";
+		return keep_expected("cipher suite not handled");
 	}
 	if (c->set && __atomic_load_n(&c->set->renegotiation,
 				      __ATOMIC_RELAXED)) {
-		return "renegotiation allowed";
+		return keep_expected("renegotiation allowed");
 	}
 	if (!h || !h->rd_ccs || !h->wr_ccs || h->rd_recs != 1 ||
 	    h->wr_recs != 1) {
-		return "records after change_cipher_spec are not one "
-		       "Finished each way";
+		return keep_fallback("records after change_cipher_spec are "
+				     "not one Finished each way");
 	}
-	if (SSL_get_read_ahead(c->ssl) || SSL_has_pending(c->ssl)) {
-		return "OpenSSL holds unread input (read_ahead)";
+	if (SSL_renegotiate_pending(c->ssl)) {
+		return keep_fallback("renegotiation pending");
 	}
-	if (c->io.out_failed || SSL_get_shutdown(c->ssl) ||
-	    !SSL_is_init_finished(c->ssl) || SSL_renegotiate_pending(c->ssl)) {
-		return "connection not in a clean state";
-	}
-	return NULL;
+	return keep_common(c);
 }
 
 /*
  * TLS 1.2 keys into a new r: master secret and randoms of the session,
- * both sequence numbers as counted. Returns r or NULL (*why set).
+ * both sequence numbers as counted. Returns r or NULL (*k set).
  */
 static struct stls_rec13 *init12(struct stls_conn *c, uint16_t suite,
-				 const char **why)
+				 struct keep *k)
 {
 	unsigned char ms[SSL_MAX_MASTER_KEY_LENGTH], cr[32], sr[32];
+	const struct stls_rec_algs *a = stls__ctx_algs(SSL_get_SSL_CTX(c->ssl));
 	SSL_SESSION *s = SSL_get_session(c->ssl);
 	struct stls_rec13 *r = OPENSSL_zalloc(sizeof(*r));
 	size_t ml = s ? SSL_SESSION_get_master_key(s, ms, sizeof(ms)) : 0;
@@ -308,11 +343,18 @@ static struct stls_rec13 *init12(struct stls_conn *c, uint16_t suite,
 	if (ml && SSL_get_client_random(c->ssl, cr, sizeof(cr)) ==
 			  sizeof(cr) &&
 	    SSL_get_server_random(c->ssl, sr, sizeof(sr)) == sizeof(sr)) {
-		err = r ? stls__rec12_init(r, suite, ms, ml, cr, sr) : -ENOMEM;
+		err = r ? stls__rec12_init(r, suite, a, ms, ml, cr, sr)
+			: -ENOMEM;
 	}
 	OPENSSL_cleanse(ms, sizeof(ms));
 	if (err) {
-		*why = r ? "cannot derive the record keys" : "out of memory";
+		*k = !r		     ? keep_fallback("out of memory")
+		     : err == -ENOENT ? keep_expected("cipher or digest not "
+						      "available in the "
+						      "context's library "
+						      "context")
+				      : keep_fallback("cannot derive the "
+						      "record keys");
 		OPENSSL_free(r);
 		return NULL;
 	}
@@ -321,53 +363,101 @@ static struct stls_rec13 *init12(struct stls_conn *c, uint16_t suite,
 	return r;
 }
 
-/* Content bytes per record we write: setting, peer's max_fragment_length. */
-static size_t max_frag(const struct stls_conn *c)
+/* The negotiated max_fragment_length (RFC 6066 section 4), or 2^14. */
+static size_t mfl_bytes(const struct stls_conn *c)
 {
 	SSL_SESSION *s = SSL_get_session(c->ssl);
-	int set = c->set ? c->set->ssl_max_send_fragment : -1;
-	size_t m = STLS_REC13_MAX_PLAIN;
 	uint8_t mfl = s ? SSL_SESSION_get_max_fragment_length(s) : 0;
 
-	if (set >= 512 && set <= (int)STLS_REC13_MAX_PLAIN) {
-		m = (size_t)set;
-	}
 	if (mfl >= TLSEXT_max_fragment_length_512 &&
-	    mfl <= TLSEXT_max_fragment_length_4096 &&
-	    ((size_t)256 << mfl) < m) {
-		m = (size_t)256 << mfl;
+	    mfl <= TLSEXT_max_fragment_length_4096) {
+		return (size_t)256 << mfl;
 	}
-	return m;
+	return STLS_REC13_MAX_PLAIN;
 }
 
-/* The TLS 1.3 checks and keys: NULL and *out set, or why not. */
-static const char *hand13(struct stls_conn *c, uint16_t *suite,
+/*
+ * Content bytes per record: we write at most the setting and the
+ * negotiated max_fragment_length, and read at most the latter (both ways,
+ * as OpenSSL enforces it).
+ */
+static void set_frag_limits(const struct stls_conn *c, struct stls_rec13 *r)
+{
+	int set = c->set ? c->set->ssl_max_send_fragment : -1;
+	size_t mfl = mfl_bytes(c);
+
+	r->max_frag = STLS_REC13_MAX_PLAIN;
+	if (set >= 512 && set <= (int)STLS_REC13_MAX_PLAIN) {
+		r->max_frag = (size_t)set;
+	}
+	if (mfl < r->max_frag) {
+		r->max_frag = mfl;
+	}
+	r->rd_max = (uint16_t)mfl;
+}
+
+/* The TLS 1.3 checks and keys: *out set, or why not. */
+static struct keep hand13(struct stls_conn *c, uint16_t *suite,
 			  struct stls_rec13 **out)
 {
 	struct stls_rec13 *r;
-	const char *why = keep_reason(c, suite);
+	struct keep k = keep_reason(c, suite);
+	int err;
 
-	if (why) {
-		return why;
+	if (k.why) {
+		return k;
 	}
 	if (!(r = OPENSSL_zalloc(sizeof(*r)))) {
-		return "out of memory";
+		return keep_fallback("out of memory");
 	}
-	if (stls__rec13_init(r, *suite, c->h13->rd, c->h13->wr,
-			     c->h13->rd_len) != 0) {
+	err = stls__rec13_init(r, *suite,
+			       stls__ctx_algs(SSL_get_SSL_CTX(c->ssl)),
+			       c->h13->rd, c->h13->wr, c->h13->rd_len);
+	if (err) {
 		OPENSSL_free(r);
-		return "cannot derive the traffic keys";
+		return err == -ENOENT ? keep_expected("cipher or digest not "
+						      "available in the "
+						      "context's library "
+						      "context")
+				      : keep_fallback("cannot derive the "
+						      "traffic keys");
 	}
 	r->wr.seq = c->h13->cnt.records;
 	*out = r;
-	return NULL;
+	return keep_expected(NULL);
+}
+
+/*
+ * The SSL stays. A fallback is counted and logged as a warning (the first
+ * one, then at every power of two, so that a changed OpenSSL cannot flood
+ * the log); the rest at debug level.
+ */
+static void keep_ssl(struct stls_conn *c, struct keep k)
+{
+	uint64_t n;
+
+	stls__conn_h13_free(c);
+	if (!k.fallback) {
+		STLS_DBG("tls: conn %p: keeping the SSL: %s", (void *)c,
+			 k.why);
+		return;
+	}
+	n = stls__conn_count(STLS_CNT_FALLBACKS);
+	if ((n & (n - 1)) == 0) {
+		STLS_WARN("tls: record hand-off fell back to keeping the SSL: "
+			  "%s (%llu so far; docs/security.md)",
+			  k.why, (unsigned long long)n);
+	} else {
+		STLS_DBG("tls: conn %p: record hand-off fell back to keeping "
+			 "the SSL: %s", (void *)c, k.why);
+	}
 }
 
 void stls__conn_handoff(struct stls_conn *c)
 {
 	const struct stls_profile *p = stls_profile_of_ssl(c->ssl);
 	struct stls_rec13 *r = NULL;
-	const char *why;
+	struct keep k;
 	uint16_t suite;
 
 	if (c->role != STLS_ROLE_SERVER || c->keep_ssl) {
@@ -376,20 +466,28 @@ void stls__conn_handoff(struct stls_conn *c)
 	}
 	SSL_set_msg_callback(c->ssl, NULL);
 	if (SSL_version(c->ssl) == TLS1_2_VERSION) {
-		why = keep_reason12(c, &suite);
-		if (!why) {
-			r = init12(c, suite, &why);
+		k = keep_reason12(c, &suite);
+		if (!k.why) {
+			r = init12(c, suite, &k);
 		}
+	} else if (SSL_version(c->ssl) == TLS1_3_VERSION) {
+		k = hand13(c, &suite, &r);
 	} else {
-		why = hand13(c, &suite, &r);
+		k = keep_expected("not TLS 1.3 or 1.2");
 	}
-	if (why) {
-		STLS_DBG("tls: conn %p: keeping the SSL: %s", (void *)c, why);
-		OPENSSL_free(r);
-		stls__conn_h13_free(c);
+	if (k.why) {
+		keep_ssl(c, k);
 		return;
 	}
-	r->max_frag = max_frag(c);
+	set_frag_limits(c, r);
+	c->rec = r;
+	if (stls__conn_sess_keep(c) != 0) {
+		c->rec = NULL;
+		stls__rec13_fini(r);
+		OPENSSL_free(r);
+		keep_ssl(c, keep_fallback("out of memory"));
+		return;
+	}
 	if (p) {
 		/* Our reference replaces the one the SSL drops; released in
 		 * stls__conn_rec_free(). */
@@ -401,7 +499,6 @@ void stls__conn_handoff(struct stls_conn *c)
 	SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	SSL_free(c->ssl); /* and our BIO; c->io stays */
 	c->ssl = NULL;
-	c->rec = r;
 	STLS_DBG("tls: conn %p: record layer handed off (suite 0x%04x, "
 		 "read seq %llu, write seq %llu)",
 		 (void *)c, suite, (unsigned long long)r->rd.seq,

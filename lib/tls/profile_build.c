@@ -236,10 +236,12 @@ static void apply_session(const struct stls__build *b, SSL_CTX *ctx)
 		SSL_CTX_set_num_tickets(ctx, s->session_tickets ?
 						     STLS_PROFILE_NUM_TICKETS :
 						     0);
-		/* TLS 1.3 connections hand their record layer to the engine
-		 * (docs/engine.md); a fresh context has no keylog callback,
-		 * so this cannot be refused. */
-		if (stls_conn_ctx_apply(ctx) != 0) {
+		/* Connections may hand their record layer to the engine
+		 * (docs/engine.md) only when asked: a prepared context makes
+		 * OpenSSL format key-log lines for every connection. */
+		if (s->record_handoff &&
+		    stls_conn_ctx_apply_ex(ctx, STLS_PROFILE_LIBCTX,
+					   STLS_PROFILE_PROPQ) != 0) {
 			stls__build_warn(b, STLS_PF__COUNT,
 					 "record hand-off unavailable");
 		}
@@ -252,7 +254,8 @@ int stls__profile_ctx_new(const struct stls__build *b, SSL_CTX **out)
 	int err = 0;
 
 	stls__ossl_err_clear();
-	ctx = SSL_CTX_new(TLS_method());
+	ctx = SSL_CTX_new_ex(STLS_PROFILE_LIBCTX, STLS_PROFILE_PROPQ,
+			     TLS_method());
 	if (!ctx) {
 		ERR_clear_error();
 		return -ENOMEM;

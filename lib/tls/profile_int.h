@@ -59,6 +59,15 @@ const char *stls__asn1_time_str(const ASN1_TIME *t, char *buf, size_t len);
 
 struct stls__keyrd;
 
+/*
+ * The library context and property query of every profile's SSL_CTX
+ * (SSL_CTX_new_ex()), and so of the record layers' algorithms after the
+ * hand-off (stls_conn_ctx_apply_ex()): OpenSSL's defaults. One place to
+ * change when profiles get providers of their own.
+ */
+#define STLS_PROFILE_LIBCTX NULL
+#define STLS_PROFILE_PROPQ NULL
+
 /* What one profile build needs besides the profile itself. */
 struct stls__build {
 	const struct stls_settings *s;

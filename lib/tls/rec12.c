@@ -102,13 +102,16 @@ static int key_block(const EVP_MD *md, const unsigned char *ms,
 /*
  * Set up r for the TLS 1.2 suite `suite` (protocol id, see the table)
  * from the session's master secret (ms_len bytes, 48) and the two hello
- * randoms (32 bytes each): keys and IVs of both directions for a server
- * (read = client_write, write = server_write), sequence numbers 0 (the
- * caller sets them). Refuses with -EINVAL an unknown suite or a wrong
- * length, -EIO when OpenSSL cannot derive (r is wiped then). r is zeroed
- * first. Thread: the owner of r.
+ * randoms (32 bytes each), with the cipher and PRF digest of algs
+ * (borrowed; NULL: the default set): keys and IVs of both directions for
+ * a server (read = client_write, write = server_write), sequence numbers
+ * 0 (the caller sets them). Refuses with -EINVAL an unknown suite or a
+ * wrong length, -ENOENT when algs lacks the cipher or digest, -EIO when
+ * OpenSSL cannot derive (r is wiped then). r is zeroed first. Thread: the
+ * owner of r.
  */
 int stls__rec12_init(struct stls_rec13 *r, uint16_t suite,
+		     const struct stls_rec_algs *algs,
 		     const unsigned char *ms, size_t ms_len,
 		     const unsigned char *client_random,
 		     const unsigned char *server_random)
@@ -123,14 +126,15 @@ int stls__rec12_init(struct stls_rec13 *r, uint16_t suite,
 		return -EINVAL;
 	}
 	s = &suites[i];
-	if (!stls__rec_cipher(s->cipher) || !stls__rec_md(s->prf)) {
-		return -EIO;
+	if (stls__rec_algs_take(r, algs, s->cipher, s->prf) != 0) {
+		return -ENOENT;
 	}
 	kl = s->key_len;
 	il = s->iv_len;
-	if (key_block(stls__rec_md(s->prf), ms, ms_len, client_random, server_random,
-		      kb, 2 * kl + 2 * il) != 0) {
+	if (key_block(r->md, ms, ms_len, client_random, server_random, kb,
+		      2 * kl + 2 * il) != 0) {
 		OPENSSL_cleanse(kb, sizeof(kb));
+		stls__rec13_fini(r);
 		return -EIO;
 	}
 	memcpy(r->rd.key, kb, kl);
@@ -141,12 +145,29 @@ int stls__rec12_init(struct stls_rec13 *r, uint16_t suite,
 	r->v12 = true;
 	r->suite = (unsigned char)i;
 	r->max_frag = STLS_REC13_MAX_PLAIN;
+	r->rd_max = STLS_REC13_MAX_PLAIN;
 	return 0;
 }
 
 static bool is_gcm(const struct stls_rec13 *r)
 {
 	return suites[r->suite].iv_len == 4;
+}
+
+/*
+ * True when the key of one direction may protect no more application
+ * data: AES-GCM keys are good for STLS_REC12_GCM_MAX_RECORDS records and
+ * TLS 1.2 has no KeyUpdate. For our write key one record is kept for the
+ * close_notify. Always false for ChaCha20-Poly1305 and TLS 1.3. Any
+ * thread that may read r.
+ */
+bool stls__rec12_key_used_up(const struct stls_rec13 *r, bool write)
+{
+	if (!r->v12 || !is_gcm(r)) {
+		return false;
+	}
+	return write ? r->wr.seq >= STLS_REC12_GCM_MAX_RECORDS - 1
+		     : r->rd.seq >= STLS_REC12_GCM_MAX_RECORDS;
 }
 
 static void put64(unsigned char *p, uint64_t v)
@@ -166,7 +187,7 @@ static EVP_CIPHER_CTX *dir_ctx(const struct stls_rec13 *r,
 			       struct stls_rec13_dir *d, bool enc,
 			       const unsigned char *explicit)
 {
-	const EVP_CIPHER *c = stls__rec_cipher(suites[r->suite].cipher);
+	const EVP_CIPHER *c = r->cipher;
 	unsigned char nonce[12];
 	EVP_CIPHER_CTX *x;
 
@@ -227,17 +248,19 @@ ssize_t stls__rec12_seal(struct stls_rec13 *r, unsigned char type,
 }
 
 /*
- * The header check for TLS 1.2 (stls__rec13_check_header()'s twin):
- * content types alert, handshake and application data are accepted
- * (change_cipher_spec and anything else: -EPROTO, unexpected_message),
- * the version must be 0x0303 (-EPROTO), the
- * length at most 2^14 + 2048 (-EMSGSIZE, record_overflow).
+ * The header check for TLS 1.2 (stls__rec13_check_header()'s twin): the
+ * version must be 0x0303 (-EPROTONOSUPPORT: protocol_version, as OpenSSL
+ * answers), the length at most 2^14 + 2048 (-EMSGSIZE, record_overflow).
+ * Every content type is decrypted first, as every record after
+ * change_cipher_spec is protected (RFC 5246 section 6.2.3): a plaintext
+ * change_cipher_spec fails authentication, an authentic one is the
+ * engine's unexpected_message.
  */
 int stls__rec12_check_header(const unsigned char *h, size_t *body_len)
 {
 	*body_len = ((size_t)h[3] << 8) | h[4];
-	if (h[0] < 21 || h[0] > 23 || h[1] != 3 || h[2] != 3) {
-		return -EPROTO;
+	if (h[1] != 3 || h[2] != 3) {
+		return -EPROTONOSUPPORT;
 	}
 	if (*body_len > STLS_REC13_MAX_PLAIN + 2048) {
 		return -EMSGSIZE;
@@ -248,7 +271,8 @@ int stls__rec12_check_header(const unsigned char *h, size_t *body_len)
 /*
  * rec13.c's stls__rec13_open() for TLS 1.2: *type is the header's type.
  * -EBADMSG for a failed authentication or a record too short for nonce
- * and tag, -EMSGSIZE for more than 2^14 plaintext bytes.
+ * and tag, -EMSGSIZE for an authentic record of more than 2^14 plaintext
+ * bytes (the sequence number advanced).
  */
 int stls__rec12_open(struct stls_rec13 *r, const unsigned char *rec,
 		     size_t len, unsigned char *pt, size_t *pt_len,
@@ -266,19 +290,22 @@ int stls__rec12_open(struct stls_rec13 *r, const unsigned char *rec,
 		return -EOVERFLOW;
 	}
 	clen = len - 5 - ex - STLS_REC13_TAG;
-	if (clen > STLS_REC13_MAX_PLAIN) {
-		return -EMSGSIZE;
-	}
 	aad(ad, r->rd.seq, rec[0], clen);
 	x = dir_ctx(r, &r->rd, false, rec + 5);
 	if (!x) {
 		return -EIO;
 	}
+	/* Authentication first: only a record that decrypts can be too
+	 * long (RFC 5246 section 6.2.3, record_overflow). */
 	if (stls__rec_aead_open(x, ad, sizeof(ad), rec + 5 + ex, clen, pt) !=
 	    0) {
 		return -EBADMSG;
 	}
 	r->rd.seq++;
+	if (clen > STLS_REC13_MAX_PLAIN) {
+		OPENSSL_cleanse(pt, clen);
+		return -EMSGSIZE;
+	}
 	*type = rec[0];
 	*pt_len = clen;
 	return 0;

@@ -17,14 +17,15 @@
  * EVP contexts: one per direction, made at the first record and released
  * by stls__rec13_idle(), which the engine calls at the end of every call,
  * so an idle connection holds none (costs measured in docs/engine.md).
- * Algorithms (ciphers, digests) are fetched once per process; HMAC is
- * computed on the fetched digest. Secrets, keys and IVs are wiped
+ * Algorithms (ciphers, digests) come fetched with the handshake's library
+ * context and property query (rec_algs.c; the record state holds a
+ * reference on its cipher and digest); HMAC is computed on the fetched
+ * digest. Secrets, keys and IVs are wiped
  * with OPENSSL_cleanse() and never logged.
  */
 #include "tls/tls_int.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,44 +45,6 @@ static const struct suite suites[] = {
 	{ 0x1302, 32, 48, STLS_REC_AES256_GCM, STLS_REC_SHA384 },
 	{ 0x1303, 32, 32, STLS_REC_CHACHA20_POLY1305, STLS_REC_SHA256 },
 };
-
-static const char *const cipher_names[STLS_REC__CIPHERS] = {
-	[STLS_REC_AES128_GCM] = "AES-128-GCM",
-	[STLS_REC_AES256_GCM] = "AES-256-GCM",
-	[STLS_REC_CHACHA20_POLY1305] = "ChaCha20-Poly1305",
-};
-static const char *const md_names[STLS_REC__MDS] = {
-	[STLS_REC_SHA256] = "SHA256",
-	[STLS_REC_SHA384] = "SHA384",
-};
-static EVP_CIPHER *ciphers[STLS_REC__CIPHERS];
-static EVP_MD *mds[STLS_REC__MDS];
-static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
-
-static void fetch_all(void)
-{
-	size_t i;
-
-	/* Kept for the life of the process, like OpenSSL's own tables. */
-	for (i = 0; i < STLS_REC__CIPHERS; i++) {
-		ciphers[i] = EVP_CIPHER_fetch(NULL, cipher_names[i], NULL);
-	}
-	for (i = 0; i < STLS_REC__MDS; i++) {
-		mds[i] = EVP_MD_fetch(NULL, md_names[i], NULL);
-	}
-}
-
-const EVP_CIPHER *stls__rec_cipher(enum stls_rec_cipher c)
-{
-	pthread_once(&fetch_once, fetch_all);
-	return ciphers[c];
-}
-
-const EVP_MD *stls__rec_md(enum stls_rec_md m)
-{
-	pthread_once(&fetch_once, fetch_all);
-	return mds[m];
-}
 
 static int suite_index(uint16_t id)
 {
@@ -149,12 +112,12 @@ int stls__rec_hmac(const EVP_MD *md, const unsigned char *key, size_t klen,
  * block (out_len <= Hash.length): T(1) = HMAC(secret, info || 0x01).
  * Returns 0 or -EIO.
  */
-static int expand_label(const struct suite *s, const unsigned char *secret,
-			const char *label, unsigned char *out, size_t out_len)
+static int expand_label(const struct suite *s, const EVP_MD *md,
+			const unsigned char *secret, const char *label,
+			unsigned char *out, size_t out_len)
 {
 	unsigned char info[2 + 1 + 255 + 1 + 1], t[EVP_MAX_MD_SIZE];
 	size_t ll = strlen("tls13 ") + strlen(label), n = 0;
-	const EVP_MD *md = stls__rec_md(s->md);
 	int err;
 
 	if (!md || out_len > s->hash_len) {
@@ -176,27 +139,95 @@ static int expand_label(const struct suite *s, const unsigned char *secret,
 	return err;
 }
 
-/* Key and IV of one direction from its current secret. */
-static int dir_keys(const struct suite *s, struct stls_rec13_dir *d)
+/*
+ * The key and IV of a traffic secret into key[s->key_len] and iv[12].
+ * Nothing else changes. Returns 0 or -EIO.
+ */
+static int derive_keys(const struct suite *s, const EVP_MD *md,
+		       const unsigned char *secret, unsigned char *key,
+		       unsigned char *iv)
 {
-	EVP_CIPHER_CTX_free(d->ctx);
-	d->ctx = NULL;
-	d->seq = 0;
-	if (expand_label(s, d->secret, "key", d->key, s->key_len) != 0 ||
-	    expand_label(s, d->secret, "iv", d->iv, sizeof(d->iv)) != 0) {
+	if (expand_label(s, md, secret, "key", key, s->key_len) != 0 ||
+	    expand_label(s, md, secret, "iv", iv, 12) != 0) {
 		return -EIO;
 	}
 	return 0;
 }
 
 /*
+ * Put the direction out of use for good: keys wiped, context released,
+ * `dead` set so that every later seal or open refuses (a failed key
+ * change must never fall back to a key and sequence number in use).
+ */
+static void dir_poison(struct stls_rec13_dir *d)
+{
+	EVP_CIPHER_CTX_free(d->ctx);
+	d->ctx = NULL;
+	OPENSSL_cleanse(d, sizeof(*d));
+	d->dead = true;
+}
+
+/*
+ * Install secret (s->hash_len bytes) in d: its key and IV are derived into
+ * temporaries first and the direction changes only once all succeeded
+ * (secret, key, IV, sequence 0, no context). On failure d is poisoned.
+ */
+static int dir_install(const struct suite *s, const EVP_MD *md,
+		       struct stls_rec13_dir *d, const unsigned char *secret)
+{
+	unsigned char key[sizeof(d->key)], iv[sizeof(d->iv)];
+	int err = derive_keys(s, md, secret, key, iv);
+
+	if (err) {
+		dir_poison(d);
+	} else {
+		EVP_CIPHER_CTX_free(d->ctx);
+		d->ctx = NULL;
+		memmove(d->secret, secret, s->hash_len);
+		memcpy(d->key, key, sizeof(key));
+		memcpy(d->iv, iv, sizeof(iv));
+		d->seq = 0;
+	}
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(iv, sizeof(iv));
+	return err;
+}
+
+/*
+ * Take references on the cipher and digest of algs (NULL: the default
+ * set) that suite s needs. Returns 0, or -ENOENT when algs lacks one.
+ * Shared with rec12.c (suite index of either table: cipher and md).
+ */
+int stls__rec_algs_take(struct stls_rec13 *r, const struct stls_rec_algs *a,
+			enum stls_rec_cipher c, enum stls_rec_md m)
+{
+	if (!a) {
+		a = stls__rec_algs_default();
+	}
+	if (!a->cipher[c] || !a->md[m] || !EVP_CIPHER_up_ref(a->cipher[c])) {
+		return -ENOENT;
+	}
+	if (!EVP_MD_up_ref(a->md[m])) {
+		EVP_CIPHER_free(a->cipher[c]);
+		return -ENOENT;
+	}
+	/* Released in stls__rec13_fini(). */
+	r->cipher = a->cipher[c];
+	r->md = a->md[m];
+	return 0;
+}
+
+/*
  * Set up r for suite (0x1301..0x1303) from the two application traffic
- * secrets (len bytes each = the suite's hash length): keys and IVs are
+ * secrets (len bytes each = the suite's hash length), with the cipher and
+ * digest of algs (borrowed; NULL: the default set): keys and IVs are
  * derived, sequence numbers start at 0. Refuses with -EINVAL an unknown
- * suite or a wrong length, -EIO when OpenSSL cannot derive (r is wiped
- * then). r is zeroed first. Thread: the owner of r.
+ * suite or a wrong length, -ENOENT when algs lacks the suite's cipher or
+ * digest, -EIO when OpenSSL cannot derive (r is wiped then). r is zeroed
+ * first. Thread: the owner of r.
  */
 int stls__rec13_init(struct stls_rec13 *r, uint16_t suite,
+		     const struct stls_rec_algs *algs,
 		     const unsigned char *rd_secret,
 		     const unsigned char *wr_secret, size_t len)
 {
@@ -206,16 +237,14 @@ int stls__rec13_init(struct stls_rec13 *r, uint16_t suite,
 	if (i < 0 || len != suites[i].hash_len) {
 		return -EINVAL;
 	}
-	if (!stls__rec_cipher(suites[i].cipher) ||
-	    !stls__rec_md(suites[i].md)) {
-		return -EIO;
+	if (stls__rec_algs_take(r, algs, suites[i].cipher, suites[i].md)) {
+		return -ENOENT;
 	}
 	r->suite = (unsigned char)i;
 	r->max_frag = STLS_REC13_MAX_PLAIN;
-	memcpy(r->rd.secret, rd_secret, len);
-	memcpy(r->wr.secret, wr_secret, len);
-	if (dir_keys(&suites[i], &r->rd) != 0 ||
-	    dir_keys(&suites[i], &r->wr) != 0) {
+	r->rd_max = STLS_REC13_MAX_PLAIN;
+	if (dir_install(&suites[i], r->md, &r->rd, rd_secret) != 0 ||
+	    dir_install(&suites[i], r->md, &r->wr, wr_secret) != 0) {
 		stls__rec13_fini(r);
 		return -EIO;
 	}
@@ -224,8 +253,11 @@ int stls__rec13_init(struct stls_rec13 *r, uint16_t suite,
 
 /*
  * KeyUpdate (RFC 8446 section 4.6.3, 7.2): the next secret of one
- * direction, new key and IV, sequence number back to 0. Returns 0 or -EIO
- * (the direction is unusable then: fail the connection).
+ * direction, new key and IV, sequence number back to 0, all or nothing.
+ * Returns 0, or -EIO when a derivation fails (usually out of memory): the
+ * direction is poisoned then (every later seal or open of it is refused
+ * with -EKEYREVOKED), so it can never reuse a nonce under its old key.
+ * Thread: the owner of r.
  */
 int stls__rec13_update(struct stls_rec13 *r, bool write)
 {
@@ -234,10 +266,15 @@ int stls__rec13_update(struct stls_rec13 *r, bool write)
 	unsigned char next[STLS_REC13_MAX_SECRET];
 	int err;
 
-	err = expand_label(s, d->secret, "traffic upd", next, s->hash_len);
-	if (!err) {
-		memcpy(d->secret, next, s->hash_len);
-		err = dir_keys(s, d);
+	if (d->dead) {
+		return -EIO;
+	}
+	err = expand_label(s, r->md, d->secret, "traffic upd", next,
+			   s->hash_len);
+	if (err) {
+		dir_poison(d);
+	} else {
+		err = dir_install(s, r->md, d, next);
 	}
 	OPENSSL_cleanse(next, sizeof(next));
 	return err;
@@ -281,8 +318,7 @@ EVP_CIPHER_CTX *stls__rec_dir_ctx(struct stls_rec13_dir *d,
 static EVP_CIPHER_CTX *dir_ctx(const struct stls_rec13 *r,
 			       struct stls_rec13_dir *d, bool enc)
 {
-	return stls__rec_dir_ctx(d, ciphers[suites[r->suite].cipher], enc,
-				 NULL, true);
+	return stls__rec_dir_ctx(d, r->cipher, enc, NULL, true);
 }
 
 /*
@@ -290,10 +326,12 @@ static EVP_CIPHER_CTX *dir_ctx(const struct stls_rec13 *r,
  * application data) with n <= STLS_REC13_MAX_PLAIN content bytes, written
  * as a whole record (header included) to out, which must have room for
  * n + STLS_REC13_OVERHEAD bytes. The write sequence number advances.
- * Returns the record length, -EINVAL for n too large, -EOVERFLOW when the
+ * Returns the record length, -EINVAL for n too large, -EKEYREVOKED when
+ * the direction was poisoned by a failed key update, -EOVERFLOW when the
  * sequence number is exhausted (section 5.3: never wrap; update the key
- * first), -EIO when OpenSSL fails (usually out of memory). Thread: the
- * owner of r.
+ * first), -EIO when OpenSSL fails (usually out of memory; nothing was
+ * written and the sequence number did not advance). Thread: the owner of
+ * r.
  */
 ssize_t stls__rec13_seal(struct stls_rec13 *r, unsigned char type,
 			 const void *data, size_t n, unsigned char *out)
@@ -307,6 +345,9 @@ ssize_t stls__rec13_seal(struct stls_rec13 *r, unsigned char type,
 	}
 	if (n > STLS_REC13_MAX_PLAIN) {
 		return -EINVAL;
+	}
+	if (r->wr.dead) {
+		return -EKEYREVOKED;
 	}
 	if (r->wr.seq == UINT64_MAX) {
 		return -EOVERFLOW;
@@ -383,7 +424,8 @@ int stls__rec_aead_open(EVP_CIPHER_CTX *x, const unsigned char *aad,
  * (unexpected_message), -EMSGSIZE when TLSInnerPlaintext (content, type
  * and padding) passes 2^14 + 1 bytes (section 5.4; record_overflow),
  * -EOVERFLOW when the read sequence number is exhausted (section 5.3),
- * -EIO when OpenSSL fails. pt may overlap nothing. TLS 1.2 (r->v12):
+ * -EKEYREVOKED after a failed key update, -EIO when OpenSSL fails.
+ * pt may overlap nothing. TLS 1.2 (r->v12):
  * stls__rec12_open(), the content type is the header's.
  */
 int stls__rec13_open(struct stls_rec13 *r, const unsigned char *rec,
@@ -397,7 +439,12 @@ int stls__rec13_open(struct stls_rec13 *r, const unsigned char *rec,
 		return stls__rec12_open(r, rec, len, pt, pt_len, type);
 	}
 	*pt_len = 0;
-	if (len < 5 + 1 + STLS_REC13_TAG) {
+	if (r->rd.dead) {
+		return -EKEYREVOKED;
+	}
+	/* A tag and nothing else may authenticate: then its cleartext has
+	 * no content type (below, unexpected_message; section 5.4). */
+	if (len < 5 + STLS_REC13_TAG) {
 		return -EBADMSG;
 	}
 	if (r->rd.seq == UINT64_MAX) {
@@ -437,10 +484,13 @@ void stls__rec13_idle(struct stls_rec13 *r)
 	r->wr.ctx = NULL;
 }
 
-/* Release the contexts and the plaintext buffer, wipe every secret. */
+/* Release the contexts, the plaintext buffer and the algorithms, wipe
+ * every secret. */
 void stls__rec13_fini(struct stls_rec13 *r)
 {
 	stls__rec13_idle(r);
+	EVP_CIPHER_free(r->cipher);
+	EVP_MD_free(r->md);
 	if (r->pt) {
 		OPENSSL_clear_free(r->pt, r->pt_cap);
 	}

@@ -175,22 +175,37 @@ STLS_MUST_USE STLS_HIDDEN int stls__facts_build(SSL *ssl, const char *sni,
  * suite keeps a single path). The engine sends a KeyUpdate first.
  */
 #define STLS_REC13_REKEY_AFTER (UINT64_C(1) << 24)
+/*
+ * Records one TLS 1.2 AES-GCM key may protect: 2^24.5, rounded down (RFC
+ * 8446 section 5.5, RFC 9325 section 4.4). TLS 1.2 cannot rekey, so the
+ * engine closes the connection at this bound.
+ */
+#define STLS_REC12_GCM_MAX_RECORDS UINT64_C(23726566)
 
 struct stls_rec13_dir {
 	unsigned char secret[STLS_REC13_MAX_SECRET];
 	unsigned char key[32];
 	unsigned char iv[12];
+	bool dead; /* a key update failed: refuse every record */
 	uint64_t seq;
 	EVP_CIPHER_CTX *ctx; /* NULL while idle */
 };
 
 struct stls_rec13 {
 	struct stls_rec13_dir rd, wr;
+	EVP_CIPHER *cipher; /* references, from struct stls_rec_algs */
+	EVP_MD *md;
 	unsigned char *pt; /* decrypted, not yet delivered (engine) */
 	size_t pt_cap, pt_off, pt_len;
 	size_t max_frag;     /* content bytes per record we write */
+	uint16_t rd_max;     /* content bytes per record we read */
 	unsigned char suite; /* index into rec13.c's (rec12.c's) table */
 	bool v12;            /* TLS 1.2 records (rec12.c) */
+	unsigned char hs[4]; /* an unfinished handshake message (rec13_hs.c) */
+	unsigned char hs_len;
+	unsigned char warn_run;  /* ignored warning alerts in a row */
+	unsigned char empty_run; /* empty records in a row */
+	struct stls_rec_sess *sess; /* conn_sess.c, or NULL */
 };
 
 /* A record counter over a written byte stream. */
@@ -201,7 +216,11 @@ struct stls_rec13_count {
 	unsigned char have;
 };
 
-/* The AEAD ciphers and digests of both record layers (rec12.c, rec13.c). */
+/*
+ * The AEAD ciphers and digests of both record layers (rec_algs.c), fetched
+ * with one library context and property query; entries are references or
+ * NULL (not available there).
+ */
 enum stls_rec_cipher {
 	STLS_REC_AES128_GCM,
 	STLS_REC_AES256_GCM,
@@ -209,14 +228,25 @@ enum stls_rec_cipher {
 	STLS_REC__CIPHERS
 };
 enum stls_rec_md { STLS_REC_SHA256, STLS_REC_SHA384, STLS_REC__MDS };
-/* Fetched once per process and kept; NULL when OpenSSL lacks it. Any
- * thread. */
-STLS_HIDDEN const EVP_CIPHER *stls__rec_cipher(enum stls_rec_cipher c);
-STLS_HIDDEN const EVP_MD *stls__rec_md(enum stls_rec_md m);
+struct stls_rec_algs {
+	EVP_CIPHER *cipher[STLS_REC__CIPHERS];
+	EVP_MD *md[STLS_REC__MDS];
+};
+STLS_MUST_USE STLS_HIDDEN int stls__rec_algs_fetch(struct stls_rec_algs *a,
+						   OSSL_LIB_CTX *libctx,
+						   const char *propq);
+STLS_HIDDEN void stls__rec_algs_free(struct stls_rec_algs *a);
+/* OpenSSL's default context, no query: fetched once, kept. Any thread. */
+STLS_HIDDEN const struct stls_rec_algs *stls__rec_algs_default(void);
+/* rec13.c: references on a's cipher c and digest m into r (0/-ENOENT). */
+STLS_MUST_USE STLS_HIDDEN int
+stls__rec_algs_take(struct stls_rec13 *r, const struct stls_rec_algs *a,
+		    enum stls_rec_cipher c, enum stls_rec_md m);
 
 STLS_HIDDEN size_t stls__rec13_hash_len(uint16_t suite);
 STLS_MUST_USE STLS_HIDDEN int stls__rec13_init(struct stls_rec13 *r,
 					       uint16_t suite,
+					       const struct stls_rec_algs *algs,
 					       const unsigned char *rd_secret,
 					       const unsigned char *wr_secret,
 					       size_t len);
@@ -249,13 +279,53 @@ STLS_HIDDEN void stls__rec13_count(struct stls_rec13_count *k,
 				   const void *data, size_t n);
 
 /*
+ * Post-handshake messages of a TLS 1.3 client (rec13_hs.c): reassembly of
+ * a KeyUpdate across records. stls__rec13_hs_feed() takes the content of
+ * one handshake record and returns 1 (a whole KeyUpdate ended with the
+ * record: e->request), 0 (unfinished, bytes kept) or -EPROTO (e->alert,
+ * e->what).
+ */
+struct stls_rec13_hs {
+	unsigned char request; /* request_update of the KeyUpdate */
+	unsigned char alert;   /* the alert to send on -EPROTO */
+	char what[48];
+};
+STLS_MUST_USE STLS_HIDDEN int stls__rec13_hs_feed(struct stls_rec13 *r,
+						  const unsigned char *p,
+						  size_t n,
+						  struct stls_rec13_hs *e);
+STLS_HIDDEN bool stls__rec13_hs_pending(const struct stls_rec13 *r);
+
+/*
+ * An alert record from the peer after the hand-off (rec_alert.c): close,
+ * ignore (the caller limits these in a row), fail (the peer's error
+ * alert: nothing sent back) or refuse (send v->alert, v->what says why).
+ */
+enum stls_alert_act {
+	STLS_ALERT_CLOSE,
+	STLS_ALERT_IGNORE,
+	STLS_ALERT_FAIL,
+	STLS_ALERT_REFUSE,
+};
+struct stls_alert_verdict {
+	unsigned char alert;
+	const char *what;
+};
+STLS_HIDDEN enum stls_alert_act
+stls__rec_alert(bool v12, const unsigned char *p, size_t n,
+		struct stls_alert_verdict *v);
+
+/*
  * TLS 1.2 AEAD record protection (rec12.c, RFC 5246 6.2.3.3, RFC 5288,
  * RFC 7905) in the same struct stls_rec13 (v12 set): rec13.c's seal and
  * open switch to the functions below; no KeyUpdate.
  */
 STLS_HIDDEN bool stls__rec12_supported(uint16_t suite);
+STLS_HIDDEN bool stls__rec12_key_used_up(const struct stls_rec13 *r,
+					 bool write);
 STLS_MUST_USE STLS_HIDDEN int
 stls__rec12_init(struct stls_rec13 *r, uint16_t suite,
+		 const struct stls_rec_algs *algs,
 		 const unsigned char *ms, size_t ms_len,
 		 const unsigned char *client_random,
 		 const unsigned char *server_random);
@@ -272,6 +342,7 @@ STLS_MUST_USE STLS_HIDDEN int stls__rec12_open(struct stls_rec13 *r,
 					       unsigned char *type);
 
 struct stls_h13;
+struct stls_rec_sess;
 struct stls_profile;
 struct stls_profile_set;
 
@@ -284,6 +355,9 @@ struct stls_conn {
 	 * reference on its set (the SSL's reference went with it). */
 	const struct stls_profile *profile;
 	struct stls_profile_set *pset;
+	/* The context the SSL was made with: its session cache holds the
+	 * connection's session, even after an SNI switch. Borrowed. */
+	SSL_CTX *ctx0;
 	const struct stls_settings *set;
 	void *user;
 	char *sni;
@@ -300,10 +374,25 @@ struct stls_conn {
 	char detail[160];
 };
 
+/* The process-wide counters of struct stls_conn_counters (conn_stats.c). */
+enum stls_conn_counter {
+	STLS_CNT_WARN_ALERTS,
+	STLS_CNT_EMPTY_RECORDS,
+	STLS_CNT_KEY_LIMIT,
+	STLS_CNT_FALLBACKS,
+	STLS_CNT__COUNT
+};
+STLS_HIDDEN uint64_t stls__conn_count(enum stls_conn_counter k);
+STLS_HIDDEN uint64_t stls__conn_counted(enum stls_conn_counter k);
+
 /* conn.c, for conn_rec13.c: the failure, close and lookup paths. */
 STLS_HIDDEN enum stls_io stls__conn_fail(struct stls_conn *c,
 					 enum stls_close_reason r,
 					 const char *detail);
+/* A close the engine decides (CLOSED, reason r). Returns STLS_IO_CLOSED. */
+STLS_HIDDEN enum stls_io stls__conn_closed(struct stls_conn *c,
+					   enum stls_close_reason r,
+					   const char *detail);
 /* close_notify received: CLOSING, reason PEER. Returns STLS_IO_CLOSED. */
 STLS_HIDDEN enum stls_io stls__conn_peer_closed(struct stls_conn *c);
 /* A refused client renegotiation: counted, reason RENEGOTIATION. */
@@ -332,8 +421,29 @@ STLS_MUST_USE STLS_HIDDEN int stls__conn_rec_write(struct stls_conn *c,
 						   const void *data,
 						   size_t len);
 STLS_HIDDEN void stls__conn_rec_close_notify(struct stls_conn *c);
+STLS_MUST_USE STLS_HIDDEN int stls__conn_rec_key_update(struct stls_conn *c,
+							bool request);
 STLS_HIDDEN void stls__conn_rec_idle(struct stls_conn *c);
 STLS_HIDDEN void stls__conn_rec_free(struct stls_conn *c);
 STLS_HIDDEN void stls__conn_h13_free(struct stls_conn *c);
+/* A key-log line of a prepared context (conn_ctx.c -> conn_handoff.c). */
+STLS_HIDDEN void stls__conn_keylog(const SSL *ssl, const char *line);
+
+/*
+ * Prepared contexts (conn_ctx.c): the algorithms of a context that still
+ * holds our key-log callback (else NULL), and whether it was prepared at
+ * all.
+ */
+STLS_HIDDEN const struct stls_rec_algs *stls__ctx_algs(const SSL_CTX *ctx);
+STLS_HIDDEN bool stls__ctx_was_prepared(const SSL_CTX *ctx);
+
+/*
+ * The session of a handed-off connection (conn_sess.c): keep (at the
+ * hand-off: 0 or -ENOMEM), forget (a fatal failure: removed from the
+ * server's session cache, RFC 5246 section 7.2.2), free (a clean end).
+ */
+STLS_MUST_USE STLS_HIDDEN int stls__conn_sess_keep(struct stls_conn *c);
+STLS_HIDDEN void stls__conn_sess_forget(struct stls_conn *c);
+STLS_HIDDEN void stls__conn_sess_free(struct stls_rec13 *r);
 
 #endif

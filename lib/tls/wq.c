@@ -8,6 +8,10 @@
  * ct_wq_max (whole process) and ct_wq_blk_size (minimum block size). The
  * process-wide total is one atomic counter, reserved before copying so that
  * two threads can never both pass the limit.
+ *
+ * Blocks come from OpenSSL's allocator (OPENSSL_malloc), as every
+ * allocation of the engine does, so that one allocator hook reaches them
+ * all (the tests inject allocation failures through it).
  */
 #include "tls/tls_int.h"
 
@@ -15,11 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 static size_t ct_total; /* atomic: bytes in every clear-text queue */
 
 static struct stls_wq_blk *blk_new(size_t cap)
 {
-	struct stls_wq_blk *b = malloc(sizeof(*b) + cap);
+	struct stls_wq_blk *b = OPENSSL_malloc(sizeof(*b) + cap);
 
 	if (!b) {
 		return NULL;
@@ -140,7 +146,7 @@ void stls__wq_consume(struct stls_wq *q, size_t n)
 			if (!q->head) {
 				q->tail = NULL;
 			}
-			free(b);
+			OPENSSL_free(b);
 		}
 	}
 }
@@ -153,7 +159,7 @@ void stls__wq_fini(struct stls_wq *q)
 	while (b) {
 		struct stls_wq_blk *next = b->next;
 
-		free(b);
+		OPENSSL_free(b);
 		b = next;
 	}
 	q->head = NULL;

@@ -183,7 +183,7 @@ TEST(init_gives_the_seed_defaults_with_the_documented_deviations)
 	CHECK_EQ(s.ssl_freelist_max_len, 0);
 	CHECK_EQ(s.ssl_max_send_fragment, -1);
 	CHECK_EQ(s.ssl_read_ahead, 0);
-	CHECK_EQ(s.send_close_notify, 0);
+	CHECK_EQ(s.send_close_notify, 1);
 	CHECK_EQ(s.con_ct_wq_max, 65536);
 	CHECK_EQ(s.ct_wq_max, 10485760);
 	CHECK_EQ(s.ct_wq_blk_size, 4096);

@@ -27,10 +27,22 @@ struct oc {
 	size_t rxlen;
 	unsigned char crx[300000];
 	size_t crxlen;
+	int cl_alert; /* last alert the client read: level << 8 | desc, or -1 */
 };
 
 /* Contexts and settings for one case; suite NULL: the file's default. */
 static void oc_init(struct oc *o, const char *suite);
+
+/* The client's info callback: remembers the alerts it reads. */
+static UNUSED void cl_info(const SSL *ssl, int where, int ret)
+{
+	struct oc *o = SSL_get_app_data(ssl);
+
+	/* SSL_CB_READ_ALERT shares its alert bit with WRITE_ALERT. */
+	if (o && (where & SSL_CB_ALERT) && (where & SSL_CB_READ)) {
+		o->cl_alert = ret;
+	}
+}
 
 static UNUSED void oc_start(struct oc *o, bool keep_ssl)
 {
@@ -47,6 +59,9 @@ static UNUSED void oc_start(struct oc *o, bool keep_ssl)
 	CHECK(o->cl && o->c2s && o->s2c);
 	SSL_set_bio(o->cl, o->s2c, o->c2s);
 	SSL_set_connect_state(o->cl);
+	SSL_set_app_data(o->cl, o);
+	SSL_set_info_callback(o->cl, cl_info);
+	o->cl_alert = -1;
 }
 
 static UNUSED void oc_fini(struct oc *o)
@@ -143,6 +158,17 @@ static UNUSED void oc_pump(struct oc *o)
 		}
 	}
 	CHECK(!"oc_pump did not settle");
+}
+
+/*
+ * Everything the server queued goes to the client, which reads it: the
+ * alert it saw (level << 8 | description), or -1 for none.
+ */
+static UNUSED int oc_client_alert(struct oc *o)
+{
+	oc_move(o);
+	cl_read(o);
+	return o->cl_alert;
 }
 
 static UNUSED void cl_send(struct oc *o, const void *d, size_t n)

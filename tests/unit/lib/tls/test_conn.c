@@ -7,6 +7,8 @@
  */
 #include "lib/tls/tls_pair.h"
 
+#include "alloc_fail.h"
+
 #include <malloc.h>
 
 #include "stls/log.h"
@@ -17,6 +19,12 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
 static const char msg[] = "INVITE sip:bob@example.test SIP/2.0\r\n\r\n";
+
+/* Allocation failure injection needs OpenSSL's allocator from the start. */
+__attribute__((constructor)) static void install_alloc_fail(void)
+{
+	(void)af_install();
+}
 
 static void handshake_case(int ver, const char *cert, const char *key,
 			   enum split sp, unsigned seed)
@@ -704,4 +712,36 @@ TEST(idle_connection_heap_bytes)
 	}
 	SSL_CTX_free(sctx);
 	SSL_CTX_free(cctx);
+}
+
+/*
+ * Bytes fed to a connection that is already closed are dropped, whatever
+ * memory says: found by fuzz_tls_engine with allocation failures (the
+ * leftover's copy failed and the closed connection was moved to failed,
+ * which the state table forbids: an assertion).
+ */
+TEST(feed_after_close_needs_no_memory)
+{
+	static const char junk[100] = "junk";
+	char out[64];
+	size_t got;
+	struct pair p;
+	int ver;
+
+	CHECK(af_installed);
+	for (ver = TLS1_2_VERSION; ver <= TLS1_3_VERSION; ver++) {
+		pair_init(&p, "server.pem", "server.key", ver, ver);
+		pair_start(&p, NULL, NULL);
+		pair_pump(&p);
+		CHECK_EQ(stls_conn_close(p.s.conn), STLS_IO_DONE);
+		af_arm_sticky(1);
+		CHECK_EQ(stls_conn_feed_drain(p.s.conn, junk, sizeof(junk), out,
+					      sizeof(out), &got),
+			 STLS_IO_CLOSED);
+		af_disarm();
+		CHECK_EQ(stls_conn_get_state(p.s.conn), STLS_CONN_CLOSED);
+		CHECK_EQ(stls_conn_get_reason(p.s.conn), STLS_CLOSE_LOCAL);
+		CHECK_EQ(stls_conn_get_pending_in(p.s.conn), 0);
+		pair_fini(&p);
+	}
 }

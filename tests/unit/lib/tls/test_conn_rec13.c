@@ -11,6 +11,8 @@
  */
 #include "lib/tls/oc_pair.h"
 
+#include "alloc_fail.h"
+
 #include "stls/profile.h"
 #include "stls/settings.h"
 #include "tls/tls_int.h"
@@ -35,6 +37,12 @@ static void get_hex(const char *line, const char *label, unsigned char *out)
 		CHECK(sscanf(p + 2 * i, "%2x", &v) == 1);
 		out[i] = (unsigned char)v;
 	}
+}
+
+/* Allocation failure injection needs OpenSSL's allocator from the start. */
+__attribute__((constructor)) static void install_alloc_fail(void)
+{
+	(void)af_install();
 }
 
 static void client_keylog(const SSL *ssl, const char *line)
@@ -188,7 +196,7 @@ static void forger(struct oc *o, struct stls_rec13 *f)
 		SSL_get_current_cipher(o->cl));
 
 	CHECK(cl_len == 32 || cl_len == 48);
-	CHECK_OK(stls__rec13_init(f, id, cl_rd, cl_wr, cl_len));
+	CHECK_OK(stls__rec13_init(f, id, NULL, cl_rd, cl_wr, cl_len));
 }
 
 struct bad {
@@ -205,13 +213,13 @@ static const struct bad bads[] = {
 	{ 22, "\x18\x00\x00\x02\x00\x00", 6, "decode_error" },
 	{ 22, "\x18\x00\x00\x01\x00\x18\x00\x00\x01\x00", 10,
 	  "unexpected_message" },
-	{ 22, "\x18\x00\x00", 3, "fragmented" },
-	{ 22, "\x18\x00\x00\x05\x00", 5, "fragmented" },
+	{ 22, "\x18\x00\x00\x05\x00", 5, "decode_error" },
 	{ 21, "\x02\x28", 2, "peer sent alert" },
 	{ 21, "\x01\x00\x00", 3, "decode_error" },
 	{ 20, "\x01", 1, "unexpected_message" },
 	{ 22, "", 0, "unexpected_message" },
-	{ 21, "", 0, "decode_error" },
+	/* RFC 8446 section 5.1: no zero-length alert records. */
+	{ 21, "", 0, "unexpected_message: empty alert record" },
 	{ 21, "\x02", 1, "decode_error" },
 };
 
@@ -409,6 +417,7 @@ TEST(profile_kept_after_hand_off)
 	free(set.private_key);
 	set.certificate = strdup(test_cert_path("server.pem"));
 	set.private_key = strdup(test_cert_path("server.key"));
+	set.record_handoff = 1;
 	CHECK_OK(stls_profile_set_build(&set, NULL, NULL, &ps));
 	p = stls_profile_set_default(ps, STLS_ROLE_SERVER);
 	so.role = STLS_ROLE_SERVER;
@@ -620,4 +629,304 @@ TEST(early_data_rejected_then_handed_off)
 	CHECK_EQ(o.s->rec->rd.seq, 0);
 	both_ways(&o, "second");
 	oc_fini(&o);
+}
+
+/*
+ * Open every record the server queued, in order, with the forger's read
+ * side, following the server's KeyUpdates. Returns the number of records;
+ * *alerts counts the alerts among them.
+ */
+static int open_all(struct oc *o, struct stls_rec13 *f, int *alerts)
+{
+	static unsigned char pt[STLS_REC13_MAX_PLAIN + 256];
+	unsigned char t = 0;
+	size_t got = 0;
+	int n = 0;
+
+	*alerts = 0;
+	while (stls_conn_get_pending_out(o->s) > 0) {
+		open_next(o, f, pt, &got, &t);
+		n++;
+		if (t == 21) {
+			(*alerts)++;
+		}
+		if (t == 22 && got == 5 && pt[0] == 24) {
+			CHECK_OK(stls__rec13_update(f, false));
+		}
+	}
+	return n;
+}
+
+/*
+ * A KeyUpdate(update_requested) from the peer, then data both ways, with
+ * each allocation of that path failing in turn. Whatever fails, every
+ * record the server wrote opens under the keys the peer expects (a reused
+ * nonce would not: before the fix, a failed write-key update left the old
+ * key with sequence 0 and sealed the internal_error alert under it), and
+ * no alert follows a KeyUpdate whose new key could not be made.
+ */
+TEST(key_update_allocation_failures_never_reuse_a_nonce)
+{
+	static unsigned char rec[64];
+	unsigned long n = 0, i;
+	int alerts;
+
+	CHECK(af_installed);
+	for (i = 0; i <= n; i++) {
+		struct stls_rec13 f;
+		struct oc o;
+		ssize_t k;
+
+		oc_ready(&o, "TLS_AES_256_GCM_SHA384");
+		forger(&o, &f);
+		f.rd.seq = o.s->rec->wr.seq;
+		k = stls__rec13_seal(&f, 22, "\x18\x00\x00\x01\x01", 5, rec);
+		CHECK(k > 0);
+		CHECK_OK(stls__rec13_update(&f, true));
+		/* Only the server's work is armed, not the forger's. */
+		af_arm(i);
+		srv_feed(&o, rec, (size_t)k);
+		if (stls_conn_get_state(o.s) == STLS_CONN_ESTABLISHED) {
+			(void)!stls_conn_push(o.s, "after", 5);
+		}
+		if (i == 0) {
+			n = af_seen();
+		}
+		af_disarm();
+		CHECK(i == 0 || af_failed());
+		(void)open_all(&o, &f, &alerts);
+		if (stls_conn_get_state(o.s) == STLS_CONN_FAILED) {
+			CHECK_EQ(stls_conn_push(o.s, "x", 1), -EPIPE);
+			if (strstr(stls_conn_get_detail(o.s),
+				   "next write key")) {
+				CHECK_EQ(alerts, 0);
+			}
+		} else {
+			CHECK_EQ(stls_conn_get_state(o.s),
+				 STLS_CONN_ESTABLISHED);
+			CHECK_EQ(alerts, 0);
+			forge(&o, &f, 23, "still", 5);
+			CHECK_EQ(stls_conn_push(o.s, "here", 4), 4);
+			CHECK_EQ(open_all(&o, &f, &alerts), 1);
+			CHECK_EQ(stls_conn_get_state(o.s),
+				 STLS_CONN_ESTABLISHED);
+		}
+		stls__rec13_fini(&f);
+		oc_fini(&o);
+	}
+	CHECK(n > 5);
+}
+
+/*
+ * RFC 8446 section 5.1: a handshake message may span records. A KeyUpdate
+ * cut at every point (and byte by byte) is read, answered when requested,
+ * and the next record is read under the new key. Before the fix every cut
+ * failed with "fragmented handshake message".
+ */
+TEST(split_key_update_accepted)
+{
+	static const size_t cuts[][5] = {
+		{ 1, 4 }, { 2, 3 }, { 3, 2 }, { 4, 1 }, { 1, 1, 1, 1, 1 },
+	};
+	size_t i, j;
+
+	for (i = 0; i < 2 * STLS_ARRAY_SIZE(cuts); i++) {
+		unsigned char ku[5] = { 24, 0, 0, 1, (unsigned char)(i & 1) };
+		const size_t *cut = cuts[i / 2];
+		unsigned char pt[256], t = 0;
+		size_t off = 0, got = 0;
+		struct stls_rec13 f;
+		struct oc o;
+
+		oc_ready(&o, suites[i % 3]);
+		forger(&o, &f);
+		f.rd.seq = o.s->rec->wr.seq;
+		for (j = 0; j < 5 && cut[j]; j++) {
+			forge(&o, &f, 22, ku + off, cut[j]);
+			off += cut[j];
+			CHECK_EQ(o.last, STLS_IO_WANT_INPUT);
+		}
+		CHECK_OK(stls__rec13_update(&f, true));
+		if (i & 1) {
+			/* Our answer came under the old key. */
+			open_next(&o, &f, pt, &got, &t);
+			CHECK(t == 22 && got == 5 && pt[0] == 24 && pt[4] == 0);
+			CHECK_OK(stls__rec13_update(&f, false));
+		}
+		CHECK_EQ(stls_conn_get_pending_out(o.s), 0);
+		forge(&o, &f, 23, "new key", 7);
+		CHECK_EQ(o.rxlen, 7);
+		CHECK_EQ(stls_conn_push(o.s, "back", 4), 4);
+		open_next(&o, &f, pt, &got, &t);
+		CHECK(t == 23 && got == 4 && memcmp(pt, "back", 4) == 0);
+		CHECK_EQ(stls_conn_get_state(o.s), STLS_CONN_ESTABLISHED);
+		stls__rec13_fini(&f);
+		oc_fini(&o);
+	}
+}
+
+/*
+ * A handshake message must not be interleaved with other records, and a
+ * KeyUpdate must end its record; a KeyUpdate whose last fragment already
+ * uses the new key fails authentication.
+ */
+TEST(split_key_update_misuse_refused)
+{
+	static const struct {
+		unsigned char type;
+		const char *content;
+		size_t len;
+		const char *detail;
+	} seconds[] = {
+		{ 23, "data", 4, "unexpected_message" },
+		{ 23, "", 0, "unexpected_message" },
+		{ 21, "\x01\x5a", 2, "unexpected_message" },
+		{ 21, "\x01\x00", 2, "unexpected_message" },
+		{ 22, "\x00\x01\x00\x17", 4,
+		  "KeyUpdate not at the record end" },
+		{ 22, "\x00\x02\x00", 3, "decode_error" },
+		{ 22, "\x00\x01\x02", 3, "illegal_parameter" },
+	};
+	size_t i;
+
+	for (i = 0; i <= STLS_ARRAY_SIZE(seconds); i++) {
+		struct stls_rec13 f;
+		struct oc o;
+
+		oc_ready(&o, suites[i % 3]);
+		forger(&o, &f);
+		forge(&o, &f, 22, "\x18\x00", 2);
+		CHECK_EQ(o.last, STLS_IO_WANT_INPUT);
+		if (i < STLS_ARRAY_SIZE(seconds)) {
+			forge(&o, &f, seconds[i].type, seconds[i].content,
+			      seconds[i].len);
+		} else {
+			/* The last fragment under the next key. */
+			CHECK_OK(stls__rec13_update(&f, true));
+			forge(&o, &f, 22, "\x00\x01\x00", 3);
+		}
+		CHECK_EQ(o.last, STLS_IO_FAILED);
+		CHECK_EQ(stls_conn_get_reason(o.s), STLS_CLOSE_PROTOCOL);
+		CHECK_STR_HAS(stls_conn_get_detail(o.s),
+			      i < STLS_ARRAY_SIZE(seconds) ? seconds[i].detail
+							   : "bad_record_mac");
+		stls__rec13_fini(&f);
+		oc_fini(&o);
+	}
+}
+
+/* A connection on either layer (keep_ssl: OpenSSL's), with a forger. */
+static void either(struct oc *o, struct stls_rec13 *f, bool keep_ssl)
+{
+	oc_init(o, NULL);
+	oc_start(o, keep_ssl);
+	oc_established(o, !keep_ssl);
+	forger(o, f);
+}
+
+/*
+ * OpenSSL's limits, on both layers: the 5th ignored warning alert in a
+ * row (user_canceled) and the 33rd empty record in a row end the
+ * connection with unexpected_message, and the close is counted; a
+ * non-empty data record in between starts the count again. Before the
+ * fix the hand-off took any number of either.
+ */
+TEST(warning_alerts_in_a_row_limited)
+{
+	int keep, i;
+
+	for (keep = 0; keep < 2; keep++) {
+		struct stls_conn_counters before, after;
+		struct stls_rec13 f;
+		struct oc o;
+
+		either(&o, &f, keep);
+		stls_conn_get_counters(&before);
+		for (i = 0; i < 4; i++) {
+			forge(&o, &f, 21, "\x01\x5a", 2);
+		}
+		forge(&o, &f, 23, "a", 1);
+		for (i = 0; i < 4; i++) {
+			forge(&o, &f, 21, "\x01\x5a", 2);
+		}
+		CHECK_EQ(stls_conn_get_state(o.s), STLS_CONN_ESTABLISHED);
+		CHECK_EQ(o.rxlen, 1);
+		forge(&o, &f, 21, "\x01\x5a", 2);
+		CHECK_EQ(o.last, STLS_IO_FAILED);
+		CHECK_EQ(stls_conn_get_reason(o.s), STLS_CLOSE_PROTOCOL);
+		stls_conn_get_counters(&after);
+		CHECK_EQ(after.warning_alert_closes,
+			 before.warning_alert_closes + 1);
+		stls__rec13_fini(&f);
+		oc_fini(&o);
+	}
+}
+
+TEST(empty_records_in_a_row_limited)
+{
+	static const unsigned char pad[3] = { 23, 0, 0 };
+	int keep, i;
+
+	for (keep = 0; keep < 2; keep++) {
+		struct stls_conn_counters before, after;
+		struct stls_rec13 f;
+		struct oc o;
+
+		either(&o, &f, keep);
+		stls_conn_get_counters(&before);
+		for (i = 0; i < 32; i++) {
+			forge(&o, &f, i & 1 ? 0 : 23, pad, i & 1 ? 3 : 0);
+		}
+		forge(&o, &f, 23, "a", 1);
+		for (i = 0; i < 32; i++) {
+			forge(&o, &f, 23, "", 0);
+		}
+		CHECK_EQ(stls_conn_get_state(o.s), STLS_CONN_ESTABLISHED);
+		CHECK_EQ(o.rxlen, 1);
+		forge(&o, &f, 23, "", 0);
+		CHECK_EQ(o.last, STLS_IO_FAILED);
+		CHECK_EQ(stls_conn_get_reason(o.s), STLS_CLOSE_PROTOCOL);
+		stls_conn_get_counters(&after);
+		CHECK_EQ(after.empty_record_closes,
+			 before.empty_record_closes + 1);
+		stls__rec13_fini(&f);
+		oc_fini(&o);
+	}
+}
+
+/*
+ * A negotiated max_fragment_length (RFC 6066 section 4) binds the client
+ * too: content over it is record_overflow, on both layers (OpenSSL
+ * checks it; before the fix the hand-off only applied it to its own
+ * writes).
+ */
+TEST(max_fragment_length_enforced_on_input)
+{
+	static unsigned char big[513];
+	int keep, over;
+
+	memset(big, 'm', sizeof(big));
+	for (keep = 0; keep < 2; keep++) {
+		for (over = 0; over < 2; over++) {
+			struct stls_rec13 f;
+			struct oc o;
+
+			oc_init(&o, NULL);
+			CHECK(SSL_CTX_set_tlsext_max_fragment_length(
+				o.cctx, TLSEXT_max_fragment_length_512));
+			oc_start(&o, keep);
+			oc_established(&o, !keep);
+			forger(&o, &f);
+			forge(&o, &f, 23, big, 512 + (size_t)over);
+			if (over) {
+				CHECK_EQ(o.last, STLS_IO_FAILED);
+				CHECK_EQ(oc_client_alert(&o), 2 << 8 | 22);
+			} else {
+				CHECK_EQ(o.rxlen, 512);
+				CHECK_EQ(o.last, STLS_IO_WANT_INPUT);
+			}
+			stls__rec13_fini(&f);
+			oc_fini(&o);
+		}
+	}
 }

@@ -266,6 +266,32 @@ TEST(options_and_modes)
 	fx_fini(&f);
 }
 
+/*
+ * Server contexts are prepared for the record hand-off (a key-log
+ * callback, so OpenSSL formats key-log lines for every connection) only
+ * when the settings ask for it; client contexts never are.
+ */
+TEST(record_handoff_prepares_server_contexts_only_when_asked)
+{
+	int on;
+
+	for (on = 0; on < 2; on++) {
+		struct fx f;
+
+		fx_init(&f);
+		fx_server(&f, "default", 1, NULL);
+		f.s.record_handoff = on;
+		CHECK_OK(fx_build(&f));
+		CHECK_EQ(SSL_CTX_get_keylog_callback(stls_profile_ssl_ctx(
+				 stls_profile_set_default(
+					 f.set, STLS_ROLE_SERVER))) != NULL,
+			 on);
+		CHECK_NULL(SSL_CTX_get_keylog_callback(stls_profile_ssl_ctx(
+			stls_profile_set_default(f.set, STLS_ROLE_CLIENT))));
+		fx_fini(&f);
+	}
+}
+
 TEST(global_parameters_checked)
 {
 	static const int bad[] = { 0, 100, 511, 16385, 65536 };

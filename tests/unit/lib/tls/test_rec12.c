@@ -13,6 +13,7 @@
  * client's keys (master secret and randoms of its session) and rec12.c.
  */
 #include "lib/tls/oc_pair.h"
+#include "lib/tls/rec_forge.h"
 
 static const char *const ciphers[] = {
 	"ECDHE-ECDSA-AES128-GCM-SHA256",
@@ -149,7 +150,7 @@ static void forger(struct oc *o, struct stls_rec13 *f)
 		 48);
 	CHECK_EQ(SSL_get_client_random(o->cl, cr, 32), 32);
 	CHECK_EQ(SSL_get_server_random(o->cl, sr, 32), 32);
-	CHECK_OK(stls__rec12_init(f, id, ms, 48, cr, sr));
+	CHECK_OK(stls__rec12_init(f, id, NULL, ms, 48, cr, sr));
 	t = f->rd; /* the server's view, swapped */
 	f->rd = f->wr;
 	f->wr = t;
@@ -168,10 +169,17 @@ struct bad {
 static const struct bad bads[] = {
 	{ 20, "\x01", 1, STLS_CLOSE_PROTOCOL, "unexpected_message" },
 	{ 21, "\x02\x28", 2, STLS_CLOSE_PROTOCOL, "peer sent alert" },
-	{ 21, "\x01\x0a", 2, STLS_CLOSE_PROTOCOL, "peer sent alert" },
-	/* user_canceled is ignored as a warning only (RFC 5246 7.2). */
+	/* Warnings are ignored (RFC 5246 7.2), a fatal alert of any kind
+	 * ends the connection (test_rec_negative.c has every alert). */
 	{ 21, "\x02\x5a", 2, STLS_CLOSE_PROTOCOL, "peer sent alert" },
-	{ 21, "\x01\x00\x00", 3, STLS_CLOSE_PROTOCOL, "decode_error" },
+	{ 21, "\x02\x00", 2, STLS_CLOSE_PROTOCOL, "peer sent alert" },
+	{ 21, "\x01\x64", 2, STLS_CLOSE_PROTOCOL, "handshake_failure" },
+	{ 21, "\x03\x00", 2, STLS_CLOSE_PROTOCOL, "illegal_parameter" },
+	{ 21, "\x01\x00\x00", 3, STLS_CLOSE_PROTOCOL,
+	  "unexpected_message" },
+	/* RFC 5246 section 6.2.1: no zero-length alert fragments. */
+	{ 21, "", 0, STLS_CLOSE_PROTOCOL,
+	  "unexpected_message: empty alert record" },
 	{ 22, "\x01\x00\x00\x00", 4, STLS_CLOSE_RENEGOTIATION,
 	  "renegotiation refused" },
 	{ 24, "\x01", 1, STLS_CLOSE_PROTOCOL, "unexpected_message" },
@@ -228,33 +236,40 @@ TEST(garbage_oversized_and_mistyped_records_fail)
 {
 	garbage_case(40);
 	raw_case("\x17\x03\x03\x48\x01", 5, "record_overflow");
-	raw_case("\x14\x03\x03\x00\x01\x01", 6, "unexpected_message");
-	raw_case("\x18\x03\x03\x00\x01\x01", 6, "unexpected_message");
-	raw_case("\x17\x03\x01\x00\x01\x01", 6, "unexpected_message");
+	/* Any type is decrypted first: these do not authenticate. */
+	raw_case("\x14\x03\x03\x00\x01\x01", 6, "bad_record_mac");
+	raw_case("\x18\x03\x03\x00\x01\x01", 6, "bad_record_mac");
+	raw_case("\x17\x03\x01\x00\x01\x01", 6, "protocol_version");
 }
 
-/* Plaintext over 2^14 bytes (sealed by hand): record_overflow. */
+/*
+ * An authentic record of more than 2^14 plaintext bytes (sealed by
+ * rec_forge.h, which has no limit): record_overflow; the same length of
+ * garbage: bad_record_mac (authentication comes first).
+ */
 TEST(oversized_plaintext_fails)
 {
 	static unsigned char big[STLS_REC13_MAX_PLAIN + 1];
-	static unsigned char rec[sizeof(big) + STLS_REC_MAX_OVERHEAD];
-	struct stls_rec13 f;
-	struct oc o;
-	ssize_t k;
+	static unsigned char rec[FORGE_MAX];
+	size_t i, k;
 
-	oc_init(&o, ciphers[2]); /* ChaCha20: no explicit nonce */
-	oc_start(&o, false);
-	oc_established(&o, true);
-	forger(&o, &f);
-	k = stls__rec13_seal(&f, 23, big, STLS_REC13_MAX_PLAIN, rec);
-	CHECK(k > 0);
-	/* One more ciphertext byte in the length: fails before the tag. */
-	rec[4]++;
-	srv_feed(&o, rec, (size_t)k + 1);
-	CHECK_EQ(o.last, STLS_IO_FAILED);
-	CHECK_STR_HAS(stls_conn_get_detail(o.s), "record_overflow");
-	stls__rec13_fini(&f);
-	oc_fini(&o);
+	for (i = 0; i < 3; i++) {
+		struct stls_rec13 f;
+		struct oc o;
+
+		oc_ready(&o, ciphers[i]);
+		forger(&o, &f);
+		k = forge12(&f, 23, big, sizeof(big), 0x0303, rec);
+		if (i == 2) {
+			rec[k - 1] ^= 1;
+		}
+		srv_feed(&o, rec, k);
+		CHECK_EQ(o.last, STLS_IO_FAILED);
+		CHECK_STR_HAS(stls_conn_get_detail(o.s),
+			      i == 2 ? "bad_record_mac" : "record_overflow");
+		stls__rec13_fini(&f);
+		oc_fini(&o);
+	}
 }
 
 TEST(tampered_client_record_fails)
@@ -277,12 +292,13 @@ TEST(tampered_client_record_fails)
 	}
 }
 
-/* Our write sequence number never wraps: the connection fails first. */
+/* Our write sequence number never wraps: the connection fails first
+ * (ChaCha20-Poly1305: AES-GCM keys stop far earlier, see below). */
 TEST(write_sequence_exhausted_fails)
 {
 	struct oc o;
 
-	oc_ready(&o, NULL);
+	oc_ready(&o, ciphers[2]);
 	o.s->rec->wr.seq = UINT64_MAX - 1;
 	CHECK_EQ(stls_conn_push(o.s, "a", 1), 1);
 	CHECK_EQ(o.s->rec->wr.seq, UINT64_MAX);
@@ -422,12 +438,236 @@ TEST(init_refuses_unknown_suite_and_bad_length)
 	unsigned char ms[48] = { 0 }, cr[32] = { 0 }, sr[32] = { 0 };
 	struct stls_rec13 r;
 
-	CHECK_EQ(stls__rec12_init(&r, 0x009C, ms, 48, cr, sr), -EINVAL);
-	CHECK_EQ(stls__rec12_init(&r, 0x1301, ms, 48, cr, sr), -EINVAL);
-	CHECK_EQ(stls__rec12_init(&r, 0xC02B, ms, 47, cr, sr), -EINVAL);
+	CHECK_EQ(stls__rec12_init(&r, 0x009C, NULL, ms, 48, cr, sr), -EINVAL);
+	CHECK_EQ(stls__rec12_init(&r, 0x1301, NULL, ms, 48, cr, sr), -EINVAL);
+	CHECK_EQ(stls__rec12_init(&r, 0xC02B, NULL, ms, 47, cr, sr), -EINVAL);
 	CHECK(!stls__rec12_supported(0xC013));
 	CHECK(stls__rec12_supported(0xCCA8));
-	CHECK_OK(stls__rec12_init(&r, 0xC02B, ms, 48, cr, sr));
+	CHECK_OK(stls__rec12_init(&r, 0xC02B, NULL, ms, 48, cr, sr));
 	CHECK(r.v12);
 	stls__rec13_fini(&r);
+}
+
+/*
+ * OpenSSL's limits on both layers: the 5th ignored warning alert in a
+ * row, the 33rd empty record in a row end the connection and are
+ * counted; a data record in between starts again.
+ */
+TEST(warning_alerts_and_empty_records_in_a_row_limited)
+{
+	int keep, kind, i;
+
+	for (kind = 0; kind < 2; kind++) {
+		for (keep = 0; keep < 2; keep++) {
+			int limit = kind ? 32 : 4;
+			struct stls_conn_counters before, after;
+			struct stls_rec13 f;
+			struct oc o;
+
+			oc_init(&o, ciphers[keep + 2 * kind]);
+			oc_start(&o, keep);
+			oc_established(&o, !keep);
+			forger(&o, &f);
+			stls_conn_get_counters(&before);
+			for (i = 0; i < 2 * limit + 1; i++) {
+				if (i == limit) {
+					forge(&o, &f, 23, "a", 1);
+				} else if (kind) {
+					forge(&o, &f, 23, "", 0);
+				} else {
+					forge(&o, &f, 21, "\x01\x5a", 2);
+				}
+			}
+			CHECK_EQ(stls_conn_get_state(o.s),
+				 STLS_CONN_ESTABLISHED);
+			CHECK_EQ(o.rxlen, 1);
+			if (kind) {
+				forge(&o, &f, 23, "", 0);
+			} else {
+				forge(&o, &f, 21, "\x01\x5a", 2);
+			}
+			CHECK_EQ(o.last, STLS_IO_FAILED);
+			stls_conn_get_counters(&after);
+			CHECK_EQ(after.warning_alert_closes,
+				 before.warning_alert_closes + !kind);
+			CHECK_EQ(after.empty_record_closes,
+				 before.empty_record_closes + kind);
+			stls__rec13_fini(&f);
+			oc_fini(&o);
+		}
+	}
+}
+
+/* Open the next record the server queued with the forger's read side. */
+static void open12(struct oc *o, struct stls_rec13 *f, unsigned char *pt,
+		   size_t *got, unsigned char *type)
+{
+	static unsigned char rec[STLS_REC13_MAX_PLAIN + 2048 + 5];
+	size_t n = 0, body;
+
+	while (stls_conn_get_pending_out(o->s) > 0) {
+		size_t k;
+		const unsigned char *p = stls_conn_peek(o->s, &k);
+
+		CHECK(p != NULL && n + k <= sizeof(rec));
+		memcpy(rec + n, p, k);
+		stls_conn_consume(o->s, k);
+		n += k;
+	}
+	CHECK(n >= 5);
+	CHECK_OK(stls__rec12_check_header(rec, &body));
+	CHECK_EQ(n, 5 + body); /* one record */
+	CHECK_OK(stls__rec13_open(f, rec, n, pt, got, type));
+}
+
+/*
+ * RFC 8446 section 5.5 / RFC 9325 section 4.4: an AES-GCM key protects at
+ * most 2^24.5 full-size records. TLS 1.2 cannot rekey, so once our key
+ * is one record short of the bound the last record is our close_notify
+ * and the connection ends; a peer record past its key's bound is not
+ * read. Both closes are counted. ChaCha20-Poly1305 has no such bound.
+ * (Simulated: the sequence numbers are set near the bound.)
+ */
+TEST(gcm_key_usage_limit_closes)
+{
+	unsigned char pt[64], t = 0;
+	size_t got = 0, i;
+
+	for (i = 0; i < 3; i++) {
+		struct stls_conn_counters before, after;
+		struct stls_rec13 f;
+		struct oc o;
+
+		oc_ready(&o, ciphers[i]);
+		forger(&o, &f);
+		stls_conn_get_counters(&before);
+		o.s->rec->wr.seq = f.rd.seq = STLS_REC12_GCM_MAX_RECORDS - 2;
+		o.s->rec->rd.seq = f.wr.seq = STLS_REC12_GCM_MAX_RECORDS - 1;
+		CHECK_EQ(stls_conn_push(o.s, "a", 1), 1);
+		open12(&o, &f, pt, &got, &t);
+		CHECK(t == 23 && got == 1);
+		forge(&o, &f, 23, "b", 1);
+		CHECK_EQ(o.rxlen, 1);
+		if (i == 2) {
+			/* ChaCha20: records go on. */
+			CHECK_EQ(stls_conn_push(o.s, "c", 1), 1);
+			forge(&o, &f, 23, "d", 1);
+			CHECK_EQ(o.rxlen, 2);
+			CHECK_EQ(stls_conn_get_state(o.s),
+				 STLS_CONN_ESTABLISHED);
+		} else if (i == 0) {
+			/* Our key is used up: close_notify, then nothing. */
+			CHECK_EQ(stls_conn_push(o.s, "c", 1), -EPIPE);
+			open12(&o, &f, pt, &got, &t);
+			CHECK(t == 21 && got == 2 && pt[0] == 1 && pt[1] == 0);
+			CHECK_EQ(stls_conn_get_pending_out(o.s), 0);
+		} else {
+			/* The peer's key is used up: its record is not read. */
+			forge(&o, &f, 23, "d", 1);
+			CHECK_EQ(o.rxlen, 1);
+			CHECK_EQ(o.last, STLS_IO_CLOSED);
+			open12(&o, &f, pt, &got, &t);
+			CHECK(t == 21 && got == 2 && pt[1] == 0);
+		}
+		if (i < 2) {
+			CHECK_EQ(stls_conn_get_state(o.s), STLS_CONN_CLOSED);
+			CHECK_EQ(stls_conn_get_reason(o.s),
+				 STLS_CLOSE_PROTOCOL);
+			CHECK_STR_HAS(stls_conn_get_detail(o.s),
+				      "key usage limit");
+			CHECK_EQ(stls_conn_push(o.s, "e", 1), -EPIPE);
+		}
+		stls_conn_get_counters(&after);
+		CHECK_EQ(after.key_limit_closes,
+			 before.key_limit_closes + (i < 2));
+		stls__rec13_fini(&f);
+		oc_fini(&o);
+	}
+}
+
+/*
+ * RFC 5246 section 7.2.2: the session of a connection that ended in a
+ * fatal alert must not be resumed. With an SSL, OpenSSL drops it from the
+ * server's session cache; after the hand-off the engine must do the same
+ * (before the fix it stayed resumable). On both layers: a fatal alert
+ * from us (a bad record) or from the peer ends the first connection,
+ * and the client's next handshake with that session is a full one; a
+ * clean close keeps it resumable.
+ */
+TEST(failed_connection_session_not_resumable)
+{
+	int keep, how;
+
+	for (keep = 0; keep < 2; keep++) {
+		for (how = 0; how < 3; how++) {
+			SSL_SESSION *sess;
+			struct stls_rec13 f;
+			struct oc o;
+
+			oc_init(&o, ciphers[how]);
+			SSL_CTX_set_session_cache_mode(o.sctx,
+						       SSL_SESS_CACHE_SERVER);
+			CHECK(SSL_CTX_set_session_id_context(
+				o.sctx, (const void *)"s", 1));
+			SSL_CTX_set_options(o.sctx, SSL_OP_NO_TICKET);
+			oc_start(&o, keep);
+			oc_established(&o, !keep);
+			sess = SSL_get1_session(o.cl);
+			CHECK(sess && SSL_SESSION_is_resumable(sess));
+			forger(&o, &f);
+			if (how == 0) {
+				forge(&o, &f, 23, "ok", 2);
+				CHECK_EQ(stls_conn_close(o.s), STLS_IO_DONE);
+			} else if (how == 1) {
+				forge(&o, &f, 20, "\x01", 1);
+			} else {
+				forge(&o, &f, 21, "\x02\x28", 2);
+			}
+			CHECK_EQ(stls_conn_get_state(o.s),
+				 how ? STLS_CONN_FAILED : STLS_CONN_CLOSED);
+			stls__rec13_fini(&f);
+			stls_conn_free(o.s);
+			SSL_set_shutdown(o.cl, SSL_SENT_SHUTDOWN |
+						       SSL_RECEIVED_SHUTDOWN);
+			SSL_free(o.cl);
+			oc_start(&o, keep);
+			CHECK(SSL_set_session(o.cl, sess));
+			SSL_SESSION_free(sess);
+			oc_established(&o, !keep);
+			CHECK_EQ(SSL_session_reused(o.cl), how == 0);
+			oc_fini(&o);
+		}
+	}
+}
+
+/* A negotiated max_fragment_length binds the client's records too, on
+ * both layers (RFC 6066 section 4: record_overflow). */
+TEST(max_fragment_length_enforced_on_input)
+{
+	static unsigned char big[1025];
+	int keep, over;
+
+	memset(big, 'm', sizeof(big));
+	for (keep = 0; keep < 2; keep++) {
+		for (over = 0; over < 2; over++) {
+			struct stls_rec13 f;
+			struct oc o;
+
+			oc_init(&o, ciphers[keep + over]);
+			CHECK(SSL_CTX_set_tlsext_max_fragment_length(
+				o.cctx, TLSEXT_max_fragment_length_1024));
+			oc_start(&o, keep);
+			oc_established(&o, !keep);
+			forger(&o, &f);
+			forge(&o, &f, 23, big, 1024 + (size_t)over);
+			if (over) {
+				CHECK_EQ(o.last, STLS_IO_FAILED);
+				CHECK_EQ(oc_client_alert(&o), 2 << 8 | 22);
+			} else {
+				CHECK_EQ(o.rxlen, 1024);
+			}
+			stls__rec13_fini(&f);
+			oc_fini(&o);
+		}
+	}
 }

@@ -10,8 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_fail.h"
 #include "test.h"
 #include "tls/tls_int.h"
+
+/* Allocation failure injection needs OpenSSL's allocator from the start. */
+__attribute__((constructor)) static void install_alloc_fail(void)
+{
+	(void)af_install();
+}
 
 /* RFC 8448 section 3 (simple 1-RTT handshake, TLS_AES_128_GCM_SHA256). */
 static const char c_ap[] = "9e40646ce79a7f9dc05af8889bce6552"
@@ -59,7 +66,7 @@ static void rfc_server(struct stls_rec13 *r)
 
 	CHECK_EQ(unhex(c_ap, rd), 32);
 	CHECK_EQ(unhex(s_ap, wr), 32);
-	CHECK_OK(stls__rec13_init(r, 0x1301, rd, wr, 32));
+	CHECK_OK(stls__rec13_init(r, 0x1301, NULL, rd, wr, 32));
 }
 
 TEST(rfc8448_keys_and_ivs)
@@ -127,8 +134,8 @@ static void pair13(uint16_t suite, struct stls_rec13 *a, struct stls_rec13 *b)
 		s1[i] = (unsigned char)(i * 3 + 1);
 		s2[i] = (unsigned char)(i * 5 + 2);
 	}
-	CHECK_OK(stls__rec13_init(a, suite, s1, s2, len));
-	CHECK_OK(stls__rec13_init(b, suite, s2, s1, len));
+	CHECK_OK(stls__rec13_init(a, suite, NULL, s1, s2, len));
+	CHECK_OK(stls__rec13_init(b, suite, NULL, s2, s1, len));
 }
 
 static void round_trip(struct stls_rec13 *a, struct stls_rec13 *b,
@@ -257,8 +264,8 @@ TEST(bad_records_refused)
 	CHECK_EQ(body, STLS_REC13_MAX_PLAIN + 256);
 	/* Unknown suite, wrong secret length. */
 	stls__rec13_fini(&a);
-	CHECK_EQ(stls__rec13_init(&a, 0x1304, pt, pt, 32), -EINVAL);
-	CHECK_EQ(stls__rec13_init(&a, 0x1302, pt, pt, 32), -EINVAL);
+	CHECK_EQ(stls__rec13_init(&a, 0x1304, NULL, pt, pt, 32), -EINVAL);
+	CHECK_EQ(stls__rec13_init(&a, 0x1302, NULL, pt, pt, 32), -EINVAL);
 	CHECK_EQ(stls__rec13_hash_len(0x1305), 0);
 	stls__rec13_fini(&b);
 }
@@ -386,4 +393,61 @@ TEST(inner_plaintext_limit_counts_padding)
 	CHECK(t == 23 && got == 100);
 	stls__rec13_fini(&a);
 	stls__rec13_fini(&b);
+}
+
+/*
+ * A key update that fails (one failed allocation anywhere in the
+ * derivation) must never leave the direction usable: before the fix the
+ * write side kept its old key and IV with the sequence number reset to 0,
+ * so the next record (the engine's internal_error alert) reused a nonce.
+ * Each allocation of the update fails in turn; afterwards every seal and
+ * open of that direction is refused, and the other direction still works.
+ */
+TEST(failed_key_update_poisons_the_direction)
+{
+	unsigned char rec[64], pt[64], t = 0;
+	unsigned long n, i;
+	int write;
+
+	CHECK(af_installed);
+	for (write = 1; write >= 0; write--) {
+		struct stls_rec13 a, b;
+
+		pair13(0x1302, &a, &b);
+		af_arm(0);
+		CHECK_OK(stls__rec13_update(write ? &a : &b, write));
+		n = af_seen();
+		af_disarm();
+		CHECK(n > 0);
+		stls__rec13_fini(&a);
+		stls__rec13_fini(&b);
+		for (i = 1; i <= n; i++) {
+			size_t got = 0;
+			ssize_t k;
+			int err;
+
+			pair13(0x1302, &a, &b);
+			round_trip(&a, &b, 23, 10);
+			af_arm(i);
+			err = stls__rec13_update(write ? &a : &b, write);
+			af_disarm();
+			CHECK(af_failed());
+			CHECK_NE(err, 0);
+			if (write) {
+				CHECK(stls__rec13_seal(&a, 21, "\x02\x50", 2,
+						       rec) < 0);
+				CHECK(stls__rec13_seal(&a, 23, "x", 1, rec) <
+				      0);
+			} else {
+				k = stls__rec13_seal(&a, 23, "x", 1, rec);
+				CHECK(k > 0);
+				CHECK(stls__rec13_open(&b, rec, (size_t)k, pt,
+						       &got, &t) < 0);
+			}
+			/* The other direction is untouched. */
+			round_trip(&b, &a, 23, 10);
+			stls__rec13_fini(&a);
+			stls__rec13_fini(&b);
+		}
+	}
 }

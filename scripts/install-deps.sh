@@ -5,16 +5,17 @@
 # development machines); as another user it only reports what is missing.
 set -euo pipefail
 
-# Build: compiler, CMake, Ninja, OpenSSL 3 and libuv headers.
+# Build: compiler, CMake, Ninja, OpenSSL 3, libuv and c-ares headers.
 # Tests: real peers and tools nobody here wrote (openssl s_client/s_server,
 # gnutls-cli/serv, sipsak, sipp), valgrind, python3 for scripted UAs.
+# DNS tests: nsd, an authoritative server the tests start on loopback.
 # Fuzzing: clang with libFuzzer's runtime. TLS configuration scan: sslscan.
 PKGS=(
 	build-essential cmake ninja-build pkg-config
-	libssl-dev openssl libuv1-dev
+	libssl-dev openssl libuv1-dev libc-ares-dev
 	python3 gnutls-bin sipsak sip-tester valgrind
 	clang libclang-rt-14-dev
-	iproute2 procps psmisc sslscan
+	iproute2 procps psmisc sslscan nsd
 )
 
 missing=()

@@ -81,6 +81,9 @@ struct relay_worker {
 	struct relay_counters *cnt;
 	struct relay_udp6 *udp6;
 	struct relay_dest *dests[RELAY_DEST_BUCKETS];
+	uint64_t rng;          /* relay_out.c: SRV weights, jitter */
+	uv_timer_t ka_timer;   /* relay_out.c: outbound keep-alive */
+	bool ka_timer_ok;      /* initialised (closed by the part) */
 };
 
 /* Per connection (c->hstate). */
@@ -211,6 +214,18 @@ STLS_MUST_USE int stls__relay_out_key(struct relay_worker *rw,
 void stls__relay_out_request(struct relay_worker *rw,
 			     const struct stls_relay_result *res,
 			     const char *key);
+
+/*
+ * Bytes <p, n> arrived on outbound connection <c> (the unframed input,
+ * before framing): returns how many leading bytes are CRLF keep-alive
+ * pongs (RFC 5626 4.4.1), to drop before framing; a pong answers the
+ * ping of its destination.
+ */
+size_t stls__relay_out_pong(struct relay_worker *rw, struct stls_dconn *c,
+			    const char *p, size_t n);
+
+/* The relay's worker part (closes the keep-alive timer at stop). */
+extern const struct stls_worker_part stls__relay_out_part;
 
 /* Outbound connection <c> of a destination is up: flush its queue. */
 void stls__relay_out_established(struct relay_worker *rw,

@@ -62,6 +62,7 @@ struct stls_sip_resolve {
 	size_t n_hosts;
 	struct stls_dns_lookup *l; /* NAPTR or SRV lookup waiting */
 	unsigned waiting;          /* address lookups waiting */
+	bool no_service;           /* an SRV set said "." */
 	bool sync;                 /* inside stls_sip_resolve() */
 	bool done;                 /* finished while sync */
 	int err;
@@ -151,9 +152,10 @@ static void assemble(struct stls_sip_resolve *r)
 		finish(r, -ETIMEDOUT, "DNS timeout for A/AAAA",
 		       r->hosts[0].name);
 	else if (nx && r->n_hosts == 1)
-		finish(r, -ENOENT, "no such domain", r->hosts[0].name);
+		finish(r, -ENOENT, "DNS: no such domain",
+		       r->hosts[0].name);
 	else
-		finish(r, failed ? -EIO : -ENODATA, "no address for",
+		finish(r, failed ? -EIO : -ENODATA, "DNS: no address for",
 		       r->hosts[0].name);
 }
 
@@ -246,6 +248,8 @@ static void on_srv(void *arg, int err, const struct stls_dns_rrset *rs)
 		if (rs->rr[idx[i]].name[0])
 			add_host(r, rs->rr[idx[i]].name, rs->rr[idx[i]].port,
 				 c->tls);
+		else
+			r->no_service = true;
 	}
 	if (r->n_hosts) {
 		start_addrs(r);
@@ -262,6 +266,12 @@ static void next_srv(struct stls_sip_resolve *r)
 
 	if (r->cand < r->n_cands) {
 		ask(r, r->cands[r->cand].srv, STLS_DNS_T_SRV, on_srv);
+		return;
+	}
+	if (r->no_service) {
+		/* RFC 2782: "." says the service is not offered here. */
+		finish(r, -ENOENT, "DNS: SRV says no SIP service at",
+		       r->host);
 		return;
 	}
 	/* RFC 3263 4.2: no SRV: the host itself, the default port. */
@@ -326,7 +336,7 @@ static void on_naptr(void *arg, int err, const struct stls_dns_rrset *rs)
 		return;
 	}
 	if (rs->status == STLS_DNS_NXDOMAIN) {
-		finish(r, -ENOENT, "no such domain", r->host);
+		finish(r, -ENOENT, "DNS: no such domain", r->host);
 		return;
 	}
 	n = rs->status == STLS_DNS_OK ? stls_dns_naptr_order(rs, idx) : 0;

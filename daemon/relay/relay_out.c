@@ -128,6 +128,7 @@ static void send_503(struct relay_worker *rw, const struct relay_pending *p,
 	const char *r = p->data + p->len, *eol;
 	char text[STLS_SIP_WHY_MAX + 8], *buf = NULL;
 	size_t i, rest = 0;
+	bool v6;
 	int n = 0;
 
 	eol = reason ? memchr(r, '\n', p->reply_len) : NULL;
@@ -145,10 +146,13 @@ static void send_503(struct relay_worker *rw, const struct relay_pending *p,
 					  ? '?'
 					  : warn[i];
 		text[i] = '\0';
+		v6 = strchr(conf->outside_host, ':') != NULL;
 		n = snprintf(buf, sizeof(text) + 512,
-			     "SIP/2.0 503 %s\r\nWarning: 399 %s:%u \"%s\"\r\n",
-			     reason, conf->outside_host,
-			     (unsigned)conf->outside_port, text);
+			     "SIP/2.0 503 %s\r\nWarning: 399 %s%s%s:%u "
+			     "\"%s\"\r\n",
+			     reason, v6 ? "[" : "", conf->outside_host,
+			     v6 ? "]" : "", (unsigned)conf->outside_port,
+			     text);
 		memcpy(buf + n, eol + 1, rest);
 		n += (int)rest;
 	}
@@ -524,6 +528,9 @@ static void ka_arm(struct relay_worker *rw, uint64_t due)
 {
 	uint64_t now = uv_now(&rw->w->loop);
 
+	/* Stopping: the part closed the timer, or will find none. */
+	if (rw->w->stopping)
+		return;
 	if (!rw->ka_timer_ok) {
 		if (uv_timer_init(&rw->w->loop, &rw->ka_timer) != 0)
 			return;

@@ -294,6 +294,11 @@ def test_timeout(be):
               "Warning names the query: %s" % r.get("warning"))
         check(silent.count >= 1 and took < 4, "the query was sent and "
               "timed out (%d queries)" % silent.count)
+        # Stopping while a resolution waits: dropped, clean exit.
+        cl.send("sips:carrier@stop.dns.test")
+        time.sleep(0.1)
+        check(d.stop() == 0 and "ERROR" not in d.log(),
+              "siptlsd stops cleanly with a DNS query on the way")
     finally:
         d.stop()
         silent.close()

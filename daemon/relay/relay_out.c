@@ -153,8 +153,13 @@ static void send_503(struct relay_worker *rw, const struct relay_pending *p,
 			     reason, v6 ? "[" : "", conf->outside_host,
 			     v6 ? "]" : "", (unsigned)conf->outside_port,
 			     text);
-		memcpy(buf + n, eol + 1, rest);
-		n += (int)rest;
+		if (n > 0 && (size_t)n < sizeof(text) + 512) {
+			memcpy(buf + n, eol + 1, rest);
+			n += (int)rest;
+		} else {
+			free(buf);
+			buf = NULL; /* cannot happen: names are bounded */
+		}
 	}
 	if (stls_backend_send(rw->w, buf ? (const uint8_t *)buf
 					 : (const uint8_t *)r,

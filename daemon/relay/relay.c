@@ -477,7 +477,7 @@ static int relay_data(struct stls_dconn *c, const uint8_t *p, size_t n,
 	joined = rc->in_len != 0;
 	if (rc->dest && !joined) {
 		/* Pongs on a connection we opened (relay_out.c). */
-		used = (ssize_t)stls__relay_out_pong(rw, c, (const char *)p, n);
+		used = (ssize_t)stls__relay_ka_pong(rw, c, (const char *)p, n);
 		p += used;
 		n -= (size_t)used;
 		if (!n)
@@ -594,7 +594,7 @@ void stls_relay_install(struct stls_relay *r, struct stls_daemon_opts *o)
 	/* The outbound keep-alive timer closes with the worker. */
 	for (i = 0; i < STLS_WORKER_PARTS_MAX; i++) {
 		if (!o->parts[i]) {
-			o->parts[i] = &stls__relay_out_part;
+			o->parts[i] = &stls__relay_ka_part;
 			break;
 		}
 	}

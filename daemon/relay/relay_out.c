@@ -30,13 +30,7 @@
  * destination is forgotten when its connection closes; the next request
  * resolves again (from the cache while the TTLs last).
  *
- * Keep-alive (RFC 5626 section 4.4.1, [relay] outbound_keepalive): an
- * up connection gets a CRLF CRLF ping every interval (80-100% of it,
- * drawn each time); a CRLF pong must come back within
- * outbound_keepalive_timeout, else the connection is closed (reason
- * keepalive-timeout) and counted. One timer per worker serves every
- * destination; it is closed by the relay's worker part when the worker
- * stops.
+ * Keep-alive on up connections: relay_out_ka.c.
  */
 #include "relay/relay_int.h"
 
@@ -47,36 +41,8 @@
 #include "dial/backend.h"
 #include "dial/outbound.h"
 #include "dns/dns_part.h"
-#include "dns/sip_resolve.h"
 #include "stls/log.h"
 #include "tlsx/tlsx.h"
-
-struct relay_pending {
-	struct relay_pending *next;
-	size_t len;       /* the rewritten request */
-	size_t reply_len; /* the 503 that follows it (0: ACK, none) */
-	char data[];
-};
-
-struct relay_dest {
-	struct relay_dest *next; /* bucket chain */
-	struct relay_worker *rw;
-	char *key;
-	char *host;
-	char *server_name; /* or NULL */
-	char *server_id;   /* or NULL */
-	struct stls_sip_dns_req req; /* req.host is <host> */
-	bool up;
-	bool tls;          /* the current target's transport */
-	struct stls_sip_resolve *sr; /* resolving */
-	struct stls_sip_targets targets;
-	size_t next_target; /* the one to try after the current */
-	uint64_t conn_id;
-	struct relay_pending *head, **tail;
-	unsigned n_pending;
-	uint64_t ka_due;   /* up: next ping (loop ms) */
-	uint64_t pong_due; /* a ping waits for its pong until then; 0: none */
-};
 
 static uint64_t key_hash(const char *s)
 {
@@ -102,25 +68,6 @@ static char *slice_dup(struct stls_slice s)
 	return s.len ? strndup(s.p, s.len) : NULL;
 }
 
-/* The worker's PRNG (SRV weights, keep-alive jitter): xorshift64*,
- * seeded on first use. Not for secrets. */
-static uint32_t rw_random(void *arg)
-{
-	struct relay_worker *rw = arg;
-	uint64_t x = rw->rng;
-
-	if (!x)
-		x = uv_hrtime() ^ ((uint64_t)(uintptr_t)rw << 17) ^
-		    0x9e3779b97f4a7c15ull;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rw->rng = x;
-	return (uint32_t)((x * 0x2545f4914f6cdd1dull) >> 32);
-}
-
-/* Sends one queued 503; with <reason>, the status line says it and a
- * Warning header carries <warn> (RFC 3261 section 20.43, code 399). */
 static void send_503(struct relay_worker *rw, const struct relay_pending *p,
 		     const char *reason, const char *warn)
 {
@@ -346,7 +293,7 @@ static void dest_start(struct relay_dest *d)
 	char why[STLS_SIP_WHY_MAX];
 	int rc;
 
-	rc = stls_sip_resolve(stls_dns_of(d->rw->w), &d->req, rw_random,
+	rc = stls_sip_resolve(stls_dns_of(d->rw->w), &d->req, relay_random,
 			      d->rw, on_resolved, d, &now, why, &d->sr);
 	if (rc != 0)
 		resolved(d, rc < 0 ? rc : 0, &now, why);
@@ -516,116 +463,6 @@ void stls__relay_out_request(struct relay_worker *rw,
 		dest_start(d);
 }
 
-/* keep-alive */
-
-static uint64_t ka_interval(struct relay_worker *rw)
-{
-	uint64_t ms = (uint64_t)rw->r->rs->outbound_keepalive * 1000u;
-
-	/* RFC 5626 4.4.1: between 80% and 100% of the interval. */
-	return ms - (ms / 5) * (rw_random(rw) % 1001u) / 1000u;
-}
-
-static void on_ka_timer(uv_timer_t *t);
-
-/* Runs the timer at <due> unless it already runs sooner. */
-static void ka_arm(struct relay_worker *rw, uint64_t due)
-{
-	uint64_t now = uv_now(&rw->w->loop);
-
-	/* Stopping: the part closed the timer, or will find none. */
-	if (rw->w->stopping)
-		return;
-	if (!rw->ka_timer_ok) {
-		if (uv_timer_init(&rw->w->loop, &rw->ka_timer) != 0)
-			return;
-		rw->ka_timer.data = rw;
-		rw->ka_timer_ok = true;
-		/* Keep-alive alone must not keep a stopping loop alive. */
-		uv_unref((uv_handle_t *)&rw->ka_timer);
-	}
-	if (uv_is_closing((uv_handle_t *)&rw->ka_timer))
-		return;
-	if (uv_is_active((uv_handle_t *)&rw->ka_timer) &&
-	    uv_timer_get_due_in(&rw->ka_timer) <= (due > now ? due - now : 0))
-		return;
-	uv_timer_start(&rw->ka_timer, on_ka_timer, due > now ? due - now : 0,
-		       0);
-}
-
-/* Pings what is due, closes what did not answer; returns the next
- * deadline of <d> (UINT64_MAX: none). */
-static uint64_t ka_step(struct relay_worker *rw, struct relay_dest *d,
-			uint64_t now)
-{
-	struct stls_dconn *c;
-
-	if (!d->up || !d->ka_due)
-		return UINT64_MAX;
-	c = stls_dconn_table_get(&rw->w->table, d->conn_id);
-	if (!c || c->state >= STLS_DCONN_CLOSING)
-		return UINT64_MAX;
-	if (d->pong_due && now >= d->pong_due) {
-		STLS_INFO("relay: %s:%u: no keep-alive pong in %d s: closing",
-			  d->host, d->req.port,
-			  rw->r->rs->outbound_keepalive_timeout);
-		relay_count(rw, STLS_RELAY_OUT_KEEPALIVE_FAILED);
-		d->ka_due = d->pong_due = 0;
-		stls_dconn_close(c, STLS_DCLOSE_KEEPALIVE);
-		return UINT64_MAX;
-	}
-	if (!d->pong_due && now >= d->ka_due) {
-		if (stls__relay_send_conn(c, "\r\n\r\n", 4) != 0)
-			return UINT64_MAX;
-		relay_count(rw, STLS_RELAY_OUT_PINGS);
-		d->pong_due = now + (uint64_t)rw->r->rs
-						   ->outbound_keepalive_timeout *
-					   1000u;
-	}
-	return d->pong_due ? d->pong_due : d->ka_due;
-}
-
-static void on_ka_timer(uv_timer_t *t)
-{
-	struct relay_worker *rw = t->data;
-	uint64_t now = uv_now(&rw->w->loop), next = UINT64_MAX, due;
-	struct relay_dest *d;
-	size_t b;
-
-	for (b = 0; b < RELAY_DEST_BUCKETS; b++) {
-		for (d = rw->dests[b]; d; d = d->next) {
-			due = ka_step(rw, d, now);
-			if (due < next)
-				next = due;
-		}
-	}
-	if (next != UINT64_MAX)
-		ka_arm(rw, next);
-}
-
-size_t stls__relay_out_pong(struct relay_worker *rw, struct stls_dconn *c,
-			    const char *p, size_t n)
-{
-	struct relay_conn *rc = c->hstate;
-	struct relay_dest *d = rc->dest;
-	size_t used = 0;
-
-	/* At a message boundary, CRLFs not followed by another CRLF are
-	 * pongs (a CRLF CRLF would be a ping from the peer: the framer
-	 * answers it). */
-	if (rc->fr.hdr_len || rc->fr.scan)
-		return 0;
-	while (used + 2 <= n && p[used] == '\r' && p[used + 1] == '\n' &&
-	       !(used + 4 <= n && p[used + 2] == '\r' &&
-		 p[used + 3] == '\n'))
-		used += 2;
-	if (used && d->up && d->pong_due) {
-		d->pong_due = 0;
-		d->ka_due = uv_now(&rw->w->loop) + ka_interval(rw);
-	}
-	return used;
-}
-
 void stls__relay_out_established(struct relay_worker *rw,
 				 struct stls_dconn *c)
 {
@@ -642,10 +479,8 @@ void stls__relay_out_established(struct relay_worker *rw,
 	}
 	d->tail = &d->head;
 	d->n_pending = 0;
-	if (rw->r->rs->outbound_keepalive > 0) {
-		d->ka_due = uv_now(&rw->w->loop) + ka_interval(rw);
-		ka_arm(rw, d->ka_due);
-	}
+	if (rw->r->rs->outbound_keepalive > 0)
+		stls__relay_ka_start(rw, d);
 }
 
 static const char *tls_detail(const struct stls_dconn *c)
@@ -694,19 +529,3 @@ void stls__relay_out_fini(struct relay_worker *rw)
 		}
 	}
 }
-
-/* The relay's worker part: the keep-alive timer closes with the
- * worker's other handles, while the loop still runs. */
-static void part_stop(struct stls_worker *w)
-{
-	struct relay_worker *rw = relay_rw(w);
-
-	if (rw && rw->ka_timer_ok &&
-	    !uv_is_closing((uv_handle_t *)&rw->ka_timer))
-		uv_close((uv_handle_t *)&rw->ka_timer, NULL);
-}
-
-const struct stls_worker_part stls__relay_out_part = {
-	.name = "relay-out",
-	.stop = part_stop,
-};

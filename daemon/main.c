@@ -215,7 +215,9 @@ static void on_signal(uv_signal_t *h, int signum)
 		stls_tlsx_stats_log(r->tlsx);
 		if (r->relay)
 			stls_relay_stats_log(r->relay);
-		stls_dns_stats_log(r->dns.counters, (size_t)r->core.workers);
+		if (r->dns.counters)
+			stls_dns_stats_log(r->dns.counters,
+					   (size_t)r->core.workers);
 		break;
 	}
 }
@@ -335,19 +337,21 @@ static int start(struct run *r)
 		c->max_connections, c->n_listen, (unsigned)c->workers));
 	stls_daemon_opts_from_conf(c, &o);
 	o.parts[0] = &stls_backend_part;
-	/* Each worker's resolver (RFC 3263 for the relay's targets). */
-	r->dns.servers = c->dns_servers;
-	r->dns.n_servers = c->n_dns_servers;
-	r->dns.timeout_ms = c->dns_timeout;
-	r->dns.tries = c->dns_tries;
-	r->dns.cache_size = (size_t)c->dns_cache_size;
-	r->dns.counters = calloc((size_t)c->workers, sizeof(*r->dns.counters));
-	if (!r->dns.counters)
-		return -ENOMEM;
-	o.dns = &r->dns;
-	o.parts[1] = &stls_dns_part;
 	o.handler = pick_handler(c->handler);
 	if (!o.handler) {
+		/* Each worker's resolver (RFC 3263 for the relay's targets):
+		 * only the relay needs one. */
+		r->dns.servers = c->dns_servers;
+		r->dns.n_servers = c->n_dns_servers;
+		r->dns.timeout_ms = c->dns_timeout;
+		r->dns.tries = c->dns_tries;
+		r->dns.cache_size = (size_t)c->dns_cache_size;
+		r->dns.counters = calloc((size_t)c->workers,
+					 sizeof(*r->dns.counters));
+		if (!r->dns.counters)
+			return -ENOMEM;
+		o.dns = &r->dns;
+		o.parts[1] = &stls_dns_part;
 		err = stls_relay_new(&r->relay_conf, c, &r->conf->tls,
 				     &r->relay);
 		if (err)

@@ -106,6 +106,20 @@ static const struct stls_kw kws[] = {
 	  "Host written in the Via, Record-Route and Path entries towards "
 	  "the backend. Default: the IP of `[core] backend_source`, else "
 	  "the local address the kernel routes to the backend from." },
+	{ "outbound_keepalive", KW_INT, KW_FIELD(outbound_keepalive, int), 0,
+	  3600, NULL, "0", 0,
+	  "RFC 5626 section 4.4.1 keep-alive on the connections siptlsd "
+	  "opens itself (TLS and TCP towards carriers and peers): a CRLF "
+	  "CRLF ping every this many seconds (each interval drawn between "
+	  "80% and 100% of it, as the RFC asks), answered by a CRLF pong. "
+	  "0: off. A connection whose peer does not answer within "
+	  "`outbound_keepalive_timeout` is closed and counted "
+	  "(`out_keepalive_failed`). Inbound pings are always answered." },
+	{ "outbound_keepalive_timeout", KW_INT,
+	  KW_FIELD(outbound_keepalive_timeout, int), 1, 600, NULL, "10", 0,
+	  "Seconds to wait for the pong of an `outbound_keepalive` ping "
+	  "(RFC 5626 section 4.4.1 says 10) before the connection is "
+	  "closed." },
 };
 
 static int parse_int(const char *s, long *out)

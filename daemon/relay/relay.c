@@ -43,6 +43,10 @@ const char *const stls_relay_stat_names[STLS_RELAY__COUNT] = {
 	[STLS_RELAY_OUT_DENIED] = "out_denied",
 	[STLS_RELAY_BACKEND_DOWN] = "backend_down",
 	[STLS_RELAY_POSTED] = "posted",
+	[STLS_RELAY_OUT_FAILOVER] = "out_failover",
+	[STLS_RELAY_OUT_DNS_FAILED] = "out_dns_failed",
+	[STLS_RELAY_OUT_PINGS] = "out_pings",
+	[STLS_RELAY_OUT_KEEPALIVE_FAILED] = "out_keepalive_failed",
 };
 
 int stls_relay_new(const struct stls_relay_settings *rs,
@@ -471,6 +475,14 @@ static int relay_data(struct stls_dconn *c, const uint8_t *p, size_t n,
 	if (!rc || !rw || c->draining)
 		return 0;
 	joined = rc->in_len != 0;
+	if (rc->dest && !joined) {
+		/* Pongs on a connection we opened (relay_out.c). */
+		used = (ssize_t)stls__relay_ka_pong(rw, c, (const char *)p, n);
+		p += used;
+		n -= (size_t)used;
+		if (!n)
+			return 0;
+	}
 	if (joined) {
 		/* Join the tail kept from the last read. */
 		err = grow_in(rc, rc->in_len + n);
@@ -575,6 +587,15 @@ static const struct stls_handler_ops relay_ops = {
 
 void stls_relay_install(struct stls_relay *r, struct stls_daemon_opts *o)
 {
+	size_t i;
+
 	o->handler = &relay_ops;
 	o->handler_arg = r;
+	/* The outbound keep-alive timer closes with the worker. */
+	for (i = 0; i < STLS_WORKER_PARTS_MAX; i++) {
+		if (!o->parts[i]) {
+			o->parts[i] = &stls__relay_ka_part;
+			break;
+		}
+	}
 }

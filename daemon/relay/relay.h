@@ -89,6 +89,10 @@ enum stls_relay_stat {
 	STLS_RELAY_OUT_DENIED,       /* connection-out rules */
 	STLS_RELAY_BACKEND_DOWN,     /* 503 to a client: backend send failed */
 	STLS_RELAY_POSTED,           /* handed to another worker */
+	STLS_RELAY_OUT_FAILOVER,     /* next target tried (RFC 3263 4.3) */
+	STLS_RELAY_OUT_DNS_FAILED,   /* 503: the target did not resolve */
+	STLS_RELAY_OUT_PINGS,        /* keep-alive pings sent outbound */
+	STLS_RELAY_OUT_KEEPALIVE_FAILED, /* closed: no pong in time */
 	STLS_RELAY__COUNT
 };
 

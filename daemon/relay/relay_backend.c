@@ -6,7 +6,7 @@
  * Request-URI) or the next hop.
  *
  * Which worker sends: a flow names its worker (tcp:/tls: connections and
- * udp: IPv6 flows); a next hop belongs to the worker hash(destination) % N
+ * udp: IPv6 flows); a next hop belongs to the worker hash(its host) % N
  * (relay_out.c). When that is another worker, the original message is
  * posted to it (stls_daemon_post) and handled there from the start:
  * parsing and rewriting again costs a few microseconds and keeps one code

@@ -1,14 +1,14 @@
 /*
  * Internals shared by the relay's files (relay.c: handler and framing,
  * relay_client.c: client side, relay_backend.c: backend side,
- * relay_out.c: outbound pool, relay_policy.c: rules and facts,
- * relay_send.c: sending, shared by all; the [relay] keyword table is
- * config/relay_conf.c). Not an interface.
+ * relay_out.c: outbound pool, relay_out_ka.c: its keep-alive,
+ * relay_policy.c: rules and facts, relay_send.c: sending, shared by all;
+ * the [relay] keyword table is config/relay_conf.c). Not an interface.
  *
- * Calls run one way: relay.c (the handler ops) calls the sides;
- * relay_backend.c calls relay_out.c; every file may call relay_send.c,
- * relay_policy.c and the rewrite (sip_rewrite*.c, flow_token.c); nothing
- * calls back up.
+ * Calls run one way: relay.c (the handler ops) calls the sides and the
+ * keep-alive's pong check; relay_backend.c calls relay_out.c, which
+ * calls relay_out_ka.c; every file may call relay_send.c, relay_policy.c
+ * and the rewrite (sip_rewrite*.c, flow_token.c); nothing calls back up.
  */
 #ifndef STLSD_RELAY_INT_H
 #define STLSD_RELAY_INT_H
@@ -17,6 +17,7 @@
 
 #include <uv.h>
 
+#include "dns/sip_resolve.h"
 #include "runtime/dconn.h"
 #include "relay/flow_token.h"
 #include "relay/relay.h"
@@ -65,7 +66,35 @@ struct relay_udp6 {
 	uint16_t lidx;
 };
 
-struct relay_dest;
+/* relay_out.c: a request waiting for its destination's connection. */
+struct relay_pending {
+	struct relay_pending *next;
+	size_t len;       /* the rewritten request */
+	size_t reply_len; /* the 503 that follows it (0: ACK, none) */
+	char data[];
+};
+
+/* relay_out.c: one destination of the outbound pool. */
+struct relay_dest {
+	struct relay_dest *next; /* bucket chain */
+	struct relay_worker *rw;
+	char *key;
+	char *host;
+	char *server_name; /* or NULL */
+	char *server_id;   /* or NULL */
+	struct stls_sip_dns_req req; /* req.host is <host> */
+	bool up;
+	bool tls;          /* the current target's transport */
+	struct stls_sip_resolve *sr; /* resolving */
+	struct stls_sip_targets targets;
+	size_t next_target; /* the one to try after the current */
+	uint64_t conn_id;
+	struct relay_pending *head, **tail;
+	unsigned n_pending;
+	/* relay_out_ka.c */
+	uint64_t ka_due;   /* up: next ping (loop ms); 0: none */
+	uint64_t pong_due; /* a ping waits for its pong until then; 0: none */
+};
 
 /* Per worker (w->hctx). */
 struct relay_worker {
@@ -81,6 +110,9 @@ struct relay_worker {
 	struct relay_counters *cnt;
 	struct relay_udp6 *udp6;
 	struct relay_dest *dests[RELAY_DEST_BUCKETS];
+	uint64_t rng;          /* relay_random() */
+	uv_timer_t ka_timer;   /* relay_out_ka.c: outbound keep-alive */
+	bool ka_timer_ok;      /* initialised (closed by the part) */
 };
 
 /* Per connection (c->hstate). */
@@ -110,6 +142,24 @@ static inline void relay_count(struct relay_worker *rw,
 static inline struct relay_worker *relay_rw(struct stls_worker *w)
 {
 	return w->hctx;
+}
+
+/* The worker's PRNG (SRV weights, keep-alive jitter; <arg> is the
+ * struct relay_worker): xorshift64*, seeded on first use. Not for
+ * secrets. */
+static inline uint32_t relay_random(void *arg)
+{
+	struct relay_worker *rw = arg;
+	uint64_t x = rw->rng;
+
+	if (!x)
+		x = uv_hrtime() ^ ((uint64_t)(uintptr_t)rw << 17) ^
+		    0x9e3779b97f4a7c15ull;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	rw->rng = x;
+	return (uint32_t)((x * 0x2545f4914f6cdd1dull) >> 32);
 }
 
 /*
@@ -222,6 +272,23 @@ void stls__relay_out_closed(struct relay_worker *rw, struct stls_dconn *c);
 
 /* Frees every destination of the worker (worker stop; no replies). */
 void stls__relay_out_fini(struct relay_worker *rw);
+
+/* relay_out_ka.c: keep-alive; calls relay_send.c only. */
+
+/* Destination <d> is up: its first ping is due in one interval. */
+void stls__relay_ka_start(struct relay_worker *rw, struct relay_dest *d);
+
+/*
+ * Bytes <p, n> arrived on outbound connection <c> (the unframed input,
+ * before framing): returns how many leading bytes are CRLF keep-alive
+ * pongs (RFC 5626 4.4.1), to drop before framing; a pong answers the
+ * ping of its destination.
+ */
+size_t stls__relay_ka_pong(struct relay_worker *rw, struct stls_dconn *c,
+			   const char *p, size_t n);
+
+/* The relay's worker part (closes the keep-alive timer at stop). */
+extern const struct stls_worker_part stls__relay_ka_part;
 
 /* relay_policy.c */
 

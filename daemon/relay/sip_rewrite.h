@@ -73,6 +73,10 @@ struct stls_relay_target {
 	bool host_is_ip;        /* false: resolve the name (DNS) */
 	bool tls;               /* sips: or transport=tls */
 	enum stls_sip_transport tp;
+	/* Backend requests (RFC 3263 input): a sips: URI, and the URI's
+	 * transport= value (empty when absent). */
+	bool sips;
+	struct stls_slice transport;
 };
 
 struct stls_relay_result {

@@ -76,14 +76,16 @@ int stls_relay_backend_response(const struct stls_relay_ctx *ctx,
 static void uri_target(const struct stls_sip_uri *u,
 		       struct stls_relay_target *t)
 {
-	struct stls_slice tp;
+	struct stls_slice tp = { 0 };
 
 	t->host = u->host;
 	t->port = u->port;
 	t->host_is_ip = u->host_is_ip;
-	t->tls = u->kind == STLS_SIP_SCHEME_SIPS ||
-		 (stls_sip_uri_param(u, "transport", &tp) &&
-		  stls_slice_eq_cstr_ci(tp, "tls"));
+	t->sips = u->kind == STLS_SIP_SCHEME_SIPS;
+	if (!stls_sip_uri_param(u, "transport", &tp))
+		tp.len = 0;
+	t->transport = tp;
+	t->tls = t->sips || stls_slice_eq_cstr_ci(tp, "tls");
 	t->tp = STLS_SIP_TP_TLS;
 }
 

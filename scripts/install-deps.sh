@@ -9,12 +9,15 @@ set -euo pipefail
 # Tests: real peers and tools nobody here wrote (openssl s_client/s_server,
 # gnutls-cli/serv, sipsak, sipp), valgrind, python3 for scripted UAs.
 # Fuzzing: clang with libFuzzer's runtime. TLS configuration scan: sslscan.
+# Real SIP peers of the relay tests: Kamailio 5.6 as a UDP registrar and
+# proxy behind siptlsd, baresip (core: no sound card needed) as phones.
 PKGS=(
 	build-essential cmake ninja-build pkg-config
 	libssl-dev openssl libuv1-dev
 	python3 gnutls-bin sipsak sip-tester valgrind
 	clang libclang-rt-14-dev
 	iproute2 procps psmisc sslscan
+	kamailio baresip-core
 )
 
 missing=()

@@ -51,6 +51,7 @@ struct stls_relay_settings {
 	size_t n_deny, n_allow;
 	int out_queue_max;         /* requests queued per destination */
 	char *inside_host;         /* Via host towards the backend, or NULL */
+	int flow_timer;            /* RFC 5626 Flow-Timer seconds, 0: none */
 };
 
 /*

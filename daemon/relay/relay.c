@@ -43,6 +43,8 @@ const char *const stls_relay_stat_names[STLS_RELAY__COUNT] = {
 	[STLS_RELAY_OUT_DENIED] = "out_denied",
 	[STLS_RELAY_BACKEND_DOWN] = "backend_down",
 	[STLS_RELAY_POSTED] = "posted",
+	[STLS_RELAY_DIRECT] = "direct",
+	[STLS_RELAY_ROUTE_REFUSED] = "route_refused",
 };
 
 int stls_relay_new(const struct stls_relay_settings *rs,

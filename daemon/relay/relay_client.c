@@ -6,6 +6,10 @@
  * siptlsd (200 here), then stls_relay_client_request() (Via with the flow
  * token, Record-Route, Path, facts headers) and the backend socket. When
  * the backend cannot take it, the client gets 503 at once.
+ * An in-dialog request whose route set names another flow of ours next
+ * (the backend did not record-route) goes to that flow directly
+ * (relay_flow.c), and so does the answer to it (our Via names the
+ * sender's flow).
  * Responses (to requests the backend sent through us): our top Via is
  * removed and the rest goes to the backend.
  * A stream request that cannot be framed or parsed gets a 400 built from
@@ -209,6 +213,28 @@ static void to_backend(struct relay_worker *rw, struct stls_dconn *c,
 		stls_dconn_wait_drain(c, bc);
 }
 
+/*
+ * An in-dialog request whose route set names another flow next (the
+ * backend did not record-route): sent on that flow. A flow that is gone
+ * here: 430 Flow Failed to the client (RFC 5626 5.3); found gone on the
+ * worker that owns it, the 430 comes back along our Via (relay_flow.c).
+ */
+static void direct(struct relay_worker *rw, struct stls_dconn *c,
+		   struct stls_listener *l, const struct stls_addr *src,
+		   const struct stls_relay_result *res)
+{
+	int err = stls__relay_deliver_out(rw, &res->flow, res->len);
+
+	if (err == 0) {
+		relay_count(rw, STLS_RELAY_DIRECT);
+	} else if (err == -ENOENT) {
+		relay_count(rw, STLS_RELAY_FLOW_FAILED);
+		reply(rw, c, l, src, 430, NULL);
+	} else if (err < 0) {
+		relay_count(rw, STLS_RELAY_BAD_MESSAGES);
+	}
+}
+
 static void client_request(struct relay_worker *rw, struct stls_dconn *c,
 			   struct stls_listener *l,
 			   const struct stls_addr *src,
@@ -238,12 +264,19 @@ static void client_request(struct relay_worker *rw, struct stls_dconn *c,
 	}
 	if (stls_relay_client_request(ctx, rw->msg, rw->out, rw->out_cap,
 				      &res) != 0) {
-		relay_count(rw, STLS_RELAY_BAD_MESSAGES);
+		/* res.refused: an ACK naming a forged or foreign flow. */
+		relay_count(rw, res.refused ? STLS_RELAY_ROUTE_REFUSED
+					    : STLS_RELAY_BAD_MESSAGES);
 		return;
 	}
 	if (res.action == STLS_RELAY_REPLY) {
-		relay_count(rw, STLS_RELAY_LOCAL_REPLIES);
+		relay_count(rw, res.refused ? STLS_RELAY_ROUTE_REFUSED
+					    : STLS_RELAY_LOCAL_REPLIES);
 		send_back(rw, c, l, src, rw->out, res.len);
+		return;
+	}
+	if (res.has_flow) {
+		direct(rw, c, l, src, &res);
 		return;
 	}
 	relay_count(rw, STLS_RELAY_CLIENT_REQUESTS);
@@ -270,6 +303,17 @@ static void client_response(struct relay_worker *rw, struct stls_dconn *c,
 	}
 	if (err) {
 		relay_count(rw, STLS_RELAY_BAD_MESSAGES);
+		return;
+	}
+	if (res.has_flow) {
+		/* The answer to a request from another flow (direct()). */
+		err = stls__relay_deliver_out(rw, &res.flow, res.len);
+		if (err == 0)
+			relay_count(rw, STLS_RELAY_DIRECT);
+		else if (err == -ENOENT)
+			relay_count(rw, STLS_RELAY_FLOW_GONE);
+		else if (err < 0)
+			relay_count(rw, STLS_RELAY_BAD_MESSAGES);
 		return;
 	}
 	relay_count(rw, STLS_RELAY_CLIENT_RESPONSES);
@@ -304,6 +348,9 @@ void stls__relay_client_msg(struct relay_worker *rw, struct stls_dconn *c,
 	ctx.signer = rw->signer;
 	ctx.src = src;
 	if (rc) {
+		/* Flow-Timer for stream flows only: a udp: client keeps its
+		 * NAT binding with the RFC 5626 default (STUN). */
+		ctx.flow_timer = (unsigned)rw->r->rs->flow_timer;
 		ctx.flow_token = rc->token;
 	} else {
 		stls__relay_udp_flow(rw, lidx, src, &f);

@@ -1,14 +1,17 @@
 /*
  * Internals shared by the relay's files (relay.c: handler and framing,
  * relay_client.c: client side, relay_backend.c: backend side,
+ * relay_flow.c: delivery on flows and hand-over between workers,
  * relay_out.c: outbound pool, relay_policy.c: rules and facts,
  * relay_send.c: sending, shared by all; the [relay] keyword table is
  * config/relay_conf.c). Not an interface.
  *
  * Calls run one way: relay.c (the handler ops) calls the sides;
- * relay_backend.c calls relay_out.c; every file may call relay_send.c,
- * relay_policy.c and the rewrite (sip_rewrite*.c, flow_token.c); nothing
- * calls back up.
+ * relay_client.c and relay_backend.c call relay_flow.c; relay_backend.c
+ * calls relay_out.c; every file may call relay_send.c, relay_policy.c and
+ * the rewrite (sip_rewrite*.c, sip_route.c, flow_token.c); nothing calls
+ * back up (a side hands relay_flow.c the function a posted message goes
+ * to).
  */
 #ifndef STLSD_RELAY_INT_H
 #define STLSD_RELAY_INT_H
@@ -169,6 +172,23 @@ void stls__relay_udp_flow(struct relay_worker *rw, size_t lidx,
 void stls__relay_backend_msg(struct relay_worker *rw, const char *p,
 			     size_t n);
 
+/* relay_flow.c: calls relay_send.c and the rewrite. */
+
+/* What a worker does with a message another worker posted to it. */
+typedef void relay_posted_fn(struct relay_worker *rw,
+			     const struct stls_flow *f, const char *p,
+			     size_t n);
+
+/*
+ * Copies <p, n> and posts it to worker <widx>, where fn(rw, f, p, n) runs
+ * (f: a copy of *f, or zeros when f is NULL). Returns 0, -ENOMEM or
+ * -ENOENT (then nothing was posted).
+ */
+STLS_MUST_USE int stls__relay_post(struct relay_worker *rw, unsigned widx,
+				   relay_posted_fn *fn,
+				   const struct stls_flow *f, const char *p,
+				   size_t n);
+
 /*
  * Rewrites the head of the request in rw->out (len bytes) for listener
  * <lidx> (SIZE_MAX: outbound) and, for a dialog-forming request, adds the
@@ -180,12 +200,26 @@ size_t stls__relay_fix_head(struct relay_worker *rw, size_t lidx,
 			    const char *token, size_t len);
 
 /*
- * Copies <p, n> and posts it to worker <widx>, which handles it as a
- * backend message. Returns 0, -ENOMEM or -ENOENT (then nothing was
- * posted).
+ * Sends rw->out (len bytes; rw->msg parsed from the message it was
+ * rewritten from) on flow <f>: here when this worker serves the flow,
+ * else <p, n> is posted to the owner, which runs fn. Returns 0 (sent),
+ * 1 (posted: the owner counts and answers), -ENOENT (the flow is gone:
+ * the caller answers), -EINVAL (a flow or message that cannot be sent)
+ * or -EIO.
  */
-STLS_MUST_USE int stls__relay_post(struct relay_worker *rw, unsigned widx,
-				   const char *p, size_t n);
+STLS_MUST_USE int stls__relay_deliver(struct relay_worker *rw,
+				      const struct stls_flow *f, size_t len,
+				      relay_posted_fn *fn, const char *p,
+				      size_t n);
+
+/*
+ * Same for a message from another flow: what is posted is rw->out itself,
+ * and the owner only sends it (a request it finds without flow is
+ * answered 430 along our Via, whose ft names the sender). Same returns.
+ */
+STLS_MUST_USE int stls__relay_deliver_out(struct relay_worker *rw,
+					  const struct stls_flow *f,
+					  size_t len);
 
 /* relay_out.c: calls relay_send.c only. */
 

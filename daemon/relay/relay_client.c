@@ -60,14 +60,48 @@ static bool is_reply_line(const char *p, size_t n)
 }
 
 /*
- * Copies, from the (possibly incomplete) header section of a refused
- * request, the start line and the whole lines a 400 needs (Via, From, To,
- * Call-ID, CSeq, with their folds) into rw->out, and ends it with a blank
- * line: whatever else made the request unusable (a header bomb, a NUL, a
- * bad Content-Length, a line over the size limit) is left behind, so the
- * parser can read the rest. Returns the length, or 0 when it does not fit.
+ * Writes the start line of the 400 source into rw->out: the method of the
+ * refused request's start line <p, n> with a placeholder Request-URI, so
+ * that a request line the parser refuses (RFC 4475 "ltgtruri", "lwsruri",
+ * "trws": a bad URI, extra spaces) still gets its answer. *status is 505
+ * when the line names a SIP version other than 2.0 (RFC 4475 "badvers"),
+ * else 400. Returns the length, or 0 when the line has no method.
  */
-static size_t reply_head(struct relay_worker *rw, struct stls_slice hdr)
+static size_t start_line(struct relay_worker *rw, const char *p, size_t n,
+			 unsigned *status)
+{
+	static const char tail[] = " sip:invalid SIP/2.0\r\n";
+	const char *sp = memchr(p, ' ', n), *end = p + n, *v;
+	size_t m = sp ? (size_t)(sp - p) : 0;
+
+	while (end > p && (end[-1] == '\r' || end[-1] == '\n' ||
+			   end[-1] == ' '))
+		end--;
+	for (v = end; v > p && v[-1] != ' '; v--)
+		;
+	*status = (size_t)(end - v) >= 4 && strncmp(v, "SIP/", 4) == 0 &&
+			  !((size_t)(end - v) == 7 && strncmp(v, "SIP/2.0", 7) == 0)
+		  ? 505 : 400;
+	/* A response (or no method at all) gets no answer. */
+	if (!m || (n >= 4 && strncmp(p, "SIP/", 4) == 0) ||
+	    m + sizeof(tail) > rw->out_cap)
+		return 0;
+	memcpy(rw->out, p, m);
+	memcpy(rw->out + m, tail, sizeof(tail) - 1);
+	return m + sizeof(tail) - 1;
+}
+
+/*
+ * Copies, from the (possibly incomplete) header section of a refused
+ * request, the whole lines a reply needs (Via, From, To, Call-ID, CSeq,
+ * with their folds) into rw->out after the start line from start_line(),
+ * and ends it with a blank line: whatever else made the request unusable
+ * (a header bomb, a NUL, a bad Content-Length, a line over the size
+ * limit, a bad request line) is left behind, so the parser can read the
+ * rest. Returns the length, or 0 when it does not fit.
+ */
+static size_t reply_head(struct relay_worker *rw, struct stls_slice hdr,
+			 unsigned *status)
 {
 	const char *p = hdr.p, *end = hdr.p + hdr.len, *eol;
 	bool keep = true;
@@ -80,7 +114,14 @@ static size_t reply_head(struct relay_worker *rw, struct stls_slice hdr)
 		n = (size_t)(eol - p) + 1;
 		if (n <= 2)
 			break; /* the blank line */
-		if (len && p[0] != ' ' && p[0] != '\t')
+		if (!len) {
+			len = start_line(rw, p, n, status);
+			if (!len)
+				return 0;
+			p += n;
+			continue;
+		}
+		if (p[0] != ' ' && p[0] != '\t')
 			keep = is_reply_line(p, n);
 		if (keep && len + n + 2 <= rw->out_cap) {
 			memcpy(rw->out + len, p, n);
@@ -98,20 +139,22 @@ int stls__relay_refuse(struct relay_worker *rw, struct stls_dconn *c,
 		       struct stls_slice hdr)
 {
 	size_t n = hdr.len > rw->r->max_msg ? rw->r->max_msg : hdr.len;
+	unsigned status = 400;
 	ssize_t r;
 
-	n = reply_head(rw, stls_slice_make(hdr.p, n));
+	n = reply_head(rw, stls_slice_make(hdr.p, n), &status);
 	if (!n || stls_sip_msg_parse(rw->out, n, 0, rw->msg) != 0 ||
 	    !rw->msg->is_request)
 		return -EPROTO;
-	r = stls_sip_reply_build(rw->msg, 400, NULL, rw->r->rs->server_header,
-				 rw->reply, rw->reply_cap);
+	r = stls_sip_reply_build(rw->msg, status, NULL,
+				 rw->r->rs->server_header, rw->reply,
+				 rw->reply_cap);
 	if (r <= 0 || stls__relay_send_conn(c, rw->reply, (size_t)r) != 0)
 		return -EPROTO;
 	stls_dconn_flush(c);
 	if (c->state >= STLS_DCONN_CLOSING || c->pending == 0)
 		return -EPROTO;
-	/* Let the 400 leave, then close: read no more from this peer. */
+	/* Let the reply leave, then close: read no more from this peer. */
 	stls__dconn_pause(c, STLS_PAUSE_SHUTDOWN);
 	c->draining = true;
 	return 0;

@@ -148,9 +148,10 @@ void stls__relay_client_msg(struct relay_worker *rw, struct stls_dconn *c,
 /*
  * Refuses a bad request on stream connection <c>: from <hdr>,
  * its header section or the first bytes of it (a header bomb, a NUL, a bad
- * Content-Length, a line over the size limit), copies the start line,
- * Via, From, To, Call-ID and CSeq, answers 400 from them and lets <c>
- * drain and close. Returns 0, or -EPROTO when no 400 can be built (not a
+ * Content-Length, a line over the size limit, a bad request line), copies
+ * the method, Via, From, To, Call-ID and CSeq, answers 400 from them (505
+ * when the request line names another SIP version) and lets <c> drain
+ * and close. Returns 0, or -EPROTO when no reply can be built (not a
  * request, those headers unreadable): the caller closes <c>.
  */
 STLS_MUST_USE int stls__relay_refuse(struct relay_worker *rw,

@@ -4,7 +4,9 @@
  * with a real flow-token signer, and re-parse whatever they write. The
  * route_*.dat seeds carry tokens signed with this key (flows 1/2/3 and
  * 2/5/9): route sets naming two flows, forged tokens, outbound REGISTER
- * and its 2xx, the answer to a flow-to-flow request.
+ * and its 2xx, the answer to a flow-to-flow request. The backend path runs
+ * a second time as a request from a peer on the inside network, which
+ * must never be sent to a next hop.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -78,6 +80,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				       &out_msg) != 0) {
 			abort(); /* we must never emit an unparsable message */
 		}
+	}
+	/* A request from a peer on the inside network (not the backend). */
+	ctx.inside_peer = true;
+	if (stls_sip_msg_parse(buf, size, 0, &msg) == 0 &&
+	    stls_relay_backend_request(&ctx, &msg, out, sizeof(out), &res) ==
+		    0 &&
+	    (res.has_next || stls_sip_msg_parse(out, res.len,
+						STLS_SIP_PARSE_STREAM,
+						&out_msg) != 0)) {
+		abort(); /* a peer never reaches a next hop */
 	}
 	free(buf);
 	return 0;

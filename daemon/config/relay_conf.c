@@ -118,6 +118,17 @@ static const struct stls_kw kws[] = {
 	  "5382 asks for at least 2 h 4 min; deployed boxes often close "
 	  "after 5 to 15 minutes) and under `connection_timeout` (600), "
 	  "so an idle registered phone keeps its flow alive." },
+	{ "inside_peers", KW_INT, KW_FIELD(inside_peers, int), 0, 1, NULL,
+	  "1", 0,
+	  "1: the udp: inside socket also takes in-dialog requests from "
+	  "other hosts than the backend that name one of siptlsd's flows in "
+	  "their Route (or Request-URI): a phone the backend serves sends "
+	  "them there when the backend does not record-route, following "
+	  "the Record-Route entry siptlsd put in the dialog. Nothing else "
+	  "from such a host is relayed (403, or dropped, counted as "
+	  "`route_refused` or `bad_messages`); the answer goes back to it "
+	  "from the inside socket. 0: only the backend may use the inside "
+	  "socket." },
 	{ "inside_host", KW_STR, KW_FIELD(inside_host, char *), 1, 63, NULL,
 	  NULL, 0,
 	  "Host written in the Via, Record-Route and Path entries towards "

@@ -52,6 +52,7 @@ struct stls_relay_settings {
 	int out_queue_max;         /* requests queued per destination */
 	char *inside_host;         /* Via host towards the backend, or NULL */
 	int flow_timer;            /* RFC 5626 Flow-Timer seconds, 0: none */
+	int inside_peers;          /* 1: in-dialog requests from other hosts */
 };
 
 /*

@@ -14,6 +14,11 @@
  * request at hand to build a 430 or 503 from. udp: IPv4 flows need no
  * owner: any worker's socket of the listener reaches the client.
  *
+ * Another host than the backend on the inside socket (a phone the backend
+ * serves, following a route set that names us because the backend did
+ * not record-route): stls__relay_peer_msg, in-dialog requests to a flow
+ * of ours only.
+ *
  * A flow that is gone: a request gets 430 Flow Failed (RFC 5626 section
  * 5.3), sent to the backend from the worker that found the flow dead; a
  * response is dropped and counted (the client is gone; the backend's
@@ -131,5 +136,67 @@ void stls__relay_backend_msg(struct relay_worker *rw, const char *p,
 		to_next_hop(rw, &res, p, n);
 	} else {
 		bad(rw, "no destination");
+	}
+}
+
+/* A reply to the peer request in rw->msg, from the inside socket. */
+static void peer_reply(struct relay_worker *rw, const struct stls_addr *to,
+		       const char *p, size_t n)
+{
+	if (stls_backend_send_to(rw->w, to, (const uint8_t *)p, n) != 0)
+		STLS_DBG("relay: worker %u: reply to an inside peer lost",
+			 rw->w->idx);
+}
+
+void stls__relay_peer_msg(struct relay_worker *rw,
+			  const struct stls_addr *from, const char *p,
+			  size_t n)
+{
+	char token[STLS_FLOW_TOKEN_LEN + 1];
+	struct stls_relay_ctx ctx = { 0 };
+	struct stls_relay_result res;
+	struct stls_flow f;
+	ssize_t len;
+	int err;
+
+	/* Answers to what siptlsd sends come from the backend only. */
+	if (stls_sip_msg_parse(p, n, 0, rw->msg) != 0 ||
+	    !rw->msg->is_request) {
+		bad(rw, "not a request, from another host than the backend");
+		return;
+	}
+	stls__relay_udp_flow(rw, RELAY_LIDX_INSIDE, from, &f);
+	if (stls_flow_token_build(rw->signer, &f, token) != 0)
+		return;
+	ctx.conf = &rw->confs[rw->r->primary];
+	ctx.signer = rw->signer;
+	ctx.src = from;
+	ctx.flow_token = token;
+	ctx.inside_peer = true;
+	err = stls_relay_backend_request(&ctx, rw->msg, rw->out, rw->out_cap,
+					 &res);
+	if (err) {
+		relay_count(rw, res.refused ? STLS_RELAY_ROUTE_REFUSED
+					    : STLS_RELAY_BAD_MESSAGES);
+		return;
+	}
+	if (res.action == STLS_RELAY_REPLY) {
+		relay_count(rw, res.refused ? STLS_RELAY_ROUTE_REFUSED
+					    : STLS_RELAY_LOCAL_REPLIES);
+		peer_reply(rw, from, rw->out, res.len);
+		return;
+	}
+	err = stls__relay_deliver_out(rw, &res.flow, res.len);
+	if (err == 0) {
+		relay_count(rw, STLS_RELAY_DIRECT);
+	} else if (err == -ENOENT) {
+		relay_count(rw, STLS_RELAY_FLOW_FAILED);
+		len = stls_sip_reply_build(rw->msg, 430, NULL,
+					   rw->r->rs->server_header, rw->reply,
+					   rw->reply_cap);
+		if (len > 0)
+			peer_reply(rw, from, rw->reply, (size_t)len);
+	} else if (err < 0) {
+		relay_count(rw, STLS_RELAY_BAD_MESSAGES);
 	}
 }

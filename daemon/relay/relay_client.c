@@ -16,15 +16,7 @@
  * its start line, Via, From, To, Call-ID and CSeq lines alone (whatever
  * else is wrong with it need not be read), then the connection closes.
  *
- * udp: flows. A datagram client has no connection, so its flow token names
- * the listener and the source address: IPv4 fits in the token itself
- * (worker field RELAY_FLOW_UDP4 | listener, address and port in the id
- * and generation fields: no state at all); IPv6 does not, so each worker
- * keeps a direct-mapped table of RELAY_UDP6_SLOTS recent IPv6 peers and
- * the token names the slot and its generation. A slot taken over by
- * another peer invalidates the old token (430 Flow Failed, the client
- * re-registers). Replies leave from the worker's socket of the same
- * listener: all workers share its address and port.
+ * udp: flows: relay_flow.c (stls__relay_udp_flow).
  */
 #include "relay/relay_int.h"
 
@@ -158,40 +150,6 @@ int stls__relay_refuse(struct relay_worker *rw, struct stls_dconn *c,
 	stls__dconn_pause(c, STLS_PAUSE_SHUTDOWN);
 	c->draining = true;
 	return 0;
-}
-
-static uint32_t addr_hash(const struct stls_addr *a)
-{
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < 16; i++)
-		h = (h ^ a->ip[i]) * 16777619u;
-	return (h ^ a->port) * 16777619u;
-}
-
-void stls__relay_udp_flow(struct relay_worker *rw, size_t lidx,
-			  const struct stls_addr *src, struct stls_flow *f)
-{
-	struct relay_udp6 *e;
-	uint32_t slot;
-
-	if (src->family == AF_INET) {
-		f->worker = (uint16_t)(RELAY_FLOW_UDP4 | lidx);
-		memcpy(&f->conn_id, src->ip, 4);
-		f->gen = src->port;
-		return;
-	}
-	slot = addr_hash(src) % RELAY_UDP6_SLOTS;
-	e = &rw->udp6[slot];
-	if (!stls_addr_eq(&e->addr, src) || e->lidx != lidx) {
-		e->addr = *src;
-		e->lidx = (uint16_t)lidx;
-		e->gen++;
-	}
-	f->worker = (uint16_t)(RELAY_FLOW_UDP6 | rw->w->idx);
-	f->conn_id = ((uint32_t)lidx << 16) | slot;
-	f->gen = e->gen;
 }
 
 /* Sends <p, n> back where the message came from. */

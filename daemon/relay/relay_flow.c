@@ -15,6 +15,19 @@
  *     request names the sender's flow (ft), so a 430 for a flow found
  *     dead on the owner goes back the way any response would (bounce()).
  *
+ * udp: flows (stls__relay_udp_flow): a datagram client has no
+ * connection, so its flow token names the listener and the source
+ * address: IPv4 fits in the token itself (worker field RELAY_FLOW_UDP4 |
+ * listener, address and port in the id and generation fields: no state
+ * at all); IPv6 does not, so each worker keeps a direct-mapped table of
+ * RELAY_UDP6_SLOTS recent IPv6 peers and the token names the slot and its
+ * generation. A slot taken over by another peer invalidates the old token
+ * (430 Flow Failed, the client re-registers). Replies leave from the
+ * worker's socket of the same listener: all workers share its address
+ * and port. The listener RELAY_LIDX_INSIDE stands for the inside socket:
+ * a phone the backend serves that sent an in-dialog request to us
+ * directly; it only ever gets the answers.
+ *
  * A request delivered on a flow gets our Via rewritten to the transport
  * and address of the flow's listener, and a dialog-forming one the
  * Record-Route pair naming that flow (stls__relay_fix_head).
@@ -26,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dial/backend.h"
 #include "stls/sip/out.h"
 #include "stls/log.h"
 
@@ -158,12 +172,53 @@ size_t stls__relay_fix_head(struct relay_worker *rw, size_t lidx,
 	return o.len;
 }
 
+static uint32_t addr_hash(const struct stls_addr *a)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ a->ip[i]) * 16777619u;
+	return (h ^ a->port) * 16777619u;
+}
+
+void stls__relay_udp_flow(struct relay_worker *rw, size_t lidx,
+			  const struct stls_addr *src, struct stls_flow *f)
+{
+	struct relay_udp6 *e;
+	uint32_t slot;
+
+	if (src->family == AF_INET) {
+		f->worker = (uint16_t)(RELAY_FLOW_UDP4 | lidx);
+		memcpy(&f->conn_id, src->ip, 4);
+		f->gen = src->port;
+		return;
+	}
+	slot = addr_hash(src) % RELAY_UDP6_SLOTS;
+	e = &rw->udp6[slot];
+	if (!stls_addr_eq(&e->addr, src) || e->lidx != lidx) {
+		e->addr = *src;
+		e->lidx = (uint16_t)lidx;
+		e->gen++;
+	}
+	f->worker = (uint16_t)(RELAY_FLOW_UDP6 | rw->w->idx);
+	f->conn_id = ((uint32_t)lidx << 16) | slot;
+	f->gen = e->gen;
+}
+
 static int udp_send(struct relay_worker *rw, size_t lidx,
 		    const struct stls_addr *to, const struct stls_flow *f,
 		    size_t len)
 {
 	char token[STLS_FLOW_TOKEN_LEN + 1];
 
+	if (lidx == RELAY_LIDX_INSIDE) {
+		/* A peer on the inside network gets only answers. */
+		if (rw->msg->is_request)
+			return -EINVAL;
+		return stls_backend_send_to(rw->w, to, (const uint8_t *)rw->out,
+					    len) == 0 ? 0 : -EIO;
+	}
 	if (lidx >= rw->r->core->n_listen ||
 	    rw->r->core->listen[lidx].proto != STLS_PROTO_UDP)
 		return -EINVAL;

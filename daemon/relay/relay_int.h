@@ -35,6 +35,8 @@
 #define RELAY_FLOW_UDP4 0x8000u /* | listener: address in id and gen */
 #define RELAY_FLOW_UDP6 0x4000u /* | worker: slot in the worker table */
 #define RELAY_UDP6_SLOTS 4096u
+/* The "listener" of a udp: flow naming a peer on the inside network. */
+#define RELAY_LIDX_INSIDE 0x7fffu
 #define RELAY_DEST_BUCKETS 256u
 #define RELAY_MAX_FACTS 8
 
@@ -158,10 +160,6 @@ STLS_MUST_USE int stls__relay_refuse(struct relay_worker *rw,
 				     struct stls_dconn *c,
 				     struct stls_slice hdr);
 
-/* The flow of a udp: client <src> on listener <lidx> (relay_client.c). */
-void stls__relay_udp_flow(struct relay_worker *rw, size_t lidx,
-			  const struct stls_addr *src, struct stls_flow *f);
-
 /* relay_backend.c */
 
 /*
@@ -173,7 +171,23 @@ void stls__relay_udp_flow(struct relay_worker *rw, size_t lidx,
 void stls__relay_backend_msg(struct relay_worker *rw, const char *p,
 			     size_t n);
 
+/*
+ * Relays one datagram that reached the inside socket from <from>, a host
+ * other than the backend: only an in-dialog request following a route
+ * set that names one of our flows (a phone the backend serves, when the
+ * backend did not record-route) is delivered, with our Via naming <from>
+ * for the answer; anything else is refused (403) or dropped, and counted.
+ */
+void stls__relay_peer_msg(struct relay_worker *rw,
+			  const struct stls_addr *from, const char *p,
+			  size_t n);
+
 /* relay_flow.c: calls relay_send.c and the rewrite. */
+
+/* The flow of a udp: client <src> on listener <lidx>
+ * (RELAY_LIDX_INSIDE: a peer on the inside network). */
+void stls__relay_udp_flow(struct relay_worker *rw, size_t lidx,
+			  const struct stls_addr *src, struct stls_flow *f);
 
 /* What a worker does with a message another worker posted to it. */
 typedef void relay_posted_fn(struct relay_worker *rw,

@@ -62,6 +62,10 @@ struct stls_relay_ctx {
 	/* RFC 5626 Flow-Timer seconds (0: none): client side, marks an
 	 * outbound REGISTER in our Via; backend side, added to its 2xx. */
 	unsigned flow_timer;
+	/* Backend side: the request comes from another host on the inside
+	 * network than the backend (flow_token names it): see
+	 * stls_relay_backend_request. */
+	bool inside_peer;
 };
 
 enum stls_relay_action {
@@ -143,6 +147,13 @@ STLS_MUST_USE int stls_relay_backend_response(const struct stls_relay_ctx *ctx,
  * headers, and with xavp_cfg N removes X-<N>-Server-Name and
  * X-<N>-Server-Id, returning their values. A forged or stale token on our
  * address (Route or Request-URI): 403 REPLY (RFC 5626 5.3), res->refused.
+ *
+ * With ctx->inside_peer (a phone the backend serves, sending an in-dialog
+ * request along a route set that names us, because the backend did not
+ * record-route): the request is fully validated, must have a To tag and
+ * must name a flow of ours (else 403 REPLY, res->refused), never goes to
+ * a next hop, gets no xavp_cfg handling, and our Via carries
+ * ft=<ctx->flow_token> so that the answer goes back to the peer.
  * Returns 0, -EBADMSG (malformed: drop and count), -EINVAL, -ENOBUFS.
  */
 STLS_MUST_USE int stls_relay_backend_request(const struct stls_relay_ctx *ctx,

@@ -191,6 +191,10 @@ static void build_via(const struct stls_relay_ctx *ctx,
 	stls_sip_out_str(o, ";branch=");
 	/* m was validated: m->top_via is its parsed top Via. */
 	stls__relay_put_branch(o, m, &m->top_via);
+	if (ctx->inside_peer && ctx->flow_token) {
+		stls_sip_out_str(o, ";ft=");
+		stls_sip_out_str(o, ctx->flow_token);
+	}
 	stls_sip_out_str(o, "\r\n");
 }
 
@@ -222,11 +226,21 @@ static int backend_target(const struct stls_relay_ctx *ctx,
 			  struct stls__relay_plan *plan,
 			  struct stls_relay_result *res)
 {
+	struct stls_slice tag;
 	int err = stls__relay_routes(ctx, m, plan, NULL, &res->flow,
 				     &res->has_flow);
 
 	if (!err && !res->has_flow) {
 		err = check_ruri_flow(ctx, m, res);
+	}
+	/* A peer on the inside network may only follow a route set that
+	 * names one of our flows, inside a dialog. */
+	if (!err && ctx->inside_peer &&
+	    (!res->has_flow ||
+	     stls_sip_msg_tag(m, STLS_SIP_HDR_TO, &tag) != 0)) {
+		res->error = "inside peer request without a flow of ours";
+		res->refused = true;
+		return -EACCES;
 	}
 	if (err == -EACCES) {
 		res->error = "forged or stale flow token";
@@ -262,7 +276,8 @@ int stls_relay_backend_request(const struct stls_relay_ctx *ctx,
 	if (!m->is_request || !ctx->conf || !ctx->signer) {
 		return -EINVAL;
 	}
-	if (stls_sip_msg_validate_trusted(m)) {
+	if (ctx->inside_peer ? stls_sip_msg_validate(m)
+			     : stls_sip_msg_validate_trusted(m)) {
 		res->error = m->error;
 		return -EBADMSG;
 	}
@@ -283,7 +298,7 @@ int stls_relay_backend_request(const struct stls_relay_ctx *ctx,
 	if (err) {
 		return err;
 	}
-	err = take_xavp(ctx, m, &plan, names, res);
+	err = ctx->inside_peer ? 0 : take_xavp(ctx, m, &plan, names, res);
 	if (err) {
 		return err;
 	}

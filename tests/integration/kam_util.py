@@ -49,7 +49,10 @@ request_route {
 		if (is_method("ACK")) {
 			if (t_check_trans()) {
 				t_relay();
+				exit;
 			}
+			# The ACK of a 2xx, no Route of ours: by Request-URI.
+			forward();
 			exit;
 		}
 		t_relay();

@@ -11,13 +11,15 @@ Flow-Timer on an outbound REGISTER. Without record_route() the in-dialog
 requests go from flow to flow (relay stats `direct`)."""
 import os
 import re
+import socket
 import sys
 import tempfile
 import time
 
 from daemon_util import Daemon, check, test_pki
 from kam_util import Kamailio, have_kamailio, token_worker
-from relay_util import request, response, tls_client
+from relay_util import (Msg, hostport_of, request, response, tls_client,
+                        uri_of)
 
 PKI = os.path.abspath(test_pki())
 HOST = "TLS 10.0.0.7:5061"
@@ -71,6 +73,87 @@ class Ua:
         self.s.close()
 
 
+class UdpUa:
+    """A phone served by Kamailio directly over UDP (not through
+    siptlsd): same interface as Ua for Call."""
+
+    def __init__(self, kam_port, user):
+        self.user = user
+        self.aor = "sip:%s@example.test" % user
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.contact = "<sip:%s@127.0.0.1:%d>" % (user, self.port)
+        self.kam = ("127.0.0.1", kam_port)
+        self.dest = self.kam
+        self.via = "UDP 127.0.0.1:%d" % self.port
+
+    def register(self):
+        self.sock.sendto(request("REGISTER", "sip:example.test", self.via,
+                                 "reg-" + self.user, 1, self.aor, self.aor,
+                                 extra=[("Contact", self.contact)]),
+                         self.kam)
+        r = self.read(lambda m: not m.is_request and m.status >= 200)
+        return r if r is not None and r.status == 200 else None
+
+    def send(self, data):
+        """To the first Route entry's address, else to Kamailio."""
+        m = Msg(data)
+        route = m.get("route")
+        if m.is_request and route:
+            host, port = hostport_of(uri_of(route))
+            self.sock.sendto(data, (host, port or 5060))
+            return
+        if not m.is_request:
+            self.sock.sendto(data, self.last_from)
+            return
+        self.sock.sendto(data, self.kam)
+
+    def read(self, pred=lambda m: True, timeout=5):
+        end = time.time() + timeout
+        while time.time() < end:
+            self.sock.settimeout(max(0.01, end - time.time()))
+            try:
+                data, addr = self.sock.recvfrom(65536)
+            except (socket.timeout, TimeoutError):
+                return None
+            m = Msg(data)
+            if m.is_request:
+                self.last_from = addr
+            if pred(m):
+                return m
+        return None
+
+    def close(self):
+        self.sock.close()
+
+
+def udp_phone(kam, a, tag):
+    """alice (TLS, through siptlsd) and carol (UDP, served by Kamailio
+    directly) call each other, each hanging up once. Without
+    record_route() carol's in-dialog requests go to siptlsd's inside
+    address (the Record-Route entry of alice's flow) straight from carol,
+    and alice's go to Kamailio, which routes them by Request-URI."""
+    c = UdpUa(kam.port, "carol-" + re.sub(r"\W", "-", tag))
+    check(c.register() is not None, "%s: a UDP phone registered at "
+          "Kamailio directly" % tag)
+    for caller, callee, what in ((a, c, "TLS to UDP"), (c, a, "UDP to TLS")):
+        call = Call(caller, callee, "udp-%s-%s" % (tag, what))
+        inv = call.invite()
+        check(inv is not None and inv.method == "INVITE",
+              "%s %s: INVITE arrived" % (tag, what))
+        r = call.answer(inv)
+        check(r is not None and r.status == 200, "%s %s: 200 arrived" %
+              (tag, what))
+        for frm, method in ((caller, "ACK"), (callee, "INFO"),
+                            (caller, "INFO"), (callee, "BYE")):
+            err = call.round_trip(frm, method)
+            check(err is None, "%s %s: %s from the %s: %s" % (
+                tag, what, method, "UDP phone" if frm is c else
+                "TLS phone", err or "delivered, answered"))
+    c.close()
+
+
 def ua_on(port, user, want_worker, made):
     """A registered UA on worker <want_worker> (bounded tries)."""
     t0 = time.time()
@@ -89,6 +172,10 @@ def ua_on(port, user, want_worker, made):
     return None
 
 
+def via(ua):
+    return getattr(ua, "via", HOST)
+
+
 class Call:
     """One dialog between two Ua objects; keeps each side's route set."""
 
@@ -103,7 +190,7 @@ class Call:
 
     def invite(self):
         a, b = self.a, self.b
-        data = request("INVITE", b.aor, HOST, self.cid, 1, a.aor, b.aor,
+        data = request("INVITE", b.aor, via(a), self.cid, 1, a.aor, b.aor,
                        from_tag=self.tag[a],
                        extra=[("Contact", a.contact),
                               ("X-TLS-Peer-Subject", "CN=forged")])
@@ -115,7 +202,7 @@ class Call:
         """CANCEL or non-2xx ACK: the INVITE's branch (RFC 3261 9.1,
         17.1.1.3) and route."""
         a, b = self.a, self.b
-        data = request(method, b.aor, HOST, self.cid, 1, a.aor, b.aor,
+        data = request(method, b.aor, via(a), self.cid, 1, a.aor, b.aor,
                        from_tag=self.tag[a], to_tag=to_tag)
         a.send(re.sub(rb"branch=z9hG4bK\w+", b"branch=" + self.branch,
                       data, count=1))
@@ -137,7 +224,7 @@ class Call:
         if cseq is None:
             self.cseq[frm] += 1
             cseq = self.cseq[frm]
-        frm.send(request(method, self.target[frm], HOST, self.cid, cseq,
+        frm.send(request(method, self.target[frm], via(frm), self.cid, cseq,
                          frm.aor, to.aor, from_tag=self.tag[frm],
                          to_tag=self.tag[to],
                          extra=[("Route", x) for x in self.routes[frm]]))
@@ -149,7 +236,10 @@ class Call:
         got = to.read(lambda m: m.is_request)
         if got is None or got.method != method:
             return "no %s at the peer (%r)" % (method, got)
-        if got.has_prefix("X-TLS-"):
+        # Facts go to the backend; siptlsd never sends them to a phone.
+        # (A phone the backend serves itself gets what the backend
+        # forwards: stripping them there is the backend's job.)
+        if isinstance(to, Ua) and got.has_prefix("X-TLS-"):
             return "facts headers reached the peer"
         if method == "ACK":
             return None
@@ -302,6 +392,7 @@ config = @TMP@/tls.cfg
         callee_gone(d, a0, port, made, 0, tag + " same worker")
         callee_gone(d, a0, port, made, 1, tag + " different workers")
         forged(a0, b1, tag)
+        udp_phone(kam, a0, tag)
         refused = relay_stat(d, "route_refused")
         direct = relay_stat(d, "direct")
         check(refused >= 1, "%s: the forged token refused by siptlsd "

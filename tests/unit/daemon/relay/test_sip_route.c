@@ -295,6 +295,61 @@ TEST(route_backend_takes_first_flow)
 	fx_fini();
 }
 
+/* A phone the backend serves (not the backend itself) sends an in-dialog
+ * request along the route set siptlsd recorded, the backend not
+ * record-routing: delivered to the flow, our Via naming the peer for the
+ * answer. Outside a dialog, or without a flow of ours: 403. */
+TEST(route_inside_peer)
+{
+	char want[64];
+
+	init();
+	fx.ctx.inside_peer = true;
+	fx.ctx.flow_token = bob; /* the peer's own flow token */
+	CHECK_OK(from_backend(
+		"BYE sip:alice@10.0.0.7:5061;transport=tls SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.77:5062;branch=z9hG4bKp1\r\n"
+		"Route: " A_I ", " A_O "\r\n"
+		"To: <sip:alice@example.test>;tag=al1\r\n"
+		"From: <sip:carol@example.test>;tag=c1\r\n"
+		"Call-ID: p1\r\nCSeq: 2 BYE\r\nl: 0\r\n\r\n"));
+	fx_check_out();
+	CHECK_EQ(fx.res.action, STLS_RELAY_FORWARD);
+	CHECK(fx.res.has_flow && !fx.res.has_next);
+	CHECK_EQ(fx.res.flow.conn_id, 42);
+	snprintf(want, sizeof(want), ";ft=%s\r\n", bob);
+	CHECK_STR_HAS(fx.out, want);
+	CHECK(strstr(fx.out, "\r\nRoute:") == NULL);
+	/* Outside a dialog. */
+	CHECK_OK(from_backend(
+		"INVITE sip:alice@10.0.0.7 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.77:5062;branch=z9hG4bKp2\r\n"
+		"Route: " A_I "\r\nTo: <sip:alice@example.test>\r\n"
+		"From: <sip:carol@example.test>;tag=c1\r\n"
+		"Call-ID: p2\r\nCSeq: 1 INVITE\r\nl: 0\r\n\r\n"));
+	CHECK_EQ(fx.res.action, STLS_RELAY_REPLY);
+	CHECK_EQ(fx.res.status, 403);
+	CHECK(fx.res.refused);
+	/* No flow of ours: never a next hop for a peer. */
+	CHECK_OK(from_backend(
+		"BYE sips:carrier.example.org SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.77:5062;branch=z9hG4bKp3\r\n"
+		"To: <sip:x@example.test>;tag=x\r\n"
+		"From: <sip:carol@example.test>;tag=c1\r\n"
+		"Call-ID: p3\r\nCSeq: 2 BYE\r\nl: 0\r\n\r\n"));
+	CHECK_EQ(fx.res.status, 403);
+	CHECK(fx.res.refused && !fx.res.has_next);
+	/* And it is validated in full, as a client would be. */
+	CHECK_EQ(from_backend(
+		"BYE sip:alice@10.0.0.7 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.77:5062;branch=z9hG4bKp4\r\n"
+		"Route: " A_I "\r\nTo: <sip:alice@example.test>;tag=al1\r\n"
+		"From: <sip:carol@example.test>;tag=c1\r\n"
+		"Contact: <sip:carol@192.0.2.77\r\n"
+		"Call-ID: p4\r\nCSeq: 2 BYE\r\nl: 0\r\n\r\n"), -EBADMSG);
+	fx_fini();
+}
+
 /* Facts headers leave no backend response towards a phone. */
 TEST(route_backend_response_strips_facts)
 {

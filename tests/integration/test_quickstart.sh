@@ -37,8 +37,13 @@ ok grep -q "ready:" "$T/run.log"
 # Terminal 2: the OPTIONS client, holding the connection, then tls.list.
 scripts/sip-options.py --ca run/certs/ca.pem --hold 5 127.0.0.1:5061 >"$T/opt.out" 2>&1 &
 OPT_PID=$!
-sleep 2
-build-release/siptlsctl -s run/siptlsd.sock -t tls.list >"$T/list.out" 2>&1 || true
+# Wait for its connection (a loaded machine can take seconds to start
+# python and shake hands), at most the 5 s it is held.
+for _ in $(seq 1 10); do
+	sleep 0.5
+	build-release/siptlsctl -s run/siptlsd.sock -t tls.list >"$T/list.out" 2>&1 || true
+	grep -q "established" "$T/list.out" && break
+done
 build-release/siptlsctl -s run/siptlsd.sock tls.info >"$T/info.out" 2>&1 || true
 wait "$OPT_PID" || true
 cat "$T/opt.out" "$T/list.out"

@@ -14,6 +14,9 @@ set -euo pipefail
 # HSM keys (docs/hsm.md): libp11's pkcs11 engine, the PKCS#11 headers of
 # p11-kit, and for the tests a real software token (SoftHSM2) filled with
 # pkcs11-tool (OpenSC).
+# Real SIP peers of the relay tests: Kamailio 5.6 as a UDP registrar and
+# proxy behind siptlsd (its tls module also checks that our tls.cfg files
+# parse in Kamailio), baresip (core: no sound card needed) as phones.
 PKGS=(
 	build-essential cmake ninja-build pkg-config
 	libssl-dev openssl libuv1-dev libjansson-dev libc-ares-dev
@@ -21,6 +24,7 @@ PKGS=(
 	python3 gnutls-bin sipsak sip-tester valgrind
 	clang libclang-rt-14-dev
 	iproute2 procps psmisc sslscan nsd
+	kamailio kamailio-tls-modules baresip-core
 )
 
 missing=()

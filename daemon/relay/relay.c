@@ -47,6 +47,8 @@ const char *const stls_relay_stat_names[STLS_RELAY__COUNT] = {
 	[STLS_RELAY_OUT_DNS_FAILED] = "out_dns_failed",
 	[STLS_RELAY_OUT_PINGS] = "out_pings",
 	[STLS_RELAY_OUT_KEEPALIVE_FAILED] = "out_keepalive_failed",
+	[STLS_RELAY_DIRECT] = "direct",
+	[STLS_RELAY_ROUTE_REFUSED] = "route_refused",
 };
 
 int stls_relay_new(const struct stls_relay_settings *rs,
@@ -535,15 +537,17 @@ static void relay_backend_dgram(struct stls_worker *w,
 	struct stls_relay *r = arg;
 	struct relay_worker *rw = relay_rw(w);
 
-	/* Only the backend may speak on the inside socket. */
-	if (!stls_addr_eq(from, &r->core->backend)) {
-		relay_count(rw, STLS_RELAY_BAD_MESSAGES);
-		return;
-	}
-	/* A keep-alive from the backend (CRLF): nothing to relay. */
+	/* A keep-alive (CRLF): nothing to relay. */
 	if (n <= 4 && is_crlf((const char *)p, n))
 		return;
-	stls__relay_backend_msg(rw, (const char *)p, n);
+	if (stls_addr_eq(from, &r->core->backend)) {
+		stls__relay_backend_msg(rw, (const char *)p, n);
+	} else if (r->rs->inside_peers) {
+		/* Another host: only requests that name a flow of ours. */
+		stls__relay_peer_msg(rw, from, (const char *)p, n);
+	} else {
+		relay_count(rw, STLS_RELAY_BAD_MESSAGES);
+	}
 }
 
 /* A request held for the backend that the kernel refused at the end of

@@ -12,8 +12,6 @@
  * "*.new" files first and are renamed only when both exist, so a failure
  * never leaves a key without its certificate or the reverse.
  */
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,23 +26,6 @@
 #define PATH_LEN 4096
 #define PASS_LEN 1024
 
-/* NAME becomes a file name: keep it to a safe alphabet. */
-bool stls__cert_name_ok(const char *name)
-{
-	size_t i, n = strlen(name);
-
-	if (n == 0 || n > 200 || name[0] == '.' || name[0] == '-') {
-		return false;
-	}
-	for (i = 0; i < n; i++) {
-		if (!isalnum((unsigned char)name[i]) &&
-		    !strchr("._@+-", name[i])) {
-			return false;
-		}
-	}
-	return true;
-}
-
 static int bad_name(const char *cmd, const char *name)
 {
 	fprintf(stderr, "siptlsctl cert %s: bad NAME '%s': use letters, "
@@ -52,49 +33,6 @@ static int bad_name(const char *cmd, const char *name)
 		name);
 	stls__cert_usage(cmd);
 	return CERT_EXIT_USAGE;
-}
-
-void stls__cert_default_sans(struct cert_opts *o, const char *name,
-			     char *uri, size_t len)
-{
-	struct stls_x509_san dns = { STLS_X509_SAN_DNS, name };
-	unsigned char ip[16];
-
-	if (o->n_sans > 0) {
-		return;
-	}
-	if (inet_pton(AF_INET, name, ip) == 1 ||
-	    inet_pton(AF_INET6, name, ip) == 1) {
-		o->sans[o->n_sans++] = (struct stls_x509_san){
-			STLS_X509_SAN_IP, name };
-		return;
-	}
-	if (stls_x509_san_validate(&dns, NULL) == 0) {
-		snprintf(uri, len, "sip:%s", name);
-		o->sans[o->n_sans++] = dns;
-		o->sans[o->n_sans++] = (struct stls_x509_san){
-			STLS_X509_SAN_URI, uri };
-	}
-}
-
-int stls__cert_subject(const struct cert_opts *o, const char *name,
-		       X509_NAME **out, struct stls_x509_err *err)
-{
-	X509_NAME *n;
-
-	if (o->subject) {
-		return stls_x509_name_parse(o->subject, out, err);
-	}
-	n = X509_NAME_new();
-	if (!n || !X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
-					      (const unsigned char *)name, -1,
-					      -1, 0)) {
-		X509_NAME_free(n);
-		stls_x509_err_set(err, "bad name '%s' for a CN", name);
-		return -EINVAL;
-	}
-	*out = n;
-	return 0;
 }
 
 /* Reads --pass-file into pass; sets *pp to pass or NULL. */

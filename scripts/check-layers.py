@@ -59,9 +59,20 @@ ALLOWED_UNITS = {
     "daemon/runtime": {"worker", "dconn", "listen"},
 }
 
-# Rooms whose files' calls must form no cycle (check 3).
-CALL_CHECKED = {"daemon/config", "daemon/runtime", "daemon/dial",
-                "daemon/tlsx", "daemon/dns", "daemon/relay"}
+# Check 3 holds every room to "no call cycle" except those listed here,
+# each with the cycle it still has (docs/layout.md, "Known cycles"). An
+# entry is removed when its cycle is broken; a new room never gets one.
+CYCLE_DEBT = {
+    # The engine and the profile set call each other: a connection asks
+    # which profile its SSL uses, a profile set builds contexts the engine
+    # prepares (conn -> conn_get -> profile_match -> profile_build ->
+    # conn_ctx -> conn_handoff -> conn).
+    "lib/tls": "engine and profile set",
+    # tls.reload calls the reload path that the control plane's owner
+    # (ctl.c) keeps, and ctl.c registers the tls.* methods.
+    "daemon/ctl": "ctl <-> ctl_tls",
+}
+CALL_CHECKED = set(ROOMS) - set(CYCLE_DEBT)
 
 # Where quoted includes are looked up, after the including file's folder
 # (the -I order of CMakeLists.txt).

@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,53 +25,6 @@
 #include <openssl/rand.h>
 
 #include "x509/x509_int.h"
-
-void stls_x509_err_set(struct stls_x509_err *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err) {
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-}
-
-const char *stls__x509_ssl_reason(char *buf, size_t len)
-{
-	unsigned long e, last = 0;
-	const char *reason;
-
-	/* The first error is usually the root cause; later ones add context. */
-	while ((e = ERR_get_error()) != 0) {
-		if (!last) {
-			last = e;
-		}
-	}
-	buf[0] = '\0';
-	if (last) {
-		reason = ERR_reason_error_string(last);
-		if (reason) {
-			snprintf(buf, len, "%s", reason);
-		} else {
-			ERR_error_string_n(last, buf, len);
-		}
-	}
-	return buf;
-}
-
-void stls__x509_err_ssl(struct stls_x509_err *err, const char *what)
-{
-	char reason[160];
-
-	stls__x509_ssl_reason(reason, sizeof(reason));
-	if (reason[0]) {
-		stls_x509_err_set(err, "%s: %s", what, reason);
-	} else {
-		stls_x509_err_set(err, "%s", what);
-	}
-}
 
 /* Creates "DIR/.BASE.tmp-XXXXXXXX" with mode; returns the fd or -errno. */
 static int open_temp(const char *path, mode_t mode, char *tmp, size_t len)

@@ -146,8 +146,8 @@ static const struct stls_kw kws[] = {
 	{ "pid_file", KW_STR, KW_FIELD(pid_file, char *), 1, PATH_MAX - 1,
 	  NULL, NULL, 0,
 	  "File to write the daemon's process id to, after binding; removed "
-	  "at exit. The daemon refuses to start while a live process holds "
-	  "it." },
+	  "at exit. Held locked while the daemon runs: a second siptlsd "
+	  "refuses to start; a file left by a crash is taken over." },
 	{ "log_target", KW_ENUM, KW_FIELD(log_target, int), 0, 0, log_targets,
 	  "stderr", 0, "`stderr` or `syslog` (facility daemon)." },
 	{ "debug", KW_INT, KW_FIELD(debug, int), -5, 3, NULL, "2", 0,

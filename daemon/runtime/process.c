@@ -71,51 +71,50 @@ static pid_t read_pid(int fd)
 	return v > 0 && v < (1L << 22) ? (pid_t)v : 0;
 }
 
-static bool alive(pid_t pid)
-{
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
+/* The open pid file, locked for the life of the process; -1: none. */
+static int pid_fd = -1;
 
 int stls_pidfile_write(const char *path, pid_t *holder)
 {
 	char buf[32];
-	pid_t other;
-	int fd, n, err = 0;
+	int fd, n, err;
 
+	if (pid_fd >= 0)
+		return -EALREADY;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
+	/*
+	 * The lock, not the number in the file, says whether a siptlsd runs:
+	 * a file left by a crash names a pid the system may have given to
+	 * any other process since, and it is unlocked.
+	 */
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		err = errno == EWOULDBLOCK ? -EEXIST : -errno;
 		*holder = read_pid(fd);
-		goto out;
-	}
-	other = read_pid(fd);
-	if (other > 0 && other != getpid() && alive(other)) {
-		*holder = other;
-		err = -EEXIST;
-		goto out;
+		close(fd);
+		return err;
 	}
 	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
 		err = -errno;
-out:
-	close(fd);
-	return err;
+		close(fd);
+		return err;
+	}
+	pid_fd = fd;
+	return 0;
 }
 
 void stls_pidfile_remove(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	pid_t pid;
-
-	if (fd < 0)
+	if (pid_fd < 0)
 		return;
-	pid = read_pid(fd);
-	close(fd);
-	if (pid == getpid() && unlink(path) != 0)
+	/* Still ours (nobody replaced the file): remove it, then unlock. */
+	if (read_pid(pid_fd) == getpid() && unlink(path) != 0)
 		STLS_WARN("pid file %s: cannot remove: %s", path,
 			  strerror(errno));
+	close(pid_fd);
+	pid_fd = -1;
 }
 
 /* A number, or a name looked up with <lookup>. */

@@ -26,13 +26,18 @@ long stls_process_nofile_needed(int max_connections, size_t n_listen,
 long stls_process_raise_nofile(long want);
 
 /*
- * Writes our pid to <path>, holding an advisory lock while it checks. A
- * file naming another live process makes it fail with -EEXIST (*holder
- * set to that pid); a stale one is overwritten. Returns 0 or -errno.
+ * Writes our pid to <path> and keeps it open with an exclusive flock()
+ * until stls_pidfile_remove() (or exit): the lock says a siptlsd runs.
+ * A file another process holds locked makes it fail with -EEXIST
+ * (*holder set to the pid it names); an unlocked one is stale whatever
+ * pid it names (a crash's pid may belong to anything now) and is
+ * overwritten. -EALREADY when this process holds one already. Returns 0
+ * or -errno.
  */
 STLS_MUST_USE int stls_pidfile_write(const char *path, pid_t *holder);
 
-/* Removes <path> if it still names this process. Logs a failure. */
+/* Removes <path> if it still names this process, and releases the lock.
+ * Logs a failure. A no-op without a successful stls_pidfile_write(). */
 void stls_pidfile_remove(const char *path);
 
 /*

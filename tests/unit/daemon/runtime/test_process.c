@@ -66,19 +66,56 @@ TEST(process_pidfile_written_and_removed)
 	read_file(path, buf, sizeof(buf));
 	snprintf(want, sizeof(want), "%ld\n", (long)getpid());
 	CHECK_STR_EQ(buf, want);
-	/* Our own pid in it is not "another process". */
-	CHECK_OK(stls_pidfile_write(path, &holder));
+	CHECK_EQ(stls_pidfile_write(path, &holder), -EALREADY);
 	stls_pidfile_remove(path);
 	CHECK(access(path, F_OK) != 0);
+	/* Removed means released: it can be taken again. */
+	CHECK_OK(stls_pidfile_write(path, &holder));
+	stls_pidfile_remove(path);
 }
 
-TEST(process_pidfile_refuses_live_holder)
+TEST(process_pidfile_refuses_a_running_holder)
+{
+	char path[512], c;
+	pid_t child, holder = 0;
+	int p[2], st;
+
+	snprintf(path, sizeof(path), "%s/d.pid", test_tmp_dir());
+	CHECK_OK(pipe(p));
+	child = fork();
+	if (child == 0) {
+		pid_t h;
+
+		/* A second siptlsd: it takes the file and runs on. */
+		if (stls_pidfile_write(path, &h) != 0)
+			_exit(1);
+		(void)!write(p[1], "k", 1);
+		pause();
+		_exit(0);
+	}
+	CHECK_EQ(read(p[0], &c, 1), 1);
+	CHECK_EQ(stls_pidfile_write(path, &holder), -EEXIST);
+	CHECK_EQ(holder, child);
+	/* Not ours: never removed by us. */
+	stls_pidfile_remove(path);
+	CHECK_OK(access(path, F_OK));
+	kill(child, SIGKILL);
+	waitpid(child, &st, 0);
+	close(p[0]);
+	close(p[1]);
+	/* Its holder died without removing it: the lock went with it. */
+	CHECK_OK(stls_pidfile_write(path, &holder));
+	stls_pidfile_remove(path);
+}
+
+TEST(process_pidfile_stale_even_when_its_pid_is_alive)
 {
 	char path[512];
 	pid_t child, holder = 0;
 	FILE *f;
 	int st;
 
+	/* A crash left the file; its pid now belongs to another program. */
 	snprintf(path, sizeof(path), "%s/d.pid", test_tmp_dir());
 	child = fork();
 	if (child == 0) {
@@ -88,16 +125,10 @@ TEST(process_pidfile_refuses_live_holder)
 	f = fopen(path, "w");
 	fprintf(f, "%ld\n", (long)child);
 	fclose(f);
-	CHECK_EQ(stls_pidfile_write(path, &holder), -EEXIST);
-	CHECK_EQ(holder, child);
-	/* Not ours: never removed by us. */
-	stls_pidfile_remove(path);
-	CHECK_OK(access(path, F_OK));
-	kill(child, SIGKILL);
-	waitpid(child, &st, 0);
-	/* Stale now: overwritten. */
 	CHECK_OK(stls_pidfile_write(path, &holder));
 	stls_pidfile_remove(path);
+	kill(child, SIGKILL);
+	waitpid(child, &st, 0);
 }
 
 TEST(process_pidfile_bad_dir)

@@ -15,6 +15,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include <openssl/asn1.h>
+
 #include "x509/x509_int.h"
 #include "stls/x509_ca.h"
 
@@ -129,22 +131,33 @@ static void time_fmt(time_t t, char buf[16])
 	strftime(buf, 16, "%Y%m%d%H%M%SZ", &tm);
 }
 
+/*
+ * "YYYYMMDDHHMMSSZ" (GeneralizedTime, as time_fmt() writes it) to a time.
+ * OpenSSL checks it, so that a day the month does not have (Feb 31) is
+ * refused rather than moved into the next month. Returns 0 or -EINVAL.
+ */
 static int time_parse(const char *s, time_t *out)
 {
+	ASN1_GENERALIZEDTIME *t;
 	struct tm tm;
-	int n = 0;
+	size_t i;
+	int ok;
 
-	memset(&tm, 0, sizeof(tm));
-	if (strlen(s) != 15 ||
-	    sscanf(s, "%4d%2d%2d%2d%2d%2dZ%n", &tm.tm_year, &tm.tm_mon,
-		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
-	    n != 15 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
-	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-	    tm.tm_sec > 60) {
+	if (strlen(s) != 15 || s[14] != 'Z') {
 		return -EINVAL;
 	}
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
+	for (i = 0; i < 14; i++) {
+		if (!isdigit((unsigned char)s[i])) {
+			return -EINVAL;
+		}
+	}
+	t = ASN1_GENERALIZEDTIME_new();
+	ok = t && ASN1_GENERALIZEDTIME_set_string(t, s) == 1 &&
+	     ASN1_TIME_to_tm(t, &tm) == 1;
+	ASN1_GENERALIZEDTIME_free(t);
+	if (!ok) {
+		return -EINVAL;
+	}
 	*out = timegm(&tm);
 	return 0;
 }

@@ -73,6 +73,15 @@ TEST(parse_errors_have_line_numbers)
 		      "f:2: bad serial");
 	CHECK_STR_HAS(parse_err("format 1\nissued 01 2030 ca n\n"),
 		      "f:2: bad time");
+	/* A day the month lacks is refused, never moved to March. */
+	CHECK_STR_HAS(parse_err("format 1\nissued 01 20300231000000Z ca "
+				"n\n"), "f:2: bad time");
+	CHECK_STR_HAS(parse_err("format 1\nissued 01 20290229000000Z ca "
+				"n\n"), "f:2: bad time");
+	CHECK_STR_HAS(parse_err("format 1\nissued 01 2030010100000+Z ca "
+				"n\n"), "f:2: bad time");
+	CHECK_STR_HAS(parse_err("format 1\nissued 01 20280229235959Z x "
+				"n\n"), "unknown profile");
 	CHECK_STR_HAS(parse_err("format 1\nissued 01 20300101000000Z ca\n"),
 		      "expected: issued SERIAL NOTAFTER PROFILE NAME");
 	CHECK_STR_HAS(parse_err("format 1\nissued 01 20300101000000Z x n\n"),

@@ -52,6 +52,12 @@ static void profile_free(struct stls_profile_conf *p)
 {
 	wipe(p->private_key_password);
 	wipe(p->private_key_password2);
+	if (stls_profile_conf_is_pem(p, STLS_PF_PRIVATE_KEY)) {
+		wipe(p->private_key);
+	}
+	if (stls_profile_conf_is_pem(p, STLS_PF_PRIVATE_KEY2)) {
+		wipe(p->private_key2);
+	}
 #define FREE_FIELD(f) free(p->f);
 	STR_FIELDS(FREE_FIELD)
 #undef FREE_FIELD
@@ -195,16 +201,16 @@ static void report_dup(const struct stls_profile_conf *a,
 		       const struct stls_profile_conf *b,
 		       struct stls_diag *diag)
 {
-	char h[STLS_ADDR_STRLEN + 32], sn[600] = "";
+	char h[STLS_ADDR_STRLEN + 32], sn[600] = "", at[300];
 
 	if (has_name(a) && has_name(b)) {
 		snprintf(sn, sizeof(sn), " with server_name '%s'",
 			 b->server_name);
 	}
 	stls_diag_err(diag, b->loc.file, b->loc.line,
-		      "duplicate profile %s%s (first defined at %s:%d)",
+		      "duplicate profile %s%s (first defined at %s)",
 		      stls_profile_conf_header(b, h, sizeof(h)), sn,
-		      a->loc.file ? a->loc.file : "(built-in)", a->loc.line);
+		      stls_loc_format(&a->loc, at, sizeof(at)));
 }
 
 int stls__profiles_check_dups(const struct stls_profile_conf *list,

@@ -168,6 +168,7 @@ static void check_default(struct stls_profile_set *set, struct stls_profile *p,
 {
 	const struct stls_profile *first;
 	const struct stls_loc *at = &p->conf.loc;
+	char where[300];
 
 	if (p->conf.kind != STLS_PROF_DEFAULT) {
 		return;
@@ -178,9 +179,9 @@ static void check_default(struct stls_profile_set *set, struct stls_profile *p,
 		return;
 	}
 	stls_diag_err(d, at->file, at->line, "duplicate [%s:default] (first "
-		      "at %s:%d)", p->conf.role == STLS_ROLE_SERVER ? "server"
-		      : "client", first->conf.loc.file ? first->conf.loc.file
-		      : "?", first->conf.loc.line);
+		      "at %s)", p->conf.role == STLS_ROLE_SERVER ? "server"
+		      : "client", stls_loc_format(&first->conf.loc, where,
+						  sizeof(where)));
 }
 
 static void set_free(struct stls_profile_set *set)

@@ -261,10 +261,10 @@ static void load_crl(const struct stls__build *b, SSL_CTX *ctx)
 /* The key a verification warning points at: the one that was written. */
 static enum stls_pf verify_key(const struct stls_profile_conf *c)
 {
-	if (c->field_loc[STLS_PF_VERIFY_CLIENT].line > 0) {
+	if (stls_loc_is_set(&c->field_loc[STLS_PF_VERIFY_CLIENT])) {
 		return STLS_PF_VERIFY_CLIENT;
 	}
-	if (c->field_loc[STLS_PF_REQUIRE_CERTIFICATE].line > 0) {
+	if (stls_loc_is_set(&c->field_loc[STLS_PF_REQUIRE_CERTIFICATE])) {
 		return STLS_PF_REQUIRE_CERTIFICATE;
 	}
 	return STLS_PF_VERIFY_CERTIFICATE;

@@ -47,8 +47,8 @@ tsan: deps
 # (no sanitizers in this build): leaks and invalid accesses fail it.
 VALGRIND_TESTS ?= test_conn test_conn_bio test_wq test_facts test_facts_names \
 	test_identity test_lowmem test_conn_get test_profile_build \
-	test_profile_set test_profile_match test_profile_verify test_tlsx \
-	test_rec13 test_conn_rec13 test_rec12
+	test_profile_set test_profile_match test_profile_verify test_profile_pem \
+	test_tlsx test_rec13 test_conn_rec13 test_rec12
 
 valgrind: deps
 	cmake -S . -B build-valgrind $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug

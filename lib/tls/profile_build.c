@@ -273,30 +273,40 @@ static void check_validity(const struct stls__build *b, enum stls_pf f,
 	}
 }
 
-/* Loads one chain file; *leaf gets a reference on its first certificate. */
+/* Loads one chain (a file or PEM text); *leaf gets a reference on its
+ * first certificate. */
 static int load_chain(const struct stls__build *b, SSL_CTX *ctx,
 		      enum stls_pf f, const char *key, const char *path,
 		      X509 **leaf)
 {
+	bool pem = stls_profile_conf_is_pem(b->c, f);
+	const char *name = stls__profile_src_name(path, pem);
 	char why[STLS_OSSL_ERR_MAX];
 	unsigned long e;
+	BIO *bio;
+	int ok;
 
-	if (access(path, R_OK) != 0) {
-		stls__build_err(b, f, "%s: cannot load '%s': %s", key, path,
-				strerror(errno));
+	bio = stls__profile_open(b, f, key, path, pem);
+	if (!bio) {
 		return -ENOENT;
 	}
 	stls__ossl_err_clear();
-	if (SSL_CTX_use_certificate_chain_file(ctx, path) != 1) {
+	if (pem) {
+		ok = stls__profile_use_chain_bio(ctx, bio);
+	} else {
+		ok = SSL_CTX_use_certificate_chain_file(ctx, path) == 1;
+	}
+	BIO_free(bio);
+	if (!ok) {
 		e = ERR_peek_error();
 		if (ERR_GET_LIB(e) == ERR_LIB_PEM &&
 		    ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
 			ERR_clear_error();
 			stls__build_err(b, f, "%s: no certificate in '%s'",
-					key, path);
+					key, name);
 		} else {
 			stls__build_err(b, f, "%s: cannot load '%s': %s", key,
-					path,
+					name,
 					stls__ossl_err_drain(why, sizeof(why)));
 		}
 		return -EINVAL;
@@ -306,7 +316,7 @@ static int load_chain(const struct stls__build *b, SSL_CTX *ctx,
 		*leaf = NULL;
 		return -ENOMEM;
 	}
-	check_validity(b, f, key, path, *leaf);
+	check_validity(b, f, key, name, *leaf);
 	return 0;
 }
 
@@ -333,70 +343,107 @@ static int pw_cb(char *buf, int size, int rwflag, void *u)
 	return (int)n;
 }
 
-static EVP_PKEY *read_key(const struct stls__build *b, enum stls_pf f,
-			  const char *key, const char *path, const char *pw)
+/* Warns about a key file that others may read. */
+static void check_key_mode(const struct stls__build *b, enum stls_pf f,
+			   const char *key, const char *path)
 {
-	struct pw_ask ask = { has_str(pw) ? pw : NULL, false };
-	char why[STLS_OSSL_ERR_MAX];
-	EVP_PKEY *pkey = NULL;
 	struct stat st;
-	BIO *bio;
 
-	if (stat(path, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH))) {
+	if (stat(path, &st) == 0 &&
+	    (st.st_mode & (S_IRGRP | S_IROTH))) {
 		stls__build_warn(b, f, "%s: '%s' is readable by group or "
 				 "others (mode %04o)", key, path,
 				 (unsigned int)(st.st_mode & 07777));
 	}
-	if (access(path, R_OK) != 0) {
-		stls__build_err(b, f, "%s: cannot load '%s': %s", key, path,
-				strerror(errno));
+}
+
+/*
+ * A key held as PEM text (a database row) must be encrypted: the row is
+ * readable by whoever reads the table. A key read without asking for a
+ * password was not encrypted.
+ */
+static EVP_PKEY *refuse_plain(const struct stls__build *b, enum stls_pf f,
+			      const char *key, EVP_PKEY *pkey, bool asked)
+{
+	if (asked) {
+		return pkey;
+	}
+	EVP_PKEY_free(pkey);
+	stls__build_err(b, f, "%s: the PEM key is not encrypted: a key held "
+			"in the database must be encrypted (with %s from the "
+			"main config or a file)", key,
+			f == STLS_PF_PRIVATE_KEY2 ? "private_key_password2"
+						  : "private_key_password");
+	return NULL;
+}
+
+static EVP_PKEY *read_key(const struct stls__build *b, enum stls_pf f,
+			  const char *key, const char *path, bool pem,
+			  const char *pw)
+{
+	struct pw_ask ask = { has_str(pw) ? pw : NULL, false };
+	const char *name = stls__profile_src_name(path, pem);
+	char why[STLS_OSSL_ERR_MAX];
+	EVP_PKEY *pkey = NULL;
+	BIO *bio;
+
+	if (!pem) {
+		check_key_mode(b, f, key, path);
+	}
+	bio = stls__profile_open(b, f, key, path, pem);
+	if (!bio) {
 		return NULL;
 	}
 	stls__ossl_err_clear();
-	bio = BIO_new_file(path, "r");
-	if (bio) {
-		pkey = PEM_read_bio_PrivateKey(bio, NULL, pw_cb, &ask);
-		BIO_free(bio);
-	}
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, pw_cb, &ask);
+	BIO_free(bio);
 	if (pkey) {
-		return pkey;
+		ERR_clear_error();
+		return pem ? refuse_plain(b, f, key, pkey, ask.asked) : pkey;
 	}
 	stls__ossl_err_drain(why, sizeof(why));
 	if (ask.asked && !ask.pw) {
 		stls__build_err(b, f, "%s: '%s' is encrypted and no %s is set",
-				key, path,
+				key, name,
 				f == STLS_PF_PRIVATE_KEY2 ? "private_key_password2"
 							  : "private_key_password");
 	} else if (ask.asked) {
 		stls__build_err(b, f, "%s: cannot decrypt '%s' (wrong "
-				"password?): %s", key, path, why);
+				"password?): %s", key, name, why);
 	} else {
 		stls__build_err(b, f, "%s: no private key in '%s': %s", key,
-				path, why);
+				name, why);
 	}
 	return NULL;
 }
 
-/* Loads key <kpath> (or the key inside <cpath>) and pairs it with <leaf>. */
+/*
+ * Loads key <kpath> of field f (or, when unset, the key that follows the
+ * certificate of field cf) and pairs it with <leaf>.
+ */
 static void load_key(const struct stls__build *b, SSL_CTX *ctx,
 		     enum stls_pf f, const char *kpath, const char *pw,
-		     const char *cpath, X509 *leaf)
+		     enum stls_pf cf, const char *cpath, X509 *leaf)
 {
 	const char *key = f == STLS_PF_PRIVATE_KEY2 ? "private_key2"
 						    : "private_key";
+	bool pem = stls_profile_conf_is_pem(b->c, f);
 	char why[STLS_OSSL_ERR_MAX];
 	EVP_PKEY *pkey;
 
 	if (!has_str(kpath)) {
-		kpath = cpath; /* seed: the key may follow the certificate */
+		/* seed: the key may follow the certificate, and is read the
+		 * way the certificate is (a file or PEM text). */
+		kpath = cpath;
+		pem = stls_profile_conf_is_pem(b->c, cf);
 	}
-	if (strncmp(kpath, "/engine:", 8) == 0 ||
-	    strncmp(kpath, "/uri:", 5) == 0) {
+	if (!pem && (strncmp(kpath, "/engine:", 8) == 0 ||
+		     strncmp(kpath, "/uri:", 5) == 0)) {
 		stls__build_err(b, f, "%s: HSM keys ('%s') are not supported "
 				"yet", key, kpath);
 		return;
 	}
-	pkey = read_key(b, f, key, kpath, pw);
+	pkey = read_key(b, f, key, kpath, pem, pw);
 	if (!pkey) {
 		return;
 	}
@@ -404,9 +451,12 @@ static void load_key(const struct stls__build *b, SSL_CTX *ctx,
 	if (X509_check_private_key(leaf, pkey) != 1) {
 		ERR_clear_error();
 		stls__build_err(b, f, "%s: does not match certificate '%s'",
-				key, cpath);
+				key, stls__profile_src_name(
+					     cpath,
+					     stls_profile_conf_is_pem(b->c, cf)));
 	} else if (SSL_CTX_use_PrivateKey(ctx, pkey) != 1) {
-		stls__build_err(b, f, "%s: cannot use '%s': %s", key, kpath,
+		stls__build_err(b, f, "%s: cannot use '%s': %s", key,
+				stls__profile_src_name(kpath, pem),
 				stls__ossl_err_drain(why, sizeof(why)));
 	}
 	EVP_PKEY_free(pkey);
@@ -444,7 +494,8 @@ static int apply_certs(const struct stls__build *b, SSL_CTX *ctx)
 	}
 	if (leaf) {
 		load_key(b, ctx, STLS_PF_PRIVATE_KEY, c->private_key,
-			 c->private_key_password, c->certificate, leaf);
+			 c->private_key_password, STLS_PF_CERTIFICATE,
+			 c->certificate, leaf);
 	}
 	err = 0;
 	if (!has_str(c->certificate2)) {
@@ -461,10 +512,18 @@ static int apply_certs(const struct stls__build *b, SSL_CTX *ctx)
 		stls__build_err(b, STLS_PF_CERTIFICATE2,
 				"certificate2: '%s' has the same key type as "
 				"certificate '%s' (one chain per key type)",
-				c->certificate2, c->certificate);
+				stls__profile_src_name(
+					c->certificate2,
+					stls_profile_conf_is_pem(
+						c, STLS_PF_CERTIFICATE2)),
+				stls__profile_src_name(
+					c->certificate,
+					stls_profile_conf_is_pem(
+						c, STLS_PF_CERTIFICATE)));
 	} else if (leaf2) {
 		load_key(b, ctx, STLS_PF_PRIVATE_KEY2, c->private_key2,
-			 c->private_key_password2, c->certificate2, leaf2);
+			 c->private_key_password2, STLS_PF_CERTIFICATE2,
+			 c->certificate2, leaf2);
 	}
 out:
 	X509_free(leaf);

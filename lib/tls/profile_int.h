@@ -62,6 +62,23 @@ STLS_MUST_USE int stls__profile_ctx_build(const struct stls__build *b,
 					  SSL_CTX **out);
 
 /*
+ * File-valued keys (profile_pem.c): value v names a file, or is PEM text
+ * when pem (stls_profile_conf_is_pem() of its field).
+ *
+ * stls__profile_src_name: v itself for a file, "(PEM value)" for PEM text
+ * (for messages: PEM text is never printed).
+ * stls__profile_open: a BIO reading v (the file, or the text in place:
+ * v must outlive the BIO). A missing or unreadable file is reported at
+ * field f as "<key>: cannot load '<path>': <reason>"; NULL then.
+ * stls__profile_use_chain_bio: SSL_CTX_use_certificate_chain_file() on a
+ * BIO. Returns 1, or 0 with the reason on OpenSSL's error queue.
+ */
+const char *stls__profile_src_name(const char *v, bool pem);
+BIO *stls__profile_open(const struct stls__build *b, enum stls_pf f,
+			const char *key, const char *v, bool pem);
+int stls__profile_use_chain_bio(SSL_CTX *ctx, BIO *bio);
+
+/*
  * Verification (profile_verify.c): sets the verify mode, callback and depth
  * of <ctx> from the profile, loads ca_list, ca_path and crl, and warns
  * about unsafe combinations. Problems are reported; returns the number of

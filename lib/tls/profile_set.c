@@ -52,7 +52,7 @@ static char *set_strdup(struct stls_profile_set *set, const char *str,
 	return dup;
 }
 
-/* Deep copy of a profile conf, without passwords and without `next`. */
+/* Deep copy of a profile conf, without passwords, PEM keys and `next`. */
 static int copy_conf(struct stls_profile_set *set, struct stls_profile_conf *d,
 		     const struct stls_profile_conf *c)
 {
@@ -67,6 +67,14 @@ static int copy_conf(struct stls_profile_set *set, struct stls_profile_conf *d,
 	d->next = NULL;
 	d->private_key_password = NULL;
 	d->private_key_password2 = NULL;
+	/* A key held as PEM text is key material: needed for the build
+	 * only, like the passwords. */
+	if (stls_profile_conf_is_pem(c, STLS_PF_PRIVATE_KEY)) {
+		d->private_key = NULL;
+	}
+	if (stls_profile_conf_is_pem(c, STLS_PF_PRIVATE_KEY2)) {
+		d->private_key2 = NULL;
+	}
 	for (i = 0; i < STLS_ARRAY_SIZE(strs); i++) {
 		*strs[i] = set_strdup(set, *strs[i], false, &err);
 	}

@@ -31,7 +31,7 @@ static void pg_script(const char *verb, char *out, size_t len)
 		src = STLS_SOURCE_DIR;
 	}
 #endif
-	snprintf(cmd, sizeof(cmd), "flock '%s.lock' bash '%s/tests/pg/"
+	snprintf(cmd, sizeof(cmd), "flock -o '%s.lock' bash '%s/tests/pg/"
 		 "pg_server.sh' %s '%s'", pg_dir, src ? src : ".", verb,
 		 pg_dir);
 	p = popen(cmd, "r");

@@ -40,7 +40,7 @@ static int split_query(const char *q, bool others, char **table, char *keep,
 	while (*q) {
 		size_t n = strcspn(q, "&");
 
-		if (n > 6 && strncmp(q, "table=", 6) == 0) {
+		if (n >= 6 && strncmp(q, "table=", 6) == 0) {
 			if (*table) {
 				return stls__db_err(err, NULL, -EINVAL,
 						    "%s: table= is given twice",

@@ -1,6 +1,6 @@
 /*
  * `siptlsctl db ...`: the TLS profile table (docs/database.md): init,
- * schema, upgrade, import, export, add, set, rm, show.
+ * schema, upgrade, import, export, add, set, rm, show, check.
  */
 #ifndef STLS_CLI_DB_H
 #define STLS_CLI_DB_H

@@ -13,7 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-int stls__db_check(struct db_ctx *c, struct stls_db_err *err)
+int stls__db_check(struct db_ctx *c, size_t *nprofiles,
+		   struct stls_db_err *err)
 {
 	struct stls_db_conv_opts o = { stls_db_table(c->db), c->base_dir,
 				       stls__db_key_password(c) };
@@ -32,6 +33,9 @@ int stls__db_check(struct db_ctx *c, struct stls_db_err *err)
 	if (!rc) {
 		rc = stls_profile_set_build(c->s, list, &d, &set);
 	}
+	if (!rc && nprofiles) {
+		*nprofiles = stls_profile_set_count(set);
+	}
 	stls_diag_print(&d, stderr);
 	if (rc == -EINVAL) {
 		snprintf(err->msg, sizeof(err->msg),
@@ -46,6 +50,24 @@ int stls__db_check(struct db_ctx *c, struct stls_db_err *err)
 	stls_profile_conf_list_free(list);
 	stls_db_rows_free(rows);
 	return rc;
+}
+
+int stls__db_cmd_check(struct db_ctx *c)
+{
+	struct stls_db_err err = { "" };
+	size_t n = 0;
+
+	if (stls__db_check(c, &n, &err)) {
+		if (strncmp(err.msg, "refused: ", 9) == 0) {
+			return stls__db_fail(c, "table %s does not load "
+					     "(problems above)",
+					     stls_db_table(c->db));
+		}
+		return stls__db_fail(c, "%s", err.msg);
+	}
+	printf("table %s loads: %zu profiles (defaults included)\n",
+	       stls_db_table(c->db), n);
+	return DB_EXIT_OK;
 }
 
 /* Splits "KEY=VALUE"; NULL value when there is no '='. */

@@ -63,7 +63,8 @@ const char *stls__db_key_password(const struct db_ctx *c);
  * password). Prints every problem (warnings too) to stderr. Returns 0,
  * -EINVAL (it would not load) or a database error (message printed).
  */
-int stls__db_check(struct db_ctx *c, struct stls_db_err *err);
+int stls__db_check(struct db_ctx *c, size_t *nprofiles,
+		   struct stls_db_err *err);
 
 /*
  * The profile that "TYPE:NAME" and KEY=VALUE arguments describe, parsed
@@ -76,6 +77,7 @@ int stls__db_profile_of_args(struct db_ctx *c, const char *header,
 			     char **kv, int n, struct stls_profile_conf **out,
 			     const char ***nulls, size_t *nnulls);
 
+int stls__db_cmd_check(struct db_ctx *c);
 int stls__db_cmd_init(struct db_ctx *c);
 int stls__db_cmd_schema(struct db_ctx *c);
 int stls__db_cmd_upgrade(struct db_ctx *c);

@@ -44,7 +44,7 @@ static int write_checked(struct edit *e, struct stls_db *db, bool insert,
 		rc = insert ? stls_db_row_insert(db, e->row, &e->id, err)
 			    : stls_db_row_update(db, e->id, e->row, err);
 	}
-	return rc ? rc : stls__db_check(e->c, err);
+	return rc ? rc : stls__db_check(e->c, NULL, err);
 }
 
 static int do_add(struct stls_db *db, void *arg, struct stls_db_err *err)
@@ -246,7 +246,7 @@ static int do_rm(struct stls_db *db, void *arg, struct stls_db_err *err)
 		}
 		rc = stls_db_row_delete(db, id, err);
 	}
-	return rc ? rc : stls__db_check(c, err);
+	return rc ? rc : stls__db_check(c, NULL, err);
 }
 
 int stls__db_cmd_rm(struct db_ctx *c)

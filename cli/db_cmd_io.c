@@ -60,7 +60,7 @@ static int do_import(struct stls_db *db, void *arg, struct stls_db_err *err)
 	}
 	stls_diag_fini(&d);
 	stls_db_rows_free(cols);
-	return rc ? rc : stls__db_check(im->c, err);
+	return rc ? rc : stls__db_check(im->c, NULL, err);
 }
 
 /* The profiles written in a tls.cfg; relative paths as siptlsd reads
@@ -123,7 +123,9 @@ int stls__db_cmd_import(struct db_ctx *c)
 
 int stls__db_cmd_export(struct db_ctx *c)
 {
-	struct stls_db_export_opts o = { stls_db_table(c->db), c->o.pem_dir,
+	/* Absolute, so that the tls.cfg works from any directory. */
+	char *pem_dir = c->o.pem_dir ? realpath(c->o.pem_dir, NULL) : NULL;
+	struct stls_db_export_opts o = { stls_db_table(c->db), pem_dir,
 					 c->o.force };
 	struct stls_db_rows *rows = NULL;
 	struct stls_x509_err xe;
@@ -134,7 +136,12 @@ int stls__db_cmd_export(struct db_ctx *c)
 	FILE *f;
 	int rc;
 
+	if (c->o.pem_dir && !pem_dir) {
+		return stls__db_fail(c, "--pem-dir '%s': %s", c->o.pem_dir,
+				     strerror(errno));
+	}
 	if (stls_db_load_rows(c->db, &rows, &err)) {
+		free(pem_dir);
 		return stls__db_fail(c, "%s", err.msg);
 	}
 	f = open_memstream(&text, &len);
@@ -155,5 +162,6 @@ int stls__db_cmd_export(struct db_ctx *c)
 		fwrite(text, 1, len, stdout);
 	}
 	free(text);
+	free(pem_dir);
 	return rc ? stls__db_fail(c, "nothing exported") : DB_EXIT_OK;
 }

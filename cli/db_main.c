@@ -73,6 +73,7 @@ static const struct {
 	{ "rm", stls__db_cmd_rm, O_SRC, 1, DB_MAX_POS, STLS_DB_OPEN_WRITE,
 	  "rm ID..." },
 	{ "show", stls__db_cmd_show, O_SRC, 0, 1, 0, "show [ID]" },
+	{ "check", stls__db_cmd_check, O_SRC, 0, 0, 0, "check" },
 };
 
 static void usage(const char *cmd)

@@ -80,3 +80,32 @@ TEST(argument_paths_are_absolute)
 	stls_db_free(db);
 	free(cwd);
 }
+
+/* `db check` loads the table as siptlsd would and says so. */
+TEST(check_command)
+{
+	const char *a = db_sqlite_config("ck.db");
+	char cert[1100], key[1100];
+	struct stls_db *db;
+	struct cli_run *r;
+
+	CLI_RC(cli_db("init", "--db", a, NULL), 0);
+	snprintf(cert, sizeof(cert), "certificate=%s",
+		 test_cert_path("server.pem"));
+	snprintf(key, sizeof(key), "private_key=%s",
+		 test_cert_path("server.key"));
+	CLI_RC(cli_db("add", "server:default", cert, key, "--db", a, NULL), 0);
+	r = cli_db("check", "--db", a, NULL);
+	CLI_RC(r, 0);
+	CHECK_STR_EQ(r->out, "table tlscfg loads: 2 profiles (defaults "
+			     "included)\n");
+	/* a change made behind siptlsctl's back is found */
+	db = db_open_ok(a, STLS_DB_OPEN_WRITE);
+	DB_EXEC(db, "UPDATE tlscfg SET method = 'SSLv2'");
+	stls_db_free(db);
+	r = cli_db("check", "--db", a, NULL);
+	CLI_RC(r, 1);
+	CHECK_STR_HAS(r->err, "tlscfg id=1 column=method: tls_method: SSLv2 is "
+			      "not available in OpenSSL 3");
+	CHECK_STR_HAS(r->err, "table tlscfg does not load (problems above)");
+}

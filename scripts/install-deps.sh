@@ -9,9 +9,13 @@ set -euo pipefail
 # Tests: real peers and tools nobody here wrote (openssl s_client/s_server,
 # gnutls-cli/serv, sipsak, sipp), valgrind, python3 for scripted UAs.
 # Fuzzing: clang with libFuzzer's runtime. TLS configuration scan: sslscan.
+# Profiles from a database (lib/db): SQLite and libpq headers; the tests
+# start a real PostgreSQL server (postgresql: initdb, pg_ctl, psql) and use
+# the sqlite3 client.
 PKGS=(
 	build-essential cmake ninja-build pkg-config
 	libssl-dev openssl libuv1-dev
+	libsqlite3-dev libpq-dev sqlite3 postgresql
 	python3 gnutls-bin sipsak sip-tester valgrind
 	clang libclang-rt-14-dev
 	iproute2 procps psmisc sslscan

@@ -120,7 +120,8 @@ static int pick(struct edit *e, const struct stls_db_row *parsed)
 	for (i = 0; !rc && i < stls_db_row_count(parsed); i++) {
 		const char *col = stls_db_row_col(parsed, i);
 
-		if (strcmp(col, header_cols[0]) && strcmp(col, header_cols[1]) &&
+		if (strcmp(col, header_cols[0]) &&
+		    strcmp(col, header_cols[1]) &&
 		    strcmp(col, header_cols[2])) {
 			rc = stls_db_row_set(e->row, col,
 					     stls_db_row_val(parsed, i));

@@ -76,7 +76,8 @@ static char *squeeze(const char *s)
 	return out;
 }
 
-static int parse_hdr(struct stls_conf_recs *r, const struct stls_conf_rec_hdr *h,
+static int parse_hdr(struct stls_conf_recs *r,
+		     const struct stls_conf_rec_hdr *h,
 		     struct stls_profile_conf **out, struct stls_diag *diag)
 {
 	const char *at = stls__names_add(r->names, h->at);

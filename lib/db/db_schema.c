@@ -216,7 +216,8 @@ char *stls_db_schema_notify(const char *table, size_t i)
 			     "END\n$f$", ch, ch);
 		break;
 	case 1:
-		n = asprintf(&s, "DROP TRIGGER IF EXISTS \"%s_notify\" ON \"%s\"",
+		n = asprintf(&s,
+			     "DROP TRIGGER IF EXISTS \"%s_notify\" ON \"%s\"",
 			     ch, table);
 		break;
 	case 2:

@@ -59,9 +59,9 @@ static int split_query(const char *q, bool others, char **table, char *keep,
 			}
 		} else if (n > 0 && !others) {
 			return stls__db_err(err, NULL, -EINVAL,
-					    "%s: unknown parameter '%.*s' (only "
-					    "table= is known)", shown, (int)n,
-					    q);
+					    "%s: unknown parameter '%.*s' "
+					    "(only table= is known)", shown,
+					    (int)n, q);
 		} else if (n > 0) {
 			char sep = *kn ? '&' : '?';
 
@@ -92,8 +92,8 @@ static int parse(const char *config, struct stls_db_src *s,
 			 err);
 	if (!rc && !pg && blen == 0) {
 		rc = stls__db_err(err, NULL, -EINVAL,
-				  "%s: the SQLite file is missing (sqlite:PATH)",
-				  s->shown);
+				  "%s: the SQLite file is missing "
+				  "(sqlite:PATH)", s->shown);
 	}
 	if (!rc && asprintf(&s->target, "%.*s%s", (int)blen, base, keep) < 0) {
 		s->target = NULL;

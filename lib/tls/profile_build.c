@@ -84,7 +84,8 @@ static void report(const struct stls__build *b, enum stls_diag_level level,
 	const struct stls_loc *loc = &b->c->loc;
 	char msg[1024];
 
-	if (field < STLS_PF__COUNT && stls_loc_is_set(&b->c->field_loc[field])) {
+	if (field < STLS_PF__COUNT &&
+	    stls_loc_is_set(&b->c->field_loc[field])) {
 		loc = &b->c->field_loc[field];
 	}
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -450,10 +451,10 @@ static void load_key(const struct stls__build *b, SSL_CTX *ctx,
 	stls__ossl_err_clear();
 	if (X509_check_private_key(leaf, pkey) != 1) {
 		ERR_clear_error();
+		bool cpem = stls_profile_conf_is_pem(b->c, cf);
+
 		stls__build_err(b, f, "%s: does not match certificate '%s'",
-				key, stls__profile_src_name(
-					     cpath,
-					     stls_profile_conf_is_pem(b->c, cf)));
+				key, stls__profile_src_name(cpath, cpem));
 	} else if (SSL_CTX_use_PrivateKey(ctx, pkey) != 1) {
 		stls__build_err(b, f, "%s: cannot use '%s': %s", key,
 				stls__profile_src_name(kpath, pem),

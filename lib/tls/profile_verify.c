@@ -176,7 +176,8 @@ static void load_ca_list(const struct stls__build *b, SSL_CTX *ctx)
 		      &ncrls) != 0) {
 		ERR_clear_error();
 		stls__build_err(b, STLS_PF_CA_LIST,
-				"ca_list: cannot add '%s': out of memory", name);
+				"ca_list: cannot add '%s': out of memory",
+				name);
 	} else if (ncerts == 0) {
 		stls__build_err(b, STLS_PF_CA_LIST,
 				"ca_list: no certificate in '%s'", name);

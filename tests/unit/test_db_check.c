@@ -55,7 +55,8 @@ TEST(main_config_key_password)
 	r = cli_db("add", "server:default", cert, key, "--file-type", "1",
 		   "--db", a, NULL);
 	CLI_RC(r, 1);
-	CHECK_STR_HAS(r->err, "is encrypted and no private_key_password is set");
+	CHECK_STR_HAS(r->err, "is encrypted and no private_key_password is "
+			      "set");
 }
 
 /* Relative paths on the command line are made absolute. */

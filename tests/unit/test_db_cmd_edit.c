@@ -15,7 +15,8 @@ static const char *ready(const char *name)
 	CLI_RC(cli_db("init", "--db", a, NULL), 0);
 	snprintf(cert, sizeof(cert), "certificate=%s",
 		 test_cert_path("server.pem"));
-	snprintf(key, sizeof(key), "pkey_file=%s", test_cert_path("server.key"));
+	snprintf(key, sizeof(key), "pkey_file=%s",
+		 test_cert_path("server.key"));
 	CLI_RC(cli_db("add", "server:default", cert, key, "--db", a, NULL), 0);
 	return a;
 }

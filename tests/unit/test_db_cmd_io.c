@@ -39,7 +39,8 @@ TEST(import_paths_then_export_gives_the_same_tls_cfg)
 	CLI_RC(r, 1);
 	CHECK_STR_HAS(r->err, "tlscfg id=1 column=private_key: private_key: "
 			      "'");
-	CHECK_STR_HAS(r->err, "is encrypted and no private_key_password is set");
+	CHECK_STR_HAS(r->err, "is encrypted and no private_key_password is "
+			      "set");
 	CHECK_STR_HAS(r->err, "nothing was written");
 	CLI_RC(cli_db("show", "--db", a, NULL), 0);
 	r = cli_db("import", cfg, "--db", a, "--key-password-file", pw, NULL);

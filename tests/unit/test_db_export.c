@@ -84,7 +84,8 @@ TEST(export_loads_back_into_the_same_profiles)
 			    "method = TLSv1.2+\nverify_certificate = 1\n"
 			    "cipher_list = HIGH:!aNULL:@SECLEVEL=2\n"
 			    "certificate = \"/c/a b.pem\"\n"
-			    "private_key_password = \"p#ss \\\"word\\\"\\\\\"\n");
+			    "private_key_password = "
+			    "\"p#ss \\\"word\\\"\\\\\"\n");
 	CHECK_STR_HAS(text, "[client:[2001:db8::2]:5061]\n");
 	CHECK_STR_HAS(text, "server_name_mode = 2\nserver_id = \"trunk # 1\"");
 	/* server_name_mode without a server_name is left out, as kamcli */

@@ -46,7 +46,8 @@ TEST(set_from_rows_matches_like_the_tls_cfg)
 	DB_EXEC(db, "INSERT INTO tlscfg (profile_type, profile_name, "
 		    "server_name, certificate, private_key) VALUES ('server', "
 		    "'127.0.0.1:5061', 'other.example.test', $1, $2)",
-		    test_cert_path("server2.pem"), test_cert_path("server2.key"));
+		    test_cert_path("server2.pem"),
+		    test_cert_path("server2.key"));
 	CHECK_OK(stls_db_profile_set_build(db, NULL, &s, NULL, &d, &from_db));
 	snprintf(cfg, sizeof(cfg),
 		 "[server:default]\ncertificate = %s\nprivate_key = %s\n"
@@ -154,7 +155,8 @@ TEST(digest_and_database_errors)
 	CHECK_EQ(list->role, STLS_ROLE_CLIENT);
 	CHECK(!list->implicit);
 	stls_profile_conf_list_free(list);
-	snprintf(cfg, sizeof(cfg), "%s?table=nothere", db_sqlite_config("d.db"));
+	snprintf(cfg, sizeof(cfg), "%s?table=nothere",
+		 db_sqlite_config("d.db"));
 	none = db_open_ok(cfg, 0);
 	CHECK_EQ(stls_db_profiles_load(none, NULL, &s, NULL, &list, NULL, &d),
 		 -EIO);

@@ -22,7 +22,8 @@ TEST(columns_are_kamcli_then_every_other_key)
 		CHECK_STR_EQ(c.name, kamcli[i]);
 		CHECK(c.kamcli);
 	}
-	CHECK(stls_db_col_at(0, &c) && c.key == -1 && c.type == STLS_DB_COL_INT);
+	CHECK(stls_db_col_at(0, &c) && c.key == -1 &&
+	      c.type == STLS_DB_COL_INT);
 	CHECK(stls_db_col_at(11, &c) && c.key == -1);
 	CHECK(stls_db_col_at(3, &c) && c.key >= 0);
 	/* Every profile key has exactly one column. */
@@ -40,7 +41,8 @@ TEST(columns_are_kamcli_then_every_other_key)
 	CHECK(!c.kamcli);
 	CHECK(stls_db_col_at((size_t)stls_db_col_find("verify_client"), &c));
 	CHECK_EQ(c.type, STLS_DB_COL_TEXT);
-	CHECK_EQ(stls_db_col_find("cert_file"), -1); /* aliases are no columns */
+	/* aliases are no columns */
+	CHECK_EQ(stls_db_col_find("cert_file"), -1);
 }
 
 TEST(ddl_of_both_engines)
@@ -59,10 +61,12 @@ TEST(ddl_of_both_engines)
 	CHECK_STR_HAS(pg, "\"crl\" TEXT\n)");
 	CHECK(strstr(pg, "verify_client") == NULL);
 	CHECK_STR_HAS(sq, "\"id\" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL");
-	CHECK_STR_HAS(sq, "\"crl\" TEXT,\n\t-- siptls: every other tls.cfg key");
+	CHECK_STR_HAS(sq, "\"crl\" TEXT,\n\t-- siptls: every other "
+			  "tls.cfg key");
 	CHECK_STR_HAS(sq, "\"verify_wildcard\" INTEGER,");
 	CHECK_STR_HAS(sq, "\"cipher_suites\" TEXT\n)");
-	CHECK_STR_EQ(add, "ALTER TABLE \"t\" ADD COLUMN \"cipher_suites\" TEXT");
+	CHECK_STR_EQ(add,
+		     "ALTER TABLE \"t\" ADD COLUMN \"cipher_suites\" TEXT");
 	/* kamcli's columns are never added. */
 	CHECK_NULL(stls_db_schema_add_column(STLS_CONF_SRC_SQLITE, "t", 3));
 	free(pg);
@@ -99,7 +103,8 @@ TEST(trigger_statements)
 	char *d = stls_db_schema_notify("tlscfg", 1);
 	char *t = stls_db_schema_notify("tlscfg", 2);
 
-	CHECK_STR_HAS(f, "CREATE OR REPLACE FUNCTION \"siptls_tlscfg_notify\"()");
+	CHECK_STR_HAS(f, "CREATE OR REPLACE FUNCTION "
+			 "\"siptls_tlscfg_notify\"()");
 	CHECK_STR_HAS(f, "pg_notify('siptls_tlscfg', TG_OP)");
 	CHECK_STR_EQ(d, "DROP TRIGGER IF EXISTS \"siptls_tlscfg_notify\" ON "
 			"\"tlscfg\"");

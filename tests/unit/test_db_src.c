@@ -39,7 +39,8 @@ TEST(postgresql_sources_lose_only_the_table_parameter)
 	static const char *const cases[][3] = {
 		{ "postgresql://u@db.example/sip?table=tls2",
 		  "postgresql://u@db.example/sip", "tls2" },
-		{ "postgresql://u@h/sip?sslmode=require&table=t&connect_timeout=3",
+		{ "postgresql://u@h/sip?sslmode=require&table=t&"
+		  "connect_timeout=3",
 		  "postgresql://u@h/sip?sslmode=require&connect_timeout=3",
 		  "t" },
 		{ "postgres://h:5433/db", "postgres://h:5433/db", "tlscfg" },

@@ -237,7 +237,8 @@ TEST(key_table_info_lookup_and_format)
 			     buf, sizeof(buf)),
 		     "1");
 	CHECK_STR_EQ(stls_profile_key_format(
-			     p, (size_t)stls_profile_key_find("server_name_mode"),
+			     p,
+			     (size_t)stls_profile_key_find("server_name_mode"),
 			     buf, sizeof(buf)),
 		     "2");
 	CHECK_STR_EQ(stls_profile_key_format(

@@ -374,14 +374,23 @@ static char *abs_dir(const char *main_path)
 	return r;
 }
 
-/* Warns about per-profile [tls] parameters that profiles make useless. */
-static void warn_ignored(const struct conf_priv *priv, struct stls_diag *diag)
+/*
+ * Warns about per-profile [tls] parameters that profiles make useless.
+ * With a database `config`, private_key_password is not one: it opens the
+ * encrypted keys held in rows (database.md).
+ */
+static void warn_ignored(const struct conf_priv *priv,
+			 const struct stls_settings *s, struct stls_diag *diag)
 {
+	bool db = stls_conf_src_is_db(s->config);
 	size_t i;
 
 	for (i = 0; i < stls_setting_count(); i++) {
 		const struct stls_setting_desc *d = stls_setting_at(i);
 
+		if (db && strcmp(d->name, "private_key_password") == 0) {
+			continue;
+		}
 		if ((d->flags & STLS_SF_PROFILE) && priv->tls_loc[i].line) {
 			stls_diag_warn(diag, priv->tls_loc[i].file,
 				       priv->tls_loc[i].line,
@@ -427,7 +436,7 @@ static int load_main(struct stls_conf *c, struct conf_priv *priv,
 				     &c->profiles, flags, diag, &modparam);
 	}
 	if (!err && !modparam) {
-		warn_ignored(priv, diag);
+		warn_ignored(priv, &c->tls, diag);
 	}
 	return err;
 }

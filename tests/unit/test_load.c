@@ -377,6 +377,16 @@ TEST(database_config_with_the_db_flag_keeps_inline_profiles_only)
 	CHECK_EQ(count(c->profiles), 1);
 	CHECK_EQ(c->profiles->verify_depth, 9);
 	stls_conf_free(c);
+	/* The key password opens keys in rows: not "ignored" then; other
+	 * per-profile parameters are. */
+	CHECK_OK(stls_conf_load_ex(write_file(dir, "m3.conf",
+					      "[tls]\nconfig = sqlite:t.db\n"
+					      "private_key_password = pw\n"
+					      "verify_depth = 3\n"),
+				   STLS_CONF_LOAD_DB, &c, &D));
+	CHECK_EQ(D.warnings, 1);
+	CHECK(strstr(D.v[0].msg, "verify_depth: ignored") != NULL);
+	stls_conf_free(c);
 	/* Duplicates among inline profiles are still errors. */
 	CHECK_EQ(stls_conf_load_ex(write_file(dir, "m2.conf",
 					      "[tls]\nconfig = sqlite:t.db\n"

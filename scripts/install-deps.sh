@@ -12,11 +12,14 @@ set -euo pipefail
 # Fuzzing: clang with libFuzzer's runtime. TLS configuration scan: sslscan.
 # HSM keys (docs/hsm.md): libp11's pkcs11 engine, the PKCS#11 headers of
 # p11-kit, and for the tests a real software token (SoftHSM2) filled with
-# pkcs11-tool (OpenSC).
+# pkcs11-tool (OpenSC). Profiles from a database (lib/db): SQLite and libpq
+# headers; the tests start a real PostgreSQL server (postgresql: initdb,
+# pg_ctl, psql) and use the sqlite3 client.
 PKGS=(
 	build-essential cmake ninja-build pkg-config
 	libssl-dev openssl libuv1-dev libjansson-dev
 	libengine-pkcs11-openssl libp11-kit-dev softhsm2 opensc
+	libsqlite3-dev libpq-dev sqlite3 postgresql
 	python3 gnutls-bin sipsak sip-tester valgrind
 	clang libclang-rt-14-dev
 	iproute2 procps psmisc sslscan

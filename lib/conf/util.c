@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -70,6 +71,19 @@ int stls__conf_parse_int(const char *v, int *out)
 	}
 	*out = (int)acc;
 	return 0;
+}
+
+const char *stls_loc_format(const struct stls_loc *loc, char *buf,
+			    size_t len)
+{
+	if (loc->file && loc->line > 0) {
+		snprintf(buf, len, "%s:%d", loc->file, loc->line);
+	} else if (loc->file) {
+		snprintf(buf, len, "%s", loc->file);
+	} else {
+		snprintf(buf, len, "(built-in)");
+	}
+	return buf;
 }
 
 int stls__conf_enum_find(const char *const *names, int n, const char *v)

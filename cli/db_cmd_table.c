@@ -2,7 +2,7 @@
  * `siptlsctl db init`, `schema` and `upgrade`: the profile table itself
  * (docs/database.md). On PostgreSQL, init and upgrade also install the
  * trigger that notifies channel siptls_<table> on every change, which the
- * daemons LISTEN to.
+ * daemons LISTEN to, and the table of the ticket keys the daemons share.
  */
 #include "db_cmd.h"
 
@@ -20,8 +20,9 @@ int stls__db_cmd_init(struct db_ctx *c)
 	}
 	printf("created table %s in %s", t, stls_db_shown(c->db));
 	if (stls_db_kind(c->db) == STLS_CONF_SRC_POSTGRESQL) {
-		printf(", with trigger siptls_%s_notify on channel siptls_%s",
-		       t, t);
+		printf(", with trigger siptls_%s_notify on channel siptls_%s "
+		       "and ticket key table %s", t, t,
+		       stls_db_tkeys_table(c->db));
 	}
 	printf("\n");
 	return DB_EXIT_OK;
@@ -56,7 +57,9 @@ static int print_engine(enum stls_conf_src kind, const char *table,
 	for (i = 0; !rc && i < 3; i++) {
 		rc = put(stls_db_schema_notify(table, i));
 	}
-	return rc;
+	printf("-- the session ticket keys the edges share (grant them to "
+	       "the edges only)\n");
+	return rc ? rc : put(stls_db_schema_tkeys(table));
 }
 
 /* The engine named by the argument, else by the source, else both. */
@@ -107,8 +110,9 @@ int stls__db_cmd_upgrade(struct db_ctx *c)
 	printf("table %s: %zu column%s added", stls_db_table(c->db), added,
 	       added == 1 ? "" : "s");
 	if (stls_db_kind(c->db) == STLS_CONF_SRC_POSTGRESQL) {
-		printf(", trigger siptls_%s_notify installed",
-		       stls_db_table(c->db));
+		printf(", trigger siptls_%s_notify and ticket key table %s "
+		       "installed", stls_db_table(c->db),
+		       stls_db_tkeys_table(c->db));
 	}
 	printf("\n");
 	return DB_EXIT_OK;

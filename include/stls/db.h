@@ -43,6 +43,7 @@
 #include "stls/diag.h"
 #include "stls/profile.h"
 #include "stls/settings.h"
+#include "stls/tkeys.h"
 
 struct stls_db;
 struct stls_db_rows;
@@ -166,11 +167,92 @@ STLS_MUST_USE int stls_db_load_rows(struct stls_db *db,
 STLS_MUST_USE int stls_db_poll(struct stls_db *db, bool *changed,
 			       struct stls_db_err *err);
 
+/* What changed (stls_db_poll_what). */
+enum stls_db_changed {
+	STLS_DB_CHANGED_PROFILES = 1 << 0, /* the profile table */
+	STLS_DB_CHANGED_TKEYS = 1 << 1,    /* the ticket keys (PostgreSQL) */
+};
+
+/*
+ * stls_db_poll() for both tables: *what gets the STLS_DB_CHANGED_* bits
+ * of what may have changed since each was last loaded or polled. Never
+ * blocks. Same returns as stls_db_poll().
+ */
+STLS_MUST_USE int stls_db_poll_what(struct stls_db *db, unsigned *what,
+				    struct stls_db_err *err);
+
 /*
  * The descriptor that becomes readable when a PostgreSQL notification
  * arrives (then call stls_db_poll), or -1 for SQLite (poll on a timer).
+ * A statement run on the connection may read a notification off it: poll
+ * after every load, not only when the descriptor is readable.
  */
 int stls_db_watch_fd(const struct stls_db *db);
+
+/* --- session ticket keys of a fleet (lib/db/db_tkeys.c) ------------- */
+
+/*
+ * PostgreSQL only. The edges of a fleet share their TLS session ticket
+ * keys (stls/tkeys.h) through a table next to the profile table:
+ * "tlskeys" for "tlscfg", "<table>_keys" for any other (`siptlsctl db
+ * init` / `upgrade` create it):
+ *   id BIGSERIAL, active_from BIGINT (Unix time, the server's clock),
+ *   tkey TEXT (the key as hex, stls_tkey_to_hex())
+ * A key encrypts new tickets from active_from on. One edge at a time adds
+ * keys (stls_db_tkeys_locked(): a transaction holding an advisory lock)
+ * and notifies the others; the table keeps the STLS_DB_TKEYS_KEEP newest.
+ * Whoever reads this table can open every ticket: grant it to the edges
+ * only. Key values never appear in messages.
+ */
+#define STLS_DB_TKEYS_KEEP 3
+
+struct stls_db_tkey_row {
+	int64_t id;
+	int64_t active_from;
+	struct stls_tkey key;
+};
+
+/* The newest keys, newest (largest active_from) first. */
+struct stls_db_tkeys {
+	int64_t now; /* the server's clock when they were read */
+	size_t n;
+	struct stls_db_tkey_row v[STLS_DB_TKEYS_KEEP];
+};
+
+/* The ticket key table's name. */
+const char *stls_db_tkeys_table(const struct stls_db *db);
+
+/*
+ * Reads the newest keys and the server's clock. Rows whose key is not
+ * valid hex are refused (-EIO, naming their id). Returns 0, -ENOENT (no
+ * table: `siptlsctl db upgrade`), -ENOTSUP (SQLite), -EIO, -ENOTCONN or
+ * -ENOMEM. Wipe *out with stls_db_tkeys_wipe().
+ */
+STLS_MUST_USE int stls_db_tkeys_load(struct stls_db *db,
+				     struct stls_db_tkeys *out,
+				     struct stls_db_err *err);
+
+void stls_db_tkeys_wipe(struct stls_db_tkeys *t);
+
+/*
+ * Runs fn(db, arg, err) in one transaction that holds the table's
+ * advisory lock (pg_try_advisory_xact_lock), so that one edge at a time
+ * decides about keys; commits when fn returns 0. When another edge holds
+ * the lock, fn does not run and *ran is false. Returns fn's result, 0, or
+ * the engine's error.
+ */
+STLS_MUST_USE int stls_db_tkeys_locked(struct stls_db *db, stls_db_txn_fn *fn,
+				       void *arg, bool *ran,
+				       struct stls_db_err *err);
+
+/*
+ * Inside stls_db_tkeys_locked(): adds key <k> active from <active_from>,
+ * drops all but the STLS_DB_TKEYS_KEEP newest and notifies the edges
+ * (delivered at commit). Returns 0, -EIO, -ENOTCONN or -ENOMEM.
+ */
+STLS_MUST_USE int stls_db_tkeys_add(struct stls_db *db, int64_t active_from,
+				    const struct stls_tkey *k,
+				    struct stls_db_err *err);
 
 /* --- rows (lib/db/db_rows.c) --------------------------------------- */
 

@@ -57,6 +57,15 @@ char *stls_db_schema_add_column(enum stls_conf_src kind, const char *table,
 				size_t i);
 char *stls_db_schema_notify(const char *table, size_t i);
 
+/*
+ * PostgreSQL's ticket key table of a fleet next to profile table <table>
+ * (stls_db_tkeys_name()): CREATE TABLE IF NOT EXISTS, malloc'd, or NULL.
+ */
+char *stls_db_schema_tkeys(const char *table);
+
+/* The ticket key table next to profile table <table>, into buf. */
+const char *stls_db_tkeys_name(const char *table, char *buf, size_t len);
+
 /* --- the table (lib/db/db_admin.c) --------------------------------- */
 
 /*

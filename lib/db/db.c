@@ -53,6 +53,9 @@ int stls_db_open(const char *config, const struct stls_db_opts *o,
 						       : &stls__db_pg;
 	if (asprintf(&db->quoted_table, "\"%s\"", db->src.table) < 0) {
 		db->quoted_table = NULL;
+	}
+	db->tkeys_table = stls__db_tkeys_name(db->src.table);
+	if (!db->quoted_table || !db->tkeys_table) {
 		stls_db_free(db);
 		return -ENOMEM;
 	}
@@ -75,6 +78,7 @@ void stls_db_free(struct stls_db *db)
 	}
 	stls_db_src_fini(&db->src);
 	free(db->quoted_table);
+	free(db->tkeys_table);
 	free(db);
 }
 
@@ -116,15 +120,26 @@ int stls_db_txn(struct stls_db *db, unsigned flags, stls_db_txn_fn *fn,
 	return db->eng->commit(db, err);
 }
 
+/* Takes the engine's change marker into db->pending. */
+static int take_marker(struct stls_db *db, struct stls_db_err *err)
+{
+	unsigned what = 0;
+	int rc = db->eng->poll(db, &what, err);
+
+	db->pending |= what;
+	return rc;
+}
+
 int stls_db_load_rows(struct stls_db *db, struct stls_db_rows **out,
 		      struct stls_db_err *err)
 {
 	char sql[128];
-	bool changed;
 	int rc;
 
-	/* The marker first: a commit after it is seen by the next poll. */
-	rc = db->eng->poll(db, &changed, err);
+	/* The marker first: a commit after it is seen by the next poll. A
+	 * ticket key change seen meanwhile stays pending. */
+	rc = take_marker(db, err);
+	db->pending &= ~(unsigned)STLS_DB_CHANGED_PROFILES;
 	if (rc) {
 		return rc;
 	}
@@ -135,8 +150,26 @@ int stls_db_load_rows(struct stls_db *db, struct stls_db_rows **out,
 
 int stls_db_poll(struct stls_db *db, bool *changed, struct stls_db_err *err)
 {
-	*changed = false;
-	return db->eng->poll(db, changed, err);
+	int rc = take_marker(db, err);
+
+	*changed = db->pending & STLS_DB_CHANGED_PROFILES;
+	db->pending &= ~(unsigned)STLS_DB_CHANGED_PROFILES;
+	return rc;
+}
+
+int stls_db_poll_what(struct stls_db *db, unsigned *what,
+		      struct stls_db_err *err)
+{
+	int rc = take_marker(db, err);
+
+	*what = db->pending;
+	db->pending = 0;
+	return rc;
+}
+
+void stls__db_taken(struct stls_db *db, unsigned what)
+{
+	db->pending &= ~what;
 }
 
 int stls_db_watch_fd(const struct stls_db *db)

@@ -22,6 +22,7 @@ static int run_owned(struct stls_db *db, char *sql, struct stls_db_err *err)
 	return rc;
 }
 
+/* PostgreSQL: the change trigger and the fleet's ticket key table. */
 static int install_trigger(struct stls_db *db, struct stls_db_err *err)
 {
 	size_t i;
@@ -34,7 +35,8 @@ static int install_trigger(struct stls_db *db, struct stls_db_err *err)
 		rc = run_owned(db, stls_db_schema_notify(db->src.table, i),
 			       err);
 	}
-	return rc;
+	return rc ? rc : run_owned(db, stls_db_schema_tkeys(db->src.table),
+				   err);
 }
 
 static int do_init(struct stls_db *db, void *arg, struct stls_db_err *err)

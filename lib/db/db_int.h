@@ -31,9 +31,9 @@ struct stls_db_engine {
 	int (*begin)(struct stls_db *db, bool lock, struct stls_db_err *err);
 	int (*commit)(struct stls_db *db, struct stls_db_err *err);
 	void (*rollback)(struct stls_db *db);
-	/* Takes the change marker; *changed when it moved since the last
-	 * call. */
-	int (*poll)(struct stls_db *db, bool *changed,
+	/* Takes the change marker: ORs into *what (STLS_DB_CHANGED_*) what
+	 * moved since the last call. */
+	int (*poll)(struct stls_db *db, unsigned *what,
 		    struct stls_db_err *err);
 	int (*watch_fd)(const struct stls_db *db);
 	/* Whether the table exists (without touching it). */
@@ -48,7 +48,9 @@ struct stls_db {
 	const struct stls_db_engine *eng;
 	struct stls_db_src src;
 	char *quoted_table; /* "\"tlscfg\"" */
+	char *tkeys_table;  /* the ticket key table: "tlskeys" */
 	unsigned flags;     /* enum stls_db_open_flag */
+	unsigned pending;   /* changes seen, not yet taken (STLS_DB_CHANGED_*) */
 	void *st;           /* the engine's state */
 };
 
@@ -64,6 +66,15 @@ int stls__db_err(struct stls_db_err *err, const struct stls_db *db, int rc,
  * identifiers, so no quoting is needed). Returns buf.
  */
 const char *stls__db_channel(const char *table, char *buf, size_t len);
+
+/*
+ * The ticket key table next to profile table <table> (db_tkeys.c):
+ * "tlskeys" for "tlscfg", "<table>_keys" otherwise. malloc'd, or NULL.
+ */
+char *stls__db_tkeys_name(const char *table);
+
+/* Marks the changes in <what> (STLS_DB_CHANGED_*) as taken. */
+void stls__db_taken(struct stls_db *db, unsigned what);
 
 #pragma GCC visibility pop
 

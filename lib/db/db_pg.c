@@ -9,8 +9,10 @@
  * Change detection: with STLS_DB_OPEN_WATCH the connection LISTENs on
  * "siptls_<table>"; the trigger of `siptlsctl db init` notifies it after
  * every statement that changes the table (once per transaction, as
- * PostgreSQL folds equal notifications). Poll reads what arrived without
- * blocking; a server that closed the connection shows as -ENOTCONN.
+ * PostgreSQL folds equal notifications). It also LISTENs on the channel
+ * of the ticket key table, which the edge that adds a key notifies
+ * (db_tkeys.c). Poll reads what arrived without blocking and tells the
+ * two apart; a server that closed the connection shows as -ENOTCONN.
  */
 #include "db/db_int.h"
 
@@ -60,7 +62,7 @@ static int pg_open(struct stls_db *db, const struct stls_db_opts *o,
 	const char *keys[] = { "application_name", "connect_timeout",
 			       "dbname", NULL };
 	const char *vals[4];
-	char timeout[16], msg[512], listen[STLS_DB_TABLE_MAX + 40];
+	char timeout[16], msg[512], listen[STLS_DB_TABLE_MAX + 48];
 	struct pg *p = calloc(1, sizeof(*p));
 
 	if (!p) {
@@ -84,10 +86,16 @@ static int pg_open(struct stls_db *db, const struct stls_db_opts *o,
 	}
 	PQsetNoticeProcessor(p->c, quiet, NULL);
 	if (o->flags & STLS_DB_OPEN_WATCH) {
-		char ch[STLS_DB_TABLE_MAX + 16];
+		char ch[STLS_DB_TABLE_MAX + 24];
 
+		/* The profile table, and the fleet's ticket keys. */
 		snprintf(listen, sizeof(listen), "LISTEN \"%s\"",
 			 stls__db_channel(db->src.table, ch, sizeof(ch)));
+		if (run(db, listen, err)) {
+			return lost_or(p, -EIO);
+		}
+		snprintf(listen, sizeof(listen), "LISTEN \"%s\"",
+			 stls__db_channel(db->tkeys_table, ch, sizeof(ch)));
 		if (run(db, listen, err)) {
 			return lost_or(p, -EIO);
 		}
@@ -197,11 +205,12 @@ static void pg_rollback(struct stls_db *db)
 	run(db, "ROLLBACK", NULL);
 }
 
-static int pg_poll(struct stls_db *db, bool *changed, struct stls_db_err *err)
+static int pg_poll(struct stls_db *db, unsigned *what,
+		   struct stls_db_err *err)
 {
+	char msg[512], keys[STLS_DB_TABLE_MAX + 24];
 	struct pg *p = db->st;
 	PGnotify *n;
-	char msg[512];
 
 	if (!p->watching) {
 		return 0;
@@ -212,8 +221,11 @@ static int pg_poll(struct stls_db *db, bool *changed, struct stls_db_err *err)
 				    pq_msg(PQerrorMessage(p->c), msg,
 					   sizeof(msg)));
 	}
+	stls__db_channel(db->tkeys_table, keys, sizeof(keys));
 	while ((n = PQnotifies(p->c)) != NULL) {
-		*changed = true;
+		*what |= strcmp(n->relname, keys) == 0
+				 ? STLS_DB_CHANGED_TKEYS
+				 : STLS_DB_CHANGED_PROFILES;
 		PQfreemem(n);
 	}
 	return 0;

@@ -196,7 +196,8 @@ static void sq_rollback(struct stls_db *db)
 	run(db, "ROLLBACK", NULL);
 }
 
-static int sq_poll(struct stls_db *db, bool *changed, struct stls_db_err *err)
+static int sq_poll(struct stls_db *db, unsigned *what,
+		   struct stls_db_err *err)
 {
 	struct sq *s = db->st;
 	sqlite3_stmt *st = NULL;
@@ -216,7 +217,9 @@ static int sq_poll(struct stls_db *db, bool *changed, struct stls_db_err *err)
 		return stls__db_err(err, db, map_rc(rc), "data_version: %s",
 				    sqlite3_errmsg(s->h));
 	}
-	*changed = s->have_version && v != s->version;
+	if (s->have_version && v != s->version) {
+		*what |= STLS_DB_CHANGED_PROFILES;
+	}
 	s->version = v;
 	s->have_version = true;
 	return 0;

@@ -43,13 +43,15 @@ ROOMS = {
     "daemon/dns": ["daemon/runtime", "daemon/config"],
     "daemon/relay": ["daemon/dns", "daemon/tlsx", "daemon/dial",
                      "daemon/runtime", "daemon/config"],
+    # Profiles from a database: the loader of tlsx's profile store.
+    "daemon/dbsrc": ["daemon/tlsx", "daemon/runtime", "daemon/config"],
     "daemon/rpc": ["daemon/config"],
-    "daemon/ctl": ["daemon/rpc", "daemon/tlsx", "daemon/dial",
+    "daemon/ctl": ["daemon/rpc", "daemon/dbsrc", "daemon/tlsx", "daemon/dial",
                    "daemon/runtime", "daemon/config"],
     # main.c wires every room together.
     "daemon": ["daemon/config", "daemon/runtime", "daemon/dial",
                "daemon/tlsx", "daemon/dns", "daemon/relay", "daemon/rpc",
-               "daemon/ctl"],
+               "daemon/dbsrc", "daemon/ctl"],
     "cli": [],
 }
 # Everything may include the public headers.

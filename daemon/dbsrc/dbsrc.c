@@ -55,6 +55,21 @@ static int make_snap_path(struct stls_dbsrc *ds, struct stls_diag *diag)
 	return 0;
 }
 
+/* A relative SQLite path is taken from the main config's directory, as
+ * every other path (docs/database.md). */
+static char *resolve(const char *config, const char *base_dir)
+{
+	char *s = NULL;
+
+	if (!config)
+		return NULL;
+	if (strncmp(config, "sqlite:", 7) != 0 || config[7] == '/' ||
+	    !base_dir)
+		return strdup(config);
+	return asprintf(&s, "sqlite:%s/%s", base_dir, config + 7) < 0 ? NULL
+								       : s;
+}
+
 int stls_dbsrc_new(const struct stls_dbsrc_conf *c, struct stls_diag *diag,
 		   struct stls_dbsrc **out)
 {
@@ -67,7 +82,8 @@ int stls_dbsrc_new(const struct stls_dbsrc_conf *c, struct stls_diag *diag,
 	ds->c = *c;
 	ds->wake[0] = ds->wake[1] = -1;
 	pthread_mutex_init(&ds->mu, NULL);
-	ds->config = strdup(c->live->config ? c->live->config : "");
+	ds->written = strdup(c->live->config ? c->live->config : "");
+	ds->config = resolve(ds->written, c->conf->base_dir);
 	if (!ds->config) {
 		stls_dbsrc_free(ds);
 		return -ENOMEM;
@@ -121,6 +137,7 @@ void stls_dbsrc_free(struct stls_dbsrc *ds)
 	if (ds->config)
 		stls_db_src_fini(&ds->src);
 	free(ds->config);
+	free(ds->written);
 	free(ds->snap_path);
 	pthread_mutex_destroy(&ds->mu);
 	free(ds);
@@ -170,7 +187,7 @@ static int load_rows(struct stls_dbsrc *ds, struct stls_db_rows **rows,
 
 	*from_db = false;
 	if (ds->c.live->config == NULL ||
-	    strcmp(ds->c.live->config, ds->config) != 0) {
+	    strcmp(ds->c.live->config, ds->written) != 0) {
 		stls_diag_err(diag, NULL, 0, "config: changed from a "
 			      "database to another source; restart siptlsd "
 			      "to read it");

@@ -14,7 +14,9 @@
 
 struct stls_dbsrc {
 	struct stls_dbsrc_conf c;
-	char *config;              /* the value opened (a copy) */
+	char *config;              /* the value opened (a copy), a relative
+				    * SQLite path resolved */
+	char *written;             /* the value as written in [tls] */
 	struct stls_db_src src;    /* parsed: table, shown */
 	char *snap_path;           /* state_dir/profiles-<table>.db, or NULL */
 	pthread_mutex_t mu;        /* db, pending, st */

@@ -7,6 +7,7 @@
 #include "dbsrc/snapshot.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,20 @@ void stls__dbsrc_lost(struct stls_dbsrc *ds, const char *why)
 		 "profiles, reconnecting", ds->src.shown, why);
 }
 
+/* Started as root with [core] user: the watch thread writes snapshots
+ * after the privileges are dropped, so the directory is the user's. */
+static void give_to_user(const char *dir, const char *user)
+{
+	struct passwd *pw;
+
+	if (!user || geteuid() != 0)
+		return;
+	pw = getpwnam(user);
+	if (pw && chown(dir, pw->pw_uid, pw->pw_gid) != 0)
+		STLS_WARN("state_dir %s: chown to %s: %s", dir, user,
+			  strerror(errno));
+}
+
 static int make_snap_path(struct stls_dbsrc *ds, struct stls_diag *diag)
 {
 	const char *dir = ds->c.core->state_dir;
@@ -47,6 +62,7 @@ static int make_snap_path(struct stls_dbsrc *ds, struct stls_diag *diag)
 			       "of the profiles)", dir, strerror(errno));
 		return 0;
 	}
+	give_to_user(dir, ds->c.core->user);
 	if (asprintf(&ds->snap_path, "%s/profiles-%s.db", dir,
 		     ds->src.table) < 0) {
 		ds->snap_path = NULL;

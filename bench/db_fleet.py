@@ -207,7 +207,10 @@ def main():
         if psql:
             psql.close()
         for d in edges:
-            d.stop()
+            try:
+                d.stop()
+            except SystemExit:  # logged by fail(); stop the others too
+                pass
         pg.destroy()
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -387,7 +387,10 @@ def fleet_part(tmp):
         outage(pg, src, edges, ports, tmp)
     finally:
         for d in edges:
-            d.stop()
+            try:
+                d.stop()
+            except SystemExit:  # logged by fail(); stop the others too
+                pass
         pg.destroy()
 
 

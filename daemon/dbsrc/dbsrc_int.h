@@ -43,6 +43,7 @@ struct stls_dbsrc {
 	struct stls_tkey applied[STLS_TKEYS_MAX];
 	enum stls_tkey_use applied_use[STLS_TKEYS_MAX];
 	size_t n_applied;
+	int64_t keys_retry_at;     /* monotonic s: after a failure, wait */
 };
 
 /* Opens ds->db (mu held). Returns 0, or -errno with ds->open_err set. */

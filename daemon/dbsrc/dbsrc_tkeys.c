@@ -53,6 +53,31 @@ void stls__dbsrc_tkeys_fini(struct stls_dbsrc *ds)
 	ds->ring = NULL;
 }
 
+/* Seconds a failed read or rotation waits before the next try (a table
+ * not upgraded yet, or not granted, would otherwise log 4 times a second);
+ * the ring keeps the keys it has. */
+#define KEYS_RETRY_S 30
+
+static int64_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+static void keys_failed(struct stls_dbsrc *ds, int rc, const char *msg)
+{
+	if (rc == -ENOTCONN) {
+		/* The connection's own back-off takes over. */
+		stls__dbsrc_lost(ds, msg);
+		return;
+	}
+	STLS_WARN("ticket keys: %s; the ring keeps its keys, next try in "
+		  "%d s", msg, KEYS_RETRY_S);
+	ds->keys_retry_at = mono_s() + KEYS_RETRY_S;
+}
+
 static int64_t server_now(const struct stls_dbsrc *ds)
 {
 	return (int64_t)time(NULL) + ds->clock_offset;
@@ -66,9 +91,7 @@ static int read_keys(struct stls_dbsrc *ds)
 	stls_db_tkeys_wipe(&ds->keys);
 	rc = stls_db_tkeys_load(ds->db, &ds->keys, &err);
 	if (rc) {
-		STLS_WARN("ticket keys: %s", err.msg);
-		if (rc == -ENOTCONN)
-			stls__dbsrc_lost(ds, err.msg);
+		keys_failed(ds, rc, err.msg);
 		return rc;
 	}
 	ds->clock_offset = ds->keys.now - (int64_t)time(NULL);
@@ -109,9 +132,7 @@ static void rotate(struct stls_dbsrc *ds)
 	int rc = stls_db_tkeys_locked(ds->db, add_if_due, ds, &ran, &err);
 
 	if (rc) {
-		STLS_WARN("ticket keys: no new key: %s", err.msg);
-		if (rc == -ENOTCONN)
-			stls__dbsrc_lost(ds, err.msg);
+		keys_failed(ds, rc, err.msg);
 		return;
 	}
 	if (ran)
@@ -148,7 +169,7 @@ void stls__dbsrc_tkeys_step(struct stls_dbsrc *ds)
 {
 	int64_t from;
 
-	if (!ds->ring || !ds->db)
+	if (!ds->ring || !ds->db || mono_s() < ds->keys_retry_at)
 		return;
 	if ((!ds->keys_loaded || ds->keys_dirty) && read_keys(ds))
 		return;

@@ -50,7 +50,8 @@ VALGRIND_TESTS ?= test_conn test_conn_bio test_wq test_facts test_facts_names \
 	test_profile_set test_profile_match test_profile_verify test_tlsx \
 	test_rec13 test_conn_rec13 test_rec12 test_profile_index \
 	test_profile_share test_profile_key test_profile_cache test_hmap \
-	test_rec13_hs test_rec_alert test_conn_sess test_conn_ctx test_conn_ku
+	test_rec13_hs test_rec_alert test_conn_sess test_conn_ctx test_conn_ku \
+	test_profile_pem test_tkeys
 
 valgrind: deps
 	cmake -S . -B build-valgrind $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cert.h"
+#include "db.h"
 #include "rpc_client.h"
 #include "stls/control.h"
 #include "table.h"
@@ -40,13 +41,15 @@ struct opts {
 
 /*
  * Commands siptlsctl runs itself instead of sending to the daemon. The
- * certificate helpers (`siptlsctl cert ...`) are wired in here.
+ * certificate helpers (`siptlsctl cert ...`) and the profile table tools
+ * (`siptlsctl db ...`) are wired in here.
  */
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } local_cmds[] = {
 	{ "cert", stls_cli_cert_main },
+	{ "db", stls_cli_db_main },
 	{ NULL, NULL },
 };
 
@@ -58,6 +61,8 @@ static void usage(FILE *f)
 		"       siptlsctl --help [METHOD]\n"
 		"       siptlsctl cert help    (certificate helpers, see "
 		"docs/certificates.md)\n"
+		"       siptlsctl db help      (TLS profiles in a database, "
+		"see docs/database.md)\n"
 		"       siptlsctl --version\n"
 		"\n"
 		"Calls METHOD of siptlsd over its JSON-RPC control socket "

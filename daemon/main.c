@@ -24,6 +24,7 @@
 
 #include "config/core_conf.h"
 #include "ctl/ctl.h"
+#include "dbsrc/dbsrc.h"
 #include "dial/backend.h"
 #include "dns/dns_part.h"
 #include "runtime/daemon.h"
@@ -58,6 +59,7 @@ struct run {
 	struct stls_conf *conf;      /* the main config, as loaded */
 	struct stls_core_conf core;  /* its [core] section, applied */
 	struct stls_pstore *ps;      /* the published TLS profile set */
+	struct stls_dbsrc *dbsrc;    /* profiles from a database, or NULL */
 	struct stls_relay_settings relay_conf; /* [relay], applied */
 	struct stls_relay *relay;    /* handler relay only */
 	struct stls_tlsx *tlsx;      /* the TLS transform (tls: listeners) */
@@ -138,6 +140,30 @@ static const struct stls_section *find_section(const struct stls_conf *c,
 }
 
 /*
+ * `config` names a database (docs/database.md): the profile store builds
+ * from its rows (or, at start with the database away, from the snapshot
+ * in state_dir; never for --check).
+ */
+static int load_db(struct run *r, struct stls_diag *diag)
+{
+	struct stls_dbsrc_conf dc = {
+		.conf = r->conf,
+		.live = &r->conf->tls,
+		.core = &r->core,
+		.no_snapshot = r->check,
+	};
+	struct stls_pstore_src src;
+	int err;
+
+	err = stls_dbsrc_new(&dc, diag, &r->dbsrc);
+	if (err)
+		return err;
+	stls_dbsrc_pstore_src(r->dbsrc, &src);
+	return stls_pstore_new_src(r->conf, &r->conf->tls, &r->core, &src,
+				   diag, &r->ps);
+}
+
+/*
  * Loads everything the daemon needs before it binds: the main config (and
  * the tls.cfg it names), [core], and the TLS profile set (every
  * certificate, key, CA list and CRL read and checked, every [server:IP:port]
@@ -148,7 +174,8 @@ static int load_conf(struct run *r, struct stls_diag *diag)
 	struct stls_hsm_conf hc;
 	int err;
 
-	err = stls_conf_load(r->conf_path, &r->conf, diag);
+	err = stls_conf_load_ex(r->conf_path, STLS_CONF_LOAD_DB, &r->conf,
+				diag);
 	if (err)
 		return err;
 	err = stls_core_conf_apply(find_section(r->conf, "core"),
@@ -165,6 +192,8 @@ static int load_conf(struct run *r, struct stls_diag *diag)
 	err = stls_hsm_init(&hc, diag);
 	if (err)
 		return err;
+	if (stls_conf_src_is_db(r->conf->tls.config))
+		return load_db(r, diag);
 	return stls_pstore_new(r->conf, &r->conf->tls, &r->core, diag,
 			       &r->ps);
 }
@@ -280,6 +309,11 @@ static int setup_process(struct run *r)
 	return 0;
 }
 
+static int db_reload(void *arg, struct stls_diag *diag)
+{
+	return stls_ctl_reload(arg, diag, NULL, NULL);
+}
+
 /*
  * The control plane: JSON-RPC methods and socket, and the reload that
  * SIGHUP and tls.reload share. After the workers run; before they stop.
@@ -296,9 +330,13 @@ static int control_start(struct run *r)
 	cc.core = &r->core;
 	cc.base_dir = r->conf->base_dir;
 	cc.tlsx = r->tlsx;
+	cc.dbsrc = r->dbsrc;
 	err = stls_ctl_new(&cc, &r->ctl);
 	if (!err)
 		err = stls_ctl_start(r->ctl);
+	/* A database change reloads as tls.reload does. */
+	if (!err && r->dbsrc)
+		err = stls_dbsrc_start(r->dbsrc, db_reload, r->ctl);
 	if (err)
 		return err;
 	reload_hook = stls_ctl_reload_hook;
@@ -309,6 +347,7 @@ static int control_start(struct run *r)
 static void control_stop(struct run *r)
 {
 	reload_hook = reload_not_wired;
+	stls_dbsrc_stop(r->dbsrc);
 	stls_ctl_free(r->ctl);
 	r->ctl = NULL;
 }
@@ -424,6 +463,7 @@ static void finish(struct run *r)
 	stls_core_conf_fini(&r->core);
 	stls_tlsx_free(r->tlsx);
 	stls_pstore_free(r->ps);
+	stls_dbsrc_free(r->dbsrc);
 	stls_hsm_fini();
 	stls_conf_free(r->conf);
 }

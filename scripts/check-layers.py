@@ -33,6 +33,9 @@ ROOMS = {
     "lib/x509": ["lib/base"],
     "lib/hsm": ["lib/base", "lib/conf"],
     "lib/tls": ["lib/base", "lib/conf", "lib/x509", "lib/hsm"],
+    # libsiptls_db: a library of its own on top of libsiptls, which it uses
+    # through the public headers only (as the daemon and the CLI do).
+    "lib/db": [],
     "daemon/config": [],
     "daemon/runtime": ["daemon/config"],
     "daemon/dial": ["daemon/runtime", "daemon/config"],
@@ -40,13 +43,15 @@ ROOMS = {
     "daemon/dns": ["daemon/runtime", "daemon/config"],
     "daemon/relay": ["daemon/dns", "daemon/tlsx", "daemon/dial",
                      "daemon/runtime", "daemon/config"],
+    # Profiles from a database: the loader of tlsx's profile store.
+    "daemon/dbsrc": ["daemon/tlsx", "daemon/runtime", "daemon/config"],
     "daemon/rpc": ["daemon/config"],
-    "daemon/ctl": ["daemon/rpc", "daemon/tlsx", "daemon/dial",
+    "daemon/ctl": ["daemon/rpc", "daemon/dbsrc", "daemon/tlsx", "daemon/dial",
                    "daemon/runtime", "daemon/config"],
     # main.c wires every room together.
     "daemon": ["daemon/config", "daemon/runtime", "daemon/dial",
                "daemon/tlsx", "daemon/dns", "daemon/relay", "daemon/rpc",
-               "daemon/ctl"],
+               "daemon/dbsrc", "daemon/ctl"],
     "cli": [],
 }
 # Everything may include the public headers.
@@ -107,9 +112,15 @@ def allowed(src_room, dst_room):
     return dst_room in ROOMS.get(src_room, [])
 
 
+# Rooms of lib/ that are not libsiptls and call it through its public API.
+API_CLIENTS = {"lib/db"}
+
+
 def call_allowed(src_room, dst_room):
-    # The daemon and the CLI call the library through its public API.
-    if dst_room.startswith("lib/") and not src_room.startswith("lib"):
+    # The daemon, the CLI and lib/db call the library through its public
+    # API (and the daemon and the CLI call lib/db through its own).
+    if dst_room.startswith("lib/") and (not src_room.startswith("lib") or
+                                        src_room in API_CLIENTS):
         return True
     return allowed(src_room, dst_room)
 
@@ -176,7 +187,9 @@ def check_header_cycles(graph, problems):
 def object_of(build, src):
     target = {"lib": "siptls", "daemon": "stlsd_core",
               "cli": "stlsctl_core"}[src.split("/")[0]]
-    if src == "daemon/main.c":
+    if src.startswith("lib/db/"):
+        target = "siptls_db"
+    elif src == "daemon/main.c":
         target = "siptlsd"
     elif src == "cli/main.c":
         target = "siptlsctl"

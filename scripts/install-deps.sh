@@ -13,7 +13,9 @@ set -euo pipefail
 # Fuzzing: clang with libFuzzer's runtime. TLS configuration scan: sslscan.
 # HSM keys (docs/hsm.md): libp11's pkcs11 engine, the PKCS#11 headers of
 # p11-kit, and for the tests a real software token (SoftHSM2) filled with
-# pkcs11-tool (OpenSC).
+# pkcs11-tool (OpenSC). Profiles from a database (lib/db): SQLite and libpq
+# headers; the tests start a real PostgreSQL server (postgresql: initdb,
+# pg_ctl, psql) and use the sqlite3 client.
 # Real SIP peers of the relay tests: Kamailio 5.6 as a UDP registrar and
 # proxy behind siptlsd (its tls module also checks that our tls.cfg files
 # parse in Kamailio), baresip (core: no sound card needed) as phones.
@@ -21,6 +23,7 @@ PKGS=(
 	build-essential cmake ninja-build pkg-config
 	libssl-dev openssl libuv1-dev libjansson-dev libc-ares-dev
 	libengine-pkcs11-openssl libp11-kit-dev softhsm2 opensc
+	libsqlite3-dev libpq-dev sqlite3 postgresql
 	python3 gnutls-bin sipsak sip-tester valgrind
 	clang libclang-rt-14-dev
 	iproute2 procps psmisc sslscan nsd

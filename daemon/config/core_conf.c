@@ -165,6 +165,28 @@ static const struct stls_kw kws[] = {
 	  "the OpenSSL connection object (about 13 KB less per idle "
 	  "connection), for operators who hold very many idle connections; "
 	  "docs/security.md says what it replaces and how it is tested." },
+	{ "state_dir", KW_STR, KW_FIELD(state_dir, char *), 1, PATH_MAX - 64,
+	  NULL, NULL, 0,
+	  "Directory the daemon keeps state in (created mode 0700 if "
+	  "missing). With profiles from a database (`[tls] config = "
+	  "sqlite:...` or `postgresql://...`, docs/database.md) the last "
+	  "profile rows that built are written there atomically after each "
+	  "load, and the daemon starts from them, with a warning, when the "
+	  "database cannot be reached. Unset: no snapshot." },
+	{ "db_poll_interval", KW_INT, KW_FIELD(db_poll_interval, int), 50,
+	  60000, NULL, "500", 0,
+	  "Milliseconds between two checks of an SQLite profile table for "
+	  "changes (`PRAGMA data_version`, cheap). PostgreSQL tables are not "
+	  "polled: a trigger notifies the daemon." },
+	{ "ticket_key_lifetime", KW_INT, KW_FIELD(ticket_key_lifetime, int),
+	  0, 604800, NULL, "3600", 0,
+	  "With profiles from PostgreSQL: seconds a TLS session ticket key "
+	  "encrypts new tickets before the next one takes over; the previous "
+	  "key still opens tickets for one more lifetime (they are then "
+	  "renewed), older tickets give a full handshake. The edges that "
+	  "share the database share the keys (table `tlskeys`), so a client "
+	  "resumes on any edge. 0: no shared keys (each server context has "
+	  "OpenSSL's own)." },
 	{ "dns_server", KW_DNS, 0, 0, 0, NULL, NULL, KW_REPEAT,
 	  "DNS server for outbound targets (RFC 3263: NAPTR, SRV, A/AAAA; "
 	  "docs/dns.md): `IP[:PORT]`, IPv6 in brackets, port 53 when "
@@ -526,6 +548,7 @@ void stls_core_conf_fini(struct stls_core_conf *c)
 	free(c->user);
 	free(c->group);
 	free(c->pid_file);
+	free(c->state_dir);
 	free(c->dns_servers);
 	memset(c, 0, sizeof(*c));
 }

@@ -90,6 +90,9 @@ struct stls_core_conf {
 	int dns_timeout;        /* ms, first try */
 	int dns_tries;
 	int dns_cache_size;     /* entries per worker */
+	char *state_dir;        /* NULL: no snapshot of database profiles */
+	int db_poll_interval;   /* ms, SQLite change checks */
+	int ticket_key_lifetime; /* s, shared keys (PostgreSQL); 0 off */
 };
 
 /*

@@ -24,6 +24,7 @@
 #define STLSD_CTL_H
 
 #include "config/core_conf.h"
+#include "dbsrc/dbsrc.h"
 #include "runtime/daemon.h"
 #include "tlsx/pstore.h"
 #include "stls/diag.h"
@@ -41,6 +42,7 @@ struct stls_ctl_conf {
 	const struct stls_core_conf *core; /* borrowed: rpc_*, limits */
 	const char *base_dir;             /* resolves a relative `config` */
 	struct stls_tlsx *tlsx;           /* NULL: no TLS counters */
+	struct stls_dbsrc *dbsrc;         /* NULL: profiles from files */
 	unsigned worker_wait_ms;          /* 0: STLS_CTL_WORKER_WAIT_MS */
 };
 

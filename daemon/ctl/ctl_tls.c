@@ -138,6 +138,38 @@ static int info_tls(struct stls_ctl *ctl, json_t *o)
 	return err;
 }
 
+/* Profiles from a database: the source and what it did (docs/database.md). */
+static int info_db(struct stls_ctl *ctl, json_t *o)
+{
+	struct stls_dbsrc_stats s;
+	uint64_t ok = 0, failed = 0;
+	json_t *d;
+	int err;
+
+	stls_pstore_counts(ctl->c.ps, &ok, &failed);
+	err = set_u64(o, "reloads", ok);
+	if (!err)
+		err = set_u64(o, "reloads_refused", failed);
+	if (err || !ctl->c.dbsrc)
+		return err;
+	stls_dbsrc_stats(ctl->c.dbsrc, &s);
+	d = json_pack("{s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+		      "s:s}",
+		      "source", s.source, "connected", s.connected,
+		      "from_snapshot", s.from_snapshot, "changes_applied",
+		      (json_int_t)s.changes_applied, "changes_refused",
+		      (json_int_t)s.changes_refused, "failures",
+		      (json_int_t)s.db_failures, "reconnects",
+		      (json_int_t)s.reconnects, "snapshots_written",
+		      (json_int_t)s.snapshots_written, "ticket_key_rotations",
+		      (json_int_t)s.tkeys_rotations, "ticket_key_updates",
+		      (json_int_t)s.tkeys_updates, "last_error",
+		      s.last_error);
+	if (!d)
+		return -ENOMEM;
+	return json_object_set_new(o, "database", d) ? -ENOMEM : 0;
+}
+
 static int tls_info(struct stls_rpc_call *call, void *arg)
 {
 	struct stls_ctl *ctl = arg;
@@ -147,6 +179,8 @@ static int tls_info(struct stls_rpc_call *call, void *arg)
 	err = info_tls(ctl, o);
 	if (!err)
 		err = info_daemon(ctl, o);
+	if (!err)
+		err = info_db(ctl, o);
 	if (err) {
 		json_decref(o);
 		return err;

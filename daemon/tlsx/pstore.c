@@ -14,6 +14,7 @@ struct stls_pstore {
 	const struct stls_conf *conf;
 	const struct stls_settings *live;
 	const struct stls_core_conf *core;
+	struct stls_pstore_src src; /* load NULL: the files */
 	pthread_mutex_t cur_lock;    /* guards cur: load + ref */
 	pthread_mutex_t reload_lock; /* one reload at a time */
 	struct stls_profile_set *cur;
@@ -78,8 +79,31 @@ static int build_checked(const struct stls_pstore *ps,
 		stls_profile_set_unref(set);
 		return -EINVAL;
 	}
+	if (ps->src.tkeys) {
+		err = stls_profile_set_use_tkeys(set, ps->src.tkeys);
+		if (err) {
+			stls_profile_set_unref(set);
+			return err;
+		}
+	}
 	*out = set;
 	return 0;
+}
+
+/* The list of a build: from the source, or the files (reload). */
+static int load_list(struct stls_pstore *ps, struct stls_profile_conf **list,
+		     struct stls_diag *diag)
+{
+	if (ps->src.load)
+		return ps->src.load(ps->src.arg, list, diag);
+	return stls_conf_reload_profiles(ps->conf, ps->live, list, diag);
+}
+
+static void tell_done(struct stls_pstore *ps, int err,
+		      const struct stls_diag *diag)
+{
+	if (ps->src.done)
+		ps->src.done(ps->src.arg, err, diag);
 }
 
 int stls_pstore_new(const struct stls_conf *conf,
@@ -87,7 +111,17 @@ int stls_pstore_new(const struct stls_conf *conf,
 		    const struct stls_core_conf *core, struct stls_diag *diag,
 		    struct stls_pstore **out)
 {
+	return stls_pstore_new_src(conf, live, core, NULL, diag, out);
+}
+
+int stls_pstore_new_src(const struct stls_conf *conf,
+			const struct stls_settings *live,
+			const struct stls_core_conf *core,
+			const struct stls_pstore_src *src,
+			struct stls_diag *diag, struct stls_pstore **out)
+{
 	struct stls_pstore *ps = calloc(1, sizeof(*ps));
+	struct stls_profile_conf *list = NULL;
 	int err;
 
 	if (!ps)
@@ -95,9 +129,19 @@ int stls_pstore_new(const struct stls_conf *conf,
 	ps->conf = conf;
 	ps->live = live;
 	ps->core = core;
+	if (src)
+		ps->src = *src;
 	pthread_mutex_init(&ps->cur_lock, NULL);
 	pthread_mutex_init(&ps->reload_lock, NULL);
-	err = build_checked(ps, conf->profiles, diag, &ps->cur);
+	if (ps->src.load) {
+		err = ps->src.load(ps->src.arg, &list, diag);
+		if (!err)
+			err = build_checked(ps, list, diag, &ps->cur);
+		stls_profile_conf_list_free(list);
+		tell_done(ps, err, diag);
+	} else {
+		err = build_checked(ps, conf->profiles, diag, &ps->cur);
+	}
 	if (err) {
 		stls_pstore_free(ps);
 		return err;
@@ -151,10 +195,11 @@ int stls_pstore_reload(struct stls_pstore *ps, struct stls_diag *diag,
 	int err;
 
 	pthread_mutex_lock(&ps->reload_lock);
-	err = stls_conf_reload_profiles(ps->conf, ps->live, &list, diag);
+	err = load_list(ps, &list, diag);
 	if (!err)
 		err = build_checked(ps, list, diag, &set);
 	stls_profile_conf_list_free(list);
+	tell_done(ps, err, diag);
 	if (err) {
 		__atomic_add_fetch(&ps->reload_failed, 1, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&ps->reload_lock);

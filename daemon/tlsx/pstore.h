@@ -22,6 +22,7 @@
 #include "stls/conf.h"
 #include "stls/diag.h"
 #include "stls/profile.h"
+#include "stls/tkeys.h"
 
 struct stls_pstore;
 
@@ -37,6 +38,35 @@ STLS_MUST_USE int stls_pstore_new(const struct stls_conf *conf,
 				  const struct stls_core_conf *core,
 				  struct stls_diag *diag,
 				  struct stls_pstore **out);
+
+/*
+ * Where the profile list comes from when it is not the files of `config`
+ * (a database: daemon/dbsrc). load() gives the complete list a build
+ * should use (the inline profiles included) or fails with its reasons in
+ * diag; done() is told, still under the reload lock, whether the set that
+ * list gave was published (err 0) or refused, with the same diag. tkeys,
+ * when set, is the ticket key ring every published set uses (stls/tkeys.h).
+ * Both callbacks run on the thread that builds (stls_pstore_new's, or the
+ * reloading one).
+ */
+struct stls_pstore_src {
+	int (*load)(void *arg, struct stls_profile_conf **list,
+		    struct stls_diag *diag);
+	void (*done)(void *arg, int err, const struct stls_diag *diag);
+	void *arg;
+	struct stls_tkeys *tkeys; /* borrowed; NULL: OpenSSL's keys */
+};
+
+/*
+ * stls_pstore_new() with the first list, and every reload's, from <src>
+ * (copied; NULL: the files, as stls_pstore_new()).
+ */
+STLS_MUST_USE int stls_pstore_new_src(const struct stls_conf *conf,
+				      const struct stls_settings *live,
+				      const struct stls_core_conf *core,
+				      const struct stls_pstore_src *src,
+				      struct stls_diag *diag,
+				      struct stls_pstore **out);
 
 void stls_pstore_free(struct stls_pstore *ps);
 

@@ -56,7 +56,9 @@ extern const char stls_profile_default_cipher_suites[];
  * fails, so that <diag> (borrowed, may be NULL) receives every problem as
  * "FILE:LINE: key: reason", plus warnings that never fail the build.
  * <s> and <list> are borrowed: the set keeps its own copy of each profile
- * (without passwords).
+ * (without passwords). File-valued keys may hold PEM text instead of a
+ * path (stls_profile_conf_is_pem()): it is read from memory; a private key
+ * held that way must be encrypted.
  * Returns 0 and a new set in *out (one reference, owned by the caller), or
  * -EINVAL when any profile has an error, -ENOMEM; on failure everything
  * built is freed and *out is untouched. Control thread; thread-safe.
@@ -123,7 +125,10 @@ stls_profile_set_match_client(const struct stls_profile_set *set,
  */
 const char *stls_profile_name(const struct stls_profile *p);
 
-/* The profile's configuration (a copy without passwords). Borrowed. */
+/*
+ * The profile's configuration: a copy without passwords and without keys
+ * held as PEM text (private_key NULL then). Borrowed.
+ */
 const struct stls_profile_conf *
 stls_profile_conf_of(const struct stls_profile *p);
 

@@ -125,6 +125,7 @@ enum stls_setting_flag {
 	STLS_SF_SENSITIVE = 1 << 3, /* never printed: shown as "..." */
 	STLS_SF_PATH = 1 << 4,      /* value is a path, resolved on set */
 	STLS_SF_PROFILE = 1 << 5,   /* per-profile (modparam mode only) */
+	STLS_SF_SOURCE = 1 << 6,    /* `config`: a path or a database URI */
 };
 
 /* One entry of the settings table (lib/conf/settings.c). */
@@ -233,8 +234,9 @@ STLS_MUST_USE int stls_settings_set_runtime(struct stls_settings *s,
 /*
  * Formats the current value of d for tls.options / cfg.get: integers in
  * decimal, enums by name, strings as they are ("" when unset), SENSITIVE
- * ones as "..." when set. Returns the length written (without NUL) or
- * -ENOBUFS when buf is too small (buf is then truncated, NUL-terminated).
+ * ones as "..." when set, `config` with a URI password hidden (SOURCE).
+ * Returns the length written (without NUL), -ENOBUFS when buf is too small
+ * (buf is then truncated, NUL-terminated) or -ENOMEM.
  */
 STLS_MUST_USE int stls_settings_format(const struct stls_settings *s,
 				       const struct stls_setting_desc *d,

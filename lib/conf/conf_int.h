@@ -41,6 +41,13 @@ int stls__conf_enum_find(const char *const *names, int n, const char *v);
 STLS_MUST_USE int stls__conf_path_resolve(const char *base_dir, const char *v,
 					  char **out);
 
+/*
+ * Resolves a `config` value: "sqlite:PATH" gets PATH resolved as above,
+ * a PostgreSQL URI is kept, anything else is a path. Returns 0 or -ENOMEM.
+ */
+STLS_MUST_USE int stls__conf_src_resolve(const char *base_dir, const char *v,
+					 char **out);
+
 /* The directory part of path ("." when it has none). malloc'd or NULL. */
 char *stls__conf_dirname(const char *path);
 
@@ -56,6 +63,23 @@ void stls__names_unref(struct stls__names *n);
 /* Returns a copy of file owned by n (same pointer for equal names), or NULL
  * when out of memory. */
 const char *stls__names_add(struct stls__names *n, const char *file);
+
+/* Section header words (lib/conf/target.c). */
+
+/*
+ * Parses a profile type word: server srv s / client cli c, any case.
+ * Returns 0 and *role, or -EINVAL.
+ */
+STLS_MUST_USE int stls__conf_parse_role(const char *w, enum stls_role *role);
+
+/*
+ * Parses a profile target (white space already removed): default def any
+ * all, IPv4:port or [IPv6]:port. Sets pr->kind and pr->addr. Problems go
+ * to diag at file:line. t may be modified. Returns true on success.
+ */
+bool stls__conf_parse_target(struct stls_profile_conf *pr, char *t,
+			     struct stls_diag *diag, const char *file,
+			     int line);
 
 /* Profiles (lib/conf/profile_conf.c). */
 
@@ -93,6 +117,25 @@ STLS_MUST_USE int stls__profiles_add_implicit(struct stls_profile_conf **list,
 STLS_MUST_USE int stls__profiles_from_settings(
 	const struct stls_settings *s, const char *base_dir,
 	struct stls__names *names, struct stls_profile_conf **list);
+
+/* Loading (lib/conf/load.c). */
+
+/*
+ * Fills every profile of *list from the template, reports duplicates and,
+ * when implicit, appends the missing default profiles. Returns 0 or
+ * -ENOMEM (problems go to diag).
+ */
+STLS_MUST_USE int stls__conf_complete(struct stls_profile_conf **list,
+				      const char *base_dir,
+				      struct stls__names *names, bool implicit,
+				      struct stls_diag *diag);
+
+/*
+ * Appends copies of the profiles written inline in conf's main config
+ * at **tail, advancing *tail. Returns 0 or -ENOMEM.
+ */
+STLS_MUST_USE int stls__conf_copy_inline(const struct stls_conf *conf,
+					 struct stls_profile_conf ***tail);
 
 /* Parser (lib/conf/parser.c). */
 
@@ -137,6 +180,16 @@ STLS_MUST_USE int stls__profile_set(struct stls_profile_conf *p,
 				    const char *key, const char *value,
 				    const char *base_dir, const char *file,
 				    int line, struct stls_diag *diag);
+
+/*
+ * Sets key (certificate, private_key, certificate2, private_key2, ca_list
+ * or crl) of p to PEM text, kept as given and marked in p->pem_inline.
+ * Any other key is reported to diag. Returns 0 or -ENOMEM.
+ */
+STLS_MUST_USE int stls__profile_set_pem(struct stls_profile_conf *p,
+					const char *key, const char *pem,
+					const char *file, int line,
+					struct stls_diag *diag);
 
 #pragma GCC visibility pop
 

@@ -165,6 +165,45 @@ static int parse_config(struct stls__parser *p, const char *path)
 	return err == -ENOMEM ? err : 0;
 }
 
+int stls__conf_complete(struct stls_profile_conf **list, const char *base_dir,
+			struct stls__names *names, bool implicit,
+			struct stls_diag *diag)
+{
+	struct stls_profile_conf *p;
+
+	for (p = *list; p; p = p->next) {
+		if (stls__profile_fill(p, base_dir)) {
+			return -ENOMEM;
+		}
+	}
+	stls__profiles_check_dups(*list, diag);
+	return implicit ? stls__profiles_add_implicit(list, base_dir, names)
+			: 0;
+}
+
+/*
+ * A database `config`: without STLS_CONF_LOAD_DB an error (the caller
+ * cannot read it); with it the inline profiles are completed without
+ * implicit defaults, and the caller adds the rows (lib/db).
+ */
+static int db_profiles(const struct stls_settings *s, const char *base_dir,
+		       struct stls__names *names,
+		       struct stls_profile_conf **list, unsigned flags,
+		       struct stls_diag *diag)
+{
+	char shown[1024];
+
+	if (!(flags & STLS_CONF_LOAD_DB)) {
+		stls_diag_err(diag, NULL, 0,
+			      "config: '%s' names a database; this program "
+			      "reads profiles from tls.cfg files only",
+			      stls_conf_src_redact(s->config, shown,
+						   sizeof(shown)));
+		return 0;
+	}
+	return stls__conf_complete(list, base_dir, names, false, diag);
+}
+
 /*
  * Completes the list: parses `config` (appending to *list, which holds the
  * inline profiles), or makes the modparam defaults when nothing is
@@ -172,10 +211,10 @@ static int parse_config(struct stls__parser *p, const char *path)
  */
 static int build_profiles(const struct stls_settings *s, const char *base_dir,
 			  struct stls__names *names,
-			  struct stls_profile_conf **list,
+			  struct stls_profile_conf **list, unsigned flags,
 			  struct stls_diag *diag, bool *modparam)
 {
-	struct stls_profile_conf **tail = list, *p;
+	struct stls_profile_conf **tail = list;
 	struct stls__parser ps = { .mode = STLS__PARSE_TLSCFG,
 				   .base_dir = base_dir,
 				   .names = names,
@@ -185,6 +224,9 @@ static int build_profiles(const struct stls_settings *s, const char *base_dir,
 	*modparam = false;
 	while (*tail) {
 		tail = &(*tail)->next;
+	}
+	if (stls_conf_src_is_db(s->config)) {
+		return db_profiles(s, base_dir, names, list, flags, diag);
 	}
 	if (s->config && s->config[0]) {
 		ps.prof_tail = tail;
@@ -196,13 +238,7 @@ static int build_profiles(const struct stls_settings *s, const char *base_dir,
 		*modparam = true;
 		return stls__profiles_from_settings(s, base_dir, names, list);
 	}
-	for (p = *list; p; p = p->next) {
-		if (stls__profile_fill(p, base_dir)) {
-			return -ENOMEM;
-		}
-	}
-	stls__profiles_check_dups(*list, diag);
-	return stls__profiles_add_implicit(list, base_dir, names);
+	return stls__conf_complete(list, base_dir, names, true, diag);
 }
 
 static int finish(int err, size_t errors_before, struct stls_diag *diag,
@@ -232,9 +268,25 @@ int stls_conf_load_profiles(const struct stls_settings *s,
 	if (!names) {
 		return -ENOMEM;
 	}
-	err = build_profiles(s, base_dir, names, list, diag, &modparam);
+	err = build_profiles(s, base_dir, names, list, 0, diag, &modparam);
 	stls__names_unref(names);
 	return finish(err, before, diag, list);
+}
+
+int stls__conf_copy_inline(const struct stls_conf *conf,
+			   struct stls_profile_conf ***tail)
+{
+	const struct conf_priv *priv = conf->pool;
+	const struct stls_profile_conf *p;
+	int err = 0;
+
+	for (p = conf->profiles; p && !err; p = p->next) {
+		if (!p->implicit && p->loc.file == priv->main_name) {
+			err = stls_profile_conf_dup(p, *tail);
+			*tail = err ? *tail : &(**tail)->next;
+		}
+	}
+	return err;
 }
 
 int stls_conf_reload_profiles(const struct stls_conf *conf,
@@ -242,8 +294,6 @@ int stls_conf_reload_profiles(const struct stls_conf *conf,
 			      struct stls_profile_conf **list,
 			      struct stls_diag *diag)
 {
-	const struct conf_priv *priv = conf->pool;
-	const struct stls_profile_conf *p;
 	struct stls_profile_conf **tail = list;
 	struct stls__names *names;
 	size_t before = diag->errors;
@@ -251,18 +301,13 @@ int stls_conf_reload_profiles(const struct stls_conf *conf,
 	int err = 0;
 
 	*list = NULL;
-	for (p = conf->profiles; p && !err; p = p->next) {
-		if (!p->implicit && p->loc.file == priv->main_name) {
-			err = stls_profile_conf_dup(p, tail);
-			tail = err ? tail : &(*tail)->next;
-		}
-	}
+	err = stls__conf_copy_inline(conf, &tail);
 	names = stls__names_new();
 	if (!names) {
 		err = -ENOMEM;
 	}
 	if (!err) {
-		err = build_profiles(s, conf->base_dir, names, list, diag,
+		err = build_profiles(s, conf->base_dir, names, list, 0, diag,
 				     &modparam);
 	}
 	stls__names_unref(names);
@@ -329,14 +374,23 @@ static char *abs_dir(const char *main_path)
 	return r;
 }
 
-/* Warns about per-profile [tls] parameters that profiles make useless. */
-static void warn_ignored(const struct conf_priv *priv, struct stls_diag *diag)
+/*
+ * Warns about per-profile [tls] parameters that profiles make useless.
+ * With a database `config`, private_key_password is not one: it opens the
+ * encrypted keys held in rows (database.md).
+ */
+static void warn_ignored(const struct conf_priv *priv,
+			 const struct stls_settings *s, struct stls_diag *diag)
 {
+	bool db = stls_conf_src_is_db(s->config);
 	size_t i;
 
 	for (i = 0; i < stls_setting_count(); i++) {
 		const struct stls_setting_desc *d = stls_setting_at(i);
 
+		if (db && strcmp(d->name, "private_key_password") == 0) {
+			continue;
+		}
 		if ((d->flags & STLS_SF_PROFILE) && priv->tls_loc[i].line) {
 			stls_diag_warn(diag, priv->tls_loc[i].file,
 				       priv->tls_loc[i].line,
@@ -349,7 +403,7 @@ static void warn_ignored(const struct conf_priv *priv, struct stls_diag *diag)
 }
 
 static int load_main(struct stls_conf *c, struct conf_priv *priv,
-		     struct stls_diag *diag)
+		     unsigned flags, struct stls_diag *diag)
 {
 	struct stls__parser ps = { .mode = STLS__PARSE_MAIN,
 				   .base_dir = c->base_dir,
@@ -379,16 +433,22 @@ static int load_main(struct stls_conf *c, struct conf_priv *priv,
 	}
 	if (!err) {
 		err = build_profiles(&c->tls, c->base_dir, priv->names,
-				     &c->profiles, diag, &modparam);
+				     &c->profiles, flags, diag, &modparam);
 	}
 	if (!err && !modparam) {
-		warn_ignored(priv, diag);
+		warn_ignored(priv, &c->tls, diag);
 	}
 	return err;
 }
 
 int stls_conf_load(const char *main_path, struct stls_conf **out,
 		   struct stls_diag *diag)
+{
+	return stls_conf_load_ex(main_path, 0, out, diag);
+}
+
+int stls_conf_load_ex(const char *main_path, unsigned flags,
+		      struct stls_conf **out, struct stls_diag *diag)
 {
 	struct stls_conf *c = calloc(1, sizeof(*c));
 	struct conf_priv *priv = calloc(1, sizeof(*priv));
@@ -406,7 +466,7 @@ int stls_conf_load(const char *main_path, struct stls_conf **out,
 	c->main_file = strdup(main_path);
 	c->base_dir = abs_dir(main_path);
 	if (priv->names && c->main_file && c->base_dir) {
-		err = load_main(c, priv, diag);
+		err = load_main(c, priv, flags, diag);
 	}
 	if (!err && diag->errors > before) {
 		err = -EINVAL;

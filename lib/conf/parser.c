@@ -15,7 +15,6 @@
  */
 #include "lexer.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -35,153 +34,6 @@ static void lower(char *s)
 	for (; *s; s++) {
 		*s = (char)tolower((unsigned char)*s);
 	}
-}
-
-static bool word_in(const char *w, const char *const *set)
-{
-	for (; *set; set++) {
-		if (strcasecmp(w, *set) == 0) {
-			return true;
-		}
-	}
-	return false;
-}
-
-static const char *const server_words[] = { "server", "srv", "s", NULL };
-static const char *const client_words[] = { "client", "cli", "c", NULL };
-static const char *const default_words[] = { "default", "def", NULL };
-static const char *const any_words[] = { "any", "all", NULL };
-
-/* Four decimal octets, each at most 255 (Kamailio's rule). */
-static bool parse_ipv4(const char *s, struct stls_addr *a)
-{
-	int parts = 0, digits = 0, val = 0;
-
-	for (;; s++) {
-		if (*s >= '0' && *s <= '9') {
-			val = val * 10 + (*s - '0');
-			if (++digits > 3 || val > 255) {
-				return false;
-			}
-		} else if ((*s == '.' || *s == '\0') && digits > 0) {
-			a->ip[parts++] = (uint8_t)val;
-			if (*s == '\0') {
-				break;
-			}
-			if (parts == 4) {
-				return false;
-			}
-			digits = val = 0;
-		} else {
-			return false;
-		}
-	}
-	a->family = AF_INET;
-	return parts == 4;
-}
-
-static int parse_port(const char *s, uint16_t *port)
-{
-	long v = 0;
-
-	if (!*s) {
-		return -EINVAL;
-	}
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || (v = v * 10 + (*s - '0')) > 65535) {
-			return -EINVAL;
-		}
-	}
-	*port = (uint16_t)v;
-	return 0;
-}
-
-/* Parses "IPv4:port" or "[IPv6]:port" (white space removed) into pr. */
-static bool parse_ip_port(struct line_ctx *c, struct stls_profile_conf *pr,
-			  char *t)
-{
-	char *colon, *ip = t;
-
-	if (t[0] == '[') {
-		char *close = strchr(t, ']');
-
-		if (!close) {
-			stls_diag_err(c->p->diag, c->file, c->line,
-				      "closing ']' of the IPv6 address "
-				      "missing");
-			return false;
-		}
-		*close = '\0';
-		ip = t + 1;
-		colon = close + 1;
-		if (*colon != ':') {
-			colon = NULL;
-		}
-		if (strspn(ip, "0123456789abcdefABCDEF:.") != strlen(ip) ||
-		    stls_addr_parse_ip(ip, &pr->addr) ||
-		    pr->addr.family != AF_INET6) {
-			stls_diag_err(c->p->diag, c->file, c->line,
-				      "invalid IPv6 address '%s'", ip);
-			return false;
-		}
-	} else {
-		colon = strrchr(t, ':');
-		if (colon) {
-			*colon = '\0';
-		}
-		if (!parse_ipv4(t, &pr->addr)) {
-			stls_diag_err(c->p->diag, c->file, c->line,
-				      "invalid IPv4 address '%s'", t);
-			return false;
-		}
-	}
-	if (!colon) {
-		stls_diag_err(c->p->diag, c->file, c->line,
-			      "port number missing after '%s'", ip);
-		return false;
-	}
-	if (parse_port(colon + 1, &pr->addr.port)) {
-		stls_diag_err(c->p->diag, c->file, c->line,
-			      "invalid port number '%s'", colon + 1);
-		return false;
-	}
-	return true;
-}
-
-/* Parses TARGET (white space already removed) into the profile. */
-static bool parse_target(struct line_ctx *c, struct stls_profile_conf *pr,
-			 char *t)
-{
-	char *colon;
-
-	if (word_in(t, default_words) || word_in(t, any_words)) {
-		pr->kind = word_in(t, any_words) ? STLS_PROF_ANY :
-						   STLS_PROF_DEFAULT;
-		return true;
-	}
-	if (!t[0]) {
-		stls_diag_err(c->p->diag, c->file, c->line,
-			      "profile target missing (default, any, IP:port)");
-		return false;
-	}
-	colon = strchr(t, ':');
-	if (colon && t[0] != '[') {
-		bool kw;
-
-		*colon = '\0';
-		kw = word_in(t, default_words) || word_in(t, any_words);
-		if (kw) {
-			stls_diag_err(c->p->diag, c->file, c->line,
-				      "'%s' takes no port", t);
-			return false;
-		}
-		*colon = ':';
-	}
-	if (!parse_ip_port(c, pr, t)) {
-		return false;
-	}
-	pr->kind = STLS_PROF_ADDR;
-	return true;
 }
 
 static void close_section(struct stls__parser *p)
@@ -204,7 +56,7 @@ static void start_profile(struct line_ctx *c, enum stls_role role, char *t)
 	}
 	pr->loc.file = c->file;
 	pr->loc.line = c->line;
-	if (!parse_target(c, pr, t)) {
+	if (!stls__conf_parse_target(pr, t, p->diag, c->file, c->line)) {
 		stls_profile_conf_list_free(pr);
 		return;
 	}
@@ -218,6 +70,7 @@ static void start_named(struct line_ctx *c, char *name)
 {
 	struct stls__parser *p = c->p;
 	struct stls_section *s;
+	enum stls_role role;
 
 	if (!name[0] || strspn(name, "abcdefghijklmnopqrstuvwxyz"
 				     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
@@ -226,8 +79,8 @@ static void start_named(struct line_ctx *c, char *name)
 			      "invalid section name '[%s]'", name);
 		return;
 	}
-	if (p->mode == STLS__PARSE_TLSCFG || word_in(name, server_words) ||
-	    word_in(name, client_words)) {
+	if (p->mode == STLS__PARSE_TLSCFG ||
+	    stls__conf_parse_role(name, &role) == 0) {
 		stls_diag_err(p->diag, c->file, c->line,
 			      "invalid profile header '[%s]': expected "
 			      "[server:...] or [client:...]",
@@ -291,6 +144,7 @@ static bool collect_header(struct line_ctx *c, char *buf, size_t size)
 static void parse_header(struct line_ctx *c)
 {
 	char buf[2 * STLS__TOKEN_MAX];
+	enum stls_role role;
 	char *end, *colon;
 	int depth = 1;
 
@@ -319,10 +173,8 @@ static void parse_header(struct line_ctx *c)
 		return;
 	}
 	*colon = '\0';
-	if (word_in(buf, server_words)) {
-		start_profile(c, STLS_ROLE_SERVER, colon + 1);
-	} else if (word_in(buf, client_words)) {
-		start_profile(c, STLS_ROLE_CLIENT, colon + 1);
+	if (stls__conf_parse_role(buf, &role) == 0) {
+		start_profile(c, role, colon + 1);
 	} else {
 		stls_diag_err(c->p->diag, c->file, c->line,
 			      "invalid profile type '%s' (server or client "

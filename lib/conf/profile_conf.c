@@ -51,6 +51,12 @@ static void profile_free(struct stls_profile_conf *p)
 {
 	wipe(p->private_key_password);
 	wipe(p->private_key_password2);
+	if (stls_profile_conf_is_pem(p, STLS_PF_PRIVATE_KEY)) {
+		wipe(p->private_key);
+	}
+	if (stls_profile_conf_is_pem(p, STLS_PF_PRIVATE_KEY2)) {
+		wipe(p->private_key2);
+	}
 #define FREE_FIELD(f) free(p->f);
 	STR_FIELDS(FREE_FIELD)
 #undef FREE_FIELD

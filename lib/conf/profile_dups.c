@@ -91,16 +91,16 @@ static void report_dup(const struct stls_profile_conf *a,
 		       const struct stls_profile_conf *b,
 		       struct stls_diag *diag)
 {
-	char h[STLS_ADDR_STRLEN + 32], sn[600] = "";
+	char h[STLS_ADDR_STRLEN + 32], sn[600] = "", at[300];
 
 	if (has_name(a) && has_name(b)) {
 		snprintf(sn, sizeof(sn), " with server_name '%s'",
 			 b->server_name);
 	}
 	stls_diag_err(diag, b->loc.file, b->loc.line,
-		      "duplicate profile %s%s (first defined at %s:%d)",
+		      "duplicate profile %s%s (first defined at %s)",
 		      stls_profile_conf_header(b, h, sizeof(h)), sn,
-		      a->loc.file ? a->loc.file : "(built-in)", a->loc.line);
+		      stls_loc_format(&a->loc, at, sizeof(at)));
 }
 
 static struct dgroup *group_of(struct dups *d,

@@ -156,6 +156,7 @@ static int set_str(struct stls_profile_conf *p, const struct pkey *k,
 	}
 	free(*f);
 	*f = copy;
+	p->pem_inline &= ~(1u << k->pf);
 	return 0;
 }
 
@@ -176,6 +177,105 @@ int stls__profile_set(struct stls_profile_conf *p, const char *key,
 	} else if (set_num(p, k, key, value, file, line, diag)) {
 		return 0;
 	}
+	p->field_loc[k->pf].file = file;
+	p->field_loc[k->pf].line = line;
+	return 0;
+}
+
+/* The keys whose value may be PEM text (a row with file_type = 1). */
+static bool key_takes_pem(enum stls_pf pf)
+{
+	return pf == STLS_PF_CERTIFICATE || pf == STLS_PF_PRIVATE_KEY ||
+	       pf == STLS_PF_CERTIFICATE2 || pf == STLS_PF_PRIVATE_KEY2 ||
+	       pf == STLS_PF_CA_LIST || pf == STLS_PF_CRL;
+}
+
+static const enum stls_pkey_kind pub_kinds[] = {
+	[PK_INT] = STLS_PKEY_INT,   [PK_BOOL] = STLS_PKEY_BOOL,
+	[PK_ENUM] = STLS_PKEY_ENUM, [PK_STR] = STLS_PKEY_STR,
+	[PK_PATH] = STLS_PKEY_PATH,
+};
+
+size_t stls_profile_key_count(void)
+{
+	return STLS_ARRAY_SIZE(keys);
+}
+
+bool stls_profile_key_at(size_t i, struct stls_pkey_info *out)
+{
+	const struct pkey *k;
+
+	if (i >= STLS_ARRAY_SIZE(keys)) {
+		return false;
+	}
+	k = &keys[i];
+	out->name = k->name;
+	out->kind = pub_kinds[k->kind];
+	out->field = k->pf;
+	out->pem = key_takes_pem(k->pf);
+	out->secret = k->pf == STLS_PF_PRIVATE_KEY_PASSWORD ||
+		      k->pf == STLS_PF_PRIVATE_KEY_PASSWORD2;
+	return true;
+}
+
+int stls_profile_key_find(const char *name)
+{
+	const struct pkey *k = find_key(name);
+
+	return k ? (int)(k - keys) : -1;
+}
+
+const char *stls_profile_key_format(const struct stls_profile_conf *p,
+				    size_t i, char *buf, size_t len)
+{
+	const struct pkey *k;
+	int v;
+
+	if (i >= STLS_ARRAY_SIZE(keys)) {
+		return NULL;
+	}
+	k = &keys[i];
+	if (k->kind == PK_STR || k->kind == PK_PATH) {
+		return *(char *const *)(const void *)((const char *)p + k->off);
+	}
+	v = *(const int *)(const void *)((const char *)p + k->off);
+	if (v < 0) {
+		return NULL; /* unset: no key stores a negative value */
+	}
+	if (k->kind == PK_ENUM && v <= k->max) {
+		snprintf(buf, len, "%s", k->names[v]);
+	} else {
+		snprintf(buf, len, "%d", v);
+	}
+	return buf;
+}
+
+int stls__profile_set_pem(struct stls_profile_conf *p, const char *key,
+			  const char *pem, const char *file, int line,
+			  struct stls_diag *diag)
+{
+	const struct pkey *k = find_key(key);
+	char **f, *copy;
+
+	if (!k) {
+		stls_diag_err(diag, file, line, "unsupported option '%s'", key);
+		return 0;
+	}
+	if (!key_takes_pem(k->pf)) {
+		stls_diag_err(diag, file, line,
+			      "%s: cannot hold PEM text (only certificate, "
+			      "private_key, certificate2, private_key2, "
+			      "ca_list and crl can)", k->name);
+		return 0;
+	}
+	copy = strdup(pem);
+	if (!copy) {
+		return -ENOMEM;
+	}
+	f = (char **)(void *)((char *)p + k->off);
+	free(*f);
+	*f = copy;
+	p->pem_inline |= 1u << k->pf;
 	p->field_loc[k->pf].file = file;
 	p->field_loc[k->pf].line = line;
 	return 0;

@@ -210,11 +210,13 @@ static const struct stls_setting_desc table[] = {
 	       "Allow renegotiation started by the client; off closes such "
 	       "connections.",
 	       NULL),
-	S_PATH("config", "config", config, RT,
+	S_PATH("config", "config", config, RT | STLS_SF_SOURCE,
 	       "tls.cfg file or directory with the [server:...] and "
-	       "[client:...] profiles. When profiles exist the per-profile "
-	       "parameters above are ignored. A runtime change applies at the "
-	       "next tls.reload.",
+	       "[client:...] profiles, or a database table of profiles: "
+	       "sqlite:PATH or a postgresql:// URI (see database.md; a "
+	       "password in the URI is never shown). When profiles exist the "
+	       "per-profile parameters above are ignored. A runtime change "
+	       "applies at the next tls.reload.",
 	       NULL),
 	S_STR("xavp_cfg", "xavp_cfg", xavp_cfg, 0, NULL,
 	      "Name of the per-request attribute group carrying server_name "

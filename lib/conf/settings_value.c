@@ -114,7 +114,9 @@ int stls_settings_set_str(struct stls_settings *s,
 		}
 		return rc;
 	}
-	if (d->kind == STLS_SK_PATH) {
+	if (d->flags & STLS_SF_SOURCE) {
+		rc = stls__conf_src_resolve(base_dir, value, &copy);
+	} else if (d->kind == STLS_SK_PATH) {
 		rc = stls__conf_path_resolve(base_dir, value, &copy);
 	} else {
 		copy = strdup(value);
@@ -199,6 +201,21 @@ int stls_settings_set_runtime(struct stls_settings *s,
 	return stls_settings_set_str(s, d, sval, base_dir, err, errlen);
 }
 
+/* `config` with any password hidden. */
+static int format_source(const char *str, char *buf, size_t len)
+{
+	size_t cap = strlen(str) + 16; /* "***" may be longer than "pw" */
+	char *tmp = malloc(cap);
+	int n;
+
+	if (!tmp) {
+		return -ENOMEM;
+	}
+	n = snprintf(buf, len, "%s", stls_conf_src_redact(str, tmp, cap));
+	free(tmp);
+	return n < 0 || (size_t)n >= len ? -ENOBUFS : n;
+}
+
 int stls_settings_format(const struct stls_settings *s,
 			 const struct stls_setting_desc *d, char *buf,
 			 size_t len)
@@ -213,6 +230,9 @@ int stls_settings_format(const struct stls_settings *s,
 			str = "";
 		} else if (d->flags & STLS_SF_SENSITIVE) {
 			str = "...";
+		}
+		if (d->flags & STLS_SF_SOURCE) {
+			return format_source(str, buf, len);
 		}
 		/* A key id may carry a PIN (RFC 7512 pin-value): never
 		 * shown. */

@@ -5,10 +5,12 @@
  * locations (struct stls_loc) point into.
  */
 #include "conf_int.h"
+#include "base/hmap.h"
 #include "stls/p11uri.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -72,6 +74,19 @@ int stls__conf_parse_int(const char *v, int *out)
 	return 0;
 }
 
+const char *stls_loc_format(const struct stls_loc *loc, char *buf,
+			    size_t len)
+{
+	if (loc->file && loc->line > 0) {
+		snprintf(buf, len, "%s:%d", loc->file, loc->line);
+	} else if (loc->file) {
+		snprintf(buf, len, "%s", loc->file);
+	} else {
+		snprintf(buf, len, "(built-in)");
+	}
+	return buf;
+}
+
 int stls__conf_enum_find(const char *const *names, int n, const char *v)
 {
 	int i;
@@ -126,10 +141,16 @@ char *stls__conf_dirname(const char *path)
 	return strndup(path, (size_t)(slash - path));
 }
 
+/*
+ * Interned names: file names of a tls.cfg (a few), and the labels of
+ * database records (several per row: a hash index keeps 10,000 rows
+ * linear).
+ */
 struct stls__names {
 	int refs;
 	size_t n, cap;
 	char **v;
+	struct stls__hmap idx; /* hash of the bytes -> v[i] */
 };
 
 struct stls__names *stls__names_new(void)
@@ -138,6 +159,7 @@ struct stls__names *stls__names_new(void)
 
 	if (n) {
 		n->refs = 1;
+		stls__hmap_init(&n->idx);
 	}
 	return n;
 }
@@ -161,18 +183,32 @@ void stls__names_unref(struct stls__names *n)
 		free(n->v[i]);
 	}
 	free(n->v);
+	stls__hmap_fini(&n->idx);
 	free(n);
+}
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *s; s++) {
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	}
+	return h;
+}
+
+static bool name_eq(const void *val, const void *key)
+{
+	return strcmp(val, key) == 0;
 }
 
 const char *stls__names_add(struct stls__names *n, const char *file)
 {
-	size_t i;
-	char *copy;
+	uint64_t h = name_hash(file);
+	char *copy = stls__hmap_get(&n->idx, h, name_eq, file);
 
-	for (i = 0; i < n->n; i++) {
-		if (strcmp(n->v[i], file) == 0) {
-			return n->v[i];
-		}
+	if (copy) {
+		return copy;
 	}
 	if (n->n == n->cap) {
 		size_t cap = n->cap ? n->cap * 2 : 4;
@@ -185,8 +221,13 @@ const char *stls__names_add(struct stls__names *n, const char *file)
 		n->cap = cap;
 	}
 	copy = strdup(file);
-	if (copy) {
-		n->v[n->n++] = copy;
+	if (!copy) {
+		return NULL;
 	}
+	if (stls__hmap_add(&n->idx, h, copy)) {
+		free(copy);
+		return NULL;
+	}
+	n->v[n->n++] = copy;
 	return copy;
 }

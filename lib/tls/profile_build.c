@@ -78,11 +78,12 @@ static void report(const struct stls__build *b, enum stls_diag_level level,
 	const struct stls_loc *loc = &b->c->loc;
 	char msg[1024];
 
-	if (field < STLS_PF__COUNT && b->c->field_loc[field].line > 0) {
+	if (field < STLS_PF__COUNT &&
+	    stls_loc_is_set(&b->c->field_loc[field])) {
 		loc = &b->c->field_loc[field];
 	}
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (loc->file && loc->line > 0) {
+	if (loc->file) {
 		stls_diag_add(b->diag, level, loc->file, loc->line, "%s", msg);
 	} else {
 		stls_diag_add(b->diag, level, NULL, 0, "%s: %s", b->name, msg);

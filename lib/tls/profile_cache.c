@@ -10,7 +10,8 @@
  * X509 or EVP_PKEY objects (OpenSSL objects shared by reference, as
  * contexts share them). A changed byte is a new digest, so a changed file
  * is parsed again; a parse that fails is never cached, so its messages
- * are the usual ones.
+ * are the usual ones. PEM text held in a database row (profile_pem.c) is
+ * digested and cached the same way.
  *
  * Entries are tagged with the last build (stls__pcache_begin()) that used
  * them, and stls__pcache_end() drops those that neither that build nor
@@ -155,6 +156,32 @@ int stls__pcache_read(const char *path, struct stls__pc_file *f)
 		return err;
 	}
 	f->len = n;
+	return 0;
+}
+
+int stls__pcache_text(const char *text, struct stls__pc_file *f)
+{
+	size_t n = strlen(text);
+
+	f->data = NULL;
+	f->len = 0;
+	if (pthread_once(&pc_once, pc_init) != 0 || !pc_sha256) {
+		return -ENOSYS;
+	}
+	if (n > PC_MAX_FILE) {
+		return -EFBIG;
+	}
+	f->data = malloc(n + 1);
+	if (!f->data) {
+		return -ENOMEM;
+	}
+	memcpy(f->data, text, n + 1);
+	f->len = n;
+	if (EVP_Digest(f->data, n, f->md, NULL, pc_sha256, NULL) != 1) {
+		ERR_clear_error();
+		stls__pcache_file_fini(f);
+		return -EPROTO;
+	}
 	return 0;
 }
 

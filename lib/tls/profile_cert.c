@@ -1,18 +1,14 @@
 /*
- * The certificates and private keys of one profile: read, checked and
- * installed, and their chains built once.
+ * The certificates of one profile: read, checked and installed, and their
+ * chains built once; the keys that go with them are profile_pkey.c's.
  *
  * A profile's certificates go into its own SSL_CTX, or, when the profile
  * shares the SSL_CTX of an earlier profile with the same settings
  * (profile_share.c), into a scratch SSL made from that context: the same
  * OpenSSL calls in their SSL_CTX or SSL form (struct stls__certdst), so
- * both read, check and report alike. Keys are read with our own password
- * callback so that an encrypted key without a password gets its own
- * message, and each key is compared with its certificate before it is
- * installed; unencrypted PKCS#8 keys go through the fast reader of the
- * set build (profile_key.c) first. Passwords never reach a log. Keys that
- * stay in an HSM (/engine:, pkcs11:, /uri: ids) come from lib/hsm and are
- * checked there with real test signatures.
+ * both read, check and report alike. A value is a file, or PEM text held
+ * in a database row (profile_pem.c), read from memory; both go through
+ * the file cache (profile_cache.c).
  *
  * What ends up installed is then taken out as a bundle (struct
  * stls__certs) that an SSL of a sharing profile receives at each
@@ -22,15 +18,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "stls/hsm.h"
-#include "stls/p11uri.h"
 #include "tls/ossl_err.h"
 #include "tls/profile_int.h"
 
@@ -51,12 +44,6 @@ static EVP_PKEY *get0_key(const struct stls__certdst *d)
 {
 	return d->ssl ? SSL_get_privatekey(d->ssl)
 		      : SSL_CTX_get0_privatekey(d->ctx);
-}
-
-static int use_key(const struct stls__certdst *d, EVP_PKEY *pkey)
-{
-	return d->ssl ? SSL_use_PrivateKey(d->ssl, pkey)
-		      : SSL_CTX_use_PrivateKey(d->ctx, pkey);
 }
 
 static long set_current(const struct stls__certdst *d, long op)
@@ -160,19 +147,20 @@ static bool install_chain(const struct stls__certdst *d, STACK_OF(X509) *sk)
 }
 
 /*
- * The certificates of <path> through the file cache (profile_cache.c):
- * its bytes read and digested, then parsed unless already known, and
- * installed. False when anything fails (the caller then loads the file
- * the usual way, which reports the problem).
+ * The certificates of <path> (a file, or PEM text when pem) through the
+ * file cache (profile_cache.c): its bytes read and digested, then parsed
+ * unless already known, and installed. False when anything fails (the
+ * caller then loads it the usual way, which reports the problem).
  */
 static bool use_cached_chain(const struct stls__build *b,
-			     const struct stls__certdst *d, const char *path)
+			     const struct stls__certdst *d, const char *path,
+			     bool pem)
 {
 	struct stls__pc_file f;
 	STACK_OF(X509) *sk;
 	bool ok;
 
-	if (!b->cache_id || stls__pcache_read(path, &f) != 0) {
+	if (!b->cache_id || stls__profile_src_read(path, pem, &f) != 0) {
 		return false;
 	}
 	sk = stls__pcache_get_certs(b->cache_id, f.md);
@@ -186,30 +174,48 @@ static bool use_cached_chain(const struct stls__build *b,
 	return ok;
 }
 
-/* Loads one chain file; *leaf gets a reference on its first certificate. */
+/* The chain of PEM text the uncached way: 1, or 0 with the reason. */
+static int use_chain_text(const struct stls__certdst *d, const char *text)
+{
+	BIO *bio = BIO_new_mem_buf(text, -1);
+	int ok = bio && stls__certdst_use_chain_bio(d, bio) == 1;
+
+	BIO_free(bio);
+	return ok;
+}
+
+/*
+ * Loads one chain (a file, or PEM text held in a row); *leaf gets a
+ * reference on its first certificate.
+ */
 static int load_chain(const struct stls__build *b,
 		      const struct stls__certdst *d, enum stls_pf f,
 		      const char *key, const char *path, X509 **leaf)
 {
+	bool pem = stls_profile_conf_is_pem(b->c, f);
+	const char *name = stls__profile_src_name(path, pem);
 	char why[STLS_OSSL_ERR_MAX];
 	unsigned long e;
+	int ok;
 
-	if (access(path, R_OK) != 0) {
+	if (!pem && access(path, R_OK) != 0) {
 		stls__build_err(b, f, "%s: cannot load '%s': %s", key, path,
 				strerror(errno));
 		return -ENOENT;
 	}
 	stls__ossl_err_clear();
-	if (!use_cached_chain(b, d, path) && use_chain_file(d, path) != 1) {
+	ok = use_cached_chain(b, d, path, pem) ||
+	     (pem ? use_chain_text(d, path) : use_chain_file(d, path) == 1);
+	if (!ok) {
 		e = ERR_peek_error();
 		if (ERR_GET_LIB(e) == ERR_LIB_PEM &&
 		    ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
 			ERR_clear_error();
 			stls__build_err(b, f, "%s: no certificate in '%s'",
-					key, path);
+					key, name);
 		} else {
 			stls__build_err(b, f, "%s: cannot load '%s': %s", key,
-					path,
+					name,
 					stls__ossl_err_drain(why, sizeof(why)));
 		}
 		return -EINVAL;
@@ -219,178 +225,15 @@ static int load_chain(const struct stls__build *b,
 		*leaf = NULL;
 		return -ENOMEM;
 	}
-	check_validity(b, f, key, path, *leaf);
+	check_validity(b, f, key, name, *leaf);
 	return 0;
 }
 
-struct pw_ask {
-	const char *pw; /* borrowed from the caller's conf */
-	bool asked;
-};
-
-static int pw_cb(char *buf, int size, int rwflag, void *u)
+/* How value v of field f of c is named in messages. */
+static const char *src_name(const struct stls_profile_conf *c,
+			    enum stls_pf f, const char *v)
 {
-	struct pw_ask *a = u;
-	size_t n;
-
-	(void)rwflag;
-	a->asked = true;
-	if (!a->pw) {
-		return -1;
-	}
-	n = strlen(a->pw);
-	if (size < 0 || n > (size_t)size) {
-		return -1;
-	}
-	memcpy(buf, a->pw, n);
-	return (int)n;
-}
-
-static EVP_PKEY *read_key(const struct stls__build *b, enum stls_pf f,
-			  const char *key, const char *path, const char *pw)
-{
-	struct pw_ask ask = { has_str(pw) ? pw : NULL, false };
-	char why[STLS_OSSL_ERR_MAX];
-	EVP_PKEY *pkey = NULL;
-	struct stat st;
-	BIO *bio;
-
-	if (stat(path, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH))) {
-		stls__build_warn(b, f, "%s: '%s' is readable by group or "
-				 "others (mode %04o)", key, path,
-				 (unsigned int)(st.st_mode & 07777));
-	}
-	if (access(path, R_OK) != 0) {
-		stls__build_err(b, f, "%s: cannot load '%s': %s", key, path,
-				strerror(errno));
-		return NULL;
-	}
-	pkey = stls__keyrd_read(b->keys, path);
-	if (pkey) {
-		return pkey;
-	}
-	stls__ossl_err_clear();
-	bio = BIO_new_file(path, "r");
-	if (bio) {
-		pkey = PEM_read_bio_PrivateKey(bio, NULL, pw_cb, &ask);
-		BIO_free(bio);
-	}
-	if (pkey) {
-		return pkey;
-	}
-	stls__ossl_err_drain(why, sizeof(why));
-	if (ask.asked && !ask.pw) {
-		stls__build_err(b, f, "%s: '%s' is encrypted and no %s is set",
-				key, path,
-				f == STLS_PF_PRIVATE_KEY2 ? "private_key_password2"
-							  : "private_key_password");
-	} else if (ask.asked) {
-		stls__build_err(b, f, "%s: cannot decrypt '%s' (wrong "
-				"password?): %s", key, path, why);
-	} else {
-		stls__build_err(b, f, "%s: no private key in '%s': %s", key,
-				path, why);
-	}
-	return NULL;
-}
-
-/* A PIN written into a key id must not sit in a file others can read. */
-static void warn_pin_in_id(const struct stls__build *b, enum stls_pf f,
-			   const char *key, const char *id)
-{
-	const struct stls_loc *loc = &b->c->field_loc[f];
-	struct stat st;
-	char tmp[2];
-
-	if (stls_p11uri_get(id, "pin-value", tmp, sizeof(tmp)) == -ENOENT ||
-	    !loc->file || stat(loc->file, &st) != 0 ||
-	    !(st.st_mode & (S_IRGRP | S_IROTH))) {
-		return;
-	}
-	stls__build_warn(b, f, "%s: the key id holds a PIN (pin-value) and "
-			 "'%s' is readable by group or others (mode %04o)",
-			 key, loc->file, (unsigned int)(st.st_mode & 07777));
-}
-
-/*
- * A key that stays in an HSM (docs/hsm.md): loaded through lib/hsm, with
- * the profile's key password as the token PIN when neither engine_config
- * nor the URI gives one, then checked against <leaf> with real test
- * signatures for the profile's protocol versions.
- */
-static void load_hsm_key(const struct stls__build *b,
-			 const struct stls__certdst *d, enum stls_pf f,
-			 const char *key, const char *id, const char *pw,
-			 const char *cpath, X509 *leaf)
-{
-	struct stls_hsm_err herr;
-	struct stls_hsm_conf hc;
-	char shown[512], why[STLS_OSSL_ERR_MAX];
-	EVP_PKEY *pkey = NULL;
-	int rc, minv, maxv;
-
-	stls_p11uri_redact(id, shown, sizeof(shown));
-	warn_pin_in_id(b, f, key, id);
-	/* siptlsd started the engine before building; a no-op then. */
-	stls_hsm_conf_from_settings(b->s, &hc);
-	rc = stls_hsm_init(&hc, b->diag);
-	if (rc == -ENOMEM) {
-		stls__build_err(b, f, "%s: out of memory", key);
-		return;
-	}
-	rc = stls_hsm_key_load(id, has_str(pw) ? pw : NULL, &pkey, &herr);
-	if (rc) {
-		stls__build_err(b, f, "%s: '%s': %s", key, shown, herr.msg);
-		return;
-	}
-	minv = (int)(d->ssl ? SSL_get_min_proto_version(d->ssl)
-			    : SSL_CTX_get_min_proto_version(d->ctx));
-	maxv = (int)(d->ssl ? SSL_get_max_proto_version(d->ssl)
-			    : SSL_CTX_get_max_proto_version(d->ctx));
-	rc = stls_hsm_key_check(leaf, pkey, minv, maxv, &herr);
-	stls__ossl_err_clear();
-	if (rc) {
-		stls__build_err(b, f, "%s: '%s' with certificate '%s': %s",
-				key, shown, cpath, herr.msg);
-	} else if (use_key(d, pkey) != 1) {
-		stls__build_err(b, f, "%s: cannot use '%s': %s", key, shown,
-				stls__ossl_err_drain(why, sizeof(why)));
-	}
-	EVP_PKEY_free(pkey);
-}
-
-/* Loads key <kpath> (or the key inside <cpath>) and pairs it with <leaf>. */
-static void load_key(const struct stls__build *b,
-		     const struct stls__certdst *d, enum stls_pf f,
-		     const char *kpath, const char *pw, const char *cpath,
-		     X509 *leaf)
-{
-	const char *key = f == STLS_PF_PRIVATE_KEY2 ? "private_key2"
-						    : "private_key";
-	char why[STLS_OSSL_ERR_MAX];
-	EVP_PKEY *pkey;
-
-	if (!has_str(kpath)) {
-		kpath = cpath; /* seed: the key may follow the certificate */
-	}
-	if (stls_hsm_is_key_id(kpath)) {
-		load_hsm_key(b, d, f, key, kpath, pw, cpath, leaf);
-		return;
-	}
-	pkey = read_key(b, f, key, kpath, pw);
-	if (!pkey) {
-		return;
-	}
-	stls__ossl_err_clear();
-	if (X509_check_private_key(leaf, pkey) != 1) {
-		ERR_clear_error();
-		stls__build_err(b, f, "%s: does not match certificate '%s'",
-				key, cpath);
-	} else if (use_key(d, pkey) != 1) {
-		stls__build_err(b, f, "%s: cannot use '%s': %s", key, kpath,
-				stls__ossl_err_drain(why, sizeof(why)));
-	}
-	EVP_PKEY_free(pkey);
+	return stls__profile_src_name(v, stls_profile_conf_is_pem(c, f));
 }
 
 static bool same_key_type(X509 *a, X509 *b)
@@ -425,8 +268,10 @@ static int apply_certs(const struct stls__build *b,
 		goto out;
 	}
 	if (leaf) {
-		load_key(b, d, STLS_PF_PRIVATE_KEY, c->private_key,
-			 c->private_key_password, c->certificate, leaf);
+		stls__profile_key_load(b, d, STLS_PF_PRIVATE_KEY,
+				       c->private_key, c->private_key_password,
+				       STLS_PF_CERTIFICATE, c->certificate,
+				       leaf);
 	}
 	err = 0;
 	if (!has_str(c->certificate2)) {
@@ -443,10 +288,16 @@ static int apply_certs(const struct stls__build *b,
 		stls__build_err(b, STLS_PF_CERTIFICATE2,
 				"certificate2: '%s' has the same key type as "
 				"certificate '%s' (one chain per key type)",
-				c->certificate2, c->certificate);
+				src_name(c, STLS_PF_CERTIFICATE2,
+					 c->certificate2),
+				src_name(c, STLS_PF_CERTIFICATE,
+					 c->certificate));
 	} else if (leaf2) {
-		load_key(b, d, STLS_PF_PRIVATE_KEY2, c->private_key2,
-			 c->private_key_password2, c->certificate2, leaf2);
+		stls__profile_key_load(b, d, STLS_PF_PRIVATE_KEY2,
+				       c->private_key2,
+				       c->private_key_password2,
+				       STLS_PF_CERTIFICATE2, c->certificate2,
+				       leaf2);
 	}
 out:
 	X509_free(leaf);

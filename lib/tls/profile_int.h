@@ -114,6 +114,17 @@ STLS_MUST_USE int stls__profile_certs_apply(const struct stls__build *b,
 					    const struct stls__certdst *d);
 
 /*
+ * Reads key <kpath> of field f (private_key or private_key2; when unset,
+ * the key that follows certificate <cpath> of field cf), with password
+ * <pw> (borrowed; NULL or "": none), checks it against <leaf> and
+ * installs it into <d> (profile_pkey.c). Problems are reported.
+ */
+void stls__profile_key_load(const struct stls__build *b,
+			    const struct stls__certdst *d, enum stls_pf f,
+			    const char *kpath, const char *pw, enum stls_pf cf,
+			    const char *cpath, X509 *leaf);
+
+/*
  * The certificates installed in <d> as a new bundle (*out, freed with
  * stls__certs_free(); NULL is a no-op). Returns 0, -ENOMEM or -EINVAL.
  */
@@ -147,6 +158,9 @@ struct stls__pc_file {
 uint64_t stls__pcache_begin(void);
 void stls__pcache_end(uint64_t id);
 STLS_MUST_USE int stls__pcache_read(const char *path, struct stls__pc_file *f);
+/* PEM text held in memory, as _read() gives a file (a copy, digested). */
+STLS_MUST_USE int stls__pcache_text(const char *text,
+				   struct stls__pc_file *f);
 void stls__pcache_file_fini(struct stls__pc_file *f);
 STACK_OF(X509) *stls__pcache_get_certs(uint64_t id, const unsigned char *md);
 EVP_PKEY *stls__pcache_get_key(uint64_t id, const unsigned char *md);
@@ -181,6 +195,28 @@ void stls__shares_free(struct stls__shares *t);
 STLS_MUST_USE int stls__profile_share_build(const struct stls__build *b,
 					    struct stls__shares *t,
 					    struct stls_profile *p);
+
+/*
+ * File-valued keys (profile_pem.c): value v names a file, or is PEM text
+ * when pem (stls_profile_conf_is_pem() of its field).
+ *
+ * stls__profile_src_name: v itself for a file, "(PEM value)" for PEM text
+ * (for messages: PEM text is never printed).
+ * stls__profile_open: a BIO reading v (the file, or the text in place:
+ * v must outlive the BIO). A missing or unreadable file is reported at
+ * field f as "<key>: cannot load '<path>': <reason>"; NULL then.
+ * stls__profile_src_read: v's bytes and digest for the file cache
+ * (stls__pcache_read() or stls__pcache_text()); 0 or -errno.
+ * stls__certdst_use_chain_bio: SSL_CTX_use_certificate_chain_file() on a
+ * BIO, into either target of <d>. Returns 1, or 0 with the reason on
+ * OpenSSL's error queue.
+ */
+const char *stls__profile_src_name(const char *v, bool pem);
+BIO *stls__profile_open(const struct stls__build *b, enum stls_pf f,
+			const char *key, const char *v, bool pem);
+STLS_MUST_USE int stls__profile_src_read(const char *v, bool pem,
+					 struct stls__pc_file *f);
+int stls__certdst_use_chain_bio(const struct stls__certdst *d, BIO *bio);
 
 /*
  * Verification (profile_verify.c): sets the verify mode, callback and depth

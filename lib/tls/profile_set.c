@@ -64,7 +64,7 @@ static char *set_strdup(struct stls_profile_set *set, const char *str,
 	return dup;
 }
 
-/* Deep copy of a profile conf, without passwords and without `next`. */
+/* Deep copy of a profile conf, without passwords, PEM keys and `next`. */
 static int copy_conf(struct stls_profile_set *set, struct stls_profile_conf *d,
 		     const struct stls_profile_conf *c)
 {
@@ -79,6 +79,14 @@ static int copy_conf(struct stls_profile_set *set, struct stls_profile_conf *d,
 	d->next = NULL;
 	d->private_key_password = NULL;
 	d->private_key_password2 = NULL;
+	/* A key held as PEM text is key material: needed for the build
+	 * only, like the passwords. */
+	if (stls_profile_conf_is_pem(c, STLS_PF_PRIVATE_KEY)) {
+		d->private_key = NULL;
+	}
+	if (stls_profile_conf_is_pem(c, STLS_PF_PRIVATE_KEY2)) {
+		d->private_key2 = NULL;
+	}
 	for (i = 0; i < STLS_ARRAY_SIZE(strs); i++) {
 		*strs[i] = set_strdup(set, *strs[i], false, &err);
 	}
@@ -222,6 +230,7 @@ static void check_default(struct stls_profile_set *set, struct stls_profile *p,
 {
 	const struct stls_profile *first;
 	const struct stls_loc *at = &p->conf.loc;
+	char where[300];
 
 	if (p->conf.kind != STLS_PROF_DEFAULT) {
 		return;
@@ -232,9 +241,9 @@ static void check_default(struct stls_profile_set *set, struct stls_profile *p,
 		return;
 	}
 	stls_diag_err(d, at->file, at->line, "duplicate [%s:default] (first "
-		      "at %s:%d)", p->conf.role == STLS_ROLE_SERVER ? "server"
-		      : "client", first->conf.loc.file ? first->conf.loc.file
-		      : "?", first->conf.loc.line);
+		      "at %s)", p->conf.role == STLS_ROLE_SERVER ? "server"
+		      : "client", stls_loc_format(&first->conf.loc, where,
+						  sizeof(where)));
 }
 
 static void set_free(struct stls_profile_set *set)

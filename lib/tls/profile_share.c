@@ -8,13 +8,13 @@
  * identical ones would cost seconds and megabytes for nothing.
  *
  * So profiles whose context settings are equal (struct share_key: role,
- * tls_method, verification, CA list and path, CRL, cipher lists, whether
- * written; the global parameters are the same for a whole set) share the
- * SSL_CTX of the first of them. That first profile keeps its certificates
- * in the context, as a profile of its own would; every later one reads its
- * certificates into a scratch SSL made from the shared context (the same
- * checks, messages and chain building; profile_cert.c) and keeps them as
- * a bundle that each of its connections receives (stls__certs_install()).
+ * tls_method, verification, CA list and path, CRL (each a file or PEM text),
+ * cipher lists, whether written; the global parameters are the same for a whole
+ * set) share the SSL_CTX of the first of them. That first profile keeps its
+ * certificates in the context, as a profile of its own would; every later one
+ * reads its certificates into a scratch SSL made from the shared context (the
+ * same checks, messages and chain building; profile_cert.c) and keeps them as a
+ * bundle that each of its connections receives (stls__certs_install()).
  *
  * Sharing only happens when making the first profile's context reported
  * nothing, not even a warning: a profile whose settings draw a message
@@ -45,6 +45,12 @@ struct stls__shares {
 	struct share *all;
 };
 
+/* The PEM-text bits (stls_profile_conf_is_pem()) that make a context. */
+static unsigned ctx_pem(const struct stls_profile_conf *c)
+{
+	return c->pem_inline & (1u << STLS_PF_CA_LIST | 1u << STLS_PF_CRL);
+}
+
 static uint64_t hstr(uint64_t h, const char *s)
 {
 	return stls__hmix(h, s ? stls__hname(0, s, strlen(s)) : 1);
@@ -59,7 +65,8 @@ static uint64_t key_hash(const struct stls_profile_conf *c)
 				  (uint32_t)c->verify_depth);
 	h = stls__hmix(h, (uint64_t)(uint32_t)c->verify_certificate << 32 |
 				  (uint32_t)c->require_certificate);
-	h = stls__hmix(h, (uint64_t)(uint32_t)c->verify_client);
+	h = stls__hmix(h, (uint64_t)(uint32_t)c->verify_client << 32 |
+				  ctx_pem(c));
 	h = hstr(h, c->ca_list);
 	h = hstr(h, c->ca_path);
 	h = hstr(h, c->crl);
@@ -82,7 +89,7 @@ static bool key_eq(const void *val, const void *key)
 	       a->verify_certificate == b->verify_certificate &&
 	       a->require_certificate == b->require_certificate &&
 	       a->verify_client == b->verify_client &&
-	       str_same(a->ca_list, b->ca_list) &&
+	       ctx_pem(a) == ctx_pem(b) && str_same(a->ca_list, b->ca_list) &&
 	       str_same(a->ca_path, b->ca_path) && str_same(a->crl, b->crl) &&
 	       str_same(a->cipher_list, b->cipher_list) &&
 	       str_same(a->cipher_suites, b->cipher_suites);

@@ -101,28 +101,27 @@ static int accept_any(int ok, X509_STORE_CTX *sctx)
 	return 1;
 }
 
-/* Reads every PEM object of a file. NULL after reporting the problem. */
+/* Reads every PEM object of a file or PEM value. NULL after reporting
+ * the problem. */
 static STACK_OF(X509_INFO) *read_infos(const struct stls__build *b,
 				       enum stls_pf f, const char *key,
 				       const char *path)
 {
+	bool pem = stls_profile_conf_is_pem(b->c, f);
 	char why[STLS_OSSL_ERR_MAX];
 	STACK_OF(X509_INFO) *infos = NULL;
 	BIO *bio;
 
-	if (access(path, R_OK) != 0) {
-		stls__build_err(b, f, "%s: cannot load '%s': %s", key, path,
-				strerror(errno));
+	bio = stls__profile_open(b, f, key, path, pem);
+	if (!bio) {
 		return NULL;
 	}
 	stls__ossl_err_clear();
-	bio = BIO_new_file(path, "r");
-	if (bio) {
-		infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL);
-		BIO_free(bio);
-	}
+	infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL);
+	BIO_free(bio);
 	if (!infos) {
-		stls__build_err(b, f, "%s: cannot load '%s': %s", key, path,
+		stls__build_err(b, f, "%s: cannot load '%s': %s", key,
+				stls__profile_src_name(path, pem),
 				stls__ossl_err_drain(why, sizeof(why)));
 	}
 	return infos;
@@ -163,6 +162,8 @@ static int add_infos(SSL_CTX *ctx, STACK_OF(X509_INFO) *infos,
 static void load_ca_list(const struct stls__build *b, SSL_CTX *ctx)
 {
 	const char *path = b->c->ca_list;
+	const char *name = stls__profile_src_name(
+		path, stls_profile_conf_is_pem(b->c, STLS_PF_CA_LIST));
 	STACK_OF(X509_INFO) *infos;
 	int ncerts = 0, ncrls = 0;
 
@@ -175,10 +176,11 @@ static void load_ca_list(const struct stls__build *b, SSL_CTX *ctx)
 		      &ncrls) != 0) {
 		ERR_clear_error();
 		stls__build_err(b, STLS_PF_CA_LIST,
-				"ca_list: cannot add '%s': out of memory", path);
+				"ca_list: cannot add '%s': out of memory",
+				name);
 	} else if (ncerts == 0) {
 		stls__build_err(b, STLS_PF_CA_LIST,
-				"ca_list: no certificate in '%s'", path);
+				"ca_list: no certificate in '%s'", name);
 	}
 	sk_X509_INFO_pop_free(infos, X509_INFO_free);
 }
@@ -234,6 +236,8 @@ static void check_crl_dates(const struct stls__build *b, const char *path,
 static void load_crl(const struct stls__build *b, SSL_CTX *ctx)
 {
 	const char *path = b->c->crl;
+	const char *name = stls__profile_src_name(
+		path, stls_profile_conf_is_pem(b->c, STLS_PF_CRL));
 	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
 	STACK_OF(X509_INFO) *infos;
 	int ncerts = 0, ncrls = 0;
@@ -246,12 +250,12 @@ static void load_crl(const struct stls__build *b, SSL_CTX *ctx)
 	if (add_infos(ctx, infos, false, &ncerts, &ncrls) != 0) {
 		ERR_clear_error();
 		stls__build_err(b, STLS_PF_CRL,
-				"crl: cannot add '%s': out of memory", path);
+				"crl: cannot add '%s': out of memory", name);
 	} else if (ncrls == 0) {
 		stls__build_err(b, STLS_PF_CRL, "crl: no CRL found in '%s'",
-				path);
+				name);
 	} else {
-		check_crl_dates(b, path, infos);
+		check_crl_dates(b, name, infos);
 		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK |
 				     X509_V_FLAG_CRL_CHECK_ALL);
 	}
@@ -261,10 +265,10 @@ static void load_crl(const struct stls__build *b, SSL_CTX *ctx)
 /* The key a verification warning points at: the one that was written. */
 static enum stls_pf verify_key(const struct stls_profile_conf *c)
 {
-	if (c->field_loc[STLS_PF_VERIFY_CLIENT].line > 0) {
+	if (stls_loc_is_set(&c->field_loc[STLS_PF_VERIFY_CLIENT])) {
 		return STLS_PF_VERIFY_CLIENT;
 	}
-	if (c->field_loc[STLS_PF_REQUIRE_CERTIFICATE].line > 0) {
+	if (stls_loc_is_set(&c->field_loc[STLS_PF_REQUIRE_CERTIFICATE])) {
 		return STLS_PF_REQUIRE_CERTIFICATE;
 	}
 	return STLS_PF_VERIFY_CERTIFICATE;

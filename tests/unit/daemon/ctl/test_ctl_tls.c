@@ -36,12 +36,13 @@ TEST(info_has_the_seed_fields_and_counters)
 		"accepted", "refused_max_conn", "outbound",
 		"closed_idle_timeout", "closed_handshake_timeout",
 		"closed_tls_error", "closed_killed", "hsm_key_failures",
-		"generation", "profiles",
+		"generation", "profiles", "reloads", "reloads_refused",
 	};
 	struct cf f;
 	json_t *r;
 	json_t *o;
 
+	/* "database" only with a database config (test_siptlsd_db.py). */
 	cf_init(&f, 1, "max_connections = 123");
 	r = cf_call(&f, "tls.info", NULL);
 	o = cf_result(r);

@@ -356,3 +356,68 @@ TEST(relative_main_path_gives_an_absolute_base_dir)
 	CHECK_OK(chdir(cwd));
 	stls_diag_fini(&D);
 }
+
+/* A database `config` is an error for callers that cannot read it, and
+ * the password of its URI stays hidden in the message. */
+TEST(database_config_is_refused_without_the_db_flag)
+{
+	const char *dir = test_tmp_dir();
+	struct stls_profile_conf *list = (void *)1;
+	struct stls_conf *c = (void *)1;
+	struct stls_settings s;
+
+	stls_diag_init(&D);
+	CHECK_EQ(stls_conf_load(write_file(dir, "m.conf",
+					   "[tls]\nconfig = postgresql://u:"
+					   "hush@h/db\n"),
+				&c, &D),
+		 -EINVAL);
+	CHECK_NULL(c);
+	CHECK_DIAG(&D, "config: 'postgresql://u:***@h/db' names a database; "
+		       "this program reads profiles from tls.cfg files only");
+	CHECK_OK(stls_settings_init(&s));
+	free(s.config);
+	s.config = strdup("sqlite:/x.db");
+	CHECK_EQ(stls_conf_load_profiles(&s, dir, &list, &D), -EINVAL);
+	CHECK_NULL(list);
+	stls_settings_fini(&s);
+	stls_diag_fini(&D);
+}
+
+/* With STLS_CONF_LOAD_DB the inline profiles are kept, filled and
+ * checked, without implicit defaults: lib/db adds the rows. */
+TEST(database_config_with_the_db_flag_keeps_inline_profiles_only)
+{
+	const char *dir = test_tmp_dir();
+	struct stls_conf *c = NULL;
+	char want[1024];
+
+	stls_diag_init(&D);
+	CHECK_OK(stls_conf_load_ex(write_file(dir, "m.conf",
+					      "[tls]\nconfig = sqlite:t.db\n"
+					      "[client:10.0.0.1:5061]\n"),
+				   STLS_CONF_LOAD_DB, &c, &D));
+	snprintf(want, sizeof(want), "sqlite:%s/t.db", dir);
+	CHECK_STR_EQ(c->tls.config, want);
+	CHECK_EQ(count(c->profiles), 1);
+	CHECK_EQ(c->profiles->verify_depth, 9);
+	stls_conf_free(c);
+	/* The key password opens keys in rows: not "ignored" then; other
+	 * per-profile parameters are. */
+	CHECK_OK(stls_conf_load_ex(write_file(dir, "m3.conf",
+					      "[tls]\nconfig = sqlite:t.db\n"
+					      "private_key_password = pw\n"
+					      "verify_depth = 3\n"),
+				   STLS_CONF_LOAD_DB, &c, &D));
+	CHECK_EQ(D.warnings, 1);
+	CHECK(strstr(D.v[0].msg, "verify_depth: ignored") != NULL);
+	stls_conf_free(c);
+	/* Duplicates among inline profiles are still errors. */
+	CHECK_EQ(stls_conf_load_ex(write_file(dir, "m2.conf",
+					      "[tls]\nconfig = sqlite:t.db\n"
+					      "[client:default]\n"
+					      "[client:default]\n"),
+				   STLS_CONF_LOAD_DB, &c, &D),
+		 -EINVAL);
+	stls_diag_fini(&D);
+}

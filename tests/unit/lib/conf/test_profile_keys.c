@@ -202,3 +202,55 @@ TEST(hsm_key_ids_and_dot_paths_stay_as_written)
 	CHECK_STR_EQ(p->ca_list, "../ca.pem");
 	parsed_fini(&R);
 }
+
+/* The key table is public for lib/db: names, kinds, PEM-capable keys,
+ * lookup by alias, and values formatted back as tls.cfg takes them. */
+TEST(key_table_info_lookup_and_format)
+{
+	struct stls_pkey_info ki;
+	struct stls_profile_conf *p;
+	char buf[64];
+	size_t i, pem = 0, secret = 0;
+	int m;
+
+	for (i = 0; stls_profile_key_at(i, &ki); i++) {
+		pem += ki.pem;
+		secret += ki.secret;
+		CHECK_EQ(stls_profile_key_find(ki.name), (int)i);
+	}
+	CHECK_EQ(i, stls_profile_key_count());
+	CHECK_EQ(pem, 6);
+	CHECK_EQ(secret, 2);
+	CHECK(!stls_profile_key_at(i, &ki));
+	m = stls_profile_key_find("TLS_METHOD");
+	CHECK(m >= 0);
+	CHECK(stls_profile_key_at((size_t)m, &ki));
+	CHECK_STR_EQ(ki.name, "method");
+	CHECK_EQ(ki.kind, STLS_PKEY_ENUM);
+	CHECK_EQ(stls_profile_key_find("nonsense"), -1);
+	p = one("method = tlsv1.3\nverify_certificate = on\n"
+		"server_name_mode = 2\ncert_file = c.pem\n");
+	CHECK_STR_EQ(stls_profile_key_format(p, (size_t)m, buf, sizeof(buf)),
+		     "TLSv1.3");
+	CHECK_STR_EQ(stls_profile_key_format(
+			     p, (size_t)stls_profile_key_find("verify_cert"),
+			     buf, sizeof(buf)),
+		     "1");
+	CHECK_STR_EQ(stls_profile_key_format(
+			     p,
+			     (size_t)stls_profile_key_find("server_name_mode"),
+			     buf, sizeof(buf)),
+		     "2");
+	CHECK_STR_EQ(stls_profile_key_format(
+			     p, (size_t)stls_profile_key_find("certificate"),
+			     buf, sizeof(buf)),
+		     "/etc/x/c.pem");
+	/* Unset fields give NULL. */
+	CHECK_NULL(stls_profile_key_format(
+		p, (size_t)stls_profile_key_find("verify_depth"), buf,
+		sizeof(buf)));
+	CHECK_NULL(stls_profile_key_format(
+		p, (size_t)stls_profile_key_find("crl"), buf, sizeof(buf)));
+	CHECK_NULL(stls_profile_key_format(p, 999, buf, sizeof(buf)));
+	parsed_fini(&R);
+}

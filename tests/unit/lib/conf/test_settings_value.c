@@ -260,3 +260,25 @@ TEST(format_hides_a_pin_in_a_key_id_and_keeps_uris_unresolved)
 	CHECK_STR_EQ(fmt("engine_config"), "/etc/siptls/openssl.cnf");
 	stls_settings_fini(&S);
 }
+
+/* `config` keeps a database URI (a SQLite path is resolved) and never
+ * shows a password written in a PostgreSQL URI. */
+TEST(config_takes_database_sources_and_hides_passwords)
+{
+	char small[20];
+
+	setup();
+	CHECK_OK(set("config", "sqlite:tls.db"));
+	CHECK_STR_EQ(S.config, "sqlite:/etc/siptls/tls.db");
+	CHECK_STR_EQ(fmt("config"), "sqlite:/etc/siptls/tls.db");
+	CHECK_OK(set("config", "postgresql://siptls:pw@db/sip?table=t"));
+	CHECK_STR_EQ(S.config, "postgresql://siptls:pw@db/sip?table=t");
+	CHECK_STR_EQ(fmt("config"), "postgresql://siptls:***@db/sip?table=t");
+	CHECK_EQ(stls_settings_format(&S, stls_setting_find("config"), small,
+				      sizeof(small)),
+		 -ENOBUFS);
+	CHECK(strstr(small, "pw") == NULL);
+	CHECK_OK(set("config", "tls.cfg"));
+	CHECK_STR_EQ(fmt("config"), "/etc/siptls/tls.cfg");
+	stls_settings_fini(&S);
+}

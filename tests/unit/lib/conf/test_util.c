@@ -125,3 +125,16 @@ TEST(names_are_interned_and_refcounted)
 	stls__names_unref(NULL);
 	CHECK_NULL(stls__names_ref(NULL));
 }
+
+TEST(locations_format_as_file_line_record_or_builtin)
+{
+	struct stls_loc file = { "tls.cfg", 3 }, rec = { "tlscfg id=17", 0 };
+	struct stls_loc none = { NULL, 0 };
+	char buf[64];
+
+	CHECK_STR_EQ(stls_loc_format(&file, buf, sizeof(buf)), "tls.cfg:3");
+	CHECK_STR_EQ(stls_loc_format(&rec, buf, sizeof(buf)), "tlscfg id=17");
+	CHECK_STR_EQ(stls_loc_format(&none, buf, sizeof(buf)), "(built-in)");
+	CHECK(stls_loc_is_set(&file) && stls_loc_is_set(&rec));
+	CHECK(!stls_loc_is_set(&none));
+}

@@ -49,7 +49,8 @@ struct db_ctx {
 int stls__db_fail(const struct db_ctx *c, const char *fmt, ...)
 	STLS_PRINTF(2, 3);
 
-/* Prints a usage error and the command's usage; returns DB_EXIT_USAGE. */
+/* Prints "siptlsctl db CMD: message" for a usage error; returns
+ * DB_EXIT_USAGE, on which db_main.c prints the command's usage text. */
 int stls__db_usage(const char *cmd, const char *fmt, ...) STLS_PRINTF(2, 3);
 
 /* The key password for rows (--key-password-file, else the main

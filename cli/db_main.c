@@ -14,7 +14,6 @@
 #include "db_cmd.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,39 +95,6 @@ static void usage(const char *cmd)
 			"the\nencrypted keys held in rows. See "
 			"docs/database.md.\n", STLS_DB_ENV);
 	}
-}
-
-int stls__db_usage(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "siptlsctl db%s%s: ", cmd ? " " : "", cmd ? cmd : "");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	usage(cmd);
-	return DB_EXIT_USAGE;
-}
-
-int stls__db_fail(const struct db_ctx *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "siptlsctl db %s: ", c->cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return DB_EXIT_FAIL;
-}
-
-const char *stls__db_key_password(const struct db_ctx *c)
-{
-	if (c->key_password[0]) {
-		return c->key_password;
-	}
-	return c->s->private_key_password;
 }
 
 static int set_opt(const char *cmd, enum opt_bit bit, const char *val,
@@ -333,7 +299,9 @@ int stls_cli_db_main(int argc, char **argv)
 		}
 	}
 	if (ci == STLS_ARRAY_SIZE(commands)) {
-		return stls__db_usage(NULL, "unknown command '%s'", argv[1]);
+		rc = stls__db_usage(NULL, "unknown command '%s'", argv[1]);
+		usage(NULL);
+		return rc;
 	}
 	memset(&c, 0, sizeof(c));
 	c.cmd = commands[ci].name;
@@ -341,6 +309,10 @@ int stls_cli_db_main(int argc, char **argv)
 	rc = parse(ci, argc, argv, &c.o);
 	if (!rc) {
 		rc = run(ci, &c);
+	}
+	if (rc == DB_EXIT_USAGE) {
+		/* The message is out (stls__db_usage()); the text follows. */
+		usage(c.cmd);
 	}
 	stls_db_free(c.db);
 	stls_conf_free(c.conf);

@@ -17,26 +17,6 @@
 
 #include "stls/log.h"
 
-int stls__dbsrc_open(struct stls_dbsrc *ds)
-{
-	struct stls_db_opts o = {
-		.flags = ds->watch ? STLS_DB_OPEN_WATCH : 0,
-		.connect_timeout_s = 3,
-	};
-
-	return stls_db_open(ds->config, &o, &ds->db, &ds->open_err);
-}
-
-void stls__dbsrc_lost(struct stls_dbsrc *ds, const char *why)
-{
-	stls_db_free(ds->db);
-	ds->db = NULL;
-	ds->st.connected = false;
-	ds->st.db_failures++;
-	STLS_ERR("database %s: connection lost (%s); serving the current "
-		 "profiles, reconnecting", ds->src.shown, why);
-}
-
 /* Started as root with [core] user: the watch thread writes snapshots
  * after the privileges are dropped, so the directory is the user's. */
 static void give_to_user(const char *dir, const char *user)

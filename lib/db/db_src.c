@@ -154,3 +154,13 @@ const char *stls__db_channel(const char *table, char *buf, size_t len)
 	snprintf(buf, len, "siptls_%s", table);
 	return buf;
 }
+
+char *stls__db_tkeys_name(const char *table)
+{
+	char *s = NULL;
+
+	if (strcmp(table, STLS_DB_TABLE_DEFAULT) == 0) {
+		return strdup("tlskeys");
+	}
+	return asprintf(&s, "%s_keys", table) < 0 ? NULL : s;
+}

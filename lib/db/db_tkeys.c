@@ -21,16 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *stls__db_tkeys_name(const char *table)
-{
-	char *s = NULL;
-
-	if (strcmp(table, STLS_DB_TABLE_DEFAULT) == 0) {
-		return strdup("tlskeys");
-	}
-	return asprintf(&s, "%s_keys", table) < 0 ? NULL : s;
-}
-
 const char *stls_db_tkeys_table(const struct stls_db *db)
 {
 	return db->tkeys_table;

@@ -81,6 +81,9 @@ struct stls_dconn {
 	bool draining;            /* close once pending reaches 0 */
 	bool hopen;               /* the handler's open succeeded */
 	bool connected;           /* outbound: the TCP connect succeeded */
+	bool hs_listed;           /* on the worker's handshakes list */
+	bool src_counted;         /* holds a per-source slot (srclim.h) */
+	struct stls_dconn *hs_prev, *hs_next;
 	stls_dconn_closed_fn *on_closed; /* optional, for the opener */
 
 	struct stls_xform xform;  /* the stream transform slot */

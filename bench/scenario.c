@@ -34,6 +34,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -689,6 +690,8 @@ int main(int argc, char **argv)
 	int ch, i;
 
 	o.label = "-";
+	setvbuf(stdout, NULL, _IOLBF, 0); /* lines survive a timeout kill */
+	signal(SIGPIPE, SIG_IGN); /* a write to a reset connection: EPIPE */
 	while ((ch = getopt_long(argc, argv, "t:n:", lo, NULL)) != -1) {
 		switch (ch) {
 		case 't':

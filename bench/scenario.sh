@@ -115,12 +115,12 @@ ECHO=$((PORT + 1)) # echo_backend (TCP), for HAProxy
 EDGE=$((PORT + 2)) # the edge's TLS port
 KUDP=$((PORT + 3)) # Kamailio's UDP side
 
-# run SYS PID: the storm (SCN_REPS times, a fresh edge each time is the
+# run SYS PID BUSY [PHONES]: the storm (SCN_REPS times, a fresh edge each time is the
 # caller's job) and the busy hour, RESULT lines kept.
 run() {
-	local sys=$1 pid=$2 busy=$3 l
+	local sys=$1 pid=$2 busy=$3 n=${4:-$N} l
 	l=$(load)
-	timeout $((BUSY + 200)) "$BIN/scenario" -t "127.0.0.1:$EDGE" -n "$N" \
+	timeout $((BUSY + 200)) "$BIN/scenario" -t "127.0.0.1:$EDGE" -n "$n" \
 		--storm-timeout 90 --busy "$busy" --calls "$CALLS" \
 		--server-pid "$pid" --label "$sys" >"$T/out" 2>&1
 	sed -n '/^RESULT/!p' "$T/out" >&2
@@ -185,7 +185,7 @@ enable_tls=yes
 tcp_max_connections=$((N + 1000))
 tls_max_connections=$((N + 1000))
 tcp_connection_lifetime=3605
-open_files_limit=$((2 * N + 2000))
+open_files_limit=$((N + 2000 < NOFILE ? N + 2000 : NOFILE))
 listen=tls:127.0.0.1:$EDGE
 listen=udp:127.0.0.1:$KUDP
 mpath="$KAM_MODULES/"
@@ -231,7 +231,8 @@ sys_kam() {
 }
 
 sys_haproxy() {
-	local pid
+	# Two descriptors per phone (the phone's and the backend's side).
+	local pid nh=$(((NOFILE - 300) / 2 < N ? (NOFILE - 300) / 2 : N))
 	command -v haproxy >/dev/null || { echo "NOTE haproxy: not installed" >>"$RAW"; return 1; }
 	"$BIN/echo_backend" --tcp "127.0.0.1:$ECHO" --duration 3600 \
 		2>"$T/echo.log" &
@@ -239,7 +240,7 @@ sys_haproxy() {
 	cat >"$T/haproxy.cfg" <<EOF
 global
 	nbthread 2
-	maxconn $((N + 100))
+	maxconn $((nh + 50))
 defaults
 	mode tcp
 	timeout connect 5s
@@ -254,9 +255,9 @@ EOF
 	haproxy -db -f "$T/haproxy.cfg" >"$T/haproxy.log" 2>&1 &
 	pid=$!
 	PIDS+=("$pid")
-	wait_port "$EDGE" || { log "haproxy did not start"; return 1; }
-	echo "NOTE haproxy: version=$(haproxy -v | head -1 | awk '{print $3}') nbthread=2 mode=tcp backend=echo_backend(tcp); storm only (a blind terminator cannot route the backend's requests to a phone)" >>"$RAW"
-	run haproxy "$pid" 0
+	wait_port "$EDGE" || { log "haproxy did not start: $(tail -c 300 "$T/haproxy.log")"; return 1; }
+	echo "NOTE haproxy: version=$(haproxy -v | head -1 | awk '{print $3}') nbthread=2 mode=tcp backend=echo_backend(tcp); storm only (a blind terminator cannot route the backend's requests to a phone); $nh phones (2 descriptors each, open files limit $NOFILE)" >>"$RAW"
+	run haproxy "$pid" 0 "$nh"
 }
 
 for sys in $SYSTEMS; do

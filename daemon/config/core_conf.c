@@ -139,10 +139,12 @@ static const struct stls_kw kws[] = {
 	{ "handshake_shed_age", KW_INT, KW_FIELD(handshake_shed_age, int), 0,
 	  3600000, NULL, "2000", 0,
 	  "Milliseconds after which, while a worker is at "
-	  "`max_handshakes_in_flight`, its oldest unfinished handshake is "
-	  "closed to make room for a waiting connection (oldest first; "
-	  "counted as `shed_handshakes` and closes `shed`). 0: never shed "
-	  "(only `handshake_timeout` ends a slow handshake)." },
+	  "`max_handshakes_in_flight`, a half-open connection (its "
+	  "ClientHello has not arrived whole, so nothing was sent to it) is "
+	  "closed to make room for a waiting one, oldest first (counted as "
+	  "`shed_handshakes`, closes `shed`). A client that got our "
+	  "handshake flight is never shed: only `handshake_timeout` ends it. "
+	  "0: never shed." },
 	{ "source_max_connections", KW_INT,
 	  KW_FIELD(source_max_connections, int), 0, 1000000, NULL, "0", 0,
 	  "Most TCP and TLS connections open at once from one source: one "

@@ -16,8 +16,9 @@
  * inbound TLS handshakes in flight, so that a storm waits in the kernel's
  * backlog (and, past it, in the clients' SYN retries) instead of being
  * accepted and starved; the connections it already serves keep their
- * share of the loop. While it is at the limit, a handshake older than
- * shed_ms is closed (oldest first) to make room. Per-source limits
+ * share of the loop. While it is at the limit, a half-open connection
+ * older than shed_ms (one whose ClientHello has not arrived whole, so
+ * that we have sent it nothing) is closed, oldest first, to make room. Per-source limits
  * (srclim.h) refuse a connection right after accept(), before any state
  * is made: the close sends a reset (SO_LINGER 0) and leaves no
  * TIME_WAIT.
@@ -36,7 +37,9 @@
 #include "runtime/worker.h"
 
 #define ACCEPT_BUDGET 64 /* per wake-up, so one listener cannot starve */
-#define BACKLOG 1024
+/* The kernel caps it at net.core.somaxconn (4096 by default): a storm of
+ * phones waits here while the workers are at max_handshakes. */
+#define BACKLOG 4096
 
 void stls_udp_set_buffers(int fd, int bytes)
 {
@@ -224,18 +227,34 @@ static void accept_one(struct stls_listener *l, int fd,
 
 static void on_shed(uv_timer_t *t);
 
-/* While accept is paused at the limit: wake when the oldest handshake
- * becomes old enough to shed. */
+/* The oldest handshake that has cost us nothing yet: its ClientHello is
+ * not complete, so we have sent nothing (a connection that got our
+ * flight is waiting for its client, and keeping it keeps that work). */
+static struct stls_dconn *shed_candidate(struct stls_worker *w)
+{
+	struct stls_dconn *c;
+
+	for (c = w->hs_head; c; c = c->hs_next) {
+		if (c->bytes_out == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* While accept is paused at the limit: wake when the oldest candidate
+ * becomes old enough to shed (or, with none, look again later). */
 static void arm_shed(struct stls_worker *w)
 {
 	uint64_t now = uv_now(&w->loop) + 1, due;
+	struct stls_dconn *c;
 
 	if (w->d->o.shed_ms <= 0 || !w->hs_head ||
 	    !(w->accept_pause & STLS_ACCEPT_PAUSE_HS_LIMIT) || w->stopping) {
 		uv_timer_stop(&w->shed_timer);
 		return;
 	}
-	due = w->hs_head->created_ms + (uint64_t)w->d->o.shed_ms;
+	c = shed_candidate(w);
+	due = (c ? c->created_ms : now) + (uint64_t)w->d->o.shed_ms;
 	uv_timer_start(&w->shed_timer, on_shed, due > now ? due - now : 0, 0);
 }
 
@@ -243,11 +262,12 @@ static void on_shed(uv_timer_t *t)
 {
 	struct stls_worker *w = t->data;
 	uint64_t now = uv_now(&w->loop) + 1;
-	struct stls_dconn *c = w->hs_head;
+	struct stls_dconn *c;
 
-	if (!c || !(w->accept_pause & STLS_ACCEPT_PAUSE_HS_LIMIT))
+	if (!(w->accept_pause & STLS_ACCEPT_PAUSE_HS_LIMIT))
 		return;
-	if (c->created_ms + (uint64_t)w->d->o.shed_ms <= now) {
+	c = shed_candidate(w);
+	if (c && c->created_ms + (uint64_t)w->d->o.shed_ms <= now) {
 		stls_stats_add(&w->stats, STLS_STAT_SHED, 1);
 		/* Ends its handshake: accepting resumes for one more. */
 		stls_dconn_close(c, STLS_DCLOSE_SHED);

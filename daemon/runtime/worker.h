@@ -131,8 +131,9 @@ void stls__listen_resume(struct stls_worker *w, unsigned why);
 /* Handshakes in flight (listen.c): an inbound TLS connection starts one
  * (stls_dconn_new()); it ends when the connection is established or
  * starts closing. At max_handshakes the worker pauses accepting, and
- * resumes at 7/8 of it; while paused, handshakes older than shed_ms are
- * closed (SHED), oldest first. */
+ * resumes below it; while paused, half-open connections (nothing sent to
+ * them yet: no whole ClientHello) older than shed_ms are closed (SHED),
+ * oldest first. */
 void stls__hs_begin(struct stls_worker *w, struct stls_dconn *c);
 void stls__hs_end(struct stls_worker *w, struct stls_dconn *c);
 void stls__listen_stop(struct stls_worker *w);

@@ -6,7 +6,8 @@ half-open connections that never send a ClientHello, while an
 established TLS phone sends OPTIONS through the relay. Checks: the phone's
 every message is answered; the worker never has more handshakes in flight
 than the limit (tls.info, polled during the storm); the stalled ones are
-shed oldest first (before handshake_timeout) and counted; the real
+shed oldest first while others wait (before handshake_timeout) and
+counted; the real
 handshakes of the storm complete. Bounded in count and time; no timing
 asserts (latency under load belongs to bench/, docs/performance.md)."""
 import os
@@ -113,18 +114,25 @@ def main():
         bad = [r for r in results if r != "ok"]
         check(ok == REAL, "the storm's real handshakes complete: %d/%d %s"
               % (ok, REAL, bad[:3]))
+        # Shed only while others wait: at most LIMIT stalled ones may
+        # still hold their slots (handshake_timeout ends them).
         gone = 0
         for s in stalled:
-            s.settimeout(10)
+            s.settimeout(1)
             try:
                 gone += s.recv(1) == b""
-            except OSError:
+            except (ConnectionResetError, ConnectionAbortedError):
                 gone += 1
+            except OSError:
+                pass  # still open
             s.close()
-        check(gone == STALLED, "every stalled half-open connection shed "
-              "(%d/%d), long before handshake_timeout" % (gone, STALLED))
+        check(gone >= STALLED - LIMIT, "stalled half-open connections "
+              "shed while others waited: %d of %d (at most %d may keep "
+              "their slots once nobody waits)" % (gone, STALLED, LIMIT))
+        ctl.close()  # idle meanwhile: the daemon may have closed it
+        ctl = RawCtl(os.path.join(d.tmp, "run", "ctl.sock"))
         info = ctl.call("tls.info")["result"]
-        check(info["shed_handshakes"] >= STALLED,
+        check(info["shed_handshakes"] == gone,
               "shedding counted: shed_handshakes %d"
               % info["shed_handshakes"])
         check(info["handshake_limit_pauses"] >= 1,

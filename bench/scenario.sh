@@ -5,6 +5,8 @@
 # Systems (SCN_SYSTEMS, default "siptlsd kamailio-fix haproxy"):
 #   siptlsd       the relay, workers 2, in front of bench/sip_proxy (UDP
 #                 registrar and stateless proxy);
+#   siptlsd-nolimit  the same with max_handshakes_in_flight = 0 (no accept
+#                 back-pressure: how siptlsd behaved before issue 19);
 #   kamailio-fix  Kamailio 5.6 (Debian) as the TLS edge: tls, path
 #                 (add_path_received on REGISTER), rr, stateless forward()
 #                 to the same sip_proxy and, for requests coming back, to
@@ -20,8 +22,9 @@
 #
 # Environment: SCN_PHONES (10000), SCN_BUSY seconds (60; 0 skips it),
 # SCN_CALLS per second (50), SCN_REPS storms per system (1), SCN_PORT
-# (25600, uses the next 20). Output: bench/results/SCENARIO.md (also
-# printed) and the RESULT lines in bench/results/SCENARIO.raw, each with
+# (25600, uses the next 20), SCN_OUT (SCENARIO). Output:
+# bench/results/$SCN_OUT.md (also printed) and the RESULT lines in
+# bench/results/$SCN_OUT.raw, each with
 # the load average when it started (a shared machine is noisy: rerun on
 # a quiet one). Every process started here is stopped by PID; every phase
 # is bounded in time.
@@ -41,6 +44,7 @@ REPS=${SCN_REPS:-1}
 PORT=${SCN_PORT:-25600}
 SYSTEMS=${SCN_SYSTEMS:-siptlsd kamailio-fix haproxy}
 OUT=$SRC/bench/results
+NAME=${SCN_OUT:-SCENARIO}
 KAM_MODULES=/usr/lib/x86_64-linux-gnu/kamailio/modules
 T=$(mktemp -d /tmp/stls-scn.XXXXXX)
 RAW=$T/raw
@@ -80,7 +84,7 @@ stop_all() {
 cleanup() {
 	stop_all
 	mkdir -p "$OUT"
-	[ -s "$RAW" ] && cp "$RAW" "$OUT/SCENARIO.raw"
+	[ -s "$RAW" ] && cp "$RAW" "$OUT/$NAME.raw"
 	[ -n "${SCN_KEEP:-}" ] && echo "scenario: kept $T" >&2 || rm -rf "$T"
 }
 trap cleanup EXIT
@@ -136,8 +140,9 @@ start_proxy() {
 	PIDS+=($!)
 }
 
+# sys_siptlsd BUSY NAME [CORE LINES]
 sys_siptlsd() {
-	local pid
+	local pid name=${2:-siptlsd}
 	start_proxy
 	cat >"$T/siptlsd.conf" <<EOF
 [core]
@@ -145,6 +150,7 @@ listen = tls:127.0.0.1:$EDGE
 backend = udp:127.0.0.1:$BE
 workers = 2
 max_connections = $((N + 1000))
+${3:-}
 [tls]
 connection_timeout = 3600
 [server:default]
@@ -156,9 +162,9 @@ EOF
 	"$BUILD/siptlsd" -c "$T/siptlsd.conf" 2>"$T/siptlsd.log" &
 	pid=$!
 	PIDS+=("$pid")
-	wait_port "$EDGE" || { log "siptlsd did not start"; return 1; }
-	echo "NOTE siptlsd: version=$("$BUILD/siptlsd" --version | awk '{print $2}') workers=2 backend=sip_proxy(udp)" >>"$RAW"
-	run siptlsd "$pid" "$1"
+	wait_port "$EDGE" || { log "$name did not start"; return 1; }
+	echo "NOTE $name: version=$("$BUILD/siptlsd" --version | awk '{print $2}') workers=2 backend=sip_proxy(udp) ${3:-}" >>"$RAW"
+	run "$name" "$pid" "$1"
 }
 
 kam_cfg() {
@@ -268,6 +274,8 @@ for sys in $SYSTEMS; do
 		log "=== $sys (storm $r/$REPS, busy ${b}s)"
 		case $sys in
 		siptlsd) sys_siptlsd "$b" ;;
+		siptlsd-nolimit) sys_siptlsd "$b" siptlsd-nolimit \
+			"max_handshakes_in_flight = 0" ;;
 		kamailio-fix) sys_kam kamailio-fix "$BIN/kam_forkfix.so" "$b" ;;
 		kamailio) sys_kam kamailio "" "$b" ;;
 		haproxy) sys_haproxy ;;
@@ -283,7 +291,7 @@ done
 	echo "NOTE phones=$N busy_s=$BUSY calls_per_s=$CALLS reps=$REPS nofile=$NOFILE"
 } >>"$RAW"
 mkdir -p "$OUT"
-python3 "$SRC/bench/scenario_table.py" "$RAW" >"$OUT/SCENARIO.md"
-cat "$OUT/SCENARIO.md"
+python3 "$SRC/bench/scenario_table.py" "$RAW" >"$OUT/$NAME.md"
+cat "$OUT/$NAME.md"
 echo
-echo "raw results: $OUT/SCENARIO.raw"
+echo "raw results: $OUT/$NAME.raw"

@@ -26,16 +26,16 @@ def main():
     print("### Reconnect storm\n")
     print("| system | phones | registered | failed | time until all "
           "registered | server CPU per registration | memory per "
-          "registered phone | load (start/end) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+          "registered phone | phones' own CPU | load (start/end) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for r in storm:
         print("| %s | %s | %s | %s | %.2f s | %.0f µs | %.1f KB (%s) | "
-              "%s / %s |" % (
+              "%s s | %s / %s |" % (
                   r["label"].rsplit("/", 1)[0], r["phones"],
                   r["registered"], r["failed"], float(r["t_all_s"]),
                   float(r["cpu_per_reg_us"]),
                   float(r["mem_per_phone_kb"]), r["mem_kind"],
-                  r.get("load_start", "?"), r.get("load_end", "?")))
+                  r.get("client_cpu_s", "?"), r.get("load_start", "?"), r.get("load_end", "?")))
     if busy:
         print("\n### Busy hour\n")
         print("| system | seconds | phones | calls | relayed messages | "

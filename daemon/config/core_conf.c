@@ -137,7 +137,7 @@ static const struct stls_kw kws[] = {
 	  "keep being served. Counted in `core.stats` "
 	  "(`handshake_limit_pauses`, gauge `handshaking`)." },
 	{ "handshake_shed_age", KW_INT, KW_FIELD(handshake_shed_age, int), 0,
-	  3600000, NULL, "2000", 0,
+	  3600000, NULL, "5000", 0,
 	  "Milliseconds after which, while a worker is at "
 	  "`max_handshakes_in_flight`, a half-open connection (its "
 	  "ClientHello has not arrived whole, so nothing was sent to it) is "

@@ -241,23 +241,23 @@ static struct stls_dconn *shed_candidate(struct stls_worker *w)
 	return NULL;
 }
 
-/* While accept is paused at the limit: wake when the oldest candidate
- * becomes old enough to shed (or, with none, look again later). */
-static void arm_shed(struct stls_worker *w)
+/* While accept is paused at the limit: wake when a connection created at
+ * <since> becomes old enough to shed. */
+static void arm_shed(struct stls_worker *w, uint64_t since)
 {
-	uint64_t now = uv_now(&w->loop) + 1, due;
-	struct stls_dconn *c;
+	uint64_t now = uv_now(&w->loop) + 1,
+		 due = since + (uint64_t)w->d->o.shed_ms;
 
-	if (w->d->o.shed_ms <= 0 || !w->hs_head ||
+	if (w->d->o.shed_ms <= 0 ||
 	    !(w->accept_pause & STLS_ACCEPT_PAUSE_HS_LIMIT) || w->stopping) {
 		uv_timer_stop(&w->shed_timer);
 		return;
 	}
-	c = shed_candidate(w);
-	due = (c ? c->created_ms : now) + (uint64_t)w->d->o.shed_ms;
 	uv_timer_start(&w->shed_timer, on_shed, due > now ? due - now : 0, 0);
 }
 
+/* The list is walked here only, when the timer fires (not at every
+ * pause: a storm pauses thousands of times a second). */
 static void on_shed(uv_timer_t *t)
 {
 	struct stls_worker *w = t->data;
@@ -271,8 +271,11 @@ static void on_shed(uv_timer_t *t)
 		stls_stats_add(&w->stats, STLS_STAT_SHED, 1);
 		/* Ends its handshake: accepting resumes for one more. */
 		stls_dconn_close(c, STLS_DCLOSE_SHED);
+		return;
 	}
-	arm_shed(w);
+	/* None old enough: the next one to come of age, or, with none (every
+	 * one got our flight), look again a shed age later. */
+	arm_shed(w, c ? c->created_ms : now);
 }
 
 void stls__hs_begin(struct stls_worker *w, struct stls_dconn *c)
@@ -292,7 +295,8 @@ void stls__hs_begin(struct stls_worker *w, struct stls_dconn *c)
 	    !(w->accept_pause & STLS_ACCEPT_PAUSE_HS_LIMIT)) {
 		stls_stats_add(&w->stats, STLS_STAT_HANDSHAKE_LIMIT, 1);
 		stls__listen_pause(w, STLS_ACCEPT_PAUSE_HS_LIMIT);
-		arm_shed(w);
+		/* The head is the oldest: no candidate comes of age sooner. */
+		arm_shed(w, w->hs_head->created_ms);
 	}
 }
 

@@ -51,27 +51,9 @@ RAW=$T/raw
 PIDS=()
 : >"$RAW"
 
+. "$SRC/bench/procs.sh"
+
 log() { echo "scenario: $*" >&2; }
-
-stop_pid() {
-	local p=$1 i
-	kill "$p" 2>/dev/null
-	for i in $(seq 50); do
-		kill -0 "$p" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -9 "$p" 2>/dev/null
-}
-
-# Stops a process we started and any children it left behind.
-stop_tree() {
-	local kids k
-	kids=$(pgrep -P "$1" 2>/dev/null)
-	stop_pid "$1"
-	for k in $kids; do
-		kill -9 "$k" 2>/dev/null
-	done
-}
 
 stop_all() {
 	local p
@@ -89,15 +71,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-wait_port() {
-	local i
-	for i in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 load() { cut -d" " -f1-3 /proc/loadavg | tr " " "/"; }
 

@@ -10,6 +10,8 @@
 #          latency per relayed message;
 #   storm  the same, and OV_STORM (10000) new phones connecting at once
 #          8 s into it (a second scenario process).
+# OV_CONFIGS: "NAME|[core] line;NAME|line..." (default: the defaults, and
+# max_handshakes_in_flight = 0).
 # Output: the scenario lines and a summary; RESULT lines in
 # bench/results/OVERLOAD.raw with the load average. Bounded in time;
 # every process stopped by PID.
@@ -76,7 +78,7 @@ EOF2
 	if [ "$storm" = 1 ]; then
 		sleep 8
 		timeout $((BUSY + 60)) "$BIN/scenario" -t "127.0.0.1:$((PORT + 1))" \
-			-n "$STORM" --storm-timeout $((BUSY - 10)) --label "$name-storm" \
+			-n "$STORM" --storm-timeout $((BUSY - 10)) --prefix s --label "$name-storm" \
 			>"$T/s.out" 2>&1 &
 		sp=$!
 	fi
@@ -91,11 +93,14 @@ EOF2
 	sleep 2
 }
 
-for cfg in "default|" "nolimit|max_handshakes_in_flight = 0"; do
+IFS=';' read -r -a CFGS <<<"${OV_CONFIGS:-default|;nolimit|max_handshakes_in_flight = 0}"
+for cfg in "${CFGS[@]}"; do
 	name=${cfg%%|*}
 	extra=${cfg#*|}
-	echo "=== $name: quiet" >&2
-	one "$name-quiet" "$extra" 0
+	if [ -z "${OV_NO_QUIET:-}" ]; then
+		echo "=== $name: quiet" >&2
+		one "$name-quiet" "$extra" 0
+	fi
 	echo "=== $name: storm of $STORM" >&2
 	one "$name-storm" "$extra" 1
 done

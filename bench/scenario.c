@@ -90,11 +90,12 @@ struct opts {
 	double storm_timeout, busy, reg_iv, ka_iv, calls, hold, drain;
 	pid_t server_pid;
 	const char *label;
+	const char *prefix; /* AOR user names: PREFIX0, PREFIX1, ... */
 };
 
 static struct opts o = {
 	.n = 10000, .storm_timeout = 60, .busy = 0, .reg_iv = 60,
-	.ka_iv = 30, .calls = 50, .hold = 2, .drain = 5,
+	.ka_iv = 30, .calls = 50, .hold = 2, .drain = 5, .prefix = "p",
 };
 static SSL_CTX *ctx;
 static int ep;
@@ -214,16 +215,17 @@ static void send_register(struct phone *p, double now)
 		     "REGISTER sip:example.test SIP/2.0\r\n"
 		     "Via: SIP/2.0/TLS 127.0.0.1:%u;rport;branch=z9hG4bKr%dx%u\r\n"
 		     "Max-Forwards: 70\r\n"
-		     "From: <sip:p%d@example.test>;tag=r%d\r\n"
-		     "To: <sip:p%d@example.test>\r\n"
+		     "From: <sip:%s%d@example.test>;tag=r%d\r\n"
+		     "To: <sip:%s%d@example.test>\r\n"
 		     "Call-ID: reg-%d@scn\r\n"
 		     "CSeq: %u REGISTER\r\n"
-		     "Contact: <sip:p%d@127.0.0.1:%u;transport=tls>\r\n"
+		     "Contact: <sip:%s%d@127.0.0.1:%u;transport=tls>\r\n"
 		     "Supported: path\r\n"
 		     "Expires: 3600\r\n"
 		     "Content-Length: 0\r\n\r\n",
-		     p->lport, p->idx, p->reg_cseq, p->idx, p->idx, p->idx,
-		     p->idx, p->reg_cseq, p->idx, p->lport);
+		     p->lport, p->idx, p->reg_cseq, o.prefix, p->idx, p->idx,
+		     o.prefix, p->idx, p->idx, p->reg_cseq, o.prefix, p->idx,
+		     p->lport);
 	p->t_reg_sent = now;
 	send_msg(p, m, (size_t)n);
 }
@@ -240,18 +242,19 @@ static void send_call_req(struct phone *p, size_t k, enum kind kd,
 	int n;
 
 	n = snprintf(m, sizeof(m),
-		     "%s sip:p%d@example.test SIP/2.0\r\n"
+		     "%s sip:%s%d@example.test SIP/2.0\r\n"
 		     "Via: SIP/2.0/TLS 127.0.0.1:%u;rport;branch=z9hG4bKc%zux%d\r\n"
 		     "Max-Forwards: 70\r\n"
-		     "From: <sip:p%d@example.test>;tag=a%zu\r\n"
-		     "To: <sip:p%d@example.test>%s\r\n"
+		     "From: <sip:%s%d@example.test>;tag=a%zu\r\n"
+		     "To: <sip:%s%d@example.test>%s\r\n"
 		     "Call-ID: call-%zu@scn\r\n"
 		     "CSeq: %d %s\r\n"
-		     "Contact: <sip:p%d@127.0.0.1:%u;transport=tls>\r\n"
+		     "Contact: <sip:%s%d@127.0.0.1:%u;transport=tls>\r\n"
 		     "Content-Length: 0\r\n\r\n",
-		     meth[kd], c->b, p->lport, k, (int)kd, p->idx, k, c->b,
-		     kd == K_INVITE ? "" : ";tag=b", k,
-		     kd == K_BYE ? 2 : 1, meth[kd], p->idx, p->lport);
+		     meth[kd], o.prefix, c->b, p->lport, k, (int)kd, o.prefix,
+		     p->idx, k, o.prefix, c->b, kd == K_INVITE ? "" : ";tag=b",
+		     k, kd == K_BYE ? 2 : 1, meth[kd], o.prefix, p->idx,
+		     p->lport);
 	c->t[kd] = now;
 	msgs_sent++;
 	send_msg(p, m, (size_t)n);
@@ -294,8 +297,9 @@ static void send_resp(struct phone *p, const char *h, size_t hlen, int code,
 		}
 	}
 	w += (size_t)snprintf(m + w, sizeof(m) - w,
-			      "Contact: <sip:p%d@127.0.0.1:%u;transport=tls>\r\n"
-			      "Content-Length: 0\r\n\r\n", p->idx, p->lport);
+			      "Contact: <sip:%s%d@127.0.0.1:%u;transport=tls>\r\n"
+			      "Content-Length: 0\r\n\r\n", o.prefix, p->idx,
+			      p->lport);
 	send_msg(p, m, w);
 }
 
@@ -673,7 +677,9 @@ static void usage(void)
 		"  --call-hold S    INVITE to BYE (2)\n"
 		"  --drain S        wait for late messages (5)\n"
 		"  --server-pid PID server CPU and memory from /proc\n"
-		"  --label STR      copied into the RESULT lines\n");
+		"  --label STR      copied into the RESULT lines\n"
+		"  --prefix STR     AOR user names STR0, STR1, ... (p); two "
+		"drivers on one backend need different ones\n");
 }
 
 int main(int argc, char **argv)
@@ -690,6 +696,7 @@ int main(int argc, char **argv)
 		{ "drain", required_argument, NULL, 7 },
 		{ "server-pid", required_argument, NULL, 8 },
 		{ "label", required_argument, NULL, 9 },
+		{ "prefix", required_argument, NULL, 10 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bench_proc s0, s1, s2, s3;
@@ -721,6 +728,7 @@ int main(int argc, char **argv)
 		case 7: o.drain = atof(optarg); break;
 		case 8: o.server_pid = (pid_t)atol(optarg); break;
 		case 9: o.label = optarg; break;
+		case 10: o.prefix = optarg; break;
 		default: usage(); return 2;
 		}
 	}

@@ -404,6 +404,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	c->bytes_in += (size_t)nread;
 	c->last_active_ms = now_ms(c);
 	stls_stats_add(&c->w->stats, STLS_STAT_BYTES_IN, (uint64_t)nread);
+	if (c->hs_listed)
+		stls__hs_turn_step(c->w);
 	if (c->xform.ops)
 		feed_xform(c, (const uint8_t *)buf->base, (size_t)nread);
 	else

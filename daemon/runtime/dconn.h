@@ -55,6 +55,7 @@ enum stls_dconn_kind {
 /* Why reading is paused (bits). */
 #define STLS_PAUSE_BACKPRESSURE 0x1
 #define STLS_PAUSE_SHUTDOWN 0x2
+#define STLS_PAUSE_HS_TURN 0x4 /* the worker's handshake work this turn */
 
 struct stls_dconn;
 /* Called once when a connection is being closed (owner bookkeeping). */

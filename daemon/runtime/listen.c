@@ -278,6 +278,31 @@ static void on_shed(uv_timer_t *t)
 	arm_shed(w, c ? c->created_ms : now);
 }
 
+void stls__hs_turn_step(struct stls_worker *w)
+{
+	struct stls_dconn *c;
+
+	if (++w->hs_turn < STLS_HS_TURN_BUDGET || w->hs_turn_paused)
+		return;
+	w->hs_turn_paused = true;
+	/* libuv masks the events of this poll round with what is still
+	 * watched: the paused ones are skipped until the turn ends. */
+	for (c = w->hs_head; c; c = c->hs_next)
+		stls__dconn_pause(c, STLS_PAUSE_HS_TURN);
+}
+
+void stls__hs_turn_end(struct stls_worker *w)
+{
+	struct stls_dconn *c;
+
+	w->hs_turn = 0;
+	if (!w->hs_turn_paused)
+		return;
+	w->hs_turn_paused = false;
+	for (c = w->hs_head; c; c = c->hs_next)
+		stls__dconn_resume(c, STLS_PAUSE_HS_TURN);
+}
+
 void stls__hs_begin(struct stls_worker *w, struct stls_dconn *c)
 {
 	c->hs_listed = true;
@@ -290,6 +315,8 @@ void stls__hs_begin(struct stls_worker *w, struct stls_dconn *c)
 	w->hs_tail = c;
 	w->n_hs++;
 	stls_stats_handshaking(&w->stats, 1);
+	if (w->hs_turn_paused)
+		c->pause |= STLS_PAUSE_HS_TURN; /* reads from the next turn */
 	if (w->d->o.max_handshakes > 0 &&
 	    w->n_hs >= (unsigned)w->d->o.max_handshakes &&
 	    !(w->accept_pause & STLS_ACCEPT_PAUSE_HS_LIMIT)) {
@@ -314,6 +341,9 @@ void stls__hs_end(struct stls_worker *w, struct stls_dconn *c)
 	else
 		w->hs_tail = c->hs_prev;
 	c->hs_prev = c->hs_next = NULL;
+	/* Off the list, no turn end would resume it: resume it now. */
+	if (c->pause & STLS_PAUSE_HS_TURN)
+		stls__dconn_resume(c, STLS_PAUSE_HS_TURN);
 	w->n_hs--;
 	stls_stats_handshaking(&w->stats, -1);
 	if ((w->accept_pause & STLS_ACCEPT_PAUSE_HS_LIMIT) &&

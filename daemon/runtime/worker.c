@@ -63,6 +63,7 @@ static void end_of_turn(struct stls_worker *w)
 	struct stls_dconn *c;
 
 	uv_idle_stop(&w->due_idle);
+	stls__hs_turn_end(w);
 	EACH_PART(w, turn_end);
 	while ((c = w->flush_head) != NULL)
 		stls_dconn_flush(c);

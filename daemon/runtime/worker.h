@@ -65,6 +65,8 @@ struct stls_worker {
 	/* Inbound handshakes in flight, oldest first (dconn hs_next). */
 	struct stls_dconn *hs_head, *hs_tail;
 	unsigned n_hs;
+	unsigned hs_turn;       /* handshake reads this loop turn */
+	bool hs_turn_paused;    /* handshakes paused until the turn ends */
 	unsigned live;          /* connection objects not yet freed */
 	void *hctx;             /* the handler's per-worker state */
 };
@@ -136,6 +138,15 @@ void stls__listen_resume(struct stls_worker *w, unsigned why);
  * oldest first. */
 void stls__hs_begin(struct stls_worker *w, struct stls_dconn *c);
 void stls__hs_end(struct stls_worker *w, struct stls_dconn *c);
+
+/* Handshake work per loop turn: a read on a connection in handshake
+ * counts one (a ClientHello costs a signature and a key exchange); past
+ * STLS_HS_TURN_BUDGET in one turn the worker's other handshakes stop
+ * reading until the turn ends, so that the turn's reads of established
+ * connections are not queued behind hundreds of handshakes. */
+#define STLS_HS_TURN_BUDGET 8
+void stls__hs_turn_step(struct stls_worker *w);
+void stls__hs_turn_end(struct stls_worker *w);
 void stls__listen_stop(struct stls_worker *w);
 
 #endif

@@ -42,6 +42,8 @@ RAW=$T/raw
 PIDS=()
 : >"$RAW"
 
+. "$SRC/bench/procs.sh"
+
 log() { echo "compare: $*" >&2; }
 
 stop_all() {
@@ -64,27 +66,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# Stops one process we started (and waits at most 3 s for it).
-stop_pid() {
-	local p=$1 i
-	kill "$p" 2>/dev/null
-	for i in $(seq 30); do
-		kill -0 "$p" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -9 "$p" 2>/dev/null
-}
-
-# Waits (at most 10 s) until TCP port $1 on 127.0.0.1 accepts.
-wait_port() {
-	local i
-	for i in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # Descriptors: 10,000 idle TLS connections through a blind terminator need
 # 2 per connection in the server and 1 in loadgen and in the echo backend.

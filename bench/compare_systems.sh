@@ -13,16 +13,6 @@ stop_all_but_echo() {
 	PIDS=("${PIDS[@]}")
 }
 
-# Stops a process we started and then any of its children left behind.
-stop_tree() {
-	local kids k
-	kids=$(pgrep -P "$1" 2>/dev/null)
-	stop_pid "$1"
-	for k in $kids; do
-		kill -9 "$k" 2>/dev/null
-	done
-}
-
 note() { echo "NOTE $*" >>"$T/notes.$1"; }
 
 run_haproxy() {

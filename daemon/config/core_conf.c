@@ -128,6 +128,37 @@ static const struct stls_kw kws[] = {
 	  NULL, "100", 0,
 	  "Milliseconds a worker stops accepting after running out of file "
 	  "descriptors (EMFILE/ENFILE); it keeps serving its connections." },
+	{ "max_handshakes_in_flight", KW_INT,
+	  KW_FIELD(max_handshakes_in_flight, int), 0, 1000000, NULL, "256", 0,
+	  "Inbound TLS handshakes a worker serves at once (0: no limit). At "
+	  "the limit the worker stops accepting until one completes: a storm "
+	  "of new connections waits in the kernel's listen backlog instead "
+	  "of being accepted and starved, and the phones already connected "
+	  "keep being served. Counted in `core.stats` "
+	  "(`handshake_limit_pauses`, gauge `handshaking`)." },
+	{ "handshake_shed_age", KW_INT, KW_FIELD(handshake_shed_age, int), 0,
+	  3600000, NULL, "5000", 0,
+	  "Milliseconds after which, while a worker is at "
+	  "`max_handshakes_in_flight`, a half-open connection (its "
+	  "ClientHello has not arrived whole, so nothing was sent to it) is "
+	  "closed to make room for a waiting one, oldest first (counted as "
+	  "`shed_handshakes`, closes `shed`). A client that got our "
+	  "handshake flight is never shed: only `handshake_timeout` ends it. "
+	  "0: never shed." },
+	{ "source_max_connections", KW_INT,
+	  KW_FIELD(source_max_connections, int), 0, 1000000, NULL, "0", 0,
+	  "Most TCP and TLS connections open at once from one source: one "
+	  "IPv4 address, or one IPv6 /64 (0: no limit). A connection over "
+	  "the limit is reset right after accept, before any handshake, and "
+	  "counted (`refused_source_connections`). Mind NATs: many phones "
+	  "may share one address." },
+	{ "source_handshake_rate", KW_INT,
+	  KW_FIELD(source_handshake_rate, int), 0, 1000000, NULL, "0", 0,
+	  "New connections (so handshakes) a second from one source: one "
+	  "IPv4 address, or one IPv6 /64 (0: no limit); a burst of one "
+	  "second's worth is allowed. Over it, a connection is reset right "
+	  "after accept, before any handshake, and counted "
+	  "(`refused_source_rate`)." },
 	{ "udp_buffer", KW_INT, KW_FIELD(udp_buffer, int), 0, 1 << 28, NULL,
 	  "4194304", 0,
 	  "Receive and send buffer in bytes of every UDP socket (udp: "

@@ -76,6 +76,10 @@ struct stls_core_conf {
 	int send_low_water;     /* bytes */
 	int shutdown_timeout;   /* s */
 	int accept_backoff;     /* ms */
+	int max_handshakes_in_flight; /* per worker, 0: no limit */
+	int handshake_shed_age; /* ms, 0: never shed */
+	int source_max_connections; /* per source address or /64, 0: off */
+	int source_handshake_rate;  /* new connections/s per source, 0: off */
 	int udp_buffer;         /* bytes, 0 = kernel default */
 	char *user;
 	char *group;

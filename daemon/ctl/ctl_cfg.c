@@ -198,6 +198,8 @@ static int core_stats(struct stls_rpc_call *call, void *arg)
 	stls_pstore_counts(ctl->c.ps, &ok, &failed);
 	err = stls_rpc_obj_set_int(o, "open", s.open);
 	if (!err)
+		err = stls_rpc_obj_set_int(o, "handshaking", s.handshaking);
+	if (!err)
 		err = set_counts(o, stls_stat_names, s.v, STLS_STAT__COUNT);
 	if (!err)
 		err = set_counts(closed, stls_dclose_names, s.closed,
@@ -242,7 +244,8 @@ const struct stls_rpc_method stls__ctl_cfg_methods[] = {
 	  "cfg.set with a text value (kamcmd's name).", STLS_RPC_F_WRITE },
 	{ "core.stats", core_stats, "",
 	  "Daemon counters summed over the workers: open connections, "
-	  "accepted, refused, bytes, backend traffic, closes by reason, "
+	  "handshakes in flight, accepted, refused (max_connections, "
+	  "per source), shed, bytes, backend traffic, closes by reason, "
 	  "and profile reloads.", 0 },
 	STLS_RPC_METHOD_END
 };

@@ -75,6 +75,34 @@ static int info_daemon(struct stls_ctl *ctl, json_t *o)
 }
 
 /* The TLS transform's counters (zeros when the daemon has none). */
+/* Overload and per-source counters (docs/core-config.md): the limits
+ * and what they did, summed over the workers. */
+static int overload_info(struct stls_ctl *ctl, json_t *o)
+{
+	static const struct {
+		const char *key;
+		enum stls_stat k;
+	} keys[] = {
+		{ "shed_handshakes", STLS_STAT_SHED },
+		{ "handshake_limit_pauses", STLS_STAT_HANDSHAKE_LIMIT },
+		{ "refused_source_connections",
+		  STLS_STAT_REFUSED_SOURCE_CONNS },
+		{ "refused_source_rate", STLS_STAT_REFUSED_SOURCE_RATE },
+	};
+	struct stls_stats_snap s;
+	size_t i;
+	int err;
+
+	stls_daemon_stats(ctl->c.d, &s);
+	err = stls_rpc_obj_set_int(o, "max_handshakes_in_flight",
+				   ctl->c.core->max_handshakes_in_flight);
+	if (!err)
+		err = stls_rpc_obj_set_int(o, "handshakes_in_flight",
+					   s.handshaking);
+	for (i = 0; i < STLS_ARRAY_SIZE(keys) && !err; i++)
+		err = set_u64(o, keys[i].key, s.v[keys[i].k]);
+	return err;
+}
 static int info_tls(struct stls_ctl *ctl, json_t *o)
 {
 	static const struct {
@@ -135,6 +163,8 @@ static int info_tls(struct stls_ctl *ctl, json_t *o)
 	if (!err)
 		err = stls_rpc_obj_set_int(
 			o, "connections", stls_daemon_conn_count(ctl->c.d));
+	if (!err)
+		err = overload_info(ctl, o);
 	return err;
 }
 
@@ -406,6 +436,7 @@ static int tls_reload(struct stls_rpc_call *call, void *arg)
 	}
 	return stls_rpc_reply(call, o);
 }
+
 
 static int tls_kill(struct stls_rpc_call *call, void *arg)
 {

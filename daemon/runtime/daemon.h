@@ -49,6 +49,7 @@ enum stls_dclose {
 	STLS_DCLOSE_SHUTDOWN,
 	STLS_DCLOSE_KILLED,            /* by request (tls.kill) */
 	STLS_DCLOSE_KEEPALIVE,         /* no pong to a keep-alive ping */
+	STLS_DCLOSE_SHED,              /* handshake shed at the in-flight limit */
 	STLS_DCLOSE__COUNT
 };
 
@@ -166,6 +167,15 @@ struct stls_daemon_opts {
 	int idle_ms;                           /* -1 never */
 	int shutdown_ms;
 	int accept_backoff_ms;
+	/* Inbound TLS handshakes in flight per worker (0: no limit): at the
+	 * limit the worker stops accepting; handshakes older than shed_ms
+	 * (0: never) are then closed, oldest first. */
+	int max_handshakes;
+	int shed_ms;
+	/* Per source address (IPv6: per /64), 0: no limit: open
+	 * connections, and new connections a second (srclim.h). */
+	int source_max_conns;
+	int source_rate;
 	size_t high_water;
 	size_t low_water;
 	int udp_buffer;                        /* bytes, 0: kernel default */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "stls/log.h"
+#include "runtime/srclim.h"
 #include "runtime/worker.h"
 
 const char *const stls_dclose_names[STLS_DCLOSE__COUNT] = {
@@ -29,6 +30,7 @@ const char *const stls_dclose_names[STLS_DCLOSE__COUNT] = {
 	[STLS_DCLOSE_SHUTDOWN] = "shutdown",
 	[STLS_DCLOSE_KILLED] = "killed",
 	[STLS_DCLOSE_KEEPALIVE] = "keepalive-timeout",
+	[STLS_DCLOSE_SHED] = "shed",
 };
 
 const char *const stls_dconn_state_names[STLS_DCONN__COUNT] = {
@@ -343,6 +345,7 @@ void stls_dconn_set_established(struct stls_dconn *c)
 		return;
 	}
 	set_state(c, STLS_DCONN_ESTABLISHED);
+	stls__hs_end(w, c);
 	if (STLS_H(w)->established)
 		STLS_H(w)->established(c, STLS_HARG(w));
 	stls__dconn_arm_timer(c);
@@ -401,6 +404,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	c->bytes_in += (size_t)nread;
 	c->last_active_ms = now_ms(c);
 	stls_stats_add(&c->w->stats, STLS_STAT_BYTES_IN, (uint64_t)nread);
+	if (c->hs_listed)
+		stls__hs_turn_step(c->w);
 	if (c->xform.ops)
 		feed_xform(c, (const uint8_t *)buf->base, (size_t)nread);
 	else
@@ -493,6 +498,7 @@ void stls_dconn_close(struct stls_dconn *c, enum stls_dclose r)
 	stls__dconn_pause(c, STLS_PAUSE_SHUTDOWN);
 	c->reason = r;
 	set_state(c, STLS_DCONN_CLOSING);
+	stls__hs_end(c->w, c);
 	uv_timer_stop(&c->timer);
 	stls__worker_defer_close(c->w, c);
 }
@@ -576,6 +582,9 @@ void stls__dconn_finish_close(struct stls_dconn *c)
 	if (c->counted)
 		stls__worker_conn_release(w);
 	c->counted = false;
+	if (c->src_counted)
+		stls_srclim_release(w->d->srclim, &c->peer);
+	c->src_counted = false;
 	set_state(c, STLS_DCONN_CLOSED);
 	uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
@@ -677,6 +686,9 @@ int stls_dconn_new(struct stls_worker *w, int fd, enum stls_dconn_kind kind,
 		goto fail;
 	if (c->state == STLS_DCONN_HANDSHAKING && !c->xform.ops)
 		stls_dconn_set_established(c);
+	else if (c->state == STLS_DCONN_HANDSHAKING &&
+		 kind == STLS_DCONN_INBOUND)
+		stls__hs_begin(w, c);
 	stls__dconn_arm_timer(c);
 	stls__dconn_start_read(c);
 	*out = c;

@@ -55,6 +55,7 @@ enum stls_dconn_kind {
 /* Why reading is paused (bits). */
 #define STLS_PAUSE_BACKPRESSURE 0x1
 #define STLS_PAUSE_SHUTDOWN 0x2
+#define STLS_PAUSE_HS_TURN 0x4 /* the worker's handshake work this turn */
 
 struct stls_dconn;
 /* Called once when a connection is being closed (owner bookkeeping). */
@@ -81,6 +82,9 @@ struct stls_dconn {
 	bool draining;            /* close once pending reaches 0 */
 	bool hopen;               /* the handler's open succeeded */
 	bool connected;           /* outbound: the TCP connect succeeded */
+	bool hs_listed;           /* on the worker's handshakes list */
+	bool src_counted;         /* holds a per-source slot (srclim.h) */
+	struct stls_dconn *hs_prev, *hs_next;
 	stls_dconn_closed_fn *on_closed; /* optional, for the opener */
 
 	struct stls_xform xform;  /* the stream transform slot */

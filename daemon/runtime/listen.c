@@ -11,20 +11,35 @@
  * its listeners for accept_backoff ms and keeps serving its connections;
  * the waiting connections stay in the kernel's backlog and are accepted
  * when descriptors are free again.
+ *
+ * Overload: a worker also stops accepting while it has max_handshakes
+ * inbound TLS handshakes in flight, so that a storm waits in the kernel's
+ * backlog (and, past it, in the clients' SYN retries) instead of being
+ * accepted and starved; the connections it already serves keep their
+ * share of the loop. While it is at the limit, a half-open connection
+ * older than shed_ms (one whose ClientHello has not arrived whole, so
+ * that we have sent it nothing) is closed, oldest first, to make room. Per-source limits
+ * (srclim.h) refuse a connection right after accept(), before any state
+ * is made: the close sends a reset (SO_LINGER 0) and leaves no
+ * TIME_WAIT.
  */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "runtime/dconn.h"
+#include "runtime/srclim.h"
 #include "stls/log.h"
 #include "runtime/worker.h"
 
 #define ACCEPT_BUDGET 64 /* per wake-up, so one listener cannot starve */
-#define BACKLOG 1024
+/* The kernel caps it at net.core.somaxconn (4096 by default): a storm of
+ * phones waits here while the workers are at max_handshakes. */
+#define BACKLOG 4096
 
 void stls_udp_set_buffers(int fd, int bytes)
 {
@@ -124,12 +139,12 @@ static void on_backoff(uv_timer_t *t)
 	if (w->stopping)
 		return;
 	STLS_INFO("worker %u: accepting again", w->idx);
-	stls__listen_resume(w);
+	stls__listen_resume(w, STLS_ACCEPT_PAUSE_BACKOFF);
 }
 
 static void start_backoff(struct stls_worker *w, int err)
 {
-	stls__listen_pause(w);
+	stls__listen_pause(w, STLS_ACCEPT_PAUSE_BACKOFF);
 	stls_stats_add(&w->stats, STLS_STAT_ACCEPT_BACKOFF, 1);
 	STLS_WARN("worker %u: accept: %s; pausing accept for %d ms", w->idx,
 		  strerror(err), w->d->o.accept_backoff_ms);
@@ -137,14 +152,61 @@ static void start_backoff(struct stls_worker *w, int err)
 		       (uint64_t)w->d->o.accept_backoff_ms, 0);
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The cheapest refusal: a reset, no FIN exchange, no TIME_WAIT. */
+static void refuse(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+/* Per-source limits: true when <peer> may open one more connection
+ * (which then holds a slot until it closes). */
+static bool source_admits(struct stls_worker *w, int fd,
+			  const struct stls_addr *peer, bool *counted)
+{
+	*counted = false;
+	if (!w->d->srclim || !peer)
+		return true;
+	switch (stls_srclim_admit(w->d->srclim, peer, mono_ms())) {
+	case STLS_SRCLIM_OK:
+		*counted = true;
+		return true;
+	case STLS_SRCLIM_NOMEM:
+		return true;
+	case STLS_SRCLIM_CONNS:
+		stls_stats_add(&w->stats, STLS_STAT_REFUSED_SOURCE_CONNS, 1);
+		break;
+	case STLS_SRCLIM_RATE:
+		stls_stats_add(&w->stats, STLS_STAT_REFUSED_SOURCE_RATE, 1);
+		break;
+	}
+	refuse(fd);
+	return false;
+}
+
 static void accept_one(struct stls_listener *l, int fd,
 		       const struct stls_addr *peer)
 {
 	struct stls_worker *w = l->w;
 	struct stls_dconn *c;
+	bool src_counted;
 	int err;
 
+	if (!source_admits(w, fd, peer, &src_counted))
+		return;
 	if (!stls__worker_conn_reserve(w)) {
+		if (src_counted)
+			stls_srclim_release(w->d->srclim, peer);
 		close(fd);
 		stls_stats_add(&w->stats, STLS_STAT_REFUSED_MAX_CONN, 1);
 		return;
@@ -153,9 +215,142 @@ static void accept_one(struct stls_listener *l, int fd,
 	err = stls_dconn_new(w, fd, STLS_DCONN_INBOUND, l->conf, l->local,
 			     peer,
 			     l->conf->proto == STLS_PROTO_TLS, &c);
-	if (err)
+	if (err) {
+		if (src_counted)
+			stls_srclim_release(w->d->srclim, peer);
 		STLS_DBG("worker %u: new connection: %s", w->idx,
 			 strerror(-err));
+		return;
+	}
+	c->src_counted = src_counted;
+}
+
+static void on_shed(uv_timer_t *t);
+
+/* The oldest handshake that has cost us nothing yet: its ClientHello is
+ * not complete, so we have sent nothing (a connection that got our
+ * flight is waiting for its client, and keeping it keeps that work). */
+static struct stls_dconn *shed_candidate(struct stls_worker *w)
+{
+	struct stls_dconn *c;
+
+	for (c = w->hs_head; c; c = c->hs_next) {
+		if (c->bytes_out == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* While accept is paused at the limit: wake when a connection created at
+ * <since> becomes old enough to shed. */
+static void arm_shed(struct stls_worker *w, uint64_t since)
+{
+	uint64_t now = uv_now(&w->loop) + 1,
+		 due = since + (uint64_t)w->d->o.shed_ms;
+
+	if (w->d->o.shed_ms <= 0 ||
+	    !(w->accept_pause & STLS_ACCEPT_PAUSE_HS_LIMIT) || w->stopping) {
+		uv_timer_stop(&w->shed_timer);
+		return;
+	}
+	uv_timer_start(&w->shed_timer, on_shed, due > now ? due - now : 0, 0);
+}
+
+/* The list is walked here only, when the timer fires (not at every
+ * pause: a storm pauses thousands of times a second). */
+static void on_shed(uv_timer_t *t)
+{
+	struct stls_worker *w = t->data;
+	uint64_t now = uv_now(&w->loop) + 1;
+	struct stls_dconn *c;
+
+	if (!(w->accept_pause & STLS_ACCEPT_PAUSE_HS_LIMIT))
+		return;
+	c = shed_candidate(w);
+	if (c && c->created_ms + (uint64_t)w->d->o.shed_ms <= now) {
+		stls_stats_add(&w->stats, STLS_STAT_SHED, 1);
+		/* Ends its handshake: accepting resumes for one more. */
+		stls_dconn_close(c, STLS_DCLOSE_SHED);
+		return;
+	}
+	/* None old enough: the next one to come of age, or, with none (every
+	 * one got our flight), look again a shed age later. */
+	arm_shed(w, c ? c->created_ms : now);
+}
+
+void stls__hs_turn_step(struct stls_worker *w)
+{
+	struct stls_dconn *c;
+
+	if (++w->hs_turn < STLS_HS_TURN_BUDGET || w->hs_turn_paused)
+		return;
+	w->hs_turn_paused = true;
+	/* libuv masks the events of this poll round with what is still
+	 * watched: the paused ones are skipped until the turn ends. */
+	for (c = w->hs_head; c; c = c->hs_next)
+		stls__dconn_pause(c, STLS_PAUSE_HS_TURN);
+}
+
+void stls__hs_turn_end(struct stls_worker *w)
+{
+	struct stls_dconn *c;
+
+	w->hs_turn = 0;
+	if (!w->hs_turn_paused)
+		return;
+	w->hs_turn_paused = false;
+	for (c = w->hs_head; c; c = c->hs_next)
+		stls__dconn_resume(c, STLS_PAUSE_HS_TURN);
+}
+
+void stls__hs_begin(struct stls_worker *w, struct stls_dconn *c)
+{
+	c->hs_listed = true;
+	c->hs_next = NULL;
+	c->hs_prev = w->hs_tail;
+	if (w->hs_tail)
+		w->hs_tail->hs_next = c;
+	else
+		w->hs_head = c;
+	w->hs_tail = c;
+	w->n_hs++;
+	stls_stats_handshaking(&w->stats, 1);
+	if (w->hs_turn_paused)
+		c->pause |= STLS_PAUSE_HS_TURN; /* reads from the next turn */
+	if (w->d->o.max_handshakes > 0 &&
+	    w->n_hs >= (unsigned)w->d->o.max_handshakes &&
+	    !(w->accept_pause & STLS_ACCEPT_PAUSE_HS_LIMIT)) {
+		stls_stats_add(&w->stats, STLS_STAT_HANDSHAKE_LIMIT, 1);
+		stls__listen_pause(w, STLS_ACCEPT_PAUSE_HS_LIMIT);
+		/* The head is the oldest: no candidate comes of age sooner. */
+		arm_shed(w, w->hs_head->created_ms);
+	}
+}
+
+void stls__hs_end(struct stls_worker *w, struct stls_dconn *c)
+{
+	if (!c->hs_listed)
+		return;
+	c->hs_listed = false;
+	if (c->hs_prev)
+		c->hs_prev->hs_next = c->hs_next;
+	else
+		w->hs_head = c->hs_next;
+	if (c->hs_next)
+		c->hs_next->hs_prev = c->hs_prev;
+	else
+		w->hs_tail = c->hs_prev;
+	c->hs_prev = c->hs_next = NULL;
+	/* Off the list, no turn end would resume it: resume it now. */
+	if (c->pause & STLS_PAUSE_HS_TURN)
+		stls__dconn_resume(c, STLS_PAUSE_HS_TURN);
+	w->n_hs--;
+	stls_stats_handshaking(&w->stats, -1);
+	if ((w->accept_pause & STLS_ACCEPT_PAUSE_HS_LIMIT) &&
+	    w->n_hs < (unsigned)w->d->o.max_handshakes) {
+		uv_timer_stop(&w->shed_timer);
+		stls__listen_resume(w, STLS_ACCEPT_PAUSE_HS_LIMIT);
+	}
 }
 
 static void on_accept(uv_poll_t *h, int status, int events)
@@ -173,7 +368,7 @@ static void on_accept(uv_poll_t *h, int status, int events)
 		return;
 	}
 	for (i = 0; i < ACCEPT_BUDGET && !l->w->stopping &&
-		    !l->w->accept_paused; i++) {
+		    !l->w->accept_pause; i++) {
 		len = sizeof(ss);
 		fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
 			     SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -278,6 +473,7 @@ int stls__listen_start(struct stls_worker *w)
 	int err;
 
 	w->backoff.data = w;
+	w->shed_timer.data = w;
 	for (i = 0; i < d->o.n_listen; i++) {
 		struct stls_listener *l = &w->listeners[i];
 
@@ -295,11 +491,14 @@ int stls__listen_start(struct stls_worker *w)
 	return 0;
 }
 
-void stls__listen_pause(struct stls_worker *w)
+void stls__listen_pause(struct stls_worker *w, unsigned why)
 {
 	size_t i;
+	bool was = w->accept_pause != 0;
 
-	w->accept_paused = true;
+	w->accept_pause |= why;
+	if (was)
+		return;
 	for (i = 0; i < w->d->o.n_listen; i++) {
 		if (w->listeners[i].open &&
 		    w->listeners[i].conf->proto != STLS_PROTO_UDP)
@@ -307,11 +506,15 @@ void stls__listen_pause(struct stls_worker *w)
 	}
 }
 
-void stls__listen_resume(struct stls_worker *w)
+void stls__listen_resume(struct stls_worker *w, unsigned why)
 {
 	size_t i;
 
-	w->accept_paused = false;
+	if (!w->accept_pause)
+		return;
+	w->accept_pause &= ~why;
+	if (w->accept_pause || w->stopping)
+		return;
 	for (i = 0; i < w->d->o.n_listen; i++) {
 		if (w->listeners[i].open &&
 		    w->listeners[i].conf->proto != STLS_PROTO_UDP)
@@ -325,6 +528,7 @@ void stls__listen_stop(struct stls_worker *w)
 	size_t i;
 
 	uv_timer_stop(&w->backoff);
+	uv_timer_stop(&w->shed_timer);
 	for (i = 0; i < w->d->o.n_listen; i++) {
 		struct stls_listener *l = &w->listeners[i];
 

@@ -19,6 +19,10 @@ const char *const stls_stat_names[STLS_STAT__COUNT] = {
 	[STLS_STAT_BACKEND_SEND_ERRORS] = "backend_send_errors",
 	[STLS_STAT_BACKEND_RECEIVED] = "backend_received",
 	[STLS_STAT_BACKEND_CONNECTS] = "backend_connects",
+	[STLS_STAT_HANDSHAKE_LIMIT] = "handshake_limit_pauses",
+	[STLS_STAT_SHED] = "shed_handshakes",
+	[STLS_STAT_REFUSED_SOURCE_CONNS] = "refused_source_connections",
+	[STLS_STAT_REFUSED_SOURCE_RATE] = "refused_source_rate",
 };
 
 void stls_stats_closed(struct stls_stats *s, enum stls_dclose r)
@@ -36,6 +40,15 @@ void stls_stats_open(struct stls_stats *s, int delta)
 	atomic_store_explicit(&s->open, cur + delta, memory_order_relaxed);
 }
 
+void stls_stats_handshaking(struct stls_stats *s, int delta)
+{
+	int64_t cur = atomic_load_explicit(&s->handshaking,
+					   memory_order_relaxed);
+
+	atomic_store_explicit(&s->handshaking, cur + delta,
+			      memory_order_relaxed);
+}
+
 void stls_stats_read(const struct stls_stats *s, struct stls_stats_snap *acc)
 {
 	int i;
@@ -47,4 +60,6 @@ void stls_stats_read(const struct stls_stats *s, struct stls_stats_snap *acc)
 		acc->closed[i] += atomic_load_explicit(&s->closed[i],
 						       memory_order_relaxed);
 	acc->open += atomic_load_explicit(&s->open, memory_order_relaxed);
+	acc->handshaking += atomic_load_explicit(&s->handshaking,
+						 memory_order_relaxed);
 }

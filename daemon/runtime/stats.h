@@ -27,6 +27,10 @@ enum stls_stat {
 	STLS_STAT_BACKEND_SEND_ERRORS,
 	STLS_STAT_BACKEND_RECEIVED,
 	STLS_STAT_BACKEND_CONNECTS,  /* tcp: backend (re)connections */
+	STLS_STAT_HANDSHAKE_LIMIT,   /* accept paused: handshakes at limit */
+	STLS_STAT_SHED,              /* handshakes shed (oldest first) */
+	STLS_STAT_REFUSED_SOURCE_CONNS, /* closed at accept: source's open */
+	STLS_STAT_REFUSED_SOURCE_RATE,  /* closed at accept: source's rate */
 	STLS_STAT__COUNT
 };
 
@@ -37,6 +41,7 @@ struct stls_stats {
 	_Atomic uint64_t v[STLS_STAT__COUNT];
 	_Atomic uint64_t closed[STLS_DCLOSE__COUNT];
 	_Atomic int64_t open; /* connections open on this worker */
+	_Atomic int64_t handshaking; /* inbound handshakes in flight */
 };
 
 /* A summed, plain copy. */
@@ -44,6 +49,7 @@ struct stls_stats_snap {
 	uint64_t v[STLS_STAT__COUNT];
 	uint64_t closed[STLS_DCLOSE__COUNT];
 	int64_t open;
+	int64_t handshaking;
 };
 
 /* Owner thread only. */
@@ -60,6 +66,9 @@ void stls_stats_closed(struct stls_stats *s, enum stls_dclose r);
 
 /* Owner thread only: delta to the open gauge. */
 void stls_stats_open(struct stls_stats *s, int delta);
+
+/* Owner thread only: delta to the handshakes-in-flight gauge. */
+void stls_stats_handshaking(struct stls_stats *s, int delta);
 
 /* Adds s into *acc (which the caller zeroes first). Any thread. */
 void stls_stats_read(const struct stls_stats *s, struct stls_stats_snap *acc);

@@ -47,7 +47,7 @@ static void format_snap(const struct stls_stats_snap *s, char *buf,
 void stls_daemon_stats_log(struct stls_daemon *d)
 {
 	struct stls_stats_snap one, all;
-	char buf[900];
+	char buf[1400];
 	unsigned i;
 
 	memset(&all, 0, sizeof(all));

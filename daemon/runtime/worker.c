@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "runtime/dconn.h"
+#include "runtime/srclim.h"
 #include "stls/log.h"
 #include "runtime/worker.h"
 
@@ -62,6 +63,7 @@ static void end_of_turn(struct stls_worker *w)
 	struct stls_dconn *c;
 
 	uv_idle_stop(&w->due_idle);
+	stls__hs_turn_end(w);
 	EACH_PART(w, turn_end);
 	while ((c = w->flush_head) != NULL)
 		stls_dconn_flush(c);
@@ -115,6 +117,7 @@ static void maybe_finish(struct stls_worker *w)
 	uv_close((uv_handle_t *)&w->due_idle, NULL);
 	uv_close((uv_handle_t *)&w->due_check, NULL);
 	uv_close((uv_handle_t *)&w->backoff, NULL);
+	uv_close((uv_handle_t *)&w->shed_timer, NULL);
 	uv_close((uv_handle_t *)&w->stop_timer, NULL);
 	uv_unref((uv_handle_t *)&w->wake);
 }
@@ -202,11 +205,12 @@ static int worker_init(struct stls_worker *w)
 		return err;
 	w->loop_ok = true;
 	w->wake.data = w->due_idle.data = w->due_check.data = w;
-	w->backoff.data = w->stop_timer.data = w;
+	w->backoff.data = w->stop_timer.data = w->shed_timer.data = w;
 	if (uv_async_init(&w->loop, &w->wake, on_wake) ||
 	    uv_idle_init(&w->loop, &w->due_idle) ||
 	    uv_check_init(&w->loop, &w->due_check) ||
 	    uv_timer_init(&w->loop, &w->backoff) ||
+	    uv_timer_init(&w->loop, &w->shed_timer) ||
 	    uv_timer_init(&w->loop, &w->stop_timer))
 		return -ENOMEM;
 	w->wake_ok = true;
@@ -303,6 +307,10 @@ void stls_daemon_opts_from_conf(const struct stls_core_conf *c,
 					       : c->connection_timeout * 1000;
 	o->shutdown_ms = c->shutdown_timeout * 1000;
 	o->accept_backoff_ms = c->accept_backoff;
+	o->max_handshakes = c->max_handshakes_in_flight;
+	o->shed_ms = c->handshake_shed_age;
+	o->source_max_conns = c->source_max_connections;
+	o->source_rate = c->source_handshake_rate;
 	o->high_water = (size_t)c->send_high_water;
 	o->low_water = (size_t)c->send_low_water;
 	o->udp_buffer = c->udp_buffer;
@@ -341,6 +349,11 @@ int stls_daemon_new(const struct stls_daemon_opts *o, struct stls_daemon **out)
 		return -ENOMEM;
 	d->o = *o;
 	d->n = o->workers;
+	d->srclim = stls_srclim_new(o->source_max_conns, o->source_rate, &err);
+	if (err) {
+		free(d);
+		return err;
+	}
 	atomic_init(&d->idle_ms, o->idle_ms);
 	d->w = calloc(d->n, sizeof(*d->w));
 	d->fds = malloc((o->n_listen * d->n + 1) * sizeof(*d->fds));
@@ -441,6 +454,7 @@ void stls_daemon_free(struct stls_daemon *d)
 	free(d->w);
 	free(d->fds);
 	free(d->bound);
+	stls_srclim_free(d->srclim);
 	free(d);
 }
 

@@ -42,6 +42,7 @@ struct stls_worker {
 	uv_check_t due_check; /* flushes output, runs closes after poll */
 	uv_timer_t backoff;     /* accept back-off */
 	uv_timer_t stop_timer;  /* shutdown grace */
+	uv_timer_t shed_timer;  /* sheds the oldest handshake at the limit */
 	struct stls_mpsc inbox;
 	struct stls_dconn_table table;
 	struct stls_listener *listeners; /* d->o.n_listen */
@@ -60,10 +61,19 @@ struct stls_worker {
 	atomic_bool stop_req;   /* stls_daemon_stop() was called */
 	bool stopping;
 	bool finished;          /* stopped: handles closed */
-	bool accept_paused;
+	unsigned accept_pause;  /* STLS_ACCEPT_PAUSE_* bits; 0: accepting */
+	/* Inbound handshakes in flight, oldest first (dconn hs_next). */
+	struct stls_dconn *hs_head, *hs_tail;
+	unsigned n_hs;
+	unsigned hs_turn;       /* handshake reads this loop turn */
+	bool hs_turn_paused;    /* handshakes paused until the turn ends */
 	unsigned live;          /* connection objects not yet freed */
 	void *hctx;             /* the handler's per-worker state */
 };
+
+/* Why a worker does not accept (bits of accept_pause). */
+#define STLS_ACCEPT_PAUSE_BACKOFF 0x1 /* out of descriptors */
+#define STLS_ACCEPT_PAUSE_HS_LIMIT 0x2 /* max_handshakes in flight */
 
 /* The daemon: shared, read-only after start except the atomics. */
 struct stls_daemon {
@@ -74,6 +84,7 @@ struct stls_daemon {
 	struct stls_addr *bound; /* per listener */
 	atomic_int n_conns;
 	atomic_int idle_ms;
+	struct stls_srclim *srclim; /* per-source limits, NULL: none */
 	bool joined;
 };
 
@@ -114,8 +125,28 @@ STLS_MUST_USE int stls__listen_open(struct stls_daemon *d);
 void stls__listen_close_fds(struct stls_daemon *d);
 /* Worker side: wraps the fds in handles and starts them. */
 STLS_MUST_USE int stls__listen_start(struct stls_worker *w);
-void stls__listen_pause(struct stls_worker *w);
-void stls__listen_resume(struct stls_worker *w);
+/* Stops / restarts accepting for reason <why> (STLS_ACCEPT_PAUSE_*):
+ * the worker accepts when no reason is left. */
+void stls__listen_pause(struct stls_worker *w, unsigned why);
+void stls__listen_resume(struct stls_worker *w, unsigned why);
+
+/* Handshakes in flight (listen.c): an inbound TLS connection starts one
+ * (stls_dconn_new()); it ends when the connection is established or
+ * starts closing. At max_handshakes the worker pauses accepting, and
+ * resumes below it; while paused, half-open connections (nothing sent to
+ * them yet: no whole ClientHello) older than shed_ms are closed (SHED),
+ * oldest first. */
+void stls__hs_begin(struct stls_worker *w, struct stls_dconn *c);
+void stls__hs_end(struct stls_worker *w, struct stls_dconn *c);
+
+/* Handshake work per loop turn: a read on a connection in handshake
+ * counts one (a ClientHello costs a signature and a key exchange); past
+ * STLS_HS_TURN_BUDGET in one turn the worker's other handshakes stop
+ * reading until the turn ends, so that the turn's reads of established
+ * connections are not queued behind hundreds of handshakes. */
+#define STLS_HS_TURN_BUDGET 8
+void stls__hs_turn_step(struct stls_worker *w);
+void stls__hs_turn_end(struct stls_worker *w);
 void stls__listen_stop(struct stls_worker *w);
 
 #endif

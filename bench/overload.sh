@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# bench/overload.sh BUILD_DIR: do the phones already connected keep being
+# served while a storm of new handshakes arrives? (issue 19: their p99
+# within 2x of the unloaded value.) docs/performance.md "Overload".
+#
+# One siptlsd (2 workers) in front of bench/sip_proxy. For each config
+# (default limits; max_handshakes_in_flight = 0, the behaviour before):
+#   quiet  OV_PHONES (500) registered phones, OV_CALLS (20) calls/s,
+#          REGISTER and keep-alive every 10 s, for OV_BUSY (40) s: the
+#          latency per relayed message;
+#   storm  the same, and OV_STORM (10000) new phones connecting at once
+#          8 s into it (a second scenario process).
+# OV_CONFIGS: "NAME|[core] line;NAME|line..." (default: the defaults, and
+# max_handshakes_in_flight = 0).
+# Output: the scenario lines and a summary; RESULT lines in
+# bench/results/OVERLOAD.raw with the load average. Bounded in time;
+# every process stopped by PID.
+set -uo pipefail
+
+if [ $# -ne 1 ] || [ ! -x "$1/bench/scenario" ]; then
+	echo "usage: bench/overload.sh BUILD_DIR" >&2
+	exit 2
+fi
+BUILD=$(cd "$1" && pwd)
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$BUILD/bench
+PHONES=${OV_PHONES:-500}
+CALLS=${OV_CALLS:-20}
+BUSY=${OV_BUSY:-40}
+STORM=${OV_STORM:-10000}
+PORT=${OV_PORT:-25700}
+T=$(mktemp -d /tmp/stls-ovl.XXXXXX)
+RAW=$T/raw
+PIDS=()
+. "$SRC/bench/procs.sh"
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do stop_tree "$p"; done
+	mkdir -p "$SRC/bench/results"
+	[ -s "$RAW" ] && cp "$RAW" "$SRC/bench/results/OVERLOAD.raw"
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+bash "$SRC/tests/certs/mkcerts.sh" "$T/certs" >/dev/null || exit 1
+load() { cut -d" " -f1-3 /proc/loadavg | tr " " "/"; }
+
+# one NAME CORE_LINE STORM(0|1)
+one() {
+	local name=$1 extra=$2 storm=$3 dp pp sp=
+	"$BIN/sip_proxy" --udp "127.0.0.1:$PORT" --max-bindings $((STORM + PHONES + 100)) \
+		--duration 600 2>/dev/null &
+	pp=$!
+	PIDS=("$pp")
+	cat >"$T/s.conf" <<EOF2
+[core]
+listen = tls:127.0.0.1:$((PORT + 1))
+backend = udp:127.0.0.1:$PORT
+workers = 2
+max_connections = $((STORM + PHONES + 1000))
+$extra
+[server:default]
+certificate = $T/certs/server.pem
+private_key = $T/certs/server.key
+verify_certificate = no
+EOF2
+	"$BUILD/siptlsd" -c "$T/s.conf" 2>"$T/d.log" &
+	dp=$!
+	PIDS+=("$dp")
+	wait_port $((PORT + 1)) || { echo "siptlsd did not start" >&2; return 1; }
+	local l
+	l=$(load)
+	timeout $((BUSY + 120)) "$BIN/scenario" -t "127.0.0.1:$((PORT + 1))" \
+		-n "$PHONES" --busy "$BUSY" --calls "$CALLS" --reg-interval 10 \
+		--ka-interval 10 --server-pid "$dp" --label "$name" >"$T/m.out" 2>&1 &
+	local mp=$!
+	if [ "$storm" = 1 ]; then
+		sleep 8
+		timeout $((BUSY + 60)) "$BIN/scenario" -t "127.0.0.1:$((PORT + 1))" \
+			-n "$STORM" --storm-timeout $((BUSY - 10)) --prefix s --label "$name-storm" \
+			>"$T/s.out" 2>&1 &
+		sp=$!
+	fi
+	wait "$mp"
+	[ -n "$sp" ] && wait "$sp"
+	cat "$T/m.out" ${sp:+"$T/s.out"} | grep -v '^RESULT' >&2
+	grep -h '^RESULT' "$T/m.out" ${sp:+"$T/s.out"} | sed "s|\$| load_start=$l|" >>"$RAW"
+	grep -o "shed_handshakes=[0-9]*\|handshake_limit_pauses=[0-9]*" "$T/d.log" | tail -2 >&2
+	stop_tree "$dp"
+	stop_tree "$pp"
+	PIDS=()
+	sleep 2
+}
+
+IFS=';' read -r -a CFGS <<<"${OV_CONFIGS:-default|;nolimit|max_handshakes_in_flight = 0}"
+for cfg in "${CFGS[@]}"; do
+	name=${cfg%%|*}
+	extra=${cfg#*|}
+	if [ -z "${OV_NO_QUIET:-}" ]; then
+		echo "=== $name: quiet" >&2
+		one "$name-quiet" "$extra" 0
+	fi
+	echo "=== $name: storm of $STORM" >&2
+	one "$name-storm" "$extra" 1
+done
+echo
+grep '/busy' "$RAW" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+	printf "%-22s p50 %s ms  p99 %s ms  p999 %s ms  lost %s  load %s\n", v["label"], v["p50_ms"], v["p99_ms"], v["p999_ms"], v["lost"], v["load_start"] }'

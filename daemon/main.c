@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@
 #include "relay/relay.h"
 #include "tlsx/tlsx.h"
 #include "runtime/stats.h"
+#include "script/script.h"
 #include "stls/hsm.h"
 #include "stls/log.h"
 
@@ -62,6 +64,7 @@ struct run {
 	struct stls_tlsx *tlsx;      /* the TLS transform (tls: listeners) */
 	struct stls_daemon *d;
 	struct stls_ctl *ctl;        /* control plane (RPC, reload) */
+	struct stls_script *script;  /* [core] script, or NULL */
 	uv_loop_t loop;
 	uv_signal_t sig[4];
 	int n_sig;          /* signal handles initialised */
@@ -135,6 +138,25 @@ static const struct stls_section *find_section(const struct stls_conf *c,
 	return NULL;
 }
 
+/* [core] script: loaded (and checked) once here, before the workers. */
+static int load_script(struct run *r, struct stls_diag *diag)
+{
+	static char path[PATH_MAX];
+	struct stls_script_conf sc;
+	const struct stls_settings *tls = &r->conf->tls;
+
+	if (!r->core.script)
+		return 0;
+	if (stls_script_conf_from(&r->core, tls->event_callback,
+				  tls->xavp_cfg, r->conf->base_dir, path,
+				  &sc) != 0) {
+		stls_diag_err(diag, NULL, 0, "script: path too long");
+		return -ENAMETOOLONG;
+	}
+	return stls_script_new(&sc, (unsigned)r->core.workers, diag,
+			       &r->script);
+}
+
 /*
  * Loads everything the daemon needs before it binds: the main config (and
  * the tls.cfg it names), [core], and the TLS profile set (every
@@ -158,6 +180,9 @@ static int load_conf(struct run *r, struct stls_diag *diag)
 						&r->core, &r->relay_conf, diag);
 	if (err || diag->errors)
 		return err ? err : -EINVAL;
+	err = load_script(r, diag);
+	if (err)
+		return err;
 	/* HSM keys: the engine starts once, here, before any worker. */
 	stls_hsm_conf_from_conf(r->conf, &hc);
 	err = stls_hsm_init(&hc, diag);
@@ -222,6 +247,7 @@ static void on_signal(uv_signal_t *h, int signum)
 		stls_tlsx_stats_log(r->tlsx);
 		if (r->relay)
 			stls_relay_stats_log(r->relay);
+		stls_script_stats_log(r->script);
 		break;
 	}
 }
@@ -291,6 +317,7 @@ static int control_start(struct run *r)
 	cc.core = &r->core;
 	cc.base_dir = r->conf->base_dir;
 	cc.tlsx = r->tlsx;
+	cc.script = r->script;
 	err = stls_ctl_new(&cc, &r->ctl);
 	if (!err)
 		err = stls_ctl_start(r->ctl);
@@ -352,8 +379,13 @@ static int start(struct run *r)
 	err = start_tls(r, &o);
 	if (err)
 		return err;
-	if (r->relay)
+	if (r->relay) {
 		stls_relay_set_tlsx(r->relay, r->tlsx);
+		stls_relay_set_script(r->relay, r->script);
+	} else if (r->script) {
+		STLS_WARN("[core] script: no hooks run with handler %s",
+			  o.handler->name);
+	}
 	err = stls_daemon_new(&o, &r->d);
 	if (!err && r->relay)
 		err = stls_relay_attach(r->relay, r->d);
@@ -364,6 +396,8 @@ static int start(struct run *r)
 		err = setup_signals(r);
 	if (!err)
 		err = stls_daemon_start(r->d);
+	if (!err && r->script)
+		stls_script_attach(r->script, r->d);
 	if (!err)
 		err = control_start(r);
 	if (!err)
@@ -386,9 +420,12 @@ static void finish(struct run *r)
 		stls_daemon_free(r->d);
 		r->d = NULL;
 	}
-	if (r->relay)
+	if (r->relay) {
 		stls_relay_stats_log(r->relay);
+		stls_script_stats_log(r->script);
+	}
 	stls_relay_free(r->relay);
+	stls_script_free(r->script);
 	stls_relay_settings_fini(&r->relay_conf);
 	if (r->pid_written)
 		stls_pidfile_remove(r->core.pid_file);

@@ -5,8 +5,8 @@
 # development machines); as another user it only reports what is missing.
 set -euo pipefail
 
-# Build: compiler, CMake, Ninja, OpenSSL 3, libuv and jansson (the JSON of
-# the control socket) headers.
+# Build: compiler, CMake, Ninja, OpenSSL 3, libuv, jansson (the JSON of
+# the control socket) and Lua 5.4 (the script hooks) headers.
 # Tests: real peers and tools nobody here wrote (openssl s_client/s_server,
 # gnutls-cli/serv, sipsak, sipp), valgrind, python3 for scripted UAs.
 # Fuzzing: clang with libFuzzer's runtime. TLS configuration scan: sslscan.
@@ -15,7 +15,7 @@ set -euo pipefail
 # pkcs11-tool (OpenSC).
 PKGS=(
 	build-essential cmake ninja-build pkg-config
-	libssl-dev openssl libuv1-dev libjansson-dev
+	libssl-dev openssl libuv1-dev libjansson-dev liblua5.4-dev
 	libengine-pkcs11-openssl libp11-kit-dev softhsm2 opensc
 	python3 gnutls-bin sipsak sip-tester valgrind
 	clang libclang-rt-14-dev

@@ -70,6 +70,13 @@ STLS_MUST_USE int stls_relay_attach(struct stls_relay *r,
 /* Outbound TLS and facts; NULL: sips targets get 503. Before start. */
 void stls_relay_set_tlsx(struct stls_relay *r, struct stls_tlsx *t);
 
+struct stls_script;
+
+/* The Lua hooks (borrowed, outlives the relay; NULL: none): the request
+ * hook on client requests, the connection-out event after the [relay]
+ * rules. Before start. */
+void stls_relay_set_script(struct stls_relay *r, struct stls_script *s);
+
 /* Relay counters (summed over workers). */
 enum stls_relay_stat {
 	STLS_RELAY_CLIENT_REQUESTS,  /* relayed to the backend */
@@ -89,6 +96,8 @@ enum stls_relay_stat {
 	STLS_RELAY_OUT_DENIED,       /* connection-out rules */
 	STLS_RELAY_BACKEND_DOWN,     /* 503 to a client: backend send failed */
 	STLS_RELAY_POSTED,           /* handed to another worker */
+	STLS_RELAY_SCRIPT_REPLIES,   /* requests answered by the script */
+	STLS_RELAY_SCRIPT_DROPS,     /* requests dropped by the script */
 	STLS_RELAY__COUNT
 };
 

@@ -25,6 +25,7 @@
 #include "stls/sip/reply.h"
 #include "relay/sip_rewrite.h"
 #include "runtime/worker.h"
+#include "script/script.h"
 
 /* Room for what the rewrite adds on top of a message. */
 #define RELAY_HEADROOM 16384
@@ -56,6 +57,7 @@ struct stls_relay {
 	unsigned n_workers;
 	struct relay_counters *cnt; /* per worker */
 	_Atomic uint64_t hook_denied; /* connection-out hook, any worker */
+	struct stls_script *script;   /* Lua hooks, or NULL */
 };
 
 /* One recent udp: IPv6 peer (the token names the slot). */
@@ -222,6 +224,23 @@ void stls__relay_out_closed(struct relay_worker *rw, struct stls_dconn *c);
 
 /* Frees every destination of the worker (worker stop; no replies). */
 void stls__relay_out_fini(struct relay_worker *rw);
+
+/* relay_script.c */
+
+/*
+ * The request hook for the request in rw->msg from <c> (or <src> on a
+ * udp: listener): returns 0 to relay it, with the hook's edits in <ctx>
+ * (they point into the script's state: use them before the next hook
+ * call), or 1 when the hook answered (v->action REPLY: the caller sends
+ * v->code, v->reason) or dropped it. A request that does not validate is
+ * not shown to the hook (0: the rewrite answers 400).
+ */
+STLS_MUST_USE int stls__relay_script_request(struct relay_worker *rw,
+					     struct stls_dconn *c,
+					     struct stls_listener *l,
+					     const struct stls_addr *src,
+					     struct stls_relay_ctx *ctx,
+					     struct stls_script_verdict *v);
 
 /* relay_policy.c */
 

@@ -64,12 +64,31 @@ bool stls_relay_dst_allowed(const struct stls_relay_settings *s,
 	return false;
 }
 
+/*
+ * The Lua event_callback, "tls:connection-out", on the worker opening the
+ * connection, before its first byte (CONNECT phase). 0 or -EPERM.
+ */
+static int script_conn_out(struct stls_relay *r,
+			   const struct stls_conn_out_event *ev)
+{
+	struct stls_script_out_ev sev = {
+		.dst = ev->dst,
+		.server_name = ev->server_name,
+		.server_id = ev->server_id,
+	};
+
+	if (!stls_script_has_event(r->script) || !ev->w)
+		return 0;
+	return stls_script_conn_out(r->script, ev->w->idx, &sev);
+}
+
 int stls_relay_conn_out(const struct stls_conn_out_event *ev, void *arg)
 {
 	struct stls_relay *r = arg;
 
 	if (ev->phase != STLS_CONN_OUT_CONNECT || !ev->dst ||
-	    stls_relay_dst_allowed(r->rs, ev->dst))
+	    (stls_relay_dst_allowed(r->rs, ev->dst) &&
+	     script_conn_out(r, ev) == 0))
 		return 0;
 	atomic_fetch_add_explicit(&r->hook_denied, 1, memory_order_relaxed);
 	return -EPERM;

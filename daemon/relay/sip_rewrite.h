@@ -59,6 +59,19 @@ struct stls_relay_ctx {
 	const struct stls_addr *src;     /* source address of the message */
 	const struct stls_relay_fact *facts;
 	size_t n_facts;
+	/*
+	 * Client requests: what the request hook decided (script/script.h);
+	 * all optional. <extra>: checked header lines appended after the
+	 * facts; <strip>: names of headers removed (compact forms too);
+	 * <server_name>/<server_id>: sent as X-<xavp_cfg>-Server-Name/-Id
+	 * (with xavp_cfg set; such headers from the client are always
+	 * removed).
+	 */
+	struct stls_slice extra;
+	const char *const *strip;
+	size_t n_strip;
+	const char *server_name;
+	const char *server_id;
 };
 
 enum stls_relay_action {
@@ -95,8 +108,10 @@ struct stls_relay_result {
  * ours, adds received/rport to the top Via, prepends our Via (inside
  * address, branch per RFC 3261 16.11, parameter ft=<flow token>), adds two
  * Record-Route entries on INVITE, SUBSCRIBE, REFER and NOTIFY, adds Path on
- * REGISTER, strips headers starting with the facts prefix and appends the
- * facts. ctx->flow_token and ctx->src are required. Returns 0 (see
+ * REGISTER, strips headers starting with the facts prefix (and the
+ * xavp_cfg ones) and appends the facts, then the hook's edits (ctx). A
+ * request already validated in full (msg->validated) is not validated
+ * again. ctx->flow_token and ctx->src are required. Returns 0 (see
  * res->action), -EINVAL (msg is not a request, or ctx incomplete) or
  * -ENOBUFS (out too small).
  */

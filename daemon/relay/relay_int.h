@@ -1,13 +1,14 @@
 /*
  * Internals shared by the relay's files (relay.c: handler and framing,
  * relay_client.c: client side, relay_backend.c: backend side,
- * relay_out.c: outbound pool, relay_policy.c: rules and facts,
+ * relay_out.c: outbound pool, relay_policy.c: connection-out rules,
+ * relay_facts.c: TLS facts, relay_script.c: the Lua request hook,
  * relay_send.c: sending, shared by all; the [relay] keyword table is
  * config/relay_conf.c). Not an interface.
  *
  * Calls run one way: relay.c (the handler ops) calls the sides;
  * relay_backend.c calls relay_out.c; every file may call relay_send.c,
- * relay_policy.c and the rewrite (sip_rewrite*.c, flow_token.c); nothing
+ * relay_policy.c, relay_facts.c, relay_script.c and the rewrite (sip_rewrite*.c, flow_token.c); nothing
  * calls back up.
  */
 #ifndef STLSD_RELAY_INT_H
@@ -34,7 +35,6 @@
 #define RELAY_FLOW_UDP6 0x4000u /* | worker: slot in the worker table */
 #define RELAY_UDP6_SLOTS 4096u
 #define RELAY_DEST_BUCKETS 256u
-#define RELAY_MAX_FACTS 8
 
 struct relay_counters {
 	_Atomic uint64_t v[STLS_RELAY__COUNT];
@@ -95,9 +95,10 @@ struct relay_conn {
 	struct relay_dest *dest; /* outbound: its pool entry */
 	bool facts_done;     /* facts below are filled */
 	bool verified;
-	struct stls_relay_fact facts[RELAY_MAX_FACTS];
+	struct stls_relay_fact *facts; /* in facts_buf, or &fact_verified */
 	size_t n_facts;
-	char *facts_buf;     /* the values */
+	struct stls_relay_fact fact_verified; /* Verified alone */
+	char *facts_buf;     /* the facts array and the values */
 };
 
 static inline void relay_count(struct relay_worker *rw,
@@ -242,7 +243,7 @@ STLS_MUST_USE int stls__relay_script_request(struct relay_worker *rw,
 					     struct stls_relay_ctx *ctx,
 					     struct stls_script_verdict *v);
 
-/* relay_policy.c */
+/* relay_facts.c */
 
 /*
  * Fills rc's facts headers and verified flag from connection <c>, once

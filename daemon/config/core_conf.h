@@ -103,6 +103,11 @@ struct stls_core_conf {
 	int script_memory;      /* bytes per lua_State */
 	int script_on_error;    /* enum stls_script_on_error */
 	int script_allow;       /* STLS_SCRIPT_ALLOW_* */
+	struct stls_addr *dns_servers; /* none: /etc/resolv.conf */
+	size_t n_dns_servers;
+	int dns_timeout;        /* ms, first try */
+	int dns_tries;
+	int dns_cache_size;     /* entries per worker */
 };
 
 /*

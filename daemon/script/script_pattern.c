@@ -9,7 +9,7 @@
  * character of an expansion or of %b) counts; once the call's budget is
  * spent the match stops with the budget error, like a Lua loop would.
  *
- * Patterns: single-character classes (., %a %c %d %g %l %p %s %u %w %x
+ * Patterns: single-character classes (., %a %c %d %g %l %p %s %u %w %x %z
  * and their complements, %<punct>, [set] with ranges, classes and ^),
  * items with * + - ?, %1-%9 back-references, %bxy, %f[set], anchors ^ and
  * $, captures and position captures (at most 32), recursion depth 200.
@@ -121,6 +121,9 @@ static bool match_class(int c, int cl)
 		break;
 	case 'x':
 		r = isxdigit(c);
+		break;
+	case 'z': /* deprecated, still in Lua 5.4: the NUL byte */
+		r = c == 0;
 		break;
 	default:
 		return cl == c;

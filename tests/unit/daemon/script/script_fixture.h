@@ -52,6 +52,7 @@ struct sfx {
 	struct stls_addr src, local;
 	struct stls_script_req req;
 	struct stls_script_verdict v;
+	char out[256];
 };
 
 static SFX_UNUSED void sfx_write(struct sfx *x, const char *text)
@@ -130,5 +131,36 @@ static SFX_UNUSED void sfx_run(struct sfx *x)
 /* A script whose request hook runs <body> (one chunk of Lua). */
 #define SFX_HOOK(body) "function ksr_request_route()\n" body "\nend\n" \
 		       "function ksr_tls_event(ev) end\n"
+
+/*
+ * The value of the Lua expression <expr> in the request hook (on
+ * REQ_INVITE), as tostring() gives it, or
+ * "error: <message>" when it raises. Fills x->out. <conf_fn> as in
+ * sfx_init. The request hook answers 299 with the text as the reason:
+ * what the test reads.
+ */
+static SFX_UNUSED const char *sfx_eval(struct sfx *x, const char *expr,
+				       void (*conf_fn)(struct stls_script_conf *))
+{
+	char text[4096];
+
+	snprintf(text, sizeof(text),
+		 "function ksr_request_route()\n"
+		 "  local ok, v = pcall(function() return %s end)\n"
+		 "  local s = ok and tostring(v) or ('error: ' .. tostring(v))\n"
+		 "  s = s:gsub('[%%c]', '?')\n"
+		 "  if #s == 0 then s = '<empty>' end\n"
+		 "  KSR.sl.send_reply(299, s:sub(1, 128))\n"
+		 "end\n"
+		 "function ksr_tls_event(ev) end\n", expr);
+	sfx_init(x, text, conf_fn);
+	sfx_request(x, REQ_INVITE);
+	sfx_run(x);
+	CHECK_EQ(x->v.action, STLS_SCRIPT_REPLY);
+	CHECK_EQ(x->v.code, 299);
+	snprintf(x->out, sizeof(x->out), "%s",
+		 x->v.reason ? x->v.reason : "");
+	return x->out;
+}
 
 #endif

@@ -135,7 +135,7 @@ static int l_print(lua_State *L)
 }
 
 /* load(chunk [, name [, mode [, env]]]) with text chunks only: a crafted
- * binary chunk can crash the VM. */
+ * binary chunk can crash the VM. An env given (even nil) is passed on. */
 static int l_load(lua_State *L)
 {
 	const char *mode = luaL_optstring(L, 3, "t");
@@ -143,14 +143,13 @@ static int l_load(lua_State *L)
 
 	if (strcmp(mode, "t") != 0)
 		return luaL_error(L, "load: only text chunks (mode \"t\")");
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_pushvalue(L, 1);
-	lua_pushvalue(L, 2);
+	lua_settop(L, n >= 4 ? 4 : 3);
 	lua_pushliteral(L, "t");
-	if (n >= 4)
-		lua_pushvalue(L, 4);
+	lua_replace(L, 3);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
 	lua_call(L, n >= 4 ? 4 : 3, LUA_MULTRET);
-	return lua_gettop(L) - n;
+	return lua_gettop(L);
 }
 
 /* table.sort charged n * log2(n) comparisons before it runs. */

@@ -62,6 +62,16 @@ extern const struct stls_rpc_method
 	stls__ctl_script_methods[] STLS__CTL_HIDDEN;
 
 /*
+ * ctl_script.c: sets the script's file, generation and counters
+ * (requests, events, errors, budget, memory, replies, drops,
+ * conn_dropped, rebuilds, reloads, reload_failures, memory_used) in <o>.
+ * 0 or -ENOMEM.
+ */
+struct stls_script;
+int stls__ctl_script_counters(json_t *o,
+			      const struct stls_script *s) STLS__CTL_HIDDEN;
+
+/*
  * Fails <call> with 500 and every "FILE:LINE: message" of <diag> as data:
  * "<what> not reloaded (N errors, <unchanged>): <first error>".
  */

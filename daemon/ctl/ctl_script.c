@@ -51,9 +51,8 @@ static int script_reload(struct stls_rpc_call *call, void *arg)
 	return stls_rpc_reply(call, o);
 }
 
-static int script_info(struct stls_rpc_call *call, void *arg)
+int stls__ctl_script_counters(json_t *o, const struct stls_script *s)
 {
-	struct stls_ctl *ctl = arg;
 	struct stls_script_stats st;
 	const struct {
 		const char *name;
@@ -72,15 +71,10 @@ static int script_info(struct stls_rpc_call *call, void *arg)
 		{ "reload_failures", &st.reload_failures },
 		{ "memory_used", &st.memory_used },
 	};
-	struct stls_script *s = ctl->c.script;
-	json_t *o;
 	size_t i;
 	int err;
 
-	if (!s)
-		return no_script(call);
 	stls_script_stats(s, &st);
-	o = json_object();
 	err = stls_rpc_obj_set_str(o, "file", stls_script_path(s));
 	if (!err)
 		err = stls_rpc_obj_set_int(o, "generation",
@@ -88,6 +82,19 @@ static int script_info(struct stls_rpc_call *call, void *arg)
 	for (i = 0; !err && i < STLS_ARRAY_SIZE(counters); i++)
 		err = stls_rpc_obj_set_int(o, counters[i].name,
 					   (int64_t)*counters[i].v);
+	return err;
+}
+
+static int script_info(struct stls_rpc_call *call, void *arg)
+{
+	struct stls_ctl *ctl = arg;
+	json_t *o;
+	int err;
+
+	if (!ctl->c.script)
+		return no_script(call);
+	o = json_object();
+	err = stls__ctl_script_counters(o, ctl->c.script);
 	if (err) {
 		json_decref(o);
 		return err;
@@ -105,6 +112,7 @@ const struct stls_rpc_method stls__ctl_script_methods[] = {
 	  "The script file, its generation, and the hooks' counters: "
 	  "requests, events, errors (budget, memory), replies, drops, "
 	  "conn_dropped, rebuilds, reloads, reload_failures, memory_used "
-	  "(bytes of the workers' states).", 0 },
+	  "(bytes of the workers' states). core.stats has them too, as "
+	  "\"script\".", 0 },
 	STLS_RPC_METHOD_END
 };

@@ -224,6 +224,9 @@ def test_reload(be, d, port):
     check(info["generation"] == 1 and info["conn_dropped"] == 1 and
           info["replies"] >= 4 and info["errors"] == 0,
           "script.info counts: %s" % info)
+    cs = ctl.call("core.stats").get("script", {})
+    check(cs.get("generation") == 1 and cs.get("replies") == info["replies"],
+          "core.stats has the script counters: %s" % cs)
     good = open(os.path.join(d.tmp, "edge.lua")).read()
     write_script(d.tmp, good + "\nfunction ksr_request_route(\n")
     rc, out, err = ctl.run("script.reload")

@@ -42,6 +42,17 @@ C=$T/certs
 echo "== in-process: bench/script_cost $N x $REPS"
 timeout 600 "$BUILD/bench/script_cost" "$C" "$SRC/etc/edge.lua" "$N" "$REPS" \
 	2>/dev/null | tee "$T/cost.out"
+
+# Lua 5.4 against LuaJIT (docs/scripting.md), when they are installed
+# (Debian: lua5.4, luajit). LuaJIT with its JIT never ends the loop
+# under the count hook: the timeout stops it.
+for vm in lua5.4 "luajit -joff" luajit; do
+	command -v "${vm%% *}" >/dev/null || continue
+	echo
+	echo "== $vm bench/lua_vm_compare.lua"
+	timeout 10 $vm "$SRC/bench/lua_vm_compare.lua" ||
+		echo "(stopped by the 10 s timeout: the count hook never fired)"
+done
 [ "${SYSTEM:-1}" = 1 ] || exit 0
 
 echo

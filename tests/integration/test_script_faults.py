@@ -53,6 +53,10 @@ function ksr_request_route()
 		end
 	elseif u == "echo" then
 		KSR.sl.send_reply(299, "Fine")
+	elseif u == "edit" then
+		assert(KSR.hdr.remove("User-Agent") == 1)
+		assert(KSR.hdr.append("X-Edited: " .. KSR.hdr.get("Subject")) == 1)
+		assert(KSR.hdr.append("X-Evil: a\r\nVia: SIP/2.0/UDP evil") == -1)
 	end
 end
 
@@ -113,6 +117,18 @@ def test_reply_mode(be):
         check(r is not None and r.status == 200 and "Sandboxed" in r.start,
               "sandbox: no os.execute, io, debug, os.exit, loadlib, "
               "binary chunks, native require")
+        ruri = "sip:edit@example.test"
+        ua.send(request("OPTIONS", ruri, "TLS 10.0.0.7:5061", "edit-1", 1,
+                        AOR, ruri, extra=[("User-Agent", "phone 1"),
+                                          ("Subject", "kept")]))
+        m = be.wait(lambda m: m.get("call-id") == "edit-1")
+        check(m is not None and m.get("user-agent") is None and
+              m.get("x-edited") == "kept" and m.get("subject") == "kept" and
+              len(m.all("via")) == 2 and b"evil" not in m.raw,
+              "KSR.hdr.remove and KSR.hdr.append reach the backend, an "
+              "injected Via does not")
+        r = ua.read(20)
+        check(r is not None and r.status == 200, "  and it is answered")
         for i, (user, what) in enumerate((
                 ("err", "runtime error"), ("loop", "endless loop"),
                 ("pcallloop", "endless loop inside pcall"),

@@ -265,16 +265,7 @@ int main(int argc, char **argv)
 	stls_log_set_level(STLS_L_INFO);
 
 	/* Facts from a real handshake (test_script_pv.c does the same). */
-	pair_init(&p, "server.pem", "server.key", TLS1_3_VERSION,
-		  TLS1_3_VERSION);
-	ctx_set_vmode(p.sctx, VM_ON);
-	if (!SSL_CTX_use_certificate_file(p.cctx, test_cert_path("client.pem"),
-					  SSL_FILETYPE_PEM) ||
-	    !SSL_CTX_use_PrivateKey_file(p.cctx, test_cert_path("client.key"),
-					 SSL_FILETYPE_PEM))
-		test_fail(__FILE__, __LINE__, "client certificate");
-	pair_start(&p, "sip.example.test", "example.test");
-	pair_pump(&p);
+	pair_mutual(&p, TLS1_3_VERSION);
 	b.facts = stls_conn_get_facts(p.s.conn);
 	if (!b.facts || !stls_facts_is_peer_verified(b.facts))
 		test_fail(__FILE__, __LINE__, "handshake");

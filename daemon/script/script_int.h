@@ -200,6 +200,15 @@ bool stls__script_vm_bloated(struct script_vm *vm) STLS__SCRIPT_HIDDEN;
 /* script_ksr.c: the error object of KSR.x.exit() (its address). */
 extern const char stls__script_exit_marker STLS__SCRIPT_HIDDEN;
 
+/*
+ * script_ksr.c: appends <n> bytes of <s> to the string <out> (cap bytes
+ * with its NUL), control bytes written as \xNN, so that a log line stays
+ * one line whatever a script or a peer put in it; what does not fit is
+ * cut.
+ */
+void stls__script_escape(char *out, size_t cap, const char *s,
+			 size_t n) STLS__SCRIPT_HIDDEN;
+
 /* script_ksr.c: sets the global KSR table. 0 or -ENOMEM. */
 int stls__script_ksr_open(lua_State *L) STLS__SCRIPT_HIDDEN;
 

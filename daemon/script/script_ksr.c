@@ -18,15 +18,11 @@
 
 #include "stls/log.h"
 
-/* The text of a log call with control bytes escaped and a trailing
- * newline (Kamailio messages end in "\n") removed. */
-static void log_text(char *out, size_t cap, const char *s, size_t n)
+void stls__script_escape(char *out, size_t cap, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t o = 0, i;
+	size_t o = strlen(out), i;
 
-	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
-		n--;
 	for (i = 0; i < n && o + 5 < cap; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
@@ -50,7 +46,11 @@ static int log_at(lua_State *L, int level, int arg)
 
 	if (!stls_log_enabled(level))
 		return 0;
-	log_text(text, sizeof(text), s, n);
+	/* Kamailio's messages end in "\n": not ours. */
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	text[0] = '\0';
+	stls__script_escape(text, sizeof(text), s, n);
 	stls_log(level, "script: %s", text);
 	return 0;
 }

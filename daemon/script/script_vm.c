@@ -94,26 +94,10 @@ static void vm_budget(struct script_vm *vm, long limit)
 	}
 }
 
-/* Appends <s> with control bytes escaped as \xNN (log lines stay one
- * line whatever a script or a peer put in the text). */
+/* Appends <s> escaped (stls__script_escape). */
 static void put_escaped(char *out, size_t cap, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t n = strlen(out);
-
-	for (; *s && n + 5 < cap; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch < 0x20 || ch == 0x7f) {
-			out[n++] = '\\';
-			out[n++] = 'x';
-			out[n++] = hex[ch >> 4];
-			out[n++] = hex[ch & 15];
-		} else {
-			out[n++] = (char)ch;
-		}
-	}
-	out[n] = '\0';
+	stls__script_escape(out, cap, s, strlen(s));
 }
 
 /* print(...): the values, tab-separated, to the log at info level. */

@@ -101,6 +101,24 @@ def start(be, on_error):
     return Daemon(CFG % (be.port, on_error), tmp=tmp)
 
 
+def with_daemon(be, on_error, body):
+    """Starts siptlsd with script_on_error = <on_error>, runs
+    body(d, ua) with a TLS client connected, then checks a clean stop
+    (the log's tail is printed when a check fails)."""
+    d = start(be, on_error)
+    try:
+        ua = tls_client("127.0.0.1", d.addrs[0][2])
+        body(d, ua)
+        ua.close()
+        check(d.stop() == 0, "siptlsd exited cleanly")
+    except SystemExit:
+        print(d.log()[-5000:])
+        raise
+    finally:
+        if d.p.poll() is None:
+            d.stop()
+
+
 def ask(ua, user, call_id):
     ruri = "sip:%s@example.test" % user
     ua.send(request("OPTIONS", ruri, "TLS 10.0.0.7:5061", call_id, 1, AOR,
@@ -109,10 +127,7 @@ def ask(ua, user, call_id):
 
 
 def test_reply_mode(be):
-    d = start(be, "reply")
-    port = d.addrs[0][2]
-    try:
-        ua = tls_client("127.0.0.1", port)
+    def body(d, ua):
         r = ask(ua, "sandbox", "sb")
         check(r is not None and r.status == 200 and "Sandboxed" in r.start,
               "sandbox: no os.execute, io, debug, os.exit, loadlib, "
@@ -160,14 +175,8 @@ def test_reply_mode(be):
         check(r is not None and r.status == 299, "and serves on")
         # Connection-out: an error in the event refuses the connection.
         test_conn_out(be, d, ua, expect_open=False)
-        ua.close()
-        check(d.stop() == 0, "siptlsd exited cleanly")
-    except SystemExit:
-        print(d.log()[-5000:])
-        raise
-    finally:
-        if d.p.poll() is None:
-            d.stop()
+
+    with_daemon(be, "reply", body)
 
 
 def test_conn_out(be, d, ua, expect_open):
@@ -200,23 +209,14 @@ def test_conn_out(be, d, ua, expect_open):
 
 
 def test_pass_mode(be):
-    d = start(be, "pass")
-    port = d.addrs[0][2]
-    try:
-        ua = tls_client("127.0.0.1", port)
+    def body(d, ua):
         r = ask(ua, "err", "pass-1")
         m = be.wait(lambda m: m.get("call-id") == "pass-1")
         check(m is not None and r is not None and r.status == 200,
               "pass: a failing hook lets the request through")
         test_conn_out(be, d, ua, expect_open=True)
-        ua.close()
-        check(d.stop() == 0, "siptlsd exited cleanly")
-    except SystemExit:
-        print(d.log()[-5000:])
-        raise
-    finally:
-        if d.p.poll() is None:
-            d.stop()
+
+    with_daemon(be, "pass", body)
 
 
 def main():

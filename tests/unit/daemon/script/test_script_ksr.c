@@ -5,6 +5,8 @@
  */
 #include "script_fixture.h"
 
+#include "script/script_int.h"
+
 static void run_hook(struct sfx *x, const char *text, const char *req)
 {
 	sfx_init(x, text, NULL);
@@ -152,4 +154,17 @@ TEST(log_functions)
 	CHECK_STR_HAS(sfx_eval(&x, "KSR.info({})", NULL),
 		      "string expected, got table");
 	sfx_fini(&x);
+}
+
+TEST(escape_keeps_log_lines_one_line)
+{
+	char out[32] = "p: ";
+
+	stls__script_escape(out, sizeof(out), "a\r\nb\0c", 6);
+	CHECK_STR_EQ(out, "p: a\\x0d\\x0ab\\x00c");
+	/* Cut, never overrun: 16 bytes with the NUL. */
+	out[0] = '\0';
+	stls__script_escape(out, 16, "0123456789abcdefgh", 18);
+	CHECK(strlen(out) < 16);
+	CHECK(strncmp(out, "0123456789", 10) == 0);
 }

@@ -17,20 +17,8 @@ struct pfx {
 
 static void pfx_init(struct pfx *x)
 {
-	pair_init(&x->p, "server.pem", "server.key", TLS1_3_VERSION,
-		  TLS1_3_VERSION);
-	ctx_set_vmode(x->p.sctx, VM_ON);
-	CHECK(SSL_CTX_use_certificate_file(x->p.cctx,
-					   test_cert_path("client.pem"),
-					   SSL_FILETYPE_PEM));
-	CHECK(SSL_CTX_use_PrivateKey_file(x->p.cctx,
-					  test_cert_path("client.key"),
-					  SSL_FILETYPE_PEM));
-	pair_start(&x->p, "sip.example.test", "example.test");
-	pair_pump(&x->p);
-	CHECK_EQ(stls_conn_get_state(x->p.s.conn), STLS_CONN_ESTABLISHED);
+	pair_mutual(&x->p, TLS1_3_VERSION);
 	x->f = stls_conn_get_facts(x->p.s.conn);
-	CHECK_NOT_NULL(x->f);
 }
 
 /* As sfx_eval, with the TLS facts <f> on the request. */

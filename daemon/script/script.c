@@ -34,7 +34,7 @@ static void src_unref(struct script_src *src)
 
 static struct script_src *src_get(struct stls_script *s)
 {
-	struct script_src *src;
+	struct script_src *src = NULL;
 
 	pthread_mutex_lock(&s->lock);
 	src = s->src;
@@ -92,7 +92,7 @@ out:
 static int src_load(struct stls_script *s, uint64_t gen,
 		    struct stls_diag *diag, struct script_src **out)
 {
-	struct script_src *src;
+	struct script_src *src = NULL;
 	struct script_vm *vm;
 	int err;
 
@@ -254,7 +254,7 @@ int stls_script_reload(struct stls_script *s, struct stls_diag *diag,
 		       uint64_t *gen)
 {
 	static pthread_mutex_t one = PTHREAD_MUTEX_INITIALIZER;
-	struct script_src *src, *old;
+	struct script_src *src = NULL, *old;
 	uint64_t next;
 	int err;
 

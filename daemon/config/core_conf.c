@@ -508,7 +508,6 @@ static int set_value(const struct stls_kw *k, const char *v,
 	return -EINVAL;
 }
 
-
 static const char *const kind_text[] = {
 	[KW_INT] = "integer", [KW_TIMEOUT] = "integer or -1",
 	[KW_MODE] = "octal mode", [KW_STR] = "text",

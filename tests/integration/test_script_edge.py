@@ -248,6 +248,10 @@ def test_reload(be, d, port):
     check(m is not None and m.get("x-tenant-2") == "sip.example.test",
           "new generation runs on the workers")
     gen = ctl.call("script.info")["generation"]
+    res = ctl.call("tls.reload")
+    check(res.get("script_generation") == gen + 1,
+          "tls.reload reloads the script too: %s" % res)
+    gen += 1
     d.p.send_signal(signal.SIGHUP)
     check(d.wait_log(r"script: .*generation %d loaded" % (gen + 1), 10),
           "SIGHUP reloads the script too")

@@ -3,9 +3,14 @@
  * missing callbacks, missing file), the path of [core] script, reload
  * (a good script becomes the next generation and the worker rebuilds
  * its state at its next call; a bad one is refused and the running one
- * stays), worker start/stop and the counters' log line.
+ * stays), worker start/stop and the counters' log line; reloads on one
+ * thread while two workers run hooks on theirs.
  */
+/* ctest-label: tsan (threads: also run under ThreadSanitizer) */
 #include "script_fixture.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
 
 static const char *first_diag(struct sfx *x, char *buf, size_t n)
 {
@@ -170,5 +175,69 @@ TEST(workers_start_and_stop)
 	sfx_request(&x, REQ_INVITE);
 	sfx_run(&x);
 	CHECK_EQ(x.v.code, 401);
+	sfx_fini(&x);
+}
+
+struct worker_arg {
+	struct sfx *x;
+	unsigned idx;
+	atomic_bool *stop;
+	unsigned long calls, bad;
+};
+
+/* A worker: hooks on its own state until told to stop; every answer
+ * must be one a published generation gives (401 or 402). */
+static void *worker(void *p)
+{
+	struct worker_arg *a = p;
+	struct stls_script_verdict v;
+
+	if (stls_script_worker_start(a->x->s, a->idx) != 0)
+		a->bad++;
+	while (!atomic_load(a->stop)) {
+		stls_script_request(a->x->s, a->idx, &a->x->req, &v);
+		if (v.action != STLS_SCRIPT_REPLY ||
+		    (v.code != 401 && v.code != 402))
+			a->bad++;
+		a->calls++;
+	}
+	stls_script_worker_stop(a->x->s, a->idx);
+	return NULL;
+}
+
+TEST(reloads_while_workers_run)
+{
+	struct sfx x;
+	struct worker_arg a[2];
+	pthread_t t[2];
+	atomic_bool stop = false;
+	struct stls_script_stats st;
+	unsigned i;
+	int r;
+
+	sfx_prepare(&x, SFX_HOOK("KSR.sl.send_reply(401)"));
+	CHECK_OK(stls_script_new(&x.conf, 2, &x.diag, &x.s));
+	sfx_request(&x, REQ_INVITE);
+	for (i = 0; i < 2; i++) {
+		a[i] = (struct worker_arg){ &x, i, &stop, 0, 0 };
+		CHECK_OK(pthread_create(&t[i], NULL, worker, &a[i]));
+	}
+	for (r = 0; r < 20; r++) {
+		sfx_write(&x, r % 2 ? SFX_HOOK("KSR.sl.send_reply(401)")
+				    : SFX_HOOK("KSR.sl.send_reply(402)"));
+		CHECK_OK(stls_script_reload(x.s, &x.diag, NULL));
+		usleep(2000);
+	}
+	atomic_store(&stop, true);
+	for (i = 0; i < 2; i++) {
+		CHECK_OK(pthread_join(t[i], NULL));
+		CHECK_EQ(a[i].bad, 0);
+		CHECK(a[i].calls > 0);
+	}
+	CHECK_EQ(stls_script_generation(x.s), 21);
+	stls_script_stats(x.s, &st);
+	CHECK_EQ(st.reloads, 20);
+	CHECK(st.rebuilds >= 1);
+	CHECK_EQ(st.errors, 0);
 	sfx_fini(&x);
 }

@@ -41,6 +41,7 @@ struct lg_opts {
 	double hold;     /* idle: seconds to hold the connections */
 	double timeout;  /* one operation or request, seconds */
 	const char *uri; /* Request-URI of the OPTIONS */
+	const char *sni; /* server name sent, or NULL: none */
 	bool echo_ok;    /* an echoed request counts as its answer */
 	bool tickets12;  /* resume TLS 1.2 with tickets, not session ids */
 };

@@ -319,7 +319,8 @@ static void start_tls(struct conn *c)
 	getsockname(c->fd, (struct sockaddr *)&la, &len);
 	c->lport = ntohs(((struct sockaddr_in *)&la)->sin_port);
 	c->ssl = SSL_new(e->ctx);
-	if (!c->ssl || !SSL_set_fd(c->ssl, c->fd)) {
+	if (!c->ssl || !SSL_set_fd(c->ssl, c->fd) ||
+	    (e->o->sni && !SSL_set_tlsext_host_name(c->ssl, e->o->sni))) {
 		lg_conn_fail(c, "SSL_new");
 		return;
 	}

@@ -170,7 +170,7 @@ static int parse_opt(struct cli *a, int ch, const char *v)
 	case 'u': o->uri = v; return 0;
 	case OPT_CAFILE: a->cafile = v; return 0;
 	case OPT_NOVERIFY: a->no_verify = true; return 0;
-	case OPT_SNI: a->sni = v; return 0;
+	case OPT_SNI: a->sni = v; o->sni = v; return 0;
 	case OPT_CERT: a->cert = v; return 0;
 	case OPT_KEY: a->key = v; return 0;
 	case OPT_PID: a->server_pid = (pid_t)atoi(v); return 0;

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@
 #include "relay/relay.h"
 #include "tlsx/tlsx.h"
 #include "runtime/stats.h"
+#include "script/script.h"
 #include "stls/hsm.h"
 #include "stls/log.h"
 
@@ -65,6 +67,7 @@ struct run {
 	struct stls_tlsx *tlsx;      /* the TLS transform (tls: listeners) */
 	struct stls_daemon *d;
 	struct stls_ctl *ctl;        /* control plane (RPC, reload) */
+	struct stls_script *script;  /* [core] script, or NULL */
 	struct stls_dns_conf dns;    /* the workers' resolvers ([core] dns_*) */
 	uv_loop_t loop;
 	uv_signal_t sig[4];
@@ -139,6 +142,25 @@ static const struct stls_section *find_section(const struct stls_conf *c,
 	return NULL;
 }
 
+/* [core] script: loaded (and checked) once here, before the workers. */
+static int load_script(struct run *r, struct stls_diag *diag)
+{
+	static char path[PATH_MAX];
+	struct stls_script_conf sc;
+	const struct stls_settings *tls = &r->conf->tls;
+
+	if (!r->core.script)
+		return 0;
+	if (stls_script_conf_from(&r->core, tls->event_callback,
+				  tls->xavp_cfg, r->conf->base_dir, path,
+				  &sc) != 0) {
+		stls_diag_err(diag, NULL, 0, "script: path too long");
+		return -ENAMETOOLONG;
+	}
+	return stls_script_new(&sc, (unsigned)r->core.workers, diag,
+			       &r->script);
+}
+
 /*
  * `config` names a database (docs/database.md): the profile store builds
  * from its rows (or, at start with the database away, from the snapshot
@@ -187,6 +209,9 @@ static int load_conf(struct run *r, struct stls_diag *diag)
 						&r->core, &r->relay_conf, diag);
 	if (err || diag->errors)
 		return err ? err : -EINVAL;
+	err = load_script(r, diag);
+	if (err)
+		return err;
 	/* HSM keys: the engine starts once, here, before any worker. */
 	stls_hsm_conf_from_conf(r->conf, &hc);
 	err = stls_hsm_init(&hc, diag);
@@ -253,6 +278,7 @@ static void on_signal(uv_signal_t *h, int signum)
 		stls_tlsx_stats_log(r->tlsx);
 		if (r->relay)
 			stls_relay_stats_log(r->relay);
+		stls_script_stats_log(r->script);
 		if (r->dns.counters)
 			stls_dns_stats_log(r->dns.counters,
 					   (size_t)r->core.workers);
@@ -331,6 +357,7 @@ static int control_start(struct run *r)
 	cc.base_dir = r->conf->base_dir;
 	cc.tlsx = r->tlsx;
 	cc.dbsrc = r->dbsrc;
+	cc.script = r->script;
 	err = stls_ctl_new(&cc, &r->ctl);
 	if (!err)
 		err = stls_ctl_start(r->ctl);
@@ -409,8 +436,13 @@ static int start(struct run *r)
 	err = start_tls(r, &o);
 	if (err)
 		return err;
-	if (r->relay)
+	if (r->relay) {
 		stls_relay_set_tlsx(r->relay, r->tlsx);
+		stls_relay_set_script(r->relay, r->script);
+	} else if (r->script) {
+		STLS_WARN("[core] script: no hooks run with handler %s",
+			  o.handler->name);
+	}
 	err = stls_daemon_new(&o, &r->d);
 	if (!err && r->relay)
 		err = stls_relay_attach(r->relay, r->d);
@@ -421,6 +453,8 @@ static int start(struct run *r)
 		err = setup_signals(r);
 	if (!err)
 		err = stls_daemon_start(r->d);
+	if (!err && r->script)
+		stls_script_attach(r->script, r->d);
 	if (!err)
 		err = control_start(r);
 	if (!err)
@@ -443,12 +477,15 @@ static void finish(struct run *r)
 		stls_daemon_free(r->d);
 		r->d = NULL;
 	}
-	if (r->relay)
+	if (r->relay) {
 		stls_relay_stats_log(r->relay);
+		stls_script_stats_log(r->script);
+	}
 	if (r->dns.counters)
 		stls_dns_stats_log(r->dns.counters, (size_t)r->core.workers);
 	free(r->dns.counters);
 	stls_relay_free(r->relay);
+	stls_script_free(r->script);
 	stls_relay_settings_fini(&r->relay_conf);
 	if (r->pid_written)
 		stls_pidfile_remove(r->core.pid_file);

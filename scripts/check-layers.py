@@ -40,18 +40,21 @@ ROOMS = {
     "daemon/runtime": ["daemon/config"],
     "daemon/dial": ["daemon/runtime", "daemon/config"],
     "daemon/tlsx": ["daemon/dial", "daemon/runtime", "daemon/config"],
+    "daemon/script": ["daemon/runtime", "daemon/config"],
     "daemon/dns": ["daemon/runtime", "daemon/config"],
-    "daemon/relay": ["daemon/dns", "daemon/tlsx", "daemon/dial",
+    "daemon/relay": ["daemon/script", "daemon/dns", "daemon/tlsx",
+                     "daemon/dial",
                      "daemon/runtime", "daemon/config"],
     # Profiles from a database: the loader of tlsx's profile store.
     "daemon/dbsrc": ["daemon/tlsx", "daemon/runtime", "daemon/config"],
     "daemon/rpc": ["daemon/config"],
-    "daemon/ctl": ["daemon/rpc", "daemon/dbsrc", "daemon/tlsx", "daemon/dial",
-                   "daemon/runtime", "daemon/config"],
+    "daemon/ctl": ["daemon/rpc", "daemon/script", "daemon/dbsrc",
+                   "daemon/tlsx", "daemon/dial", "daemon/runtime",
+                   "daemon/config"],
     # main.c wires every room together.
     "daemon": ["daemon/config", "daemon/runtime", "daemon/dial",
-               "daemon/tlsx", "daemon/dns", "daemon/relay", "daemon/rpc",
-               "daemon/dbsrc", "daemon/ctl"],
+               "daemon/tlsx", "daemon/script", "daemon/dns",
+               "daemon/relay", "daemon/rpc", "daemon/dbsrc", "daemon/ctl"],
     "cli": [],
 }
 # Everything may include the public headers.

@@ -6,7 +6,8 @@
 set -euo pipefail
 
 # Build: compiler, CMake, Ninja, OpenSSL 3, libuv, jansson (the JSON of
-# the control socket) and c-ares (the DNS resolver) headers.
+# the control socket), c-ares (the DNS resolver) and Lua 5.4 (the script
+# hooks) headers.
 # Tests: real peers and tools nobody here wrote (openssl s_client/s_server,
 # gnutls-cli/serv, sipsak, sipp), valgrind, python3 for scripted UAs.
 # DNS tests: nsd, an authoritative server the tests start on loopback.
@@ -22,6 +23,7 @@ set -euo pipefail
 PKGS=(
 	build-essential cmake ninja-build pkg-config
 	libssl-dev openssl libuv1-dev libjansson-dev libc-ares-dev
+	liblua5.4-dev
 	libengine-pkcs11-openssl libp11-kit-dev softhsm2 opensc
 	libsqlite3-dev libpq-dev sqlite3 postgresql
 	python3 gnutls-bin sipsak sip-tester valgrind

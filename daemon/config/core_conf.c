@@ -33,6 +33,7 @@ enum kw_kind {
 	KW_LISTEN,  /* repeatable listener */
 	KW_BACKEND, /* udp:|tcp: ADDR:PORT */
 	KW_SOURCE,  /* IP[:PORT] or [IPv6][:PORT] */
+	KW_FLAGS,   /* comma list of names[] (bit i), or "none" */
 	KW_DNS,     /* repeatable IP[:PORT] */
 };
 
@@ -47,6 +48,9 @@ enum kw_kind {
 static const char *const log_targets[] = { "stderr", "syslog", NULL };
 static const char *const handlers[] = { "relay", "echo", "discard", NULL };
 static const char *const yes_no[] = { "no", "yes", NULL };
+static const char *const on_error[] = { "reply", "pass", NULL };
+/* In the order of the STLS_SCRIPT_ALLOW_* bits. */
+static const char *const allow_names[] = { "io", "os", "native", NULL };
 
 static const struct stls_kw kws[] = {
 	{ "listen", KW_LISTEN, 0, 0, 0, NULL, NULL, KW_REQUIRED | KW_REPEAT,
@@ -218,6 +222,44 @@ static const struct stls_kw kws[] = {
 	  "share the database share the keys (table `tlskeys`), so a client "
 	  "resumes on any edge. 0: no shared keys (each server context has "
 	  "OpenSSL's own)." },
+	{ "script", KW_STR, KW_FIELD(script, char *), 1, PATH_MAX - 1, NULL,
+	  NULL, 0,
+	  "Lua 5.4 script with the hooks (docs/scripting.md): "
+	  "`request_callback` and `[tls] event_callback` name functions "
+	  "in it. A relative path is relative to this file's folder. Each "
+	  "worker runs its own copy, loaded at start and on every reload "
+	  "(SIGHUP, `tls.reload`, `script.reload`); a script that does not "
+	  "load is refused with `FILE:LINE: message` and the running one "
+	  "stays. Unset: no hooks." },
+	{ "request_callback", KW_STR, KW_FIELD(request_callback, char *), 1,
+	  63, NULL, NULL, 0,
+	  "Function of `script` called for every request from a client "
+	  "connection before it is relayed, as KEMI's "
+	  "`ksr_request_route()`: it may answer, drop, edit headers or set "
+	  "the outbound server_name/server_id (docs/scripting.md). Needs "
+	  "`script`." },
+	{ "script_instructions", KW_INT, KW_FIELD(script_instructions, int),
+	  1000, 100000000, NULL, "100000", 0,
+	  "Lua VM instructions one hook call may run (pattern matching "
+	  "and sorting count too); past it the call is stopped as an "
+	  "error. Loading the script may run ten times as many." },
+	{ "script_memory", KW_INT, KW_FIELD(script_memory, int), 262144,
+	  1073741824, NULL, "8388608", 0,
+	  "Bytes of memory each worker's Lua state may hold; an allocation "
+	  "past it fails as an error in the hook." },
+	{ "script_on_error", KW_ENUM, KW_FIELD(script_on_error, int), 0, 0,
+	  on_error, "reply", 0,
+	  "What a hook that fails (an error, the instruction budget, the "
+	  "memory cap) does: `reply`: the request gets 500 and an outbound "
+	  "connection is refused (503); `pass`: as if the hook had not "
+	  "run. Failures are logged with the script line and counted." },
+	{ "script_allow", KW_FLAGS, KW_FIELD(script_allow, int), 0, 0,
+	  allow_names, "none", 0,
+	  "Libraries the script gets besides the safe ones: `none`, or a "
+	  "comma list of `io` (io, dofile, loadfile), `os` (os.execute, "
+	  "getenv, remove, rename, tmpname; never os.exit or setlocale), "
+	  "`native` (require of C modules, package.loadlib). These can "
+	  "block a worker or reach outside the process." },
 	{ "dns_server", KW_DNS, 0, 0, 0, NULL, NULL, KW_REPEAT,
 	  "DNS server for outbound targets (RFC 3263: NAPTR, SRV, A/AAAA; "
 	  "docs/dns.md): `IP[:PORT]`, IPv6 in brackets, port 53 when "
@@ -415,6 +457,42 @@ static int set_enum(const struct stls_kw *k, const char *v, int *dst,
 	return -EINVAL;
 }
 
+/* A comma list of k->names, bit i for names[i]; "none" is empty. */
+static int set_flags(const struct stls_kw *k, const char *v, int *dst,
+		     const char **why)
+{
+	char item[32];
+	int bits = 0, i;
+	size_t n;
+
+	for (;;) {
+		v += strspn(v, " \t,");
+		n = strcspn(v, " \t,");
+		if (!n)
+			break;
+		if (n >= sizeof(item)) {
+			*why = "unknown value (see docs/core-config.md)";
+			return -EINVAL;
+		}
+		memcpy(item, v, n);
+		item[n] = '\0';
+		v += n;
+		if (strcasecmp(item, "none") == 0)
+			continue;
+		for (i = 0; k->names[i]; i++) {
+			if (strcasecmp(item, k->names[i]) == 0)
+				break;
+		}
+		if (!k->names[i]) {
+			*why = "unknown value (see docs/core-config.md)";
+			return -EINVAL;
+		}
+		bits |= 1 << i;
+	}
+	*dst = bits;
+	return 0;
+}
+
 static int set_int(const struct stls_kw *k, const char *v, int *dst,
 		   const char **why)
 {
@@ -455,6 +533,8 @@ static int set_value(const struct stls_kw *k, const char *v,
 		return set_int(k, v, (int *)(base + k->off), why);
 	case KW_ENUM:
 		return set_enum(k, v, (int *)(base + k->off), why);
+	case KW_FLAGS:
+		return set_flags(k, v, (int *)(base + k->off), why);
 	case KW_STR:
 		if (strlen(v) < (size_t)k->min || strlen(v) > (size_t)k->max) {
 			*why = "empty or too long";
@@ -481,12 +561,12 @@ static int set_value(const struct stls_kw *k, const char *v,
 	return -EINVAL;
 }
 
-
 static const char *const kind_text[] = {
 	[KW_INT] = "integer", [KW_TIMEOUT] = "integer or -1",
 	[KW_MODE] = "octal mode", [KW_STR] = "text",
 	[KW_ENUM] = "one of a list", [KW_LISTEN] = "listener",
 	[KW_BACKEND] = "PROTO:ADDR:PORT", [KW_SOURCE] = "IP[:PORT]",
+	[KW_FLAGS] = "list",
 	[KW_DNS] = "IP[:PORT]",
 };
 
@@ -496,7 +576,7 @@ static void range_cell(FILE *f, const struct stls_kw *k)
 		fprintf(f, "%ld..%ld", k->min, k->max);
 	else if (k->kind == KW_MODE)
 		fprintf(f, "0..0%lo", (unsigned long)k->max);
-	else if (k->kind == KW_ENUM)
+	else if (k->kind == KW_ENUM || k->kind == KW_FLAGS)
 		stls_kw_print_names(f, k->names);
 }
 
@@ -548,6 +628,26 @@ static void check_required(const struct stls_section *core,
 	if (c->send_low_water >= c->send_high_water)
 		stls_diag_err(diag, file, line,
 			      "send_low_water: must be below send_high_water");
+	if (c->request_callback && !c->script)
+		stls_diag_err(diag, file, line,
+			      "request_callback: needs [core] script");
+}
+
+/* [tls] event_callback names a function of [core] script: without a
+ * script nothing can call it. */
+static void check_script(const struct stls_section *core,
+			 const struct stls_core_conf *c,
+			 const struct stls_settings *tls,
+			 struct stls_diag *diag)
+{
+	if (!tls || !tls->event_callback || !tls->event_callback[0] ||
+	    c->script)
+		return;
+	stls_diag_warn(diag, core ? core->loc.file : NULL,
+		       core ? core->loc.line : 0,
+		       "[tls] event_callback %s: not called: [core] script "
+		       "is not set",
+		       tls->event_callback);
 }
 
 int stls_core_conf_apply(const struct stls_section *core,
@@ -561,6 +661,7 @@ int stls_core_conf_apply(const struct stls_section *core,
 	apply_defaults(out);
 	stls_kw_apply(&table, core, out, NULL, seen, diag);
 	check_required(core, out, seen, diag);
+	check_script(core, out, tls, diag);
 	resolve_auto(out, tls);
 	return diag->errors > errors ? -EINVAL : 0;
 }
@@ -580,6 +681,8 @@ void stls_core_conf_fini(struct stls_core_conf *c)
 	free(c->group);
 	free(c->pid_file);
 	free(c->state_dir);
+	free(c->script);
+	free(c->request_callback);
 	free(c->dns_servers);
 	memset(c, 0, sizeof(*c));
 }

@@ -43,6 +43,17 @@ enum stls_handler_kind {
 	STLS_HANDLER_DISCARD, /* read and drop */
 };
 
+/* What a hook that fails does ([core] script_on_error). */
+enum stls_script_on_error {
+	STLS_SCRIPT_ERR_REPLY, /* request: 500; connection-out: refused */
+	STLS_SCRIPT_ERR_PASS,  /* as if the hook had not run */
+};
+
+/* Libraries a script gets only when asked ([core] script_allow). */
+#define STLS_SCRIPT_ALLOW_IO 0x1u     /* io, dofile, loadfile */
+#define STLS_SCRIPT_ALLOW_OS 0x2u     /* os.execute, getenv, remove, ... */
+#define STLS_SCRIPT_ALLOW_NATIVE 0x4u /* require of C modules, loadlib */
+
 /* One `listen = PROTO:ADDR:PORT [advertise=HOST[:PORT]]` line. */
 struct stls_listen_conf {
 	enum stls_proto proto;
@@ -89,6 +100,13 @@ struct stls_core_conf {
 	int debug;              /* enum stls_log_level */
 	int handler;            /* enum stls_handler_kind */
 	int tls_record_handoff; /* 1: TLS 1.3 servers free the SSL */
+	/* Lua hooks (docs/scripting.md). */
+	char *script;           /* path as written, or NULL: no script */
+	char *request_callback; /* function name, or NULL */
+	int script_instructions; /* budget per hook call */
+	int script_memory;      /* bytes per lua_State */
+	int script_on_error;    /* enum stls_script_on_error */
+	int script_allow;       /* STLS_SCRIPT_ALLOW_* */
 	struct stls_addr *dns_servers; /* none: /etc/resolv.conf */
 	size_t n_dns_servers;
 	int dns_timeout;        /* ms, first try */

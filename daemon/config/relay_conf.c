@@ -39,19 +39,33 @@ static const char *const plain_names[] = { "tcp", "refuse", NULL };
 /* Fact names, in the order of the STLS_RELAY_FACT_* bits. */
 static const char *const fact_names[] = {
 	"verified", "subject", "issuer", "san", "fingerprint", "sni",
-	"version", "cipher", NULL
+	"version", "cipher", "serial", "validity", "subject_parts",
+	"issuer_parts", "san_kinds", "status", "chain", "cipher_bits",
+	"description", "resumed", "cert_version", "cert", NULL
 };
 
 static const struct stls_kw kws[] = {
 	{ "facts", KW_FACTS, KW_FIELD(facts, unsigned), 0, 0, fact_names,
 	  "none", 0,
 	  "TLS facts of the client connection passed to the backend as "
-	  "headers: `none`, `all`, or a comma list of `verified` "
-	  "(<prefix>Verified: yes|no), `subject` (Peer-Subject), `issuer` "
-	  "(Peer-Issuer), `san` (Peer-SAN: `DNS:a, URI:b, IP:c`), "
-	  "`fingerprint` (Peer-Fingerprint: SHA-256, `AB:CD:...`), `sni` "
-	  "(SNI), `version` (Version), `cipher` (Cipher). Headers with the "
-	  "prefix sent by clients are always removed first." },
+	  "headers (docs/facts.md has the seed name of each): `none`, "
+	  "`all` (every one but `cert`), or a comma list of `verified` "
+	  "(<prefix>Verified: yes|no), `subject` (Peer-Subject), "
+	  "`subject_parts` (Peer-Subject-CN, -O, -OU, -C, -ST, -L, -UID), "
+	  "`issuer` (Peer-Issuer), `issuer_parts` (Peer-Issuer-CN, -O, "
+	  "-OU, -C, -ST, -L), `san` (Peer-SAN: `DNS:a, URI:b, IP:c, "
+	  "email:d`), `san_kinds` (Peer-SAN-DNS, -URI, -IP, -Email), "
+	  "`serial` (Peer-Serial, decimal), `validity` (Peer-Not-Before, "
+	  "Peer-Not-After), `cert_version` (Peer-Cert-Version), `status` "
+	  "(Peer-Revoked, Peer-Expired, Peer-Self-Signed: yes|no), `chain` "
+	  "(Peer-Chain-Issuer: the verified chain's anchor), `fingerprint` "
+	  "(Peer-Fingerprint: SHA-256, `AB:CD:...`), `cert` (Peer-Cert: the "
+	  "URL-encoded PEM), `sni` (SNI), `version` (Version), `cipher` "
+	  "(Cipher), `cipher_bits` (Cipher-Bits), `description` "
+	  "(Cipher-Description), `resumed` (Resumed: yes|no). A fact "
+	  "without a value (no client certificate, no such component) "
+	  "sends no header. Headers with the prefix sent by clients are "
+	  "always removed first." },
 	{ "facts_prefix", KW_STR, KW_FIELD(facts_prefix, char *), 1, 32, NULL,
 	  "X-TLS-", 0,
 	  "Name prefix of the facts headers. They go one way only: siptlsd "
@@ -185,7 +199,7 @@ static int set_facts(const char *v, unsigned *dst, const char **why)
 		if (strcasecmp(item, "none") == 0)
 			continue;
 		if (strcasecmp(item, "all") == 0) {
-			bits |= (1u << 8) - 1;
+			bits |= STLS_RELAY_FACTS_ALL;
 			continue;
 		}
 		for (i = 0; fact_names[i]; i++) {

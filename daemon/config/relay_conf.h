@@ -22,6 +22,20 @@
 #define STLS_RELAY_FACT_SNI 0x20u
 #define STLS_RELAY_FACT_VERSION 0x40u
 #define STLS_RELAY_FACT_CIPHER 0x80u
+#define STLS_RELAY_FACT_SERIAL 0x100u
+#define STLS_RELAY_FACT_VALIDITY 0x200u
+#define STLS_RELAY_FACT_SUBJECT_PARTS 0x400u
+#define STLS_RELAY_FACT_ISSUER_PARTS 0x800u
+#define STLS_RELAY_FACT_SAN_KINDS 0x1000u
+#define STLS_RELAY_FACT_STATUS 0x2000u
+#define STLS_RELAY_FACT_CHAIN 0x4000u
+#define STLS_RELAY_FACT_CIPHER_BITS 0x8000u
+#define STLS_RELAY_FACT_DESCRIPTION 0x10000u
+#define STLS_RELAY_FACT_RESUMED 0x20000u
+#define STLS_RELAY_FACT_CERT_VERSION 0x40000u
+#define STLS_RELAY_FACT_CERT 0x80000u /* not in `all` */
+/* What `facts = all` means: every fact but the certificate itself. */
+#define STLS_RELAY_FACTS_ALL (STLS_RELAY_FACT_CERT - 1)
 
 /* What happens to a backend request for a target without TLS. */
 enum stls_relay_plain {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "script/script.h"
 #include "stls/log.h"
 
 unsigned stls__ctl_wait_ms(const struct stls_ctl *ctl)
@@ -31,6 +32,9 @@ int stls_ctl_new(const struct stls_ctl_conf *conf, struct stls_ctl **out)
 		err = stls_rpc_register(ctl->rpc, stls__ctl_tls_methods, ctl);
 	if (!err)
 		err = stls_rpc_register(ctl->rpc, stls__ctl_cfg_methods, ctl);
+	if (!err)
+		err = stls_rpc_register(ctl->rpc, stls__ctl_script_methods,
+					ctl);
 	if (err) {
 		stls_ctl_free(ctl);
 		return err;
@@ -147,8 +151,42 @@ int stls_ctl_reload(struct stls_ctl *ctl, struct stls_diag *diag,
 	return 0;
 }
 
+int stls_ctl_reload_script(struct stls_ctl *ctl, struct stls_diag *diag,
+			   uint64_t *generation)
+{
+	if (!ctl->c.script)
+		return -ENOENT;
+	return stls_script_reload(ctl->c.script, diag, generation);
+}
+
+int stls__ctl_reload_failed(struct stls_rpc_call *call,
+			    const struct stls_diag *diag, const char *what,
+			    const char *unchanged)
+{
+	json_t *data = json_array();
+	char buf[1024], first[1024] = "";
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < diag->n && !err; i++) {
+		stls_diag_format(&diag->v[i], buf, sizeof(buf));
+		if (!first[0] && diag->v[i].level == STLS_DIAG_ERROR)
+			strcpy(first, buf);
+		err = stls_rpc_arr_push(data, stls_rpc_str(buf));
+	}
+	if (err) {
+		json_decref(data);
+		return err;
+	}
+	return stls_rpc_fail_data(call, STLS_RPC_E_FAILED, data,
+				  "%s not reloaded (%zu error%s, %s)%s%s", what,
+				  diag->errors, diag->errors == 1 ? "" : "s",
+				  unchanged, first[0] ? ": " : "", first);
+}
+
 int stls_ctl_reload_hook(void *arg)
 {
+	struct stls_ctl *ctl = arg;
 	struct stls_diag diag;
 	char buf[1024];
 	size_t i;
@@ -156,6 +194,11 @@ int stls_ctl_reload_hook(void *arg)
 
 	stls_diag_init(&diag);
 	err = stls_ctl_reload(arg, &diag, NULL, NULL);
+	if (ctl->c.script) {
+		int serr = stls_ctl_reload_script(ctl, &diag, NULL);
+
+		err = err ? err : serr;
+	}
 	for (i = 0; i < diag.n; i++)
 		stls_log(diag.v[i].level == STLS_DIAG_ERROR ? STLS_L_ERR
 							    : STLS_L_WARN,

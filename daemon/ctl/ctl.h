@@ -31,6 +31,7 @@
 
 struct stls_ctl;
 struct stls_tlsx;
+struct stls_script;
 
 /* Default bound on how long a method waits for the workers' answers. */
 #define STLS_CTL_WORKER_WAIT_MS 2000
@@ -43,6 +44,7 @@ struct stls_ctl_conf {
 	const char *base_dir;             /* resolves a relative `config` */
 	struct stls_tlsx *tlsx;           /* NULL: no TLS counters */
 	struct stls_dbsrc *dbsrc;         /* NULL: profiles from files */
+	struct stls_script *script;       /* [core] script, or NULL */
 	unsigned worker_wait_ms;          /* 0: STLS_CTL_WORKER_WAIT_MS */
 };
 
@@ -80,7 +82,18 @@ STLS_MUST_USE int stls_ctl_reload(struct stls_ctl *ctl,
 				  struct stls_diag *diag,
 				  uint64_t *generation, size_t *profiles);
 
-/* SIGHUP: stls_ctl_reload with every problem logged. <arg> is the ctl. */
+/*
+ * Reloads [core] script (script.reload, and after the profiles on
+ * tls.reload and SIGHUP): see stls_script_reload(). Returns 0 with the
+ * new generation, -ENOENT when no script is configured, or -EINVAL /
+ * -ENOMEM with the reasons in <diag> (the running script stays).
+ */
+STLS_MUST_USE int stls_ctl_reload_script(struct stls_ctl *ctl,
+					 struct stls_diag *diag,
+					 uint64_t *generation);
+
+/* SIGHUP: stls_ctl_reload, then stls_ctl_reload_script when a script is
+ * configured, with every problem logged. <arg> is the ctl. */
 int stls_ctl_reload_hook(void *arg);
 
 /* The bound TCP port of the control socket, or 0 (tests). */

@@ -218,6 +218,15 @@ static int core_stats(struct stls_rpc_call *call, void *arg)
 	if (!err)
 		err = stls_rpc_obj_set(o, "reloads", rel);
 	rel = NULL;
+	if (!err && ctl->c.script) {
+		json_t *sc = json_object();
+
+		err = stls__ctl_script_counters(sc, ctl->c.script);
+		if (!err)
+			err = stls_rpc_obj_set(o, "script", sc);
+		else
+			json_decref(sc);
+	}
 	if (!err)
 		return stls_rpc_reply(call, o);
 	json_decref(closed);
@@ -246,6 +255,7 @@ const struct stls_rpc_method stls__ctl_cfg_methods[] = {
 	  "Daemon counters summed over the workers: open connections, "
 	  "handshakes in flight, accepted, refused (max_connections, "
 	  "per source), shed, bytes, backend traffic, closes by reason, "
-	  "and profile reloads.", 0 },
+	  "profile reloads, and with [core] script the hooks' counters "
+	  "(\"script\", as script.info).", 0 },
 	STLS_RPC_METHOD_END
 };

@@ -54,9 +54,30 @@ int stls__ctl_collect(struct stls_daemon *d, unsigned wait_ms,
 int stls__ctl_kill(struct stls_daemon *d, uint64_t id,
 		   unsigned wait_ms) STLS__CTL_HIDDEN;
 
-/* Method tables (ctl_tls.c, ctl_cfg.c); their argument is the ctl. */
+/* Method tables (ctl_tls.c, ctl_cfg.c, ctl_script.c); their argument is
+ * the ctl. */
 extern const struct stls_rpc_method stls__ctl_tls_methods[] STLS__CTL_HIDDEN;
 extern const struct stls_rpc_method stls__ctl_cfg_methods[] STLS__CTL_HIDDEN;
+extern const struct stls_rpc_method
+	stls__ctl_script_methods[] STLS__CTL_HIDDEN;
+
+/*
+ * ctl_script.c: sets the script's file, generation and counters
+ * (requests, events, errors, budget, memory, replies, drops,
+ * conn_dropped, rebuilds, reloads, reload_failures, memory_used) in <o>.
+ * 0 or -ENOMEM.
+ */
+struct stls_script;
+int stls__ctl_script_counters(json_t *o,
+			      const struct stls_script *s) STLS__CTL_HIDDEN;
+
+/*
+ * Fails <call> with 500 and every "FILE:LINE: message" of <diag> as data:
+ * "<what> not reloaded (N errors, <unchanged>): <first error>".
+ */
+int stls__ctl_reload_failed(struct stls_rpc_call *call,
+			    const struct stls_diag *diag, const char *what,
+			    const char *unchanged) STLS__CTL_HIDDEN;
 
 /* Sets <key> of <obj> to the address's IP and port members. */
 int stls__ctl_set_addr(json_t *obj, const char *ip_key,

@@ -379,46 +379,32 @@ static int tls_options(struct stls_rpc_call *call, void *arg)
 	return stls_rpc_reply(call, o);
 }
 
-static int reload_failed(struct stls_rpc_call *call, struct stls_diag *diag)
-{
-	json_t *data = json_array();
-	char buf[1024], first[1024] = "";
-	size_t i;
-	int err = 0;
-
-	for (i = 0; i < diag->n && !err; i++) {
-		stls_diag_format(&diag->v[i], buf, sizeof(buf));
-		if (!first[0] && diag->v[i].level == STLS_DIAG_ERROR)
-			strcpy(first, buf);
-		err = stls_rpc_arr_push(data, stls_rpc_str(buf));
-	}
-	if (err) {
-		json_decref(data);
-		return err;
-	}
-	return stls_rpc_fail_data(call, STLS_RPC_E_FAILED, data,
-				  "TLS configuration not reloaded (%zu "
-				  "error%s, running configuration "
-				  "unchanged)%s%s",
-				  diag->errors, diag->errors == 1 ? "" : "s",
-				  first[0] ? ": " : "", first);
-}
-
 static int tls_reload(struct stls_rpc_call *call, void *arg)
 {
 	struct stls_ctl *ctl = arg;
 	struct stls_diag diag;
 	json_t *o;
-	uint64_t gen = 0;
+	uint64_t gen = 0, sgen = 0;
 	size_t profiles = 0;
 	int err;
 
 	stls_diag_init(&diag);
 	err = stls_ctl_reload(ctl, &diag, &gen, &profiles);
 	if (err == -EINVAL) {
-		err = reload_failed(call, &diag);
+		err = stls__ctl_reload_failed(call, &diag, "TLS configuration",
+					      "running configuration "
+					      "unchanged");
 		STLS_WARN("tls.reload: refused (%zu errors); running "
 			  "configuration unchanged", diag.errors);
+	}
+	/* The script reloads with the profiles ([core] script). */
+	if (!err && ctl->c.script) {
+		err = stls_ctl_reload_script(ctl, &diag, &sgen);
+		if (err && err != -ENOMEM)
+			err = stls__ctl_reload_failed(
+				call, &diag, "script",
+				"running script unchanged; the TLS profiles "
+				"were reloaded");
 	}
 	stls_diag_fini(&diag);
 	if (err)
@@ -430,6 +416,8 @@ static int tls_reload(struct stls_rpc_call *call, void *arg)
 		err = set_u64(o, "generation", gen);
 	if (!err)
 		err = set_u64(o, "profiles", profiles);
+	if (!err && ctl->c.script)
+		err = set_u64(o, "script_generation", sgen);
 	if (err) {
 		json_decref(o);
 		return err;
@@ -475,7 +463,8 @@ const struct stls_rpc_method stls__ctl_tls_methods[] = {
 	  "now (tls.cfg named by config, inline profiles, certificates, keys, "
 	  "CRLs) and use them for new connections; open connections keep "
 	  "theirs. A failure changes nothing and lists every FILE:LINE: "
-	  "problem.", STLS_RPC_F_WRITE },
+	  "problem. With [core] script, the script is reloaded too "
+	  "(script_generation).", STLS_RPC_F_WRITE },
 	{ "tls.kill", tls_kill, "id:int",
 	  "Close the TLS connection with this id (from tls.list).",
 	  STLS_RPC_F_WRITE },

@@ -49,6 +49,8 @@ const char *const stls_relay_stat_names[STLS_RELAY__COUNT] = {
 	[STLS_RELAY_OUT_KEEPALIVE_FAILED] = "out_keepalive_failed",
 	[STLS_RELAY_DIRECT] = "direct",
 	[STLS_RELAY_ROUTE_REFUSED] = "route_refused",
+	[STLS_RELAY_SCRIPT_REPLIES] = "script_replies",
+	[STLS_RELAY_SCRIPT_DROPS] = "script_drops",
 };
 
 int stls_relay_new(const struct stls_relay_settings *rs,
@@ -101,6 +103,11 @@ void stls_relay_free(struct stls_relay *r)
 void stls_relay_set_tlsx(struct stls_relay *r, struct stls_tlsx *t)
 {
 	r->tlsx = t;
+}
+
+void stls_relay_set_script(struct stls_relay *r, struct stls_script *s)
+{
+	r->script = s;
 }
 
 /* The source address the kernel picks towards the backend. */
@@ -262,6 +269,8 @@ static void worker_free(struct relay_worker *rw)
 	if (!rw)
 		return;
 	stls__relay_out_fini(rw);
+	if (rw->r->script)
+		stls_script_worker_stop(rw->r->script, rw->w->idx);
 	stls_flow_signer_free(rw->signer);
 	free(rw->msg);
 	free(rw->out);
@@ -293,6 +302,9 @@ static int relay_worker_init(struct stls_worker *w, void *arg)
 	if (!err && (!rw->msg || !rw->out || !rw->reply || !rw->confs ||
 		     !rw->udp6))
 		err = -ENOMEM;
+	/* This worker's Lua state, loaded now (not at the first request). */
+	if (!err && r->script)
+		err = stls_script_worker_start(r->script, w->idx);
 	if (err) {
 		worker_free(rw);
 		return err;

@@ -73,6 +73,13 @@ STLS_MUST_USE int stls_relay_attach(struct stls_relay *r,
 /* Outbound TLS and facts; NULL: sips targets get 503. Before start. */
 void stls_relay_set_tlsx(struct stls_relay *r, struct stls_tlsx *t);
 
+struct stls_script;
+
+/* The Lua hooks (borrowed, outlives the relay; NULL: none): the request
+ * hook on client requests, the connection-out event after the [relay]
+ * rules. Before start. */
+void stls_relay_set_script(struct stls_relay *r, struct stls_script *s);
+
 /* Relay counters (summed over workers). */
 enum stls_relay_stat {
 	STLS_RELAY_CLIENT_REQUESTS,  /* relayed to the backend */
@@ -98,6 +105,8 @@ enum stls_relay_stat {
 	STLS_RELAY_OUT_KEEPALIVE_FAILED, /* closed: no pong in time */
 	STLS_RELAY_DIRECT,           /* flow to flow, backend not in dialog */
 	STLS_RELAY_ROUTE_REFUSED,    /* Route with a forged or foreign flow */
+	STLS_RELAY_SCRIPT_REPLIES,   /* requests answered by the script */
+	STLS_RELAY_SCRIPT_DROPS,     /* requests dropped by the script */
 	STLS_RELAY__COUNT
 };
 

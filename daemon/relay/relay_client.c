@@ -244,6 +244,7 @@ static void client_request(struct relay_worker *rw, struct stls_dconn *c,
 	const struct stls_relay_settings *rs = rw->r->rs;
 	struct stls_relay_result res;
 	struct relay_conn *rc = c ? c->hstate : NULL;
+	struct stls_script_verdict sv;
 
 	if (refused(rw, c)) {
 		relay_count(rw, STLS_RELAY_POLICY_REFUSED);
@@ -262,6 +263,13 @@ static void client_request(struct relay_worker *rw, struct stls_dconn *c,
 		stls__relay_facts_fill(rw, c, rc);
 		ctx->facts = rc->facts;
 		ctx->n_facts = rc->n_facts;
+	}
+	/* The Lua request hook ([core] request_callback). */
+	if (stls_script_has_request(rw->r->script) &&
+	    stls__relay_script_request(rw, c, l, src, ctx, &sv) != 0) {
+		if (sv.action == STLS_SCRIPT_REPLY)
+			reply(rw, c, l, src, sv.code, sv.reason);
+		return;
 	}
 	if (stls_relay_client_request(ctx, rw->msg, rw->out, rw->out_cap,
 				      &res) != 0) {

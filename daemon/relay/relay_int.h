@@ -3,16 +3,18 @@
  * relay_client.c: client side, relay_backend.c: backend side,
  * relay_flow.c: delivery on flows and hand-over between workers,
  * relay_out.c: outbound pool, relay_out_ka.c: its keep-alive,
- * relay_policy.c: rules and facts, relay_send.c: sending, shared by all;
- * the [relay] keyword table is config/relay_conf.c). Not an interface.
+ * relay_policy.c: connection-out rules, relay_facts.c: TLS facts,
+ * relay_script.c: the Lua request hook, relay_send.c: sending, shared by
+ * all; the [relay] keyword table is config/relay_conf.c). Not an
+ * interface.
  *
  * Calls run one way: relay.c (the handler ops) calls the sides and the
  * keep-alive's pong check; relay_client.c and relay_backend.c call
  * relay_flow.c; relay_backend.c calls relay_out.c, which calls
- * relay_out_ka.c; every file may call relay_send.c, relay_policy.c and
- * the rewrite (sip_rewrite*.c, sip_route.c, flow_token.c); nothing calls
- * back up (a side hands relay_flow.c the function a posted message goes
- * to).
+ * relay_out_ka.c; every file may call relay_send.c, relay_policy.c,
+ * relay_facts.c, relay_script.c and the rewrite (sip_rewrite*.c,
+ * sip_route.c, flow_token.c); nothing calls back up (a side hands
+ * relay_flow.c the function a posted message goes to).
  */
 #ifndef STLSD_RELAY_INT_H
 #define STLSD_RELAY_INT_H
@@ -30,6 +32,7 @@
 #include "stls/sip/reply.h"
 #include "relay/sip_rewrite.h"
 #include "runtime/worker.h"
+#include "script/script.h"
 
 /* Room for what the rewrite adds on top of a message. */
 #define RELAY_HEADROOM 16384
@@ -40,7 +43,6 @@
 /* The "listener" of a udp: flow naming a peer on the inside network. */
 #define RELAY_LIDX_INSIDE 0x7fffu
 #define RELAY_DEST_BUCKETS 256u
-#define RELAY_MAX_FACTS 8
 
 struct relay_counters {
 	_Atomic uint64_t v[STLS_RELAY__COUNT];
@@ -63,6 +65,7 @@ struct stls_relay {
 	unsigned n_workers;
 	struct relay_counters *cnt; /* per worker */
 	_Atomic uint64_t hook_denied; /* connection-out hook, any worker */
+	struct stls_script *script;   /* Lua hooks, or NULL */
 };
 
 /* One recent udp: IPv6 peer (the token names the slot). */
@@ -131,9 +134,10 @@ struct relay_conn {
 	struct relay_dest *dest; /* outbound: its pool entry */
 	bool facts_done;     /* facts below are filled */
 	bool verified;
-	struct stls_relay_fact facts[RELAY_MAX_FACTS];
+	struct stls_relay_fact *facts; /* in facts_buf, or &fact_verified */
 	size_t n_facts;
-	char *facts_buf;     /* the values */
+	struct stls_relay_fact fact_verified; /* Verified alone */
+	char *facts_buf;     /* the facts array and the values */
 };
 
 static inline void relay_count(struct relay_worker *rw,
@@ -340,7 +344,24 @@ size_t stls__relay_ka_pong(struct relay_worker *rw, struct stls_dconn *c,
 /* The relay's worker part (closes the keep-alive timer at stop). */
 extern const struct stls_worker_part stls__relay_ka_part;
 
-/* relay_policy.c */
+/* relay_script.c */
+
+/*
+ * The request hook for the request in rw->msg from <c> (or <src> on a
+ * udp: listener): returns 0 to relay it, with the hook's edits in <ctx>
+ * (they point into the script's state: use them before the next hook
+ * call), or 1 when the hook answered (v->action REPLY: the caller sends
+ * v->code, v->reason) or dropped it. A request that does not validate is
+ * not shown to the hook (0: the rewrite answers 400).
+ */
+STLS_MUST_USE int stls__relay_script_request(struct relay_worker *rw,
+					     struct stls_dconn *c,
+					     struct stls_listener *l,
+					     const struct stls_addr *src,
+					     struct stls_relay_ctx *ctx,
+					     struct stls_script_verdict *v);
+
+/* relay_facts.c */
 
 /*
  * Fills rc's facts headers and verified flag from connection <c>, once

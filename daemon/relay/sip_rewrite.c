@@ -18,7 +18,8 @@
 
 #define DEFAULT_FACTS_PREFIX "X-TLS-"
 #define HEAD_MAX 1024
-#define TAIL_MAX 4096
+#define TAIL_MAX 8192
+#define XAVP_NAME_MAX 64
 
 void stls__relay_put_hostport(struct stls_sip_out *o, const char *host,
 			      uint16_t port)
@@ -101,9 +102,32 @@ int stls__relay_max_forwards(const struct stls_sip_msg *m,
 	return 0;
 }
 
+/* A name of p->strip names line h (a known name matches its compact
+ * form too). */
+static bool strip_named(const struct stls__relay_plan *p,
+			const struct stls_sip_hdr_line *h)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_strip; i++) {
+		struct stls_slice n = stls_slice_cstr(p->strip[i]);
+		enum stls_sip_hdr id = stls_sip_hdr_id(n);
+
+		if (id != STLS_SIP_HDR_OTHER ? h->id == id :
+		    (h->id == STLS_SIP_HDR_OTHER &&
+		     stls_slice_eq_ci(h->name, n))) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool stripped(const struct stls__relay_plan *p,
 		     const struct stls_sip_hdr_line *h)
 {
+	if (p->n_strip && strip_named(p, h)) {
+		return true;
+	}
 	if (h->id != STLS_SIP_HDR_OTHER) {
 		return false;
 	}
@@ -238,6 +262,7 @@ ssize_t stls__relay_emit(const struct stls__relay_plan *p, char *out,
 		stls_sip_out_str(&o, "\r\n");
 	}
 	stls_sip_out_slice(&o, p->tail);
+	stls_sip_out_slice(&o, p->extra);
 	if (!m->has_clen) {
 		stls_sip_out_str(&o, "Content-Length: ");
 		stls_sip_out_uint(&o, m->body.len);
@@ -382,6 +407,60 @@ static void build_tail(const struct stls_relay_ctx *ctx, const char *prefix,
 	}
 }
 
+/* "X-<xavp_cfg><suffix>" into buf (XAVP_NAME_MAX bytes); false when it
+ * does not fit. */
+static bool xavp_name(char *buf, const char *x, const char *suffix)
+{
+	struct stls_sip_out o;
+
+	stls_sip_out_init(&o, buf, XAVP_NAME_MAX);
+	stls_sip_out_str(&o, "X-");
+	stls_sip_out_str(&o, x);
+	stls_sip_out_str(&o, suffix);
+	stls_sip_out_put(&o, "", 1);
+	return !o.overflow;
+}
+
+/*
+ * The xavp_cfg headers of a client request: the client's own are
+ * stripped (a client must not choose siptlsd's outbound profile), the
+ * hook's values are appended unless the request goes straight to another
+ * flow (<direct>: no backend to read them).
+ */
+static int xavp_tail(const struct stls_relay_ctx *ctx,
+		     struct stls__relay_plan *plan, bool direct, char *names,
+		     struct stls_sip_out *o)
+{
+	const char *x = ctx->conf->xavp_cfg;
+	char *sn = names, *si = names + XAVP_NAME_MAX;
+
+	if (!x || !*x) {
+		return 0;
+	}
+	if (!xavp_name(sn, x, "-Server-Name") ||
+	    !xavp_name(si, x, "-Server-Id")) {
+		return -EINVAL;
+	}
+	plan->strip_a = sn;
+	plan->strip_b = si;
+	if (direct) {
+		return 0;
+	}
+	if (ctx->server_name && *ctx->server_name) {
+		stls_sip_out_str(o, sn);
+		stls_sip_out_str(o, ": ");
+		stls_sip_out_str(o, ctx->server_name);
+		stls_sip_out_str(o, "\r\n");
+	}
+	if (ctx->server_id && *ctx->server_id) {
+		stls_sip_out_str(o, si);
+		stls_sip_out_str(o, ": ");
+		stls_sip_out_str(o, ctx->server_id);
+		stls_sip_out_str(o, "\r\n");
+	}
+	return 0;
+}
+
 /* Dotted-quad text of an IPv4 address into <text> (16 bytes or more). */
 static void ipv4_text(const uint8_t ip[4], char *text)
 {
@@ -455,6 +534,7 @@ int stls_relay_client_request(const struct stls_relay_ctx *ctx,
 {
 	struct stls__relay_plan plan = { .m = m };
 	char head[HEAD_MAX], tail[TAIL_MAX], src_ip[STLS_ADDR_STRLEN];
+	char xnames[2 * XAVP_NAME_MAX];
 	struct stls_sip_out ho, to;
 	const struct stls_sip_via *top;
 	int err;
@@ -463,7 +543,7 @@ int stls_relay_client_request(const struct stls_relay_ctx *ctx,
 	if (!m->is_request || !ctx->flow_token || !ctx->src || !ctx->conf) {
 		return -EINVAL;
 	}
-	if (stls_sip_msg_validate(m)) {
+	if (m->validated != STLS_SIP_VALID_FULL && stls_sip_msg_validate(m)) {
 		res->error = m->error;
 		return stls__relay_reply(ctx, m, 400, out, cap, res);
 	}
@@ -497,10 +577,16 @@ int stls_relay_client_request(const struct stls_relay_ctx *ctx,
 		build_head(ctx, m, top, &ho);
 		build_tail(ctx, plan.strip_prefix, &to);
 	}
+	if (xavp_tail(ctx, &plan, res->has_flow, xnames, &to)) {
+		return -EINVAL;
+	}
 	if (ho.overflow || to.overflow) {
 		return -ENOBUFS;
 	}
 	plan.head = stls_slice_make(head, ho.len);
 	plan.tail = stls_slice_make(tail, to.len);
+	plan.extra = ctx->extra;
+	plan.strip = ctx->strip;
+	plan.n_strip = ctx->n_strip;
 	return stls__relay_forward(&plan, out, cap, res);
 }

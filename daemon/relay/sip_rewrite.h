@@ -59,6 +59,19 @@ struct stls_relay_ctx {
 	const struct stls_addr *src;     /* source address of the message */
 	const struct stls_relay_fact *facts;
 	size_t n_facts;
+	/*
+	 * Client requests: what the request hook decided (script/script.h);
+	 * all optional. <extra>: checked header lines appended after the
+	 * facts; <strip>: names of headers removed (compact forms too);
+	 * <server_name>/<server_id>: sent as X-<xavp_cfg>-Server-Name/-Id
+	 * (with xavp_cfg set; such headers from the client are always
+	 * removed).
+	 */
+	struct stls_slice extra;
+	const char *const *strip;
+	size_t n_strip;
+	const char *server_name;
+	const char *server_id;
 	/* RFC 5626 Flow-Timer seconds (0: none): client side, marks an
 	 * outbound REGISTER in our Via; backend side, added to its 2xx. */
 	unsigned flow_timer;
@@ -105,7 +118,9 @@ struct stls_relay_result {
  * REPLY), checks Max-Forwards (0: 483 REPLY; absent: 70 inserted; else
  * decremented), removes the leading Route entries that name this hop for
  * the client's flow (sip_route.c), adds received/rport to the top Via and
- * strips headers starting with the facts prefix. Then either:
+ * strips headers starting with the facts prefix and the xavp_cfg ones
+ * (X-<xavp_cfg>-Server-Name/-Id: a client may not pick the outbound
+ * profile). Then either:
  *
  *  - the next Route entry names another flow of ours (an in-dialog
  *    request the backend did not record-route): res->has_flow names it;
@@ -117,6 +132,10 @@ struct stls_relay_result {
  *    16.11, ft=<flow token>, ;ob on a REGISTER that asks for outbound when
  *    ctx->flow_timer is set), two Record-Route entries on INVITE,
  *    SUBSCRIBE, REFER and NOTIFY, Path on REGISTER, the facts appended.
+ *
+ * Then the request hook's edits (ctx->extra, ctx->strip; on the way to
+ * the backend also ctx->server_name/server_id). A request already
+ * validated in full (msg->validated) is not validated again.
  *
  * A forged or stale token on our address in a Route: 403 REPLY,
  * res->refused. ctx->flow_token and ctx->src are required. Returns 0 (see

@@ -28,8 +28,11 @@ struct stls__relay_plan {
 	unsigned mf;
 	const char *strip_prefix;         /* drop lines whose name starts so */
 	const char *strip_a, *strip_b;    /* drop lines with these names */
+	const char *const *strip;         /* and these (compact forms too) */
+	size_t n_strip;
 	struct stls_slice head;           /* lines inserted after start line */
 	struct stls_slice tail;           /* lines appended after headers */
+	struct stls_slice extra;          /* appended after the tail */
 };
 
 /* Writes host, bracketing IPv6, and ":port" when port is not 0. */

@@ -133,6 +133,7 @@ static void conn_out_event(struct tlsx_conn *x,
 	ev->server_id = x->server_id;
 	ev->profile = p ? stls_profile_name(p) : "";
 	ev->facts = stls_conn_get_facts(x->conn);
+	ev->w = x->c->w;
 }
 
 /* The handshake just completed: count it, run the client-side hook. */
@@ -462,6 +463,7 @@ int stls_tlsx_connect(struct stls_tlsx *t, struct stls_worker *w,
 	ev.server_name = nonempty(tg->server_name);
 	ev.server_id = nonempty(tg->server_id);
 	ev.profile = "";
+	ev.w = w;
 	if (t->conf.conn_out &&
 	    t->conf.conn_out(&ev, t->conf.conn_out_arg) != 0) {
 		count(t, TC_OUT_DROPPED, 1);

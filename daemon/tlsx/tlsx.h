@@ -37,6 +37,7 @@ struct stls_conn_out_event {
 	const char *server_id;          /* or NULL */
 	const char *profile;            /* "TLSc<default>" */
 	const struct stls_facts *facts; /* ESTABLISHED only */
+	struct stls_worker *w;          /* the worker opening it */
 };
 
 /*

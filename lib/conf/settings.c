@@ -225,9 +225,10 @@ static const struct stls_setting_desc table[] = {
 	S_STR("event_callback", "event_callback", event_callback, 0, NULL,
 	      "Name of the script function for the event "
 	      "tls:connection-out.",
-	      "Not called yet: it needs the script hooks, which siptls does "
-	      "not have yet (a warning says so). Until then the "
-	      "connection-out rules of [relay] (deny, allow) are the hook."),
+	      "Called as FUNCTION(\"tls:connection-out\") before the first "
+	      "byte of every TLS connection siptlsd opens; KSR.drop() "
+	      "refuses it (docs/scripting.md). Needs [core] script: "
+	      "without one, a warning says it is not called."),
 	S_STR("rand_engine", "rand_engine", rand_engine, STLS_SF_NO_EFFECT,
 	      NULL, "Accepted for old configs.",
 	      "No effect: OpenSSL 3's generator is thread-safe and siptls "

@@ -155,12 +155,6 @@ const char *stls_setting_warning(const struct stls_settings *s,
 		       "without TLS compression (and it enables the CRIME "
 		       "attack)";
 	}
-	if (strcmp(d->name, "event_callback") == 0 && *str_field(m, d) &&
-	    (*str_field(m, d))[0]) {
-		return "not called: siptls has no script hooks yet; the "
-		       "[relay] connection-out rules (deny, allow) are the "
-		       "hook for now";
-	}
 	return NULL;
 }
 

@@ -25,9 +25,11 @@ ok() { if "$@"; then pass=$((pass + 1)); echo "ok   $*"; else fail=$((fail + 1))
 git clone -q "$SRC" "$T/siptls"
 cd "$T/siptls"
 # Terminal 1: make run (in the background here), until siptlsd is ready.
+# make run builds the whole release tree first (about 450 targets): on a
+# loaded 2-core machine that took over 300 s, so wait up to 450 s.
 setsid make run >"$T/run.log" 2>&1 &
 RUN_PID=$!
-for _ in $(seq 1 600); do
+for _ in $(seq 1 900); do
 	grep -q "ready:" "$T/run.log" && break
 	kill -0 "$RUN_PID" 2>/dev/null || break
 	sleep 0.5

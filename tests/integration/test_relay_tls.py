@@ -95,6 +95,35 @@ def test_register_facts(be, port):
     check(m.get("x-tls-sni") == "sip.example.test", "SNI forwarded")
     check(m.get("x-tls-version", "").startswith("TLSv1."), "Version")
     check(bool(m.get("x-tls-cipher")), "Cipher")
+    # facts = all: every fact that fits a header (docs/facts.md).
+    check(m.get("x-tls-peer-subject-cn") == "alice" and
+          m.get("x-tls-peer-subject-uid") == "alice01" and
+          m.get("x-tls-peer-subject-ou") == "phones",
+          "subject components: CN, UID, OU")
+    check(m.get("x-tls-peer-issuer-cn") == "siptls Test CA",
+          "issuer CN: %s" % m.get("x-tls-peer-issuer-cn"))
+    check(m.get("x-tls-peer-san-uri") == "sip:alice@example.test" and
+          m.get("x-tls-peer-san-email") == "alice@example.test" and
+          m.get("x-tls-peer-san-dns") is None,
+          "one header per SAN kind present")
+    check((m.get("x-tls-peer-serial") or "").isdigit(),
+          "serial (decimal): %s" % m.get("x-tls-peer-serial"))
+    check("GMT" in (m.get("x-tls-peer-not-before") or "") and
+          "GMT" in (m.get("x-tls-peer-not-after") or ""),
+          "validity dates")
+    check(m.get("x-tls-peer-cert-version") == "2", "X.509 v3 (2)")
+    check(m.get("x-tls-peer-revoked") == "no" and
+          m.get("x-tls-peer-expired") == "no" and
+          m.get("x-tls-peer-self-signed") == "no", "status facts")
+    check("CN=siptls Test CA" in (m.get("x-tls-peer-chain-issuer") or ""),
+          "the verified chain's issuer: %s"
+          % m.get("x-tls-peer-chain-issuer"))
+    check((m.get("x-tls-cipher-bits") or "").isdigit() and
+          bool(m.get("x-tls-cipher-description")) and
+          m.get("x-tls-resumed") == "no", "cipher bits, description, "
+          "resumed")
+    check(m.get("x-tls-peer-cert") is None,
+          "the certificate itself only when named (cert)")
     r = ua.read()
     check(r is not None and r.status == 200, "REGISTER 200 back over TLS")
     return ua

@@ -228,3 +228,59 @@ TEST(core_doc_in_sync)
 	test_doc_in_sync("docs/core-config.md", want, "test_core_conf");
 	free(want);
 }
+
+/* The script keys (docs/scripting.md): defaults, the library list of
+ * script_allow, request_callback needing script, event_callback warned
+ * about without a script only. */
+TEST(core_script_keys)
+{
+	struct stls_section *s = minimal();
+	struct stls_settings tls;
+	struct stls_core_conf c;
+	struct stls_diag d;
+
+	stls_diag_init(&d);
+	CHECK_OK(stls_core_conf_apply(s, NULL, &c, &d));
+	CHECK_NULL(c.script);
+	CHECK_EQ(c.script_instructions, 100000);
+	CHECK_EQ(c.script_memory, 8388608);
+	CHECK_EQ(c.script_on_error, STLS_SCRIPT_ERR_REPLY);
+	CHECK_EQ(c.script_allow, 0);
+	stls_core_conf_fini(&c);
+	sec_add(s, "script", "edge.lua");
+	sec_add(s, "request_callback", "ksr_request_route");
+	sec_add(s, "script_instructions", "5000");
+	sec_add(s, "script_memory", "262144");
+	sec_add(s, "script_on_error", "pass");
+	sec_add(s, "script_allow", "io, native");
+	memset(&tls, 0, sizeof(tls));
+	tls.event_callback = "ksr_tls_event";
+	CHECK_OK(stls_core_conf_apply(s, &tls, &c, &d));
+	CHECK_EQ(d.warnings, 0);
+	CHECK_STR_EQ(c.script, "edge.lua");
+	CHECK_STR_EQ(c.request_callback, "ksr_request_route");
+	CHECK_EQ(c.script_instructions, 5000);
+	CHECK_EQ(c.script_memory, 262144);
+	CHECK_EQ(c.script_on_error, STLS_SCRIPT_ERR_PASS);
+	CHECK_EQ(c.script_allow,
+		 STLS_SCRIPT_ALLOW_IO | STLS_SCRIPT_ALLOW_NATIVE);
+	stls_core_conf_fini(&c);
+	stls_diag_fini(&d);
+	sec_free(s);
+
+	s = minimal();
+	sec_add(s, "request_callback", "ksr_request_route");
+	sec_add(s, "script_allow", "io,shell");
+	sec_add(s, "script_instructions", "10");
+	stls_diag_init(&d);
+	CHECK_EQ(stls_core_conf_apply(s, &tls, &c, &d), -EINVAL);
+	CHECK_EQ(d.errors, 3);
+	CHECK_STR_HAS(diag_line(&d, 0), "script_allow: unknown value");
+	CHECK_STR_HAS(diag_line(&d, 1), "script_instructions: out of range");
+	CHECK_STR_HAS(diag_line(&d, 2),
+		      "request_callback: needs [core] script");
+	CHECK_EQ(d.warnings, 1); /* event_callback without a script */
+	stls_core_conf_fini(&c);
+	stls_diag_fini(&d);
+	sec_free(s);
+}

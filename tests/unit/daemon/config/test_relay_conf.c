@@ -128,7 +128,11 @@ TEST(relay_all_and_networks_masked)
 	sec_add(sec, "connection_out_deny", "10.1.2.3/12");
 	stls_diag_init(&d);
 	CHECK_OK(stls_relay_settings_apply(sec, &c, &s, &d));
-	CHECK_EQ(s.facts, 0xffu);
+	/* Every fact but the certificate itself. */
+	CHECK_EQ(s.facts, STLS_RELAY_FACTS_ALL);
+	CHECK(s.facts & STLS_RELAY_FACT_SERIAL);
+	CHECK(s.facts & STLS_RELAY_FACT_CHAIN);
+	CHECK(!(s.facts & STLS_RELAY_FACT_CERT));
 	CHECK(!s.verified_only[0] && s.verified_only[1] &&
 	      s.verified_only[2]);
 	/* Host bits below the prefix are cleared: 10.0.0.0/12. */

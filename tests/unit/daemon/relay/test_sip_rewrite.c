@@ -197,3 +197,49 @@ TEST(rewrite_client_request_fully_validated)
 	}
 	fx_fini();
 }
+
+/* What the Lua request hook decided (relay_script.c puts it in the
+ * context): lines appended after the facts, headers removed by name
+ * (compact forms too), server_name/server_id as the xavp_cfg headers,
+ * which a client can never send itself. */
+TEST(rewrite_applies_the_hook_edits)
+{
+	static const char *const strip[] = { "Subject", "User-Agent" };
+	static const struct stls_relay_fact facts[] = {
+		{ "Verified", "yes" } };
+	const char *tail;
+
+	fx_init();
+	fx.ctx.facts = facts;
+	fx.ctx.n_facts = 1;
+	fx.ctx.extra = stls_slice_cstr("X-Tenant: sip.example.test\r\n"
+				       "X-Policy: 2\r\n");
+	fx.ctx.strip = strip;
+	fx.ctx.n_strip = 2;
+	fx.ctx.server_name = "carrier.example.net";
+	fx.ctx.server_id = "carrier1";
+	CHECK_OK(client_request(
+		"MESSAGE sip:bob@example.test SIP/2.0\r\n"
+		"Via: SIP/2.0/TLS 10.0.0.7:5061;branch=z9hG4bKm\r\n"
+		"Max-Forwards: 70\r\n"
+		"To: <sip:bob@example.test>\r\nFrom: <sip:a@b>;tag=1\r\n"
+		"Call-ID: m1\r\nCSeq: 1 MESSAGE\r\n"
+		"s: compact subject\r\nSubject: long subject\r\n"
+		"User-Agent: phone\r\nX-Keep: k\r\n"
+		"X-tls-Server-Id: evil\r\nx-TLS-server-name: evil\r\n"
+		"Content-Length: 0\r\n\r\n"));
+	CHECK_EQ(fx.res.action, STLS_RELAY_FORWARD);
+	fx_check_out();
+	CHECK(strstr(fx.out, "subject") == NULL);
+	CHECK(strstr(fx.out, "User-Agent") == NULL);
+	CHECK(strstr(fx.out, "evil") == NULL);
+	CHECK_STR_HAS(fx.out, "X-Keep: k\r\n");
+	CHECK_STR_HAS(fx.out, "X-tls-Server-Name: carrier.example.net\r\n");
+	CHECK_STR_HAS(fx.out, "X-tls-Server-Id: carrier1\r\n");
+	/* The hook's lines come after the facts, before the end. */
+	tail = strstr(fx.out, "X-TLS-Verified: yes\r\n");
+	CHECK_NOT_NULL(tail);
+	CHECK_STR_HAS(tail, "X-Tenant: sip.example.test\r\nX-Policy: 2\r\n");
+	CHECK_EQ(stls_sip_msg_count(&fx.out_msg, STLS_SIP_HDR_VIA), 2);
+	fx_fini();
+}

@@ -16,21 +16,9 @@ struct fx {
 
 static void fx_init(struct fx *x, int ver)
 {
-	pair_init(&x->p, "server.pem", "server.key", ver, ver);
-	ctx_set_vmode(x->p.sctx, VM_ON);
-	CHECK(SSL_CTX_use_certificate_file(x->p.cctx,
-					   test_cert_path("client.pem"),
-					   SSL_FILETYPE_PEM));
-	CHECK(SSL_CTX_use_PrivateKey_file(x->p.cctx,
-					  test_cert_path("client.key"),
-					  SSL_FILETYPE_PEM));
-	pair_start(&x->p, "sip.example.test", "example.test");
-	pair_pump(&x->p);
-	CHECK_EQ(stls_conn_get_state(x->p.s.conn), STLS_CONN_ESTABLISHED);
+	pair_mutual(&x->p, ver);
 	x->s = stls_conn_get_facts(x->p.s.conn);
 	x->c = stls_conn_get_facts(x->p.c.conn);
-	CHECK_NOT_NULL(x->s);
-	CHECK_NOT_NULL(x->c);
 }
 
 static const char *get(struct fx *x, const struct stls_facts *f,

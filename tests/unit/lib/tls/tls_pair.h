@@ -236,6 +236,29 @@ static UNUSED void pair_pump(struct pair *p)
 	CHECK(!"pair_pump did not settle");
 }
 
+/*
+ * A finished mutual handshake at version <ver>: server sip.example.test
+ * (server.pem, verify_client on), client alice with client.pem, SNI
+ * sip.example.test. The facts are stls_conn_get_facts() of p->s.conn and
+ * p->c.conn.
+ */
+static UNUSED void pair_mutual(struct pair *p, int ver)
+{
+	pair_init(p, "server.pem", "server.key", ver, ver);
+	ctx_set_vmode(p->sctx, VM_ON);
+	CHECK(SSL_CTX_use_certificate_file(p->cctx,
+					   test_cert_path("client.pem"),
+					   SSL_FILETYPE_PEM));
+	CHECK(SSL_CTX_use_PrivateKey_file(p->cctx,
+					  test_cert_path("client.key"),
+					  SSL_FILETYPE_PEM));
+	pair_start(p, "sip.example.test", "example.test");
+	pair_pump(p);
+	CHECK_EQ(stls_conn_get_state(p->s.conn), STLS_CONN_ESTABLISHED);
+	CHECK_NOT_NULL(stls_conn_get_facts(p->s.conn));
+	CHECK_NOT_NULL(stls_conn_get_facts(p->c.conn));
+}
+
 static UNUSED void pair_send(struct pair *p, struct end *from,
 			     const void *d, size_t n)
 {

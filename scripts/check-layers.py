@@ -42,9 +42,16 @@ ROOMS = {
     "daemon/rpc": ["daemon/config"],
     "daemon/ctl": ["daemon/rpc", "daemon/tlsx", "daemon/dial",
                    "daemon/runtime", "daemon/config"],
+    # Prometheus endpoint: reads every room's counters.
+    "daemon/metrics": ["daemon/ctl", "daemon/rpc", "daemon/relay",
+                       "daemon/tlsx", "daemon/dial", "daemon/runtime",
+                       "daemon/config"],
+    # systemd notifications and the watchdog (pings the workers).
+    "daemon/notify": ["daemon/runtime", "daemon/config"],
     # main.c wires every room together.
     "daemon": ["daemon/config", "daemon/runtime", "daemon/dial",
-               "daemon/tlsx", "daemon/relay", "daemon/rpc", "daemon/ctl"],
+               "daemon/tlsx", "daemon/relay", "daemon/rpc", "daemon/ctl",
+               "daemon/metrics", "daemon/notify"],
     "cli": [],
 }
 # Everything may include the public headers.
@@ -59,7 +66,8 @@ ALLOWED_UNITS = {
 
 # Rooms whose files' calls must form no cycle (check 3).
 CALL_CHECKED = {"daemon/config", "daemon/runtime", "daemon/dial",
-                "daemon/tlsx", "daemon/relay"}
+                "daemon/tlsx", "daemon/relay", "daemon/metrics",
+                "daemon/notify"}
 
 # Where quoted includes are looked up, after the including file's folder
 # (the -I order of CMakeLists.txt).

@@ -164,6 +164,18 @@ static const struct stls_kw kws[] = {
 	  "the OpenSSL connection object (about 13 KB less per idle "
 	  "connection), for operators who hold very many idle connections; "
 	  "docs/security.md says what it replaces and how it is tested." },
+	{ "metrics", KW_STR, KW_FIELD(metrics, char *), 1, 63, NULL, NULL, 0,
+	  "Serve Prometheus metrics at `http://ADDR:PORT/metrics`: "
+	  "`127.0.0.1:9161` or `[::1]:9161`. A non-loopback address is "
+	  "refused unless `metrics_allow` lists its network; a wildcard "
+	  "(`0.0.0.0`, `[::]`) needs `metrics_allow` set. Unset: off "
+	  "(docs/operations.md, \"Metrics\")." },
+	{ "metrics_allow", KW_STR, KW_FIELD(metrics_allow, char *), 1, 4095,
+	  NULL, NULL, 0,
+	  "Networks that may scrape `metrics` besides loopback, `IP` or "
+	  "`IP/BITS` separated by commas or blanks, e.g. `10.0.0.0/24, "
+	  "2001:db8::/64`. Scrapes from other sources are closed before "
+	  "anything is read. Unset: loopback only." },
 };
 
 static int parse_long(const char *s, int base, long *out)
@@ -467,6 +479,8 @@ int stls_core_conf_apply(const struct stls_section *core,
 	stls_kw_apply(&table, core, out, NULL, seen, diag);
 	check_required(core, out, seen, diag);
 	resolve_auto(out, tls);
+	if (stls_metrics_conf_apply(core, &out->metrics_ep, diag) == -ENOMEM)
+		stls_diag_err(diag, NULL, 0, "metrics: out of memory");
 	return diag->errors > errors ? -EINVAL : 0;
 }
 
@@ -484,6 +498,9 @@ void stls_core_conf_fini(struct stls_core_conf *c)
 	free(c->user);
 	free(c->group);
 	free(c->pid_file);
+	free(c->metrics);
+	free(c->metrics_allow);
+	stls_metrics_conf_fini(&c->metrics_ep);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -15,6 +15,7 @@
 
 #include <stdio.h>
 
+#include "config/metrics_conf.h"
 #include "stls/addr.h"
 #include "stls/conf.h"
 #include "stls/diag.h"
@@ -85,6 +86,11 @@ struct stls_core_conf {
 	int debug;              /* enum stls_log_level */
 	int handler;            /* enum stls_handler_kind */
 	int tls_record_handoff; /* 1: TLS 1.3 servers free the SSL */
+	/* /metrics (config/metrics_conf.h): the two keys as written, and
+	 * what they mean together. */
+	char *metrics;
+	char *metrics_allow;
+	struct stls_metrics_conf metrics_ep;
 };
 
 /*

@@ -162,11 +162,11 @@ int stls_metrics_start(const struct stls_metrics_conf *conf,
 		flags |= MHD_USE_IPv6;
 	m->mhd = MHD_start_daemon(
 		flags, conf->addr.port, on_accept, m, on_request, m,
+		MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)4,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-		MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
 	if (!m->mhd) {
 		STLS_ERR("metrics: cannot serve on %s (address in use or "
 			 "not available)",

@@ -33,6 +33,7 @@ enum kw_kind {
 	KW_LISTEN,  /* repeatable listener */
 	KW_BACKEND, /* udp:|tcp: ADDR:PORT */
 	KW_SOURCE,  /* IP[:PORT] or [IPv6][:PORT] */
+	KW_DNS,     /* repeatable IP[:PORT] */
 };
 
 #define KW_REQUIRED STLS_KW_REQUIRED
@@ -176,6 +177,25 @@ static const struct stls_kw kws[] = {
 	  "`IP/BITS` separated by commas or blanks, e.g. `10.0.0.0/24, "
 	  "2001:db8::/64`. Scrapes from other sources are closed before "
 	  "anything is read. Unset: loopback only." },
+	{ "dns_server", KW_DNS, 0, 0, 0, NULL, NULL, KW_REPEAT,
+	  "DNS server for outbound targets (RFC 3263: NAPTR, SRV, A/AAAA; "
+	  "docs/dns.md): `IP[:PORT]`, IPv6 in brackets, port 53 when "
+	  "absent. Repeat the key for more servers, asked in the order "
+	  "written. Set: `/etc/resolv.conf` is not used. Unset: the "
+	  "servers of `/etc/resolv.conf`, read once at start." },
+	{ "dns_timeout", KW_INT, KW_FIELD(dns_timeout, int), 100, 30000, NULL,
+	  "1000", 0,
+	  "Milliseconds to wait for a DNS answer on the first try; each "
+	  "later round over the servers waits twice as long (c-ares). With "
+	  "the defaults a server that does not answer costs 3 s, then the "
+	  "request gets `503 DNS Timeout`." },
+	{ "dns_tries", KW_INT, KW_FIELD(dns_tries, int), 1, 10, NULL, "2", 0,
+	  "Rounds over the DNS servers before a query fails." },
+	{ "dns_cache_size", KW_INT, KW_FIELD(dns_cache_size, int), 16,
+	  1000000, NULL, "4096", 0,
+	  "DNS record sets cached per worker (positive and negative "
+	  "answers, each for its TTL); the least recently used goes "
+	  "first when full." },
 };
 
 static int parse_long(const char *s, int base, long *out)
@@ -320,6 +340,25 @@ static int add_listen(struct stls_core_conf *c, const char *v,
 	return 0;
 }
 
+static int add_dns_server(struct stls_core_conf *c, const char *v,
+			  const char **why)
+{
+	struct stls_addr a, *arr;
+
+	if (stls_addr_parse(v, false, &a)) {
+		*why = "expected IP[:PORT] or [IPv6][:PORT]";
+		return -EINVAL;
+	}
+	arr = realloc(c->dns_servers, (c->n_dns_servers + 1) * sizeof(*arr));
+	if (!arr) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	arr[c->n_dns_servers++] = a;
+	c->dns_servers = arr;
+	return 0;
+}
+
 static int set_enum(const struct stls_kw *k, const char *v, int *dst,
 		    const char **why)
 {
@@ -388,6 +427,8 @@ static int set_value(const struct stls_kw *k, const char *v,
 		return add_listen(c, v, loc, why);
 	case KW_BACKEND:
 		return parse_backend(v, c, why);
+	case KW_DNS:
+		return add_dns_server(c, v, why);
 	case KW_SOURCE:
 		if (stls_addr_parse(v, false,
 				    (struct stls_addr *)(base + k->off))) {
@@ -405,6 +446,7 @@ static const char *const kind_text[] = {
 	[KW_MODE] = "octal mode", [KW_STR] = "text",
 	[KW_ENUM] = "one of a list", [KW_LISTEN] = "listener",
 	[KW_BACKEND] = "PROTO:ADDR:PORT", [KW_SOURCE] = "IP[:PORT]",
+	[KW_DNS] = "IP[:PORT]",
 };
 
 static void range_cell(FILE *f, const struct stls_kw *k)
@@ -501,6 +543,7 @@ void stls_core_conf_fini(struct stls_core_conf *c)
 	free(c->metrics);
 	free(c->metrics_allow);
 	stls_metrics_conf_fini(&c->metrics_ep);
+	free(c->dns_servers);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -91,6 +91,11 @@ struct stls_core_conf {
 	char *metrics;
 	char *metrics_allow;
 	struct stls_metrics_conf metrics_ep;
+	struct stls_addr *dns_servers; /* none: /etc/resolv.conf */
+	size_t n_dns_servers;
+	int dns_timeout;        /* ms, first try */
+	int dns_tries;
+	int dns_cache_size;     /* entries per worker */
 };
 
 /*

@@ -170,7 +170,7 @@ static const struct stls_kw kws[] = {
 	  "`127.0.0.1:9161` or `[::1]:9161`. A non-loopback address is "
 	  "refused unless `metrics_allow` lists its network; a wildcard "
 	  "(`0.0.0.0`, `[::]`) needs `metrics_allow` set. Unset: off "
-	  "(docs/operations.md, \"Metrics\")." },
+	  "(docs/metrics.md)." },
 	{ "metrics_allow", KW_STR, KW_FIELD(metrics_allow, char *), 1, 4095,
 	  NULL, NULL, 0,
 	  "Networks that may scrape `metrics` besides loopback, `IP` or "

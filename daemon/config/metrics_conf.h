@@ -3,7 +3,7 @@
  * /metrics is served) and `metrics_allow` (who may reach it beyond
  * loopback, and so where it may listen).
  *
- * The rule (docs/operations.md, "Metrics"):
+ * The rule (docs/metrics.md):
  * - `metrics = ADDR:PORT`, IPv4 or [IPv6]. Unset: no endpoint.
  * - `metrics_allow = NET[, NET...]`, each `IP` or `IP/BITS`.
  * - A loopback ADDR (127.0.0.0/8, ::1) is always accepted. A wildcard ADDR

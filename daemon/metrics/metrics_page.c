@@ -2,7 +2,7 @@
  * What a scrape of /metrics shows: every counter the daemon keeps, read
  * without locks from the workers' own blocks (runtime stats, tlsx's and
  * the relay's per-worker measurements) and summed here. The metric names,
- * types and labels are listed in docs/operations.md ("Metrics"); a test
+ * types and labels are listed in docs/metrics.md; a test
  * checks the page with promtool and that the shipped Grafana dashboard
  * only uses names that appear here.
  *

@@ -73,6 +73,7 @@ fuzz: deps
 bench: release
 	STLS_BENCH_DEPS=1 bash scripts/install-deps.sh
 	bash bench/compare.sh $(RELEASE)
+	bash bench/metrics_cost.sh $(RELEASE) 5 8
 
 install: release
 	cmake -S . -B $(RELEASE) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null

@@ -34,7 +34,7 @@ import tempfile
 import time
 import urllib.request
 
-from daemon_util import SOURCE, BUILD, check, fail
+from daemon_util import SOURCE, BUILD, check, fail, free_tcp_port as free_port
 from relay_util import Backend, request
 
 PKGS = ["siptls", "libsiptls-dev"]
@@ -44,14 +44,6 @@ UNIT = "/lib/systemd/system/siptlsd.service"
 def run(cmd, **kw):
     kw.setdefault("timeout", 600)
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def purge():

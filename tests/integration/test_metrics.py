@@ -29,7 +29,8 @@ import time
 import urllib.error
 import urllib.request
 
-from daemon_util import Daemon, SIPTLSD, SOURCE, check, fail, test_pki
+from daemon_util import (Daemon, SIPTLSD, SOURCE, check, fail,
+                         free_tcp_port as free_port, test_pki)
 from relay_util import (Backend, Stream, TlsPeer, hostport_of, request,
                         tls_client, tls_context, uri_of)
 
@@ -40,14 +41,6 @@ AOR2 = "sip:alice2@example.test"
 
 def pki(name):
     return os.path.join(PKI, name)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def scrape(port, path="/metrics"):

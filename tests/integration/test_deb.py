@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The Debian package end to end (ctest-serial: it builds with both cores
 and installs into this machine). Needs root (dpkg -i); as another user it
-says so and exits 77 (skipped), it never passes without running.
+says so and exits 77 (skipped), it never passes without running. It also
+skips, saying so, when a siptls package is already installed (an
+operator's): it purges only what it installed itself.
 
 1. `scripts/make-deb.sh` (what `make deb` runs) builds siptls and
    libsiptls-dev in $STLS_BUILD_DIR/deb; the build directory is kept there
@@ -252,6 +254,13 @@ def main():
     if os.geteuid() != 0:
         print("SKIP: test_deb.py installs packages with dpkg -i and needs "
               "root (CI runs it as root)")
+        sys.exit(77)
+    st = run(["dpkg-query", "-W", "-f=${db:Status-Status}", "siptls"])
+    if st.stdout.strip() not in ("", "not-installed", "config-files"):
+        print("SKIP: siptls is installed here (%s); this test installs "
+              "and purges its own build and will not replace it: "
+              "dpkg --purge siptls libsiptls-dev first"
+              % st.stdout.strip())
         sys.exit(77)
     purge()
     debs = build()

@@ -1,7 +1,8 @@
 # The two commands of the README:
 #   make test   installs what is missing, builds (ASan+UBSan) and runs every test
 #   make run    builds and starts siptlsd with the demo configuration
-# Other targets: build, release, fuzz, tsan, valgrind, bench, install, clean.
+# Other targets: build, release, fuzz, tsan, valgrind, bench, install, deb,
+# clean.
 
 BUILD       ?= build
 RELEASE     ?= build-release
@@ -11,7 +12,7 @@ CMAKE_GEN   := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 WERROR      := $(if $(CI),ON,OFF)
 CTEST_ARGS  ?=
 
-.PHONY: all deps build test release run fuzz tsan valgrind bench install clean
+.PHONY: all deps build test release run fuzz tsan valgrind bench install deb clean
 
 all: build
 
@@ -73,10 +74,15 @@ fuzz: deps
 bench: release
 	STLS_BENCH_DEPS=1 bash scripts/install-deps.sh
 	bash bench/compare.sh $(RELEASE)
+	bash bench/metrics_cost.sh $(RELEASE) 5 8
 
 install: release
 	cmake -S . -B $(RELEASE) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	cmake --install $(RELEASE) --prefix $(PREFIX)
 
+# Debian packages (siptls, libsiptls-dev) in build-deb/ (docs/deploy.md).
+deb: deps
+	JOBS=$(JOBS) bash scripts/make-deb.sh build-deb
+
 clean:
-	rm -rf $(BUILD) $(RELEASE) build-tsan build-fuzz build-valgrind
+	rm -rf $(BUILD) $(RELEASE) build-tsan build-fuzz build-valgrind build-deb

@@ -10,7 +10,10 @@
  *   SIGHUP           call the reload hook;
  *   SIGUSR1          log the counters, per worker and in total.
  * The daemon always runs in the foreground (-f is accepted and implied);
- * a service manager does the rest.
+ * a service manager does the rest: it hears READY, RELOADING, STOPPING
+ * and the watchdog through sd_notify (notify/notify.h) when it set
+ * NOTIFY_SOCKET. [core] metrics starts the /metrics endpoint
+ * (metrics/metrics.h) once the workers run.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,6 +31,8 @@
 #include "dbsrc/dbsrc.h"
 #include "dial/backend.h"
 #include "dns/dns_part.h"
+#include "metrics/metrics.h"
+#include "notify/notify.h"
 #include "runtime/daemon.h"
 #include "runtime/handler_echo.h"
 #include "runtime/process.h"
@@ -68,6 +73,8 @@ struct run {
 	struct stls_daemon *d;
 	struct stls_ctl *ctl;        /* control plane (RPC, reload) */
 	struct stls_script *script;  /* [core] script, or NULL */
+	struct stls_metrics *metrics; /* /metrics, when [core] metrics */
+	struct stls_notify *notify;  /* sd_notify and the watchdog */
 	struct stls_dns_conf dns;    /* the workers' resolvers ([core] dns_*) */
 	uv_loop_t loop;
 	uv_signal_t sig[4];
@@ -265,13 +272,16 @@ static void on_signal(uv_signal_t *h, int signum)
 			return;
 		r->stopping = true;
 		STLS_NOTICE("%s: shutting down", strsignal(signum));
+		stls_notify_stopping(r->notify);
 		stls_daemon_stop(r->d);
 		uv_stop(&r->loop);
 		break;
 	case SIGHUP:
+		stls_notify_reloading(r->notify);
 		if (reload_hook(reload_arg) != 0)
 			STLS_ERR("SIGHUP: reload failed; configuration "
 				 "unchanged");
+		stls_notify_ready(r->notify, NULL);
 		break;
 	case SIGUSR1:
 		stls_daemon_stats_log(r->d);
@@ -389,6 +399,7 @@ static int start_tls(struct run *r, struct stls_daemon_opts *o)
 		.conn_out = r->relay ? stls_relay_conn_out : NULL,
 		.conn_out_arg = r->relay,
 		.keep_ssl = !r->core.tls_record_handoff,
+		.workers = (unsigned)r->core.workers,
 	};
 	int err;
 
@@ -397,6 +408,28 @@ static int start_tls(struct run *r, struct stls_daemon_opts *o)
 		return err;
 	stls_tlsx_install(r->tlsx, o);
 	return 0;
+}
+
+/* /metrics ([core] metrics) and the service manager. After the workers
+ * and the control plane. */
+static int start_ops(struct run *r)
+{
+	struct stls_metrics_src src = {
+		.d = r->d,
+		.core = &r->core,
+		.ps = r->ps,
+		.tlsx = r->tlsx,
+		.relay = r->relay,
+		.live = &r->conf->tls,
+	};
+	int err = 0;
+
+	if (r->core.metrics_ep.on)
+		err = stls_metrics_start(&r->core.metrics_ep, &src,
+					 &r->metrics);
+	if (!err)
+		err = stls_notify_new(r->d, &r->loop, &r->notify);
+	return err;
 }
 
 static int start(struct run *r)
@@ -458,10 +491,14 @@ static int start(struct run *r)
 	if (!err)
 		err = control_start(r);
 	if (!err)
+		err = start_ops(r);
+	if (!err) {
 		STLS_NOTICE("siptlsd %s ready: %d workers, %zu listeners, "
 			    "max_connections %d, handler %s", STLS_VERSION,
 			    c->workers, c->n_listen, c->max_connections,
 			    o.handler->name);
+		stls_notify_ready(r->notify, "serving");
+	}
 	return err;
 }
 
@@ -469,6 +506,8 @@ static void finish(struct run *r)
 {
 	int i;
 
+	stls_metrics_free(r->metrics);
+	r->metrics = NULL;
 	control_stop(r);
 	if (r->d) {
 		stls_daemon_stop(r->d);
@@ -489,6 +528,9 @@ static void finish(struct run *r)
 	stls_relay_settings_fini(&r->relay_conf);
 	if (r->pid_written)
 		stls_pidfile_remove(r->core.pid_file);
+	/* Its timer handle closes with the loop's last run below. */
+	stls_notify_free(r->notify);
+	r->notify = NULL;
 	if (r->loop_ok) {
 		for (i = 0; i < r->n_sig; i++)
 			uv_close((uv_handle_t *)&r->sig[i], NULL);

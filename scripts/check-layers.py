@@ -51,10 +51,17 @@ ROOMS = {
     "daemon/ctl": ["daemon/rpc", "daemon/script", "daemon/dbsrc",
                    "daemon/tlsx", "daemon/dial", "daemon/runtime",
                    "daemon/config"],
+    # Prometheus endpoint: reads every room's counters.
+    "daemon/metrics": ["daemon/ctl", "daemon/rpc", "daemon/relay",
+                       "daemon/script", "daemon/dbsrc", "daemon/tlsx",
+                       "daemon/dial", "daemon/runtime", "daemon/config"],
+    # systemd notifications and the watchdog (pings the workers).
+    "daemon/notify": ["daemon/runtime", "daemon/config"],
     # main.c wires every room together.
     "daemon": ["daemon/config", "daemon/runtime", "daemon/dial",
                "daemon/tlsx", "daemon/script", "daemon/dns",
-               "daemon/relay", "daemon/rpc", "daemon/dbsrc", "daemon/ctl"],
+               "daemon/relay", "daemon/rpc", "daemon/dbsrc", "daemon/ctl",
+               "daemon/metrics", "daemon/notify"],
     "cli": [],
 }
 # Everything may include the public headers.

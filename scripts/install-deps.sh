@@ -20,6 +20,11 @@ set -euo pipefail
 # Real SIP peers of the relay tests: Kamailio 5.6 as a UDP registrar and
 # proxy behind siptlsd (its tls module also checks that our tls.cfg files
 # parse in Kamailio), baresip (core: no sound card needed) as phones.
+# Operations: libmicrohttpd (siptlsd's /metrics), libsystemd (sd_notify,
+# watchdog); promtool (Debian's prometheus) checks the /metrics page and
+# the Grafana dashboard's expressions.
+# The Debian package (`make deb`, tests/integration/test_deb.sh):
+# debhelper, dpkg-dev, fakeroot, lintian.
 PKGS=(
 	build-essential cmake ninja-build pkg-config
 	libssl-dev openssl libuv1-dev libjansson-dev libc-ares-dev
@@ -30,6 +35,8 @@ PKGS=(
 	clang libclang-rt-14-dev
 	iproute2 procps psmisc sslscan nsd
 	kamailio kamailio-tls-modules baresip-core
+	libmicrohttpd-dev libsystemd-dev prometheus
+	debhelper dpkg-dev fakeroot lintian
 )
 
 missing=()

@@ -260,6 +260,18 @@ static const struct stls_kw kws[] = {
 	  "getenv, remove, rename, tmpname; never os.exit or setlocale), "
 	  "`native` (require of C modules, package.loadlib). These can "
 	  "block a worker or reach outside the process." },
+	{ "metrics", KW_STR, KW_FIELD(metrics, char *), 1, 63, NULL, NULL, 0,
+	  "Serve Prometheus metrics at `http://ADDR:PORT/metrics`: "
+	  "`127.0.0.1:9161` or `[::1]:9161`. A non-loopback address is "
+	  "refused unless `metrics_allow` lists its network; a wildcard "
+	  "(`0.0.0.0`, `[::]`) needs `metrics_allow` set. Unset: off "
+	  "(docs/metrics.md)." },
+	{ "metrics_allow", KW_STR, KW_FIELD(metrics_allow, char *), 1, 4095,
+	  NULL, NULL, 0,
+	  "Networks that may scrape `metrics` besides loopback, `IP` or "
+	  "`IP/BITS` separated by commas or blanks, e.g. `10.0.0.0/24, "
+	  "2001:db8::/64`. Scrapes from other sources are closed before "
+	  "anything is read. Unset: loopback only." },
 	{ "dns_server", KW_DNS, 0, 0, 0, NULL, NULL, KW_REPEAT,
 	  "DNS server for outbound targets (RFC 3263: NAPTR, SRV, A/AAAA; "
 	  "docs/dns.md): `IP[:PORT]`, IPv6 in brackets, port 53 when "
@@ -663,6 +675,8 @@ int stls_core_conf_apply(const struct stls_section *core,
 	check_required(core, out, seen, diag);
 	check_script(core, out, tls, diag);
 	resolve_auto(out, tls);
+	if (stls_metrics_conf_apply(core, &out->metrics_ep, diag) == -ENOMEM)
+		stls_diag_err(diag, NULL, 0, "metrics: out of memory");
 	return diag->errors > errors ? -EINVAL : 0;
 }
 
@@ -683,6 +697,9 @@ void stls_core_conf_fini(struct stls_core_conf *c)
 	free(c->state_dir);
 	free(c->script);
 	free(c->request_callback);
+	free(c->metrics);
+	free(c->metrics_allow);
+	stls_metrics_conf_fini(&c->metrics_ep);
 	free(c->dns_servers);
 	memset(c, 0, sizeof(*c));
 }

@@ -15,6 +15,7 @@
 
 #include <stdio.h>
 
+#include "config/metrics_conf.h"
 #include "stls/addr.h"
 #include "stls/conf.h"
 #include "stls/diag.h"
@@ -107,6 +108,11 @@ struct stls_core_conf {
 	int script_memory;      /* bytes per lua_State */
 	int script_on_error;    /* enum stls_script_on_error */
 	int script_allow;       /* STLS_SCRIPT_ALLOW_* */
+	/* /metrics (config/metrics_conf.h): the two keys as written, and
+	 * what they mean together. */
+	char *metrics;
+	char *metrics_allow;
+	struct stls_metrics_conf metrics_ep;
 	struct stls_addr *dns_servers; /* none: /etc/resolv.conf */
 	size_t n_dns_servers;
 	int dns_timeout;        /* ms, first try */

@@ -43,6 +43,11 @@ const char *const stls_relay_stat_names[STLS_RELAY__COUNT] = {
 	[STLS_RELAY_OUT_DENIED] = "out_denied",
 	[STLS_RELAY_BACKEND_DOWN] = "backend_down",
 	[STLS_RELAY_POSTED] = "posted",
+	[STLS_RELAY_REPLIED_CLIENT_OK] = "replied_client_ok",
+	[STLS_RELAY_REPLIED_CLIENT_ERROR] = "replied_client_error",
+	[STLS_RELAY_REPLIED_BACKEND_OK] = "replied_backend_ok",
+	[STLS_RELAY_REPLIED_BACKEND_ERROR] = "replied_backend_error",
+	[STLS_RELAY_CLIENT_DROPPED] = "client_dropped",
 	[STLS_RELAY_OUT_FAILOVER] = "out_failover",
 	[STLS_RELAY_OUT_DNS_FAILED] = "out_dns_failed",
 	[STLS_RELAY_OUT_PINGS] = "out_pings",
@@ -52,6 +57,7 @@ const char *const stls_relay_stat_names[STLS_RELAY__COUNT] = {
 	[STLS_RELAY_SCRIPT_REPLIES] = "script_replies",
 	[STLS_RELAY_SCRIPT_DROPS] = "script_drops",
 };
+
 
 int stls_relay_new(const struct stls_relay_settings *rs,
 		   const struct stls_core_conf *core,
@@ -221,10 +227,20 @@ void stls_relay_stats(const struct stls_relay *r, uint64_t *v)
 		&r->hook_denied, memory_order_relaxed);
 }
 
+void stls_relay_latency(const struct stls_relay *r,
+			struct stls_histo_snap *out)
+{
+	unsigned w;
+
+	memset(out, 0, sizeof(*out));
+	for (w = 0; w < r->n_workers; w++)
+		stls_histo_read(&r->cnt[w].latency, out);
+}
+
 void stls_relay_stats_log(const struct stls_relay *r)
 {
 	uint64_t v[STLS_RELAY__COUNT];
-	char line[1024];
+	char line[1400];
 	size_t k, n = 0;
 
 	stls_relay_stats(r, v);
@@ -395,10 +411,16 @@ static int frame_error(struct relay_worker *rw, struct stls_dconn *c,
 	STLS_INFO("relay: %s: framing error (%s): closing",
 		  stls_addr_str(&c->peer, true, buf),
 		  stls_sip_frame_err_str(fr->err));
-	if (!fr->is_request || fr->err == STLS_SIP_FRAME_GARBAGE)
+	if (!fr->is_request || fr->err == STLS_SIP_FRAME_GARBAGE) {
+		relay_count(rw, STLS_RELAY_CLIENT_DROPPED);
 		return -EPROTO;
+	}
 	/* TOO_BIG before the header section ended: what came so far. */
-	return stls__relay_refuse(rw, c, fr->msg.len ? fr->msg : in);
+	if (stls__relay_refuse(rw, c, fr->msg.len ? fr->msg : in) != 0) {
+		relay_count(rw, STLS_RELAY_CLIENT_DROPPED);
+		return -EPROTO;
+	}
+	return 0;
 }
 
 static void one_message(struct relay_worker *rw, struct stls_dconn *c,
@@ -488,6 +510,7 @@ static int relay_data(struct stls_dconn *c, const uint8_t *p, size_t n,
 	(void)arg;
 	if (!rc || !rw || c->draining)
 		return 0;
+	rw->t_in_ns = stls_mono_ns();
 	joined = rc->in_len != 0;
 	if (rc->dest && !joined) {
 		/* Pongs on a connection we opened (relay_out.c). */
@@ -538,6 +561,7 @@ static void relay_datagram(struct stls_listener *l,
 	/* A UDP keep-alive (CRLF): nothing to relay. */
 	if (n <= 4 && is_crlf((const char *)p, n))
 		return;
+	relay_rw(l->w)->t_in_ns = stls_mono_ns();
 	stls__relay_client_msg(relay_rw(l->w), NULL, l, from,
 			       (const char *)p, n);
 }
@@ -575,6 +599,7 @@ static void relay_backend_unsent(struct stls_worker *w, const uint8_t *p,
 
 	(void)err;
 	relay_count(rw, STLS_RELAY_BACKEND_DOWN);
+	relay_count_reply(rw, true, 503);
 	if (stls_sip_msg_parse((const char *)p, n, 0, rw->msg) != 0 ||
 	    !rw->msg->is_request || rw->msg->method_id == STLS_SIP_M_ACK)
 		return;

@@ -27,6 +27,7 @@
 #include "config/core_conf.h"
 #include "config/relay_conf.h"
 #include "runtime/daemon.h"
+#include "runtime/mstat.h"
 #include "stls/conf.h"
 #include "stls/diag.h"
 
@@ -99,6 +100,13 @@ enum stls_relay_stat {
 	STLS_RELAY_OUT_DENIED,       /* connection-out rules */
 	STLS_RELAY_BACKEND_DOWN,     /* 503 to a client: backend send failed */
 	STLS_RELAY_POSTED,           /* handed to another worker */
+	/* Replies siptlsd made itself, by side and class (metrics). */
+	STLS_RELAY_REPLIED_CLIENT_OK,    /* 1xx-2xx to a client */
+	STLS_RELAY_REPLIED_CLIENT_ERROR, /* 3xx-6xx to a client */
+	STLS_RELAY_REPLIED_BACKEND_OK,
+	STLS_RELAY_REPLIED_BACKEND_ERROR,
+	STLS_RELAY_CLIENT_DROPPED,   /* from a client: neither relayed nor
+				      * answered (also in BAD_MESSAGES) */
 	STLS_RELAY_OUT_FAILOVER,     /* next target tried (RFC 3263 4.3) */
 	STLS_RELAY_OUT_DNS_FAILED,   /* 503: the target did not resolve */
 	STLS_RELAY_OUT_PINGS,        /* keep-alive pings sent outbound */
@@ -117,5 +125,15 @@ void stls_relay_stats(const struct stls_relay *r, uint64_t *v);
 
 /* Logs one line with every counter (SIGUSR1, exit). */
 void stls_relay_stats_log(const struct stls_relay *r);
+
+/*
+ * Relay latency (metrics): from the moment a client's bytes reach the
+ * relay (decrypted, before framing) to the moment the request is handed
+ * to the backend socket, per request relayed to the backend. Buckets
+ * 10 us .. 250 ms. Sums the workers into *out (zeroed here). Any thread.
+ */
+extern const struct stls_histo_spec stls_relay_latency_spec;
+void stls_relay_latency(const struct stls_relay *r,
+			struct stls_histo_snap *out);
 
 #endif

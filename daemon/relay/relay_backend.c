@@ -127,6 +127,8 @@ void stls__relay_backend_msg(struct relay_worker *rw, const char *p,
 	} else if (res.action == STLS_RELAY_REPLY) {
 		relay_count(rw, res.refused ? STLS_RELAY_ROUTE_REFUSED
 					    : STLS_RELAY_LOCAL_REPLIES);
+		relay_count_reply(rw, false,
+				  relay_reply_status(rw->out, res.len));
 		if (stls_backend_send(rw->w, (const uint8_t *)rw->out,
 				      res.len) != 0)
 			STLS_DBG("relay: local reply to the backend lost");

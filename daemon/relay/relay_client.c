@@ -27,6 +27,14 @@
 #include "dial/backend.h"
 #include "stls/log.h"
 
+/* Relay latency buckets (relay.h): 10 us .. 250 ms. */
+const struct stls_histo_spec stls_relay_latency_spec = {
+	.n = 14,
+	.le_ns = { 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
+		   2500000, 5000000, 10000000, 25000000, 50000000, 100000000,
+		   250000000 },
+};
+
 /* Header names a stateless reply copies (long and compact forms). */
 static const struct {
 	const char *name;
@@ -143,6 +151,7 @@ int stls__relay_refuse(struct relay_worker *rw, struct stls_dconn *c,
 				 rw->reply_cap);
 	if (r <= 0 || stls__relay_send_conn(c, rw->reply, (size_t)r) != 0)
 		return -EPROTO;
+	relay_count_reply(rw, true, status);
 	stls_dconn_flush(c);
 	if (c->state >= STLS_DCONN_CLOSING || c->pending == 0)
 		return -EPROTO;
@@ -179,8 +188,10 @@ static void reply(struct relay_worker *rw, struct stls_dconn *c,
 	n = stls_sip_reply_build(rw->msg, status, reason,
 				 rw->r->rs->server_header, rw->reply,
 				 rw->reply_cap);
-	if (n > 0)
+	if (n > 0) {
+		relay_count_reply(rw, true, status);
 		send_back(rw, c, l, src, rw->reply, (size_t)n);
+	}
 }
 
 /* The verified-only policy of the connection's listener. */
@@ -207,6 +218,9 @@ static void to_backend(struct relay_worker *rw, struct stls_dconn *c,
 			reply(rw, c, l, src, 503, NULL);
 		return;
 	}
+	if (rw->msg->is_request)
+		stls_histo_observe(&rw->cnt->latency, &stls_relay_latency_spec,
+				   stls_mono_ns() - rw->t_in_ns);
 	/* tcp: backend: stop reading this client while the backend
 	 * connection is congested. */
 	bc = c ? stls_backend_conn(rw->w) : NULL;
@@ -276,11 +290,14 @@ static void client_request(struct relay_worker *rw, struct stls_dconn *c,
 		/* res.refused: an ACK naming a forged or foreign flow. */
 		relay_count(rw, res.refused ? STLS_RELAY_ROUTE_REFUSED
 					    : STLS_RELAY_BAD_MESSAGES);
+		relay_count(rw, STLS_RELAY_CLIENT_DROPPED);
 		return;
 	}
 	if (res.action == STLS_RELAY_REPLY) {
 		relay_count(rw, res.refused ? STLS_RELAY_ROUTE_REFUSED
 					    : STLS_RELAY_LOCAL_REPLIES);
+		relay_count_reply(rw, true,
+				  relay_reply_status(rw->out, res.len));
 		send_back(rw, c, l, src, rw->out, res.len);
 		return;
 	}
@@ -312,6 +329,7 @@ static void client_response(struct relay_worker *rw, struct stls_dconn *c,
 	}
 	if (err) {
 		relay_count(rw, STLS_RELAY_BAD_MESSAGES);
+		relay_count(rw, STLS_RELAY_CLIENT_DROPPED);
 		return;
 	}
 	if (res.has_flow) {
@@ -348,6 +366,7 @@ void stls__relay_client_msg(struct relay_worker *rw, struct stls_dconn *c,
 		 * stream peer that sends this is broken. A request gets 400
 		 * when its reply headers can be read; then close. */
 		relay_count(rw, STLS_RELAY_BAD_MESSAGES);
+		relay_count(rw, STLS_RELAY_CLIENT_DROPPED);
 		if (c && stls__relay_refuse(rw, c, stls_slice_make(p, n)) != 0)
 			stls_dconn_close(c, STLS_DCLOSE_HANDLER);
 		return;

@@ -46,6 +46,7 @@
 
 struct relay_counters {
 	_Atomic uint64_t v[STLS_RELAY__COUNT];
+	struct stls_histo latency; /* stls_relay_latency() */
 };
 
 struct stls_relay {
@@ -119,6 +120,7 @@ struct relay_worker {
 	struct relay_counters *cnt;
 	struct relay_udp6 *udp6;
 	struct relay_dest *dests[RELAY_DEST_BUCKETS];
+	uint64_t t_in_ns; /* the client bytes being handled arrived */
 	uint64_t rng;          /* relay_random() */
 	uv_timer_t ka_timer;   /* relay_out_ka.c: outbound keep-alive */
 	bool ka_timer_ok;      /* initialised (closed by the part) */
@@ -147,6 +149,27 @@ static inline void relay_count(struct relay_worker *rw,
 					  memory_order_relaxed);
 
 	atomic_store_explicit(&rw->cnt->v[k], v + 1, memory_order_relaxed);
+}
+
+/* A reply siptlsd made, by side and status class. */
+static inline void relay_count_reply(struct relay_worker *rw, bool to_client,
+				     unsigned status)
+{
+	bool ok = status < 300;
+
+	relay_count(rw, to_client ? (ok ? STLS_RELAY_REPLIED_CLIENT_OK
+					: STLS_RELAY_REPLIED_CLIENT_ERROR)
+				  : (ok ? STLS_RELAY_REPLIED_BACKEND_OK
+					: STLS_RELAY_REPLIED_BACKEND_ERROR));
+}
+
+/* The status of the reply at <p> ("SIP/2.0 NNN ..."), or 0. */
+static inline unsigned relay_reply_status(const char *p, size_t n)
+{
+	if (n < 11 || p[8] < '1' || p[8] > '6')
+		return 0;
+	return (unsigned)(p[8] - '0') * 100 + (unsigned)(p[9] - '0') * 10 +
+	       (unsigned)(p[10] - '0');
 }
 
 static inline struct relay_worker *relay_rw(struct stls_worker *w)

@@ -19,6 +19,7 @@ void stls__relay_backend_reply(struct relay_worker *rw, unsigned status)
 
 	if (!rw->msg->is_request || rw->msg->method_id == STLS_SIP_M_ACK)
 		return;
+	relay_count_reply(rw, false, status);
 	n = stls_sip_reply_build(rw->msg, status, NULL,
 				 rw->r->rs->server_header, rw->reply,
 				 rw->reply_cap);

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "stls/log.h"
 
@@ -19,6 +20,7 @@ struct stls_pstore {
 	pthread_mutex_t reload_lock; /* one reload at a time */
 	struct stls_profile_set *cur;
 	uint64_t reload_ok, reload_failed;
+	int64_t last_ok; /* atomic: wall time of the last set published */
 };
 
 static bool ip_is_any(const struct stls_addr *a)
@@ -146,6 +148,7 @@ int stls_pstore_new_src(const struct stls_conf *conf,
 		stls_pstore_free(ps);
 		return err;
 	}
+	ps->last_ok = (int64_t)time(NULL);
 	*out = ps;
 	return 0;
 }
@@ -187,6 +190,11 @@ void stls_pstore_counts(struct stls_pstore *ps, uint64_t *ok,
 	*failed = __atomic_load_n(&ps->reload_failed, __ATOMIC_RELAXED);
 }
 
+int64_t stls_pstore_last_ok(struct stls_pstore *ps)
+{
+	return __atomic_load_n(&ps->last_ok, __ATOMIC_RELAXED);
+}
+
 int stls_pstore_reload(struct stls_pstore *ps, struct stls_diag *diag,
 		       uint64_t *generation)
 {
@@ -212,6 +220,7 @@ int stls_pstore_reload(struct stls_pstore *ps, struct stls_diag *diag,
 	/* Connections made with the old set keep their own references. */
 	stls_profile_set_unref(old);
 	__atomic_add_fetch(&ps->reload_ok, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&ps->last_ok, (int64_t)time(NULL), __ATOMIC_RELAXED);
 	if (generation)
 		*generation = stls_profile_set_generation(set);
 	STLS_NOTICE("TLS profiles reloaded: generation %llu, %zu profiles",

@@ -80,6 +80,10 @@ uint64_t stls_pstore_generation(struct stls_pstore *ps);
 void stls_pstore_counts(struct stls_pstore *ps, uint64_t *ok,
 			uint64_t *failed);
 
+/* Unix time when the current set was published (start or the last
+ * successful reload). Any thread. */
+int64_t stls_pstore_last_ok(struct stls_pstore *ps);
+
 /*
  * Rebuilds the set from the configuration files as they are now and
  * publishes it. Returns 0 (the new generation in *generation), -EINVAL

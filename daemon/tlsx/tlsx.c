@@ -28,6 +28,7 @@
 #include "stls/log.h"
 #include "stls/profile.h"
 #include "runtime/tls_info.h"
+#include "runtime/worker.h"
 
 /* Plaintext decrypted per engine call; the daemon reads it right after. */
 #define TLSX_CHUNK 16384
@@ -48,6 +49,15 @@ enum tlsx_counter {
 struct stls_tlsx {
 	struct stls_tlsx_conf conf;
 	uint64_t n[TC__COUNT]; /* atomic */
+	unsigned n_ws;
+	struct stls_tlsx_wstats *ws; /* per worker (metrics) */
+};
+
+const struct stls_histo_spec stls_tlsx_hs_time_spec = {
+	.n = 13,
+	.le_ns = { 1000000, 2500000, 5000000, 10000000, 25000000, 50000000,
+		   100000000, 250000000, 500000000, 1000000000, 2500000000u,
+		   5000000000u, 10000000000u },
 };
 
 struct tlsx_conn {
@@ -62,11 +72,92 @@ struct tlsx_conn {
 	char *server_name;    /* client: for the hook */
 	char *server_id;
 	char detail[96];      /* our own failure detail, overrides engine's */
+	uint64_t t0_ns;       /* made: the handshake time starts */
+	struct stls_ltab_row *gauge; /* conns row counting it, or NULL */
+	unsigned gauge_i;     /* STLS_TLSX_CONN_* it counts in */
 };
 
 static void count(struct stls_tlsx *t, enum tlsx_counter k, int64_t d)
 {
 	__atomic_add_fetch(&t->n[k], (uint64_t)d, __ATOMIC_RELAXED);
+}
+
+/* Per-worker measurements (tlsx.h): the owning worker's block, or NULL
+ * before the connection has a worker. */
+static struct stls_tlsx_wstats *ws_of(const struct tlsx_conn *x)
+{
+	unsigned i;
+
+	if (!x->c || !x->c->w)
+		return NULL;
+	i = x->c->w->idx;
+	return &x->t->ws[i < x->t->n_ws ? i : x->t->n_ws - 1];
+}
+
+static void ws_bump(_Atomic uint64_t *p)
+{
+	uint64_t v = atomic_load_explicit(p, memory_order_relaxed);
+
+	atomic_store_explicit(p, v + 1, memory_order_relaxed);
+}
+
+static const char *profile_label(const struct tlsx_conn *x)
+{
+	const struct stls_profile *p = stls_conn_get0_profile(x->conn);
+
+	return p ? stls_profile_name(p) : "";
+}
+
+/* Moves the connection's gauge to state <i> under its current profile. */
+static void gauge_set(struct tlsx_conn *x, unsigned i)
+{
+	struct stls_tlsx_wstats *ws = ws_of(x);
+	const char *v[2];
+	char key[STLS_LTAB_KEY_MAX];
+
+	if (!ws)
+		return;
+	if (x->gauge)
+		stls_ltab_add(x->gauge, x->gauge_i, -1);
+	v[0] = stls_conn_get_role(x->conn) == STLS_ROLE_CLIENT ? "out" : "in";
+	v[1] = profile_label(x);
+	stls_ltab_key(key, v, 2);
+	x->gauge = stls_ltab_get(&ws->conns, key);
+	x->gauge_i = i;
+	stls_ltab_add(x->gauge, i, 1);
+}
+
+/* One handshake row: result "ok" (resumed or not) or "failed". */
+static void count_hs(struct tlsx_conn *x, bool ok, bool resumed)
+{
+	struct stls_tlsx_wstats *ws = ws_of(x);
+	struct stls_ltab_row *r;
+	char key[STLS_LTAB_KEY_MAX];
+	const char *v[4];
+
+	if (!ws)
+		return;
+	v[0] = ok ? "ok" : "failed";
+	v[1] = stls_conn_get_version(x->conn);
+	v[2] = stls_conn_get_cipher(x->conn);
+	v[3] = profile_label(x);
+	stls_ltab_key(key, v, 4);
+	r = stls_ltab_get(&ws->hs, key);
+	stls_ltab_add(r, STLS_TLSX_HS_COUNT, 1);
+	if (resumed)
+		stls_ltab_add(r, STLS_TLSX_HS_RESUMED, 1);
+	if (ok)
+		stls_histo_observe(&ws->hs_time, &stls_tlsx_hs_time_spec,
+				   stls_mono_ns() - x->t0_ns);
+}
+
+/* Verification failures by cause (the library's, or identity). */
+static void count_verify(struct tlsx_conn *x, unsigned cause)
+{
+	struct stls_tlsx_wstats *ws = ws_of(x);
+
+	if (ws)
+		ws_bump(&ws->verify[cause]);
 }
 
 static void count_failure(struct tlsx_conn *x)
@@ -79,9 +170,11 @@ static void count_failure(struct tlsx_conn *x)
 	switch (stls_conn_get_reason(x->conn)) {
 	case STLS_CLOSE_VERIFY:
 		k = TC_VERIFY;
+		count_verify(x, stls_conn_get_verify_cause(x->conn));
 		break;
 	case STLS_CLOSE_IDENTITY:
 		k = TC_IDENTITY;
+		count_verify(x, STLS_TLSX_VCAUSE_IDENTITY);
 		break;
 	case STLS_CLOSE_RENEGOTIATION:
 		k = TC_RENEG;
@@ -96,6 +189,8 @@ static void count_failure(struct tlsx_conn *x)
 		break;
 	}
 	count(x->t, k, 1);
+	if (!x->handshake_seen)
+		count_hs(x, false, false);
 }
 
 static int pt_append(struct tlsx_conn *x, const uint8_t *p, size_t n)
@@ -147,6 +242,8 @@ static int on_handshake(struct tlsx_conn *x)
 	count(t, TC_HANDSHAKES, 1);
 	if (f && stls_facts_is_resumed(f))
 		count(t, TC_RESUMED, 1);
+	count_hs(x, true, f && stls_facts_is_resumed(f));
+	gauge_set(x, STLS_TLSX_CONN_ESTABLISHED);
 	if (stls_conn_get_role(x->conn) != STLS_ROLE_CLIENT ||
 	    !t->conf.conn_out)
 		return 0;
@@ -274,9 +371,16 @@ static void x_free(void *xp)
 {
 	struct tlsx_conn *x = xp;
 
+	struct stls_tlsx_wstats *ws;
+
 	if (!x)
 		return;
 	count(x->t, TC_OPEN, -1);
+	ws = ws_of(x);
+	if (ws)
+		ws_bump(&ws->closes[stls_conn_get_reason(x->conn)]);
+	if (x->gauge)
+		stls_ltab_add(x->gauge, x->gauge_i, -1);
 	stls_conn_free(x->conn);
 	free(x->pt);
 	free(x->server_name);
@@ -362,6 +466,7 @@ static int make_conn(struct stls_tlsx *t, SSL *ssl,
 		return err;
 	}
 	x->t = t;
+	x->t0_ns = stls_mono_ns();
 	count(t, TC_OPEN, 1);
 	*out = x;
 	return 0;
@@ -390,6 +495,7 @@ static int server_xform_new(void *arg, struct stls_dconn *c,
 	if (err)
 		return err;
 	x->c = c;
+	gauge_set(x, STLS_TLSX_CONN_HANDSHAKING);
 	out->ops = &tlsx_ops;
 	out->x = x;
 	return 0;
@@ -398,17 +504,48 @@ static int server_xform_new(void *arg, struct stls_dconn *c,
 int stls_tlsx_new(const struct stls_tlsx_conf *conf, struct stls_tlsx **out)
 {
 	struct stls_tlsx *t = calloc(1, sizeof(*t));
+	unsigned i;
 
 	if (!t)
 		return -ENOMEM;
 	t->conf = *conf;
+	t->n_ws = conf->workers ? conf->workers : 1;
+	t->ws = calloc(t->n_ws, sizeof(*t->ws));
+	if (!t->ws) {
+		free(t);
+		return -ENOMEM;
+	}
+	for (i = 0; i < t->n_ws; i++) {
+		stls_ltab_init(&t->ws[i].hs);
+		stls_ltab_init(&t->ws[i].conns);
+	}
 	*out = t;
 	return 0;
 }
 
 void stls_tlsx_free(struct stls_tlsx *t)
 {
+	unsigned i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->n_ws; i++) {
+		stls_ltab_fini(&t->ws[i].hs);
+		stls_ltab_fini(&t->ws[i].conns);
+	}
+	free(t->ws);
 	free(t);
+}
+
+unsigned stls_tlsx_workers(const struct stls_tlsx *t)
+{
+	return t->n_ws;
+}
+
+const struct stls_tlsx_wstats *stls_tlsx_wstats(const struct stls_tlsx *t,
+						unsigned i)
+{
+	return &t->ws[i];
 }
 
 void stls_tlsx_install(struct stls_tlsx *t, struct stls_daemon_opts *o)
@@ -490,6 +627,7 @@ int stls_tlsx_connect(struct stls_tlsx *t, struct stls_worker *w,
 		return err;
 	}
 	x->c = c;
+	gauge_set(x, STLS_TLSX_CONN_HANDSHAKING);
 	c->xform.ops = &tlsx_ops;
 	c->xform.x = x;
 	*out = c;

@@ -19,9 +19,11 @@
 #define STLSD_TLSX_H
 
 #include "runtime/dconn.h"
+#include "runtime/mstat.h"
 #include "tlsx/pstore.h"
 #include "stls/conn.h"
 #include "stls/facts.h"
+#include "stls/tlsmon.h"
 
 /* When the connection-out hook runs. */
 enum stls_conn_out_phase {
@@ -57,6 +59,8 @@ struct stls_tlsx_conf {
 	stls_conn_out_fn *conn_out;        /* NULL: allow all */
 	void *conn_out_arg;
 	bool keep_ssl; /* no record hand-off ([core] tls_record_handoff) */
+	unsigned workers; /* the daemon's workers (per-worker measurements);
+			   * 0 counts as 1 */
 };
 
 struct stls_tlsx;
@@ -128,5 +132,40 @@ void stls_tlsx_stats_format(const struct stls_tlsx_stats *st, char *buf,
 /* Logs the counters as one "stats: tls: ..." line (SIGUSR1, exit). NULL is
  * a no-op. Any thread. */
 void stls_tlsx_stats_log(const struct stls_tlsx *t);
+
+/*
+ * Per-worker measurements for /metrics (runtime/mstat.h: the owning worker
+ * writes, any thread reads). Label values are bounded: versions and
+ * cipher suites by OpenSSL, profile names by the configuration.
+ *
+ * hs rows, key (result, version, cipher, profile): result "ok" or
+ * "failed" (version and cipher "" when the handshake did not get that
+ * far); v[STLS_TLSX_HS_COUNT] handshakes, v[STLS_TLSX_HS_RESUMED] of them
+ * resumed. conns rows, key (direction "in"/"out", profile): gauges of the
+ * TLS connections open now, handshaking and established. The profile is
+ * the one matched when the connection was made until the handshake
+ * completes, then the one in use (after any SNI switch).
+ */
+enum { STLS_TLSX_HS_COUNT, STLS_TLSX_HS_RESUMED };
+enum { STLS_TLSX_CONN_HANDSHAKING, STLS_TLSX_CONN_ESTABLISHED };
+/* Verification causes: the library's, then RFC 5922 identity failures. */
+#define STLS_TLSX_VCAUSE_IDENTITY STLS_VCAUSE__COUNT
+#define STLS_TLSX_VCAUSE__COUNT (STLS_VCAUSE__COUNT + 1)
+
+struct stls_tlsx_wstats {
+	struct stls_ltab hs;
+	struct stls_ltab conns;
+	struct stls_histo hs_time;   /* connection made -> handshake done */
+	_Atomic uint64_t closes[STLS_CLOSE__COUNT];  /* engine close reason */
+	_Atomic uint64_t verify[STLS_TLSX_VCAUSE__COUNT];
+};
+
+/* Bucket bounds of hs_time: 1 ms .. 10 s. */
+extern const struct stls_histo_spec stls_tlsx_hs_time_spec;
+
+/* Number of per-worker blocks, and block i (< that). Any thread. */
+unsigned stls_tlsx_workers(const struct stls_tlsx *t);
+const struct stls_tlsx_wstats *stls_tlsx_wstats(const struct stls_tlsx *t,
+						unsigned i);
 
 #endif

@@ -133,6 +133,16 @@ class Daemon:
         return rc
 
 
+def free_tcp_port(host="127.0.0.1"):
+    """A TCP port free on host now (bound and released: a later bind by
+    the caller's server may still race with another process)."""
+    s = socket.socket()
+    s.bind((host, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def connect(family, host, port, timeout=5.0):
     s = socket.socket(family, socket.SOCK_STREAM)
     s.settimeout(timeout)

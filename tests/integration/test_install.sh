@@ -18,6 +18,8 @@ ok test -f "$T/usr/share/man/man1/siptlsctl.1"
 ok test -f "$T/usr/share/doc/siptls/parameters.md"
 ok grep -q "^ExecStart=/usr/local/sbin/siptlsd -c" "$B/siptlsd.service"
 ok grep -q "ExecReload=/bin/kill -HUP" "$T/usr/lib/systemd/system/siptlsd.service"
+ok grep -q "^Type=notify$" "$T/usr/lib/systemd/system/siptlsd.service"
+ok grep -q "^WatchdogSec=" "$T/usr/lib/systemd/system/siptlsd.service"
 ok sh -c "'$T/usr/sbin/siptlsd' --version | grep -q '^siptlsd '"
 ok sh -c "'$T/usr/bin/siptlsctl' --version | grep -q '^siptlsctl '"
 if command -v man >/dev/null; then

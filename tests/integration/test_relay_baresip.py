@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 
-from daemon_util import Daemon, check, test_pki
+from daemon_util import Daemon, check, free_tcp_port, test_pki
 from kam_util import Kamailio, have_kamailio, free_udp_port
 
 PKI = os.path.abspath(test_pki())
@@ -52,14 +52,6 @@ def free_sip_port():
             for s in socks:
                 s.close()
     raise OSError("no free SIP port")
-
-
-def free_tcp_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Phone:

@@ -76,6 +76,7 @@ struct stls__build {
 	const char *name;                  /* "TLSs<default>" for messages */
 	struct stls__keyrd *keys;          /* the set build's; may be NULL */
 	uint64_t cache_id;                 /* the set build's; 0: no cache */
+	bool keylog;                       /* install the operator's key log */
 };
 
 /*
@@ -208,6 +209,16 @@ void stls__pindex_free(struct stls__pindex *ix);
  * name is "*." followed by at least one byte (docs/profiles.md).
  */
 bool stls__profile_name_is_wild(const struct stls_profile_conf *c);
+
+/*
+ * The operator's key log (keylog.c). _prepare() checks keylog_file and
+ * keylog_enable of <s> once per set build, opens the file and warns;
+ * *on says whether contexts get the log. Returns 0, or -errno after
+ * reporting an error. _install() puts the callback on one context.
+ */
+STLS_MUST_USE int stls__keylog_prepare(const struct stls_settings *s,
+				       struct stls_diag *diag, bool *on);
+void stls__keylog_install(SSL_CTX *ctx);
 
 /*
  * Installs the SNI callback on a server context (profile_match.c).

@@ -25,6 +25,7 @@
 #include "config/core_conf.h"
 #include "ctl/ctl.h"
 #include "dial/backend.h"
+#include "dns/dns_part.h"
 #include "runtime/daemon.h"
 #include "runtime/handler_echo.h"
 #include "runtime/process.h"
@@ -62,6 +63,7 @@ struct run {
 	struct stls_tlsx *tlsx;      /* the TLS transform (tls: listeners) */
 	struct stls_daemon *d;
 	struct stls_ctl *ctl;        /* control plane (RPC, reload) */
+	struct stls_dns_conf dns;    /* the workers' resolvers ([core] dns_*) */
 	uv_loop_t loop;
 	uv_signal_t sig[4];
 	int n_sig;          /* signal handles initialised */
@@ -222,6 +224,9 @@ static void on_signal(uv_signal_t *h, int signum)
 		stls_tlsx_stats_log(r->tlsx);
 		if (r->relay)
 			stls_relay_stats_log(r->relay);
+		if (r->dns.counters)
+			stls_dns_stats_log(r->dns.counters,
+					   (size_t)r->core.workers);
 		break;
 	}
 }
@@ -343,6 +348,19 @@ static int start(struct run *r)
 	o.parts[0] = &stls_backend_part;
 	o.handler = pick_handler(c->handler);
 	if (!o.handler) {
+		/* Each worker's resolver (RFC 3263 for the relay's targets):
+		 * only the relay needs one. */
+		r->dns.servers = c->dns_servers;
+		r->dns.n_servers = c->n_dns_servers;
+		r->dns.timeout_ms = c->dns_timeout;
+		r->dns.tries = c->dns_tries;
+		r->dns.cache_size = (size_t)c->dns_cache_size;
+		r->dns.counters = calloc((size_t)c->workers,
+					 sizeof(*r->dns.counters));
+		if (!r->dns.counters)
+			return -ENOMEM;
+		o.dns = &r->dns;
+		o.parts[1] = &stls_dns_part;
 		err = stls_relay_new(&r->relay_conf, c, &r->conf->tls,
 				     &r->relay);
 		if (err)
@@ -388,6 +406,9 @@ static void finish(struct run *r)
 	}
 	if (r->relay)
 		stls_relay_stats_log(r->relay);
+	if (r->dns.counters)
+		stls_dns_stats_log(r->dns.counters, (size_t)r->core.workers);
+	free(r->dns.counters);
 	stls_relay_free(r->relay);
 	stls_relay_settings_fini(&r->relay_conf);
 	if (r->pid_written)

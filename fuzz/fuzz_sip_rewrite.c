@@ -1,7 +1,12 @@
 /*
  * Fuzz target: parse arbitrary input, then run every relay path on it
  * (client request, client response, backend request, backend response)
- * with a real flow-token signer, and re-parse whatever they write.
+ * with a real flow-token signer, and re-parse whatever they write. The
+ * route_*.dat seeds carry tokens signed with this key (flows 1/2/3 and
+ * 2/5/9): route sets naming two flows, forged tokens, outbound REGISTER
+ * and its 2xx, the answer to a flow-to-flow request. The backend path runs
+ * a second time as a request from a peer on the inside network, which
+ * must never be sent to a next hop.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -65,6 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx.src = &src;
 	ctx.facts = facts;
 	ctx.n_facts = 1;
+	ctx.flow_timer = 120; /* Flow-Timer on outbound REGISTER 2xx */
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		if (stls_sip_msg_parse(buf, size, 0, &msg) != 0) {
 			break;
@@ -74,6 +80,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				       &out_msg) != 0) {
 			abort(); /* we must never emit an unparsable message */
 		}
+	}
+	/* A request from a peer on the inside network (not the backend). */
+	ctx.inside_peer = true;
+	if (stls_sip_msg_parse(buf, size, 0, &msg) == 0 &&
+	    stls_relay_backend_request(&ctx, &msg, out, sizeof(out), &res) ==
+		    0 &&
+	    (res.has_next || stls_sip_msg_parse(out, res.len,
+						STLS_SIP_PARSE_STREAM,
+						&out_msg) != 0)) {
+		abort(); /* a peer never reaches a next hop */
 	}
 	free(buf);
 	return 0;

@@ -5,21 +5,26 @@
 # development machines); as another user it only reports what is missing.
 set -euo pipefail
 
-# Build: compiler, CMake, Ninja, OpenSSL 3, libuv and jansson (the JSON of
-# the control socket) headers.
+# Build: compiler, CMake, Ninja, OpenSSL 3, libuv, jansson (the JSON of
+# the control socket) and c-ares (the DNS resolver) headers.
 # Tests: real peers and tools nobody here wrote (openssl s_client/s_server,
 # gnutls-cli/serv, sipsak, sipp), valgrind, python3 for scripted UAs.
+# DNS tests: nsd, an authoritative server the tests start on loopback.
 # Fuzzing: clang with libFuzzer's runtime. TLS configuration scan: sslscan.
 # HSM keys (docs/hsm.md): libp11's pkcs11 engine, the PKCS#11 headers of
 # p11-kit, and for the tests a real software token (SoftHSM2) filled with
 # pkcs11-tool (OpenSC).
+# Real SIP peers of the relay tests: Kamailio 5.6 as a UDP registrar and
+# proxy behind siptlsd (its tls module also checks that our tls.cfg files
+# parse in Kamailio), baresip (core: no sound card needed) as phones.
 PKGS=(
 	build-essential cmake ninja-build pkg-config
-	libssl-dev openssl libuv1-dev libjansson-dev
+	libssl-dev openssl libuv1-dev libjansson-dev libc-ares-dev
 	libengine-pkcs11-openssl libp11-kit-dev softhsm2 opensc
 	python3 gnutls-bin sipsak sip-tester valgrind
 	clang libclang-rt-14-dev
-	iproute2 procps psmisc sslscan
+	iproute2 procps psmisc sslscan nsd
+	kamailio kamailio-tls-modules baresip-core
 )
 
 missing=()

@@ -85,6 +85,11 @@ struct stls_core_conf {
 	int debug;              /* enum stls_log_level */
 	int handler;            /* enum stls_handler_kind */
 	int tls_record_handoff; /* 1: TLS 1.3 servers free the SSL */
+	struct stls_addr *dns_servers; /* none: /etc/resolv.conf */
+	size_t n_dns_servers;
+	int dns_timeout;        /* ms, first try */
+	int dns_tries;
+	int dns_cache_size;     /* entries per worker */
 };
 
 /*

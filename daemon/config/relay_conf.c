@@ -54,8 +54,12 @@ static const struct stls_kw kws[] = {
 	  "prefix sent by clients are always removed first." },
 	{ "facts_prefix", KW_STR, KW_FIELD(facts_prefix, char *), 1, 32, NULL,
 	  "X-TLS-", 0,
-	  "Name prefix of the facts headers (and of the headers stripped "
-	  "from client requests)." },
+	  "Name prefix of the facts headers. They go one way only: siptlsd "
+	  "adds them to client requests towards the backend. Headers with "
+	  "this prefix are removed from everything else siptlsd relays: "
+	  "client requests and responses (spoofed facts), and every request "
+	  "and response it sends to a phone or an outbound peer (the "
+	  "caller's facts never reach the callee)." },
 	{ "verified_only", KW_LISTENERS, KW_FIELD(verified_only, bool *), 0,
 	  0, NULL, "none", 0,
 	  "The seed's `is_peer_verified()` as a policy: requests arriving on "
@@ -101,11 +105,49 @@ static const struct stls_kw kws[] = {
 	  NULL, "64", 0,
 	  "Requests queued per destination while its outbound connection "
 	  "is being opened; more get 503 at once." },
+	{ "flow_timer", KW_INT, KW_FIELD(flow_timer, int), 0, 86400, NULL,
+	  "120", 0,
+	  "RFC 5626 5.4: the `Flow-Timer` value (seconds) added to a 2xx "
+	  "to a REGISTER relayed to a phone on a tls: or tcp: connection "
+	  "that asked for outbound (`;ob` on its Route to siptlsd, or "
+	  "`Supported: outbound` with a Contact `reg-id`); the phone then "
+	  "sends its CRLF keep-alive at least that often. A registrar's "
+	  "own Flow-Timer is kept. 0: never added. The default, 120, is "
+	  "the RFC's own for connection-oriented flows, well under the "
+	  "idle timeouts of NATs and firewalls for established TCP (RFC "
+	  "5382 asks for at least 2 h 4 min; deployed boxes often close "
+	  "after 5 to 15 minutes) and under `connection_timeout` (600), "
+	  "so an idle registered phone keeps its flow alive." },
+	{ "inside_peers", KW_INT, KW_FIELD(inside_peers, int), 0, 1, NULL,
+	  "1", 0,
+	  "1: the udp: inside socket also takes in-dialog requests from "
+	  "other hosts than the backend that name one of siptlsd's flows in "
+	  "their Route (or Request-URI): a phone the backend serves sends "
+	  "them there when the backend does not record-route, following "
+	  "the Record-Route entry siptlsd put in the dialog. Nothing else "
+	  "from such a host is relayed (403, or dropped, counted as "
+	  "`route_refused` or `bad_messages`); the answer goes back to it "
+	  "from the inside socket. 0: only the backend may use the inside "
+	  "socket." },
 	{ "inside_host", KW_STR, KW_FIELD(inside_host, char *), 1, 63, NULL,
 	  NULL, 0,
 	  "Host written in the Via, Record-Route and Path entries towards "
 	  "the backend. Default: the IP of `[core] backend_source`, else "
 	  "the local address the kernel routes to the backend from." },
+	{ "outbound_keepalive", KW_INT, KW_FIELD(outbound_keepalive, int), 0,
+	  3600, NULL, "0", 0,
+	  "RFC 5626 section 4.4.1 keep-alive on the connections siptlsd "
+	  "opens itself (TLS and TCP towards carriers and peers): a CRLF "
+	  "CRLF ping every this many seconds (each interval drawn between "
+	  "80% and 100% of it, as the RFC asks), answered by a CRLF pong. "
+	  "0: off. A connection whose peer does not answer within "
+	  "`outbound_keepalive_timeout` is closed and counted "
+	  "(`out_keepalive_failed`). Inbound pings are always answered." },
+	{ "outbound_keepalive_timeout", KW_INT,
+	  KW_FIELD(outbound_keepalive_timeout, int), 1, 600, NULL, "10", 0,
+	  "Seconds to wait for the pong of an `outbound_keepalive` ping "
+	  "(RFC 5626 section 4.4.1 says 10) before the connection is "
+	  "closed." },
 };
 
 static int parse_int(const char *s, long *out)

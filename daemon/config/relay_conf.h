@@ -51,6 +51,10 @@ struct stls_relay_settings {
 	size_t n_deny, n_allow;
 	int out_queue_max;         /* requests queued per destination */
 	char *inside_host;         /* Via host towards the backend, or NULL */
+	int outbound_keepalive;    /* s between CRLF pings; 0: off */
+	int outbound_keepalive_timeout; /* s to wait for the pong */
+	int flow_timer;            /* RFC 5626 Flow-Timer seconds, 0: none */
+	int inside_peers;          /* 1: in-dialog requests from other hosts */
 };
 
 /*

@@ -456,6 +456,23 @@ int stls_backend_send(struct stls_worker *w, const uint8_t *p, size_t n)
 	return r;
 }
 
+int stls_backend_send_to(struct stls_worker *w, const struct stls_addr *to,
+			 const uint8_t *p, size_t n)
+{
+	struct stls_backend *b = w->backend;
+	struct sockaddr_storage ss;
+	uv_buf_t buf = uv_buf_init((char *)p, (unsigned int)n);
+	int r;
+
+	if (!b || b->proto != STLS_PROTO_UDP || !b->udp_open)
+		return -ENOTSUP;
+	stls_addr_to_sockaddr(to, &ss);
+	r = uv_udp_try_send(&b->udp, &buf, 1, (struct sockaddr *)&ss);
+	if (r >= 0 && (size_t)r != n)
+		r = -EMSGSIZE;
+	return r < 0 ? r : 0;
+}
+
 const struct stls_worker_part stls_backend_part = {
 	.name = "backend",
 	.start = backend_start,

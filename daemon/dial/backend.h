@@ -31,6 +31,16 @@
 STLS_MUST_USE int stls_backend_send(struct stls_worker *w, const uint8_t *p,
 				    size_t n);
 
+/*
+ * Sends one datagram from worker w's udp: inside socket to <to>, another
+ * host on the inside network than the backend (a phone served by the
+ * backend that sends its in-dialog requests to siptlsd directly), at
+ * once. Returns 0, -ENOTSUP (no udp: backend socket) or -errno.
+ */
+STLS_MUST_USE int stls_backend_send_to(struct stls_worker *w,
+				       const struct stls_addr *to,
+				       const uint8_t *p, size_t n);
+
 /* tcp: the worker's backend connection (for back-pressure), else NULL. */
 struct stls_dconn *stls_backend_conn(struct stls_worker *w);
 

@@ -43,6 +43,12 @@ const char *const stls_relay_stat_names[STLS_RELAY__COUNT] = {
 	[STLS_RELAY_OUT_DENIED] = "out_denied",
 	[STLS_RELAY_BACKEND_DOWN] = "backend_down",
 	[STLS_RELAY_POSTED] = "posted",
+	[STLS_RELAY_OUT_FAILOVER] = "out_failover",
+	[STLS_RELAY_OUT_DNS_FAILED] = "out_dns_failed",
+	[STLS_RELAY_OUT_PINGS] = "out_pings",
+	[STLS_RELAY_OUT_KEEPALIVE_FAILED] = "out_keepalive_failed",
+	[STLS_RELAY_DIRECT] = "direct",
+	[STLS_RELAY_ROUTE_REFUSED] = "route_refused",
 };
 
 int stls_relay_new(const struct stls_relay_settings *rs,
@@ -471,6 +477,14 @@ static int relay_data(struct stls_dconn *c, const uint8_t *p, size_t n,
 	if (!rc || !rw || c->draining)
 		return 0;
 	joined = rc->in_len != 0;
+	if (rc->dest && !joined) {
+		/* Pongs on a connection we opened (relay_out.c). */
+		used = (ssize_t)stls__relay_ka_pong(rw, c, (const char *)p, n);
+		p += used;
+		n -= (size_t)used;
+		if (!n)
+			return 0;
+	}
 	if (joined) {
 		/* Join the tail kept from the last read. */
 		err = grow_in(rc, rc->in_len + n);
@@ -523,15 +537,17 @@ static void relay_backend_dgram(struct stls_worker *w,
 	struct stls_relay *r = arg;
 	struct relay_worker *rw = relay_rw(w);
 
-	/* Only the backend may speak on the inside socket. */
-	if (!stls_addr_eq(from, &r->core->backend)) {
-		relay_count(rw, STLS_RELAY_BAD_MESSAGES);
-		return;
-	}
-	/* A keep-alive from the backend (CRLF): nothing to relay. */
+	/* A keep-alive (CRLF): nothing to relay. */
 	if (n <= 4 && is_crlf((const char *)p, n))
 		return;
-	stls__relay_backend_msg(rw, (const char *)p, n);
+	if (stls_addr_eq(from, &r->core->backend)) {
+		stls__relay_backend_msg(rw, (const char *)p, n);
+	} else if (r->rs->inside_peers) {
+		/* Another host: only requests that name a flow of ours. */
+		stls__relay_peer_msg(rw, from, (const char *)p, n);
+	} else {
+		relay_count(rw, STLS_RELAY_BAD_MESSAGES);
+	}
 }
 
 /* A request held for the backend that the kernel refused at the end of
@@ -575,6 +591,15 @@ static const struct stls_handler_ops relay_ops = {
 
 void stls_relay_install(struct stls_relay *r, struct stls_daemon_opts *o)
 {
+	size_t i;
+
 	o->handler = &relay_ops;
 	o->handler_arg = r;
+	/* The outbound keep-alive timer closes with the worker. */
+	for (i = 0; i < STLS_WORKER_PARTS_MAX; i++) {
+		if (!o->parts[i]) {
+			o->parts[i] = &stls__relay_ka_part;
+			break;
+		}
+	}
 }

@@ -5,11 +5,14 @@
  * Data flow:
  *   client (tls:/tcp: stream, or udp: datagram) -> framer -> parse ->
  *     policy (verified-only listeners, OPTIONS to us) -> rewrite (Via with
- *     flow token, Record-Route, Path, facts headers) -> backend socket
+ *     flow token, Record-Route, Path, facts headers) -> backend socket;
+ *     an in-dialog request whose route set names another flow next (the
+ *     backend did not record-route) -> that flow, and its answer back
  *   backend -> parse -> response: our top Via names the flow -> the owning
  *     worker sends it on that connection (or drops it when gone);
  *     request: a flow token in a Route of ours or the Request-URI -> that
- *     connection (430 Flow Failed when gone); no token -> the next hop:
+ *     connection (430 Flow Failed when gone, 403 when forged); no token ->
+ *     the next hop:
  *     one pooled outbound connection per destination on the worker that
  *     owns the destination (hash), opened on demand (TLS with the matching
  *     client profile and SNI, or plain TCP), 503 when that fails.
@@ -89,6 +92,12 @@ enum stls_relay_stat {
 	STLS_RELAY_OUT_DENIED,       /* connection-out rules */
 	STLS_RELAY_BACKEND_DOWN,     /* 503 to a client: backend send failed */
 	STLS_RELAY_POSTED,           /* handed to another worker */
+	STLS_RELAY_OUT_FAILOVER,     /* next target tried (RFC 3263 4.3) */
+	STLS_RELAY_OUT_DNS_FAILED,   /* 503: the target did not resolve */
+	STLS_RELAY_OUT_PINGS,        /* keep-alive pings sent outbound */
+	STLS_RELAY_OUT_KEEPALIVE_FAILED, /* closed: no pong in time */
+	STLS_RELAY_DIRECT,           /* flow to flow, backend not in dialog */
+	STLS_RELAY_ROUTE_REFUSED,    /* Route with a forged or foreign flow */
 	STLS_RELAY__COUNT
 };
 

@@ -6,21 +6,17 @@
  * siptlsd (200 here), then stls_relay_client_request() (Via with the flow
  * token, Record-Route, Path, facts headers) and the backend socket. When
  * the backend cannot take it, the client gets 503 at once.
+ * An in-dialog request whose route set names another flow of ours next
+ * (the backend did not record-route) goes to that flow directly
+ * (relay_flow.c), and so does the answer to it (our Via names the
+ * sender's flow).
  * Responses (to requests the backend sent through us): our top Via is
  * removed and the rest goes to the backend.
  * A stream request that cannot be framed or parsed gets a 400 built from
  * its start line, Via, From, To, Call-ID and CSeq lines alone (whatever
  * else is wrong with it need not be read), then the connection closes.
  *
- * udp: flows. A datagram client has no connection, so its flow token names
- * the listener and the source address: IPv4 fits in the token itself
- * (worker field RELAY_FLOW_UDP4 | listener, address and port in the id
- * and generation fields: no state at all); IPv6 does not, so each worker
- * keeps a direct-mapped table of RELAY_UDP6_SLOTS recent IPv6 peers and
- * the token names the slot and its generation. A slot taken over by
- * another peer invalidates the old token (430 Flow Failed, the client
- * re-registers). Replies leave from the worker's socket of the same
- * listener: all workers share its address and port.
+ * udp: flows: relay_flow.c (stls__relay_udp_flow).
  */
 #include "relay/relay_int.h"
 
@@ -56,14 +52,48 @@ static bool is_reply_line(const char *p, size_t n)
 }
 
 /*
- * Copies, from the (possibly incomplete) header section of a refused
- * request, the start line and the whole lines a 400 needs (Via, From, To,
- * Call-ID, CSeq, with their folds) into rw->out, and ends it with a blank
- * line: whatever else made the request unusable (a header bomb, a NUL, a
- * bad Content-Length, a line over the size limit) is left behind, so the
- * parser can read the rest. Returns the length, or 0 when it does not fit.
+ * Writes the start line of the 400 source into rw->out: the method of the
+ * refused request's start line <p, n> with a placeholder Request-URI, so
+ * that a request line the parser refuses (RFC 4475 "ltgtruri", "lwsruri",
+ * "trws": a bad URI, extra spaces) still gets its answer. *status is 505
+ * when the line names a SIP version other than 2.0 (RFC 4475 "badvers"),
+ * else 400. Returns the length, or 0 when the line has no method.
  */
-static size_t reply_head(struct relay_worker *rw, struct stls_slice hdr)
+static size_t start_line(struct relay_worker *rw, const char *p, size_t n,
+			 unsigned *status)
+{
+	static const char tail[] = " sip:invalid SIP/2.0\r\n";
+	const char *sp = memchr(p, ' ', n), *end = p + n, *v;
+	size_t m = sp ? (size_t)(sp - p) : 0;
+
+	while (end > p && (end[-1] == '\r' || end[-1] == '\n' ||
+			   end[-1] == ' '))
+		end--;
+	for (v = end; v > p && v[-1] != ' '; v--)
+		;
+	*status = (size_t)(end - v) >= 4 && strncmp(v, "SIP/", 4) == 0 &&
+			  !((size_t)(end - v) == 7 && strncmp(v, "SIP/2.0", 7) == 0)
+		  ? 505 : 400;
+	/* A response (or no method at all) gets no answer. */
+	if (!m || (n >= 4 && strncmp(p, "SIP/", 4) == 0) ||
+	    m + sizeof(tail) > rw->out_cap)
+		return 0;
+	memcpy(rw->out, p, m);
+	memcpy(rw->out + m, tail, sizeof(tail) - 1);
+	return m + sizeof(tail) - 1;
+}
+
+/*
+ * Copies, from the (possibly incomplete) header section of a refused
+ * request, the whole lines a reply needs (Via, From, To, Call-ID, CSeq,
+ * with their folds) into rw->out after the start line from start_line(),
+ * and ends it with a blank line: whatever else made the request unusable
+ * (a header bomb, a NUL, a bad Content-Length, a line over the size
+ * limit, a bad request line) is left behind, so the parser can read the
+ * rest. Returns the length, or 0 when it does not fit.
+ */
+static size_t reply_head(struct relay_worker *rw, struct stls_slice hdr,
+			 unsigned *status)
 {
 	const char *p = hdr.p, *end = hdr.p + hdr.len, *eol;
 	bool keep = true;
@@ -76,7 +106,14 @@ static size_t reply_head(struct relay_worker *rw, struct stls_slice hdr)
 		n = (size_t)(eol - p) + 1;
 		if (n <= 2)
 			break; /* the blank line */
-		if (len && p[0] != ' ' && p[0] != '\t')
+		if (!len) {
+			len = start_line(rw, p, n, status);
+			if (!len)
+				return 0;
+			p += n;
+			continue;
+		}
+		if (p[0] != ' ' && p[0] != '\t')
 			keep = is_reply_line(p, n);
 		if (keep && len + n + 2 <= rw->out_cap) {
 			memcpy(rw->out + len, p, n);
@@ -94,57 +131,25 @@ int stls__relay_refuse(struct relay_worker *rw, struct stls_dconn *c,
 		       struct stls_slice hdr)
 {
 	size_t n = hdr.len > rw->r->max_msg ? rw->r->max_msg : hdr.len;
+	unsigned status = 400;
 	ssize_t r;
 
-	n = reply_head(rw, stls_slice_make(hdr.p, n));
+	n = reply_head(rw, stls_slice_make(hdr.p, n), &status);
 	if (!n || stls_sip_msg_parse(rw->out, n, 0, rw->msg) != 0 ||
 	    !rw->msg->is_request)
 		return -EPROTO;
-	r = stls_sip_reply_build(rw->msg, 400, NULL, rw->r->rs->server_header,
-				 rw->reply, rw->reply_cap);
+	r = stls_sip_reply_build(rw->msg, status, NULL,
+				 rw->r->rs->server_header, rw->reply,
+				 rw->reply_cap);
 	if (r <= 0 || stls__relay_send_conn(c, rw->reply, (size_t)r) != 0)
 		return -EPROTO;
 	stls_dconn_flush(c);
 	if (c->state >= STLS_DCONN_CLOSING || c->pending == 0)
 		return -EPROTO;
-	/* Let the 400 leave, then close: read no more from this peer. */
+	/* Let the reply leave, then close: read no more from this peer. */
 	stls__dconn_pause(c, STLS_PAUSE_SHUTDOWN);
 	c->draining = true;
 	return 0;
-}
-
-static uint32_t addr_hash(const struct stls_addr *a)
-{
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < 16; i++)
-		h = (h ^ a->ip[i]) * 16777619u;
-	return (h ^ a->port) * 16777619u;
-}
-
-void stls__relay_udp_flow(struct relay_worker *rw, size_t lidx,
-			  const struct stls_addr *src, struct stls_flow *f)
-{
-	struct relay_udp6 *e;
-	uint32_t slot;
-
-	if (src->family == AF_INET) {
-		f->worker = (uint16_t)(RELAY_FLOW_UDP4 | lidx);
-		memcpy(&f->conn_id, src->ip, 4);
-		f->gen = src->port;
-		return;
-	}
-	slot = addr_hash(src) % RELAY_UDP6_SLOTS;
-	e = &rw->udp6[slot];
-	if (!stls_addr_eq(&e->addr, src) || e->lidx != lidx) {
-		e->addr = *src;
-		e->lidx = (uint16_t)lidx;
-		e->gen++;
-	}
-	f->worker = (uint16_t)(RELAY_FLOW_UDP6 | rw->w->idx);
-	f->conn_id = ((uint32_t)lidx << 16) | slot;
-	f->gen = e->gen;
 }
 
 /* Sends <p, n> back where the message came from. */
@@ -209,6 +214,28 @@ static void to_backend(struct relay_worker *rw, struct stls_dconn *c,
 		stls_dconn_wait_drain(c, bc);
 }
 
+/*
+ * An in-dialog request whose route set names another flow next (the
+ * backend did not record-route): sent on that flow. A flow that is gone
+ * here: 430 Flow Failed to the client (RFC 5626 5.3); found gone on the
+ * worker that owns it, the 430 comes back along our Via (relay_flow.c).
+ */
+static void direct(struct relay_worker *rw, struct stls_dconn *c,
+		   struct stls_listener *l, const struct stls_addr *src,
+		   const struct stls_relay_result *res)
+{
+	int err = stls__relay_deliver_out(rw, &res->flow, res->len);
+
+	if (err == 0) {
+		relay_count(rw, STLS_RELAY_DIRECT);
+	} else if (err == -ENOENT) {
+		relay_count(rw, STLS_RELAY_FLOW_FAILED);
+		reply(rw, c, l, src, 430, NULL);
+	} else if (err < 0) {
+		relay_count(rw, STLS_RELAY_BAD_MESSAGES);
+	}
+}
+
 static void client_request(struct relay_worker *rw, struct stls_dconn *c,
 			   struct stls_listener *l,
 			   const struct stls_addr *src,
@@ -238,12 +265,19 @@ static void client_request(struct relay_worker *rw, struct stls_dconn *c,
 	}
 	if (stls_relay_client_request(ctx, rw->msg, rw->out, rw->out_cap,
 				      &res) != 0) {
-		relay_count(rw, STLS_RELAY_BAD_MESSAGES);
+		/* res.refused: an ACK naming a forged or foreign flow. */
+		relay_count(rw, res.refused ? STLS_RELAY_ROUTE_REFUSED
+					    : STLS_RELAY_BAD_MESSAGES);
 		return;
 	}
 	if (res.action == STLS_RELAY_REPLY) {
-		relay_count(rw, STLS_RELAY_LOCAL_REPLIES);
+		relay_count(rw, res.refused ? STLS_RELAY_ROUTE_REFUSED
+					    : STLS_RELAY_LOCAL_REPLIES);
 		send_back(rw, c, l, src, rw->out, res.len);
+		return;
+	}
+	if (res.has_flow) {
+		direct(rw, c, l, src, &res);
 		return;
 	}
 	relay_count(rw, STLS_RELAY_CLIENT_REQUESTS);
@@ -270,6 +304,17 @@ static void client_response(struct relay_worker *rw, struct stls_dconn *c,
 	}
 	if (err) {
 		relay_count(rw, STLS_RELAY_BAD_MESSAGES);
+		return;
+	}
+	if (res.has_flow) {
+		/* The answer to a request from another flow (direct()). */
+		err = stls__relay_deliver_out(rw, &res.flow, res.len);
+		if (err == 0)
+			relay_count(rw, STLS_RELAY_DIRECT);
+		else if (err == -ENOENT)
+			relay_count(rw, STLS_RELAY_FLOW_GONE);
+		else if (err < 0)
+			relay_count(rw, STLS_RELAY_BAD_MESSAGES);
 		return;
 	}
 	relay_count(rw, STLS_RELAY_CLIENT_RESPONSES);
@@ -304,6 +349,9 @@ void stls__relay_client_msg(struct relay_worker *rw, struct stls_dconn *c,
 	ctx.signer = rw->signer;
 	ctx.src = src;
 	if (rc) {
+		/* Flow-Timer for stream flows only: a udp: client keeps its
+		 * NAT binding with the RFC 5626 default (STUN). */
+		ctx.flow_timer = (unsigned)rw->r->rs->flow_timer;
 		ctx.flow_token = rc->token;
 	} else {
 		stls__relay_udp_flow(rw, lidx, src, &f);

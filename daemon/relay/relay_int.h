@@ -1,14 +1,18 @@
 /*
  * Internals shared by the relay's files (relay.c: handler and framing,
  * relay_client.c: client side, relay_backend.c: backend side,
- * relay_out.c: outbound pool, relay_policy.c: rules and facts,
- * relay_send.c: sending, shared by all; the [relay] keyword table is
- * config/relay_conf.c). Not an interface.
+ * relay_flow.c: delivery on flows and hand-over between workers,
+ * relay_out.c: outbound pool, relay_out_ka.c: its keep-alive,
+ * relay_policy.c: rules and facts, relay_send.c: sending, shared by all;
+ * the [relay] keyword table is config/relay_conf.c). Not an interface.
  *
- * Calls run one way: relay.c (the handler ops) calls the sides;
- * relay_backend.c calls relay_out.c; every file may call relay_send.c,
- * relay_policy.c and the rewrite (sip_rewrite*.c, flow_token.c); nothing
- * calls back up.
+ * Calls run one way: relay.c (the handler ops) calls the sides and the
+ * keep-alive's pong check; relay_client.c and relay_backend.c call
+ * relay_flow.c; relay_backend.c calls relay_out.c, which calls
+ * relay_out_ka.c; every file may call relay_send.c, relay_policy.c and
+ * the rewrite (sip_rewrite*.c, sip_route.c, flow_token.c); nothing calls
+ * back up (a side hands relay_flow.c the function a posted message goes
+ * to).
  */
 #ifndef STLSD_RELAY_INT_H
 #define STLSD_RELAY_INT_H
@@ -17,6 +21,7 @@
 
 #include <uv.h>
 
+#include "dns/sip_resolve.h"
 #include "runtime/dconn.h"
 #include "relay/flow_token.h"
 #include "relay/relay.h"
@@ -32,6 +37,8 @@
 #define RELAY_FLOW_UDP4 0x8000u /* | listener: address in id and gen */
 #define RELAY_FLOW_UDP6 0x4000u /* | worker: slot in the worker table */
 #define RELAY_UDP6_SLOTS 4096u
+/* The "listener" of a udp: flow naming a peer on the inside network. */
+#define RELAY_LIDX_INSIDE 0x7fffu
 #define RELAY_DEST_BUCKETS 256u
 #define RELAY_MAX_FACTS 8
 
@@ -65,7 +72,35 @@ struct relay_udp6 {
 	uint16_t lidx;
 };
 
-struct relay_dest;
+/* relay_out.c: a request waiting for its destination's connection. */
+struct relay_pending {
+	struct relay_pending *next;
+	size_t len;       /* the rewritten request */
+	size_t reply_len; /* the 503 that follows it (0: ACK, none) */
+	char data[];
+};
+
+/* relay_out.c: one destination of the outbound pool. */
+struct relay_dest {
+	struct relay_dest *next; /* bucket chain */
+	struct relay_worker *rw;
+	char *key;
+	char *host;
+	char *server_name; /* or NULL */
+	char *server_id;   /* or NULL */
+	struct stls_sip_dns_req req; /* req.host is <host> */
+	bool up;
+	bool tls;          /* the current target's transport */
+	struct stls_sip_resolve *sr; /* resolving */
+	struct stls_sip_targets targets;
+	size_t next_target; /* the one to try after the current */
+	uint64_t conn_id;
+	struct relay_pending *head, **tail;
+	unsigned n_pending;
+	/* relay_out_ka.c */
+	uint64_t ka_due;   /* up: next ping (loop ms); 0: none */
+	uint64_t pong_due; /* a ping waits for its pong until then; 0: none */
+};
 
 /* Per worker (w->hctx). */
 struct relay_worker {
@@ -81,6 +116,9 @@ struct relay_worker {
 	struct relay_counters *cnt;
 	struct relay_udp6 *udp6;
 	struct relay_dest *dests[RELAY_DEST_BUCKETS];
+	uint64_t rng;          /* relay_random() */
+	uv_timer_t ka_timer;   /* relay_out_ka.c: outbound keep-alive */
+	bool ka_timer_ok;      /* initialised (closed by the part) */
 };
 
 /* Per connection (c->hstate). */
@@ -110,6 +148,24 @@ static inline void relay_count(struct relay_worker *rw,
 static inline struct relay_worker *relay_rw(struct stls_worker *w)
 {
 	return w->hctx;
+}
+
+/* The worker's PRNG (SRV weights, keep-alive jitter; <arg> is the
+ * struct relay_worker): xorshift64*, seeded on first use. Not for
+ * secrets. */
+static inline uint32_t relay_random(void *arg)
+{
+	struct relay_worker *rw = arg;
+	uint64_t x = rw->rng;
+
+	if (!x)
+		x = uv_hrtime() ^ ((uint64_t)(uintptr_t)rw << 17) ^
+		    0x9e3779b97f4a7c15ull;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	rw->rng = x;
+	return (uint32_t)((x * 0x2545f4914f6cdd1dull) >> 32);
 }
 
 /*
@@ -145,18 +201,15 @@ void stls__relay_client_msg(struct relay_worker *rw, struct stls_dconn *c,
 /*
  * Refuses a bad request on stream connection <c>: from <hdr>,
  * its header section or the first bytes of it (a header bomb, a NUL, a bad
- * Content-Length, a line over the size limit), copies the start line,
- * Via, From, To, Call-ID and CSeq, answers 400 from them and lets <c>
- * drain and close. Returns 0, or -EPROTO when no 400 can be built (not a
+ * Content-Length, a line over the size limit, a bad request line), copies
+ * the method, Via, From, To, Call-ID and CSeq, answers 400 from them (505
+ * when the request line names another SIP version) and lets <c> drain
+ * and close. Returns 0, or -EPROTO when no reply can be built (not a
  * request, those headers unreadable): the caller closes <c>.
  */
 STLS_MUST_USE int stls__relay_refuse(struct relay_worker *rw,
 				     struct stls_dconn *c,
 				     struct stls_slice hdr);
-
-/* The flow of a udp: client <src> on listener <lidx> (relay_client.c). */
-void stls__relay_udp_flow(struct relay_worker *rw, size_t lidx,
-			  const struct stls_addr *src, struct stls_flow *f);
 
 /* relay_backend.c */
 
@@ -170,6 +223,39 @@ void stls__relay_backend_msg(struct relay_worker *rw, const char *p,
 			     size_t n);
 
 /*
+ * Relays one datagram that reached the inside socket from <from>, a host
+ * other than the backend: only an in-dialog request following a route
+ * set that names one of our flows (a phone the backend serves, when the
+ * backend did not record-route) is delivered, with our Via naming <from>
+ * for the answer; anything else is refused (403) or dropped, and counted.
+ */
+void stls__relay_peer_msg(struct relay_worker *rw,
+			  const struct stls_addr *from, const char *p,
+			  size_t n);
+
+/* relay_flow.c: calls relay_send.c and the rewrite. */
+
+/* The flow of a udp: client <src> on listener <lidx>
+ * (RELAY_LIDX_INSIDE: a peer on the inside network). */
+void stls__relay_udp_flow(struct relay_worker *rw, size_t lidx,
+			  const struct stls_addr *src, struct stls_flow *f);
+
+/* What a worker does with a message another worker posted to it. */
+typedef void relay_posted_fn(struct relay_worker *rw,
+			     const struct stls_flow *f, const char *p,
+			     size_t n);
+
+/*
+ * Copies <p, n> and posts it to worker <widx>, where fn(rw, f, p, n) runs
+ * (f: a copy of *f, or zeros when f is NULL). Returns 0, -ENOMEM or
+ * -ENOENT (then nothing was posted).
+ */
+STLS_MUST_USE int stls__relay_post(struct relay_worker *rw, unsigned widx,
+				   relay_posted_fn *fn,
+				   const struct stls_flow *f, const char *p,
+				   size_t n);
+
+/*
  * Rewrites the head of the request in rw->out (len bytes) for listener
  * <lidx> (SIZE_MAX: outbound) and, for a dialog-forming request, adds the
  * Record-Route pair naming <token> (NULL: none). The result is in rw->out
@@ -180,12 +266,26 @@ size_t stls__relay_fix_head(struct relay_worker *rw, size_t lidx,
 			    const char *token, size_t len);
 
 /*
- * Copies <p, n> and posts it to worker <widx>, which handles it as a
- * backend message. Returns 0, -ENOMEM or -ENOENT (then nothing was
- * posted).
+ * Sends rw->out (len bytes; rw->msg parsed from the message it was
+ * rewritten from) on flow <f>: here when this worker serves the flow,
+ * else <p, n> is posted to the owner, which runs fn. Returns 0 (sent),
+ * 1 (posted: the owner counts and answers), -ENOENT (the flow is gone:
+ * the caller answers), -EINVAL (a flow or message that cannot be sent)
+ * or -EIO.
  */
-STLS_MUST_USE int stls__relay_post(struct relay_worker *rw, unsigned widx,
-				   const char *p, size_t n);
+STLS_MUST_USE int stls__relay_deliver(struct relay_worker *rw,
+				      const struct stls_flow *f, size_t len,
+				      relay_posted_fn *fn, const char *p,
+				      size_t n);
+
+/*
+ * Same for a message from another flow: what is posted is rw->out itself,
+ * and the owner only sends it (a request it finds without flow is
+ * answered 430 along our Via, whose ft names the sender). Same returns.
+ */
+STLS_MUST_USE int stls__relay_deliver_out(struct relay_worker *rw,
+					  const struct stls_flow *f,
+					  size_t len);
 
 /* relay_out.c: calls relay_send.c only. */
 
@@ -222,6 +322,23 @@ void stls__relay_out_closed(struct relay_worker *rw, struct stls_dconn *c);
 
 /* Frees every destination of the worker (worker stop; no replies). */
 void stls__relay_out_fini(struct relay_worker *rw);
+
+/* relay_out_ka.c: keep-alive; calls relay_send.c only. */
+
+/* Destination <d> is up: its first ping is due in one interval. */
+void stls__relay_ka_start(struct relay_worker *rw, struct relay_dest *d);
+
+/*
+ * Bytes <p, n> arrived on outbound connection <c> (the unframed input,
+ * before framing): returns how many leading bytes are CRLF keep-alive
+ * pongs (RFC 5626 4.4.1), to drop before framing; a pong answers the
+ * ping of its destination.
+ */
+size_t stls__relay_ka_pong(struct relay_worker *rw, struct stls_dconn *c,
+			   const char *p, size_t n);
+
+/* The relay's worker part (closes the keep-alive timer at stop). */
+extern const struct stls_worker_part stls__relay_ka_part;
 
 /* relay_policy.c */
 

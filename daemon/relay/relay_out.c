@@ -3,21 +3,34 @@
  * with no flow token (a carrier, a trunk, a phone known only by address).
  *
  * One connection per destination (RFC 5923 spirit: reuse what is open).
- * A destination is the target's transport, host, port, and the SNI and
- * client-profile id asked for by the backend (xavp_cfg): two requests that
- * differ in any of these need different connections. Each destination
- * belongs to one worker, hash(destination) % N, so that all its requests
- * meet on the worker that holds its connection; other workers post the
- * request there.
+ * A destination is the target's URI transport, host, port, and the SNI
+ * and client-profile id asked for by the backend (xavp_cfg): two
+ * requests that differ in any of these need different connections. Each
+ * destination belongs to one worker, hash(host) % N, so that all its
+ * requests meet on the worker that holds its connection, and every
+ * destination of one host on the worker whose DNS cache holds that
+ * host's records; other workers post the request there.
  *
- * States of a destination: resolving (uv_getaddrinfo on the worker loop:
- * never blocking, A and AAAA, the first answer is used), connecting (TCP
- * connect, TLS handshake, connection-out hook), up. Requests that arrive
- * before "up" wait in a bounded queue (out_queue_max), each with its 503
- * reply already built, so that a failure (DNS, connect, handshake,
- * certificate, hook, timeout) can answer every queued request except ACK
- * without keeping the parsed message. A destination is forgotten when its
- * connection closes; the next request opens a new one.
+ * States of a destination: resolving (RFC 3263 on the worker's resolver,
+ * dns/sip_resolve.h: NAPTR, SRV, A/AAAA, from the cache when it can),
+ * connecting (TCP connect, TLS handshake, connection-out hook) to one
+ * target of the resolved list, up. Requests that arrive before "up"
+ * wait in a bounded queue (out_queue_max), each with its 503 reply
+ * already built, so that a failure can answer every queued request
+ * except ACK without keeping the parsed message.
+ *
+ * Fail-over (RFC 3263 section 4.3): when a target's connect, handshake,
+ * certificate check or connection-out rule fails, the queued requests
+ * go to the next target of the list, unchanged. A request is written to
+ * a connection only once it is up, and is never written again: when an
+ * up connection fails, what it carried is not resent. When the list is
+ * used up, or DNS fails, every queued request gets 503; a DNS failure
+ * says so in the reason phrase ("DNS Timeout", "DNS Name Not Found",
+ * "DNS No Address", "DNS Failure") and in a Warning header (399). A
+ * destination is forgotten when its connection closes; the next request
+ * resolves again (from the cache while the TTLs last).
+ *
+ * Keep-alive on up connections: relay_out_ka.c.
  */
 #include "relay/relay_int.h"
 
@@ -27,34 +40,9 @@
 
 #include "dial/backend.h"
 #include "dial/outbound.h"
+#include "dns/dns_part.h"
 #include "stls/log.h"
 #include "tlsx/tlsx.h"
-
-struct relay_pending {
-	struct relay_pending *next;
-	size_t len;       /* the rewritten request */
-	size_t reply_len; /* the 503 that follows it (0: ACK, none) */
-	char data[];
-};
-
-struct relay_dest {
-	struct relay_dest *next; /* bucket chain */
-	struct relay_worker *rw;
-	char *key;
-	char *host;
-	char *server_name; /* or NULL */
-	char *server_id;   /* or NULL */
-	uint16_t port;
-	bool tls;
-	bool host_is_ip;
-	bool resolving;
-	bool dead;         /* forgotten while resolving: free in callback */
-	bool up;
-	uint64_t conn_id;
-	struct relay_pending *head, **tail;
-	unsigned n_pending;
-	uv_getaddrinfo_t gai;
-};
 
 static uint64_t key_hash(const char *s)
 {
@@ -65,12 +53,70 @@ static uint64_t key_hash(const char *s)
 	return h;
 }
 
+/* FNV-1a of the key's host field (up to the next '|'). */
+static uint64_t host_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (; *s && *s != '|'; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
+}
+
 static char *slice_dup(struct stls_slice s)
 {
 	return s.len ? strndup(s.p, s.len) : NULL;
 }
 
-static void pending_free_all(struct relay_dest *d, bool answer)
+static void send_503(struct relay_worker *rw, const struct relay_pending *p,
+		     const char *reason, const char *warn)
+{
+	const struct stls_relay_conf *conf = &rw->confs[rw->r->primary];
+	const char *r = p->data + p->len, *eol;
+	char text[STLS_SIP_WHY_MAX + 8], *buf = NULL;
+	size_t i, rest = 0;
+	bool v6;
+	int n = 0;
+
+	eol = reason ? memchr(r, '\n', p->reply_len) : NULL;
+	if (eol) {
+		rest = p->reply_len - (size_t)(eol + 1 - r);
+		buf = malloc(rest + sizeof(text) + 512);
+	}
+	if (buf) {
+		/* The warn-text is a quoted-string: no quote, backslash or
+		 * control byte of a DNS name gets into it. */
+		for (i = 0; warn[i] && i + 1 < sizeof(text); i++)
+			text[i] = warn[i] == '"' || warn[i] == '\\' ||
+						  (unsigned char)warn[i] < 0x20 ||
+						  warn[i] == 0x7f
+					  ? '?'
+					  : warn[i];
+		text[i] = '\0';
+		v6 = strchr(conf->outside_host, ':') != NULL;
+		n = snprintf(buf, sizeof(text) + 512,
+			     "SIP/2.0 503 %s\r\nWarning: 399 %s%s%s:%u "
+			     "\"%s\"\r\n",
+			     reason, v6 ? "[" : "", conf->outside_host,
+			     v6 ? "]" : "", (unsigned)conf->outside_port,
+			     text);
+		if (n > 0 && (size_t)n < sizeof(text) + 512) {
+			memcpy(buf + n, eol + 1, rest);
+			n += (int)rest;
+		} else {
+			free(buf);
+			buf = NULL; /* cannot happen: names are bounded */
+		}
+	}
+	if (stls_backend_send(rw->w, buf ? (const uint8_t *)buf
+					 : (const uint8_t *)r,
+			      buf ? (size_t)n : p->reply_len) != 0)
+		STLS_DBG("relay: 503 to the backend lost");
+	free(buf);
+}
+
+static void pending_free_all(struct relay_dest *d, bool answer,
+			     const char *reason, const char *warn)
 {
 	struct relay_pending *p;
 
@@ -78,10 +124,7 @@ static void pending_free_all(struct relay_dest *d, bool answer)
 		d->head = p->next;
 		if (answer && p->reply_len) {
 			relay_count(d->rw, STLS_RELAY_OUT_FAILED);
-			if (stls_backend_send(d->rw->w,
-					      (const uint8_t *)p->data + p->len,
-					      p->reply_len) != 0)
-				STLS_DBG("relay: 503 to the backend lost");
+			send_503(d->rw, p, reason, warn);
 		}
 		free(p);
 	}
@@ -91,6 +134,7 @@ static void pending_free_all(struct relay_dest *d, bool answer)
 
 static void dest_free(struct relay_dest *d)
 {
+	stls_sip_resolve_cancel(d->sr);
 	free(d->key);
 	free(d->host);
 	free(d->server_name);
@@ -111,117 +155,160 @@ static void unlink_dest(struct relay_dest *d)
 	}
 }
 
-/* The destination failed: 503 for what waits, then forget it. */
-static void dest_fail(struct relay_dest *d, const char *why)
+/* The destination failed: 503 for what waits (with <reason> and the
+ * Warning <warn> when DNS failed), then forget it. */
+static void dest_fail(struct relay_dest *d, const char *why,
+		      const char *reason)
 {
-	STLS_INFO("relay: %s %s:%u: %s; %u queued request(s) answered 503",
-		  d->tls ? "tls" : "tcp", d->host, d->port, why,
-		  d->n_pending);
-	pending_free_all(d, true);
+	STLS_INFO("relay: %s%s%s: %s; %u queued request(s) answered 503",
+		  d->req.sips ? "sips:" : "sip:", d->host,
+		  d->req.port ? "" : " (no port)", why, d->n_pending);
+	pending_free_all(d, true, reason, why);
 	unlink_dest(d);
-	if (d->resolving)
-		d->dead = true;
-	else
-		dest_free(d);
+	dest_free(d);
 }
 
-static int open_conn(struct relay_dest *d, const struct stls_addr *dst,
+static int open_conn(struct relay_dest *d, const struct stls_sip_target *t,
 		     struct stls_dconn **c)
 {
 	struct relay_worker *rw = d->rw;
 	struct stls_tlsx_target tg;
 
-	if (!d->tls) {
-		if (!stls_relay_dst_allowed(rw->r->rs, dst)) {
+	if (!t->tls) {
+		if (!stls_relay_dst_allowed(rw->r->rs, &t->addr)) {
 			relay_count(rw, STLS_RELAY_OUT_DENIED);
 			return -EPERM;
 		}
-		return stls_outbound_open(rw->w, dst, NULL,
+		return stls_outbound_open(rw->w, &t->addr, NULL,
 					  STLS_DCONN_OUTBOUND, false, c);
 	}
 	if (!rw->r->tlsx)
 		return -ENOTSUP;
 	memset(&tg, 0, sizeof(tg));
-	tg.dst = *dst;
+	tg.dst = t->addr;
 	tg.server_name = d->server_name;
 	tg.server_id = d->server_id;
-	/* RFC 5922: the peer must show the target's SIP domain; an IP
-	 * literal is no domain, and then the SNI sent is checked. */
-	tg.sip_domain = d->host_is_ip ? NULL : d->host;
+	/* RFC 5922: the peer must show the target's SIP domain (the URI's
+	 * host, not an SRV target); an IP literal is no domain, and then
+	 * the SNI sent is checked. */
+	tg.sip_domain = d->req.host_is_ip ? NULL : d->host;
 	return stls_tlsx_connect(rw->r->tlsx, rw->w, &tg, c);
 }
 
-static void connect_to(struct relay_dest *d, struct stls_addr *dst)
+/*
+ * Connects to the next target of the list; a target that cannot even
+ * be started is skipped. <why> says what failed before (for the log
+ * when the list is used up).
+ */
+static void connect_next(struct relay_dest *d, const char *why)
 {
+	char buf[STLS_ADDR_STRLEN], last[160];
+	const struct stls_sip_target *t;
 	struct stls_dconn *c;
 	struct relay_conn *rc;
 	int err;
 
-	dst->port = d->port;
-	err = open_conn(d, dst, &c);
-	if (err) {
-		dest_fail(d, err == -EPERM ? "denied by connection-out rules"
-					   : strerror(-err));
+	snprintf(last, sizeof(last), "%s", why ? why : "no target");
+	while (d->next_target < d->targets.n) {
+		t = &d->targets.t[d->next_target++];
+		if (d->next_target > 1)
+			relay_count(d->rw, STLS_RELAY_OUT_FAILOVER);
+		err = open_conn(d, t, &c);
+		if (err) {
+			snprintf(last, sizeof(last), "%s %s: %s",
+				 t->tls ? "tls" : "tcp",
+				 stls_addr_str(&t->addr, true, buf),
+				 err == -EPERM ? "denied by connection-out "
+						 "rules"
+					       : strerror(-err));
+			continue;
+		}
+		rc = c->hstate;
+		if (!rc) {
+			stls_dconn_close(c, STLS_DCLOSE_HANDLER);
+			snprintf(last, sizeof(last), "no handler state");
+			continue;
+		}
+		rc->dest = d;
+		d->conn_id = c->id;
+		d->tls = t->tls;
+		relay_count(d->rw, STLS_RELAY_OUT_OPENED);
 		return;
 	}
-	rc = c->hstate;
-	if (!rc) {
-		stls_dconn_close(c, STLS_DCLOSE_HANDLER);
-		dest_fail(d, "no handler state");
-		return;
-	}
-	rc->dest = d;
-	d->conn_id = c->id;
-	relay_count(d->rw, STLS_RELAY_OUT_OPENED);
+	dest_fail(d, last, NULL);
 }
 
-static void on_gai(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
+/* The 503 reason phrase for a resolution error. */
+static const char *dns_reason(int err)
 {
-	struct relay_dest *d = req->data;
-	struct stls_addr dst;
+	switch (err) {
+	case -ETIMEDOUT:
+		return "DNS Timeout";
+	case -ENOENT:
+		return "DNS Name Not Found";
+	case -ENODATA:
+		return "DNS No Address";
+	case -EPROTONOSUPPORT:
+		return "No Usable Transport";
+	}
+	return "DNS Failure";
+}
 
-	d->resolving = false;
-	if (d->dead) {
-		uv_freeaddrinfo(ai);
+static void resolved(struct relay_dest *d, int err,
+		     const struct stls_sip_targets *t, const char *why)
+{
+	char warn[STLS_SIP_WHY_MAX + 8];
+
+	if (err == -ECANCELED) {
+		/* The worker is stopping: no answers now. */
+		pending_free_all(d, false, NULL, NULL);
+		unlink_dest(d);
 		dest_free(d);
 		return;
 	}
-	if (status < 0 || !ai) {
-		uv_freeaddrinfo(ai);
-		dest_fail(d, status < 0 ? uv_strerror(status) : "no address");
+	if (err) {
+		relay_count(d->rw, STLS_RELAY_OUT_DNS_FAILED);
+		snprintf(warn, sizeof(warn), "%s%s",
+			 strncmp(why, "DNS", 3) == 0 ? "" : "DNS: ", why);
+		dest_fail(d, warn, dns_reason(err));
 		return;
 	}
-	stls_addr_from_sockaddr(ai->ai_addr, &dst);
-	uv_freeaddrinfo(ai);
-	connect_to(d, &dst);
+	d->targets = *t;
+	d->next_target = 0;
+	connect_next(d, NULL);
+}
+
+static void on_resolved(void *arg, int err, const struct stls_sip_targets *t,
+			const char *why)
+{
+	struct relay_dest *d = arg;
+
+	d->sr = NULL;
+	resolved(d, err, t, why);
 }
 
 static void dest_start(struct relay_dest *d)
 {
-	struct addrinfo hints;
-	struct stls_addr dst;
-	int err;
+	struct stls_sip_targets now;
+	char why[STLS_SIP_WHY_MAX];
+	int rc;
 
-	if (d->host_is_ip && stls_addr_parse_ip(d->host, &dst) == 0) {
-		connect_to(d, &dst);
-		return;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	d->gai.data = d;
-	d->resolving = true;
-	err = uv_getaddrinfo(&d->rw->w->loop, &d->gai, on_gai, d->host, NULL,
-			     &hints);
-	if (err) {
-		d->resolving = false;
-		dest_fail(d, uv_strerror(err));
-	}
+	rc = stls_sip_resolve(stls_dns_of(d->rw->w), &d->req, relay_random,
+			      d->rw, on_resolved, d, &now, why, &d->sr);
+	if (rc != 0)
+		resolved(d, rc < 0 ? rc : 0, &now, why);
+}
+
+static enum stls_sip_dns_tp uri_transport(const struct stls_relay_target *t)
+{
+	if (t->tls)
+		return t->sips && !t->transport.len ? STLS_SIP_DNS_TP_NONE
+						    : STLS_SIP_DNS_TP_TLS;
+	return t->transport.len ? STLS_SIP_DNS_TP_TCP : STLS_SIP_DNS_TP_NONE;
 }
 
 static struct relay_dest *dest_new(struct relay_worker *rw, const char *key,
-				   const struct stls_relay_result *res,
-				   uint16_t port)
+				   const struct stls_relay_result *res)
 {
 	struct relay_dest *d = calloc(1, sizeof(*d));
 	size_t b = key_hash(key) % RELAY_DEST_BUCKETS;
@@ -239,9 +326,14 @@ static struct relay_dest *dest_new(struct relay_worker *rw, const char *key,
 		dest_free(d);
 		return NULL;
 	}
-	d->port = port;
-	d->tls = res->next.tls;
-	d->host_is_ip = res->next.host_is_ip;
+	d->req.host = d->host;
+	d->req.port = res->next.port;
+	d->req.host_is_ip = res->next.host_is_ip;
+	d->req.sips = res->next.sips;
+	d->req.transport = uri_transport(&res->next);
+	d->req.tls_ok = rw->r->tlsx != NULL;
+	/* plain_targets = refuse: sip: targets never got this far. */
+	d->req.tcp_ok = !res->next.tls;
 	d->tail = &d->head;
 	d->next = rw->dests[b];
 	rw->dests[b] = d;
@@ -286,14 +378,16 @@ static int enqueue(struct relay_worker *rw, struct relay_dest *d, size_t len)
 	return 0;
 }
 
-/* Writes the destination key: transport, host (lower case), port, SNI
- * and profile id. Returns false when it does not fit. */
-static bool make_key(const struct stls_relay_result *res, uint16_t port,
-		     char *key, size_t cap)
+/* Writes the destination key: URI transport, host (lower case), port
+ * (0: none, resolved by SRV), SNI and profile id. Returns false when it
+ * does not fit. */
+static bool make_key(const struct stls_relay_result *res, char *key,
+		     size_t cap)
 {
 	const struct stls_relay_target *t = &res->next;
-	int n = snprintf(key, cap, "%c|%.*s|%u|%.*s|%.*s", t->tls ? 'T' : 'P',
-			 (int)t->host.len, t->host.p, port,
+	int n = snprintf(key, cap, "%c|%.*s|%u|%.*s|%.*s",
+			 t->tls ? (t->sips ? 'S' : 'T') : 'P',
+			 (int)t->host.len, t->host.p, t->port,
 			 (int)res->server_name.len, res->server_name.p,
 			 (int)res->server_id.len, res->server_id.p);
 	char *s;
@@ -305,14 +399,6 @@ static bool make_key(const struct stls_relay_result *res, uint16_t port,
 			*s = (char)(*s - 'A' + 'a');
 	}
 	return true;
-}
-
-/* The port of the next hop: the given one, or the transport's default. */
-static uint16_t dest_port(const struct stls_relay_result *res)
-{
-	if (res->next.port)
-		return res->next.port;
-	return res->next.tls ? 5061 : 5060;
 }
 
 static void send_on(struct relay_worker *rw, struct relay_dest *d,
@@ -339,9 +425,10 @@ int stls__relay_out_key(struct relay_worker *rw,
 
 	if ((!tls && rs->plain_targets == STLS_RELAY_PLAIN_REFUSE) ||
 	    (tls && !rw->r->tlsx) ||
-	    !make_key(res, dest_port(res), key, STLS_RELAY_DEST_KEY_MAX))
+	    !make_key(res, key, STLS_RELAY_DEST_KEY_MAX))
 		return -EPERM;
-	*owner = (unsigned)(key_hash(key) % rw->r->n_workers);
+	/* The host's part of the key (lower case): "X|host|...". */
+	*owner = (unsigned)(host_hash(key + 2) % rw->r->n_workers);
 	return 0;
 }
 
@@ -357,7 +444,7 @@ void stls__relay_out_request(struct relay_worker *rw,
 		return;
 	}
 	if (!d) {
-		d = dest_new(rw, key, res, dest_port(res));
+		d = dest_new(rw, key, res);
 		if (!d) {
 			stls__relay_backend_reply(rw, 503);
 			return;
@@ -366,13 +453,13 @@ void stls__relay_out_request(struct relay_worker *rw,
 	if (enqueue(rw, d, res->len) != 0) {
 		relay_count(rw, STLS_RELAY_OUT_FAILED);
 		stls__relay_backend_reply(rw, 503);
-		if (!d->n_pending && !d->conn_id && !d->resolving) {
+		if (!d->n_pending && !d->conn_id && !d->sr) {
 			unlink_dest(d);
 			dest_free(d);
 		}
 		return;
 	}
-	if (!d->conn_id && !d->resolving && d->n_pending == 1)
+	if (!d->conn_id && !d->sr && d->n_pending == 1)
 		dest_start(d);
 }
 
@@ -392,6 +479,8 @@ void stls__relay_out_established(struct relay_worker *rw,
 	}
 	d->tail = &d->head;
 	d->n_pending = 0;
+	if (rw->r->rs->outbound_keepalive > 0)
+		stls__relay_ka_start(rw, d);
 }
 
 static const char *tls_detail(const struct stls_dconn *c)
@@ -403,7 +492,7 @@ void stls__relay_out_closed(struct relay_worker *rw, struct stls_dconn *c)
 {
 	struct relay_conn *rc = c->hstate;
 	struct relay_dest *d = rc->dest;
-	char why[256];
+	char why[256], buf[STLS_ADDR_STRLEN];
 
 	rc->dest = NULL;
 	if (d->up) {
@@ -411,10 +500,19 @@ void stls__relay_out_closed(struct relay_worker *rw, struct stls_dconn *c)
 		dest_free(d);
 		return;
 	}
-	snprintf(why, sizeof(why), "connection closed (%s%s%s)",
-		 stls_dclose_names[c->reason], rw->r->tlsx ? " " : "",
-		 rw->r->tlsx ? tls_detail(c) : "");
-	dest_fail(d, why);
+	d->conn_id = 0;
+	snprintf(why, sizeof(why), "%s %s: connection closed (%s%s%s)",
+		 d->tls ? "tls" : "tcp", stls_addr_str(&c->peer, true, buf),
+		 stls_dclose_names[c->reason], d->tls && rw->r->tlsx ? " " : "",
+		 d->tls && rw->r->tlsx ? tls_detail(c) : "");
+	if (c->reason == STLS_DCLOSE_SHUTDOWN || rw->w->stopping) {
+		dest_fail(d, why, NULL);
+		return;
+	}
+	/* RFC 3263 4.3: nothing was written to it; the next target gets
+	 * the same requests. */
+	STLS_DBG("relay: %s: trying the next target", why);
+	connect_next(d, why);
 }
 
 void stls__relay_out_fini(struct relay_worker *rw)
@@ -425,14 +523,8 @@ void stls__relay_out_fini(struct relay_worker *rw)
 	for (b = 0; b < RELAY_DEST_BUCKETS; b++) {
 		while ((d = rw->dests[b])) {
 			rw->dests[b] = d->next;
-			pending_free_all(d, false);
-			/* A lookup still running owns the request memory:
-			 * its callback frees the entry. */
-			if (d->resolving) {
-				d->dead = true;
-				(void)uv_cancel((uv_req_t *)&d->gai);
-				continue;
-			}
+			pending_free_all(d, false, NULL, NULL);
+			/* A resolution still waiting is cancelled. */
 			dest_free(d);
 		}
 	}

@@ -101,66 +101,6 @@ int stls__relay_max_forwards(const struct stls_sip_msg *m,
 	return 0;
 }
 
-static bool host_eq(struct stls_slice a, const char *b)
-{
-	return b && stls_slice_eq_cstr_ci(a, b);
-}
-
-bool stls__relay_uri_is_ours(const struct stls_relay_conf *c,
-			     const struct stls_sip_uri *u)
-{
-	uint16_t port = u->has_port ? u->port :
-			u->kind == STLS_SIP_SCHEME_SIPS ? 5061 : 5060;
-
-	if (u->kind == STLS_SIP_SCHEME_OTHER) {
-		return false;
-	}
-	return (host_eq(u->host, c->inside_host) && port == c->inside_port) ||
-	       (host_eq(u->host, c->outside_host) &&
-		(port == c->outside_port || (!u->has_port &&
-					     c->outside_port == 5061)));
-}
-
-int stls__relay_drop_our_routes(const struct stls_relay_ctx *ctx,
-				const struct stls_sip_msg *m,
-				struct stls__relay_plan *plan,
-				struct stls_flow *flow, bool *has_flow)
-{
-	struct stls_sip_values it;
-	struct stls_sip_addr a;
-	struct stls_slice v;
-	struct stls_flow f;
-	int r;
-
-	stls_sip_values_init(&it, m, stls_sip_msg_find(m, STLS_SIP_HDR_ROUTE));
-	while ((r = stls_sip_values_next(&it, &v)) == 1) {
-		bool token;
-
-		if (stls_sip_addr_parse(v, false, &a)) {
-			return -EBADMSG;
-		}
-		token = a.uri.kind != STLS_SIP_SCHEME_OTHER &&
-			a.uri.user.len == STLS_FLOW_TOKEN_LEN &&
-			stls_flow_token_parse(ctx->signer, a.uri.user.p,
-					      a.uri.user.len, &f) == 0;
-		if (!token && !stls__relay_uri_is_ours(ctx->conf, &a.uri)) {
-			break;
-		}
-		/* Our address with a token-sized user that fails the MAC: a
-		 * forged or stale token, refused (the caller counts it). */
-		if (!token && a.uri.user.len == STLS_FLOW_TOKEN_LEN) {
-			return -EBADMSG;
-		}
-		if (token && !*has_flow) {
-			*flow = f;
-			*has_flow = true;
-		}
-		plan->route_cut.line = it.line;
-		plan->route_cut.rest = it.rest;
-	}
-	return r < 0 ? -EBADMSG : 0;
-}
-
 static bool stripped(const struct stls__relay_plan *p,
 		     const struct stls_sip_hdr_line *h)
 {
@@ -244,6 +184,25 @@ static void put_line(struct stls_sip_out *o, const struct stls__relay_plan *p,
 	if (!stripped(p, h)) {
 		stls_sip_out_slice(o, h->line);
 	}
+}
+
+const char *stls__relay_facts_prefix(const struct stls_relay_conf *c)
+{
+	return c->facts_prefix ? c->facts_prefix : DEFAULT_FACTS_PREFIX;
+}
+
+bool stls__relay_via_param(const struct stls_sip_via *v, const char *name,
+			   struct stls_slice *value)
+{
+	unsigned i;
+
+	for (i = 0; i < v->n_params; i++) {
+		if (stls_slice_eq_cstr_ci(v->params[i].name, name)) {
+			*value = v->params[i].value;
+			return true;
+		}
+	}
+	return false;
 }
 
 int stls__relay_forward(const struct stls__relay_plan *plan, char *out,
@@ -349,6 +308,12 @@ static void build_head(const struct stls_relay_ctx *ctx,
 	stls__relay_put_branch(o, m, top);
 	stls_sip_out_str(o, ";ft=");
 	stls_sip_out_str(o, ctx->flow_token);
+	/* RFC 5626 5.4: the 2xx gets Flow-Timer (stls_relay_backend_response
+	 * reads this mark in our Via when the response comes back). */
+	if (m->method_id == STLS_SIP_M_REGISTER && ctx->flow_timer &&
+	    stls__relay_asks_outbound(m)) {
+		stls_sip_out_str(o, ";ob");
+	}
 	stls_sip_out_str(o, "\r\n");
 	if (wants_record_route(m)) {
 		stls_sip_out_str(o, "Record-Route: ");
@@ -365,6 +330,27 @@ static void build_head(const struct stls_relay_ctx *ctx,
 		put_flow_uri(o, ctx->flow_token, c->inside_host, c->inside_port);
 		stls_sip_out_str(o, tcp ? ";ob;transport=tcp>\r\n" : ";ob>\r\n");
 	}
+}
+
+/*
+ * Our Via on a request that goes from one flow to another directly: the
+ * outside address (the delivering worker rewrites transport, host and
+ * port to those of the target flow's listener) and ft naming the client's
+ * flow, where the answer must go.
+ */
+static void build_direct_head(const struct stls_relay_ctx *ctx,
+			      const struct stls_sip_msg *m,
+			      const struct stls_sip_via *top,
+			      struct stls_sip_out *o)
+{
+	stls_sip_out_str(o, "Via: SIP/2.0/TLS ");
+	stls__relay_put_hostport(o, ctx->conf->outside_host,
+				 ctx->conf->outside_port);
+	stls_sip_out_str(o, ";branch=");
+	stls__relay_put_branch(o, m, top);
+	stls_sip_out_str(o, ";ft=");
+	stls_sip_out_str(o, ctx->flow_token);
+	stls_sip_out_str(o, "\r\n");
 }
 
 /* Fact values come from certificates: escape anything that could break
@@ -435,6 +421,34 @@ static bool same_ip(struct stls_slice host, const struct stls_addr *src,
 	return stls_addr_parse_ip(buf, &a) == 0 && stls_addr_ip_eq(&a, src);
 }
 
+/*
+ * The route set (sip_route.c): a forged token, or another flow named by a
+ * request outside a dialog (a client may not reach another client around
+ * the backend's policies), is refused with 403.
+ */
+static int client_routes(const struct stls_relay_ctx *ctx,
+			 const struct stls_sip_msg *m,
+			 struct stls__relay_plan *plan,
+			 struct stls_relay_result *res)
+{
+	struct stls_slice tag;
+	int err = stls__relay_routes(ctx, m, plan, ctx->flow_token,
+				     &res->flow, &res->has_flow);
+
+	if (err == -EACCES) {
+		res->error = "forged or stale flow token in Route";
+	} else if (!err && res->has_flow &&
+		   stls_sip_msg_tag(m, STLS_SIP_HDR_TO, &tag) != 0) {
+		res->error = "Route to another flow outside a dialog";
+		err = -EACCES;
+	}
+	if (err == -EACCES) {
+		res->has_flow = false;
+		res->refused = true;
+	}
+	return err;
+}
+
 int stls_relay_client_request(const struct stls_relay_ctx *ctx,
 			      struct stls_sip_msg *m, char *out, size_t cap,
 			      struct stls_relay_result *res)
@@ -443,8 +457,6 @@ int stls_relay_client_request(const struct stls_relay_ctx *ctx,
 	char head[HEAD_MAX], tail[TAIL_MAX], src_ip[STLS_ADDR_STRLEN];
 	struct stls_sip_out ho, to;
 	const struct stls_sip_via *top;
-	struct stls_flow ignored;
-	bool ignored_has = false;
 	int err;
 
 	memset(res, 0, sizeof(*res));
@@ -460,88 +472,35 @@ int stls_relay_client_request(const struct stls_relay_ctx *ctx,
 		res->error = "Max-Forwards reached 0";
 		return stls__relay_reply(ctx, m, 483, out, cap, res);
 	}
-	if (err || stls__relay_top_via(m, &top, &plan.via_cut) ||
-	    stls__relay_drop_our_routes(ctx, m, &plan, &ignored,
-					&ignored_has)) {
+	if (!err) {
+		err = stls__relay_top_via(m, &top, &plan.via_cut);
+	}
+	if (!err) {
+		err = client_routes(ctx, m, &plan, res);
+	}
+	if (err == -EACCES) {
+		return stls__relay_reply(ctx, m, 403, out, cap, res);
+	}
+	if (err) {
 		res->error = "bad Via or Route";
 		return stls__relay_reply(ctx, m, 400, out, cap, res);
 	}
 	plan.fix_via = top;
 	plan.received = same_ip(top->host, ctx->src, src_ip) ? NULL : src_ip;
 	plan.rport = ctx->src->port;
-	plan.strip_prefix = ctx->conf->facts_prefix ? ctx->conf->facts_prefix :
-						      DEFAULT_FACTS_PREFIX;
+	plan.strip_prefix = stls__relay_facts_prefix(ctx->conf);
 	stls_sip_out_init(&ho, head, sizeof(head));
-	build_head(ctx, m, top, &ho);
 	stls_sip_out_init(&to, tail, sizeof(tail));
-	build_tail(ctx, plan.strip_prefix, &to);
+	if (res->has_flow) {
+		build_direct_head(ctx, m, top, &ho);
+	} else {
+		build_head(ctx, m, top, &ho);
+		build_tail(ctx, plan.strip_prefix, &to);
+	}
 	if (ho.overflow || to.overflow) {
 		return -ENOBUFS;
 	}
 	plan.head = stls_slice_make(head, ho.len);
 	plan.tail = stls_slice_make(tail, to.len);
-	return stls__relay_forward(&plan, out, cap, res);
-}
-
-/* The address a response goes to, from a Via (RFC 3261 18.2.2, RFC 3581). */
-static void via_target(const struct stls_sip_via *v,
-		       struct stls_relay_target *t)
-{
-	unsigned long port = 0;
-	size_t i;
-
-	t->host = v->has_received ? v->received : v->host;
-	t->host_is_ip = v->has_received || v->host_ipv6 ||
-			stls_sip_host_is_ip(v->host);
-	for (i = 0; i < v->rport.len; i++) {
-		port = port * 10 + (unsigned long)(v->rport.p[i] - '0');
-	}
-	t->port = v->rport.len ? (uint16_t)port :
-		  v->has_port ? v->port : 5060;
-	t->tls = stls_slice_eq_cstr_ci(v->transport, "TLS");
-	t->tp = stls_slice_eq_cstr_ci(v->transport, "TCP") ? STLS_SIP_TP_TCP :
-		t->tls ? STLS_SIP_TP_TLS : STLS_SIP_TP_UDP;
-}
-
-int stls_relay_client_response(const struct stls_relay_ctx *ctx,
-			       struct stls_sip_msg *m, char *out, size_t cap,
-			       struct stls_relay_result *res)
-{
-	struct stls__relay_plan plan = { .m = m };
-	const struct stls_relay_conf *c = ctx->conf;
-	const struct stls_sip_via *top;
-	struct stls_sip_via next;
-	struct stls_sip_values it;
-	struct stls_slice v;
-
-	memset(res, 0, sizeof(*res));
-	if (m->is_request || !c) {
-		return -EINVAL;
-	}
-	res->error = "malformed response";
-	/* A second call with another conf (relay_client.c) does not validate
-	 * again. */
-	if ((m->validated != STLS_SIP_VALID_FULL &&
-	     stls_sip_msg_validate(m)) ||
-	    stls__relay_top_via(m, &top, &plan.via_cut)) {
-		return -EBADMSG;
-	}
-	res->error = "top Via is not ours";
-	if (!host_eq(top->host, c->outside_host) ||
-	    (top->has_port ? top->port : 5061) != c->outside_port ||
-	    !stls_sip_via_is_rfc3261(top)) {
-		return -EBADMSG;
-	}
-	it.msg = m;
-	it.line = plan.via_cut.line;
-	it.rest = plan.via_cut.rest;
-	res->error = "no Via after ours";
-	if (stls_sip_values_next(&it, &v) != 1 ||
-	    stls_sip_via_parse(v, &next)) {
-		return -EBADMSG;
-	}
-	res->error = NULL;
-	via_target(&next, &res->next);
-	res->has_next = true;
 	return stls__relay_forward(&plan, out, cap, res);
 }

@@ -59,6 +59,13 @@ struct stls_relay_ctx {
 	const struct stls_addr *src;     /* source address of the message */
 	const struct stls_relay_fact *facts;
 	size_t n_facts;
+	/* RFC 5626 Flow-Timer seconds (0: none): client side, marks an
+	 * outbound REGISTER in our Via; backend side, added to its 2xx. */
+	unsigned flow_timer;
+	/* Backend side: the request comes from another host on the inside
+	 * network than the backend (flow_token names it): see
+	 * stls_relay_backend_request. */
+	bool inside_peer;
 };
 
 enum stls_relay_action {
@@ -73,6 +80,10 @@ struct stls_relay_target {
 	bool host_is_ip;        /* false: resolve the name (DNS) */
 	bool tls;               /* sips: or transport=tls */
 	enum stls_sip_transport tp;
+	/* Backend requests (RFC 3263 input): a sips: URI, and the URI's
+	 * transport= value (empty when absent). */
+	bool sips;
+	struct stls_slice transport;
 };
 
 struct stls_relay_result {
@@ -80,6 +91,7 @@ struct stls_relay_result {
 	unsigned status;           /* REPLY: the status sent */
 	size_t len;                /* bytes written to out */
 	bool has_flow;             /* send on the connection named by flow */
+	bool refused;              /* a Route named a forged or foreign flow */
 	struct stls_flow flow;
 	bool has_next;             /* send to next (new or pooled connection) */
 	struct stls_relay_target next;
@@ -89,14 +101,25 @@ struct stls_relay_result {
 };
 
 /*
- * Request from a TLS client to the backend. Validates the request (a bad
- * one gets a 400 REPLY), checks Max-Forwards (0: 483 REPLY; absent: 70
- * inserted; else decremented), removes leading Route entries that are
- * ours, adds received/rport to the top Via, prepends our Via (inside
- * address, branch per RFC 3261 16.11, parameter ft=<flow token>), adds two
- * Record-Route entries on INVITE, SUBSCRIBE, REFER and NOTIFY, adds Path on
- * REGISTER, strips headers starting with the facts prefix and appends the
- * facts. ctx->flow_token and ctx->src are required. Returns 0 (see
+ * Request from a TLS client. Validates the request (a bad one gets a 400
+ * REPLY), checks Max-Forwards (0: 483 REPLY; absent: 70 inserted; else
+ * decremented), removes the leading Route entries that name this hop for
+ * the client's flow (sip_route.c), adds received/rport to the top Via and
+ * strips headers starting with the facts prefix. Then either:
+ *
+ *  - the next Route entry names another flow of ours (an in-dialog
+ *    request the backend did not record-route): res->has_flow names it;
+ *    that flow's entries are removed too and our Via goes on top
+ *    (outside address, ft=<the client's token>, so that the answer finds
+ *    the client); no facts, no Record-Route. Outside a dialog (no To tag)
+ *    this is refused: 403 REPLY, res->refused;
+ *  - else, for the backend: our Via (inside address, branch per RFC 3261
+ *    16.11, ft=<flow token>, ;ob on a REGISTER that asks for outbound when
+ *    ctx->flow_timer is set), two Record-Route entries on INVITE,
+ *    SUBSCRIBE, REFER and NOTIFY, Path on REGISTER, the facts appended.
+ *
+ * A forged or stale token on our address in a Route: 403 REPLY,
+ * res->refused. ctx->flow_token and ctx->src are required. Returns 0 (see
  * res->action), -EINVAL (msg is not a request, or ctx incomplete) or
  * -ENOBUFS (out too small).
  */
@@ -108,9 +131,11 @@ STLS_MUST_USE int stls_relay_client_request(const struct stls_relay_ctx *ctx,
 /*
  * Response from the backend. The top Via must be ours (inside host and
  * port, RFC 3261 branch, a valid ft parameter); it is removed and
- * res->flow names the connection to send on. Returns 0, -EBADMSG (not
- * ours, bad token, malformed: drop and count; res->error says why),
- * -EINVAL, -ENOBUFS.
+ * res->flow names the connection to send on. Facts headers are removed.
+ * A 2xx to a REGISTER whose Via of ours carries ;ob gets Flow-Timer:
+ * ctx->flow_timer (RFC 5626 5.4) unless it has one or that is 0.
+ * Returns 0, -EBADMSG (not ours, bad token, malformed: drop and count;
+ * res->error says why), -EINVAL, -ENOBUFS.
  */
 STLS_MUST_USE int stls_relay_backend_response(const struct stls_relay_ctx *ctx,
 					      struct stls_sip_msg *msg,
@@ -118,14 +143,22 @@ STLS_MUST_USE int stls_relay_backend_response(const struct stls_relay_ctx *ctx,
 					      struct stls_relay_result *res);
 
 /*
- * Request from the backend. Removes leading Route entries that are ours
- * (inside or outside address, or a user part that is a valid flow token)
- * and takes the flow token from them or from the Request-URI (res->flow);
- * otherwise res->next is the next Route or the Request-URI. Prepends our
- * Via (outside address, TLS), handles Max-Forwards (0: 483 REPLY to the
- * backend), and with xavp_cfg N removes X-<N>-Server-Name and
- * X-<N>-Server-Id, returning their values. Returns 0, -EBADMSG (malformed,
- * a bad token in a Route of ours: drop and count), -EINVAL, -ENOBUFS.
+ * Request from the backend. Removes our leading Route entries without a
+ * token, then the first flow's entries (sip_route.c), and takes that flow
+ * or a token in the Request-URI (res->flow); otherwise res->next is the
+ * next Route or the Request-URI. Prepends our Via (outside address, TLS),
+ * handles Max-Forwards (0: 483 REPLY to the backend), removes facts
+ * headers, and with xavp_cfg N removes X-<N>-Server-Name and
+ * X-<N>-Server-Id, returning their values. A forged or stale token on our
+ * address (Route or Request-URI): 403 REPLY (RFC 5626 5.3), res->refused.
+ *
+ * With ctx->inside_peer (a phone the backend serves, sending an in-dialog
+ * request along a route set that names us, because the backend did not
+ * record-route): the request is fully validated, must have a To tag and
+ * must name a flow of ours (else 403 REPLY, res->refused), never goes to
+ * a next hop, gets no xavp_cfg handling, and our Via carries
+ * ft=<ctx->flow_token> so that the answer goes back to the peer.
+ * Returns 0, -EBADMSG (malformed: drop and count), -EINVAL, -ENOBUFS.
  */
 STLS_MUST_USE int stls_relay_backend_request(const struct stls_relay_ctx *ctx,
 					     struct stls_sip_msg *msg,
@@ -133,10 +166,13 @@ STLS_MUST_USE int stls_relay_backend_request(const struct stls_relay_ctx *ctx,
 					     struct stls_relay_result *res);
 
 /*
- * Response from a TLS peer to a request the backend sent through us. The
- * top Via must be ours (outside host and port, RFC 3261 branch); it is
- * removed and res->next is the next Via's address (received and rport
- * preferred over sent-by). Returns 0, -EBADMSG, -EINVAL, -ENOBUFS.
+ * Response from a TLS peer to a request that went through us. The top
+ * Via must be ours: RFC 3261 branch and either a valid ft parameter (the
+ * request came from another flow: res->flow names it) or our outside
+ * host and port (the request came from the backend: res->next is the
+ * next Via's address, received and rport preferred over sent-by). It is
+ * removed, and so are facts headers. Returns 0, -EBADMSG, -EINVAL,
+ * -ENOBUFS.
  */
 STLS_MUST_USE int stls_relay_client_response(const struct stls_relay_ctx *ctx,
 					     struct stls_sip_msg *msg,

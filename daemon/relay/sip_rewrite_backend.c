@@ -9,20 +9,7 @@
 
 #define HEAD_MAX 512
 #define XAVP_NAME_MAX 96
-
-static bool via_param(const struct stls_sip_via *v, const char *name,
-		      struct stls_slice *value)
-{
-	unsigned i;
-
-	for (i = 0; i < v->n_params; i++) {
-		if (stls_slice_eq_cstr_ci(v->params[i].name, name)) {
-			*value = v->params[i].value;
-			return true;
-		}
-	}
-	return false;
-}
+#define TAIL_MAX 64
 
 /* RFC 3261 16.7 step 3: a response whose only Via is ours was meant for
  * us, not for a client. True when a Via value follows the cut. */
@@ -35,6 +22,29 @@ static bool via_after(const struct stls_sip_msg *m,
 	return stls_sip_values_next(&it, &v) == 1 && v.len > 0;
 }
 
+/*
+ * RFC 5626 5.4: the 2xx to a REGISTER that asked for outbound (our Via
+ * carries ;ob, see stls_relay_client_request) tells the UA how often to
+ * send its keep-alives, unless the registrar already did.
+ */
+static void put_flow_timer(const struct stls_relay_ctx *ctx,
+			   const struct stls_sip_msg *m,
+			   const struct stls_sip_via *top,
+			   struct stls_sip_out *o)
+{
+	struct stls_slice ob;
+
+	if (!ctx->flow_timer || m->status < 200 || m->status > 299 ||
+	    !stls_slice_eq_cstr_ci(m->cseq_method, "REGISTER") ||
+	    !stls__relay_via_param(top, "ob", &ob) ||
+	    stls_sip_msg_find_name(m, stls_slice_cstr("Flow-Timer"))) {
+		return;
+	}
+	stls_sip_out_str(o, "Flow-Timer: ");
+	stls_sip_out_uint(o, ctx->flow_timer);
+	stls_sip_out_str(o, "\r\n");
+}
+
 int stls_relay_backend_response(const struct stls_relay_ctx *ctx,
 				struct stls_sip_msg *m, char *out, size_t cap,
 				struct stls_relay_result *res)
@@ -42,6 +52,8 @@ int stls_relay_backend_response(const struct stls_relay_ctx *ctx,
 	struct stls__relay_plan plan = { .m = m };
 	const struct stls_relay_conf *c = ctx->conf;
 	const struct stls_sip_via *top;
+	struct stls_sip_out to;
+	char tail[TAIL_MAX];
 	struct stls_slice ft;
 
 	memset(res, 0, sizeof(*res));
@@ -56,7 +68,8 @@ int stls_relay_backend_response(const struct stls_relay_ctx *ctx,
 	res->error = "top Via is not ours";
 	if (!stls_slice_eq_cstr_ci(top->host, c->inside_host) ||
 	    (top->has_port ? top->port : 5060) != c->inside_port ||
-	    !stls_sip_via_is_rfc3261(top) || !via_param(top, "ft", &ft)) {
+	    !stls_sip_via_is_rfc3261(top) ||
+	    !stls__relay_via_param(top, "ft", &ft)) {
 		return -EBADMSG;
 	}
 	res->error = "bad flow token";
@@ -69,6 +82,10 @@ int stls_relay_backend_response(const struct stls_relay_ctx *ctx,
 	}
 	res->error = NULL;
 	res->has_flow = true;
+	plan.strip_prefix = stls__relay_facts_prefix(c);
+	stls_sip_out_init(&to, tail, sizeof(tail));
+	put_flow_timer(ctx, m, top, &to);
+	plan.tail = stls_slice_make(tail, to.len);
 	return stls__relay_forward(&plan, out, cap, res);
 }
 
@@ -76,14 +93,16 @@ int stls_relay_backend_response(const struct stls_relay_ctx *ctx,
 static void uri_target(const struct stls_sip_uri *u,
 		       struct stls_relay_target *t)
 {
-	struct stls_slice tp;
+	struct stls_slice tp = { 0 };
 
 	t->host = u->host;
 	t->port = u->port;
 	t->host_is_ip = u->host_is_ip;
-	t->tls = u->kind == STLS_SIP_SCHEME_SIPS ||
-		 (stls_sip_uri_param(u, "transport", &tp) &&
-		  stls_slice_eq_cstr_ci(tp, "tls"));
+	t->sips = u->kind == STLS_SIP_SCHEME_SIPS;
+	if (!stls_sip_uri_param(u, "transport", &tp))
+		tp.len = 0;
+	t->transport = tp;
+	t->tls = t->sips || stls_slice_eq_cstr_ci(tp, "tls");
 	t->tp = STLS_SIP_TP_TLS;
 }
 
@@ -174,9 +193,15 @@ static void build_via(const struct stls_relay_ctx *ctx,
 	stls_sip_out_str(o, ";branch=");
 	/* m was validated: m->top_via is its parsed top Via. */
 	stls__relay_put_branch(o, m, &m->top_via);
+	if (ctx->inside_peer && ctx->flow_token) {
+		stls_sip_out_str(o, ";ft=");
+		stls_sip_out_str(o, ctx->flow_token);
+	}
 	stls_sip_out_str(o, "\r\n");
 }
 
+/* A flow token as the Request-URI user on our address (-EACCES: forged
+ * or stale). */
 static int check_ruri_flow(const struct stls_relay_ctx *ctx,
 			   const struct stls_sip_msg *m,
 			   struct stls_relay_result *res)
@@ -190,9 +215,53 @@ static int check_ruri_flow(const struct stls_relay_ctx *ctx,
 	}
 	if (stls_flow_token_parse(ctx->signer, u.user.p, u.user.len,
 				  &res->flow)) {
-		return -EBADMSG;
+		return -EACCES;
 	}
 	res->has_flow = true;
+	return 0;
+}
+
+/* Where the request goes: a flow (Route entries of ours, then the
+ * Request-URI) or the next hop. */
+static int backend_target(const struct stls_relay_ctx *ctx,
+			  const struct stls_sip_msg *m,
+			  struct stls__relay_plan *plan,
+			  struct stls_relay_result *res)
+{
+	struct stls_slice tag;
+	int err = stls__relay_routes(ctx, m, plan, NULL, &res->flow,
+				     &res->has_flow);
+
+	if (!err && !res->has_flow) {
+		err = check_ruri_flow(ctx, m, res);
+	}
+	/* A peer on the inside network may only follow a route set that
+	 * names one of our flows, inside a dialog. */
+	if (!err && ctx->inside_peer &&
+	    (!res->has_flow ||
+	     stls_sip_msg_tag(m, STLS_SIP_HDR_TO, &tag) != 0)) {
+		res->error = "inside peer request without a flow of ours";
+		res->refused = true;
+		return -EACCES;
+	}
+	if (err == -EACCES) {
+		res->error = "forged or stale flow token";
+		res->refused = true;
+		res->has_flow = false;
+		return err;
+	}
+	res->error = "bad Route";
+	if (err) {
+		return -EBADMSG;
+	}
+	res->error = "no usable next hop";
+	if (!res->has_flow) {
+		if (find_next(m, plan, &res->next)) {
+			return -EBADMSG;
+		}
+		res->has_next = true;
+	}
+	res->error = NULL;
 	return 0;
 }
 
@@ -209,7 +278,8 @@ int stls_relay_backend_request(const struct stls_relay_ctx *ctx,
 	if (!m->is_request || !ctx->conf || !ctx->signer) {
 		return -EINVAL;
 	}
-	if (stls_sip_msg_validate_trusted(m)) {
+	if (ctx->inside_peer ? stls_sip_msg_validate(m)
+			     : stls_sip_msg_validate_trusted(m)) {
 		res->error = m->error;
 		return -EBADMSG;
 	}
@@ -218,24 +288,23 @@ int stls_relay_backend_request(const struct stls_relay_ctx *ctx,
 		res->error = "Max-Forwards reached 0";
 		return stls__relay_reply(ctx, m, 483, out, cap, res);
 	}
-	res->error = "bad Route or flow token";
-	if (err || stls__relay_drop_our_routes(ctx, m, &plan, &res->flow,
-					       &res->has_flow) ||
-	    (!res->has_flow && check_ruri_flow(ctx, m, res))) {
+	if (err) {
+		res->error = "bad Max-Forwards";
 		return -EBADMSG;
 	}
-	res->error = "no usable next hop";
-	if (!res->has_flow) {
-		if (find_next(m, &plan, &res->next)) {
-			return -EBADMSG;
-		}
-		res->has_next = true;
+	err = backend_target(ctx, m, &plan, res);
+	if (err == -EACCES) {
+		/* RFC 5626 5.3: a tampered flow token gets 403. */
+		return stls__relay_reply(ctx, m, 403, out, cap, res);
 	}
-	res->error = NULL;
-	err = take_xavp(ctx, m, &plan, names, res);
 	if (err) {
 		return err;
 	}
+	err = ctx->inside_peer ? 0 : take_xavp(ctx, m, &plan, names, res);
+	if (err) {
+		return err;
+	}
+	plan.strip_prefix = stls__relay_facts_prefix(ctx->conf);
 	stls_sip_out_init(&ho, head, sizeof(head));
 	build_via(ctx, m, &ho);
 	if (ho.overflow) {

@@ -50,23 +50,43 @@ STLS_MUST_USE int stls__relay_top_via(const struct stls_sip_msg *m,
 				      const struct stls_sip_via **via,
 				      struct stls__relay_cut *cut);
 
+/* The facts header prefix of <c> ("X-TLS-" when unset). */
+const char *stls__relay_facts_prefix(const struct stls_relay_conf *c);
+
+/* Finds Via parameter <name> (case-insensitive); true and *value when
+ * present. */
+bool stls__relay_via_param(const struct stls_sip_via *v, const char *name,
+			   struct stls_slice *value);
+
 /* Max-Forwards rule: 0 -> -ELOOP, absent -> 70, else n - 1. */
 STLS_MUST_USE int stls__relay_max_forwards(const struct stls_sip_msg *m,
 					   struct stls__relay_plan *plan);
+
+/* sip_route.c: route sets. */
 
 /* True when <u> is one of our addresses (inside or outside). */
 bool stls__relay_uri_is_ours(const struct stls_relay_conf *c,
 			     const struct stls_sip_uri *u);
 
 /*
- * Removes leading Route values that are ours. A valid flow token in their
- * user part sets *flow and *has_flow. Returns 0 or -EBADMSG.
+ * Removes the leading Route values that name this hop for a request that
+ * came on flow <arrived> (its token; NULL: from the backend) and, when the
+ * next value names another flow, that flow's values too: then *flow is
+ * that flow and *has_flow true (the request goes there directly). Stops at
+ * the first value that is not ours. Returns 0, -EACCES (a forged or stale
+ * token on our address: never followed) or -EBADMSG (malformed).
  */
-STLS_MUST_USE int stls__relay_drop_our_routes(const struct stls_relay_ctx *ctx,
-					      const struct stls_sip_msg *m,
-					      struct stls__relay_plan *plan,
-					      struct stls_flow *flow,
-					      bool *has_flow);
+STLS_MUST_USE int stls__relay_routes(const struct stls_relay_ctx *ctx,
+				     const struct stls_sip_msg *m,
+				     struct stls__relay_plan *plan,
+				     const char *arrived,
+				     struct stls_flow *flow, bool *has_flow);
+
+/*
+ * True when REGISTER <m> asks for RFC 5626 outbound: ;ob on its first
+ * Route, or Supported: outbound with a Contact that has reg-id.
+ */
+bool stls__relay_asks_outbound(const struct stls_sip_msg *m);
 
 /* Writes the message per <plan>. Returns length or -ENOBUFS. */
 STLS_MUST_USE ssize_t stls__relay_emit(const struct stls__relay_plan *plan,

@@ -31,6 +31,7 @@ struct stls_worker;
 struct stls_dconn;
 struct stls_listener;
 struct stls_tls_info; /* tls_info.h */
+struct stls_dns_conf; /* dns/resolver.h: only a pointer is carried */
 
 /* Why a connection was closed (counted per reason in the stats). */
 enum stls_dclose {
@@ -47,6 +48,7 @@ enum stls_dclose {
 	STLS_DCLOSE_CONNECT_FAILED,
 	STLS_DCLOSE_SHUTDOWN,
 	STLS_DCLOSE_KILLED,            /* by request (tls.kill) */
+	STLS_DCLOSE_KEEPALIVE,         /* no pong to a keep-alive ping */
 	STLS_DCLOSE__COUNT
 };
 
@@ -171,6 +173,8 @@ struct stls_daemon_opts {
 	void *handler_arg;
 	stls_xform_new_fn *xform_new;          /* NULL: tls: unsupported */
 	void *xform_arg;
+	/* The DNS part's settings (dns/dns_part.h), or NULL. */
+	const struct stls_dns_conf *dns;
 	/* Per-worker parts, called in list order; NULL ends
 	 * the list. The backend socket is one (dial/backend.h). */
 	const struct stls_worker_part *parts[STLS_WORKER_PARTS_MAX];

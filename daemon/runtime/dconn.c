@@ -28,6 +28,7 @@ const char *const stls_dclose_names[STLS_DCLOSE__COUNT] = {
 	[STLS_DCLOSE_CONNECT_FAILED] = "connect-failed",
 	[STLS_DCLOSE_SHUTDOWN] = "shutdown",
 	[STLS_DCLOSE_KILLED] = "killed",
+	[STLS_DCLOSE_KEEPALIVE] = "keepalive-timeout",
 };
 
 const char *const stls_dconn_state_names[STLS_DCONN__COUNT] = {

@@ -14,6 +14,7 @@
 #include "runtime/stats.h"
 
 struct stls_backend;
+struct stls_dns;
 
 /* One listener (a [core] listen line) on one worker. */
 struct stls_listener {
@@ -45,6 +46,7 @@ struct stls_worker {
 	struct stls_dconn_table table;
 	struct stls_listener *listeners; /* d->o.n_listen */
 	struct stls_backend *backend;
+	struct stls_dns *dns;   /* the DNS part's resolver, or NULL */
 	struct stls_stats stats;
 	struct stls_dconn *close_head;
 	struct stls_dconn *flush_head; /* connections with output held */

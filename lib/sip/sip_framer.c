@@ -54,7 +54,7 @@ static void fail(struct stls_sip_framer *fr, struct stls_sip_frame *f,
  */
 static bool start_line_plausible(const char *p, size_t n, bool complete)
 {
-	static const char tail[] = " SIP/2.0";
+	static const char ver[] = " SIP/";
 	const char *space = memchr(p, ' ', n);
 	size_t i, sp = space ? (size_t)(space - p) : n;
 
@@ -76,8 +76,16 @@ static bool start_line_plausible(const char *p, size_t n, bool complete)
 	if (!complete) {
 		return true;
 	}
-	return sp < n && n >= sp + sizeof(tail) &&
-	       memcmp(p + n - (sizeof(tail) - 1), tail, sizeof(tail) - 1) == 0;
+	/* A request line ends in " SIP/"; trailing blanks (RFC 4475 "trws")
+	 * and another version ("badvers") still make a SIP request, which
+	 * the parser refuses with 400 or 505. */
+	while (n > sp && (p[n - 1] == ' ' || p[n - 1] == '\t')) {
+		n--;
+	}
+	for (i = n; i > sp && p[i - 1] != ' '; i--) {
+	}
+	return sp < n && i > sp && n - i >= sizeof(ver) - 1 &&
+	       memcmp(p + i - 1, ver, sizeof(ver) - 1) == 0;
 }
 
 static const char *find_crlf(const char *p, size_t n)

@@ -75,6 +75,28 @@ static bool is_ipv4(struct stls_slice s)
 	return parts == 4;
 }
 
+/*
+ * RFC 5118 4.10: RFC 3261's IPv6 grammar (from RFC 2373) lets ":::" stand
+ * before an embedded IPv4 address, and "an implementation must tolerate
+ * both" forms. Only that one position is tolerated: <buf> (NUL-ended,
+ * rewritten) with ":::" right before a dotted quad that ends it.
+ */
+static bool abnf_bug_ok(char *buf, unsigned char *bin)
+{
+	char *p = strstr(buf, ":::");
+	struct stls_slice tail;
+
+	if (!p || strstr(p + 1, ":::") || strchr(p + 3, ':')) {
+		return false;
+	}
+	tail = stls_slice_cstr(p + 3);
+	if (!is_ipv4(tail)) {
+		return false;
+	}
+	memmove(p, p + 1, strlen(p + 1) + 1);
+	return inet_pton(AF_INET6, buf, bin) == 1;
+}
+
 bool stls_sip_host_is_ip(struct stls_slice s)
 {
 	char buf[INET6_ADDRSTRLEN + 1];
@@ -88,7 +110,7 @@ bool stls_sip_host_is_ip(struct stls_slice s)
 	}
 	memcpy(buf, s.p, s.len);
 	buf[s.len] = '\0';
-	return inet_pton(AF_INET6, buf, bin) == 1;
+	return inet_pton(AF_INET6, buf, bin) == 1 || abnf_bug_ok(buf, bin);
 }
 
 static bool hostname_ok(struct stls_slice h)

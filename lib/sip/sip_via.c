@@ -135,6 +135,12 @@ static int note_param(struct stls_sip_via *v, struct stls_slice n,
 		return val.len ? 0 : -EBADMSG;
 	}
 	if (stls_slice_eq_cstr_ci(n, "received")) {
+		/* RFC 3261's grammar has no brackets here, but they are sent
+		 * and RFC 5118 4.5 asks for both forms: kept without them. */
+		if (val.len > 2 && val.p[0] == '[' && val.p[val.len - 1] == ']' &&
+		    memchr(val.p, ':', val.len)) {
+			val = stls_slice_make(val.p + 1, val.len - 2);
+		}
 		v->received = val;
 		v->has_received = true;
 		return stls_sip_host_is_ip(val) ? 0 : -EBADMSG;

@@ -275,7 +275,7 @@ class Backend(threading.Thread):
         if code is None:
             return
         extra = []
-        if m.method == "REGISTER" and code == 200:
+        if m.method == "REGISTER" and code == 200 and m.get("contact"):
             aor = uri_of(m.get("to"))
             self.bindings[aor] = (m.get("contact"), m.all("path"))
             extra = [("Contact", m.get("contact") + ";expires=300")]

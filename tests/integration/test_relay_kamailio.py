@@ -4,89 +4,19 @@ registrar and record-routing proxy: two TLS user agents register through
 siptlsd (Kamailio stores their Path), one calls the other: the INVITE
 goes UA -> siptlsd -> Kamailio -> (Path) siptlsd -> the other UA's TLS
 connection, the 200 comes back the same way, and the in-dialog ACK and
-BYE follow the Record-Route set through siptlsd and Kamailio. Skipped
-(77) when kamailio is not installed."""
+BYE follow the Record-Route set through siptlsd and Kamailio (kam_util.py
+has the script; test_relay_routes.py runs it with and without
+record_route(), test_relay_baresip.py with real phones). Kamailio comes
+from scripts/install-deps.sh: without it the test fails."""
 import os
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 
 from daemon_util import Daemon, check, test_pki
+from kam_util import Kamailio, have_kamailio
 from relay_util import request, response, tls_client
 
-PKI = test_pki()
-MODDIR = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
-KAM_PORT = int(os.environ.get("STLS_KAM_PORT", "27560"))
-
-KAM_CFG = r"""#!KAMAILIO
-debug=2
-log_stderror=yes
-children=2
-disable_tcp=yes
-listen=udp:127.0.0.1:%(port)d
-mpath="%(moddir)s/"
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "rr.so"
-loadmodule "pv.so"
-loadmodule "maxfwd.so"
-loadmodule "usrloc.so"
-loadmodule "registrar.so"
-loadmodule "siputils.so"
-loadmodule "textops.so"
-loadmodule "path.so"
-modparam("registrar", "use_path", 1)
-modparam("registrar", "path_mode", 0)
-modparam("usrloc", "db_mode", 0)
-
-request_route {
-	if (!mf_process_maxfwd_header("10")) {
-		sl_send_reply("483", "Too Many Hops");
-		exit;
-	}
-	if (has_totag()) {
-		if (loose_route()) {
-			t_relay();
-			exit;
-		}
-		if (is_method("ACK") && t_check_trans()) {
-			t_relay();
-		}
-		exit;
-	}
-	if (is_method("CANCEL")) {
-		if (t_check_trans()) {
-			t_relay();
-		}
-		exit;
-	}
-	if (is_method("REGISTER")) {
-		save("location");
-		exit;
-	}
-	record_route();
-	if (!lookup("location")) {
-		sl_send_reply("404", "Not Found");
-		exit;
-	}
-	t_relay();
-}
-"""
-
-
-def start_kamailio(tmp):
-    cfg = os.path.join(tmp, "kamailio.cfg")
-    with open(cfg, "w") as f:
-        f.write(KAM_CFG % {"port": KAM_PORT, "moddir": MODDIR})
-    log = open(os.path.join(tmp, "kamailio.log"), "w")
-    p = subprocess.Popen(["kamailio", "-f", cfg, "-DD", "-E", "-w", tmp,
-                          "-P", os.path.join(tmp, "kam.pid"), "-m", "64",
-                          "-M", "8"], stdout=log, stderr=subprocess.STDOUT)
-    time.sleep(1.5)
-    return p, log
+PKI = os.path.abspath(test_pki())
 
 
 def register(ua, user, port):
@@ -100,14 +30,10 @@ def register(ua, user, port):
 
 
 def main():
-    if not shutil.which("kamailio") or not os.path.isdir(MODDIR):
-        print("SKIP: kamailio not installed")
-        return 77
+    check(have_kamailio(), "kamailio installed (scripts/install-deps.sh)")
     tmp = tempfile.mkdtemp(prefix="stls-relay-kam-")
-    kam, log = start_kamailio(tmp)
-    if kam.poll() is not None:
-        print("SKIP: kamailio did not start (port %d busy?)" % KAM_PORT)
-        return 77
+    kam = Kamailio(tmp)
+    check(kam.alive(), "kamailio started on udp:127.0.0.1:%d" % kam.port)
     with open(os.path.join(tmp, "tls.cfg"), "w") as f:
         f.write("[server:default]\ncertificate = %s\nprivate_key = %s\n"
                 % (os.path.join(PKI, "server.pem"),
@@ -118,7 +44,7 @@ backend = udp:127.0.0.1:%d
 workers = 2
 [tls]
 config = @TMP@/tls.cfg
-""" % KAM_PORT, tmp=tmp)
+""" % kam.port, tmp=tmp)
     port = d.addrs[0][2]
     try:
         alice = tls_client("127.0.0.1", port)
@@ -170,20 +96,12 @@ config = @TMP@/tls.cfg
         check(d.stop() == 0, "siptlsd exited cleanly")
     except SystemExit:
         print(d.log())
-        log.flush()
-        with open(os.path.join(tmp, "kamailio.log")) as f:
-            print(f.read()[-3000:])
+        print(kam.tail())
         raise
     finally:
         if d.p.poll() is None:
             d.stop()
-        kam.send_signal(signal.SIGTERM)
-        try:
-            kam.wait(10)
-        except subprocess.TimeoutExpired:
-            kam.kill()
-            kam.wait()
-        log.close()
+        kam.stop()
     return 0
 
 

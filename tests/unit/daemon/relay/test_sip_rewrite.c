@@ -1,5 +1,5 @@
-/* Relay rewriting, TLS-client side: requests to the backend, responses
- * from TLS peers back to the backend. */
+/* Relay rewriting, TLS-client side: requests to the backend (responses
+ * from TLS peers: test_sip_rewrite_peer.c). */
 #include <errno.h>
 
 #include "daemon/relay/rewrite_fixture.h"
@@ -167,32 +167,6 @@ TEST(rewrite_output_too_small)
 	fx_parse(SAMPLE_INVITE);
 	CHECK_EQ(stls_relay_client_request(&fx.ctx, &fx.msg, fx.out, 100,
 					   &fx.res), -ENOBUFS);
-	fx_fini();
-}
-
-TEST(rewrite_response_from_tls_peer_to_backend)
-{
-	fx_init();
-	fx_parse("SIP/2.0 200 OK\r\n"
-		 "Via: SIP/2.0/TLS sip.example.net:5061;branch=z9hG4bKx1\r\n"
-		 "Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKb1;"
-		 "received=192.0.2.11;rport=5070\r\n"
-		 "To: <sip:c@carrier>;tag=t\r\nFrom: <sip:a@b>;tag=f\r\n"
-		 "Call-ID: c4\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
-	CHECK_OK(stls_relay_client_response(&fx.ctx, &fx.msg, fx.out,
-					    sizeof(fx.out) - 1, &fx.res));
-	fx_check_out();
-	CHECK(fx.res.has_next);
-	CHECK_EQ(fx.res.next.port, 5070);
-	CHECK(fx.res.next.host_is_ip);
-	CHECK_EQ(fx.res.next.tp, STLS_SIP_TP_UDP);
-	CHECK(strncmp(fx.res.next.host.p, "192.0.2.11", 10) == 0);
-	CHECK(strstr(fx.out, "sip.example.net") == NULL);
-	/* Not ours: dropped. */
-	fx_parse(SAMPLE_200);
-	CHECK_EQ(stls_relay_client_response(&fx.ctx, &fx.msg, fx.out,
-					    sizeof(fx.out), &fx.res), -EBADMSG);
-	CHECK_STR_EQ(fx.res.error, "top Via is not ours");
 	fx_fini();
 }
 

@@ -155,14 +155,33 @@ TEST(backend_request_to_new_destination)
 TEST(backend_bad_token_and_loops)
 {
 	fx_init();
-	CHECK_EQ(backend_request(
+	/* A forged token on our own address is refused: 403 (RFC 5626
+	 * 5.3), never followed. */
+	CHECK_OK(backend_request(
 		"BYE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10;branch="
 		"z9hG4bKt\r\nRoute: <sip:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@"
 		"192.0.2.1:5060;lr>, <sip:p;lr>\r\n"
 		"To: <sip:a@b>;tag=1\r\nFrom: <sip:c@d>;tag=2\r\nCall-ID: c9\r\n"
-		"CSeq: 1 BYE\r\nl: 0\r\n\r\n"), -EBADMSG);
-	/* A forged token on our own address is refused. */
-	CHECK_STR_EQ(fx.res.error, "bad Route or flow token");
+		"CSeq: 1 BYE\r\nl: 0\r\n\r\n"));
+	CHECK_EQ(fx.res.action, STLS_RELAY_REPLY);
+	CHECK_EQ(fx.res.status, 403);
+	CHECK(fx.res.refused);
+	CHECK(!fx.res.has_flow && !fx.res.has_next);
+	CHECK_STR_EQ(fx.res.error, "forged or stale flow token");
+	/* The same in the Request-URI; an ACK gets no 403. */
+	CHECK_OK(backend_request(
+		"BYE sip:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@192.0.2.1:5060 SIP/2.0"
+		"\r\nVia: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKt\r\n"
+		"To: <sip:a@b>;tag=1\r\nFrom: <sip:c@d>;tag=2\r\nCall-ID: c9\r\n"
+		"CSeq: 1 BYE\r\nl: 0\r\n\r\n"));
+	CHECK_EQ(fx.res.status, 403);
+	CHECK_EQ(backend_request(
+		"ACK sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10;branch="
+		"z9hG4bKt\r\nRoute: <sip:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@"
+		"192.0.2.1:5060;lr>\r\n"
+		"To: <sip:a@b>;tag=1\r\nFrom: <sip:c@d>;tag=2\r\nCall-ID: c9\r\n"
+		"CSeq: 1 ACK\r\nl: 0\r\n\r\n"), -EBADMSG);
+	CHECK(fx.res.refused);
 	CHECK_OK(backend_request(
 		"BYE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10;branch="
 		"z9hG4bKt\r\nMax-Forwards: 0\r\nTo: <sip:a@b>;tag=1\r\n"

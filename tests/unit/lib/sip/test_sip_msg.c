@@ -280,14 +280,16 @@ static char *read_file(const char *path, size_t *len)
 	return buf;
 }
 
-/* Every RFC 4475 message: accepted or rejected as LIST says. */
-TEST(msg_rfc4475_torture_all)
+/* Every message of <dir>: accepted or rejected as its LIST says. Returns
+ * the number accepted; *total gets the number of messages. */
+static int torture_dir(const char *dir, int *total)
 {
 	char path[1024], line[256], name[64], verdict[16];
-	int total = 0, accepted = 0;
+	int accepted = 0;
 	FILE *list;
 
-	snprintf(path, sizeof(path), "%s/sip/rfc4475/LIST", test_data_dir());
+	snprintf(path, sizeof(path), "%s/sip/%s/LIST", test_data_dir(),
+		 dir);
 	list = fopen(path, "r");
 	CHECK_NOT_NULL(list);
 	while (fgets(line, sizeof(line), list)) {
@@ -299,8 +301,8 @@ TEST(msg_rfc4475_torture_all)
 					     verdict) != 2) {
 			continue;
 		}
-		snprintf(path, sizeof(path), "%s/sip/rfc4475/%s.dat",
-			 test_data_dir(), name);
+		snprintf(path, sizeof(path), "%s/sip/%s/%s.dat",
+			 test_data_dir(), dir, name);
 		data = read_file(path, &len);
 		CHECK_NOT_NULL(data);
 		err = stls_sip_msg_parse(data, len, 0, &msg);
@@ -319,10 +321,27 @@ TEST(msg_rfc4475_torture_all)
 			CHECK_NOT_NULL(msg.error);
 		}
 		accepted += err == 0;
-		total++;
+		(*total)++;
 		free(data);
 	}
 	fclose(list);
+	return accepted;
+}
+
+/* Every RFC 4475 message: accepted or rejected as LIST says. */
+TEST(msg_rfc4475_torture_all)
+{
+	int total = 0;
+
+	CHECK_EQ(torture_dir("rfc4475", &total), 28);
 	CHECK_EQ(total, 49);
-	CHECK_EQ(accepted, 28);
+}
+
+/* Every RFC 5118 (IPv6) message: the same. */
+TEST(msg_rfc5118_ipv6_torture_all)
+{
+	int total = 0;
+
+	CHECK_EQ(torture_dir("rfc5118", &total), 11);
+	CHECK_EQ(total, 12);
 }

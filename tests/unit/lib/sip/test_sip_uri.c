@@ -171,3 +171,22 @@ TEST(host_is_ip_like_inet_pton)
 	}
 	CHECK(stls_sip_host_is_ip(stls_slice_make("1.2.3.4x", 7)));
 }
+
+/* RFC 5118 4.10: ":::" right before an embedded IPv4 address (RFC 3261's
+ * ABNF bug) is tolerated; nowhere else. */
+TEST(host_ipv6_abnf_bug_tolerated)
+{
+	static const char *const yes[] = {
+		"2001:db8:::192.0.2.1", "2001:db8::192.0.2.1", ":::192.0.2.1" };
+	static const char *const no[] = {
+		"2001:db8:::10", "2001:db8::::192.0.2.1", "1::2:::192.0.2.1",
+		"2001:db8:::192.0.2", ":::1" };
+	size_t i;
+
+	for (i = 0; i < STLS_ARRAY_SIZE(yes); i++) {
+		CHECK(stls_sip_host_is_ip(stls_slice_cstr(yes[i])));
+	}
+	for (i = 0; i < STLS_ARRAY_SIZE(no); i++) {
+		CHECK(!stls_sip_host_is_ip(stls_slice_cstr(no[i])));
+	}
+}

@@ -51,6 +51,12 @@ TEST(via_ipv6_received_rport_maddr_ttl)
 	CHECK_STR_EQ(cstr(v.maddr), "224.2.0.1");
 	CHECK_STR_EQ(cstr(v.ttl), "16");
 	CHECK(!stls_sip_via_is_rfc3261(&v));
+	/* RFC 5118 4.5: received in brackets too, kept without them. */
+	CHECK_OK(via("SIP/2.0/UDP [2001:db8::9:1];received=[2001:db8::9:255]"
+		     ";branch=z9hG4bKas3-111", &v));
+	CHECK_STR_EQ(cstr(v.received), "2001:db8::9:255");
+	CHECK_EQ(via("SIP/2.0/UDP h;received=[192.0.2.1]", &v), -EBADMSG);
+	CHECK_EQ(via("SIP/2.0/UDP h;received=[2001:db8::1", &v), -EBADMSG);
 }
 
 TEST(via_lws_everywhere)

@@ -143,20 +143,44 @@ static UNUSED int accept_within(int lfd, int ms)
 	return fd;
 }
 
+/* Consume buf up to and including the first `want`; keep the rest. */
+static UNUSED bool take_match(char *buf, size_t *len, const char *want)
+{
+	char *m = strstr(buf, want);
+	size_t used;
+
+	if (m == NULL) {
+		return false;
+	}
+	used = (size_t)(m - buf) + strlen(want);
+	memmove(buf, buf + used, *len - used + 1);
+	*len -= used;
+	return true;
+}
+
 /*
  * Run the engine over fd: send `say` once established, stop when the
  * plaintext received contains `want` (or the child's stdout does, when
- * child_out >= 0). Bounded to 30 s. Returns true on success.
+ * child_out >= 0). Bounded to 30 s. Returns true on success. What arrived
+ * after `want` is kept for the next call on the same connection
+ * (drive_reset() forgets it): a peer
+ * that answers fast can put two expected lines in one read.
  */
+static char rx[65536], crx[65536];
+static size_t rxlen, crxlen;
+
+/* Forget what drive() kept: call it for every new connection. */
+static UNUSED void drive_reset(void)
+{
+	rxlen = crxlen = 0;
+	rx[0] = crx[0] = '\0';
+}
+
 static UNUSED bool drive(int fd, struct stls_conn *c, const char *say,
 		  const char *want, int child_out)
 {
-	static char rx[65536], crx[65536];
-	size_t rxlen = 0, crxlen = 0;
 	long long end = now_ms() + 30000; /* a busy machine is slow */
 	bool said = false;
-
-	rx[0] = crx[0] = '\0';
 	while (now_ms() < end) {
 		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
 				       { .fd = child_out, .events = POLLIN } };
@@ -187,7 +211,8 @@ static UNUSED bool drive(int fd, struct stls_conn *c, const char *say,
 			}
 			stls_conn_consume(c, (size_t)r);
 		}
-		if (strstr(child_out >= 0 ? crx : rx, want)) {
+		if (child_out >= 0 ? take_match(crx, &crxlen, want)
+				   : take_match(rx, &rxlen, want)) {
 			return true;
 		}
 		poll(p, child_out >= 0 ? 2 : 1, 100);

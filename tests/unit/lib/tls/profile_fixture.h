@@ -65,8 +65,9 @@ static inline void fx_init(struct fx *f)
 	f->s.ssl_release_buffers = -1;
 	f->s.ssl_max_send_fragment = -1;
 	f->s.ssl_read_ahead = -1;
+	f->s.session_tickets = 1; /* the settings' default */
 	f->s.session_id = "siptls-test";
-	f->s.session_tickets = 1; /* the seed-compatible default */
+	f->s.session_tickets = 1; /* the parameter's default */
 }
 
 /*

@@ -25,6 +25,7 @@ static struct stls_conn *engine(SSL_CTX *ctx, enum stls_role role,
 	o.verify_name = vname;
 	o.settings = set;
 	CHECK_OK(stls_conn_new(&o, &c, NULL));
+	drive_reset();
 	return c;
 }
 

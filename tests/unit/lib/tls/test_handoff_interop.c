@@ -39,6 +39,7 @@ static void run_open(struct run *r, char *argv[], int lfd, bool err_out)
 	o.ssl = SSL_new(r->ctx);
 	o.settings = &r->set;
 	CHECK_OK(stls_conn_new(&o, &r->c, NULL));
+	drive_reset();
 }
 
 static void run_close(struct run *r)

@@ -21,7 +21,7 @@ PKGS=(
 	build-essential cmake ninja-build pkg-config
 	libssl-dev openssl libuv1-dev libjansson-dev libc-ares-dev
 	libengine-pkcs11-openssl libp11-kit-dev softhsm2 opensc
-	python3 gnutls-bin sipsak sip-tester valgrind
+	python3 gnutls-bin sipsak sip-tester valgrind faketime
 	clang libclang-rt-14-dev
 	iproute2 procps psmisc sslscan nsd
 	kamailio kamailio-tls-modules baresip-core

@@ -2,6 +2,7 @@
  * The daemon's published TLS profile set (see pstore.h).
  */
 #include "tlsx/pstore.h"
+#include "tlsx/refresh.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -18,6 +19,10 @@ struct stls_pstore {
 	pthread_mutex_t reload_lock; /* one reload at a time */
 	struct stls_profile_set *cur;
 	uint64_t reload_ok, reload_failed;
+	int64_t last_good;           /* time of the last good build */
+	struct stls_refresher *refresher; /* kicked after a reload */
+	void (*on_reload)(void *arg); /* called after a good reload */
+	void *on_reload_arg;
 };
 
 static bool ip_is_any(const struct stls_addr *a)
@@ -102,6 +107,7 @@ int stls_pstore_new(const struct stls_conf *conf,
 		stls_pstore_free(ps);
 		return err;
 	}
+	ps->last_good = (int64_t)time(NULL);
 	*out = ps;
 	return 0;
 }
@@ -167,11 +173,35 @@ int stls_pstore_reload(struct stls_pstore *ps, struct stls_diag *diag,
 	/* Connections made with the old set keep their own references. */
 	stls_profile_set_unref(old);
 	__atomic_add_fetch(&ps->reload_ok, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&ps->last_good, (int64_t)time(NULL),
+			 __ATOMIC_RELAXED);
+	/* New staples and CRL slots are due at once. */
+	stls_refresher_kick(ps->refresher);
 	if (generation)
 		*generation = stls_profile_set_generation(set);
 	STLS_NOTICE("TLS profiles reloaded: generation %llu, %zu profiles",
 		    (unsigned long long)stls_profile_set_generation(set),
 		    stls_profile_set_count(set));
 	pthread_mutex_unlock(&ps->reload_lock);
+	if (ps->on_reload)
+		ps->on_reload(ps->on_reload_arg);
 	return 0;
+}
+
+time_t stls_pstore_last_good(struct stls_pstore *ps)
+{
+	return (time_t)__atomic_load_n(&ps->last_good, __ATOMIC_RELAXED);
+}
+
+void stls_pstore_set_refresher(struct stls_pstore *ps,
+			       struct stls_refresher *r)
+{
+	ps->refresher = r;
+}
+
+void stls_pstore_set_on_reload(struct stls_pstore *ps,
+			       void (*fn)(void *arg), void *arg)
+{
+	ps->on_reload = fn;
+	ps->on_reload_arg = arg;
 }

@@ -220,6 +220,9 @@ static int build_one(struct stls_profile_set *set, struct stls_profile *p,
 	}
 	check_wildcard(&b, &p->conf);
 	err = stls__profile_share_build(&b, sb->shares, p);
+	if (!err) {
+		err = stls__profile_revoc_attach(&b, p);
+	}
 	return err == -ENOMEM ? err : 0;
 }
 
@@ -251,6 +254,7 @@ static void set_free(struct stls_profile_set *set)
 		return;
 	}
 	for (i = 0; i < set->n; i++) {
+		stls__profile_revoc_release(&set->v[i]);
 		SSL_CTX_free(set->v[i].ctx);
 		set->v[i].ctx = NULL;
 		stls__certs_free(set->v[i].certs);

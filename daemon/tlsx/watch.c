@@ -130,7 +130,24 @@ static void on_event(uv_fs_event_t *h, const char *name, int events,
 	uv_timer_start(&w->timer, on_timer, (uint64_t)w->delay, 0);
 }
 
-static int add_dir(struct stls_watch *w, const char *dir, bool whole)
+/* Takes the handle of <dir> from the previous list, if it had one. */
+static struct wdir *steal(struct wdir **old, size_t nold, const char *dir)
+{
+	struct wdir *d;
+	size_t i;
+
+	for (i = 0; i < nold; i++) {
+		if (old[i] && strcmp(old[i]->path, dir) == 0) {
+			d = old[i];
+			old[i] = NULL;
+			return d;
+		}
+	}
+	return NULL;
+}
+
+static int add_dir(struct stls_watch *w, struct wdir **old, size_t nold,
+		   const char *dir, bool whole)
 {
 	struct wdir *d, **v;
 	size_t i;
@@ -141,11 +158,20 @@ static int add_dir(struct stls_watch *w, const char *dir, bool whole)
 			return 0;
 		}
 	}
-	d = calloc(1, sizeof(*d));
 	v = realloc(w->dirs, (w->ndirs + 1) * sizeof(*v));
-	if (v)
-		w->dirs = v;
-	if (!d || !v || !(d->path = strdup(dir))) {
+	if (!v)
+		return -ENOMEM;
+	w->dirs = v;
+	/* A directory watched before keeps its handle: no event is lost
+	 * between the old list and the new. */
+	d = steal(old, nold, dir);
+	if (d) {
+		d->whole = whole;
+		w->dirs[w->ndirs++] = d;
+		return 0;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d || !(d->path = strdup(dir))) {
 		free(d);
 		return -ENOMEM;
 	}
@@ -166,7 +192,8 @@ static int add_dir(struct stls_watch *w, const char *dir, bool whole)
 }
 
 /* Watches <path>: a directory itself, a file through its directory. */
-static int add_path(struct stls_watch *w, const char *path)
+static int add_path(struct stls_watch *w, struct wdir **old, size_t nold,
+		    const char *path)
 {
 	struct stat st;
 	char dir[4096], *slash, **v;
@@ -176,7 +203,7 @@ static int add_path(struct stls_watch *w, const char *path)
 		return 0;
 	}
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		return add_dir(w, path, true);
+		return add_dir(w, old, nold, path, true);
 	}
 	v = realloc(w->files, (w->nfiles + 1) * sizeof(*v));
 	if (!v)
@@ -193,14 +220,14 @@ static int add_path(struct stls_watch *w, const char *path)
 		dir[1] = '\0';
 	else
 		*slash = '\0';
-	return add_dir(w, dir, false);
+	return add_dir(w, old, nold, dir, false);
 }
 
-static int collect(struct stls_watch *w)
+static int collect(struct stls_watch *w, struct wdir **old, size_t nold)
 {
 	struct stls_profile_set *set = stls_pstore_get(w->ps);
 	size_t i, n = stls_profile_set_count(set);
-	int err = add_path(w, w->live->config);
+	int err = add_path(w, old, nold, w->live->config);
 
 	for (i = 0; i < n && !err; i++) {
 		const struct stls_profile_conf *c =
@@ -216,7 +243,7 @@ static int collect(struct stls_watch *w)
 		size_t j;
 
 		for (j = 0; j < STLS_ARRAY_SIZE(v) && !err; j++)
-			err = add_path(w, v[j]);
+			err = add_path(w, old, nold, v[j]);
 	}
 	stls_profile_set_unref(set);
 	return err;
@@ -224,10 +251,26 @@ static int collect(struct stls_watch *w)
 
 static void rearm(struct stls_watch *w)
 {
-	drop_all(w);
-	if (collect(w) != 0)
+	struct wdir **old = w->dirs;
+	size_t i, nold = w->ndirs;
+
+	w->dirs = NULL;
+	w->ndirs = 0;
+	for (i = 0; i < w->nfiles; i++)
+		free(w->files[i]);
+	free(w->files);
+	w->files = NULL;
+	w->nfiles = 0;
+	if (collect(w, old, nold) != 0)
 		STLS_WARN("watch_files: out of memory: some files are not "
 			  "watched");
+	for (i = 0; i < nold; i++) {
+		if (old[i]) {
+			uv_fs_event_stop(&old[i]->h);
+			uv_close((uv_handle_t *)&old[i]->h, wdir_closed);
+		}
+	}
+	free(old);
 	STLS_INFO("watch_files: %zu files in %zu directories watched",
 		  w->nfiles, w->ndirs);
 }

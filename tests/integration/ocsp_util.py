@@ -86,7 +86,8 @@ class Pki:
                                "%X" % self.serial, "unknown", "/CN=" + cn])
         return base + ".pem", base + ".key"
 
-    def server(self, cn, ocsp_port=None, crl_url=None, must_staple=False):
+    def server(self, cn, ocsp_port=None, crl_url=None, must_staple=False,
+               days=20):
         exts = ["subjectAltName=DNS:%s,IP:127.0.0.1" % cn,
                 "extendedKeyUsage=serverAuth,clientAuth"]
         if ocsp_port:
@@ -96,7 +97,7 @@ class Pki:
             exts.append("crlDistributionPoints=URI:" + crl_url)
         if must_staple:
             exts.append("tlsfeature=status_request")
-        return self.issue(cn, exts)
+        return self.issue(cn, exts, days=days)
 
     def serial_of(self, pem):
         return run("openssl", "x509", "-in", pem, "-noout",

@@ -42,7 +42,9 @@ class Pki:
     """A CA in <d>: ca.pem/ca.key, resp.pem/resp.key (id-kp-OCSPSigning),
     index.txt for `openssl ocsp`, crl.pem."""
 
-    def __init__(self, d):
+    def __init__(self, d, ca_cdp=None):
+        """ca_cdp: a CRL distribution point URL in the CA certificate
+        (where crl_refresh finds the CA's CRL)."""
         self.d = d
         self.serial = 0x1000
         self.index = []
@@ -53,7 +55,9 @@ class Pki:
             "ec_paramgen_curve:P-256", "-nodes", "-days", "30", "-subj",
             "/O=siptls test/CN=Test CA", "-keyout", self.ca_key, "-out",
             self.ca, "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            *(["-addext", "crlDistributionPoints=URI:" + ca_cdp]
+              if ca_cdp else []))
         self.resp, self.resp_key = self.issue(
             "OCSP responder", ["extendedKeyUsage=OCSPSigning"], index=False)
 
@@ -126,7 +130,7 @@ class Pki:
         with open(self._p("index.txt.attr"), "w") as f:
             f.write("unique_subject = no\n")
 
-    def crl(self, out, days=1, hours=None):
+    def crl(self, out, days=1, hours=None, idp=None):
         """A CRL of the revoked index entries, signed by the CA (openssl
         ca with a throwaway configuration)."""
         cnf = self._p("ca.cnf")
@@ -140,6 +144,9 @@ class Pki:
                     "crl_extensions = ext\n[ext]\n"
                     "authorityKeyIdentifier = keyid\n"
                     % (self._p("index.txt"), self._p("crlnumber")))
+            if idp:
+                f.write("issuingDistributionPoint = @idp\n[idp]\n"
+                        "fullname = URI:%s\n" % idp)
         args = ["openssl", "ca", "-config", cnf, "-gencrl", "-keyfile",
                 self.ca_key, "-cert", self.ca, "-out", out]
         if hours:

@@ -71,11 +71,14 @@ bool stls__must_staple(X509 *x)
 }
 
 /* The response's signer must be the issuer or its delegated responder. */
-static bool signer_authorised(OCSP_BASICRESP *bs, X509 *issuer)
+static bool signer_authorised(OCSP_BASICRESP *bs, X509 *issuer,
+			      STACK_OF(X509) *extra)
 {
 	X509 *signer = NULL;
 
-	if (!OCSP_resp_get0_signer(bs, &signer, NULL) || !signer) {
+	/* <extra> holds the issuer: a response it signed itself usually
+	 * carries no certificate (OCSP_NOCERTS). */
+	if (!OCSP_resp_get0_signer(bs, &signer, extra) || !signer) {
 		return false;
 	}
 	if (X509_cmp(signer, issuer) == 0) {
@@ -112,7 +115,7 @@ static int verify_basic(OCSP_BASICRESP *bs, X509 *issuer, time_t now,
 		snprintf(why, whylen, "signature or signer refused: %s",
 			 e ? ERR_reason_error_string(e) : "unknown");
 		err = -EBADMSG;
-	} else if (!signer_authorised(bs, issuer)) {
+	} else if (!signer_authorised(bs, issuer, certs)) {
 		snprintf(why, whylen, "signed by neither the issuer nor a "
 			 "responder it authorised (id-kp-OCSPSigning)");
 		err = -EBADMSG;

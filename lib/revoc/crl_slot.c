@@ -54,17 +54,6 @@ struct stls__crlslot {
 static pthread_mutex_t cs_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct stls__crlslot *cs_all;
 
-static const char *time_str(time_t t, char *buf, size_t len)
-{
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm) ||
-	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
-		snprintf(buf, len, "?");
-	}
-	return buf;
-}
-
 static void slot_free(struct stls__crlslot *s)
 {
 	size_t i;
@@ -220,7 +209,7 @@ static time_t next_after_failure(struct stls__crlslot *s, int interval,
 		STLS_WARN("CRL: %s: the CRL held %s at %s and cannot be "
 			  "refreshed: %s", s->text,
 			  next > now ? "expires" : "expired",
-			  time_str(next, when, sizeof(when)), s->error);
+			  stls__time_str(next, when, sizeof(when)), s->error);
 	}
 	return now + s->backoff;
 }
@@ -272,7 +261,7 @@ time_t stls__crlslot_apply(struct stls__crlslot *s, const unsigned char *data,
 			s->crl = crl;
 			crl = NULL;
 			STLS_INFO("CRL: %s: new CRL, next update %s", s->text,
-				  time_str(stls__asn1_to_time(
+				  stls__time_str(stls__asn1_to_time(
 						   X509_CRL_get0_nextUpdate(
 							   s->crl)),
 					   when, sizeof(when)));

@@ -33,6 +33,17 @@ time_t stls__asn1_to_time(const ASN1_TIME *t)
 	return timegm(&tm);
 }
 
+const char *stls__time_str(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
+		snprintf(buf, len, "?");
+	}
+	return buf;
+}
+
 X509 *stls__find_issuer(X509 *leaf, STACK_OF(X509) *certs)
 {
 	int i;

@@ -58,6 +58,10 @@ STLS_MUST_USE int stls__ocsp_check(const unsigned char *der, size_t len,
 /* ASN.1 time to time_t (UTC). 0 for NULL or a bad time. */
 time_t stls__asn1_to_time(const ASN1_TIME *t);
 
+/* <t> as "2026-12-06 18:00:00 UTC" in buf ("?" if it cannot be).
+ * Returns buf. */
+const char *stls__time_str(time_t t, char *buf, size_t len);
+
 /*
  * The issuer of <leaf> among <certs> (any order; NULL allowed): a
  * certificate whose subject is leaf's issuer and whose key verifies

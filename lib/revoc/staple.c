@@ -66,17 +66,6 @@ static pthread_mutex_t st_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct stls__staple *st_buckets[ST_BUCKETS];
 static size_t st_count;
 
-static const char *time_str(time_t t, char *buf, size_t len)
-{
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm) ||
-	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
-		snprintf(buf, len, "?");
-	}
-	return buf;
-}
-
 static int make_key(X509 *leaf, const char *source, unsigned char *key)
 {
 	unsigned char *der = NULL;
@@ -382,7 +371,7 @@ static bool expired(struct stls__staple *e, time_t now)
 		e->expired_logged = true;
 		STLS_ERR("OCSP: %s: the stapled response expired at %s: no "
 			 "longer stapled%s%s", e->name,
-			 time_str(e->res.next_update, when, sizeof(when)),
+			 stls__time_str(e->res.next_update, when, sizeof(when)),
 			 e->error[0] ? "; last error: " : "", e->error);
 	}
 	return true;
@@ -452,7 +441,7 @@ static time_t next_after_failure(struct stls__staple *e, time_t now)
 		if (left < 3600 || left < window / 4) {
 			STLS_WARN("OCSP: %s: the stapled response expires at "
 				  "%s and cannot be refreshed: %s", e->name,
-				  time_str(e->res.next_update, when,
+				  stls__time_str(e->res.next_update, when,
 					   sizeof(when)),
 				  e->error);
 			e->ending_warned = true;
@@ -479,7 +468,7 @@ time_t stls__staple_apply(struct stls__staple *e, const unsigned char *der,
 		stls_log(was_failing ? STLS_L_NOTICE : STLS_L_INFO,
 			 "OCSP: %s: good, stapled until %s", e->name,
 			 e->res.next_update ?
-				 time_str(e->res.next_update, when,
+				 stls__time_str(e->res.next_update, when,
 					  sizeof(when)) :
 				 "further notice");
 	} else if (rc == -EKEYREVOKED) {

@@ -13,7 +13,9 @@
 
 #include "test.h"
 
+#ifndef UNUSED
 #define UNUSED __attribute__((unused))
+#endif
 
 static UNUSED X509 *ox_cert(const char *name)
 {

@@ -12,75 +12,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/ocsp.h>
-#include <openssl/pem.h>
-
+#include "lib/revoc/ocsp_fixture.h"
 #include "lib/tls/profile_fixture.h"
 #include "stls/revoc.h"
 
-static X509 *read_cert(const char *name)
-{
-	FILE *fp = fopen(test_cert_path(name), "r");
-	X509 *x;
-
-	CHECK_NOT_NULL(fp);
-	x = PEM_read_X509(fp, NULL, NULL, NULL);
-	fclose(fp);
-	CHECK_NOT_NULL(x);
-	return x;
-}
-
-static EVP_PKEY *read_key(const char *name)
-{
-	FILE *fp = fopen(test_cert_path(name), "r");
-	EVP_PKEY *k;
-
-	CHECK_NOT_NULL(fp);
-	k = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
-	fclose(fp);
-	CHECK_NOT_NULL(k);
-	return k;
-}
-
-/* A DER OCSP response about server-chain.pem, signed by <signer>. */
+/* A DER response about server-chain.pem, signed by <signer>, valid an
+ * hour. */
 static unsigned char *make_resp(int status, const char *signer, int *len)
 {
-	X509 *leaf = read_cert("server-chain.pem"), *issuer = read_cert("int.pem");
-	char pem[64], key[64];
-	X509 *sx;
-	EVP_PKEY *sk;
-	OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), leaf, issuer);
-	OCSP_BASICRESP *bs = OCSP_BASICRESP_new();
-	ASN1_TIME *tu = X509_gmtime_adj(NULL, -60);
-	ASN1_TIME *nu = X509_gmtime_adj(NULL, 3600);
-	ASN1_TIME *rt = X509_gmtime_adj(NULL, -3600);
-	OCSP_RESPONSE *r;
-	unsigned char *der = NULL;
+	X509 *leaf = ox_cert("server-chain.pem"), *issuer = ox_cert("int.pem");
+	size_t n;
+	unsigned char *der = ox_resp(leaf, issuer, signer, status, -60, 3600,
+				     &n);
 
-	snprintf(pem, sizeof(pem), "%s.pem", signer);
-	snprintf(key, sizeof(key), "%s.key", signer);
-	sx = read_cert(pem);
-	sk = read_key(key);
-	CHECK_NOT_NULL(OCSP_basic_add1_status(
-		bs, id, status,
-		status == V_OCSP_CERTSTATUS_REVOKED ? OCSP_REVOKED_STATUS_KEYCOMPROMISE
-						   : -1,
-		status == V_OCSP_CERTSTATUS_REVOKED ? rt : NULL, tu, nu));
-	CHECK(OCSP_basic_sign(bs, sx, sk, EVP_sha256(), NULL, OCSP_NOCERTS));
-	r = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);
-	CHECK_NOT_NULL(r);
-	*len = i2d_OCSP_RESPONSE(r, &der);
-	CHECK(*len > 0);
-	OCSP_RESPONSE_free(r);
-	OCSP_BASICRESP_free(bs);
-	OCSP_CERTID_free(id);
-	ASN1_TIME_free(tu);
-	ASN1_TIME_free(nu);
-	ASN1_TIME_free(rt);
+	*len = (int)n;
 	X509_free(leaf);
 	X509_free(issuer);
-	X509_free(sx);
-	EVP_PKEY_free(sk);
 	return der;
 }
 

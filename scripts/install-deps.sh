@@ -17,11 +17,13 @@ set -euo pipefail
 # Real SIP peers of the relay tests: Kamailio 5.6 as a UDP registrar and
 # proxy behind siptlsd (its tls module also checks that our tls.cfg files
 # parse in Kamailio), baresip (core: no sound card needed) as phones.
+# faketime (an OCSP responder with its clock shifted) and haproxy (the
+# PROXY v2 balancer in front of siptlsd) for the operations tests.
 PKGS=(
 	build-essential cmake ninja-build pkg-config
 	libssl-dev openssl libuv1-dev libjansson-dev libc-ares-dev
 	libengine-pkcs11-openssl libp11-kit-dev softhsm2 opensc
-	python3 gnutls-bin sipsak sip-tester valgrind faketime
+	python3 gnutls-bin sipsak sip-tester valgrind faketime haproxy
 	clang libclang-rt-14-dev
 	iproute2 procps psmisc sslscan nsd
 	kamailio kamailio-tls-modules baresip-core

@@ -30,8 +30,11 @@ def served(port):
 
 
 def der_of(pem):
+    """The DER of the first certificate (the leaf) of a chain file."""
+    end = "-----END CERTIFICATE-----"
     with open(pem) as f:
-        return ssl.PEM_cert_to_DER_cert(f.read())
+        text = f.read()
+    return ssl.PEM_cert_to_DER_cert(text[:text.index(end) + len(end)])
 
 
 def swap_link(link, target):

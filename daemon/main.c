@@ -464,8 +464,10 @@ static void finish(struct run *r)
 {
 	int i;
 
-	revoc_stop(r);
+	/* The control thread first: no reload (tls.reload) may run while
+	 * watch_files and the refresher go. */
 	control_stop(r);
+	revoc_stop(r);
 	if (r->d) {
 		stls_daemon_stop(r->d);
 		stls_daemon_join(r->d);

@@ -19,15 +19,49 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/http.h>
 
 #include "revoc/revoc.h"
 
-/* Reads <bio> to its end into a new buffer of at most <max> bytes. */
-static int slurp(BIO *bio, size_t max, unsigned char **body, size_t *len,
-		 char *why, size_t whylen)
+/*
+ * Whether buf[0..n) already holds a whole object: a DER SEQUENCE whose
+ * length it gives, or a PEM block up to its END line. A server that keeps
+ * the connection open after the body (openssl ocsp) then costs no wait.
+ */
+static bool complete(const unsigned char *buf, size_t n)
+{
+	size_t len, i, k;
+	const unsigned char *end;
+
+	if (n >= 2 && buf[0] == 0x30) {
+		if (buf[1] < 0x80) {
+			return n >= 2 + (size_t)buf[1];
+		}
+		k = buf[1] & 0x7f;
+		if (k == 0 || k > 4 || n < 2 + k) {
+			return false;
+		}
+		for (len = 0, i = 0; i < k; i++) {
+			len = len << 8 | buf[2 + i];
+		}
+		return n >= 2 + k + len;
+	}
+	end = n > 9 ? memmem(buf, n, "-----END ", 9) : NULL;
+	return end && memchr(end + 9, '\n', n - (size_t)(end + 9 - buf));
+}
+
+/*
+ * Reads <bio> to the end of its object, or its end, into a new buffer of
+ * at most <max> bytes, by <deadline>. A response that is not ASN.1 comes
+ * back as the connection itself (OpenSSL streams it), a non-blocking
+ * socket: a read that would block waits (BIO_wait()) instead of ending
+ * the body early.
+ */
+static int slurp(BIO *bio, size_t max, time_t deadline, unsigned char **body,
+		 size_t *len, char *why, size_t whylen)
 {
 	unsigned char *buf = NULL, *nb;
 	size_t n = 0, cap = 0;
@@ -53,7 +87,14 @@ static int slurp(BIO *bio, size_t max, unsigned char **body, size_t *len,
 			}
 			buf = nb;
 		}
+		if (complete(buf, n)) {
+			break;
+		}
 		r = BIO_read(bio, buf + n, (int)(cap - n));
+		if (r <= 0 && BIO_should_retry(bio) &&
+		    BIO_wait(bio, deadline, 50) > 0) {
+			continue;
+		}
 		if (r <= 0) {
 			break;
 		}
@@ -140,7 +181,8 @@ int stls__http_ocsp(const char *url, X509 *leaf, X509 *issuer, int timeout,
 		err = -EIO;
 		goto out;
 	}
-	err = slurp(rsp, STLS__OCSP_MAX_RESP, body, len, why, whylen);
+	err = slurp(rsp, STLS__OCSP_MAX_RESP, time(NULL) + timeout, body, len,
+		    why, whylen);
 out:
 	ERR_clear_error();
 	BIO_free_all(rsp);
@@ -173,7 +215,7 @@ int stls__http_get(const char *url, int timeout, size_t max,
 		http_why(url, why, whylen);
 		return -EIO;
 	}
-	err = slurp(rsp, max, body, len, why, whylen);
+	err = slurp(rsp, max, time(NULL) + timeout, body, len, why, whylen);
 	BIO_free_all(rsp);
 	ERR_clear_error();
 	return err;

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -37,12 +38,15 @@
 #include "runtime/handler_echo.h"
 #include "runtime/process.h"
 #include "tlsx/pstore.h"
+#include "tlsx/refresh.h"
+#include "tlsx/watch.h"
 #include "relay/relay.h"
 #include "tlsx/tlsx.h"
 #include "runtime/stats.h"
 #include "script/script.h"
 #include "stls/hsm.h"
 #include "stls/log.h"
+#include "stls/revoc.h"
 
 /* A reload request (SIGHUP). Returns 0 or -errno; runs on the main
  * thread. */
@@ -76,6 +80,8 @@ struct run {
 	struct stls_metrics *metrics; /* /metrics, when [core] metrics */
 	struct stls_notify *notify;  /* sd_notify and the watchdog */
 	struct stls_dns_conf dns;    /* the workers' resolvers ([core] dns_*) */
+	struct stls_refresher *refresher; /* OCSP and CRL fetches */
+	struct stls_watch *watch;    /* watch_files */
 	uv_loop_t loop;
 	uv_signal_t sig[4];
 	int n_sig;          /* signal handles initialised */
@@ -230,11 +236,36 @@ static int load_conf(struct run *r, struct stls_diag *diag)
 			       &r->ps);
 }
 
+static void revoc_opts(const struct run *r, struct stls_revoc_opts *o)
+{
+	o->timeout = r->conf->tls.fetch_timeout;
+	o->crl_interval = r->conf->tls.crl_refresh_interval;
+}
+
+/*
+ * --check fetches the OCSP responses and CRLs once (as the daemon would
+ * at start) and warns about must-staple certificates with nothing good
+ * to staple.
+ */
+static void check_revocation(struct run *r, struct stls_diag *diag)
+{
+	struct stls_revoc_opts o;
+	struct stls_profile_set *set;
+
+	revoc_opts(r, &o);
+	(void)stls_revoc_refresh(&o, time(NULL));
+	set = stls_pstore_get(r->ps);
+	(void)stls_profile_set_staple_warnings(set, time(NULL), diag);
+	stls_profile_set_unref(set);
+}
+
 /* --check: everything was loaded (or not); report and exit. */
 static int check_only(struct run *r, struct stls_diag *diag, int err)
 {
 	struct stls_profile_set *set;
 
+	if (!err && !diag->errors)
+		check_revocation(r, diag);
 	stls_diag_print(diag, stderr);
 	if (err || diag->errors) {
 		if (!diag->errors)
@@ -381,6 +412,41 @@ static int control_start(struct run *r)
 	return 0;
 }
 
+static int watch_reload(void *arg)
+{
+	(void)arg;
+	return reload_hook(reload_arg);
+}
+
+/* The refresh thread of revocation data and watch_files. After the
+ * control plane (the reload hook is wired). */
+static int revoc_start(struct run *r)
+{
+	const struct stls_settings *t = &r->conf->tls;
+	struct stls_revoc_opts o;
+	int err;
+
+	revoc_opts(r, &o);
+	err = stls_refresher_start(&o, &r->refresher);
+	if (err)
+		return err;
+	stls_pstore_set_refresher(r->ps, r->refresher);
+	if (!t->watch_files)
+		return 0;
+	return stls_watch_new(&r->loop, r->ps, t, t->watch_delay,
+			      watch_reload, NULL, &r->watch);
+}
+
+static void revoc_stop(struct run *r)
+{
+	stls_watch_free(r->watch);
+	r->watch = NULL;
+	if (r->ps)
+		stls_pstore_set_refresher(r->ps, NULL);
+	stls_refresher_stop(r->refresher);
+	r->refresher = NULL;
+}
+
 static void control_stop(struct run *r)
 {
 	reload_hook = reload_not_wired;
@@ -492,6 +558,8 @@ static int start(struct run *r)
 		err = control_start(r);
 	if (!err)
 		err = start_ops(r);
+	if (!err)
+		err = revoc_start(r);
 	if (!err) {
 		STLS_NOTICE("siptlsd %s ready: %d workers, %zu listeners, "
 			    "max_connections %d, handler %s", STLS_VERSION,
@@ -508,7 +576,10 @@ static void finish(struct run *r)
 
 	stls_metrics_free(r->metrics);
 	r->metrics = NULL;
+	/* The control thread first: no reload (tls.reload) may run while
+	 * watch_files and the refresher go. */
 	control_stop(r);
+	revoc_stop(r);
 	if (r->d) {
 		stls_daemon_stop(r->d);
 		stls_daemon_join(r->d);

@@ -32,7 +32,9 @@ ROOMS = {
     "lib/conf": ["lib/base"],
     "lib/x509": ["lib/base"],
     "lib/hsm": ["lib/base", "lib/conf"],
-    "lib/tls": ["lib/base", "lib/conf", "lib/x509", "lib/hsm"],
+    "lib/revoc": ["lib/base"],
+    "lib/tls": ["lib/base", "lib/conf", "lib/x509", "lib/hsm",
+                "lib/revoc"],
     # libsiptls_db: a library of its own on top of libsiptls, which it uses
     # through the public headers only (as the daemon and the CLI do).
     "lib/db": [],

@@ -25,13 +25,15 @@ set -euo pipefail
 # the Grafana dashboard's expressions.
 # The Debian package (`make deb`, tests/integration/test_deb.sh):
 # debhelper, dpkg-dev, fakeroot, lintian.
+# faketime (an OCSP responder with its clock shifted) and haproxy (the
+# PROXY v2 balancer in front of siptlsd) for the operations tests.
 PKGS=(
 	build-essential cmake ninja-build pkg-config
 	libssl-dev openssl libuv1-dev libjansson-dev libc-ares-dev
 	liblua5.4-dev
 	libengine-pkcs11-openssl libp11-kit-dev softhsm2 opensc
 	libsqlite3-dev libpq-dev sqlite3 postgresql
-	python3 gnutls-bin sipsak sip-tester valgrind
+	python3 gnutls-bin sipsak sip-tester valgrind faketime haproxy
 	clang libclang-rt-14-dev
 	iproute2 procps psmisc sslscan nsd
 	kamailio kamailio-tls-modules baresip-core

@@ -35,6 +35,7 @@ enum kw_kind {
 	KW_SOURCE,  /* IP[:PORT] or [IPv6][:PORT] */
 	KW_FLAGS,   /* comma list of names[] (bit i), or "none" */
 	KW_DNS,     /* repeatable IP[:PORT] */
+	KW_NETS,    /* repeatable list of IP[/BITS] */
 };
 
 #define KW_REQUIRED STLS_KW_REQUIRED
@@ -59,8 +60,21 @@ static const struct stls_kw kws[] = {
 	  "`tls:[2001:db8::1]:5061`. Repeat the key for more listeners. An "
 	  "optional ` advertise=HOST[:PORT]` suffix names the host (and port) "
 	  "to put in Via and Record-Route instead of the bound address, for "
-	  "a daemon behind NAT: `tls:10.0.0.5:5061 advertise=sip.example.com`."
+	  "a daemon behind NAT: `tls:10.0.0.5:5061 advertise=sip.example.com`. "
+	  "An optional `;proxy_protocol` suffix (tls: and tcp: only; "
+	  "options are separated by `;` or, in a quoted value, blanks) makes "
+	  "every connection start with a PROXY protocol v2 header from an L4 "
+	  "balancer listed in `proxy_trusted`: its source address replaces "
+	  "the balancer's (Via received, flow tokens, tls.list); "
+	  "docs/daemon.md."
 	},
+	{ "proxy_trusted", KW_NETS, 0, 0, 0, NULL, NULL, KW_REPEAT,
+	  "Networks (`IP` or `IP/BITS`, separated by commas, repeatable) of "
+	  "the "
+	  "balancers allowed to connect to `proxy_protocol` listeners. Any "
+	  "other source is refused at accept, and so is a connection whose "
+	  "first bytes are not a PROXY v2 header. Required when a listener "
+	  "has `proxy_protocol`." },
 	{ "backend", KW_BACKEND, 0, 0, 0, NULL, NULL, KW_REQUIRED,
 	  "The SIP server requests are relayed to: `udp:ADDR:PORT` or "
 	  "`tcp:ADDR:PORT`. With `udp`, each worker has its own socket; with "
@@ -351,7 +365,7 @@ int stls_core_parse_listen(const char *s, struct stls_listen_conf *out,
 			   const char **why)
 {
 	struct stls_listen_conf l = { 0 };
-	char addr[STLS_ADDR_STRLEN + 8];
+	char addr[STLS_ADDR_STRLEN + 8], tok[264];
 	const char *rest, *sp;
 	int proto;
 	size_t n;
@@ -362,7 +376,8 @@ int stls_core_parse_listen(const char *s, struct stls_listen_conf *out,
 		return -EINVAL;
 	}
 	l.proto = (enum stls_proto)proto;
-	sp = strpbrk(rest, " \t");
+	/* Options follow after a blank (in a quoted value) or a ';'. */
+	sp = strpbrk(rest, " \t;");
 	n = sp ? (size_t)(sp - rest) : strlen(rest);
 	if (n >= sizeof(addr)) {
 		*why = "address too long";
@@ -375,14 +390,32 @@ int stls_core_parse_listen(const char *s, struct stls_listen_conf *out,
 		*why = "expected IPv4:PORT or [IPv6]:PORT";
 		return -EINVAL;
 	}
-	if (sp) {
-		sp += strspn(sp, " \t");
-		if (*sp && (strncmp(sp, "advertise=", 10) != 0 ||
-			    parse_advertise(sp + 10, &l) != 0)) {
-			*why = "expected advertise=HOST[:PORT] after the "
-			       "address";
+	while (sp && *(sp += strspn(sp, " \t;"))) {
+		n = strcspn(sp, " \t;");
+		if (n == 14 && strncmp(sp, "proxy_protocol", 14) == 0 &&
+		    !l.proxy) {
+			l.proxy = true;
+		} else if (strncmp(sp, "advertise=", 10) != 0 ||
+			   l.advertise_host || n - 10 >= sizeof(tok)) {
+			free(l.advertise_host);
+			*why = "expected advertise=HOST[:PORT] or "
+			       "proxy_protocol after the address";
 			return -EINVAL;
+		} else {
+			memcpy(tok, sp + 10, n - 10);
+			tok[n - 10] = '\0';
+			if (parse_advertise(tok, &l) != 0) {
+				*why = "expected advertise=HOST[:PORT] or "
+				       "proxy_protocol after the address";
+				return -EINVAL;
+			}
 		}
+		sp += n;
+	}
+	if (l.proxy && l.proto == STLS_PROTO_UDP) {
+		free(l.advertise_host);
+		*why = "proxy_protocol is for tls: and tcp: listeners";
+		return -EINVAL;
 	}
 	*out = l;
 	return 0;
@@ -562,6 +595,9 @@ static int set_value(const struct stls_kw *k, const char *v,
 		return parse_backend(v, c, why);
 	case KW_DNS:
 		return add_dns_server(c, v, why);
+	case KW_NETS:
+		return stls_nets_add(v, &c->proxy_trusted, &c->n_proxy_trusted,
+				     why);
 	case KW_SOURCE:
 		if (stls_addr_parse(v, false,
 				    (struct stls_addr *)(base + k->off))) {
@@ -579,7 +615,7 @@ static const char *const kind_text[] = {
 	[KW_ENUM] = "one of a list", [KW_LISTEN] = "listener",
 	[KW_BACKEND] = "PROTO:ADDR:PORT", [KW_SOURCE] = "IP[:PORT]",
 	[KW_FLAGS] = "list",
-	[KW_DNS] = "IP[:PORT]",
+	[KW_DNS] = "IP[:PORT]", [KW_NETS] = "list of networks",
 };
 
 static void range_cell(FILE *f, const struct stls_kw *k)
@@ -662,6 +698,26 @@ static void check_script(const struct stls_section *core,
 		       tls->event_callback);
 }
 
+/* proxy_protocol listeners get the trusted list; they need one. */
+static void check_proxy(struct stls_core_conf *c, struct stls_diag *diag)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_listen; i++) {
+		struct stls_listen_conf *l = &c->listen[i];
+
+		if (!l->proxy)
+			continue;
+		l->trusted = c->proxy_trusted;
+		l->n_trusted = c->n_proxy_trusted;
+		if (!c->n_proxy_trusted)
+			stls_diag_err(diag, l->loc.file, l->loc.line,
+				      "listen: proxy_protocol needs "
+				      "[core] proxy_trusted (the balancers' "
+				      "addresses)");
+	}
+}
+
 int stls_core_conf_apply(const struct stls_section *core,
 			 const struct stls_settings *tls,
 			 struct stls_core_conf *out, struct stls_diag *diag)
@@ -677,6 +733,7 @@ int stls_core_conf_apply(const struct stls_section *core,
 	resolve_auto(out, tls);
 	if (stls_metrics_conf_apply(core, &out->metrics_ep, diag) == -ENOMEM)
 		stls_diag_err(diag, NULL, 0, "metrics: out of memory");
+	check_proxy(out, diag);
 	return diag->errors > errors ? -EINVAL : 0;
 }
 
@@ -701,6 +758,7 @@ void stls_core_conf_fini(struct stls_core_conf *c)
 	free(c->metrics_allow);
 	stls_metrics_conf_fini(&c->metrics_ep);
 	free(c->dns_servers);
+	free(c->proxy_trusted);
 	memset(c, 0, sizeof(*c));
 }
 

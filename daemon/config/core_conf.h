@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "config/metrics_conf.h"
+#include "config/nets.h"
 #include "stls/addr.h"
 #include "stls/conf.h"
 #include "stls/diag.h"
@@ -55,12 +56,16 @@ enum stls_script_on_error {
 #define STLS_SCRIPT_ALLOW_OS 0x2u     /* os.execute, getenv, remove, ... */
 #define STLS_SCRIPT_ALLOW_NATIVE 0x4u /* require of C modules, loadlib */
 
-/* One `listen = PROTO:ADDR:PORT [advertise=HOST[:PORT]]` line. */
+/* One `listen = PROTO:ADDR:PORT [advertise=HOST[:PORT]]
+ * [proxy_protocol]` line. */
 struct stls_listen_conf {
 	enum stls_proto proto;
 	struct stls_addr addr;
 	char *advertise_host;    /* NULL: advertise addr itself */
 	uint16_t advertise_port; /* 0: the listening port */
+	bool proxy;              /* PROXY v2 header first (tls:, tcp:) */
+	const struct stls_net *trusted; /* [core] proxy_trusted (borrowed) */
+	size_t n_trusted;
 	struct stls_loc loc;
 };
 
@@ -71,6 +76,8 @@ struct stls_listen_conf {
 struct stls_core_conf {
 	struct stls_listen_conf *listen;
 	size_t n_listen;
+	struct stls_net *proxy_trusted;  /* who may send PROXY headers */
+	size_t n_proxy_trusted;
 	enum stls_proto backend_proto;   /* UDP or TCP */
 	struct stls_addr backend;        /* family AF_UNSPEC: none */
 	struct stls_addr backend_source; /* local address towards the backend */
@@ -148,7 +155,8 @@ void stls_core_conf_fini(struct stls_core_conf *c);
 STLS_MUST_USE int stls_core_conf_write_doc(FILE *f);
 
 /*
- * Parses one listen value "PROTO:ADDR:PORT [advertise=HOST[:PORT]]" into
+ * Parses one listen value "PROTO:ADDR:PORT [advertise=HOST[:PORT]]
+ * [proxy_protocol]" into
  * *out (which then owns advertise_host). Returns 0 or -EINVAL with a
  * reason in *why (static text).
  */

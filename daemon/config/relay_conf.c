@@ -100,7 +100,7 @@ static const struct stls_kw kws[] = {
 	  "Backend requests for a target without TLS (`sip:` without "
 	  "`transport=tls`): `tcp` opens a plain TCP connection, `refuse` "
 	  "answers 503." },
-	{ "connection_out_deny", KW_NETS, KW_FIELD(deny, struct stls_relay_net
+	{ "connection_out_deny", KW_NETS, KW_FIELD(deny, struct stls_net
 						       *),
 	  0, 0, NULL, NULL, KW_REPEAT,
 	  "The seed's `event_route[tls:connection-out]` as rules: outbound "
@@ -110,7 +110,7 @@ static const struct stls_kw kws[] = {
 	  "`connection_out_deny = \"10.0.0.0/8, 192.168.0.0/16, "
 	  "fd00::/8\"`. Repeatable." },
 	{ "connection_out_allow", KW_NETS,
-	  KW_FIELD(allow, struct stls_relay_net *), 0, 0, NULL, NULL,
+	  KW_FIELD(allow, struct stls_net *), 0, 0, NULL, NULL,
 	  KW_REPEAT,
 	  "When set, outbound connections may only go to these networks "
 	  "(deny rules still apply first). Same syntax as "
@@ -250,56 +250,6 @@ static int set_listeners(const char *v, const struct stls_core_conf *core,
 	return 0;
 }
 
-static int parse_net(const char *item, struct stls_relay_net *n)
-{
-	char ip[64];
-	const char *slash = strchr(item, '/');
-	size_t len = slash ? (size_t)(slash - item) : strlen(item);
-	struct stls_addr a;
-	long bits;
-	unsigned i;
-
-	if (len >= sizeof(ip))
-		return -EINVAL;
-	memcpy(ip, item, len);
-	ip[len] = '\0';
-	if (stls_addr_parse_ip(ip, &a) != 0)
-		return -EINVAL;
-	bits = a.family == AF_INET ? 32 : 128;
-	if (slash && (parse_int(slash + 1, &bits) || bits < 0 ||
-		      bits > (a.family == AF_INET ? 32 : 128)))
-		return -EINVAL;
-	n->family = a.family;
-	n->bits = (unsigned)bits;
-	memset(n->ip, 0, sizeof(n->ip));
-	for (i = 0; i < 16 && i * 8 < n->bits; i++) {
-		unsigned keep = n->bits - i * 8 >= 8 ? 8 : n->bits - i * 8;
-
-		n->ip[i] = (uint8_t)(a.ip[i] & (0xff00u >> keep));
-	}
-	return 0;
-}
-
-static int add_nets(const char *v, struct stls_relay_net **arr, size_t *n,
-		    const char **why)
-{
-	struct stls_relay_net net, *a;
-	char item[80];
-
-	while (next_item(&v, item, sizeof(item))) {
-		if (parse_net(item, &net) != 0) {
-			*why = "expected IP or IP/BITS (IPv4 or IPv6)";
-			return -EINVAL;
-		}
-		a = realloc(*arr, (*n + 1) * sizeof(*a));
-		if (!a)
-			return -ENOMEM;
-		a[(*n)++] = net;
-		*arr = a;
-	}
-	return 0;
-}
-
 static int set_reply(const char *v, struct stls_relay_settings *s,
 		     const struct stls_kw *k, const char **why)
 {
@@ -369,8 +319,8 @@ static int set_value(const struct stls_kw *k, const char *v,
 		return set_listeners(v, core, s, why);
 	case KW_NETS:
 		return k->off == offsetof(RS, deny)
-			       ? add_nets(v, &s->deny, &s->n_deny, why)
-			       : add_nets(v, &s->allow, &s->n_allow, why);
+			       ? stls_nets_add(v, &s->deny, &s->n_deny, why)
+			       : stls_nets_add(v, &s->allow, &s->n_allow, why);
 	case KW_REPLY:
 		return set_reply(v, s, k, why);
 	}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "config/core_conf.h"
+#include "config/nets.h"
 #include "stls/conf.h"
 #include "stls/diag.h"
 
@@ -43,13 +44,6 @@ enum stls_relay_plain {
 	STLS_RELAY_PLAIN_REFUSE, /* answer 503 */
 };
 
-/* One network of a connection-out rule (CIDR). */
-struct stls_relay_net {
-	sa_family_t family; /* AF_INET or AF_INET6 */
-	uint8_t ip[16];     /* masked to <bits> */
-	unsigned bits;
-};
-
 /* The applied [relay] section; owns its strings and arrays. */
 struct stls_relay_settings {
 	unsigned facts;            /* STLS_RELAY_FACT_* */
@@ -61,7 +55,7 @@ struct stls_relay_settings {
 	int options_reply;         /* 1: answer OPTIONS to us with 200 */
 	char *server_header;       /* Server of local replies; NULL: none */
 	int plain_targets;         /* enum stls_relay_plain */
-	struct stls_relay_net *deny, *allow;
+	struct stls_net *deny, *allow;
 	size_t n_deny, n_allow;
 	int out_queue_max;         /* requests queued per destination */
 	char *inside_host;         /* Via host towards the backend, or NULL */

@@ -87,4 +87,12 @@ int stls__ctl_set_addr(json_t *obj, const char *ip_key,
 /* Worker wait of this ctl in ms. */
 unsigned stls__ctl_wait_ms(const struct stls_ctl *ctl) STLS__CTL_HIDDEN;
 
+/*
+ * tls.info's certificate part (ctl_certs.c): last_good_reload, and per
+ * profile certificate its expiry and OCSP stapling state
+ * ("certificates"), and the CRLs that crl_refresh keeps ("crls").
+ * Returns 0 or -ENOMEM.
+ */
+int stls__ctl_info_certs(struct stls_ctl *ctl, json_t *o) STLS__CTL_HIDDEN;
+
 #endif

@@ -211,6 +211,8 @@ static int tls_info(struct stls_rpc_call *call, void *arg)
 		err = info_daemon(ctl, o);
 	if (!err)
 		err = info_db(ctl, o);
+	if (!err)
+		err = stls__ctl_info_certs(ctl, o);
 	if (err) {
 		json_decref(o);
 		return err;

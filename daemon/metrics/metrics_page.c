@@ -357,7 +357,7 @@ static void page_profiles(const struct stls_metrics_src *src,
 	gauge1(p, "siptls_reload_last_success_timestamp_seconds",
 	       "Unix time the current profile set was published (start or "
 	       "the last successful reload).",
-	       stls_pstore_last_ok(src->ps));
+	       (int64_t)stls_pstore_last_good(src->ps));
 }
 
 /* The runtime's counters (stats.h), by their Prometheus names. */

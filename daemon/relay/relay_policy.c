@@ -18,20 +18,6 @@
 
 #include "tlsx/tlsx.h"
 
-static bool net_has(const struct stls_relay_net *n, const struct stls_addr *a)
-{
-	unsigned full = n->bits / 8, rest = n->bits % 8;
-	uint8_t mask;
-
-	if (n->family != a->family)
-		return false;
-	if (memcmp(n->ip, a->ip, full) != 0)
-		return false;
-	if (!rest)
-		return true;
-	mask = (uint8_t)(0xffu << (8 - rest));
-	return (a->ip[full] & mask) == n->ip[full];
-}
 
 bool stls_relay_dst_allowed(const struct stls_relay_settings *s,
 			    const struct stls_addr *dst)
@@ -39,13 +25,13 @@ bool stls_relay_dst_allowed(const struct stls_relay_settings *s,
 	size_t i;
 
 	for (i = 0; i < s->n_deny; i++) {
-		if (net_has(&s->deny[i], dst))
+		if (stls_net_has(&s->deny[i], dst))
 			return false;
 	}
 	if (!s->n_allow)
 		return true;
 	for (i = 0; i < s->n_allow; i++) {
-		if (net_has(&s->allow[i], dst))
+		if (stls_net_has(&s->allow[i], dst))
 			return true;
 	}
 	return false;

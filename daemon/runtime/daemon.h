@@ -50,6 +50,7 @@ enum stls_dclose {
 	STLS_DCLOSE_KILLED,            /* by request (tls.kill) */
 	STLS_DCLOSE_KEEPALIVE,         /* no pong to a keep-alive ping */
 	STLS_DCLOSE_SHED,              /* handshake shed at the in-flight limit */
+	STLS_DCLOSE_PROXY,             /* PROXY v2: untrusted or bad header */
 	STLS_DCLOSE__COUNT
 };
 

@@ -13,6 +13,7 @@
 
 #include "stls/log.h"
 #include "runtime/srclim.h"
+#include "stls/proxy.h"
 #include "runtime/worker.h"
 
 const char *const stls_dclose_names[STLS_DCLOSE__COUNT] = {
@@ -31,6 +32,7 @@ const char *const stls_dclose_names[STLS_DCLOSE__COUNT] = {
 	[STLS_DCLOSE_KILLED] = "killed",
 	[STLS_DCLOSE_KEEPALIVE] = "keepalive-timeout",
 	[STLS_DCLOSE_SHED] = "shed",
+	[STLS_DCLOSE_PROXY] = "proxy",
 };
 
 const char *const stls_dconn_state_names[STLS_DCONN__COUNT] = {
@@ -390,9 +392,62 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	*buf = uv_buf_init((char *)c->w->scratch, (unsigned)c->w->scratch_len);
 }
 
+/*
+ * A proxy_protocol listener's connection (listener->proxy): its first
+ * bytes are a PROXY v2 header from a trusted balancer. Gathered in
+ * c->proxy_buf (a header may come in pieces); once complete, the
+ * client's address replaces the balancer's in c->peer, before any byte
+ * reaches the transform or the handler, and the rest of the read goes
+ * on as usual. Returns the bytes of <p> that follow the header (*rest),
+ * or false when the connection waits for more or was closed.
+ */
+static bool proxy_take(struct stls_dconn *c, const uint8_t *p, size_t n,
+		       const uint8_t **rest, size_t *rest_len)
+{
+	struct stls_proxy_hdr h;
+	char was[STLS_ADDR_STRLEN], now[STLS_ADDR_STRLEN];
+	size_t take = STLS_PROXY_V2_MAX - c->proxy_len;
+	int r;
+
+	if (!c->proxy_buf && !(c->proxy_buf = malloc(STLS_PROXY_V2_MAX))) {
+		stls_dconn_close(c, STLS_DCLOSE_PROXY);
+		return false;
+	}
+	if (take > n)
+		take = n;
+	memcpy(c->proxy_buf + c->proxy_len, p, take);
+	c->proxy_len += take;
+	r = stls_proxy_v2_parse(c->proxy_buf, c->proxy_len, &h);
+	if (r == 0 && c->proxy_len < STLS_PROXY_V2_MAX)
+		return false;
+	if (r <= 0) {
+		STLS_WARN("PROXY: connection from %s: %s: closed",
+			  stls_addr_str(&c->peer, true, was),
+			  r == -EPROTO ? "no PROXY v2 header" :
+			  r == -EAFNOSUPPORT ? "not TCP over IPv4/IPv6" :
+			  "malformed PROXY v2 header");
+		stls_dconn_close(c, STLS_DCLOSE_PROXY);
+		return false;
+	}
+	if (!h.local) {
+		STLS_DBG("PROXY: %s is %s", stls_addr_str(&c->peer, true, was),
+			 stls_addr_str(&h.src, true, now));
+		c->peer = h.src;
+	}
+	/* The header's bytes of this read: those beyond what came before. */
+	*rest = p + ((size_t)r - (c->proxy_len - take));
+	*rest_len = n - ((size_t)r - (c->proxy_len - take));
+	c->proxy_wait = false;
+	free(c->proxy_buf);
+	c->proxy_buf = NULL;
+	return true;
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct stls_dconn *c = s->data;
+	const uint8_t *p;
+	size_t n;
 
 	if (nread == 0 || c->state >= STLS_DCONN_CLOSING)
 		return;
@@ -404,12 +459,16 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	c->bytes_in += (size_t)nread;
 	c->last_active_ms = now_ms(c);
 	stls_stats_add(&c->w->stats, STLS_STAT_BYTES_IN, (uint64_t)nread);
+	p = (const uint8_t *)buf->base;
+	n = (size_t)nread;
+	if (c->proxy_wait && (!proxy_take(c, p, n, &p, &n) || n == 0))
+		return;
 	if (c->hs_listed)
 		stls__hs_turn_step(c->w);
 	if (c->xform.ops)
-		feed_xform(c, (const uint8_t *)buf->base, (size_t)nread);
+		feed_xform(c, p, n);
 	else
-		deliver(c, (const uint8_t *)buf->base, (size_t)nread);
+		deliver(c, p, n);
 }
 
 void stls__dconn_start_read(struct stls_dconn *c)
@@ -528,6 +587,7 @@ static void on_handle_closed(uv_handle_t *h)
 		return;
 	free(c->pre);
 	free(c->held);
+	free(c->proxy_buf);
 	free(c->waiters);
 	free(c);
 	stls__worker_conn_gone(w);
@@ -684,6 +744,22 @@ int stls_dconn_new(struct stls_worker *w, int fd, enum stls_dconn_kind kind,
 	err = attach(c, tls);
 	if (err)
 		goto fail;
+	/* A proxy_protocol listener: only its balancers, header first.
+	 * Checked once the connection is counted, so that refusals show
+	 * among the closes (reason "proxy"). */
+	if (kind == STLS_DCONN_INBOUND && listener && listener->proxy) {
+		char src[STLS_ADDR_STRLEN];
+
+		if (!stls_nets_match(listener->trusted, listener->n_trusted,
+				     &c->peer)) {
+			STLS_WARN("PROXY: connection from %s refused: not in "
+				  "[core] proxy_trusted",
+				  stls_addr_str(&c->peer, true, src));
+			stls_dconn_close(c, STLS_DCLOSE_PROXY);
+			return -EACCES;
+		}
+		c->proxy_wait = true;
+	}
 	if (c->state == STLS_DCONN_HANDSHAKING && !c->xform.ops)
 		stls_dconn_set_established(c);
 	else if (c->state == STLS_DCONN_HANDSHAKING &&

@@ -100,6 +100,9 @@ struct stls_dconn {
 	uint64_t *waiters;        /* ids of sources blocked on our drain */
 	size_t n_waiters, cap_waiters;
 	struct stls_dconn *close_next;
+	bool proxy_wait;          /* a PROXY v2 header is still to come */
+	uint8_t *proxy_buf;       /* its bytes so far (proxy_len) */
+	size_t proxy_len;
 	uint8_t *held;            /* clear output for the end of the turn */
 	size_t held_len, held_cap;
 	struct stls_dconn *flush_next; /* the worker's flush list */

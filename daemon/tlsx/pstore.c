@@ -2,6 +2,7 @@
  * The daemon's published TLS profile set (see pstore.h).
  */
 #include "tlsx/pstore.h"
+#include "tlsx/refresh.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -20,7 +21,10 @@ struct stls_pstore {
 	pthread_mutex_t reload_lock; /* one reload at a time */
 	struct stls_profile_set *cur;
 	uint64_t reload_ok, reload_failed;
-	int64_t last_ok; /* atomic: wall time of the last set published */
+	int64_t last_good;           /* time of the last good build */
+	struct stls_refresher *refresher; /* kicked after a reload */
+	void (*on_reload)(void *arg); /* called after a good reload */
+	void *on_reload_arg;
 };
 
 static bool ip_is_any(const struct stls_addr *a)
@@ -148,7 +152,7 @@ int stls_pstore_new_src(const struct stls_conf *conf,
 		stls_pstore_free(ps);
 		return err;
 	}
-	ps->last_ok = (int64_t)time(NULL);
+	ps->last_good = (int64_t)time(NULL);
 	*out = ps;
 	return 0;
 }
@@ -190,11 +194,6 @@ void stls_pstore_counts(struct stls_pstore *ps, uint64_t *ok,
 	*failed = __atomic_load_n(&ps->reload_failed, __ATOMIC_RELAXED);
 }
 
-int64_t stls_pstore_last_ok(struct stls_pstore *ps)
-{
-	return __atomic_load_n(&ps->last_ok, __ATOMIC_RELAXED);
-}
-
 int stls_pstore_reload(struct stls_pstore *ps, struct stls_diag *diag,
 		       uint64_t *generation)
 {
@@ -220,12 +219,35 @@ int stls_pstore_reload(struct stls_pstore *ps, struct stls_diag *diag,
 	/* Connections made with the old set keep their own references. */
 	stls_profile_set_unref(old);
 	__atomic_add_fetch(&ps->reload_ok, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&ps->last_ok, (int64_t)time(NULL), __ATOMIC_RELAXED);
+	__atomic_store_n(&ps->last_good, (int64_t)time(NULL),
+			 __ATOMIC_RELAXED);
+	/* New staples and CRL slots are due at once. */
+	stls_refresher_kick(ps->refresher);
 	if (generation)
 		*generation = stls_profile_set_generation(set);
 	STLS_NOTICE("TLS profiles reloaded: generation %llu, %zu profiles",
 		    (unsigned long long)stls_profile_set_generation(set),
 		    stls_profile_set_count(set));
 	pthread_mutex_unlock(&ps->reload_lock);
+	if (ps->on_reload)
+		ps->on_reload(ps->on_reload_arg);
 	return 0;
+}
+
+time_t stls_pstore_last_good(struct stls_pstore *ps)
+{
+	return (time_t)__atomic_load_n(&ps->last_good, __ATOMIC_RELAXED);
+}
+
+void stls_pstore_set_refresher(struct stls_pstore *ps,
+			       struct stls_refresher *r)
+{
+	ps->refresher = r;
+}
+
+void stls_pstore_set_on_reload(struct stls_pstore *ps,
+			       void (*fn)(void *arg), void *arg)
+{
+	ps->on_reload = fn;
+	ps->on_reload_arg = arg;
 }

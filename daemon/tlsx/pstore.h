@@ -18,6 +18,8 @@
 #ifndef STLSD_PSTORE_H
 #define STLSD_PSTORE_H
 
+#include <time.h>
+
 #include "config/core_conf.h"
 #include "stls/conf.h"
 #include "stls/diag.h"
@@ -80,9 +82,19 @@ uint64_t stls_pstore_generation(struct stls_pstore *ps);
 void stls_pstore_counts(struct stls_pstore *ps, uint64_t *ok,
 			uint64_t *failed);
 
-/* Unix time when the current set was published (start or the last
- * successful reload). Any thread. */
-int64_t stls_pstore_last_ok(struct stls_pstore *ps);
+/* Time of the last good build (start or reload). Any thread. */
+time_t stls_pstore_last_good(struct stls_pstore *ps);
+
+/*
+ * After each good reload: the refresher (tlsx/refresh.h) gets a kick and
+ * <fn> is called on the reloading thread (watch.c re-reads the files to
+ * watch). Set both before the first reload; NULL: none.
+ */
+struct stls_refresher;
+void stls_pstore_set_refresher(struct stls_pstore *ps,
+			       struct stls_refresher *r);
+void stls_pstore_set_on_reload(struct stls_pstore *ps,
+			       void (*fn)(void *arg), void *arg);
 
 /*
  * Rebuilds the set from the configuration files as they are now and

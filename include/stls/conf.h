@@ -70,6 +70,10 @@ enum stls_pf {
 	STLS_PF_SERVER_NAME,
 	STLS_PF_SERVER_NAME_MODE,
 	STLS_PF_SERVER_ID,
+	STLS_PF_GROUPS,
+	STLS_PF_OCSP_STAPLING,
+	STLS_PF_VERIFY_OCSP,
+	STLS_PF_CRL_REFRESH,
 	STLS_PF__COUNT
 };
 
@@ -107,6 +111,12 @@ struct stls_profile_conf {
 	char *server_name;          /* SNI to match / to send (client) */
 	int server_name_mode;       /* 0 exact, 1 domain+subdomains, 2 subs */
 	char *server_id;
+	/* ours (docs/profiles.md, docs/ocsp.md): */
+	char *groups;               /* key-exchange groups, "X25519:P-256" */
+	char *ocsp_stapling;        /* server: "off", "on" or "file:PATH"
+				     * (PATH resolved); NULL = off */
+	int verify_ocsp;            /* client: enum stls_verify_ocsp */
+	int crl_refresh;            /* 0/1: fetch CRLs from their URLs */
 
 	/*
 	 * Fields that hold PEM text instead of a path (bit 1u << STLS_PF_x;

@@ -45,6 +45,10 @@ extern const char stls_profile_default_cipher_list[];
 /* The TLS 1.3 suites when cipher_suites is unset (server order). */
 extern const char stls_profile_default_cipher_suites[];
 
+/* The key-exchange groups when a profile sets no `groups`: OpenSSL 3.0's
+ * defaults, in its order. */
+extern const char stls_profile_default_groups[];
+
 /* TLS 1.3 session tickets a server sends after each full handshake. */
 #define STLS_PROFILE_NUM_TICKETS 1
 

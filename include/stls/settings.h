@@ -46,6 +46,15 @@ enum stls_verify_client {
 	STLS_VC__COUNT
 };
 
+/* verify_ocsp values (client profiles, docs/ocsp.md). */
+enum stls_verify_ocsp {
+	STLS_VOCSP_UNSET = -1,
+	STLS_VOCSP_OFF,  /* no staple asked for */
+	STLS_VOCSP_SOFT, /* revoked refused; missing or unknown logged */
+	STLS_VOCSP_HARD, /* only a good staple accepted */
+	STLS_VOCSP__COUNT
+};
+
 struct stls_settings {
 	/* Profile parameters: used for the default profiles when no tls.cfg
 	 * and no inline profile exists (the seed's "modparam" mode). */
@@ -63,6 +72,10 @@ struct stls_settings {
 	char *cipher_list;         /* TLS <= 1.2 cipher list, NULL = default */
 	char *cipher_suites;       /* TLS 1.3 suites, NULL = default */
 	char *server_name;
+	char *groups;              /* key-exchange groups, NULL = default */
+	char *ocsp_stapling;       /* "off", "on", "file:PATH"; NULL = off */
+	int verify_ocsp;           /* enum stls_verify_ocsp */
+	int crl_refresh;           /* 0/1 */
 
 	/* Obsolete: accepted with a warning, no effect. */
 	int send_timeout;
@@ -96,6 +109,14 @@ struct stls_settings {
 	char *engine_config;
 	char *engine_algorithms;
 
+	/* siptls additions: revocation data, files, debugging. */
+	int fetch_timeout;         /* s: one OCSP or CRL HTTP exchange */
+	int crl_refresh_interval;  /* s: longest wait between CRL fetches */
+	int watch_files;           /* 0/1: reload when a used file changes */
+	int watch_delay;           /* ms: settle time before that reload */
+	char *keylog_file;         /* SSLKEYLOGFILE-format log, or NULL */
+	int keylog_enable;         /* 0/1: the key log must be asked twice */
+
 	/* Not a [tls] parameter: set by the program that embeds the library
 	 * (siptlsd: [core] tls_record_handoff). 1: server profile contexts
 	 * are prepared for the record hand-off (stls_conn_ctx_apply_ex());
@@ -107,6 +128,7 @@ struct stls_settings {
 /* Names as the seed spells them, indexed by the enums above. */
 extern const char *const stls_method_names[STLS_METHOD__COUNT];
 extern const char *const stls_verify_client_names[STLS_VC__COUNT];
+extern const char *const stls_verify_ocsp_names[STLS_VOCSP__COUNT];
 
 /* Value kinds of the settings table. */
 enum stls_setting_kind {

@@ -48,6 +48,15 @@ STLS_MUST_USE int stls__conf_path_resolve(const char *base_dir, const char *v,
 STLS_MUST_USE int stls__conf_src_resolve(const char *base_dir, const char *v,
 					 char **out);
 
+/*
+ * ocsp_stapling: "off", "on" (any case) or "file:PATH" (PATH resolved as
+ * stls__conf_path_resolve() does). *out gets the normal form: "off",
+ * "on" or "file:" and the resolved path (malloc'd). Returns 0, -EINVAL
+ * for anything else (an empty PATH too) or -ENOMEM.
+ */
+STLS_MUST_USE int stls__conf_staple_norm(const char *base_dir, const char *v,
+					 char **out);
+
 /* The directory part of path ("." when it has none). malloc'd or NULL. */
 char *stls__conf_dirname(const char *path);
 

@@ -24,3 +24,9 @@ const char *const stls_verify_client_names[STLS_VC__COUNT] = {
 	[STLS_VC_OPTIONAL] = "optional",
 	[STLS_VC_OPTIONAL_NO_CA] = "optional_no_ca",
 };
+
+const char *const stls_verify_ocsp_names[STLS_VOCSP__COUNT] = {
+	[STLS_VOCSP_OFF] = "off",
+	[STLS_VOCSP_SOFT] = "soft",
+	[STLS_VOCSP_HARD] = "hard",
+};

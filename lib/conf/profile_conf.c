@@ -16,7 +16,8 @@
 #define STR_FIELDS(X)                                                        \
 	X(certificate) X(private_key) X(private_key_password) X(certificate2) \
 	X(private_key2) X(private_key_password2) X(ca_list) X(ca_path) X(crl) \
-	X(cipher_list) X(cipher_suites) X(server_name) X(server_id)
+	X(cipher_list) X(cipher_suites) X(server_name) X(server_id) X(groups) \
+	X(ocsp_stapling)
 
 struct stls_profile_conf *stls__profile_new(enum stls_role role,
 					    struct stls__names *names)
@@ -36,6 +37,8 @@ struct stls_profile_conf *stls__profile_new(enum stls_role role,
 	p->verify_server_name = -1;
 	p->verify_wildcard = -1;
 	p->server_name_mode = -1;
+	p->verify_ocsp = STLS_VOCSP_UNSET;
+	p->crl_refresh = -1;
 	p->names = stls__names_ref(names);
 	return p;
 }
@@ -160,6 +163,8 @@ int stls__profile_fill(struct stls_profile_conf *p, const char *base_dir)
 	fill_int(&p->server_name_mode, 0);
 	fill_int(&p->verify_wildcard, 0);
 	fill_int(&p->verify_server_name, p->verify_certificate);
+	fill_int(&p->verify_ocsp, STLS_VOCSP_OFF);
+	fill_int(&p->crl_refresh, 0);
 	if (p->role != STLS_ROLE_SERVER) {
 		return 0;
 	}
@@ -219,6 +224,18 @@ static int from_settings(struct stls_profile_conf *p,
 	p->require_certificate = s->require_certificate;
 	p->verify_depth = s->verify_depth;
 	p->verify_client = s->verify_client;
+	p->verify_ocsp = s->verify_ocsp;
+	p->crl_refresh = s->crl_refresh;
+	/* A value that is no mode is kept as written: the build says so. */
+	if (s->ocsp_stapling && *s->ocsp_stapling &&
+	    stls__conf_staple_norm(base_dir, s->ocsp_stapling,
+				   &p->ocsp_stapling) == -EINVAL &&
+	    dup_str(&p->ocsp_stapling, s->ocsp_stapling)) {
+		return -ENOMEM;
+	}
+	if (s->ocsp_stapling && *s->ocsp_stapling && !p->ocsp_stapling) {
+		return -ENOMEM;
+	}
 	if (dup_str(&p->certificate, s->certificate) ||
 	    dup_str(&p->private_key, s->private_key) ||
 	    dup_str(&p->private_key_password, s->private_key_password) ||
@@ -226,7 +243,8 @@ static int from_settings(struct stls_profile_conf *p,
 	    dup_str(&p->crl, s->crl) ||
 	    dup_str(&p->cipher_list, s->cipher_list) ||
 	    dup_str(&p->cipher_suites, s->cipher_suites) ||
-	    dup_str(&p->server_name, s->server_name)) {
+	    dup_str(&p->server_name, s->server_name) ||
+	    dup_str(&p->groups, s->groups)) {
 		return -ENOMEM;
 	}
 	/* The same certificate for both roles, as the seed does. */

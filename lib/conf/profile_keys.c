@@ -1,7 +1,8 @@
 /*
  * The keys of a [server:...] / [client:...] profile, with Kamailio's
  * aliases (behaviour study section 3.3) and siptls's additions
- * (cipher_suites, verify_server_name, verify_wildcard). One table: key,
+ * (cipher_suites, verify_server_name, verify_wildcard, groups,
+ * ocsp_stapling, verify_ocsp, crl_refresh). One table: key,
  * alias, kind, the bound field (offsetof, type-checked with _Generic) and
  * the field whose location is recorded for build-time errors.
  */
@@ -14,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-enum pk_kind { PK_INT, PK_BOOL, PK_ENUM, PK_STR, PK_PATH };
+enum pk_kind { PK_INT, PK_BOOL, PK_ENUM, PK_STR, PK_PATH, PK_STAPLE };
 
 struct pkey {
 	const char *name;
@@ -77,6 +78,12 @@ static const struct pkey keys[] = {
 	K_INT("server_name_mode", NULL, server_name_mode,
 	      STLS_PF_SERVER_NAME_MODE, INT_MIN, INT_MAX),
 	K_STR("server_id", NULL, server_id, STLS_PF_SERVER_ID),
+	K_STR("groups", NULL, groups, STLS_PF_GROUPS),
+	{ "ocsp_stapling", NULL, PK_STAPLE, PF_FIELD(ocsp_stapling, char *),
+	  STLS_PF_OCSP_STAPLING, 0, 0, NULL },
+	K_ENUM("verify_ocsp", NULL, verify_ocsp, STLS_PF_VERIFY_OCSP,
+	       stls_verify_ocsp_names, STLS_VOCSP__COUNT),
+	K_BOOL("crl_refresh", NULL, crl_refresh, STLS_PF_CRL_REFRESH),
 };
 
 static const struct pkey *find_key(const char *key)
@@ -147,6 +154,12 @@ static int set_str(struct stls_profile_conf *p, const struct pkey *k,
 		if (stls__conf_path_resolve(base_dir, value, &copy)) {
 			return -ENOMEM;
 		}
+	} else if (k->kind == PK_STAPLE) {
+		int err = stls__conf_staple_norm(base_dir, value, &copy);
+
+		if (err) {
+			return err;
+		}
 	} else if (!(copy = strdup(value))) {
 		return -ENOMEM;
 	}
@@ -170,8 +183,15 @@ int stls__profile_set(struct stls_profile_conf *p, const char *key,
 		stls_diag_err(diag, file, line, "unsupported option '%s'", key);
 		return 0;
 	}
-	if (k->kind == PK_STR || k->kind == PK_PATH) {
-		if (set_str(p, k, value, base_dir)) {
+	if (k->kind == PK_STR || k->kind == PK_PATH || k->kind == PK_STAPLE) {
+		int err = set_str(p, k, value, base_dir);
+
+		if (err == -EINVAL) {
+			stls_diag_err(diag, file, line, "%s: '%s' is not off, "
+				      "on or file:PATH", key, value);
+			return 0;
+		}
+		if (err) {
 			return -ENOMEM;
 		}
 	} else if (set_num(p, k, key, value, file, line, diag)) {

@@ -253,6 +253,63 @@ static const struct stls_setting_desc table[] = {
 	      "PKEY_CRYPTO, PKEY_ASN1. Unset: none (keys from the engine "
 	      "still use it). Global only.",
 	      NULL),
+	S_STR("groups", "groups", groups, PROF, NULL,
+	      "Key-exchange groups of the default profiles, in preference "
+	      "order, colon separated (OpenSSL's names: X25519, P-256, "
+	      "P-384, X448, ffdhe2048, ...), e.g. \"X25519:P-256\". Unset: "
+	      "OpenSSL's default list.",
+	      "siptls addition."),
+	S_STR("ocsp_stapling", "ocsp_stapling", ocsp_stapling, PROF, NULL,
+	      "OCSP stapling of the server default profile: off, on (fetch "
+	      "from the certificate's AIA responder and refresh before "
+	      "nextUpdate) or file:PATH (a DER OCSP response, read at start "
+	      "and at every reload). See ocsp.md.",
+	      "siptls addition."),
+	S_ENUM("verify_ocsp", "verify_ocsp", verify_ocsp, "off",
+	       stls_verify_ocsp_names, STLS_VOCSP__COUNT, PROF,
+	       "Client default profile: ask the server for a stapled OCSP "
+	       "response. off; soft (a revoked certificate is refused, a "
+	       "missing or unknown staple is logged and accepted); hard "
+	       "(only a good staple is accepted).",
+	       "siptls addition."),
+	S_BOOL("crl_refresh", "crl_refresh", crl_refresh, "0", PROF,
+	       "Fetch the CRLs of `crl` again from their HTTP distribution "
+	       "points, on a schedule and at their nextUpdate, keeping the "
+	       "last good one while the server is down. See ocsp.md.",
+	       "siptls addition."),
+	S_INT("fetch_timeout", "fetch_timeout", fetch_timeout, "10", 1, 300,
+	      0,
+	      "Seconds one OCSP or CRL HTTP exchange may take (connect, send, "
+	      "receive).",
+	      "siptls addition."),
+	S_INT("crl_refresh_interval", "crl_refresh_interval",
+	      crl_refresh_interval, "3600", 10, 604800, 0,
+	      "Longest time in seconds between two fetches of a CRL with "
+	      "crl_refresh; a CRL is fetched at its nextUpdate when that "
+	      "comes first.",
+	      "siptls addition."),
+	S_BOOL("watch_files", "watch_files", watch_files, "0", 0,
+	       "Reload the profiles when a file they use changes: "
+	       "certificates, keys, CA lists, CA directories, CRLs, OCSP "
+	       "response files and the `config` file or directory (inotify "
+	       "on their directories, so that a rename into place is seen). "
+	       "See operations.md.",
+	       "siptls addition."),
+	S_INT("watch_delay", "watch_delay", watch_delay, "2000", 100, 60000,
+	      0,
+	      "Milliseconds without further change before watch_files "
+	      "reloads.",
+	      "siptls addition."),
+	S_PATH("keylog_file", "keylog_file", keylog_file, 0,
+	       "Debugging only: append the TLS secrets of every connection "
+	       "to this file in the SSLKEYLOGFILE format (Wireshark), mode "
+	       "0600. Refused unless keylog_enable = yes too.",
+	       "siptls addition. Anyone who reads the file can decrypt the "
+	       "traffic."),
+	S_BOOL("keylog_enable", "keylog_enable", keylog_enable, "0", 0,
+	       "The second switch of keylog_file: yes writes the key log "
+	       "(with a warning at every start and reload).",
+	       "siptls addition."),
 	S_ENUM("verify_client", "verify_client", verify_client, "off",
 	       stls_verify_client_names, STLS_VC__COUNT, PROF,
 	       "Client certificate policy of the server default profile: off "

@@ -128,6 +128,32 @@ int stls__conf_path_resolve(const char *base_dir, const char *v, char **out)
 	return 0;
 }
 
+int stls__conf_staple_norm(const char *base_dir, const char *v, char **out)
+{
+	char *path = NULL, *r = NULL;
+	int err;
+
+	if (strcasecmp(v, "off") == 0 || strcasecmp(v, "on") == 0) {
+		r = strdup(strcasecmp(v, "on") == 0 ? "on" : "off");
+	} else if (strncasecmp(v, "file:", 5) == 0 && v[5] != '\0') {
+		err = stls__conf_path_resolve(base_dir, v + 5, &path);
+		if (err) {
+			return err;
+		}
+		if (asprintf(&r, "file:%s", path) < 0) {
+			r = NULL;
+		}
+		free(path);
+	} else {
+		return -EINVAL;
+	}
+	if (!r) {
+		return -ENOMEM;
+	}
+	*out = r;
+	return 0;
+}
+
 char *stls__conf_dirname(const char *path)
 {
 	const char *slash = strrchr(path, '/');

@@ -45,6 +45,15 @@ const char stls_profile_default_cipher_suites[] =
 	"TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:"
 	"TLS_AES_256_GCM_SHA384";
 
+/*
+ * OpenSSL 3.0's own key-exchange groups, in its order: what a profile
+ * without `groups` offers. Written out so that an SNI switch from a
+ * profile with groups to one without can restore them.
+ */
+const char stls_profile_default_groups[] =
+	"X25519:P-256:X448:P-521:P-384:ffdhe2048:ffdhe3072:ffdhe4096:"
+	"ffdhe6144:ffdhe8192";
+
 /* How each tls_method value maps onto OpenSSL's version bounds. */
 struct method_map {
 	const char *name;
@@ -186,6 +195,23 @@ static void apply_ciphers(const struct stls__build *b, SSL_CTX *ctx)
 	}
 }
 
+/* The key-exchange groups (TLS 1.3 key shares, TLS 1.2 ECDHE curves). */
+static void apply_groups(const struct stls__build *b, SSL_CTX *ctx)
+{
+	char why[STLS_OSSL_ERR_MAX];
+
+	if (!has_str(b->c->groups)) {
+		return;
+	}
+	stls__ossl_err_clear();
+	if (!SSL_CTX_set1_groups_list(ctx, b->c->groups)) {
+		stls__build_err(b, STLS_PF_GROUPS,
+				"groups: OpenSSL refuses '%s': %s",
+				b->c->groups,
+				stls__ossl_err_drain(why, sizeof(why)));
+	}
+}
+
 /* Options, modes and the global buffer parameters (seed 10.14-10.18). */
 static void apply_options(const struct stls__build *b, SSL_CTX *ctx)
 {
@@ -263,12 +289,17 @@ int stls__profile_ctx_new(const struct stls__build *b, SSL_CTX **out)
 	}
 	apply_method(b, ctx);
 	apply_ciphers(b, ctx);
+	apply_groups(b, ctx);
 	apply_options(b, ctx);
 	stls__profile_verify_apply(b, ctx);
 	if (b->c->role == STLS_ROLE_SERVER) {
 		err = stls__profile_sni_install(ctx);
 	}
 	apply_session(b, ctx);
+	/* After the hand-off's preparation, which the log then chains. */
+	if (b->keylog) {
+		stls__keylog_install(ctx);
+	}
 	if (err) {
 		SSL_CTX_free(ctx);
 		return err;

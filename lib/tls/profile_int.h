@@ -25,11 +25,17 @@ struct stls__certs {
 	struct stls__cert v[2]; /* certificate, certificate2 */
 };
 
+struct stls__staple;
+struct stls__crlslot;
+
 struct stls_profile {
 	struct stls_profile_conf conf; /* own copy, passwords dropped */
 	SSL_CTX *ctx;                  /* one reference; maybe shared */
 	bool shares_ctx;               /* ctx is an earlier profile's */
 	struct stls__certs *certs;     /* what its connections present */
+	struct stls__staple *staple[2]; /* per certs->v[i]; NULL: none */
+	struct stls__crlslot **crlslots; /* crl_refresh: one per CA */
+	size_t ncrlslots;
 	struct stls_profile_set *set;  /* back pointer, not a reference */
 	char name[STLS_PROFILE_NAME_MAX];
 };
@@ -76,6 +82,7 @@ struct stls__build {
 	const char *name;                  /* "TLSs<default>" for messages */
 	struct stls__keyrd *keys;          /* the set build's; may be NULL */
 	uint64_t cache_id;                 /* the set build's; 0: no cache */
+	bool keylog;                       /* install the operator's key log */
 };
 
 /*
@@ -244,6 +251,29 @@ void stls__pindex_free(struct stls__pindex *ix);
  * name is "*." followed by at least one byte (docs/profiles.md).
  */
 bool stls__profile_name_is_wild(const struct stls_profile_conf *c);
+
+/*
+ * The operator's key log (keylog.c). _prepare() checks keylog_file and
+ * keylog_enable of <s> once per set build, opens the file and warns;
+ * *on says whether contexts get the log. Returns 0, or -errno after
+ * reporting an error. _install() puts the callback on one context.
+ */
+STLS_MUST_USE int stls__keylog_prepare(const struct stls_settings *s,
+				       struct stls_diag *diag, bool *on);
+void stls__keylog_install(SSL_CTX *ctx);
+
+/*
+ * Revocation (profile_revoc.c, docs/ocsp.md), once p->ctx and p->certs
+ * are built: a server profile with ocsp_stapling gets a staple entry per
+ * certificate and the status callback on its context; a client profile
+ * with verify_ocsp asks for the peer's staple and checks it; a profile
+ * with crl_refresh gets a refreshed-CRL slot per CRL of its store.
+ * Problems are reported; returns 0 or -ENOMEM. _release() drops what
+ * _attach() took (the profile's context stays).
+ */
+STLS_MUST_USE int stls__profile_revoc_attach(const struct stls__build *b,
+					     struct stls_profile *p);
+void stls__profile_revoc_release(struct stls_profile *p);
 
 /*
  * Installs the SNI callback on a server context (profile_match.c).

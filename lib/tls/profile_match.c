@@ -12,9 +12,10 @@
  * that same set (a reload in between does not change a running handshake)
  * and moves the connection to the new profile's SSL_CTX, copying what
  * SSL_set_SSL_CTX() leaves behind: verify mode, callback and depth,
- * options, protocol versions and cipher lists. It runs before OpenSSL
- * picks the version and the cipher suite (a servername callback runs after
- * the TLS 1.3 suite is chosen), so the new profile applies in full.
+ * options, protocol versions, cipher lists and key-exchange groups. It
+ * runs before OpenSSL picks the version and the cipher suite (a servername
+ * callback runs after the TLS 1.3 suite is chosen), so the new profile
+ * applies in full.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -76,7 +77,8 @@ static struct link *link_of(const SSL *ssl)
  * one shared context the settings are equal and only the certificates
  * change. Returns false when OpenSSL refuses.
  */
-static bool switch_to(SSL *ssl, const struct stls_profile *p)
+static bool switch_to(SSL *ssl, const struct stls_profile *from,
+		      const struct stls_profile *p)
 {
 	SSL_CTX *ctx = p->ctx;
 	const char *list = has_str(p->conf.cipher_list) ?
@@ -96,6 +98,14 @@ static bool switch_to(SSL *ssl, const struct stls_profile *p)
 				       SSL_CTX_get_min_proto_version(ctx)) ||
 	    !SSL_set_max_proto_version(ssl,
 				       SSL_CTX_get_max_proto_version(ctx))) {
+		return false;
+	}
+	/* Groups stay with the SSL: set them when either profile has its
+	 * own (OpenSSL's defaults otherwise, written out). */
+	if ((has_str(p->conf.groups) || (from && has_str(from->conf.groups))) &&
+	    !SSL_set1_groups_list(ssl, has_str(p->conf.groups) ?
+					       p->conf.groups :
+					       stls_profile_default_groups)) {
 		return false;
 	}
 	SSL_set_verify(ssl, SSL_CTX_get_verify_mode(ctx),
@@ -153,7 +163,7 @@ static int hello_cb(SSL *ssl, int *alert, void *arg)
 	if (p == atomic_load(&l->cur)) {
 		return SSL_CLIENT_HELLO_SUCCESS;
 	}
-	if (!switch_to(ssl, p)) {
+	if (!switch_to(ssl, atomic_load(&l->cur), p)) {
 		ERR_clear_error();
 		STLS_DBG("SNI '%s': cannot switch to %s", sni, p->name);
 		*alert = SSL_AD_INTERNAL_ERROR;

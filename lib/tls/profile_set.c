@@ -71,7 +71,7 @@ static int copy_conf(struct stls_profile_set *set, struct stls_profile_conf *d,
 	char **strs[] = { &d->certificate, &d->private_key, &d->certificate2,
 			  &d->private_key2, &d->ca_list, &d->ca_path, &d->crl,
 			  &d->cipher_list, &d->cipher_suites, &d->server_name,
-			  &d->server_id };
+			  &d->server_id, &d->groups, &d->ocsp_stapling };
 	int err = 0;
 	size_t i;
 
@@ -156,8 +156,13 @@ static void conf_from_settings(const struct stls_settings *s,
 	c->crl = s->crl;
 	c->cipher_list = s->cipher_list;
 	c->cipher_suites = s->cipher_suites;
+	c->groups = s->groups;
+	c->verify_ocsp = s->verify_ocsp;
+	c->crl_refresh = s->crl_refresh;
 	if (role == STLS_ROLE_CLIENT) {
 		c->server_name = s->server_name;
+	} else {
+		c->ocsp_stapling = s->ocsp_stapling;
 	}
 }
 
@@ -199,6 +204,7 @@ struct set_build {
 	struct stls__shares *shares; /* contexts of equal settings */
 	struct stls__keyrd *keys;    /* NULL: none (out of memory) */
 	uint64_t cache_id;           /* of the file cache */
+	bool keylog;                 /* contexts get the operator's key log */
 };
 
 static int build_one(struct stls_profile_set *set, struct stls_profile *p,
@@ -206,7 +212,7 @@ static int build_one(struct stls_profile_set *set, struct stls_profile *p,
 		     const struct stls_profile_conf *c)
 {
 	struct stls__build b = { sb->s, sb->d, c, p->name, sb->keys,
-				 sb->cache_id };
+				 sb->cache_id, sb->keylog };
 	int err;
 
 	p->set = set;
@@ -222,6 +228,9 @@ static int build_one(struct stls_profile_set *set, struct stls_profile *p,
 	}
 	check_wildcard(&b, &p->conf);
 	err = stls__profile_share_build(&b, sb->shares, p);
+	if (!err) {
+		err = stls__profile_revoc_attach(&b, p);
+	}
 	return err == -ENOMEM ? err : 0;
 }
 
@@ -254,6 +263,7 @@ static void set_free(struct stls_profile_set *set)
 		return;
 	}
 	for (i = 0; i < set->n; i++) {
+		stls__profile_revoc_release(&set->v[i]);
 		SSL_CTX_free(set->v[i].ctx);
 		set->v[i].ctx = NULL;
 		stls__certs_free(set->v[i].certs);
@@ -300,7 +310,8 @@ int stls_profile_set_build(const struct stls_settings *s,
 			   struct stls_profile_set **out)
 {
 	const struct stls_profile_conf *c;
-	struct set_build sb = { s, NULL, NULL, NULL, stls__pcache_begin() };
+	struct set_build sb = { s, NULL, NULL, NULL, stls__pcache_begin(),
+				false };
 	struct stls_profile_set *set;
 	struct stls_diag local;
 	size_t errors0, n = 2;
@@ -326,6 +337,10 @@ int stls_profile_set_build(const struct stls_settings *s,
 		sb.keys = NULL;
 	}
 	check_globals(s, diag);
+	/* An error here fails the build below (it is in the diag). */
+	if (stls__keylog_prepare(s, diag, &sb.keylog) != 0) {
+		sb.keylog = false;
+	}
 	err = build_all(set, list, &sb);
 	if (!err && diag->errors > errors0) {
 		err = -EINVAL;

@@ -9,12 +9,13 @@
  *
  * So profiles whose context settings are equal (struct share_key: role,
  * tls_method, verification, CA list and path, CRL (each a file or PEM text),
- * cipher lists, whether written; the global parameters are the same for a whole
- * set) share the SSL_CTX of the first of them. That first profile keeps its
- * certificates in the context, as a profile of its own would; every later one
- * reads its certificates into a scratch SSL made from the shared context (the
- * same checks, messages and chain building; profile_cert.c) and keeps them as a
- * bundle that each of its connections receives (stls__certs_install()).
+ * cipher lists, whether written, groups, verify_ocsp, crl_refresh; the
+ * global parameters are the same for a whole set) share the SSL_CTX of the
+ * first of them. That first profile keeps its certificates in the context,
+ * as a profile of its own would; every later one reads its certificates
+ * into a scratch SSL made from the shared context (the same checks,
+ * messages and chain building; profile_cert.c) and keeps them as a bundle
+ * that each of its connections receives (stls__certs_install()).
  *
  * Sharing only happens when making the first profile's context reported
  * nothing, not even a warning: a profile whose settings draw a message
@@ -70,7 +71,10 @@ static uint64_t key_hash(const struct stls_profile_conf *c)
 	h = hstr(h, c->ca_list);
 	h = hstr(h, c->ca_path);
 	h = hstr(h, c->crl);
+	h = stls__hmix(h, (uint64_t)(uint32_t)c->verify_ocsp << 32 |
+				  (uint32_t)c->crl_refresh);
 	h = hstr(h, c->cipher_list);
+	h = hstr(h, c->groups);
 	return hstr(h, c->cipher_suites);
 }
 
@@ -91,7 +95,10 @@ static bool key_eq(const void *val, const void *key)
 	       a->verify_client == b->verify_client &&
 	       ctx_pem(a) == ctx_pem(b) && str_same(a->ca_list, b->ca_list) &&
 	       str_same(a->ca_path, b->ca_path) && str_same(a->crl, b->crl) &&
+	       a->verify_ocsp == b->verify_ocsp &&
+	       a->crl_refresh == b->crl_refresh &&
 	       str_same(a->cipher_list, b->cipher_list) &&
+	       str_same(a->groups, b->groups) &&
 	       str_same(a->cipher_suites, b->cipher_suites);
 }
 

@@ -215,6 +215,72 @@ TEST(core_listen_parse_direct)
 	CHECK_EQ(stls_core_parse_listen("", &l, &why), -EINVAL);
 }
 
+/* The proxy_protocol listener option and proxy_trusted. */
+TEST(core_proxy_protocol)
+{
+	struct stls_section *s = sec_new("core", "p.cfg");
+	struct stls_listen_conf l;
+	struct stls_core_conf c;
+	struct stls_addr a;
+	struct stls_diag d;
+	const char *why = NULL;
+
+	CHECK_OK(stls_core_parse_listen("tls:0.0.0.0:5061;proxy_protocol", &l,
+					&why));
+	CHECK(l.proxy);
+	CHECK_NULL(l.advertise_host);
+	CHECK_OK(stls_core_parse_listen("tls:0.0.0.0:5061 proxy_protocol", &l,
+					&why));
+	CHECK(l.proxy);
+	CHECK_EQ(l.addr.port, 5061);
+	CHECK_OK(stls_core_parse_listen("tcp:0.0.0.0:5060;proxy_protocol;"
+					"advertise=sip.example.com:5070", &l,
+					&why));
+	CHECK(l.proxy);
+	CHECK_STR_EQ(l.advertise_host, "sip.example.com");
+	CHECK_EQ(l.advertise_port, 5070);
+	free(l.advertise_host);
+	CHECK_EQ(stls_core_parse_listen("udp:0.0.0.0:5060 proxy_protocol", &l,
+					&why), -EINVAL);
+	CHECK_STR_HAS(why, "tls: and tcp:");
+	CHECK_EQ(stls_core_parse_listen("tls:0.0.0.0:5061 proxy_protocol "
+					"proxy_protocol", &l, &why), -EINVAL);
+	CHECK_EQ(stls_core_parse_listen("tls:0.0.0.0:5061 proxy", &l, &why),
+		 -EINVAL);
+
+	/* A proxy listener needs proxy_trusted. */
+	sec_add(s, "listen", "tls:127.0.0.1:5061;proxy_protocol"); /* 2 */
+	sec_add(s, "backend", "udp:127.0.0.1:5060");
+	stls_diag_init(&d);
+	CHECK_EQ(stls_core_conf_apply(s, NULL, &c, &d), -EINVAL);
+	CHECK_STR_HAS(diag_line(&d, 0), "p.cfg:2: listen: proxy_protocol "
+					"needs [core] proxy_trusted");
+	stls_core_conf_fini(&c);
+	stls_diag_fini(&d);
+	sec_add(s, "proxy_trusted", "10.0.0.0/8,192.0.2.1");
+	sec_add(s, "proxy_trusted", "2001:db8::/32");
+	stls_diag_init(&d);
+	CHECK_OK(stls_core_conf_apply(s, NULL, &c, &d));
+	CHECK_EQ(c.n_proxy_trusted, 3);
+	CHECK(c.listen[0].trusted == c.proxy_trusted);
+	CHECK_EQ(c.listen[0].n_trusted, 3);
+	CHECK_OK(stls_addr_parse_ip("10.200.1.1", &a));
+	CHECK(stls_nets_match(c.proxy_trusted, c.n_proxy_trusted, &a));
+	CHECK_OK(stls_addr_parse_ip("192.0.2.2", &a));
+	CHECK(!stls_nets_match(c.proxy_trusted, c.n_proxy_trusted, &a));
+	CHECK_OK(stls_addr_parse_ip("2001:db8:1::5", &a));
+	CHECK(stls_nets_match(c.proxy_trusted, c.n_proxy_trusted, &a));
+	stls_core_conf_fini(&c);
+	stls_diag_fini(&d);
+	sec_add(s, "proxy_trusted", "10.0.0.0/33"); /* 6 */
+	stls_diag_init(&d);
+	CHECK_EQ(stls_core_conf_apply(s, NULL, &c, &d), -EINVAL);
+	CHECK_STR_HAS(diag_line(&d, 0), "p.cfg:6: proxy_trusted: expected IP");
+	stls_core_conf_fini(&c);
+	stls_diag_fini(&d);
+	sec_free(s);
+}
+
 /* docs/core-config.md is generated from the table and must match it. */
 TEST(core_doc_in_sync)
 {

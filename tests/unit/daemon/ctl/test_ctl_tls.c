@@ -40,10 +40,11 @@ TEST(info_has_the_seed_fields_and_counters)
 		"closed_idle_timeout", "closed_handshake_timeout",
 		"closed_tls_error", "closed_killed", "hsm_key_failures",
 		"generation", "profiles", "reloads", "reloads_refused",
+		"certificates", "crls", "last_good_reload",
 	};
 	struct cf f;
 	json_t *r;
-	json_t *o;
+	json_t *o, *c;
 
 	/* "database" only with a database config (test_siptlsd_db.py). */
 	cf_init(&f, 1, "max_connections = 123");
@@ -53,6 +54,19 @@ TEST(info_has_the_seed_fields_and_counters)
 	CHECK_EQ(json_integer_value(json_object_get(o, "max_connections")),
 		 123);
 	CHECK_EQ(json_integer_value(json_object_get(o, "generation")), 1);
+	/* The default profiles' certificate, its expiry, no stapling. */
+	c = json_array_get(json_object_get(o, "certificates"), 0);
+	CHECK_NOT_NULL(c);
+	CHECK(json_integer_value(json_object_get(c, "expires_in")) > 0);
+	CHECK_EQ(strlen(json_string_value(json_object_get(c, "not_after"))),
+		 20);
+	CHECK_STR_EQ(json_string_value(json_object_get(
+			     json_object_get(c, "ocsp"), "state")),
+		     "off");
+	CHECK_EQ(json_array_size(json_object_get(o, "crls")), 0);
+	CHECK_EQ(strlen(json_string_value(
+			 json_object_get(o, "last_good_reload"))),
+		 20);
 	json_decref(r);
 	r = cf_call(&f, "tls.info", "[1]");
 	CHECK_EQ(cf_error(r), STLS_RPC_E_INVALID_PARAMS);

@@ -66,6 +66,10 @@ TEST(template_fills_server_and_client_differently)
 	CHECK_EQ(s->server_name_mode, 0);
 	CHECK_EQ(s->verify_wildcard, 0);
 	CHECK_EQ(s->verify_server_name, 1); /* follows verify_certificate */
+	CHECK_EQ(s->verify_ocsp, STLS_VOCSP_OFF);
+	CHECK_EQ(s->crl_refresh, 0);
+	CHECK_NULL(s->ocsp_stapling);
+	CHECK_NULL(s->groups);
 	CHECK_STR_EQ(s->certificate, "/etc/siptls/cert.pem");
 	CHECK_STR_EQ(s->private_key, "/etc/siptls/cert.pem");
 	CHECK_NULL(s->ca_list);

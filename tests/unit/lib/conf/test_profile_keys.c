@@ -254,3 +254,56 @@ TEST(key_table_info_lookup_and_format)
 	CHECK_NULL(stls_profile_key_format(p, 999, buf, sizeof(buf)));
 	parsed_fini(&R);
 }
+
+/* siptls's operational keys: groups, OCSP stapling and checking, CRL
+ * refresh (docs/profiles.md). */
+TEST(groups_ocsp_and_crl_refresh_keys)
+{
+	struct stls_profile_conf *p;
+
+	p = one("groups = X25519:P-256\nocsp_stapling = ON\n"
+		"verify_ocsp = hard\ncrl_refresh = on\n");
+	CHECK_STR_EQ(p->groups, "X25519:P-256");
+	CHECK_STR_EQ(p->ocsp_stapling, "on");
+	CHECK_EQ(p->verify_ocsp, STLS_VOCSP_HARD);
+	CHECK_EQ(p->crl_refresh, 1);
+	CHECK_EQ(p->field_loc[STLS_PF_GROUPS].line, 2);
+	CHECK_EQ(p->field_loc[STLS_PF_OCSP_STAPLING].line, 3);
+	CHECK_EQ(p->field_loc[STLS_PF_VERIFY_OCSP].line, 4);
+	CHECK_EQ(p->field_loc[STLS_PF_CRL_REFRESH].line, 5);
+	parsed_fini(&R);
+
+	p = one("ocsp_stapling = file:/var/lib/siptls/a.der\n"
+		"verify_ocsp = soft\n");
+	CHECK_STR_EQ(p->ocsp_stapling, "file:/var/lib/siptls/a.der");
+	CHECK_EQ(p->verify_ocsp, STLS_VOCSP_SOFT);
+	parsed_fini(&R);
+
+	p = one("ocsp_stapling = off\n");
+	CHECK_STR_EQ(p->ocsp_stapling, "off");
+	CHECK_EQ(p->verify_ocsp, STLS_VOCSP_UNSET); /* the template fills */
+	CHECK_EQ(p->crl_refresh, -1);
+	parsed_fini(&R);
+
+	one("ocsp_stapling = maybe\nocsp_stapling = file:\n"
+	    "verify_ocsp = strict\n");
+	CHECK_DIAG(&R.diag, "tls.cfg:2: ocsp_stapling: 'maybe' is not off, "
+			    "on or file:PATH");
+	CHECK_DIAG(&R.diag, "tls.cfg:3: ocsp_stapling: 'file:' is not off, "
+			    "on or file:PATH");
+	CHECK_DIAG(&R.diag, "tls.cfg:4: unsupported enum value 'strict' for "
+			    "verify_ocsp");
+	CHECK_EQ(R.diag.errors, 3);
+	parsed_fini(&R);
+}
+
+/* A relative file: path is resolved like every other path. */
+TEST(ocsp_stapling_file_path_is_resolved)
+{
+	struct stls_profile_conf *p = one("ocsp_stapling = file:ocsp/a.der\n");
+
+	CHECK(strncmp(p->ocsp_stapling, "file:", 5) == 0);
+	CHECK_STR_HAS(p->ocsp_stapling, "/ocsp/a.der");
+	CHECK(p->ocsp_stapling[5] == '/' || p->ocsp_stapling[5] == '.');
+	parsed_fini(&R);
+}

@@ -219,6 +219,49 @@ TEST(ciphers_refused)
 	fx_fini(&f);
 }
 
+/* groups: an unknown name fails the build at its line; a known list is
+ * what the context offers. */
+TEST(groups_applied_and_refused)
+{
+	struct stls_profile_conf *c;
+	SSL *srv, *cli;
+	int i;
+	struct fx f;
+
+	fx_init(&f);
+	c = fx_server(&f, "default", 1, NULL);
+	c->groups = "X25519:NOPE";
+	fx_loc(c, STLS_PF_GROUPS, 3);
+	CHECK_EQ(fx_build(&f), -EINVAL);
+	CHECK(fx_diag_has(&f, "tls.cfg:3: groups: OpenSSL refuses "
+			  "'X25519:NOPE'"));
+	fx_fini(&f);
+
+	fx_init(&f);
+	c = fx_server(&f, "default", 1, NULL);
+	c->groups = "P-256";
+	fx_add(&f, STLS_ROLE_CLIENT, "default", 5);
+	CHECK_OK(fx_build(&f));
+	for (i = 0; i < 2; i++) {
+		srv = stls_profile_ssl_new(
+			stls_profile_set_default(f.set, STLS_ROLE_SERVER),
+			NULL);
+		cli = stls_profile_ssl_new(
+			stls_profile_set_default(f.set, STLS_ROLE_CLIENT),
+			NULL);
+		CHECK(SSL_set1_groups_list(cli, i ? "X25519:P-256"
+						  : "X25519"));
+		CHECK_EQ(fx_handshake(cli, srv), i ? 0 : -1);
+		if (i) {
+			CHECK_EQ(SSL_get_negotiated_group(srv),
+				 NID_X9_62_prime256v1);
+		}
+		SSL_free(cli);
+		SSL_free(srv);
+	}
+	fx_fini(&f);
+}
+
 /* Options, modes, buffer parameters and the session settings. */
 TEST(options_and_modes)
 {

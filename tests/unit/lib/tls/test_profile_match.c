@@ -493,3 +493,50 @@ TEST(sni_wildcard_switches_certificate)
 		     "sip.example.test");
 	fx_fini(&f);
 }
+
+/* The SNI profile's groups apply, and a switch to a profile without
+ * groups restores OpenSSL's defaults (X25519 first). TLS 1.3: the group
+ * of the key exchange is the server's choice among the client's. */
+TEST(sni_switch_applies_groups)
+{
+	static const struct {
+		const char *sni;
+		int nid;
+	} t[] = {
+		{ NULL, NID_secp384r1 },
+		{ "other.example.test", NID_X448 },
+		{ "sip.example.test", NID_X25519 },
+	};
+	struct stls_profile_conf *c;
+	SSL *srv, *cli;
+	size_t i;
+	struct fx f;
+
+	fx_init(&f);
+	c = fx_server(&f, "default", 1, NULL);
+	c->groups = "P-384";
+	c = fx_server(&f, "any", 5, "server2");
+	c->server_name = "other.example.test";
+	c->groups = "X448";
+	c = fx_server(&f, "any", 9, NULL);
+	c->server_name = "sip.example.test";
+	fx_add(&f, STLS_ROLE_CLIENT, "default", 12);
+	CHECK_OK(fx_build(&f));
+	for (i = 0; i < STLS_ARRAY_SIZE(t); i++) {
+		srv = stls_profile_ssl_new(
+			stls_profile_set_default(f.set, STLS_ROLE_SERVER),
+			NULL);
+		cli = stls_profile_ssl_new(
+			stls_profile_set_default(f.set, STLS_ROLE_CLIENT),
+			NULL);
+		CHECK(SSL_set1_groups_list(cli, "X25519:P-384:X448"));
+		if (t[i].sni) {
+			CHECK(SSL_set_tlsext_host_name(cli, t[i].sni));
+		}
+		CHECK_OK(fx_handshake(cli, srv));
+		CHECK_EQ(SSL_get_negotiated_group(srv), t[i].nid);
+		SSL_free(cli);
+		SSL_free(srv);
+	}
+	fx_fini(&f);
+}

@@ -168,15 +168,18 @@ static const struct stls_kw kws[] = {
 	  "Most TCP and TLS connections open at once from one source: one "
 	  "IPv4 address, or one IPv6 /64 (0: no limit). A connection over "
 	  "the limit is reset right after accept, before any handshake, and "
-	  "counted (`refused_source_connections`). Mind NATs: many phones "
-	  "may share one address." },
+	  "counted (`refused_source_connections`). On a `proxy_protocol` "
+	  "listener the source is the client the PROXY v2 header names, "
+	  "checked when the header arrives (close reason `source-limit`). "
+	  "Mind NATs: many phones may share one address." },
 	{ "source_handshake_rate", KW_INT,
 	  KW_FIELD(source_handshake_rate, int), 0, 1000000, NULL, "0", 0,
 	  "New connections (so handshakes) a second from one source: one "
 	  "IPv4 address, or one IPv6 /64 (0: no limit); a burst of one "
 	  "second's worth is allowed. Over it, a connection is reset right "
 	  "after accept, before any handshake, and counted "
-	  "(`refused_source_rate`)." },
+	  "(`refused_source_rate`); behind PROXY v2 as "
+	  "`source_max_connections` says." },
 	{ "udp_buffer", KW_INT, KW_FIELD(udp_buffer, int), 0, 1 << 28, NULL,
 	  "4194304", 0,
 	  "Receive and send buffer in bytes of every UDP socket (udp: "

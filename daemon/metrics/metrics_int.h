@@ -41,4 +41,12 @@ void stls__metrics_page(const struct stls_metrics_src *src,
 			struct stls__mcert *mc, const uint64_t self[2],
 			struct stls_prom *p) STLS__METRICS_HIDDEN;
 
+/*
+ * The revocation families: OCSP state and response lifetime per stapling
+ * certificate, must-staple certificates with nothing to staple, refreshed
+ * CRLs (metrics_revoc.c). Needs src->ps. Metrics thread.
+ */
+void stls__metrics_page_revoc(const struct stls_metrics_src *src,
+			      struct stls_prom *p) STLS__METRICS_HIDDEN;
+
 #endif

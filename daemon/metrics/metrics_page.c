@@ -495,8 +495,10 @@ void stls__metrics_page(const struct stls_metrics_src *src,
 	}
 	page_tls_totals(src, p);
 	page_memory(src, p);
-	if (src->ps)
+	if (src->ps) {
 		page_profiles(src, mc, p);
+		stls__metrics_page_revoc(src, p);
+	}
 	if (src->relay)
 		page_relay(src->relay, p);
 	counter1(p, "siptls_metrics_scrapes_total",

@@ -51,6 +51,7 @@ enum stls_dclose {
 	STLS_DCLOSE_KEEPALIVE,         /* no pong to a keep-alive ping */
 	STLS_DCLOSE_SHED,              /* handshake shed at the in-flight limit */
 	STLS_DCLOSE_PROXY,             /* PROXY v2: untrusted or bad header */
+	STLS_DCLOSE_SOURCE,            /* per-source limit, after PROXY v2 */
 	STLS_DCLOSE__COUNT
 };
 

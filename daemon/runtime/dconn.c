@@ -33,6 +33,7 @@ const char *const stls_dclose_names[STLS_DCLOSE__COUNT] = {
 	[STLS_DCLOSE_KEEPALIVE] = "keepalive-timeout",
 	[STLS_DCLOSE_SHED] = "shed",
 	[STLS_DCLOSE_PROXY] = "proxy",
+	[STLS_DCLOSE_SOURCE] = "source-limit",
 };
 
 const char *const stls_dconn_state_names[STLS_DCONN__COUNT] = {
@@ -433,6 +434,12 @@ static bool proxy_take(struct stls_dconn *c, const uint8_t *p, size_t n,
 		STLS_DBG("PROXY: %s is %s", stls_addr_str(&c->peer, true, was),
 			 stls_addr_str(&h.src, true, now));
 		c->peer = h.src;
+		/* The client's own limits, now that it is known. */
+		if (!stls__listen_source_admit(c->w, &c->peer,
+					       &c->src_counted)) {
+			stls_dconn_close(c, STLS_DCLOSE_SOURCE);
+			return false;
+		}
 	}
 	/* The header's bytes of this read: those beyond what came before. */
 	*rest = p + ((size_t)r - (c->proxy_len - take));

@@ -169,10 +169,8 @@ static void refuse(int fd)
 	close(fd);
 }
 
-/* Per-source limits: true when <peer> may open one more connection
- * (which then holds a slot until it closes). */
-static bool source_admits(struct stls_worker *w, int fd,
-			  const struct stls_addr *peer, bool *counted)
+bool stls__listen_source_admit(struct stls_worker *w,
+			       const struct stls_addr *peer, bool *counted)
 {
 	*counted = false;
 	if (!w->d->srclim || !peer)
@@ -190,6 +188,19 @@ static bool source_admits(struct stls_worker *w, int fd,
 		stls_stats_add(&w->stats, STLS_STAT_REFUSED_SOURCE_RATE, 1);
 		break;
 	}
+	return false;
+}
+
+/* The limits at accept: a refused connection is reset at once. A
+ * proxy_protocol listener's peer is the balancer: its limits apply to the
+ * client's address once the header has come (dconn.c). */
+static bool source_admits(struct stls_worker *w, int fd,
+			  const struct stls_listen_conf *lc,
+			  const struct stls_addr *peer, bool *counted)
+{
+	*counted = false;
+	if (lc->proxy || stls__listen_source_admit(w, peer, counted))
+		return true;
 	refuse(fd);
 	return false;
 }
@@ -202,7 +213,7 @@ static void accept_one(struct stls_listener *l, int fd,
 	bool src_counted;
 	int err;
 
-	if (!source_admits(w, fd, peer, &src_counted))
+	if (!source_admits(w, fd, l->conf, peer, &src_counted))
 		return;
 	if (!stls__worker_conn_reserve(w)) {
 		if (src_counted)

@@ -122,6 +122,16 @@ STLS_MUST_USE int stls_listener_send(struct stls_listener *l,
 
 /* Binds every listening socket (main thread). */
 STLS_MUST_USE int stls__listen_open(struct stls_daemon *d);
+/*
+ * Per-source limits ([core] source_max_connections,
+ * source_handshake_rate): true when <peer> may open one more connection,
+ * *counted then telling whether it holds a slot (released when the
+ * connection closes); false counts the refusal. On accept for plain
+ * listeners; after the PROXY v2 header (dconn.c) for proxy_protocol ones,
+ * whose accepted address is the balancer's. Worker thread.
+ */
+bool stls__listen_source_admit(struct stls_worker *w,
+			       const struct stls_addr *peer, bool *counted);
 void stls__listen_close_fds(struct stls_daemon *d);
 /* Worker side: wraps the fds in handles and starts them. */
 STLS_MUST_USE int stls__listen_start(struct stls_worker *w);

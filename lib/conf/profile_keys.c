@@ -214,6 +214,8 @@ static const enum stls_pkey_kind pub_kinds[] = {
 	[PK_INT] = STLS_PKEY_INT,   [PK_BOOL] = STLS_PKEY_BOOL,
 	[PK_ENUM] = STLS_PKEY_ENUM, [PK_STR] = STLS_PKEY_STR,
 	[PK_PATH] = STLS_PKEY_PATH,
+	/* "off", "on" or "file:PATH": text to a table, checked on load. */
+	[PK_STAPLE] = STLS_PKEY_STR,
 };
 
 size_t stls_profile_key_count(void)
@@ -255,7 +257,7 @@ const char *stls_profile_key_format(const struct stls_profile_conf *p,
 		return NULL;
 	}
 	k = &keys[i];
-	if (k->kind == PK_STR || k->kind == PK_PATH) {
+	if (k->kind == PK_STR || k->kind == PK_PATH || k->kind == PK_STAPLE) {
 		return *(char *const *)(const void *)((const char *)p + k->off);
 	}
 	v = *(const int *)(const void *)((const char *)p + k->off);

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from daemon_util import SIPTLSD, check, fail  # noqa: E402
@@ -51,6 +52,21 @@ def wait_states(ctl, want, timeout=30):
     fail("OCSP states not reached: want %s, have %s" % (want, st))
 
 
+def metric(port, name, contains="", **labels):
+    """The value of the first sample of siptlsd's /metrics named <name>
+    with these label values and <contains> in its line, or None."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
+                                timeout=10) as r:
+        page = r.read().decode()
+    for line in page.splitlines():
+        if not line.startswith(name + "{") and line.split(" ")[0] != name:
+            continue
+        if contains in line and all('%s="%s"' % kv in line
+                                    for kv in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
 def gnutls_ocsp(port, name, ca):
     """gnutls-cli --ocsp with SNI <name>: its output (it checks the
     staple it receives against the CA)."""
@@ -68,6 +84,7 @@ def main():
                                      free_port(24200, 24299),
                                      free_port(24300, 24399),
                                      free_port(24400, 24499))
+    p_metrics = free_port(24600, 24699)
     good = pki.server("good.test", p_main)
     revoked = pki.server("revoked.test", p_main)
     unknown = pki.server("unknown.test", p_main)
@@ -99,7 +116,8 @@ def main():
                                      ("life.test", life)):
                 f.write(profile(name, pem, key))
             f.write(profile("file.test", filec[0], filec[1], "file:" + der))
-        d = Daemon(base_cfg(tls_extra="config = tls.cfg\nfetch_timeout = 3\n"),
+        d = Daemon(base_cfg(extra="metrics = 127.0.0.1:%d\n" % p_metrics,
+                            tls_extra="config = tls.cfg\nfetch_timeout = 3\n"),
                    tmp=tmp)
         ctl = Ctl(d)
         port = tls_port(d)
@@ -123,6 +141,19 @@ def main():
               and st["good.test"]["next_update"] != "" and
               st["good.test"]["expires_in"] > 19 * 86400,
               "tls.info: responder URL, nextUpdate, certificate expiry")
+        # The same states on /metrics (docs/metrics.md).
+        for cn, state in (("good.test", "good"), ("revoked.test", "revoked"),
+                          ("unknown.test", "unknown"),
+                          ("file.test", "good")):
+            v = metric(p_metrics, "siptls_tls_ocsp_status", state=state,
+                       contains="CN=" + cn)
+            check(v == 1, "/metrics: %s is %s (%s)" % (cn, state, v))
+        left = metric(p_metrics, "siptls_tls_ocsp_response_expiry_seconds")
+        check(left is not None and left > 0,
+              "/metrics: seconds to the held response's nextUpdate (%s)"
+              % left)
+        check(metric(p_metrics, "siptls_tls_must_staple_unstapled") == 0,
+              "/metrics: no must-staple certificate unstapled")
         for v in ("-tls1_2", "-tls1_3"):
             s, out = s_client_status(port, "good.test", v, pki.ca)
             check(s == "good", "good: stapled in %s (%s)" % (v, s))
@@ -190,6 +221,21 @@ def main():
           "must.test" in r.stderr,
           "--check warns about a must-staple certificate with nothing to "
           "staple:\n" + r.stderr)
+    # ... and the running daemon says so on /metrics.
+    d = Daemon(base_cfg(extra="metrics = 127.0.0.1:%d\n" % p_metrics,
+                        tls_extra="certificate = %s\nprivate_key = %s\n"
+                        "ocsp_stapling = on\nfetch_timeout = 2\n" % must),
+               tmp=cdir)
+    try:
+        end = time.time() + 20
+        v = None
+        while time.time() < end and v != 1:
+            v = metric(p_metrics, "siptls_tls_must_staple_unstapled")
+            time.sleep(0.2)
+        check(v == 1, "/metrics: one must-staple certificate with nothing "
+              "to staple (%s)" % v)
+    finally:
+        d.stop()
     print("ok")
 
 

@@ -69,6 +69,7 @@ backend = udp:127.0.0.1:%d
 workers = 2
 rpc_socket = @TMP@/run/ctl.sock
 proxy_trusted = 127.0.0.1/32,10.9.9.0/24
+source_max_connections = 1
 [relay]
 """ % be.port, tmp=tmp)
     ctl = Ctl(d)
@@ -171,6 +172,27 @@ proxy_trusted = 127.0.0.1/32,10.9.9.0/24
         m = be.wait(lambda m: m.get("call-id") == "reg-plain")
         check(m is not None and "received=127.0.0.2" in m.all("via")[1],
               "plain listener: the socket's address as before")
+
+        # 5. Per-source limits (source_max_connections = 1) count the
+        # client's address, not the balancer's: every connection above
+        # came from 127.0.0.1 and was admitted; a second one for the
+        # client of case 1 (still connected) is refused after its header.
+        before = ctl.call("core.stats")
+        s = connect_from("127.0.0.1", tcp_proxy)
+        s.sendall(v2_header("198.51.100.7", 5071, "127.0.0.1", tcp_proxy))
+        check(closed_soon(s), "a second connection of 198.51.100.7 is "
+              "refused (source_max_connections = 1)")
+        s = connect_from("127.0.0.1", tcp_proxy)
+        s.sendall(v2_header("198.51.100.8", 5072, "127.0.0.1", tcp_proxy))
+        ua5 = Stream(s)
+        register(ua5, "reg-other", "TCP 10.0.0.9:5060")
+        check(be.wait(lambda m: m.get("call-id") == "reg-other")
+              is not None, "another client behind the same balancer is "
+              "served")
+        after = ctl.call("core.stats")
+        check(after["closed"].get("source-limit", 0) ==
+              before["closed"].get("source-limit", 0) + 1,
+              "closed by reason source-limit: %s" % after["closed"])
     finally:
         if haproxy:
             haproxy.stop()

@@ -145,8 +145,8 @@ def kamcli(eng, tmp):
     check("[client:default]\nverify_certificate = 0\nverify_depth = 9\n"
           "require_certificate = 0\n\n" in o + "\n",
           "%s kamcli: blank text columns are unset" % n)
-    expect("%s kamcli: upgrade adds our 9 columns" % n, 0, "upgrade",
-           "--db", src, out="9 columns added")
+    expect("%s kamcli: upgrade adds our 13 columns" % n, 0, "upgrade",
+           "--db", src, out="13 columns added")
     expect("%s kamcli: still loads after the upgrade" % n, 0, "check",
            "--db", src, out="4 profiles")
     o = expect("%s kamcli: rows unchanged" % n, 0, "show", "2", "--db", src)

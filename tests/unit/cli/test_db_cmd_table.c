@@ -33,7 +33,7 @@ TEST(upgrade_of_a_kamcli_table_on_postgresql)
 	stls_db_free(db);
 	r = cli_db("upgrade", "--db", cfg, NULL);
 	CLI_RC(r, 0);
-	CHECK_STR_HAS(r->out, "table k_cli: 9 columns added, trigger "
+	CHECK_STR_HAS(r->out, "table k_cli: 13 columns added, trigger "
 			      "siptls_k_cli_notify and ticket key table "
 			      "k_cli_keys installed");
 	snprintf(cfg, sizeof(cfg), "%s", pg_config("n_cli"));

@@ -64,7 +64,11 @@ TEST(ddl_of_both_engines)
 	CHECK_STR_HAS(sq, "\"crl\" TEXT,\n\t-- siptls: every other "
 			  "tls.cfg key");
 	CHECK_STR_HAS(sq, "\"verify_wildcard\" INTEGER,");
-	CHECK_STR_HAS(sq, "\"cipher_suites\" TEXT\n)");
+	CHECK_STR_HAS(sq, "\"cipher_suites\" TEXT,");
+	/* The operational keys (groups, OCSP, CRL refresh) come last. */
+	CHECK_STR_HAS(sq, "\"groups\" TEXT,");
+	CHECK_STR_HAS(sq, "\"verify_ocsp\" TEXT,");
+	CHECK_STR_HAS(sq, "\"crl_refresh\" INTEGER\n)");
 	CHECK_STR_EQ(add,
 		     "ALTER TABLE \"t\" ADD COLUMN \"cipher_suites\" TEXT");
 	/* kamcli's columns are never added. */

@@ -12,23 +12,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 bool stls_p11uri_is(const char *s)
 {
 	return s && strncasecmp(s, "pkcs11:", 7) == 0;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
 }
 
 /* Decodes v[0..n) into out; returns the length or -errno. */
@@ -44,8 +32,8 @@ static int decode(const char *v, size_t n, char *out, size_t len)
 			if (i + 2 >= n) {
 				return -EINVAL;
 			}
-			hi = hexval(v[i + 1]);
-			lo = hexval(v[i + 2]);
+			hi = OPENSSL_hexchar2int((unsigned char)v[i + 1]);
+			lo = OPENSSL_hexchar2int((unsigned char)v[i + 2]);
 			if (hi < 0 || lo < 0) {
 				return -EINVAL;
 			}

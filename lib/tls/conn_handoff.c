@@ -50,20 +50,6 @@ struct stls_h13 {
 	uint32_t rd_recs, wr_recs;
 };
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9') {
-		return ch - '0';
-	}
-	if (ch >= 'a' && ch <= 'f') {
-		return ch - 'a' + 10;
-	}
-	if (ch >= 'A' && ch <= 'F') {
-		return ch - 'A' + 10;
-	}
-	return -1;
-}
-
 /*
  * "LABEL <64 hex: client random> <hex secret>": the secret into out (up to
  * STLS_REC13_MAX_SECRET bytes). Returns 1 when the label matched and the
@@ -80,7 +66,7 @@ static int parse_line(const char *line, const char *label,
 	}
 	p = line + ll + 1;
 	for (i = 0; i < 64; i++) {
-		if (hexval(p[i]) < 0) {
+		if (OPENSSL_hexchar2int((unsigned char)p[i]) < 0) {
 			return -1;
 		}
 	}
@@ -93,7 +79,8 @@ static int parse_line(const char *line, const char *label,
 		return -1;
 	}
 	for (i = 0; i < n / 2; i++) {
-		int hi = hexval(p[2 * i]), lo = hexval(p[2 * i + 1]);
+		int hi = OPENSSL_hexchar2int((unsigned char)p[2 * i]);
+		int lo = OPENSSL_hexchar2int((unsigned char)p[2 * i + 1]);
 
 		if (hi < 0 || lo < 0) {
 			OPENSSL_cleanse(out, STLS_REC13_MAX_SECRET);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -94,20 +95,6 @@ void stls_tkey_to_hex(const struct stls_tkey *k, char *buf)
 	buf[2 * sizeof(*k)] = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
 int stls_tkey_from_hex(const char *hex, struct stls_tkey *k)
 {
 	uint8_t *p = (uint8_t *)k;
@@ -119,8 +106,8 @@ int stls_tkey_from_hex(const char *hex, struct stls_tkey *k)
 		return -EINVAL;
 	}
 	for (i = 0; i < sizeof(*k); i++) {
-		hi = hexval(hex[2 * i]);
-		lo = hexval(hex[2 * i + 1]);
+		hi = OPENSSL_hexchar2int((unsigned char)hex[2 * i]);
+		lo = OPENSSL_hexchar2int((unsigned char)hex[2 * i + 1]);
 		if (hi < 0 || lo < 0) {
 			stls_tkey_wipe(k);
 			return -EINVAL;

@@ -11,6 +11,7 @@
  * engine). The text keeps the specific reasons, innermost first, as
  * lib/tls/ossl_err.c does.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,8 @@
 #include <openssl/ui.h>
 
 #include "hsm/hsm_int.h"
+
+#include <errno.h>
 
 const char *const stls_hsm_cause_names[STLS_HSM__COUNT] = {
 	[STLS_HSM_OK] = "ok",
@@ -41,6 +44,22 @@ const char *const stls_hsm_cause_names[STLS_HSM__COUNT] = {
 	[STLS_HSM_KEY_CANNOT_SIGN] = "key cannot sign",
 	[STLS_HSM_OTHER] = "key operation failed",
 };
+
+int stls__hsm_cause_errno(enum stls_hsm_cause cause)
+{
+	switch (cause) {
+	case STLS_HSM_PIN_MISSING:
+	case STLS_HSM_PIN_REFUSED:
+		return -EACCES;
+	case STLS_HSM_NO_LOADER:
+	case STLS_HSM_TOKEN_ABSENT:
+		return -ENODEV;
+	case STLS_HSM_KEY_ID_INVALID:
+		return -EINVAL;
+	default:
+		return -ENOENT;
+	}
+}
 
 void stls__hsm_err_set(struct stls_hsm_err *err, enum stls_hsm_cause cause,
 		       const char *fmt, ...)

@@ -162,17 +162,7 @@ static int engine_load(const char *id, const char *pin, EVP_PKEY **out,
 	}
 	stls__hsm_err_set(err, cause, "%s: %s", stls_hsm_cause_names[cause],
 			  why);
-	switch (cause) {
-	case STLS_HSM_PIN_MISSING:
-	case STLS_HSM_PIN_REFUSED:
-		return -EACCES;
-	case STLS_HSM_TOKEN_ABSENT:
-		return -ENODEV;
-	case STLS_HSM_KEY_ID_INVALID:
-		return -EINVAL;
-	default:
-		return -ENOENT;
-	}
+	return stls__hsm_cause_errno(cause);
 }
 
 static void engine_stop(void)

@@ -59,6 +59,10 @@ struct stls__hsm_pin {
  */
 UI_METHOD *stls__hsm_ui(void);
 
+/* The -errno a key load returns for <cause>: -EACCES (PIN), -ENODEV (no
+ * token or no loader), -EINVAL (a malformed key id), else -ENOENT. */
+int stls__hsm_cause_errno(enum stls_hsm_cause cause);
+
 /* Sets err->cause and a formatted message. */
 void stls__hsm_err_set(struct stls_hsm_err *err, enum stls_hsm_cause cause,
 		       const char *fmt, ...) STLS_PRINTF(3, 4);

@@ -65,16 +65,7 @@ static int store_failed(const char *uri, struct stls_hsm_err *err)
 	}
 	stls__hsm_err_set(err, cause, "%s: %s", stls_hsm_cause_names[cause],
 			  why);
-	switch (cause) {
-	case STLS_HSM_PIN_MISSING:
-	case STLS_HSM_PIN_REFUSED:
-		return -EACCES;
-	case STLS_HSM_NO_LOADER:
-	case STLS_HSM_TOKEN_ABSENT:
-		return -ENODEV;
-	default:
-		return -ENOENT;
-	}
+	return stls__hsm_cause_errno(cause);
 }
 
 static int store_load(const char *uri, const char *pin, EVP_PKEY **out,

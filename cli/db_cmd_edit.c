@@ -138,7 +138,7 @@ static int do_set(struct stls_db *db, void *arg, struct stls_db_err *err)
 	struct edit *e = arg;
 	struct stls_db_row *parsed = NULL;
 	struct stls_diag d;
-	char ftv[4];
+	char ftv[12];
 	int ft, rc;
 
 	rc = current_file_type(db, e->id, &ft, err);

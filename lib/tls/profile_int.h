@@ -149,7 +149,8 @@ STLS_MUST_USE int stls__certs_install(SSL *ssl, const struct stls__certs *c);
  * Parsed certificate and key files by the SHA-256 of their bytes
  * (profile_cache.c), process-wide and thread-safe. A set build gets an id
  * from _begin() and calls _end() with it when done (entries that this
- * build and the one before did not use are dropped). _read() reads a
+ * build and the one before did not use are dropped); a build that fails
+ * calls _forget() before (what it added is dropped). _read() reads a
  * file (at most 1 MiB) and its digest: 0 or -errno; the bytes are wiped
  * and freed by _file_fini(). _get_*() return new references (NULL: not
  * cached); _put_*() take references of their own.
@@ -164,6 +165,7 @@ struct stls__pc_file {
 
 uint64_t stls__pcache_begin(void);
 void stls__pcache_end(uint64_t id);
+void stls__pcache_forget(uint64_t id);
 STLS_MUST_USE int stls__pcache_read(const char *path, struct stls__pc_file *f);
 /* PEM text held in memory, as _read() gives a file (a copy, digested). */
 STLS_MUST_USE int stls__pcache_text(const char *text,
@@ -176,6 +178,29 @@ void stls__pcache_put_certs(uint64_t id, const unsigned char *md,
 void stls__pcache_put_key(uint64_t id, const unsigned char *md, EVP_PKEY *key);
 /* The number of files cached (tests, diagnostics). */
 size_t stls__pcache_count(void);
+
+/*
+ * The certificates of value <v> (a file, or PEM text when pem) through
+ * the file cache of build <cache_id> (profile_cert.c): from the cache
+ * when its bytes are known, else parsed as
+ * SSL_CTX_use_certificate_chain_file() reads them and cached. A new
+ * reference on the stack (leaf first), or NULL when it cannot be read or
+ * parsed, or cache_id is 0 (nothing reported: the caller's file way says
+ * why). Any thread.
+ */
+STACK_OF(X509) *stls__certs_read(uint64_t cache_id, const char *v, bool pem);
+
+/*
+ * Parsing ahead (profile_ahead.c): reads and parses the certificate and
+ * plain key files of <list> into the file cache of build <cache_id>, on
+ * the number of threads s->load_threads asks for (the calling one, plus
+ * threads started for this call and joined before it returns), so that
+ * the serial build finds them parsed. Reports nothing: what does not
+ * parse is left to the build, which says why. A no-op for small sets.
+ */
+void stls__parse_ahead(const struct stls_settings *s,
+		       const struct stls_profile_conf *list,
+		       uint64_t cache_id);
 
 /*
  * The fast key reader of one set build (profile_key.c). _read() returns an

@@ -337,6 +337,9 @@ int stls_profile_set_build(const struct stls_settings *s,
 		sb.keys = NULL;
 	}
 	check_globals(s, diag);
+	/* The files parsed on the lent threads first (profile_ahead.c);
+	 * the build below then takes them from the file cache. */
+	stls__parse_ahead(s, list, sb.cache_id);
 	/* An error here fails the build below (it is in the diag). */
 	if (stls__keylog_prepare(s, diag, &sb.keylog) != 0) {
 		sb.keylog = false;
@@ -359,6 +362,9 @@ int stls_profile_set_build(const struct stls_settings *s,
 out:
 	stls__shares_free(sb.shares);
 	stls__keyrd_free(sb.keys);
+	if (err) {
+		stls__pcache_forget(sb.cache_id);
+	}
 	stls__pcache_end(sb.cache_id);
 	set_free(set);
 	stls_diag_fini(&local);

@@ -11,8 +11,9 @@
  * stls__parse_ahead() reads and parses every certificate file and every
  * plain key file that the profiles name, on load_threads threads, and
  * puts what parses into the file cache (profile_cache.c) under the
- * build's id; the serial build then finds them there, as a reload finds
- * the files that did not change.
+ * build's id. It returns the digest of every file it read by its path
+ * (profile_seen.c), and the serial build takes each file's objects from
+ * the cache by that digest: each file is read once per build.
  *
  * The library keeps no thread: the caller lends them for the call. The
  * calling thread works too, with load_threads - 1 threads started here
@@ -37,6 +38,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -58,6 +60,8 @@ struct job {
 	const char *v; /* a path, or PEM text; borrowed from the list */
 	bool pem;      /* v is PEM text (certificates only) */
 	bool key;      /* a key file for the fast reader */
+	bool read;     /* done: md holds the digest of what was read */
+	unsigned char md[STLS__PC_MD_LEN];
 };
 
 struct ahead {
@@ -150,37 +154,61 @@ static void *work(void *arg)
 		kr = NULL;
 	}
 	while ((i = atomic_fetch_add(&a->next, 1)) < a->n) {
-		const struct job *j = &a->v[i];
+		struct job *j = &a->v[i];
+		struct stls__pc_file f;
 
+		if (stls__profile_src_read(j->v, j->pem, &f) != 0) {
+			continue;
+		}
 		if (j->key) {
-			EVP_PKEY_free(stls__keyrd_read(kr, j->v));
+			EVP_PKEY_free(stls__keyrd_parse(kr, &f));
 		} else {
-			sk_X509_pop_free(stls__certs_read(a->cache_id, j->v,
-							  j->pem),
+			sk_X509_pop_free(stls__certs_parse(a->cache_id, &f),
 					 X509_free);
 		}
+		memcpy(j->md, f.md, sizeof(j->md));
+		j->read = true;
+		stls__pcache_file_fini(&f);
 	}
 	stls__keyrd_free(kr);
 	ERR_clear_error();
 	return NULL;
 }
 
-void stls__parse_ahead(const struct stls_settings *s,
-		       const struct stls_profile_conf *list,
-		       uint64_t cache_id)
+/* The digests of the files read (not PEM text: the build has it). */
+static struct stls__seen *seen_of(const struct ahead *a)
+{
+	struct stls__seen *t;
+	size_t i;
+
+	if (stls__seen_new(a->n, &t) != 0) {
+		return NULL;
+	}
+	for (i = 0; i < a->n; i++) {
+		if (a->v[i].read && !a->v[i].pem) {
+			stls__seen_add(t, a->v[i].v, a->v[i].md);
+		}
+	}
+	return t;
+}
+
+struct stls__seen *stls__parse_ahead(const struct stls_settings *s,
+				     const struct stls_profile_conf *list,
+				     uint64_t cache_id)
 {
 	struct ahead a = { NULL, 0, 0, cache_id };
+	struct stls__seen *seen;
 	pthread_t tid[THREADS_MAX];
 	unsigned n, started = 0;
 	sigset_t all, old;
 
 	if (!cache_id || collect(&a, list) != 0) {
-		return;
+		return NULL;
 	}
 	n = thread_count(s, a.n);
 	if (n < 2) {
 		free(a.v);
-		return;
+		return NULL;
 	}
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -192,8 +220,11 @@ void stls__parse_ahead(const struct stls_settings *s,
 	/* With no thread started, this one parses alone: the same work
 	 * the build would do, done first. */
 	work(&a);
+	/* The join publishes every job's result to this thread. */
 	while (started > 0) {
 		pthread_join(tid[--started], NULL);
 	}
+	seen = seen_of(&a);
 	free(a.v);
+	return seen;
 }

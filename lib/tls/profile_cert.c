@@ -146,6 +146,18 @@ static bool install_chain(const struct stls__certdst *d, STACK_OF(X509) *sk)
 	return ok;
 }
 
+STACK_OF(X509) *stls__certs_parse(uint64_t cache_id,
+				  const struct stls__pc_file *f)
+{
+	STACK_OF(X509) *sk = stls__pcache_get_certs(cache_id, f->md);
+
+	if (!sk && (sk = pem_certs(f->data, f->len)) != NULL) {
+		stls__pcache_put_certs(cache_id, f->md, sk);
+	}
+	ERR_clear_error();
+	return sk;
+}
+
 STACK_OF(X509) *stls__certs_read(uint64_t cache_id, const char *v, bool pem)
 {
 	struct stls__pc_file f;
@@ -154,19 +166,16 @@ STACK_OF(X509) *stls__certs_read(uint64_t cache_id, const char *v, bool pem)
 	if (!cache_id || stls__profile_src_read(v, pem, &f) != 0) {
 		return NULL;
 	}
-	sk = stls__pcache_get_certs(cache_id, f.md);
-	if (!sk && (sk = pem_certs(f.data, f.len)) != NULL) {
-		stls__pcache_put_certs(cache_id, f.md, sk);
-	}
+	sk = stls__certs_parse(cache_id, &f);
 	stls__pcache_file_fini(&f);
-	ERR_clear_error();
 	return sk;
 }
 
 /*
  * The certificates of <path> (a file, or PEM text when pem) through the
- * file cache (profile_cache.c): its bytes read and digested, then parsed
- * unless already known (or parsed ahead, profile_ahead.c), and
+ * file cache (profile_cache.c): a file the threads of this build parsed
+ * ahead (profile_ahead.c) by the digest of the bytes they read, else
+ * its bytes read and digested, then parsed unless already known; then
  * installed. False when anything fails (the caller then loads it the
  * usual way, which reports the problem).
  */
@@ -174,8 +183,17 @@ static bool use_cached_chain(const struct stls__build *b,
 			     const struct stls__certdst *d, const char *path,
 			     bool pem)
 {
-	STACK_OF(X509) *sk = stls__certs_read(b->cache_id, path, pem);
-	bool ok = sk && install_chain(d, sk);
+	const unsigned char *md = pem ? NULL : stls__seen_md(b->seen, path);
+	STACK_OF(X509) *sk = NULL;
+	bool ok;
+
+	if (md && b->cache_id) {
+		sk = stls__pcache_get_certs(b->cache_id, md);
+	}
+	if (!sk) {
+		sk = stls__certs_read(b->cache_id, path, pem);
+	}
+	ok = sk && install_chain(d, sk);
 
 	sk_X509_pop_free(sk, X509_free);
 	ERR_clear_error(); /* on failure the file way says it again */

@@ -64,6 +64,7 @@ static inline bool has_str(const char *s)
 const char *stls__asn1_time_str(const ASN1_TIME *t, char *buf, size_t len);
 
 struct stls__keyrd;
+struct stls__seen;
 
 /*
  * The library context and property query of every profile's SSL_CTX
@@ -83,6 +84,7 @@ struct stls__build {
 	struct stls__keyrd *keys;          /* the set build's; may be NULL */
 	uint64_t cache_id;                 /* the set build's; 0: no cache */
 	bool keylog;                       /* install the operator's key log */
+	const struct stls__seen *seen;     /* files parsed ahead; may be NULL */
 };
 
 /*
@@ -189,18 +191,38 @@ size_t stls__pcache_count(void);
  * why). Any thread.
  */
 STACK_OF(X509) *stls__certs_read(uint64_t cache_id, const char *v, bool pem);
+/* The same from bytes already read and digested (<f>, borrowed). */
+STACK_OF(X509) *stls__certs_parse(uint64_t cache_id,
+				  const struct stls__pc_file *f);
 
 /*
  * Parsing ahead (profile_ahead.c): reads and parses the certificate and
  * plain key files of <list> into the file cache of build <cache_id>, on
  * the number of threads s->load_threads asks for (the calling one, plus
  * threads started for this call and joined before it returns), so that
- * the serial build finds them parsed. Reports nothing: what does not
- * parse is left to the build, which says why. A no-op for small sets.
+ * the serial build finds them parsed. Returns what was read: each file's
+ * digest by its path (freed with stls__seen_free()), or NULL when
+ * nothing was done (small sets, one thread, out of memory). Reports
+ * nothing: what does not parse is left to the build, which says why.
  */
-void stls__parse_ahead(const struct stls_settings *s,
-		       const struct stls_profile_conf *list,
-		       uint64_t cache_id);
+struct stls__seen *stls__parse_ahead(const struct stls_settings *s,
+				     const struct stls_profile_conf *list,
+				     uint64_t cache_id);
+
+/*
+ * The files one build has read ahead (profile_seen.c): path -> SHA-256
+ * of the bytes read, so that the build reads each file once. _new()
+ * makes room for <cap> files (0 or -ENOMEM); _add() keeps <path>
+ * (borrowed: it must outlive the table) unless full or known; _md() is
+ * the digest of <path>, or NULL (also for a NULL table). Not
+ * thread-safe: filled, then read, by one thread.
+ */
+STLS_MUST_USE int stls__seen_new(size_t cap, struct stls__seen **out);
+void stls__seen_add(struct stls__seen *t, const char *path,
+		    const unsigned char *md);
+const unsigned char *stls__seen_md(const struct stls__seen *t,
+				   const char *path);
+void stls__seen_free(struct stls__seen *t);
 
 /*
  * The fast key reader of one set build (profile_key.c). _read() returns an
@@ -213,6 +235,9 @@ STLS_MUST_USE int stls__keyrd_new(uint64_t cache_id,
 				  struct stls__keyrd **out);
 void stls__keyrd_free(struct stls__keyrd *kr);
 EVP_PKEY *stls__keyrd_read(struct stls__keyrd *kr, const char *path);
+/* The same from bytes already read and digested (<f>, borrowed). */
+EVP_PKEY *stls__keyrd_parse(struct stls__keyrd *kr,
+			    const struct stls__pc_file *f);
 
 /*
  * Context sharing (profile_share.c): the table of one set build, and the

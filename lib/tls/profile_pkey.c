@@ -91,6 +91,20 @@ static EVP_PKEY *refuse_plain(const struct stls__build *b, enum stls_pf f,
 }
 
 /*
+ * The key of file <path> when the threads of this build parsed it ahead
+ * (profile_ahead.c): from the file cache, by the digest of the bytes
+ * they read. Only the fast reader's keys are there (profile_key.c).
+ */
+static EVP_PKEY *seen_key(const struct stls__build *b, const char *path)
+{
+	const unsigned char *md = stls__seen_md(b->seen, path);
+
+	return md && b->cache_id && b->keys
+		       ? stls__pcache_get_key(b->cache_id, md)
+		       : NULL;
+}
+
+/*
  * Reads key <path> (a file, or PEM text when pem). Files try the fast
  * reader first (plain PKCS#8, profile_key.c); PEM text never does, since
  * it must be encrypted.
@@ -112,7 +126,10 @@ static EVP_PKEY *read_key(const struct stls__build *b, enum stls_pf f,
 	if (!bio) {
 		return NULL;
 	}
-	pkey = pem ? NULL : stls__keyrd_read(b->keys, path);
+	pkey = pem ? NULL : seen_key(b, path);
+	if (!pkey && !pem) {
+		pkey = stls__keyrd_read(b->keys, path);
+	}
 	if (pkey) {
 		BIO_free(bio);
 		return pkey;

@@ -130,6 +130,8 @@ static const char *served_cn(const struct farm *f,
 /* Every file of the farm is in the cache after the parse ahead alone. */
 TEST(files_are_parsed_ahead_into_the_cache)
 {
+	struct stls__pc_file file;
+	struct stls__seen *seen;
 	struct farm f;
 	STACK_OF(X509) *sk;
 	char path[600], buf[300], want[300];
@@ -138,10 +140,18 @@ TEST(files_are_parsed_ahead_into_the_cache)
 	farm_init(&f);
 	f.conf->tls.load_threads = 4;
 	id = stls__pcache_begin();
-	stls__parse_ahead(&f.conf->tls, f.conf->profiles, id);
+	seen = stls__parse_ahead(&f.conf->tls, f.conf->profiles, id);
+	CHECK_NOT_NULL(seen);
 	/* Each tenant's certificate file and key file, and the default's. */
 	CHECK_EQ(stls__pcache_count(), 2 * TENANTS + 2);
 	snprintf(path, sizeof(path), "%s/t137.pem", f.dir);
+	/* The digest of the bytes read ahead, by the path the profile
+	 * names (the conf's own string, or an equal one). */
+	CHECK_OK(stls__pcache_read(path, &file));
+	CHECK_NOT_NULL(stls__seen_md(seen, path));
+	CHECK_EQ(memcmp(stls__seen_md(seen, path), file.md, sizeof(file.md)),
+		 0);
+	stls__pcache_file_fini(&file);
 	sk = stls__certs_read(id, path, false);
 	CHECK_NOT_NULL(sk);
 	X509_NAME_get_text_by_NID(X509_get_subject_name(sk_X509_value(sk, 0)),
@@ -149,6 +159,7 @@ TEST(files_are_parsed_ahead_into_the_cache)
 	CHECK_STR_EQ(buf, tenants_name(&f.spec, 137, want, sizeof(want)));
 	sk_X509_pop_free(sk, X509_free);
 	CHECK_EQ(stls__pcache_count(), 2 * TENANTS + 2);
+	stls__seen_free(seen);
 	stls__pcache_end(id);
 	stls_conf_free(f.conf);
 }
@@ -164,7 +175,7 @@ TEST(no_threads_for_one_thread_or_few_files)
 	farm_init(&f);
 	f.conf->tls.load_threads = 1;
 	id = stls__pcache_begin();
-	stls__parse_ahead(&f.conf->tls, f.conf->profiles, id);
+	CHECK_NULL(stls__parse_ahead(&f.conf->tls, f.conf->profiles, id));
 	CHECK_EQ(stls__pcache_count(), 0);
 	/* 31 profiles: 62 files, fewer than 32 for each of two threads. */
 	for (c = f.conf->profiles, i = 0; i < 30; i++) {
@@ -175,11 +186,13 @@ TEST(no_threads_for_one_thread_or_few_files)
 		struct stls_profile_conf *rest = c->next;
 
 		c->next = NULL;
-		stls__parse_ahead(&f.conf->tls, f.conf->profiles, id);
+		CHECK_NULL(stls__parse_ahead(&f.conf->tls, f.conf->profiles,
+					     id));
 		CHECK_EQ(stls__pcache_count(), 0);
 		c->next = rest;
 	}
-	stls__parse_ahead(&f.conf->tls, f.conf->profiles, id);
+	stls__seen_free(stls__parse_ahead(&f.conf->tls, f.conf->profiles,
+					  id));
 	CHECK_EQ(stls__pcache_count(), 2 * TENANTS + 2);
 	stls__pcache_end(id);
 	stls_conf_free(f.conf);

@@ -194,7 +194,6 @@ static bool use_cached_chain(const struct stls__build *b,
 		sk = stls__certs_read(b->cache_id, path, pem);
 	}
 	ok = sk && install_chain(d, sk);
-
 	sk_X509_pop_free(sk, X509_free);
 	ERR_clear_error(); /* on failure the file way says it again */
 	return ok;

@@ -59,6 +59,17 @@ static const char *cn(const struct fx *f, char *buf, size_t len)
 	return buf;
 }
 
+/* Both builds serve the very same certificate and key objects. */
+static void same_objects_fini(struct fx *a, struct fx *b)
+{
+	CHECK(SSL_CTX_get0_certificate(srv_ctx(a)) ==
+	      SSL_CTX_get0_certificate(srv_ctx(b)));
+	CHECK(SSL_CTX_get0_privatekey(srv_ctx(a)) ==
+	      SSL_CTX_get0_privatekey(srv_ctx(b)));
+	fx_fini(a);
+	fx_fini(b);
+}
+
 TEST(unchanged_files_are_not_parsed_again)
 {
 	const char *cert = put("server.pem", "c.pem");
@@ -67,12 +78,7 @@ TEST(unchanged_files_are_not_parsed_again)
 
 	CHECK_OK(build(&a, cert, key));
 	CHECK_OK(build(&b, cert, key));
-	CHECK(SSL_CTX_get0_certificate(srv_ctx(&a)) ==
-	      SSL_CTX_get0_certificate(srv_ctx(&b)));
-	CHECK(SSL_CTX_get0_privatekey(srv_ctx(&a)) ==
-	      SSL_CTX_get0_privatekey(srv_ctx(&b)));
-	fx_fini(&a);
-	fx_fini(&b);
+	same_objects_fini(&a, &b);
 }
 
 /* A changed file is read as it is now, and checked again. */
@@ -182,12 +188,7 @@ TEST(certificate_and_key_in_one_file_share_an_entry)
 		CHECK_OK(fx_build(f));
 		CHECK_EQ(stls__pcache_count(), 1);
 	}
-	CHECK(SSL_CTX_get0_certificate(srv_ctx(&a)) ==
-	      SSL_CTX_get0_certificate(srv_ctx(&b)));
-	CHECK(SSL_CTX_get0_privatekey(srv_ctx(&a)) ==
-	      SSL_CTX_get0_privatekey(srv_ctx(&b)));
-	fx_fini(&a);
-	fx_fini(&b);
+	same_objects_fini(&a, &b);
 }
 
 /* A build that fails drops what it parsed; what others use stays. */

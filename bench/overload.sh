@@ -50,7 +50,7 @@ load() { cut -d" " -f1-3 /proc/loadavg | tr " " "/"; }
 one() {
 	local name=$1 extra=$2 storm=$3 dp pp sp=
 	"$BIN/sip_proxy" --udp "127.0.0.1:$PORT" --max-bindings $((STORM + PHONES + 100)) \
-		--duration 600 2>/dev/null &
+		--duration 600 2>"$T/p.log" &
 	pp=$!
 	PIDS=("$pp")
 	cat >"$T/s.conf" <<EOF2
@@ -89,6 +89,8 @@ EOF2
 	grep -o "shed_handshakes=[0-9]*\|handshake_limit_pauses=[0-9]*" "$T/d.log" | tail -2 >&2
 	stop_tree "$dp"
 	stop_tree "$pp"
+	grep -h '^sip_proxy: dwell' "$T/p.log" | sed "s|^sip_proxy: |NOTE $name backend |" |
+		tee -a "$RAW" >&2
 	PIDS=()
 	sleep 2
 }

@@ -255,6 +255,10 @@ for sys in $SYSTEMS; do
 		*) log "unknown system $sys" ;;
 		esac
 		stop_all
+		# The backend's own part of the latency (sip_proxy's exit line).
+		[ -f "$T/proxy.log" ] && grep -h '^sip_proxy: dwell' "$T/proxy.log" |
+			sed "s|^sip_proxy: |NOTE $sys backend |" >>"$RAW"
+		rm -f "$T/proxy.log"
 		sleep 2
 	done
 done

@@ -11,7 +11,12 @@
 #   storm  the same, and OV_STORM (10000) new phones connecting at once
 #          8 s into it (a second scenario process).
 # OV_CONFIGS: "NAME|[core] line;NAME|line..." (default: the defaults, and
-# max_handshakes_in_flight = 0).
+# max_handshakes_in_flight = 0). OV_STORM_NICE=N runs the storm's driver
+# at nice N (its phones' handshakes then take the CPU the rest leaves, as
+# phones on other hosts would; the default 0 makes them compete).
+# The latency figures: at arrival (the kernel's stamp in the receiving
+# phone's socket: the edge's and the backend's time) and at read (the
+# measuring driver's own delay added); sip_proxy's own dwell is noted.
 # Output: the scenario lines and a summary; RESULT lines in
 # bench/results/OVERLOAD.raw with the load average. Bounded in time;
 # every process stopped by PID.
@@ -77,7 +82,7 @@ EOF2
 	local mp=$!
 	if [ "$storm" = 1 ]; then
 		sleep 8
-		timeout $((BUSY + 60)) "$BIN/scenario" -t "127.0.0.1:$((PORT + 1))" \
+		timeout $((BUSY + 60)) nice -n "${OV_STORM_NICE:-0}" "$BIN/scenario" -t "127.0.0.1:$((PORT + 1))" \
 			-n "$STORM" --storm-timeout $((BUSY - 10)) --prefix s --label "$name-storm" \
 			>"$T/s.out" 2>&1 &
 		sp=$!
@@ -108,4 +113,6 @@ for cfg in "${CFGS[@]}"; do
 done
 echo
 grep '/busy' "$RAW" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-	printf "%-22s p50 %s ms  p99 %s ms  p999 %s ms  lost %s  load %s\n", v["label"], v["p50_ms"], v["p99_ms"], v["p999_ms"], v["lost"], v["load_start"] }'
+	printf "%-22s at arrival p50 %s ms  p99 %s ms  p999 %s ms;  at read p50 %s ms  p99 %s ms  p999 %s ms;  lost %s  server CPU %s %%  load %s\n", v["label"], v["arr_p50_ms"], v["arr_p99_ms"], v["arr_p999_ms"], v["p50_ms"], v["p99_ms"], v["p999_ms"], v["lost"], v["cpu_pct"], v["load_start"] }'
+grep -- '-storm-storm/storm' "$RAW" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+	printf "%-22s storm: %s of %s registered in %s s, %s failed\n", v["label"], v["registered"], v["phones"], v["t_all_s"], v["failed"] }'

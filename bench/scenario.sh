@@ -57,6 +57,7 @@ KAM_MODULES=/usr/lib/x86_64-linux-gnu/kamailio/modules
 T=$(mktemp -d /tmp/stls-scn.XXXXXX)
 RAW=$T/raw
 PIDS=()
+PROXY_PID=
 : >"$RAW"
 
 . "$SRC/bench/procs.sh"
@@ -118,6 +119,8 @@ run() {
 			sleep 0.1
 		done
 		scrape "$T/m0"
+		# sip_proxy's dwell: the busy hour's datagrams only.
+		[ -n "$PROXY_PID" ] && kill -USR1 "$PROXY_PID" 2>/dev/null
 		if [ -n "${SCN_SCHED:-}" ] && command -v perf >/dev/null; then
 			sleep 2
 			timeout $((SCN_SCHED + 30)) perf sched record -q \
@@ -153,6 +156,7 @@ scrape() {
 start_proxy() {
 	"$BIN/sip_proxy" --udp "127.0.0.1:$BE" --max-bindings $((N + 100)) \
 		--duration 3600 2>"$T/proxy.log" &
+	PROXY_PID=$!
 	PIDS+=($!)
 }
 

@@ -23,7 +23,8 @@
  * SO_TIMESTAMPNS) to the end of its handling (the forward sent), kept
  * for the first DWELL_MAX datagrams; at exit p50/p99/p999/max go to
  * stderr as a line "sip_proxy: dwell ...", which bench/scenario.sh
- * records beside the driver's figures.
+ * records beside the driver's figures. SIGUSR1 forgets the datagrams
+ * so far (the scenario sends it when the busy hour begins).
  */
 #include "bench.h"
 
@@ -54,7 +55,7 @@ struct binding {
 	socklen_t next_len;
 };
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, forget;
 static struct binding *tab;
 static size_t tab_cap;
 static unsigned long n_reg, n_fwd_req, n_fwd_resp, n_local, n_drop;
@@ -66,8 +67,10 @@ static size_t n_dwell;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		forget = 1;
+	else
+		stop = 1;
 }
 
 static size_t hash(const char *s, size_t n)
@@ -609,6 +612,7 @@ int main(int argc, char **argv)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &rcv, sizeof(rcv));
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	signal(SIGUSR1, on_signal);
 	fprintf(stderr, "sip_proxy: pid %d udp %s for %.0f s\n", (int)getpid(),
 		udp, duration);
 	end = bench_now() + duration;
@@ -625,6 +629,10 @@ int main(int argc, char **argv)
 				break;
 			buf[n] = '\0';
 			on_dgram(fd, buf, (size_t)n, &from, flen);
+			if (forget) {
+				forget = 0;
+				n_dwell = 0;
+			}
 			if (arrived && dwell && n_dwell < DWELL_MAX)
 				dwell[n_dwell++] = rt_now() - arrived;
 		}

@@ -17,6 +17,8 @@
 # The latency figures: at arrival (the kernel's stamp in the receiving
 # phone's socket: the edge's and the backend's time) and at read (the
 # measuring driver's own delay added); sip_proxy's own dwell is noted.
+# OV_SCHED=S: perf sched for S seconds from the storm's start, summed up
+# per program (bench/sched_delay.py: wake-up delays, run times).
 # Output: the scenario lines and a summary; RESULT lines in
 # bench/results/OVERLOAD.raw with the load average. Bounded in time;
 # every process stopped by PID.
@@ -87,8 +89,20 @@ EOF2
 			>"$T/s.out" 2>&1 &
 		sp=$!
 	fi
+	if [ "$storm" = 1 ] && [ -n "${OV_SCHED:-}" ] && command -v perf >/dev/null; then
+		# Where the time goes while the storm lasts.
+		timeout $((OV_SCHED + 30)) perf sched record -q -o "$T/sched.data" \
+			-- sleep "$OV_SCHED" >/dev/null 2>&1
+	fi
 	wait "$mp"
 	[ -n "$sp" ] && wait "$sp"
+	if [ -s "$T/sched.data" ]; then
+		perf sched timehist -i "$T/sched.data" >"$T/sched.txt" 2>/dev/null
+		python3 "$SRC/bench/sched_delay.py" sched "$T/sched.txt" \
+			siptlsd sip_proxy scenario ksoftirqd/0 ksoftirqd/1 | sed "s|^NOTE |NOTE $name |" |
+			tee -a "$RAW" >&2
+		rm -f "$T/sched.data" "$T/sched.txt"
+	fi
 	cat "$T/m.out" ${sp:+"$T/s.out"} | grep -v '^RESULT' >&2
 	grep -h '^RESULT' "$T/m.out" ${sp:+"$T/s.out"} | sed "s|\$| load_start=$l|" >>"$RAW"
 	grep -o "shed_handshakes=[0-9]*\|handshake_limit_pauses=[0-9]*" "$T/d.log" | tail -2 >&2

@@ -8,7 +8,9 @@ sched_delay.py sched FILE COMM...
     of it was woken and then run, and the p50/p99/p999/max of the
     scheduling delay ("sch delay": from the wake-up to getting a CPU).
     That is the time a message ready in a socket waits before anyone can
-    read it: no program's code, the machine's CPUs.
+    read it: no program's code, the machine's CPUs. Also the p99 and max
+    of the run time (on a CPU without a break), which bounds how long one
+    thread kept others waiting.
 
 sched_delay.py histo BEFORE AFTER NAME
     BEFORE and AFTER are two scrapes of siptlsd's /metrics; NAME a
@@ -30,6 +32,7 @@ def pctl(v, p):
 
 def sched(path, comms):
     delays = {c: [] for c in comms}
+    runs = {c: [] for c in comms}
     line_re = re.compile(
         r"^\s*\d+\.\d+\s+\[\d+\]\s+(.+?)\[[\d/]+\]\s+([\d.]+)\s+([\d.]+)\s+"
         r"([\d.]+)")
@@ -41,12 +44,14 @@ def sched(path, comms):
             name = m.group(1).strip()
             if name in delays:
                 delays[name].append(float(m.group(3)))
+                runs[name].append(float(m.group(4)))
     for c in comms:
-        v = delays[c]
+        v, r = delays[c], runs[c]
         print("NOTE scheduling delay of %s (wake-up to a CPU, perf sched): "
-              "%d runs, p50 %.3f ms p99 %.3f ms p999 %.3f ms max %.3f ms"
+              "%d runs, p50 %.3f ms p99 %.3f ms p999 %.3f ms max %.3f ms; "
+              "run time p99 %.3f ms max %.3f ms"
               % (c, len(v), pctl(v, 50), pctl(v, 99), pctl(v, 99.9),
-                 max(v) if v else 0.0))
+                 max(v) if v else 0.0, pctl(r, 99), max(r) if r else 0.0))
 
 
 def buckets(path, name):

@@ -1,8 +1,10 @@
 /*
- * lib/revoc/refresh.c: a refresh round with nothing to refresh sleeps an
- * hour, whatever the options (0 and negative mean the defaults); the
- * state names cover every state; the CRL list of an empty store is empty.
- * The rounds with entries are in test_staple.c and test_crl_slot.c.
+ * lib/revoc/refresh.c (named test_revoc_refresh: a test binary is named
+ * after its file, and daemon/tlsx/refresh.c has test_refresh): a refresh
+ * round with nothing to refresh sleeps an hour, whatever the options (0
+ * and negative mean the defaults); the state names cover every state;
+ * the CRL list of an empty store is empty. Rounds with entries are in
+ * test_staple.c, test_crl_slot.c and daemon/tlsx/test_refresh.c.
  */
 #include <string.h>
 #include <time.h>

@@ -64,16 +64,17 @@ static bool truncated(const unsigned char *buf, size_t n)
 }
 
 /*
- * Reads <bio> to the end of its object, or its end, into a new buffer of
- * at most <max> bytes, by <deadline>. A response that is not ASN.1 comes
+ * stls__http_body() (revoc.h): reads <bio> to the end of its object, or
+ * its end, into a new buffer of at most <max> bytes, by <deadline>. A
+ * response that is not ASN.1 comes
  * back as the connection itself (OpenSSL streams it), a non-blocking
  * socket: a read that would block waits (BIO_wait()) instead of ending
  * the body early. A server that stops sending before the object is whole
  * is -ETIMEDOUT at the deadline; one that closes early, -EIO ("truncated"):
  * a part of a CRL is never handed on as if it were the whole body.
  */
-static int slurp(BIO *bio, size_t max, time_t deadline, unsigned char **body,
-		 size_t *len, char *why, size_t whylen)
+int stls__http_body(BIO *bio, size_t max, time_t deadline,
+		    unsigned char **body, size_t *len, char *why, size_t whylen)
 {
 	unsigned char *buf = NULL, *nb;
 	size_t n = 0, cap = 0;
@@ -208,8 +209,8 @@ int stls__http_ocsp(const char *url, X509 *leaf, X509 *issuer, int timeout,
 		err = -EIO;
 		goto out;
 	}
-	err = slurp(rsp, STLS__OCSP_MAX_RESP, time(NULL) + timeout, body, len,
-		    why, whylen);
+	err = stls__http_body(rsp, STLS__OCSP_MAX_RESP, time(NULL) + timeout,
+			      body, len, why, whylen);
 out:
 	ERR_clear_error();
 	BIO_free_all(rsp);
@@ -242,7 +243,8 @@ int stls__http_get(const char *url, int timeout, size_t max,
 		http_why(url, why, whylen);
 		return -EIO;
 	}
-	err = slurp(rsp, max, time(NULL) + timeout, body, len, why, whylen);
+	err = stls__http_body(rsp, max, time(NULL) + timeout, body, len, why,
+			      whylen);
 	BIO_free_all(rsp);
 	ERR_clear_error();
 	return err;

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "stls/conf.h"
+#include "daemon/tlsx/tls_cfg_fixture.h"
 #include "test.h"
 #include "tlsx/pstore.h"
 
@@ -25,27 +26,14 @@ struct fx {
 	struct stls_pstore *ps;
 };
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	CHECK_NOT_NULL(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 /* tls.cfg: the two defaults, then <extra>. */
 static void write_tls(struct fx *f, const char *extra)
 {
-	char text[4096];
+	char cert[600], key[600];
 
-	snprintf(text, sizeof(text),
-		 "[server:default]\ncertificate = %s\nprivate_key = %s\n"
-		 "[client:default]\nverify_certificate = yes\nca_list = %s\n"
-		 "%s",
-		 test_cert_path("server.pem"), test_cert_path("server.key"),
-		 test_cert_path("ca.pem"), extra);
-	write_file(f->tls, text);
+	snprintf(cert, sizeof(cert), "%s", test_cert_path("server.pem"));
+	snprintf(key, sizeof(key), "%s", test_cert_path("server.key"));
+	tcf_write_tls(f->tls, cert, key, test_cert_path("ca.pem"), extra);
 }
 
 /*
@@ -61,7 +49,7 @@ static void fx_conf_with(struct fx *f, const char *extra)
 	snprintf(f->main, sizeof(f->main), "%s/main.cfg", test_tmp_dir());
 	snprintf(f->tls, sizeof(f->tls), "%s/tls.cfg", test_tmp_dir());
 	snprintf(text, sizeof(text), "[tls]\nconfig = %s\n", f->tls);
-	write_file(f->main, text);
+	tcf_write_file(f->main, text);
 	write_tls(f, extra);
 	stls_diag_init(&diag);
 	if (stls_conf_load(f->main, &f->conf, &diag) != 0)

@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "stls/conf.h"
+#include "daemon/tlsx/tls_cfg_fixture.h"
 #include "test.h"
 #include "tlsx/pstore.h"
 #include "tlsx/watch.h"
@@ -30,15 +31,6 @@ struct wfx {
 	struct stls_watch *w;
 	int reloads, failed;
 };
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	CHECK_NOT_NULL(f);
-	fputs(text, f);
-	fclose(f);
-}
 
 static void copy_file(const char *from, const char *to)
 {
@@ -57,14 +49,7 @@ static void copy_file(const char *from, const char *to)
 
 static void write_tls(struct wfx *f, const char *extra)
 {
-	char text[4096];
-
-	snprintf(text, sizeof(text),
-		 "[server:default]\ncertificate = %s\nprivate_key = %s\n"
-		 "[client:default]\nverify_certificate = yes\nca_list = %s\n"
-		 "%s",
-		 f->cert, f->key, f->ca, extra);
-	write_file(f->tls, text);
+	tcf_write_tls(f->tls, f->cert, f->key, f->ca, extra);
 }
 
 static int do_reload(void *arg)
@@ -117,7 +102,7 @@ static void wfx_start(struct wfx *f, int delay_ms)
 	write_tls(f, "");
 	snprintf(main, sizeof(main), "%s/main.cfg", test_tmp_dir());
 	snprintf(text, sizeof(text), "[tls]\nconfig = %s\n", f->tls);
-	write_file(main, text);
+	tcf_write_file(main, text);
 	stls_diag_init(&diag);
 	if (stls_conf_load(main, &f->conf, &diag) != 0)
 		stls_diag_print(&diag, stderr);
@@ -167,7 +152,7 @@ TEST(other_files_in_the_directory_do_not_reload)
 
 	wfx_start(&f, 50);
 	snprintf(other, sizeof(other), "%s/unrelated.txt", f.dir);
-	write_file(other, "hello\n");
+	tcf_write_file(other, "hello\n");
 	CHECK(!run_until(&f, &f.reloads, 1, 1500));
 	/* The watched certificate, renamed into place. */
 	snprintf(other, sizeof(other), "%s/cert.pem.new", f.dir);
@@ -186,7 +171,7 @@ TEST(half_written_certificate_fails_then_the_whole_one_loads)
 
 	wfx_start(&f, 100);
 	g1 = stls_pstore_generation(f.ps);
-	write_file(f.cert, "-----BEGIN CERTIFICATE-----\nMIIB\n");
+	tcf_write_file(f.cert, "-----BEGIN CERTIFICATE-----\nMIIB\n");
 	CHECK(run_until(&f, &f.reloads, 1, 10000));
 	CHECK_EQ(f.failed, 1);
 	CHECK_EQ(stls_pstore_generation(f.ps), g1);

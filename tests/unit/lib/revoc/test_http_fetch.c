@@ -412,6 +412,36 @@ TEST(refused_connection_and_bad_urls)
 	CHECK_NULL(body);
 }
 
+/* A 200 reply of <der> under <ctype> (malloc'd). */
+static char *ocsp_reply(const char *ctype, const unsigned char *der,
+			size_t olen, size_t *rlen)
+{
+	char head[160];
+
+	snprintf(head, sizeof(head),
+		 "HTTP/1.0 200 OK\r\nContent-Type: %s\r\n"
+		 "Content-Length: %zu\r\n\r\n",
+		 ctype, olen);
+	return reply(head, der, olen, rlen);
+}
+
+/* One OCSP exchange with a server giving <r>; s->req kept (hs_free). */
+static int ocsp_one(struct hs *s, const struct hs_reply *r, X509 *leaf,
+		    X509 *issuer, unsigned char **body, size_t *len,
+		    char *why, size_t whylen)
+{
+	int err;
+
+	hs_start(s, r, 1);
+	err = stls__http_ocsp(url(s, "/ocsp"), leaf, issuer, 10, body, len,
+			      why, whylen);
+	hs_stop(s);
+	if (err) {
+		CHECK_NULL(*body);
+	}
+	return err;
+}
+
 /* The OCSP exchange: a POST of an OCSP request about the leaf, the
  * response handed back as it came; the wrong content type or status is
  * an error. */
@@ -423,20 +453,15 @@ TEST(ocsp_post_request_and_response)
 				     V_OCSP_CERTSTATUS_GOOD, -60, 3600, &olen);
 	unsigned char *body = NULL;
 	const unsigned char *p;
-	char head[160], why[256], *r, *eoh;
+	char why[256], *r, *eoh;
 	struct hs s;
 	OCSP_REQUEST *req;
 	OCSP_CERTID *want;
 
-	snprintf(head, sizeof(head),
-		 "HTTP/1.0 200 OK\r\nContent-Type: application/ocsp-response"
-		 "\r\nContent-Length: %zu\r\n\r\n",
-		 olen);
-	r = reply(head, der, olen, &rlen);
-	hs_start(&s, &(struct hs_reply){ r, rlen, false }, 1);
-	CHECK_OK(stls__http_ocsp(url(&s, "/ocsp"), leaf, issuer, 10, &body,
-				 &len, why, sizeof(why)));
-	hs_stop(&s);
+	r = ocsp_reply("application/ocsp-response", der, olen, &rlen);
+	CHECK_OK(ocsp_one(&s, &(struct hs_reply){ r, rlen, false }, leaf,
+			  issuer, &body, &len, why, sizeof(why)));
+	free(r);
 	CHECK_EQ(len, olen);
 	CHECK_EQ(memcmp(body, der, olen), 0);
 	CHECK_EQ(strncmp(s.req[0], "POST /ocsp HTTP/1.", 18), 0);
@@ -458,33 +483,21 @@ TEST(ocsp_post_request_and_response)
 	hs_free(&s);
 	free(body);
 	body = NULL;
-	free(r);
 
 	/* The right bytes under the wrong content type. */
-	snprintf(head, sizeof(head),
-		 "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n"
-		 "Content-Length: %zu\r\n\r\n",
-		 olen);
-	r = reply(head, der, olen, &rlen);
-	hs_start(&s, &(struct hs_reply){ r, rlen, false }, 1);
-	CHECK_EQ(stls__http_ocsp(url(&s, "/ocsp"), leaf, issuer, 10, &body,
-				 &len, why, sizeof(why)),
+	r = ocsp_reply("text/html", der, olen, &rlen);
+	CHECK_EQ(ocsp_one(&s, &(struct hs_reply){ r, rlen, false }, leaf,
+			  issuer, &body, &len, why, sizeof(why)),
 		 -EIO);
-	hs_stop(&s);
 	hs_free(&s);
-	CHECK_NULL(body);
 	free(r);
-
 	/* A responder that fails. */
-	hs_start(&s,
-		 &(struct hs_reply){ "HTTP/1.0 503 Busy\r\n\r\n", 0, false },
-		 1);
-	CHECK_EQ(stls__http_ocsp(url(&s, "/ocsp"), leaf, issuer, 10, &body,
-				 &len, why, sizeof(why)),
+	CHECK_EQ(ocsp_one(&s,
+			  &(struct hs_reply){ "HTTP/1.0 503 Busy\r\n\r\n", 0,
+					      false },
+			  leaf, issuer, &body, &len, why, sizeof(why)),
 		 -EIO);
-	hs_stop(&s);
 	hs_free(&s);
-	CHECK_NULL(body);
 	CHECK_EQ(stls__http_ocsp("https://127.0.0.1:45001/", leaf, issuer, 10,
 				 &body, &len, why, sizeof(why)),
 		 -EINVAL);

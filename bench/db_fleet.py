@@ -18,6 +18,8 @@ bounded in count and time; the PostgreSQL server is started by this script
 3. reloads under load: one edge, 4 client threads doing full TLS 1.3
    handshakes with an echo in a loop, while N changes (default 100) are
    committed, each waited for until live; handshakes done and failed.
+   Run twice: with the 10,000 profiles of step 2 in the table (every
+   change rebuilds all of them on all three edges), and with 3.
 """
 import json
 import os
@@ -112,7 +114,7 @@ def change_to_live(psql, ports, n, tag):
     return times
 
 
-def reloads_under_load(psql, edge, n):
+def reloads_under_load(psql, edge, n, tag="r"):
     port = t.port_of(edge)
     stop = threading.Event()
     counts = {"ok": 0, "failed": 0}
@@ -134,7 +136,7 @@ def reloads_under_load(psql, edge, n):
     for x in th:
         x.start()
     try:
-        times = change_to_live(psql, [port], n, "r")
+        times = change_to_live(psql, [port], n, tag)
     finally:
         stop.set()
         for x in th:
@@ -189,6 +191,14 @@ def main():
         print("figure: tls.reload of %d profiles from PostgreSQL: %.2f s "
               "(%s)" % (PROFILES + 3, time.time() - t1,
                         o.strip().replace("\n", " ")), flush=True)
+        times, counts, errs = reloads_under_load(psql, edges[0], RELOADS,
+                                                 "q")
+        summary("change to live under load (1 edge, %d profiles)"
+                % (PROFILES + 3), times)
+        print("figure: %d reloads of %d profiles under load: %d handshakes,"
+              " %d failed %s" % (RELOADS, PROFILES + 3,
+                                 counts["ok"] + counts["failed"],
+                                 counts["failed"], errs), flush=True)
         psql.commit("DELETE FROM tlscfg WHERE id > 3")
         live_after(ports, "t1.example.test", t.CERT1, time.time(), 300)
 

@@ -44,6 +44,8 @@ struct lg_opts {
 	const char *sni; /* server name sent, or NULL: none */
 	bool echo_ok;    /* an echoed request counts as its answer */
 	bool tickets12;  /* resume TLS 1.2 with tickets, not session ids */
+	struct sockaddr_storage src; /* local address to bind, or family 0 */
+	socklen_t src_len;
 };
 
 struct lg_stats {

@@ -113,6 +113,15 @@ int lg_conn_start(struct conn *c)
 		return -errno;
 	}
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (o->src_len &&
+	    bind(c->fd, (const struct sockaddr *)&o->src, o->src_len) < 0) {
+		snprintf(c->e->st->last_err, sizeof(c->e->st->last_err),
+			 "bind: %s", strerror(errno));
+		c->e->st->errors++;
+		close(c->fd);
+		c->fd = -1;
+		return -errno;
+	}
 	c->e->live++;
 	c->st = C_CONNECT;
 	c->t0 = bench_now();

@@ -84,7 +84,11 @@ static void refill(struct eng *e, double now)
 			if (e->st->errors >= o->count) {
 				continue;
 			}
-		} else if (e->st->started >= o->count) {
+		} else if (e->st->started >= o->count ||
+			   (o->rate > 0 && (double)e->st->started >=
+			    (now - e->st->t_start) * o->rate)) {
+			/* -r in the other modes: operations started a
+			 * second, at most. */
 			continue;
 		}
 		if (o->mode != LG_PERSISTENT) {

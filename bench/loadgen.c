@@ -59,7 +59,11 @@ static void usage(void)
 		"  -c, --concurrency N  connections at once (idle: to hold)\n"
 		"  -d, --duration S     seconds of load (default 5)\n"
 		"  -n, --count N        bound on operations (default 1e6)\n"
-		"  -r, --rate R         persistent: requests/s, 0 = max\n"
+		"  -r, --rate R         persistent: requests/s, 0 = max;\n"
+		"                       full, handshake, resume: operations\n"
+		"                       started per second, at most\n"
+		"  --source ADDR        bind the connections to this local\n"
+		"                       address (IPv4 or IPv6 literal)\n"
 		"  -p, --pipeline D     persistent: in flight per connection\n"
 		"  -H, --hold S         idle: seconds to hold (default 5)\n"
 		"  -P, --parallel N     idle: handshakes at once (default 32)\n"
@@ -118,7 +122,7 @@ static int parse_target(const char *t, struct lg_opts *o)
 }
 
 enum { OPT_CAFILE = 256, OPT_NOVERIFY, OPT_SNI, OPT_CERT, OPT_KEY, OPT_PID,
-       OPT_LABEL, OPT_ECHO, OPT_TICKETS };
+       OPT_LABEL, OPT_ECHO, OPT_TICKETS, OPT_SOURCE };
 
 static const struct option long_opts[] = {
 	{ "mode", required_argument, NULL, 'm' },
@@ -142,9 +146,24 @@ static const struct option long_opts[] = {
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "echo-ok", no_argument, NULL, OPT_ECHO },
 	{ "tickets", no_argument, NULL, OPT_TICKETS },
+	{ "source", required_argument, NULL, OPT_SOURCE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* --source: an address literal, port 0 (the kernel picks). */
+static int parse_source(const char *v, struct lg_opts *o)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICHOST }, *ai;
+
+	if (getaddrinfo(v, "0", &hints, &ai) != 0)
+		return -EINVAL;
+	memcpy(&o->src, ai->ai_addr, ai->ai_addrlen);
+	o->src_len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
 
 static int parse_opt(struct cli *a, int ch, const char *v)
 {
@@ -177,6 +196,7 @@ static int parse_opt(struct cli *a, int ch, const char *v)
 	case OPT_LABEL: a->label = v; return 0;
 	case OPT_ECHO: o->echo_ok = true; return 0;
 	case OPT_TICKETS: o->tickets12 = true; return 0;
+	case OPT_SOURCE: return parse_source(v, o);
 	default: return -EINVAL;
 	}
 }

@@ -11,7 +11,14 @@
 #   storm  the same, and OV_STORM (10000) new phones connecting at once
 #          8 s into it (a second scenario process).
 # OV_CONFIGS: "NAME|[core] line;NAME|line..." (default: the defaults, and
-# max_handshakes_in_flight = 0).
+# max_handshakes_in_flight = 0). OV_STORM_NICE=N runs the storm's driver
+# at nice N (its phones' handshakes then take the CPU the rest leaves, as
+# phones on other hosts would; the default 0 makes them compete).
+# The latency figures: at arrival (the kernel's stamp in the receiving
+# phone's socket: the edge's and the backend's time) and at read (the
+# measuring driver's own delay added); sip_proxy's own dwell is noted.
+# OV_SCHED=S: perf sched for S seconds from the storm's start, summed up
+# per program (bench/sched_delay.py: wake-up delays, run times).
 # Output: the scenario lines and a summary; RESULT lines in
 # bench/results/OVERLOAD.raw with the load average. Bounded in time;
 # every process stopped by PID.
@@ -50,7 +57,7 @@ load() { cut -d" " -f1-3 /proc/loadavg | tr " " "/"; }
 one() {
 	local name=$1 extra=$2 storm=$3 dp pp sp=
 	"$BIN/sip_proxy" --udp "127.0.0.1:$PORT" --max-bindings $((STORM + PHONES + 100)) \
-		--duration 600 2>/dev/null &
+		--duration 600 2>"$T/p.log" &
 	pp=$!
 	PIDS=("$pp")
 	cat >"$T/s.conf" <<EOF2
@@ -77,18 +84,32 @@ EOF2
 	local mp=$!
 	if [ "$storm" = 1 ]; then
 		sleep 8
-		timeout $((BUSY + 60)) "$BIN/scenario" -t "127.0.0.1:$((PORT + 1))" \
+		timeout $((BUSY + 60)) nice -n "${OV_STORM_NICE:-0}" "$BIN/scenario" -t "127.0.0.1:$((PORT + 1))" \
 			-n "$STORM" --storm-timeout $((BUSY - 10)) --prefix s --label "$name-storm" \
 			>"$T/s.out" 2>&1 &
 		sp=$!
 	fi
+	if [ "$storm" = 1 ] && [ -n "${OV_SCHED:-}" ] && command -v perf >/dev/null; then
+		# Where the time goes while the storm lasts.
+		timeout $((OV_SCHED + 30)) perf sched record -q -o "$T/sched.data" \
+			-- sleep "$OV_SCHED" >/dev/null 2>&1
+	fi
 	wait "$mp"
 	[ -n "$sp" ] && wait "$sp"
+	if [ -s "$T/sched.data" ]; then
+		perf sched timehist -i "$T/sched.data" >"$T/sched.txt" 2>/dev/null
+		python3 "$SRC/bench/sched_delay.py" sched "$T/sched.txt" \
+			siptlsd sip_proxy scenario ksoftirqd/0 ksoftirqd/1 | sed "s|^NOTE |NOTE $name |" |
+			tee -a "$RAW" >&2
+		rm -f "$T/sched.data" "$T/sched.txt"
+	fi
 	cat "$T/m.out" ${sp:+"$T/s.out"} | grep -v '^RESULT' >&2
 	grep -h '^RESULT' "$T/m.out" ${sp:+"$T/s.out"} | sed "s|\$| load_start=$l|" >>"$RAW"
 	grep -o "shed_handshakes=[0-9]*\|handshake_limit_pauses=[0-9]*" "$T/d.log" | tail -2 >&2
 	stop_tree "$dp"
 	stop_tree "$pp"
+	grep -h '^sip_proxy: dwell' "$T/p.log" | sed "s|^sip_proxy: |NOTE $name backend |" |
+		tee -a "$RAW" >&2
 	PIDS=()
 	sleep 2
 }
@@ -106,4 +127,6 @@ for cfg in "${CFGS[@]}"; do
 done
 echo
 grep '/busy' "$RAW" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-	printf "%-22s p50 %s ms  p99 %s ms  p999 %s ms  lost %s  load %s\n", v["label"], v["p50_ms"], v["p99_ms"], v["p999_ms"], v["lost"], v["load_start"] }'
+	printf "%-22s at arrival p50 %s ms  p99 %s ms  p999 %s ms;  at read p50 %s ms  p99 %s ms  p999 %s ms;  lost %s  server CPU %s %%  load %s\n", v["label"], v["arr_p50_ms"], v["arr_p99_ms"], v["arr_p999_ms"], v["p50_ms"], v["p99_ms"], v["p999_ms"], v["lost"], v["cpu_pct"], v["load_start"] }'
+grep -- '-storm-storm/storm' "$RAW" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+	printf "%-22s storm: %s of %s registered in %s s, %s failed\n", v["label"], v["registered"], v["phones"], v["t_all_s"], v["failed"] }'

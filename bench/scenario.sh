@@ -20,6 +20,14 @@
 #                 blind terminator cannot take requests from the backend
 #                 to a phone, so the busy hour does not apply.
 #
+# Where a relayed message waits (siptlsd): SCN_SCHED=S records `perf
+# sched` for S seconds of the busy hour and adds the scheduling delay
+# (wake-up to a CPU) of siptlsd, sip_proxy and the driver; siptlsd's
+# metrics are scraped before and after the busy hour for its in-process
+# relay latency (bench/sched_delay.py). The driver itself reports each
+# message's latency at arrival (the kernel's stamp in the receiving
+# phone's socket) and at read, and sip_proxy its own dwell.
+#
 # Environment: SCN_PHONES (10000), SCN_BUSY seconds (60; 0 skips it),
 # SCN_CALLS per second (50), SCN_REPS storms per system (1), SCN_PORT
 # (25600, uses the next 20), SCN_OUT (SCENARIO). Output:
@@ -49,6 +57,7 @@ KAM_MODULES=/usr/lib/x86_64-linux-gnu/kamailio/modules
 T=$(mktemp -d /tmp/stls-scn.XXXXXX)
 RAW=$T/raw
 PIDS=()
+PROXY_PID=
 : >"$RAW"
 
 . "$SRC/bench/procs.sh"
@@ -91,15 +100,47 @@ BE=$PORT          # sip_proxy (UDP)
 ECHO=$((PORT + 1)) # echo_backend (TCP), for HAProxy
 EDGE=$((PORT + 2)) # the edge's TLS port
 KUDP=$((PORT + 3)) # Kamailio's UDP side
+MET=$((PORT + 4))  # siptlsd's metrics
 
 # run SYS PID BUSY [PHONES]: the storm (SCN_REPS times, a fresh edge each time is the
 # caller's job) and the busy hour, RESULT lines kept.
 run() {
-	local sys=$1 pid=$2 busy=$3 n=${4:-$N} l
+	local sys=$1 pid=$2 busy=$3 n=${4:-$N} l dp i
 	l=$(load)
 	timeout $((BUSY + 200)) "$BIN/scenario" -t "127.0.0.1:$EDGE" -n "$n" \
 		--storm-timeout 90 --busy "$busy" --calls "$CALLS" \
-		--server-pid "$pid" --label "$sys" >"$T/out" 2>&1
+		--server-pid "$pid" --label "$sys" >"$T/out" 2>&1 &
+	dp=$!
+	if [ "$busy" != 0 ] && [ "$sys" = siptlsd ]; then
+		# The busy hour starts right after the storm's line.
+		for i in $(seq 1200); do
+			grep -q '^storm:' "$T/out" 2>/dev/null && break
+			kill -0 "$dp" 2>/dev/null || break
+			sleep 0.1
+		done
+		scrape "$T/m0"
+		# sip_proxy's dwell: the busy hour's datagrams only.
+		[ -n "$PROXY_PID" ] && kill -USR1 "$PROXY_PID" 2>/dev/null
+		if [ -n "${SCN_SCHED:-}" ] && command -v perf >/dev/null; then
+			sleep 2
+			timeout $((SCN_SCHED + 30)) perf sched record -q \
+				-o "$T/sched.data" -- sleep "$SCN_SCHED" \
+				>/dev/null 2>&1
+		fi
+	fi
+	wait "$dp"
+	if [ -s "$T/m0" ]; then
+		scrape "$T/m1"
+		python3 "$SRC/bench/sched_delay.py" histo "$T/m0" "$T/m1" \
+			siptls_relay_latency_seconds >>"$RAW"
+		rm -f "$T/m0" "$T/m1"
+	fi
+	if [ -s "$T/sched.data" ]; then
+		perf sched timehist -i "$T/sched.data" >"$T/sched.txt" 2>/dev/null
+		python3 "$SRC/bench/sched_delay.py" sched "$T/sched.txt" \
+			siptlsd sip_proxy scenario >>"$RAW"
+		rm -f "$T/sched.data" "$T/sched.txt"
+	fi
 	sed -n '/^RESULT/!p' "$T/out" >&2
 	grep '^RESULT' "$T/out" | sed "s|\$| load_start=$l load_end=$(load)|" \
 		>>"$RAW"
@@ -107,9 +148,15 @@ run() {
 		echo "NOTE $sys: the edge died during the run" >>"$RAW"
 }
 
+# scrape FILE: siptlsd's /metrics (empty when it does not answer).
+scrape() {
+	curl -s -m 5 "http://127.0.0.1:$MET/metrics" >"$1" 2>/dev/null || : >"$1"
+}
+
 start_proxy() {
 	"$BIN/sip_proxy" --udp "127.0.0.1:$BE" --max-bindings $((N + 100)) \
 		--duration 3600 2>"$T/proxy.log" &
+	PROXY_PID=$!
 	PIDS+=($!)
 }
 
@@ -123,6 +170,7 @@ listen = tls:127.0.0.1:$EDGE
 backend = udp:127.0.0.1:$BE
 workers = 2
 max_connections = $((N + 1000))
+metrics = 127.0.0.1:$MET
 ${3:-}
 [tls]
 connection_timeout = 3600
@@ -255,6 +303,10 @@ for sys in $SYSTEMS; do
 		*) log "unknown system $sys" ;;
 		esac
 		stop_all
+		# The backend's own part of the latency (sip_proxy's exit line).
+		[ -f "$T/proxy.log" ] && grep -h '^sip_proxy: dwell' "$T/proxy.log" |
+			sed "s|^sip_proxy: |NOTE $sys backend |" >>"$RAW"
+		rm -f "$T/proxy.log"
 		sleep 2
 	done
 done

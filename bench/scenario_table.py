@@ -37,20 +37,31 @@ def main():
                   float(r["mem_per_phone_kb"]), r["mem_kind"],
                   r.get("client_cpu_s", "?"), r.get("load_start", "?"), r.get("load_end", "?")))
     if busy:
+        # "at arrival": the kernel's receive stamp at the receiving phone
+        # (the edge's and the backend's time, not the driver's); "at
+        # read": when the driver got to it. Older raw files have only the
+        # latter.
         print("\n### Busy hour\n")
         print("| system | seconds | phones | calls | relayed messages | "
-              "lost | p50 | p99 | p999 | REGISTER refresh p50 / p99 | "
+              "lost | at arrival p50 / p99 / p999 | at read p50 / p99 / "
+              "p999 | REGISTER refresh p50 / p99 (at arrival) | "
               "keep-alive pongs | server CPU | load (start/end) |")
         print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
-              "---: | ---: | ---: | ---: | --- |")
+              "---: | ---: | ---: | --- |")
         for r in busy:
-            print("| %s | %s | %s | %s | %s | %s | %.2f ms | %.2f ms | "
+            arr = ("%.2f / %.2f / %.2f ms" % (
+                float(r["arr_p50_ms"]), float(r["arr_p99_ms"]),
+                float(r["arr_p999_ms"])) if "arr_p50_ms" in r else "—")
+            reg = (r["reg_arr_p50_ms"], r["reg_arr_p99_ms"]) \
+                if "reg_arr_p50_ms" in r else (r["reg_p50_ms"],
+                                               r["reg_p99_ms"])
+            print("| %s | %s | %s | %s | %s | %s | %s | %.2f / %.2f / "
                   "%.2f ms | %.2f / %.2f ms | %s/%s | %.1f %% | %s / %s |"
                   % (r["label"].rsplit("/", 1)[0], r["seconds"],
-                     r["phones"], r["calls"], r["msgs"], r["lost"],
+                     r["phones"], r["calls"], r["msgs"], r["lost"], arr,
                      float(r["p50_ms"]), float(r["p99_ms"]),
-                     float(r["p999_ms"]), float(r["reg_p50_ms"]),
-                     float(r["reg_p99_ms"]), r["ka_pongs"], r["ka_sent"],
+                     float(r["p999_ms"]), float(reg[0]), float(reg[1]),
+                     r["ka_pongs"], r["ka_sent"],
                      float(r["cpu_pct"]), r.get("load_start", "?"),
                      r.get("load_end", "?")))
     if notes:

@@ -17,6 +17,14 @@
  *
  * One thread, one socket; exits after --duration seconds or on SIGTERM.
  * Bindings live in a fixed-size open-addressing table (--max-bindings).
+ *
+ * Its own part of a relayed message's latency: every datagram's time
+ * here, from its arrival in the socket (the kernel's receive timestamp,
+ * SO_TIMESTAMPNS) to the end of its handling (the forward sent), kept
+ * for the first DWELL_MAX datagrams; at exit p50/p99/p999/max go to
+ * stderr as a line "sip_proxy: dwell ...", which bench/scenario.sh
+ * records beside the driver's figures. SIGUSR1 forgets the datagrams
+ * so far (the scenario sends it when the busy hour begins).
  */
 #include "bench.h"
 
@@ -33,6 +41,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MSG_MAX 65535
@@ -45,17 +55,22 @@ struct binding {
 	socklen_t next_len;
 };
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, forget;
 static struct binding *tab;
 static size_t tab_cap;
 static unsigned long n_reg, n_fwd_req, n_fwd_resp, n_local, n_drop;
 static char self_via[128];
 static unsigned long branch_seq;
+#define DWELL_MAX (4u << 20)
+static double *dwell; /* seconds, DWELL_MAX at most */
+static size_t n_dwell;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		forget = 1;
+	else
+		stop = 1;
 }
 
 static size_t hash(const char *s, size_t n)
@@ -487,6 +502,61 @@ static void on_dgram(int fd, char *m, size_t len,
 		       (const struct sockaddr *)from, flen);
 }
 
+static double rt_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One datagram into buf[0..cap): its length (< 0: none) and, in
+ * *arrived, the kernel's receive time (CLOCK_REALTIME; 0 if none). */
+static ssize_t recv_stamped(int fd, char *buf, size_t cap,
+			    struct sockaddr_storage *from, socklen_t *flen,
+			    double *arrived)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} cb;
+	struct iovec iov = { .iov_base = buf, .iov_len = cap };
+	struct msghdr mh = { .msg_name = from, .msg_namelen = *flen,
+			     .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cb.b,
+			     .msg_controllen = sizeof(cb.b) };
+	struct cmsghdr *cm;
+	ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
+
+	*arrived = 0;
+	if (n < 0)
+		return n;
+	*flen = mh.msg_namelen;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+			*arrived = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+		}
+	}
+	return n;
+}
+
+static void report_dwell(void)
+{
+	if (!n_dwell)
+		return;
+	fprintf(stderr,
+		"sip_proxy: dwell (arrival to forwarded) of %zu datagrams: "
+		"p50 %.3f ms p99 %.3f ms p999 %.3f ms max %.3f ms\n", n_dwell,
+		bench_percentile(dwell, n_dwell, 50) * 1e3,
+		bench_percentile(dwell, n_dwell, 99) * 1e3,
+		bench_percentile(dwell, n_dwell, 99.9) * 1e3,
+		bench_percentile(dwell, n_dwell, 100) * 1e3);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -500,7 +570,8 @@ int main(int argc, char **argv)
 	double duration = 60, end;
 	struct sockaddr_storage ss, from;
 	socklen_t sl, flen;
-	int ch, fd, rcv = 8 << 20;
+	int ch, fd, rcv = 8 << 20, one = 1;
+	double arrived;
 	size_t i;
 	ssize_t n;
 
@@ -533,12 +604,15 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	dwell = malloc(DWELL_MAX * sizeof(*dwell));
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)))
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &rcv, sizeof(rcv)))
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &rcv, sizeof(rcv));
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	signal(SIGUSR1, on_signal);
 	fprintf(stderr, "sip_proxy: pid %d udp %s for %.0f s\n", (int)getpid(),
 		udp, duration);
 	end = bench_now() + duration;
@@ -549,18 +623,26 @@ int main(int argc, char **argv)
 			continue;
 		for (i = 0; i < 256; i++) {
 			flen = sizeof(from);
-			n = recvfrom(fd, buf, MSG_MAX, MSG_DONTWAIT,
-				     (struct sockaddr *)&from, &flen);
+			n = recv_stamped(fd, buf, MSG_MAX, &from, &flen,
+					 &arrived);
 			if (n <= 0)
 				break;
 			buf[n] = '\0';
 			on_dgram(fd, buf, (size_t)n, &from, flen);
+			if (forget) {
+				forget = 0;
+				n_dwell = 0;
+			}
+			if (arrived && dwell && n_dwell < DWELL_MAX)
+				dwell[n_dwell++] = rt_now() - arrived;
 		}
 	}
 	fprintf(stderr,
 		"sip_proxy: registered %lu, requests forwarded %lu, responses "
 		"forwarded %lu, answered locally %lu, dropped %lu\n",
 		n_reg, n_fwd_req, n_fwd_resp, n_local, n_drop);
+	report_dwell();
+	free(dwell);
 	for (i = 0; i < tab_cap; i++) {
 		free(tab[i].aor);
 		free(tab[i].contact);

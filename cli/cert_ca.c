@@ -21,10 +21,11 @@
 
 #include "cert_int.h"
 #include "stls/hsm.h"
+#include "stls/secret.h"
 #include "stls/x509_ca.h"
 
 #define PATH_LEN 4096
-#define PASS_LEN 1024
+#define PASS_LEN STLS_SECRET_MAX
 
 static int bad_name(const char *cmd, const char *name)
 {

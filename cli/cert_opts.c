@@ -21,6 +21,7 @@
 
 #include "cert.h"
 #include "cert_int.h"
+#include "stls/secret.h"
 
 static const struct {
 	const char *name;
@@ -272,25 +273,17 @@ int stls__cert_parse(const char *cmd, int argc, char **argv,
 
 int stls__cert_read_pass(const char *path, char *buf, size_t len)
 {
-	char msg[4200];
-	FILE *f = fopen(path, "r");
-	size_t n;
+	char why[600], msg[700];
 
-	if (!f) {
-		snprintf(msg, sizeof(msg), "cannot read password file '%s': "
-			 "%s", path, strerror(errno));
+	if (stls_secret_read(path, buf, len, NULL, why, sizeof(why))) {
+		snprintf(msg, sizeof(msg), "password file: %s", why);
 		return stls__cert_fail(msg);
 	}
-	if (!fgets(buf, (int)len, f)) {
-		buf[0] = '\0';
-	}
-	fclose(f);
-	n = strcspn(buf, "\r\n");
-	buf[n] = '\0';
-	if (n < 4) {
+	if (strlen(buf) < 4) {
 		OPENSSL_cleanse(buf, len);
-		snprintf(msg, sizeof(msg), "password file '%s': the password "
-			 "(first line) must have at least 4 characters", path);
+		snprintf(msg, sizeof(msg), "password file '%.500s': the "
+			 "password (first line) must have at least 4 "
+			 "characters", path);
 		return stls__cert_fail(msg);
 	}
 	return 0;

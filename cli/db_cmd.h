@@ -8,6 +8,7 @@
 
 #include "stls/db.h"
 #include "stls/db_admin.h"
+#include "stls/secret.h"
 
 #define DB_EXIT_OK 0
 #define DB_EXIT_FAIL 1
@@ -42,7 +43,7 @@ struct db_ctx {
 	struct stls_settings own;    /* the settings without -c */
 	const struct stls_settings *s; /* conf's [tls] or own */
 	char *base_dir;              /* for relative paths */
-	char key_password[1024];     /* --key-password-file, or "" */
+	char key_password[STLS_SECRET_MAX]; /* --key-password-file, or "" */
 };
 
 /* Prints "siptlsctl db CMD: message" to stderr; returns DB_EXIT_FAIL. */

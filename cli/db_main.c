@@ -19,6 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "stls/secret.h"
+
 enum opt_bit {
 	O_DB = 1 << 0, O_CONFIG = 1 << 1, O_PASS = 1 << 2, O_OUT = 1 << 3,
 	O_PEM_DIR = 1 << 4, O_FILE_TYPE = 1 << 5, O_KAMCLI = 1 << 6,
@@ -186,22 +188,12 @@ static int parse(size_t ci, int argc, char **argv, struct db_opts *o)
 /* First line of the key password file, without its newline. */
 static int read_pass(struct db_ctx *c)
 {
-	FILE *f = fopen(c->o.pass_file, "r");
-	size_t n;
+	char why[600];
 
-	if (!f) {
-		return stls__db_fail(c, "cannot read '%s': %s", c->o.pass_file,
-				     strerror(errno));
-	}
-	if (!fgets(c->key_password, sizeof(c->key_password), f)) {
-		c->key_password[0] = '\0';
-	}
-	fclose(f);
-	n = strcspn(c->key_password, "\r\n");
-	c->key_password[n] = '\0';
-	if (!c->key_password[0]) {
-		return stls__db_fail(c, "'%s' holds no password",
-				     c->o.pass_file);
+	if (stls_secret_read(c->o.pass_file, c->key_password,
+			     sizeof(c->key_password), NULL, why,
+			     sizeof(why))) {
+		return stls__db_fail(c, "--key-password-file: %s", why);
 	}
 	return 0;
 }

@@ -157,7 +157,10 @@ int stls_metrics_start(const struct stls_metrics_conf *conf,
 	m->src = *src;
 	pthread_mutex_init(&m->lock, NULL);
 	stls_addr_to_sockaddr(&conf->addr, &ss);
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	/* epoll (poll elsewhere), not select(): a busy daemon's scrape
+	 * socket has a descriptor far above FD_SETSIZE, which select()
+	 * cannot watch (the scrape would be dropped). */
+	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
 	if (conf->addr.family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	m->mhd = MHD_start_daemon(

@@ -206,8 +206,8 @@ int stls_pstore_reload(struct stls_pstore *ps, struct stls_diag *diag,
 	if (!err)
 		err = build_checked(ps, list, diag, &set);
 	stls_profile_conf_list_free(list);
-	tell_done(ps, err, diag);
 	if (err) {
+		tell_done(ps, err, diag);
 		__atomic_add_fetch(&ps->reload_failed, 1, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&ps->reload_lock);
 		return err;
@@ -216,6 +216,9 @@ int stls_pstore_reload(struct stls_pstore *ps, struct stls_diag *diag,
 	old = ps->cur;
 	ps->cur = set;
 	pthread_mutex_unlock(&ps->cur_lock);
+	/* Live first: the source's bookkeeping (a database snapshot of every
+	 * row) must not delay the new set. */
+	tell_done(ps, 0, diag);
 	/* Connections made with the old set keep their own references. */
 	stls_profile_set_unref(old);
 	__atomic_add_fetch(&ps->reload_ok, 1, __ATOMIC_RELAXED);

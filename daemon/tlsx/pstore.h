@@ -46,7 +46,9 @@ STLS_MUST_USE int stls_pstore_new(const struct stls_conf *conf,
  * (a database: daemon/dbsrc). load() gives the complete list a build
  * should use (the inline profiles included) or fails with its reasons in
  * diag; done() is told, still under the reload lock, whether the set that
- * list gave was published (err 0) or refused, with the same diag. tkeys,
+ * list gave was published (err 0: told after the swap, so that the
+ * source's bookkeeping never delays a new set) or refused, with the same
+ * diag. tkeys,
  * when set, is the ticket key ring every published set uses (stls/tkeys.h).
  * Both callbacks run on the thread that builds (stls_pstore_new's, or the
  * reloading one).

@@ -119,7 +119,9 @@ static void on_event(uv_fs_event_t *h, const char *name, int events,
 		if (!name) {
 			return;
 		}
-		snprintf(full, sizeof(full), "%s/%s", d->path, name);
+		/* The root directory is "/": no second slash after it. */
+		snprintf(full, sizeof(full), "%s%s%s", d->path,
+			 strcmp(d->path, "/") == 0 ? "" : "/", name);
 		if (!in_list(w->files, w->nfiles, full)) {
 			return;
 		}

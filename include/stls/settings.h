@@ -62,6 +62,7 @@ struct stls_settings {
 	char *certificate;         /* resolved path or NULL */
 	char *private_key;
 	char *private_key_password;
+	char *private_key_password_file; /* read into the one above */
 	char *ca_list;
 	char *ca_path;
 	char *crl;
@@ -167,6 +168,9 @@ struct stls_setting_desc {
 
 /* Longest text stls_settings_format() produces for an int or enum. */
 #define STLS_SETTING_INT_STRLEN 24
+
+/* At most this many settings (arrays indexed by setting may use it). */
+#define STLS_SETTINGS_MAX 64
 
 /*
  * Fills *s with the defaults of the table. Path defaults stay unresolved

@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "stls/secret.h"
+
 /* Larger config files are refused: nothing legitimate comes close. */
 #define MAX_FILE_SIZE (16 * 1024 * 1024)
 #define MAX_DIR_FILES 4096
@@ -24,7 +26,7 @@
 struct conf_priv {
 	struct stls__names *names;
 	const char *main_name; /* interned main file name */
-	struct stls_loc tls_loc[64];
+	struct stls_loc tls_loc[STLS_SETTINGS_MAX];
 };
 
 static int read_file(const char *path, char **buf, size_t *len,
@@ -388,7 +390,8 @@ static void warn_ignored(const struct conf_priv *priv,
 	for (i = 0; i < stls_setting_count(); i++) {
 		const struct stls_setting_desc *d = stls_setting_at(i);
 
-		if (db && strcmp(d->name, "private_key_password") == 0) {
+		if (db && strncmp(d->name, "private_key_password",
+				  strlen("private_key_password")) == 0) {
 			continue;
 		}
 		if ((d->flags & STLS_SF_PROFILE) && priv->tls_loc[i].line) {
@@ -400,6 +403,50 @@ static void warn_ignored(const struct conf_priv *priv,
 				       d->name);
 		}
 	}
+}
+
+/*
+ * private_key_password_file: its first line becomes private_key_password
+ * (stls/secret.h). Problems are errors at the key's line; returns -ENOMEM
+ * only.
+ */
+static int read_key_password(struct stls_conf *c, struct stls_diag *diag)
+{
+	struct stls_settings *s = &c->tls;
+	const struct stls_loc *loc;
+	char pw[STLS_SECRET_MAX], why[512];
+	unsigned mode = 0;
+	int rc;
+
+	if (!s->private_key_password_file) {
+		return 0;
+	}
+	loc = stls_conf_tls_loc(c, "private_key_password_file");
+	if (s->private_key_password) {
+		stls_diag_err(diag, loc ? loc->file : c->main_file,
+			      loc ? loc->line : 0,
+			      "private_key_password_file: private_key_password "
+			      "is set too; set one of them");
+		return 0;
+	}
+	rc = stls_secret_read(s->private_key_password_file, pw, sizeof(pw),
+			      &mode, why, sizeof(why));
+	if (rc) {
+		stls_diag_err(diag, loc ? loc->file : c->main_file,
+			      loc ? loc->line : 0,
+			      "private_key_password_file: %s", why);
+		return 0;
+	}
+	if (mode & (S_IRGRP | S_IROTH)) {
+		stls_diag_warn(diag, loc ? loc->file : c->main_file,
+			       loc ? loc->line : 0,
+			       "private_key_password_file: '%s' is readable by "
+			       "group or others (mode %04o): chmod 600 it",
+			       s->private_key_password_file, mode);
+	}
+	s->private_key_password = strdup(pw);
+	explicit_bzero(pw, sizeof(pw));
+	return s->private_key_password ? 0 : -ENOMEM;
 }
 
 static int load_main(struct stls_conf *c, struct conf_priv *priv,
@@ -430,6 +477,9 @@ static int load_main(struct stls_conf *c, struct conf_priv *priv,
 	free(data);
 	if (!err) {
 		err = stls_settings_resolve_defaults(&c->tls, c->base_dir);
+	}
+	if (!err) {
+		err = read_key_password(c, diag);
 	}
 	if (!err) {
 		err = build_profiles(&c->tls, c->base_dir, priv->names,
@@ -486,7 +536,8 @@ const struct stls_loc *stls_conf_tls_loc(const struct stls_conf *conf,
 	const struct stls_setting_desc *d = stls_setting_find(name);
 	size_t i;
 
-	for (i = 0; d && i < stls_setting_count() && i < 64; i++) {
+	for (i = 0; d && i < stls_setting_count() && i < STLS_SETTINGS_MAX;
+	     i++) {
 		if (stls_setting_at(i) == d) {
 			return priv->tls_loc[i].line ? &priv->tls_loc[i] : NULL;
 		}

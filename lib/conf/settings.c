@@ -68,6 +68,14 @@ static const struct stls_setting_desc table[] = {
 	      "Password of an encrypted private key. Never printed.",
 	      "Kamailio 5.6 has no such parameter; siptls applies it in the "
 	      "default profiles too."),
+	S_PATH("private_key_password_file", "private_key_password_file",
+	       private_key_password_file, PROF,
+	       "File whose first line is private_key_password, so that the "
+	       "password stays out of the main config (and out of the rows "
+	       "of a database config). Read when the main config is read; "
+	       "set one of the two, not both. Warned about when group or "
+	       "others may read it.",
+	       "siptls addition."),
 	S_PATH("ca_list", "ca_list", ca_list, PROF,
 	       "PEM file of trusted CA certificates, used to verify peers and "
 	       "advertised to clients in the certificate request.",
@@ -336,6 +344,8 @@ const struct stls_setting_desc *stls_setting_at(size_t i)
 
 size_t stls_setting_count(void)
 {
+	_Static_assert(STLS_ARRAY_SIZE(table) <= STLS_SETTINGS_MAX,
+		       "raise STLS_SETTINGS_MAX");
 	return STLS_ARRAY_SIZE(table);
 }
 

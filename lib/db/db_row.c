@@ -6,6 +6,7 @@
  */
 #include "db/db_int.h"
 #include "stls/db_admin.h"
+#include "stls/hsm.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -163,8 +164,7 @@ static int add_key(struct stls_db_row *r, const struct stls_profile_conf *p,
 		v = file_type == 1 ? NULL : empty_key(p, ki.field);
 	}
 	if (!v || !v[0] || file_type != 1 || !ki.pem ||
-	    stls_profile_conf_is_pem(p, ki.field) ||
-	    strncmp(v, "/engine:", 8) == 0 || strncmp(v, "/uri:", 5) == 0) {
+	    stls_profile_conf_is_pem(p, ki.field) || stls_hsm_is_key_id(v)) {
 		return stls_db_row_set(r, ki.name, v && v[0] ? v : NULL);
 	}
 	pem = read_pem(&p->field_loc[ki.field], ki.name, v, diag);

@@ -54,18 +54,31 @@ static bool complete(const unsigned char *buf, size_t n)
 }
 
 /*
- * Reads <bio> to the end of its object, or its end, into a new buffer of
- * at most <max> bytes, by <deadline>. A response that is not ASN.1 comes
+ * Whether buf[0..n), not complete(), is the start of an object cut short:
+ * a DER SEQUENCE or a PEM block without its END line.
+ */
+static bool truncated(const unsigned char *buf, size_t n)
+{
+	return (n >= 1 && buf[0] == 0x30) ||
+	       (n > 11 && memmem(buf, n, "-----BEGIN ", 11));
+}
+
+/*
+ * stls__http_body() (revoc.h): reads <bio> to the end of its object, or
+ * its end, into a new buffer of at most <max> bytes, by <deadline>. A
+ * response that is not ASN.1 comes
  * back as the connection itself (OpenSSL streams it), a non-blocking
  * socket: a read that would block waits (BIO_wait()) instead of ending
- * the body early.
+ * the body early. A server that stops sending before the object is whole
+ * is -ETIMEDOUT at the deadline; one that closes early, -EIO ("truncated"):
+ * a part of a CRL is never handed on as if it were the whole body.
  */
-static int slurp(BIO *bio, size_t max, time_t deadline, unsigned char **body,
-		 size_t *len, char *why, size_t whylen)
+int stls__http_body(BIO *bio, size_t max, time_t deadline,
+		    unsigned char **body, size_t *len, char *why, size_t whylen)
 {
 	unsigned char *buf = NULL, *nb;
 	size_t n = 0, cap = 0;
-	int r;
+	int r, w;
 
 	for (;;) {
 		if (n == cap) {
@@ -91,18 +104,31 @@ static int slurp(BIO *bio, size_t max, time_t deadline, unsigned char **body,
 			break;
 		}
 		r = BIO_read(bio, buf + n, (int)(cap - n));
-		if (r <= 0 && BIO_should_retry(bio) &&
-		    BIO_wait(bio, deadline, 50) > 0) {
-			continue;
+		if (r <= 0 && BIO_should_retry(bio)) {
+			w = BIO_wait(bio, deadline, 50);
+			if (w > 0) {
+				continue;
+			}
+			if (w == 0) {
+				free(buf);
+				snprintf(why, whylen, "timed out after %zu "
+					 "bytes of the response", n);
+				return -ETIMEDOUT;
+			}
 		}
 		if (r <= 0) {
 			break;
 		}
 		n += (size_t)r;
 	}
-	if (n == 0) {
+	if (n == 0 || (!complete(buf, n) && truncated(buf, n))) {
 		free(buf);
-		snprintf(why, whylen, "empty response");
+		if (n == 0) {
+			snprintf(why, whylen, "empty response");
+		} else {
+			snprintf(why, whylen, "truncated response (%zu "
+				 "bytes, the object is longer)", n);
+		}
 		return -EIO;
 	}
 	*body = buf;
@@ -133,9 +159,11 @@ static int split_url(const char *url, char **host, char **port, char **path,
 		return -EINVAL;
 	}
 	if (use_ssl) {
+		/* NULL again: the caller frees them on its way out too. */
 		OPENSSL_free(*host);
 		OPENSSL_free(*port);
 		OPENSSL_free(*path);
+		*host = *port = *path = NULL;
 		snprintf(why, whylen, "'%s': only http:// is used", url);
 		return -EINVAL;
 	}
@@ -181,8 +209,8 @@ int stls__http_ocsp(const char *url, X509 *leaf, X509 *issuer, int timeout,
 		err = -EIO;
 		goto out;
 	}
-	err = slurp(rsp, STLS__OCSP_MAX_RESP, time(NULL) + timeout, body, len,
-		    why, whylen);
+	err = stls__http_body(rsp, STLS__OCSP_MAX_RESP, time(NULL) + timeout,
+			      body, len, why, whylen);
 out:
 	ERR_clear_error();
 	BIO_free_all(rsp);
@@ -215,7 +243,8 @@ int stls__http_get(const char *url, int timeout, size_t max,
 		http_why(url, why, whylen);
 		return -EIO;
 	}
-	err = slurp(rsp, max, time(NULL) + timeout, body, len, why, whylen);
+	err = stls__http_body(rsp, max, time(NULL) + timeout, body, len, why,
+			      whylen);
 	BIO_free_all(rsp);
 	ERR_clear_error();
 	return err;

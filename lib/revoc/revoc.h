@@ -89,6 +89,18 @@ STLS_MUST_USE int stls__http_get(const char *url, int timeout, size_t max,
 				 size_t whylen);
 
 /*
+ * The body of a response whose headers OpenSSL's client has read: reads
+ * <bio> to the end of its DER or PEM object (or of the stream) into a new
+ * buffer (free()) of at most <max> bytes, waiting at most until
+ * <deadline>. Returns 0, -EIO (empty, larger than max, truncated),
+ * -ETIMEDOUT or -ENOMEM, why set. Both exchanges above end with it;
+ * exposed for fuzz/fuzz_http.c, which feeds it from memory.
+ */
+STLS_MUST_USE int stls__http_body(BIO *bio, size_t max, time_t deadline,
+				  unsigned char **body, size_t *len,
+				  char *why, size_t whylen);
+
+/*
  * Staples (staple.c): one entry per certificate and source, shared by
  * every profile (and set) that staples that certificate from that
  * source. _get() finds or makes the entry for <leaf> (issuer <issuer>)

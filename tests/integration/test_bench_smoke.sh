@@ -4,7 +4,8 @@
 # only when stunnel is missing), driven by loadgen for about 3 seconds. It
 # checks that loadgen completes operations with no errors, that the
 # RESULT line carries the server CPU figures, and that full, persistent
-# and resume modes all work. Builds nothing: the programs come from
+# and resume modes all work, and that --source binds the connections to
+# another loopback address while -r paces the handshakes. Builds nothing: the programs come from
 # $STLS_BUILD_DIR/bench. Ports 25900-25903 (this worktree's range).
 set -uo pipefail
 BUILD=${STLS_BUILD_DIR:?}
@@ -99,6 +100,34 @@ else
 	check handshake "$("${LG[@]}" -m handshake -c 1 -d 3 -n 2000 \
 		--server-pid "$SPID")"
 fi
+# Handshakes from 127.0.0.3 (--source), at most 20 started a second
+# (-r): about 40 in 2 s, never far more.
+out=$("${LG[@]}" -m handshake -c 2 -r 20 -d 2 -n 2000 --source 127.0.0.3 \
+	--server-pid "$SPID")
+check "handshake at 20/s from 127.0.0.3" "$out"
+n=$(sed -n 's/.* ops=\([0-9]*\) .*/\1/p' <<<"$(grep '^RESULT' <<<"$out")")
+[ "$n" -ge 20 ] && [ "$n" -le 44 ] ||
+	fail "handshake at 20/s: $n handshakes in 2 s"
+# The address a listener sees is the --source one (a plain TCP listener:
+# the handshake itself fails, the accept tells the peer).
+python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 25902))
+s.listen(1)
+s.settimeout(10)
+open(sys.argv[1], "w").close()
+c, a = s.accept()
+print(a[0])
+c.close()' "$T/ready" >"$T/peer" 2>&1 &
+PIDS+=($!)
+for i in $(seq 50); do [ -e "$T/ready" ] && break; sleep 0.1; done
+"$B/loadgen" -m handshake -t 127.0.0.1:25902 --no-verify -c 1 -d 1 -n 1 -T 1 \
+	--source 127.0.0.3 >/dev/null 2>&1
+for i in $(seq 50); do [ -s "$T/peer" ] && break; sleep 0.1; done
+[ "$(cat "$T/peer")" = 127.0.0.3 ] ||
+	fail "--source 127.0.0.3: the listener saw $(cat "$T/peer")"
 # Bad input: an unknown mode is refused; a dead server is counted as
 # errors, with no operation and no crash.
 "$B/loadgen" -m bogus -t 127.0.0.1:1 >/dev/null 2>&1
@@ -106,4 +135,9 @@ fi
 out=$("$B/loadgen" -m full -t 127.0.0.1:1 --no-verify -c 1 -d 1 -n 5 -T 1)
 grep -Eq '^RESULT.* ops=0 errors=[1-9]' <<<"$out" ||
 	fail "dead server: errors not counted: $out"
+# A source address not on this host: every bind fails, counted.
+out=$("$B/loadgen" -m handshake -t 127.0.0.1:1 --no-verify -c 1 -d 1 -n 5 \
+	-T 1 --source 192.0.2.1)
+grep -Eq '^RESULT.* ops=0 errors=[1-9]' <<<"$out" ||
+	fail "--source not local: errors not counted: $out"
 echo "PASS"

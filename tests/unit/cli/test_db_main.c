@@ -76,7 +76,7 @@ TEST(key_password_file)
 	r = cli_db("show", "--db", a, "--key-password-file",
 		   cli_file("empty", "\n"), NULL);
 	CLI_RC(r, 1);
-	CHECK_STR_HAS(r->err, "holds no password");
+	CHECK_STR_HAS(r->err, "the first line is empty");
 	CLI_RC(cli_db("show", "--db", a, "--key-password-file",
 		      cli_file("pw", "secret\n"), NULL), 0);
 }

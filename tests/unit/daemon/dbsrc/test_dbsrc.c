@@ -60,11 +60,13 @@ TEST(snapshot_at_start_when_the_database_is_gone)
 	struct dbf f;
 	struct stls_diag diag;
 	struct stls_dbsrc_stats st;
-	char db[700], moved[700], dir[600];
+	char db[700], moved[700], dir[600], state[700];
 
 	memset(&f, 0, sizeof(f));
 	dbf_table(&f);
-	dbf_conf(&f, "state_dir = state");
+	/* Absolute: [core] paths are relative to the working directory. */
+	snprintf(state, sizeof(state), "state_dir = %s/state", f.dir);
+	dbf_conf(&f, state);
 	stls_diag_init(&diag);
 	CHECK_OK(dbf_start(&f, false, &diag));
 	stls_dbsrc_stats(f.ds, &st);
@@ -78,7 +80,7 @@ TEST(snapshot_at_start_when_the_database_is_gone)
 	memset(&f, 0, sizeof(f));
 	snprintf(f.dir, sizeof(f.dir), "%s", dir);
 	CHECK_OK(rename(db, moved));
-	dbf_conf(&f, "state_dir = state");
+	dbf_conf(&f, state);
 	stls_diag_init(&diag);
 	CHECK_OK(dbf_start(&f, false, &diag));
 	CHECK_EQ(count(f.ps), 3);

@@ -1,12 +1,16 @@
 /*
  * Tests for daemon/metrics/metrics.c: the HTTP server on loopback (GET
  * and HEAD of /metrics, 404 elsewhere, 405 for other methods, the
- * content type of the text format), scrapes counted, and the same page
- * from stls_metrics_render().
+ * content type of the text format), scrapes counted, the same page
+ * from stls_metrics_render(), and scrapes served while the process holds
+ * more descriptors than select() can watch (a busy daemon).
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "daemon/runtime/daemon_harness.h"
 #include "metrics/metrics.h"
@@ -122,6 +126,40 @@ TEST(other_paths_and_methods)
 	CHECK(strstr(r, " 405 Method Not Allowed\r\n"));
 	CHECK(strstr(r, "Allow: GET, HEAD\r\n"));
 	free(r);
+	mfx_free(&f);
+}
+
+/* A daemon with thousands of connections: the scrape's socket gets a
+ * descriptor above FD_SETSIZE (1024), which a select()-based server
+ * refuses. */
+TEST(scrape_with_descriptors_above_fd_setsize)
+{
+	enum { HOLD = 1100 };
+	struct rlimit rl;
+	static int held[HOLD];
+	struct mfx f;
+	char *r;
+	int i, n = 0;
+
+	CHECK_OK(getrlimit(RLIMIT_NOFILE, &rl));
+	if (rl.rlim_cur < HOLD + 64 && rl.rlim_max >= HOLD + 64) {
+		rl.rlim_cur = HOLD + 64;
+		CHECK_OK(setrlimit(RLIMIT_NOFILE, &rl));
+	}
+	CHECK(rl.rlim_cur >= HOLD + 64);
+	mfx_start(&f);
+	for (i = 0; i < HOLD; i++) {
+		held[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		CHECK(held[i] >= 0);
+		n++;
+	}
+	CHECK(held[HOLD - 1] >= 1024);
+	r = http(&f, "GET /metrics HTTP/1.0\r\n\r\n");
+	CHECK(strstr(r, " 200 OK\r\n"));
+	CHECK(strstr(r, "siptls_metrics_scrapes_total 1\n"));
+	free(r);
+	for (i = 0; i < n; i++)
+		close(held[i]);
 	mfx_free(&f);
 }
 

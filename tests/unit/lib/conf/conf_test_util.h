@@ -14,7 +14,7 @@
 struct parsed {
 	struct stls_diag diag;
 	struct stls_settings tls;
-	struct stls_loc tls_loc[64];
+	struct stls_loc tls_loc[STLS_SETTINGS_MAX];
 	struct stls_profile_conf *profiles;
 	struct stls_section *sections;
 	struct stls__names *names;

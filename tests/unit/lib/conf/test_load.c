@@ -421,3 +421,67 @@ TEST(database_config_with_the_db_flag_keeps_inline_profiles_only)
 		 -EINVAL);
 	stls_diag_fini(&D);
 }
+
+/* private_key_password_file: its first line is the key password; every
+ * problem names the main config's line and the key, never the secret. */
+TEST(key_password_from_a_file)
+{
+	const char *dir = test_tmp_dir();
+	struct stls_conf *c = NULL;
+	char want[2048];
+	const char *m;
+
+	stls_diag_init(&D);
+	chmod(write_file(dir, "key.pass", "from-file\nignored\n"), 0600);
+	CHECK_OK(stls_conf_load(write_file(dir, "ok.conf",
+					   "[tls]\nprivate_key_password_file "
+					   "= key.pass\n"),
+				&c, &D));
+	CHECK_STR_EQ(c->tls.private_key_password, "from-file");
+	CHECK_EQ(D.warnings, 0);
+	/* The default profiles get it, as from private_key_password. */
+	CHECK_STR_EQ(c->profiles->private_key_password, "from-file");
+	stls_conf_free(c);
+	/* Group-readable: a warning at the key's line. */
+	chmod(write_file(dir, "open.pass", "pw\n"), 0644);
+	CHECK_OK(stls_conf_load(m = write_file(dir, "open.conf",
+					       "[tls]\n\n"
+					       "private_key_password_file = "
+					       "open.pass\n"),
+				&c, &D));
+	snprintf(want, sizeof(want), "%s:3: warning: "
+		 "private_key_password_file: '%s/open.pass' is readable by "
+		 "group or others (mode 0644): chmod 600 it", m, dir);
+	CHECK_DIAG(&D, want);
+	stls_conf_free(c);
+	/* Both: an error. */
+	CHECK_EQ(stls_conf_load(m = write_file(dir, "both.conf",
+					       "[tls]\nprivate_key_password"
+					       " = a\nprivate_key_password_"
+					       "file = key.pass\n"),
+				&c, &D),
+		 -EINVAL);
+	snprintf(want, sizeof(want), "%s:3: private_key_password_file: "
+		 "private_key_password is set too; set one of them", m);
+	CHECK_DIAG(&D, want);
+	/* Missing and empty files. */
+	CHECK_EQ(stls_conf_load(m = write_file(dir, "miss.conf",
+					       "[tls]\nprivate_key_password_"
+					       "file = nope.pass\n"),
+				&c, &D),
+		 -EINVAL);
+	snprintf(want, sizeof(want), "%s:2: private_key_password_file: "
+		 "cannot read '%s/nope.pass': No such file or directory", m,
+		 dir);
+	CHECK_DIAG(&D, want);
+	chmod(write_file(dir, "empty.pass", "\n"), 0600);
+	CHECK_EQ(stls_conf_load(m = write_file(dir, "empty.conf",
+					       "[tls]\nprivate_key_password_"
+					       "file = empty.pass\n"),
+				&c, &D),
+		 -EINVAL);
+	snprintf(want, sizeof(want), "%s:2: private_key_password_file: "
+		 "'%s/empty.pass': the first line is empty", m, dir);
+	CHECK_DIAG(&D, want);
+	stls_diag_fini(&D);
+}

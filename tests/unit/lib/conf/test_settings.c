@@ -23,7 +23,8 @@ static const char *const seed_params[] = {
 
 /* siptls's additions beyond the seed's 38. */
 static const char *const additions[] = {
-	"ca_path", "private_key_password", "cipher_suites", "session_tickets",
+	"ca_path", "private_key_password", "private_key_password_file",
+	"cipher_suites", "session_tickets",
 	"groups", "ocsp_stapling", "verify_ocsp", "crl_refresh",
 	"fetch_timeout", "crl_refresh_interval", "watch_files", "watch_delay",
 	"keylog_file", "keylog_enable", "load_threads",

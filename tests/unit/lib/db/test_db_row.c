@@ -98,6 +98,38 @@ TEST(file_type_1_reads_the_pem_files)
 	stls_diag_fini(&d);
 }
 
+/* file_type 1 stores PEM text, but an HSM key id is no file: every kind
+ * (pkcs11: URI, /engine:, /uri:) stays an id in the row. */
+TEST(file_type_1_keeps_hsm_key_ids)
+{
+	static const char *const ids[] = {
+		"pkcs11:token=edge;object=sip", "/engine:sip-key",
+		"/uri:pkcs11:object=k",
+	};
+	char text[4096], *cert = db_pem("server.pem");
+	struct stls_profile_conf *p;
+	struct stls_db_row *r = NULL;
+	struct stls_diag d;
+	size_t i;
+
+	stls_diag_init(&d);
+	for (i = 0; i < STLS_ARRAY_SIZE(ids); i++) {
+		snprintf(text, sizeof(text),
+			 "[server:default]\ncertificate = %s\n"
+			 "private_key = %s\n",
+			 test_cert_path("server.pem"), ids[i]);
+		p = parse_cfg(text);
+		CHECK_OK(stls_db_row_from_profile(p, 1, &r, &d));
+		CHECK_STR_EQ(val(r, "certificate"), cert);
+		CHECK_STR_EQ(val(r, "private_key"), ids[i]);
+		stls_db_row_free(r);
+		stls_profile_conf_list_free(p);
+	}
+	CHECK_EQ(d.n, 0);
+	free(cert);
+	stls_diag_fini(&d);
+}
+
 /* A row naming an extension column is refused by a kamcli table until it
  * is upgraded; names that are no columns never reach SQL. */
 TEST(columns_are_checked_against_the_table)

@@ -30,8 +30,10 @@ static const char *put(const char *name, const char *dst)
 	return path;
 }
 
-/* Builds a set whose server default uses <cert> and <key>. */
-static int build(struct fx *f, const char *cert, const char *key)
+/* Builds a set whose server default uses <cert> and <key> (with key
+ * password <pw>, NULL: none). */
+static int build_pw(struct fx *f, const char *cert, const char *key,
+		    const char *pw)
 {
 	struct stls_profile_conf *c;
 
@@ -39,9 +41,15 @@ static int build(struct fx *f, const char *cert, const char *key)
 	c = fx_add(f, STLS_ROLE_SERVER, "default", 1);
 	c->certificate = fx_str(f, cert);
 	c->private_key = fx_str(f, key);
+	c->private_key_password = pw ? fx_str(f, pw) : NULL;
 	fx_loc(c, STLS_PF_PRIVATE_KEY, 3);
 	fx_add(f, STLS_ROLE_CLIENT, "default", 5);
 	return fx_build(f);
+}
+
+static int build(struct fx *f, const char *cert, const char *key)
+{
+	return build_pw(f, cert, key, NULL);
 }
 
 static SSL_CTX *srv_ctx(const struct fx *f)
@@ -211,4 +219,35 @@ TEST(a_failed_build_forgets_what_it_added)
 	CHECK_OK(build(&f, cert, key));
 	fx_fini(&f);
 	CHECK_EQ(stls__pcache_count(), 2);
+}
+
+/* An encrypted key is decrypted once while its bytes and its password
+ * stay the same; another password never finds it: a wrong one fails as
+ * without the cache, a right one decrypts again. */
+TEST(encrypted_keys_are_decrypted_once_per_password)
+{
+	const char *cert = put("server.pem", "c.pem");
+	const char *key = put("server-enc.key", "k.pem");
+	struct fx a, b, c;
+
+	CHECK_OK(build_pw(&a, cert, key, "secret"));
+	CHECK_OK(build_pw(&b, cert, key, "secret"));
+	CHECK(SSL_CTX_get0_privatekey(srv_ctx(&a)) ==
+	      SSL_CTX_get0_privatekey(srv_ctx(&b)));
+	fx_fini(&b);
+	CHECK_EQ(build_pw(&b, cert, key, "wrong"), -EINVAL);
+	CHECK(fx_diag_has(&b, "tls.cfg:3: private_key: cannot decrypt"));
+	fx_fini(&b);
+	CHECK_EQ(build_pw(&b, cert, key, NULL), -EINVAL);
+	CHECK(fx_diag_has(&b, "is encrypted and no private_key_password is "
+			  "set"));
+	fx_fini(&b);
+	/* The file replaced (by a plain key): new bytes, a new key. */
+	put("server.key", "k.pem");
+	CHECK_OK(build_pw(&c, cert, key, "other"));
+	CHECK(SSL_CTX_get0_privatekey(srv_ctx(&a)) !=
+	      SSL_CTX_get0_privatekey(srv_ctx(&c)));
+	fx_fini(&a);
+	fx_fini(&c);
+	FX_LEAK_CHECK();
 }

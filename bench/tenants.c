@@ -25,9 +25,11 @@
  * bench/compare.sh per figure. Every loop is bounded by its counts.
  *
  * Usage: tenants [-n N] [-r REPS] [-H HANDSHAKES] [-w W] [-s SIPTLSD]
- *                [-D DIR] [--hs-only]
- * -D keeps the generated files in DIR (reused by the next run with the
- * same N and W); --hs-only measures handshakes only (with callgrind:
+ *                [-t THREADS] [-D DIR] [--hs-only]
+ * -t sets [tls] load_threads for load, reload and check (default: the
+ * config's, 0 = one per CPU). -D keeps the generated files in DIR (reused
+ * by the next run with the same N and W); --hs-only measures handshakes
+ * only (with callgrind:
  * valgrind --tool=callgrind --collect-atstart=no --toggle-collect='srv_*').
  */
 #include "bench.h"
@@ -48,6 +50,9 @@
 #include "stls/conf.h"
 
 #define MAX_REPS 15
+
+/* -t: [tls] load_threads for every build; -1: the config's own. */
+static int load_threads = -1;
 
 struct opts {
 	int n, reps, hs, every;
@@ -126,6 +131,9 @@ static int load(const struct tenants_dir *d, struct stls_conf **conf,
 	snprintf(path, sizeof(path), "%s/siptlsd.conf", d->path);
 	stls_diag_init(&diag);
 	err = stls_conf_load(path, conf, &diag);
+	if (!err && load_threads >= 0) {
+		(*conf)->tls.load_threads = load_threads;
+	}
 	if (!err) {
 		err = stls_profile_set_build(&(*conf)->tls, (*conf)->profiles,
 					     &diag, set);
@@ -172,6 +180,32 @@ static int reload(struct stls_conf *conf, struct stls_profile_set **set,
 	return err;
 }
 
+/*
+ * A copy of main config <conf> with load_threads = <n> (its last section
+ * is [tls]); <conf> becomes the copy's path.
+ */
+static int with_threads(char *conf, size_t len, int n)
+{
+	size_t at = strlen(conf), got;
+	char buf[4096];
+	FILE *in, *out;
+
+	in = at + 16 < len ? fopen(conf, "r") : NULL;
+	if (!in) {
+		return -EIO;
+	}
+	got = fread(buf, 1, sizeof(buf), in);
+	fclose(in);
+	snprintf(conf + at, len - at, "-t%d", n);
+	out = fopen(conf, "w");
+	if (!out) {
+		return -EIO;
+	}
+	fwrite(buf, 1, got, out);
+	fprintf(out, "load_threads = %d\n", n);
+	return fclose(out) == 0 ? 0 : -EIO;
+}
+
 /* `siptlsd -c DIR/siptlsd.conf --check`, timed from outside. */
 static int check(const char *siptlsd, const struct tenants_dir *d,
 		 struct timing *t, long *maxrss_kb)
@@ -183,6 +217,10 @@ static int check(const char *siptlsd, const struct tenants_dir *d,
 	pid_t pid;
 
 	snprintf(conf, sizeof(conf), "%s/siptlsd.conf", d->path);
+	if (load_threads >= 0 &&
+	    with_threads(conf, sizeof(conf), load_threads) != 0) {
+		return -EIO;
+	}
 	fflush(stdout); /* the child must not print our buffer again */
 	pid = fork();
 	if (pid < 0) {
@@ -403,6 +441,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'H': o->hs = atoi(v); break;
 		case 'w': o->every = atoi(v); break;
 		case 's': o->siptlsd = v; break;
+		case 't': load_threads = atoi(v); break;
 		case 'D': o->dir = v; break;
 		default: return -1;
 		}
@@ -425,7 +464,7 @@ int main(int argc, char **argv)
 	if (parse(argc, argv, &o) != 0) {
 		fprintf(stderr, "usage: tenants [-n N] [-r REPS] [-H "
 				"HANDSHAKES] [-w EVERY_WILDCARD] [-s SIPTLSD] "
-				"[-D DIR] [--hs-only]\n");
+				"[-t THREADS] [-D DIR] [--hs-only]\n");
 		return 2;
 	}
 	top = o.dir ? o.dir : mkdtemp(tmp);

@@ -117,6 +117,7 @@ struct stls_settings {
 	int watch_delay;           /* ms: settle time before that reload */
 	char *keylog_file;         /* SSLKEYLOGFILE-format log, or NULL */
 	int keylog_enable;         /* 0/1: the key log must be asked twice */
+	int load_threads;          /* threads a build parses files on (1); 0 auto */
 
 	/* Not a [tls] parameter: set by the program that embeds the library
 	 * (siptlsd: [core] tls_record_handoff). 1: server profile contexts

@@ -16,9 +16,17 @@
  * Entries are tagged with the last build (stls__pcache_begin()) that used
  * them, and stls__pcache_end() drops those that neither that build nor
  * the one before used: a daemon that reloads one configuration keeps
- * what its current and previous sets hold, which they hold anyway.
+ * what its current and previous sets hold, which they hold anyway. A
+ * build that fails calls stls__pcache_forget() first, which drops what
+ * that build added and no later build took: a failed build leaves
+ * nothing behind.
  *
- * Thread-safe: one mutex around the table.
+ * A file that holds both its certificates and its key (the seed's key
+ * after the certificate) has one entry with both.
+ *
+ * Thread-safe: one mutex around the table. Parsing happens outside it,
+ * on whichever thread reads the file (profile_ahead.c runs several); the
+ * mutex also publishes the parsed objects to the threads that take them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +48,7 @@ struct pc_entry {
 	unsigned char md[STLS__PC_MD_LEN];
 	STACK_OF(X509) *certs; /* a certificate file: leaf first, or */
 	EVP_PKEY *key;         /* a key file */
+	uint64_t born;         /* the build that added it */
 	uint64_t used;         /* the last build that used it */
 	struct pc_entry *next;
 };
@@ -88,22 +97,16 @@ uint64_t stls__pcache_begin(void)
 	return id;
 }
 
-void stls__pcache_end(uint64_t id)
+/* Remakes the map from the list (open addressing has no removal). Locked. */
+static void remap(void)
 {
-	struct pc_entry **pp, *e;
 	struct stls__hmap map;
+	struct pc_entry *e;
 	bool ok = true;
 
-	pthread_mutex_lock(&pc_lock);
 	stls__hmap_init(&map);
-	for (pp = &pc_all; (e = *pp) != NULL;) {
-		if (e->used + 1 < id) {
-			*pp = e->next;
-			entry_free(e);
-			continue;
-		}
-		ok = ok && stls__hmap_add(&map, md_hash(e->md), e) == 0;
-		pp = &e->next;
+	for (e = pc_all; e && ok; e = e->next) {
+		ok = stls__hmap_add(&map, md_hash(e->md), e) == 0;
 	}
 	if (!ok) {
 		/* Out of memory: forget everything rather than half. */
@@ -115,6 +118,48 @@ void stls__pcache_end(uint64_t id)
 	}
 	stls__hmap_fini(&pc_map);
 	pc_map = map;
+}
+
+/* Drops the entries <drop> says; then remakes the map. Locked. */
+static void drop_if(uint64_t id, bool (*drop)(const struct pc_entry *e,
+					      uint64_t id))
+{
+	struct pc_entry **pp, *e;
+
+	for (pp = &pc_all; (e = *pp) != NULL;) {
+		if (drop(e, id)) {
+			*pp = e->next;
+			entry_free(e);
+			continue;
+		}
+		pp = &e->next;
+	}
+	remap();
+}
+
+/* Neither build <id> nor the one before used it. */
+static bool is_stale(const struct pc_entry *e, uint64_t id)
+{
+	return e->used + 1 < id;
+}
+
+/* Build <id> added it and no later build took it. */
+static bool is_only_of(const struct pc_entry *e, uint64_t id)
+{
+	return e->born == id && e->used == id;
+}
+
+void stls__pcache_forget(uint64_t id)
+{
+	pthread_mutex_lock(&pc_lock);
+	drop_if(id, is_only_of);
+	pthread_mutex_unlock(&pc_lock);
+}
+
+void stls__pcache_end(uint64_t id)
+{
+	pthread_mutex_lock(&pc_lock);
+	drop_if(id, is_stale);
 	pthread_mutex_unlock(&pc_lock);
 }
 
@@ -234,28 +279,43 @@ EVP_PKEY *stls__pcache_get_key(uint64_t id, const unsigned char *md)
 	return key;
 }
 
-/* Adds an entry holding <certs> or <key> (references taken). */
+/*
+ * Adds <certs> or <key> (references taken) to the entry of <md>, a new
+ * one when there is none. What an entry already holds stays: two threads
+ * that parsed the same file keep the first one's objects.
+ */
 static void put(uint64_t id, const unsigned char *md, STACK_OF(X509) *certs,
 		EVP_PKEY *key)
 {
-	struct pc_entry *e = calloc(1, sizeof(*e));
+	struct pc_entry *e, *n = calloc(1, sizeof(*n));
 
 	pthread_mutex_lock(&pc_lock);
-	if (!e || find(id, md) ||
-	    stls__hmap_add(&pc_map, md_hash(md), e) != 0) {
-		pthread_mutex_unlock(&pc_lock);
-		free(e);
-		sk_X509_pop_free(certs, X509_free);
-		EVP_PKEY_free(key);
-		return;
+	e = find(id, md);
+	if (e) {
+		if (certs && !e->certs) {
+			e->certs = certs;
+			certs = NULL;
+		}
+		if (key && !e->key) {
+			e->key = key;
+			key = NULL;
+		}
+	} else if (n && stls__hmap_add(&pc_map, md_hash(md), n) == 0) {
+		memcpy(n->md, md, STLS__PC_MD_LEN);
+		n->certs = certs;
+		n->key = key;
+		n->born = id;
+		n->used = id;
+		n->next = pc_all;
+		pc_all = n;
+		n = NULL;
+		certs = NULL;
+		key = NULL;
 	}
-	memcpy(e->md, md, STLS__PC_MD_LEN);
-	e->certs = certs;
-	e->key = key;
-	e->used = id;
-	e->next = pc_all;
-	pc_all = e;
 	pthread_mutex_unlock(&pc_lock);
+	free(n);
+	sk_X509_pop_free(certs, X509_free);
+	EVP_PKEY_free(key);
 }
 
 void stls__pcache_put_certs(uint64_t id, const unsigned char *md,

@@ -146,30 +146,55 @@ static bool install_chain(const struct stls__certdst *d, STACK_OF(X509) *sk)
 	return ok;
 }
 
+STACK_OF(X509) *stls__certs_parse(uint64_t cache_id,
+				  const struct stls__pc_file *f)
+{
+	STACK_OF(X509) *sk = stls__pcache_get_certs(cache_id, f->md);
+
+	if (!sk && (sk = pem_certs(f->data, f->len)) != NULL) {
+		stls__pcache_put_certs(cache_id, f->md, sk);
+	}
+	ERR_clear_error();
+	return sk;
+}
+
+STACK_OF(X509) *stls__certs_read(uint64_t cache_id, const char *v, bool pem)
+{
+	struct stls__pc_file f;
+	STACK_OF(X509) *sk;
+
+	if (!cache_id || stls__profile_src_read(v, pem, &f) != 0) {
+		return NULL;
+	}
+	sk = stls__certs_parse(cache_id, &f);
+	stls__pcache_file_fini(&f);
+	return sk;
+}
+
 /*
  * The certificates of <path> (a file, or PEM text when pem) through the
- * file cache (profile_cache.c): its bytes read and digested, then parsed
- * unless already known, and installed. False when anything fails (the
- * caller then loads it the usual way, which reports the problem).
+ * file cache (profile_cache.c): a file the threads of this build parsed
+ * ahead (profile_ahead.c) by the digest of the bytes they read, else
+ * its bytes read and digested, then parsed unless already known; then
+ * installed. False when anything fails (the caller then loads it the
+ * usual way, which reports the problem).
  */
 static bool use_cached_chain(const struct stls__build *b,
 			     const struct stls__certdst *d, const char *path,
 			     bool pem)
 {
-	struct stls__pc_file f;
-	STACK_OF(X509) *sk;
+	const unsigned char *md = pem ? NULL : stls__seen_md(b->seen, path);
+	STACK_OF(X509) *sk = NULL;
 	bool ok;
 
-	if (!b->cache_id || stls__profile_src_read(path, pem, &f) != 0) {
-		return false;
+	if (md && b->cache_id) {
+		sk = stls__pcache_get_certs(b->cache_id, md);
 	}
-	sk = stls__pcache_get_certs(b->cache_id, f.md);
-	if (!sk && (sk = pem_certs(f.data, f.len)) != NULL) {
-		stls__pcache_put_certs(b->cache_id, f.md, sk);
+	if (!sk) {
+		sk = stls__certs_read(b->cache_id, path, pem);
 	}
 	ok = sk && install_chain(d, sk);
 	sk_X509_pop_free(sk, X509_free);
-	stls__pcache_file_fini(&f);
 	ERR_clear_error(); /* on failure the file way says it again */
 	return ok;
 }

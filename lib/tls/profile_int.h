@@ -64,6 +64,7 @@ static inline bool has_str(const char *s)
 const char *stls__asn1_time_str(const ASN1_TIME *t, char *buf, size_t len);
 
 struct stls__keyrd;
+struct stls__seen;
 
 /*
  * The library context and property query of every profile's SSL_CTX
@@ -83,6 +84,7 @@ struct stls__build {
 	struct stls__keyrd *keys;          /* the set build's; may be NULL */
 	uint64_t cache_id;                 /* the set build's; 0: no cache */
 	bool keylog;                       /* install the operator's key log */
+	const struct stls__seen *seen;     /* files parsed ahead; may be NULL */
 };
 
 /*
@@ -149,7 +151,8 @@ STLS_MUST_USE int stls__certs_install(SSL *ssl, const struct stls__certs *c);
  * Parsed certificate and key files by the SHA-256 of their bytes
  * (profile_cache.c), process-wide and thread-safe. A set build gets an id
  * from _begin() and calls _end() with it when done (entries that this
- * build and the one before did not use are dropped). _read() reads a
+ * build and the one before did not use are dropped); a build that fails
+ * calls _forget() before (what it added is dropped). _read() reads a
  * file (at most 1 MiB) and its digest: 0 or -errno; the bytes are wiped
  * and freed by _file_fini(). _get_*() return new references (NULL: not
  * cached); _put_*() take references of their own.
@@ -164,6 +167,7 @@ struct stls__pc_file {
 
 uint64_t stls__pcache_begin(void);
 void stls__pcache_end(uint64_t id);
+void stls__pcache_forget(uint64_t id);
 STLS_MUST_USE int stls__pcache_read(const char *path, struct stls__pc_file *f);
 /* PEM text held in memory, as _read() gives a file (a copy, digested). */
 STLS_MUST_USE int stls__pcache_text(const char *text,
@@ -178,6 +182,49 @@ void stls__pcache_put_key(uint64_t id, const unsigned char *md, EVP_PKEY *key);
 size_t stls__pcache_count(void);
 
 /*
+ * The certificates of value <v> (a file, or PEM text when pem) through
+ * the file cache of build <cache_id> (profile_cert.c): from the cache
+ * when its bytes are known, else parsed as
+ * SSL_CTX_use_certificate_chain_file() reads them and cached. A new
+ * reference on the stack (leaf first), or NULL when it cannot be read or
+ * parsed, or cache_id is 0 (nothing reported: the caller's file way says
+ * why). Any thread.
+ */
+STACK_OF(X509) *stls__certs_read(uint64_t cache_id, const char *v, bool pem);
+/* The same from bytes already read and digested (<f>, borrowed). */
+STACK_OF(X509) *stls__certs_parse(uint64_t cache_id,
+				  const struct stls__pc_file *f);
+
+/*
+ * Parsing ahead (profile_ahead.c): reads and parses the certificate and
+ * plain key files of <list> into the file cache of build <cache_id>, on
+ * the number of threads s->load_threads asks for (the calling one, plus
+ * threads started for this call and joined before it returns), so that
+ * the serial build finds them parsed. Returns what was read: each file's
+ * digest by its path (freed with stls__seen_free()), or NULL when
+ * nothing was done (small sets, one thread, out of memory). Reports
+ * nothing: what does not parse is left to the build, which says why.
+ */
+struct stls__seen *stls__parse_ahead(const struct stls_settings *s,
+				     const struct stls_profile_conf *list,
+				     uint64_t cache_id);
+
+/*
+ * The files one build has read ahead (profile_seen.c): path -> SHA-256
+ * of the bytes read, so that the build reads each file once. _new()
+ * makes room for <cap> files (0 or -ENOMEM); _add() keeps <path>
+ * (borrowed: it must outlive the table) unless full or known; _md() is
+ * the digest of <path>, or NULL (also for a NULL table). Not
+ * thread-safe: filled, then read, by one thread.
+ */
+STLS_MUST_USE int stls__seen_new(size_t cap, struct stls__seen **out);
+void stls__seen_add(struct stls__seen *t, const char *path,
+		    const unsigned char *md);
+const unsigned char *stls__seen_md(const struct stls__seen *t,
+				   const char *path);
+void stls__seen_free(struct stls__seen *t);
+
+/*
  * The fast key reader of one set build (profile_key.c). _read() returns an
  * unencrypted PKCS#8 key from <path> (the caller owns it), or NULL for
  * anything else, which the caller then reads the general way; it reports
@@ -188,6 +235,9 @@ STLS_MUST_USE int stls__keyrd_new(uint64_t cache_id,
 				  struct stls__keyrd **out);
 void stls__keyrd_free(struct stls__keyrd *kr);
 EVP_PKEY *stls__keyrd_read(struct stls__keyrd *kr, const char *path);
+/* The same from bytes already read and digested (<f>, borrowed). */
+EVP_PKEY *stls__keyrd_parse(struct stls__keyrd *kr,
+			    const struct stls__pc_file *f);
 
 /*
  * Context sharing (profile_share.c): the table of one set build, and the

@@ -237,39 +237,62 @@ static EVP_PKEY *decode(struct stls__keyrd *kr, const unsigned char *der,
 	return key;
 }
 
-EVP_PKEY *stls__keyrd_read(struct stls__keyrd *kr, const char *path)
+/* The first key of <bio>, when it takes this path; or NULL. */
+static EVP_PKEY *read_bio(struct stls__keyrd *kr, BIO *bio)
 {
-	struct stls__pc_file f;
-	unsigned char *der;
 	EVP_PKEY *key = NULL;
-	bool cached;
+	unsigned char *der;
 	long len = 0;
-	BIO *bio;
 
-	if (!kr) {
-		return NULL;
-	}
-	cached = kr->cache_id && stls__pcache_read(path, &f) == 0;
-	if (cached && (key = stls__pcache_get_key(kr->cache_id, f.md))) {
-		stls__pcache_file_fini(&f);
-		return key;
-	}
-	/* What is parsed is what was digested, not the file again. */
-	bio = cached ? BIO_new_mem_buf(f.data, (int)f.len)
-		     : BIO_new_file(path, "r");
 	der = bio ? first_pkcs8(bio, &len) : NULL;
-	BIO_free(bio);
 	if (der) {
 		key = kr->ec ? ec_import(kr, der, len) : NULL;
 		key = key ? key : decode(kr, der, len);
 		OPENSSL_clear_free(der, (size_t)len);
 	}
-	if (key && cached) {
-		stls__pcache_put_key(kr->cache_id, f.md, key);
+	return key;
+}
+
+EVP_PKEY *stls__keyrd_parse(struct stls__keyrd *kr,
+			    const struct stls__pc_file *f)
+{
+	EVP_PKEY *key;
+	BIO *bio;
+
+	if (!kr) {
+		return NULL;
 	}
-	if (cached) {
+	if (kr->cache_id && (key = stls__pcache_get_key(kr->cache_id, f->md))) {
+		return key;
+	}
+	bio = BIO_new_mem_buf(f->data, (int)f->len);
+	key = read_bio(kr, bio);
+	BIO_free(bio);
+	if (key && kr->cache_id) {
+		stls__pcache_put_key(kr->cache_id, f->md, key);
+	}
+	ERR_clear_error();
+	return key;
+}
+
+EVP_PKEY *stls__keyrd_read(struct stls__keyrd *kr, const char *path)
+{
+	struct stls__pc_file f;
+	EVP_PKEY *key;
+	BIO *bio;
+
+	if (!kr) {
+		return NULL;
+	}
+	/* What is parsed is what was digested, not the file again. */
+	if (kr->cache_id && stls__pcache_read(path, &f) == 0) {
+		key = stls__keyrd_parse(kr, &f);
 		stls__pcache_file_fini(&f);
+		return key;
 	}
+	bio = BIO_new_file(path, "r");
+	key = read_bio(kr, bio);
+	BIO_free(bio);
 	ERR_clear_error();
 	return key;
 }

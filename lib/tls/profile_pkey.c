@@ -92,6 +92,20 @@ static EVP_PKEY *refuse_plain(const struct stls__build *b, enum stls_pf f,
 }
 
 /*
+ * The key of file <path> when the threads of this build parsed it ahead
+ * (profile_ahead.c): from the file cache, by the digest of the bytes
+ * they read. Only the fast reader's keys are there (profile_key.c).
+ */
+static EVP_PKEY *seen_key(const struct stls__build *b, const char *path)
+{
+	const unsigned char *md = stls__seen_md(b->seen, path);
+
+	return md && b->cache_id && b->keys
+		       ? stls__pcache_get_key(b->cache_id, md)
+		       : NULL;
+}
+
+/*
  * The file-cache key of an encrypted key (profile_cache.c): the digest of
  * its bytes and the password together, so that another password, right or
  * wrong, never finds a key that the first one decrypted. Decrypting is
@@ -149,7 +163,10 @@ static EVP_PKEY *read_key(const struct stls__build *b, enum stls_pf f,
 	if (!bio) {
 		return NULL;
 	}
-	pkey = pem ? NULL : stls__keyrd_read(b->keys, path);
+	pkey = pem ? NULL : seen_key(b, path);
+	if (!pkey && !pem) {
+		pkey = stls__keyrd_read(b->keys, path);
+	}
 	cached = !pkey && ask.pw && b->cache_id &&
 		 enc_key_md(path, pem, ask.pw, md) == 0;
 	if (cached) {

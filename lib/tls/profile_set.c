@@ -204,6 +204,7 @@ struct set_build {
 	struct stls__shares *shares; /* contexts of equal settings */
 	struct stls__keyrd *keys;    /* NULL: none (out of memory) */
 	uint64_t cache_id;           /* of the file cache */
+	struct stls__seen *seen;     /* files parsed ahead; may be NULL */
 	bool keylog;                 /* contexts get the operator's key log */
 };
 
@@ -212,7 +213,7 @@ static int build_one(struct stls_profile_set *set, struct stls_profile *p,
 		     const struct stls_profile_conf *c)
 {
 	struct stls__build b = { sb->s, sb->d, c, p->name, sb->keys,
-				 sb->cache_id, sb->keylog };
+				 sb->cache_id, sb->keylog, sb->seen };
 	int err;
 
 	p->set = set;
@@ -311,7 +312,7 @@ int stls_profile_set_build(const struct stls_settings *s,
 {
 	const struct stls_profile_conf *c;
 	struct set_build sb = { s, NULL, NULL, NULL, stls__pcache_begin(),
-				false };
+				NULL, false };
 	struct stls_profile_set *set;
 	struct stls_diag local;
 	size_t errors0, n = 2;
@@ -337,6 +338,9 @@ int stls_profile_set_build(const struct stls_settings *s,
 		sb.keys = NULL;
 	}
 	check_globals(s, diag);
+	/* The files parsed on the lent threads first (profile_ahead.c);
+	 * the build below then takes them from the file cache. */
+	sb.seen = stls__parse_ahead(s, list, sb.cache_id);
 	/* An error here fails the build below (it is in the diag). */
 	if (stls__keylog_prepare(s, diag, &sb.keylog) != 0) {
 		sb.keylog = false;
@@ -359,6 +363,10 @@ int stls_profile_set_build(const struct stls_settings *s,
 out:
 	stls__shares_free(sb.shares);
 	stls__keyrd_free(sb.keys);
+	stls__seen_free(sb.seen);
+	if (err) {
+		stls__pcache_forget(sb.cache_id);
+	}
 	stls__pcache_end(sb.cache_id);
 	set_free(set);
 	stls_diag_fini(&local);

@@ -27,7 +27,7 @@ static const char *const additions[] = {
 	"cipher_suites", "session_tickets",
 	"groups", "ocsp_stapling", "verify_ocsp", "crl_refresh",
 	"fetch_timeout", "crl_refresh_interval", "watch_files", "watch_delay",
-	"keylog_file", "keylog_enable",
+	"keylog_file", "keylog_enable", "load_threads",
 };
 
 TEST(table_has_every_seed_parameter_and_the_additions)

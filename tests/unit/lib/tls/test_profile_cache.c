@@ -2,7 +2,8 @@
  * Tests for lib/tls/profile_cache.c: certificate and key files whose
  * bytes did not change are not parsed again by the next build (the same
  * OpenSSL objects serve), a changed file is, with its usual checks, and
- * files that two builds in a row did not use are forgotten.
+ * files that two builds in a row did not use are forgotten, and a failed
+ * build forgets what it added.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -66,6 +67,17 @@ static const char *cn(const struct fx *f, char *buf, size_t len)
 	return buf;
 }
 
+/* Both builds serve the very same certificate and key objects. */
+static void same_objects_fini(struct fx *a, struct fx *b)
+{
+	CHECK(SSL_CTX_get0_certificate(srv_ctx(a)) ==
+	      SSL_CTX_get0_certificate(srv_ctx(b)));
+	CHECK(SSL_CTX_get0_privatekey(srv_ctx(a)) ==
+	      SSL_CTX_get0_privatekey(srv_ctx(b)));
+	fx_fini(a);
+	fx_fini(b);
+}
+
 TEST(unchanged_files_are_not_parsed_again)
 {
 	const char *cert = put("server.pem", "c.pem");
@@ -74,12 +86,7 @@ TEST(unchanged_files_are_not_parsed_again)
 
 	CHECK_OK(build(&a, cert, key));
 	CHECK_OK(build(&b, cert, key));
-	CHECK(SSL_CTX_get0_certificate(srv_ctx(&a)) ==
-	      SSL_CTX_get0_certificate(srv_ctx(&b)));
-	CHECK(SSL_CTX_get0_privatekey(srv_ctx(&a)) ==
-	      SSL_CTX_get0_privatekey(srv_ctx(&b)));
-	fx_fini(&a);
-	fx_fini(&b);
+	same_objects_fini(&a, &b);
 }
 
 /* A changed file is read as it is now, and checked again. */
@@ -151,6 +158,67 @@ TEST(broken_files_keep_their_messages)
 				  "in"));
 		fx_fini(&f);
 	}
+}
+
+/*
+ * A file with the certificate and then its key (the seed's form when
+ * private_key is unset) is one entry holding both: the next build takes
+ * the same certificate and key objects.
+ */
+TEST(certificate_and_key_in_one_file_share_an_entry)
+{
+	char path[512], buf[16384];
+	struct stls_profile_conf *c;
+	struct fx a, b;
+	size_t n = 0;
+	FILE *in, *out;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/both.pem", test_tmp_dir());
+	out = fopen(path, "w");
+	CHECK_NOT_NULL(out);
+	for (i = 0; i < 2; i++) {
+		in = fopen(test_cert_path(i ? "server.key" : "server.pem"),
+			   "r");
+		CHECK_NOT_NULL(in);
+		n = fread(buf, 1, sizeof(buf), in);
+		CHECK(n > 0 && fwrite(buf, 1, n, out) == n);
+		fclose(in);
+	}
+	CHECK_EQ(fclose(out), 0);
+	for (i = 0; i < 2; i++) {
+		struct fx *f = i ? &b : &a;
+
+		fx_init(f);
+		c = fx_add(f, STLS_ROLE_SERVER, "default", 1);
+		c->certificate = fx_str(f, path);
+		fx_add(f, STLS_ROLE_CLIENT, "default", 5);
+		CHECK_OK(fx_build(f));
+		CHECK_EQ(stls__pcache_count(), 1);
+	}
+	same_objects_fini(&a, &b);
+}
+
+/* A build that fails drops what it parsed; what others use stays. */
+TEST(a_failed_build_forgets_what_it_added)
+{
+	const char *cert = put("server.pem", "c.pem");
+	const char *key = put("server.key", "k.pem");
+	const char *other = put("server2.key", "k2.pem");
+	struct fx f;
+
+	CHECK_OK(build(&f, cert, key));
+	fx_fini(&f);
+	CHECK_EQ(stls__pcache_count(), 2);
+	/* The other key parses (and is cached while the build runs), but
+	 * does not match: the build fails and forgets it. */
+	CHECK_EQ(build(&f, cert, other), -EINVAL);
+	CHECK(fx_diag_has(&f, "private_key: does not match certificate"));
+	fx_fini(&f);
+	CHECK_EQ(stls__pcache_count(), 2);
+	CHECK_OK(build(&f, cert, key));
+	fx_fini(&f);
+	CHECK_EQ(stls__pcache_count(), 2);
 }
 
 /* An encrypted key is decrypted once while its bytes and its password

@@ -13,30 +13,9 @@ B=$BUILD/bench
 for p in "$B/scenario" "$B/sip_proxy" "$BUILD/siptlsd"; do
 	[ -x "$p" ] || { echo "SKIP: $p not built"; exit 77; }
 done
-T=$(mktemp -d /tmp/stls-bench-scn.XXXXXX)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-
-CERTS=$BUILD/test-certs
-flock "$CERTS.lock" bash "$SRC/tests/certs/mkcerts.sh" "$CERTS" >/dev/null ||
-	fail "cannot make the test PKI"
+. "$SRC/tests/integration/bench_util.sh"
+bench_setup bench-scn
 BE=25910 EDGE=25911
-
-wait_port() {
-	local i
-	for i in $(seq 50); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 "$B/sip_proxy" --udp "127.0.0.1:$BE" --max-bindings 100 --duration 60 \
 	2>"$T/proxy.log" &

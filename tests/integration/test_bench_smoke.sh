@@ -14,30 +14,9 @@ B=$BUILD/bench
 for p in loadgen echo_backend; do
 	[ -x "$B/$p" ] || { echo "SKIP: $B/$p not built"; exit 77; }
 done
-T=$(mktemp -d /tmp/stls-bench-smoke.XXXXXX)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-
-CERTS=$BUILD/test-certs
-flock "$CERTS.lock" bash "$SRC/tests/certs/mkcerts.sh" "$CERTS" >/dev/null ||
-	fail "cannot make the test PKI"
+. "$SRC/tests/integration/bench_util.sh"
+bench_setup bench-smoke
 ECHO=25900 TLS=25901
-
-wait_port() {
-	local i
-	for i in $(seq 50); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # check NAME OUTPUT: ops>0, errors=0, the server CPU was read.
 check() {

@@ -415,31 +415,30 @@ static int read_key_password(struct stls_conf *c, struct stls_diag *diag)
 	struct stls_settings *s = &c->tls;
 	const struct stls_loc *loc;
 	char pw[STLS_SECRET_MAX], why[512];
+	const char *file;
 	unsigned mode = 0;
-	int rc;
+	int line;
 
 	if (!s->private_key_password_file) {
 		return 0;
 	}
 	loc = stls_conf_tls_loc(c, "private_key_password_file");
+	file = loc ? loc->file : c->main_file;
+	line = loc ? loc->line : 0;
 	if (s->private_key_password) {
-		stls_diag_err(diag, loc ? loc->file : c->main_file,
-			      loc ? loc->line : 0,
-			      "private_key_password_file: private_key_password "
-			      "is set too; set one of them");
+		stls_diag_err(diag, file, line, "private_key_password_file: "
+			      "private_key_password is set too; set one of "
+			      "them");
 		return 0;
 	}
-	rc = stls_secret_read(s->private_key_password_file, pw, sizeof(pw),
-			      &mode, why, sizeof(why));
-	if (rc) {
-		stls_diag_err(diag, loc ? loc->file : c->main_file,
-			      loc ? loc->line : 0,
+	if (stls_secret_read(s->private_key_password_file, pw, sizeof(pw),
+			     &mode, why, sizeof(why))) {
+		stls_diag_err(diag, file, line,
 			      "private_key_password_file: %s", why);
 		return 0;
 	}
 	if (mode & (S_IRGRP | S_IROTH)) {
-		stls_diag_warn(diag, loc ? loc->file : c->main_file,
-			       loc ? loc->line : 0,
+		stls_diag_warn(diag, file, line,
 			       "private_key_password_file: '%s' is readable by "
 			       "group or others (mode %04o): chmod 600 it",
 			       s->private_key_password_file, mode);

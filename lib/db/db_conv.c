@@ -151,12 +151,6 @@ static int parse_file_type(struct conv *c)
 	return -EINVAL;
 }
 
-/* An HSM key id (docs/hsm.md) is never PEM text, whatever file_type. */
-static bool is_key_id(const char *v)
-{
-	return stls_hsm_is_key_id(v);
-}
-
 /* One key column of the row. */
 static int apply_column(struct conv *c, size_t j)
 {
@@ -182,7 +176,8 @@ static int apply_column(struct conv *c, size_t j)
 			      "(file_type 1 takes PEM text)", ki.name);
 		return -EINVAL;
 	}
-	if (c->file_type != 1 || !ki.pem || is_key_id(v)) {
+	/* An HSM key id (docs/hsm.md) is never PEM text, whatever file_type. */
+	if (c->file_type != 1 || !ki.pem || stls_hsm_is_key_id(v)) {
 		return apply_trimmed(c, ki.name, v, at);
 	}
 	if (!strstr(v, "-----BEGIN ")) {
@@ -214,7 +209,8 @@ static int pem_key_extras(struct conv *c, const char *key, const char *cert,
 					  label(c, key, at, sizeof(at)),
 					  c->diag);
 	}
-	if (!rc && (blank(kv) || !is_key_id(kv)) && blank(cell_of(c, pw)) &&
+	if (!rc && (blank(kv) || !stls_hsm_is_key_id(kv)) &&
+	    blank(cell_of(c, pw)) &&
 	    c->o->key_password && c->o->key_password[0]) {
 		rc = stls_conf_recs_apply(c->r, pw, c->o->key_password,
 					  label(c, pw, at, sizeof(at)),

@@ -139,6 +139,29 @@ static int enc_key_md(const char *path, bool pem, const char *pw,
 }
 
 /*
+ * A key the build has without decoding it the general way: read ahead
+ * (seen_key), plain PKCS#8 through the fast reader, or an encrypted key
+ * in the file cache. NULL otherwise; then *md_ok says whether md holds
+ * the key's cache key (enc_key_md), for storing it once it is read.
+ */
+static EVP_PKEY *known_key(const struct stls__build *b, const char *path,
+			   bool pem, const char *pw,
+			   unsigned char md[STLS__PC_MD_LEN], bool *md_ok)
+{
+	EVP_PKEY *pkey = pem ? NULL : seen_key(b, path);
+
+	if (!pkey && !pem) {
+		pkey = stls__keyrd_read(b->keys, path);
+	}
+	*md_ok = !pkey && pw && b->cache_id &&
+		 enc_key_md(path, pem, pw, md) == 0;
+	if (*md_ok) {
+		pkey = stls__pcache_get_key(b->cache_id, md);
+	}
+	return pkey;
+}
+
+/*
  * Reads key <path> (a file, or PEM text when pem). Files try the fast
  * reader first (plain PKCS#8, profile_key.c); PEM text never does, since
  * it must be encrypted. An encrypted key read with a password goes into
@@ -152,29 +175,21 @@ static EVP_PKEY *read_key(const struct stls__build *b, enum stls_pf f,
 	const char *name = stls__profile_src_name(path, pem);
 	unsigned char md[STLS__PC_MD_LEN];
 	char why[STLS_OSSL_ERR_MAX];
-	EVP_PKEY *pkey = NULL;
+	EVP_PKEY *pkey;
 	bool cached;
 	BIO *bio;
 
 	if (!pem) {
 		check_key_mode(b, f, key, path);
 	}
+	pkey = known_key(b, path, pem, ask.pw, md, &cached);
+	if (pkey) {
+		return pkey;
+	}
+	/* Missing and unreadable files are reported here. */
 	bio = stls__profile_open(b, f, key, path, pem);
 	if (!bio) {
 		return NULL;
-	}
-	pkey = pem ? NULL : seen_key(b, path);
-	if (!pkey && !pem) {
-		pkey = stls__keyrd_read(b->keys, path);
-	}
-	cached = !pkey && ask.pw && b->cache_id &&
-		 enc_key_md(path, pem, ask.pw, md) == 0;
-	if (cached) {
-		pkey = stls__pcache_get_key(b->cache_id, md);
-	}
-	if (pkey) {
-		BIO_free(bio);
-		return pkey;
 	}
 	stls__ossl_err_clear();
 	pkey = PEM_read_bio_PrivateKey(bio, NULL, pw_cb, &ask);

@@ -99,4 +99,29 @@ static inline const char *write_file(const char *dir, const char *name,
 	return path;
 }
 
+/*
+ * The profiles of tls.cfg text <text> (written to the case's directory,
+ * loaded with the default settings and base dir "/etc/x"); the case fails,
+ * printing the diagnostics and the text, when it does not load.
+ */
+static inline struct stls_profile_conf *cfg_profiles(const char *text)
+{
+	struct stls_profile_conf *list = NULL;
+	struct stls_settings s;
+	struct stls_diag d;
+
+	stls_diag_init(&d);
+	CHECK_OK(stls_settings_init(&s));
+	free(s.config);
+	s.config = strdup(write_file(test_tmp_dir(), "tls.cfg", text));
+	if (stls_conf_load_profiles(&s, "/etc/x", &list, &d)) {
+		diag_dump(&d);
+		fprintf(stderr, "%s", text);
+		CHECK(0);
+	}
+	stls_settings_fini(&s);
+	stls_diag_fini(&d);
+	return list;
+}
+
 #endif

@@ -49,25 +49,6 @@ static const char ktls_cfg[] =
 	"[client:[2001:db8::5]:5061]\nverify_certificate=0\nverify_depth=9\n"
 	"require_certificate=0\n";
 
-static struct stls_profile_conf *from_cfg(const char *text)
-{
-	struct stls_profile_conf *list = NULL;
-	struct stls_settings s;
-	struct stls_diag d;
-
-	stls_diag_init(&d);
-	CHECK_OK(stls_settings_init(&s));
-	free(s.config);
-	s.config = strdup(write_file(test_tmp_dir(), "tls.cfg", text));
-	if (stls_conf_load_profiles(&s, "/etc/x", &list, &d)) {
-		diag_dump(&d);
-		CHECK(0);
-	}
-	stls_settings_fini(&s);
-	stls_diag_fini(&d);
-	return list;
-}
-
 static int conv(const struct stls_db_rows *r, const char *key_password,
 		struct stls_profile_conf **list, struct stls_diag *d)
 {
@@ -81,7 +62,7 @@ static int conv(const struct stls_db_rows *r, const char *key_password,
 TEST(kamcli_rows_give_the_profiles_of_kamcli_cfgprint)
 {
 	struct stls_db_rows *r = db_rows(kcols, NK, krows, 4);
-	struct stls_profile_conf *want = from_cfg(ktls_cfg), *got = NULL;
+	struct stls_profile_conf *want = cfg_profiles(ktls_cfg), *got = NULL;
 	struct stls_diag d;
 
 	stls_diag_init(&d);
@@ -116,7 +97,7 @@ TEST(extension_columns_in_any_order)
 	struct stls_profile_conf *want, *got = NULL;
 	struct stls_diag d;
 
-	want = from_cfg("[server:default]\nverify_client = optional_no_ca\n"
+	want = cfg_profiles("[server:default]\nverify_client = optional_no_ca\n"
 			"cipher_suites = TLS_AES_128_GCM_SHA256\n"
 			"verify_server_name = 1\nca_path = /etc/ssl/certs\n"
 			"private_key_password = pw\n"
@@ -373,7 +354,7 @@ TEST(inline_profiles_of_the_main_config)
 TEST(empty_table_gives_the_implicit_defaults)
 {
 	struct stls_db_rows *r = db_rows(kcols, NK, NULL, 0);
-	struct stls_profile_conf *want = from_cfg(""), *got = NULL;
+	struct stls_profile_conf *want = cfg_profiles(""), *got = NULL;
 	struct stls_diag d;
 
 	stls_diag_init(&d);

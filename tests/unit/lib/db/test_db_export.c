@@ -25,26 +25,6 @@ static int export(const struct stls_db_rows *rows, const char *pem_dir,
 	return rc;
 }
 
-static struct stls_profile_conf *load_text(const char *text)
-{
-	struct stls_profile_conf *list = NULL;
-	struct stls_settings s;
-	struct stls_diag d;
-
-	stls_diag_init(&d);
-	CHECK_OK(stls_settings_init(&s));
-	free(s.config);
-	s.config = strdup(write_file(test_tmp_dir(), "out.cfg", text));
-	if (stls_conf_load_profiles(&s, "/etc/x", &list, &d)) {
-		diag_dump(&d);
-		fprintf(stderr, "%s", text);
-		CHECK(0);
-	}
-	stls_settings_fini(&s);
-	stls_diag_fini(&d);
-	return list;
-}
-
 static struct stls_profile_conf *conv(const struct stls_db_rows *rows)
 {
 	struct stls_db_conv_opts o = { "tlscfg", "/etc/x", NULL };
@@ -90,7 +70,7 @@ TEST(export_loads_back_into_the_same_profiles)
 	CHECK_STR_HAS(text, "server_name_mode = 2\nserver_id = \"trunk # 1\"");
 	/* server_name_mode without a server_name is left out, as kamcli */
 	CHECK(strstr(text, "server_name_mode = 1") == NULL);
-	got = load_text(text);
+	got = cfg_profiles(text);
 	CHECK_PROFILES_EQ(want, got);
 	free(text);
 	stls_profile_conf_list_free(want);
@@ -133,7 +113,7 @@ TEST(pem_rows_go_to_files)
 	/* row 8: the key follows the certificate */
 	CHECK_STR_HAS(text, "private_key = \"\"\n");
 	CHECK(strstr(text, "BEGIN") == NULL);
-	got = load_text(text);
+	got = cfg_profiles(text);
 	CHECK_STR_EQ(got->certificate, path);
 	stls_profile_conf_list_free(got);
 	free(text);

@@ -20,25 +20,9 @@ static const char *val(const struct stls_db_row *r, const char *col)
 	return NULL;
 }
 
-static struct stls_profile_conf *parse_cfg(const char *text)
-{
-	struct stls_profile_conf *list = NULL;
-	struct stls_settings s;
-	struct stls_diag d;
-
-	stls_diag_init(&d);
-	CHECK_OK(stls_settings_init(&s));
-	free(s.config);
-	s.config = strdup(write_file(test_tmp_dir(), "in.cfg", text));
-	CHECK_OK(stls_conf_load_profiles(&s, "/etc/x", &list, &d));
-	stls_settings_fini(&s);
-	stls_diag_fini(&d);
-	return list;
-}
-
 TEST(row_of_a_profile_has_the_written_keys_only)
 {
-	struct stls_profile_conf *p = parse_cfg(
+	struct stls_profile_conf *p = cfg_profiles(
 		"[srv:[2001:db8::1]:5061]\ntls_method = tlsv1.3\n"
 		"cert_file = c.pem\nprivate_key = \"\"\nverify_cert = yes\n"
 		"cipher_suites = TLS_AES_128_GCM_SHA256\n");
@@ -74,7 +58,7 @@ TEST(file_type_1_reads_the_pem_files)
 		 "[server:default]\ncertificate = %s\nprivate_key = \"\"\n"
 		 "ca_list = %s\nca_path = /etc/ssl/certs\n",
 		 test_cert_path("server.pem"), test_cert_path("ca.pem"));
-	p = parse_cfg(text);
+	p = cfg_profiles(text);
 	stls_diag_init(&d);
 	CHECK_OK(stls_db_row_from_profile(p, 1, &r, &d));
 	CHECK_STR_EQ(val(r, "file_type"), "1");
@@ -85,7 +69,7 @@ TEST(file_type_1_reads_the_pem_files)
 	stls_db_row_free(r);
 	stls_profile_conf_list_free(p);
 	/* A missing file and a file without PEM text are named. */
-	p = parse_cfg("[client:default]\ncertificate = /nonexistent.pem\n"
+	p = cfg_profiles("[client:default]\ncertificate = /nonexistent.pem\n"
 		      "crl = /etc/hostname\n");
 	CHECK_EQ(stls_db_row_from_profile(p, 1, &r, &d), -EINVAL);
 	CHECK_STR_HAS(d.v[0].msg, "certificate: cannot read "
@@ -118,7 +102,7 @@ TEST(file_type_1_keeps_hsm_key_ids)
 			 "[server:default]\ncertificate = %s\n"
 			 "private_key = %s\n",
 			 test_cert_path("server.pem"), ids[i]);
-		p = parse_cfg(text);
+		p = cfg_profiles(text);
 		CHECK_OK(stls_db_row_from_profile(p, 1, &r, &d));
 		CHECK_STR_EQ(val(r, "certificate"), cert);
 		CHECK_STR_EQ(val(r, "private_key"), ids[i]);
@@ -206,7 +190,7 @@ TEST(insert_update_delete_by_id)
 /* A profile written as a row and read back is the same profile. */
 TEST(profile_row_profile_round_trip)
 {
-	struct stls_profile_conf *p = parse_cfg(
+	struct stls_profile_conf *p = cfg_profiles(
 		"[client:10.1.1.1:5061]\nserver_name = gw.example\n"
 		"server_name_mode = 2\nverify_client = optional\n"
 		"verify_depth = 4\nserver_id = gw\ncrl = crl.pem\n"

@@ -14,6 +14,13 @@
 # max_handshakes_in_flight = 0). OV_STORM_NICE=N runs the storm's driver
 # at nice N (its phones' handshakes then take the CPU the rest leaves, as
 # phones on other hosts would; the default 0 makes them compete).
+# OV_EDGE_CPUS / OV_STORM_CPUS (taskset lists, e.g. 0 and 1): pin
+# siptlsd, sip_proxy and the measuring driver to the first, the storm's
+# driver to the second, so that the storm's client handshakes (and, on
+# loopback, the kernel's receive work for what the storm sends, done on
+# the sender's CPU) stay off the edge's CPU, as a storm from other hosts
+# would; the quiet run is pinned alike, so the ratio compares like with
+# like on half the machine.
 # The latency figures: at arrival (the kernel's stamp in the receiving
 # phone's socket: the edge's and the backend's time) and at read (the
 # measuring driver's own delay added); sip_proxy's own dwell is noted.
@@ -52,11 +59,15 @@ trap 'exit 130' INT TERM
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 bash "$SRC/tests/certs/mkcerts.sh" "$T/certs" >/dev/null || exit 1
 load() { cut -d" " -f1-3 /proc/loadavg | tr " " "/"; }
+EDGE_PIN=()
+STORM_PIN=()
+[ -n "${OV_EDGE_CPUS:-}" ] && EDGE_PIN=(taskset -c "$OV_EDGE_CPUS")
+[ -n "${OV_STORM_CPUS:-}" ] && STORM_PIN=(taskset -c "$OV_STORM_CPUS")
 
 # one NAME CORE_LINE STORM(0|1)
 one() {
 	local name=$1 extra=$2 storm=$3 dp pp sp=
-	"$BIN/sip_proxy" --udp "127.0.0.1:$PORT" --max-bindings $((STORM + PHONES + 100)) \
+	"${EDGE_PIN[@]}" "$BIN/sip_proxy" --udp "127.0.0.1:$PORT" --max-bindings $((STORM + PHONES + 100)) \
 		--duration 600 2>"$T/p.log" &
 	pp=$!
 	PIDS=("$pp")
@@ -72,19 +83,19 @@ certificate = $T/certs/server.pem
 private_key = $T/certs/server.key
 verify_certificate = no
 EOF2
-	"$BUILD/siptlsd" -c "$T/s.conf" 2>"$T/d.log" &
+	"${EDGE_PIN[@]}" "$BUILD/siptlsd" -c "$T/s.conf" 2>"$T/d.log" &
 	dp=$!
 	PIDS+=("$dp")
 	wait_port $((PORT + 1)) || { echo "siptlsd did not start" >&2; return 1; }
 	local l
 	l=$(load)
-	timeout $((BUSY + 120)) "$BIN/scenario" -t "127.0.0.1:$((PORT + 1))" \
+	timeout $((BUSY + 120)) "${EDGE_PIN[@]}" "$BIN/scenario" -t "127.0.0.1:$((PORT + 1))" \
 		-n "$PHONES" --busy "$BUSY" --calls "$CALLS" --reg-interval 10 \
 		--ka-interval 10 --server-pid "$dp" --label "$name" >"$T/m.out" 2>&1 &
 	local mp=$!
 	if [ "$storm" = 1 ]; then
 		sleep 8
-		timeout $((BUSY + 60)) nice -n "${OV_STORM_NICE:-0}" "$BIN/scenario" -t "127.0.0.1:$((PORT + 1))" \
+		timeout $((BUSY + 60)) "${STORM_PIN[@]}" nice -n "${OV_STORM_NICE:-0}" "$BIN/scenario" -t "127.0.0.1:$((PORT + 1))" \
 			-n "$STORM" --storm-timeout $((BUSY - 10)) --prefix s --label "$name-storm" \
 			>"$T/s.out" 2>&1 &
 		sp=$!

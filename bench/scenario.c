@@ -8,7 +8,11 @@
  *   storm  N phones connect at once (every connect issued in one go; the
  *          kernel's backlog and SYN retries do the queueing), each does a
  *          full TLS 1.3 handshake and a REGISTER that must be answered
- *          200, then stays connected and idle. Reports the time until all
+ *          200, then stays connected and idle. With --rate R the phones
+ *          connect R a second instead (a ramp: an edge that cannot take a
+ *          storm can still be given all N phones for the busy hour, so
+ *          that edges are compared at equal phone counts; the time until
+ *          all are registered then includes the ramp). Reports the time until all
  *          are registered, failures, server CPU per registration and the
  *          server's memory per registered phone (Pss, then RSS).
  *   busy   for --busy S seconds: every phone refreshes its REGISTER every
@@ -103,6 +107,7 @@ struct opts {
 	socklen_t addr_len;
 	int n;
 	double storm_timeout, busy, reg_iv, ka_iv, calls, hold, drain;
+	double rate; /* --rate: connects a second, 0: all at once */
 	pid_t server_pid;
 	const char *label;
 	const char *prefix; /* AOR user names: PREFIX0, PREFIX1, ... */
@@ -726,6 +731,20 @@ static bool storm_done(void)
 	return reg_ok + reg_fail >= o.n;
 }
 
+/* --rate: the phones due by <now> connect (the ramp's tick). */
+static double ramp_t0;
+static int ramp_started;
+
+static void ramp_tick(double now)
+{
+	int due = (int)((now - ramp_t0) * o.rate) + 1;
+
+	if (due > o.n)
+		due = o.n;
+	while (ramp_started < due)
+		phone_start(&ph[ramp_started++]);
+}
+
 static double busy_t0;
 static size_t calls_started;
 
@@ -882,6 +901,8 @@ static void usage(void)
 		"usage: scenario -t HOST:PORT [options]\n"
 		"  -n N             phones (default 10000)\n"
 		"  --storm-timeout S  bound on the storm (default 60)\n"
+		"  --rate R         phones connect R a second (default 0: all "
+		"at once)\n"
 		"  --busy S         busy hour phase of S seconds (default 0: "
 		"none)\n"
 		"  --calls C        calls a second in the busy phase (50)\n"
@@ -910,6 +931,7 @@ int main(int argc, char **argv)
 		{ "server-pid", required_argument, NULL, 8 },
 		{ "label", required_argument, NULL, 9 },
 		{ "prefix", required_argument, NULL, 10 },
+		{ "rate", required_argument, NULL, 11 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bench_proc s0, s1, s2, s3;
@@ -942,13 +964,14 @@ int main(int argc, char **argv)
 		case 8: o.server_pid = (pid_t)atol(optarg); break;
 		case 9: o.label = optarg; break;
 		case 10: o.prefix = optarg; break;
+		case 11: o.rate = atof(optarg); break;
 		default: usage(); return 2;
 		}
 	}
 	if (!o.addr_len || o.n < 2 || o.n > 100000 || o.storm_timeout <= 0 ||
 	    o.storm_timeout > 3600 || o.busy < 0 || o.busy > 7200 ||
 	    o.calls < 0 || o.calls > 10000 || o.reg_iv <= 0 ||
-	    o.ka_iv <= 0 || o.drain < 0 || o.drain > 60) {
+	    o.ka_iv <= 0 || o.drain < 0 || o.drain > 60 || o.rate < 0) {
 		usage();
 		return 2;
 	}
@@ -984,15 +1007,22 @@ int main(int argc, char **argv)
 	if (o.server_pid)
 		have0 = bench_proc_sample(o.server_pid, &s0) == 0;
 
-	/* The storm: every connect at once. */
+	/* The storm: every connect at once, or --rate a second. */
 	cli0 = self_cpu();
 	t0 = bench_now();
 	for (i = 0; i < o.n; i++) {
 		ph[i].idx = i;
 		ph[i].fd = -1;
-		phone_start(&ph[i]);
 	}
-	loop(t0 + o.storm_timeout, storm_done, NULL);
+	if (o.rate > 0) {
+		ramp_t0 = t0;
+		ramp_tick(t0);
+		loop(t0 + o.storm_timeout, storm_done, ramp_tick);
+	} else {
+		for (i = 0; i < o.n; i++)
+			phone_start(&ph[i]);
+		loop(t0 + o.storm_timeout, storm_done, NULL);
+	}
 	now = bench_now();
 	t_all = now - t0;
 	cli_cpu = self_cpu() - cli0;

@@ -29,7 +29,10 @@
 # phone's socket) and at read, and sip_proxy its own dwell.
 #
 # Environment: SCN_PHONES (10000), SCN_BUSY seconds (60; 0 skips it),
-# SCN_CALLS per second (50), SCN_REPS storms per system (1), SCN_PORT
+# SCN_CALLS per second (50), SCN_REPS storms per system (1), SCN_RATE
+# (0: the storm, every phone at once; R: phones connect R a second, a
+# ramp, to bring every edge to the same phone count for the busy hour),
+# SCN_PORT
 # (25600, uses the next 20), SCN_OUT (SCENARIO). Output:
 # bench/results/$SCN_OUT.md (also printed) and the RESULT lines in
 # bench/results/$SCN_OUT.raw, each with
@@ -49,6 +52,7 @@ N=${SCN_PHONES:-10000}
 BUSY=${SCN_BUSY:-60}
 CALLS=${SCN_CALLS:-50}
 REPS=${SCN_REPS:-1}
+RATE=${SCN_RATE:-0}
 PORT=${SCN_PORT:-25600}
 SYSTEMS=${SCN_SYSTEMS:-siptlsd kamailio-fix haproxy}
 OUT=$SRC/bench/results
@@ -105,10 +109,12 @@ MET=$((PORT + 4))  # siptlsd's metrics
 # run SYS PID BUSY [PHONES]: the storm (SCN_REPS times, a fresh edge each time is the
 # caller's job) and the busy hour, RESULT lines kept.
 run() {
-	local sys=$1 pid=$2 busy=$3 n=${4:-$N} l dp i
+	local sys=$1 pid=$2 busy=$3 n=${4:-$N} l dp i ramp=0
 	l=$(load)
-	timeout $((BUSY + 200)) "$BIN/scenario" -t "127.0.0.1:$EDGE" -n "$n" \
-		--storm-timeout 90 --busy "$busy" --calls "$CALLS" \
+	# SCN_RATE: the ramp's seconds on top of the storm's bound.
+	[ "$RATE" != 0 ] && ramp=$(awk -v n="$n" -v r="$RATE" 'BEGIN { printf "%d", n / r + 1 }')
+	timeout $((BUSY + 200 + ramp)) "$BIN/scenario" -t "127.0.0.1:$EDGE" -n "$n" \
+		--storm-timeout $((90 + ramp)) --rate "$RATE" --busy "$busy" --calls "$CALLS" \
 		--server-pid "$pid" --label "$sys" >"$T/out" 2>&1 &
 	dp=$!
 	if [ "$busy" != 0 ] && [ "$sys" = siptlsd ]; then

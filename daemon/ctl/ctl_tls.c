@@ -88,6 +88,10 @@ static int overload_info(struct stls_ctl *ctl, json_t *o)
 		{ "refused_source_connections",
 		  STLS_STAT_REFUSED_SOURCE_CONNS },
 		{ "refused_source_rate", STLS_STAT_REFUSED_SOURCE_RATE },
+		{ "source_filter_listed", STLS_STAT_SOURCE_FILTER_LISTED },
+		{ "source_filter_rebuilds",
+		  STLS_STAT_SOURCE_FILTER_REBUILDS },
+		{ "source_filter_full", STLS_STAT_SOURCE_FILTER_FULL },
 	};
 	struct stls_stats_snap s;
 	size_t i;

@@ -178,6 +178,10 @@ struct stls_daemon_opts {
 	 * connections, and new connections a second (srclim.h). */
 	int source_max_conns;
 	int source_rate;
+	/* Sources the limits refuse go into a socket filter on the direct
+	 * listeners for filter_hold_ms (synfilter.h); 0 entries: off. */
+	int source_filter_max;
+	int source_filter_hold_ms;
 	size_t high_water;
 	size_t low_water;
 	int udp_buffer;                        /* bytes, 0: kernel default */

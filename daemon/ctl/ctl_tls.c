@@ -105,6 +105,9 @@ static int overload_info(struct stls_ctl *ctl, json_t *o)
 					   s.handshaking);
 	for (i = 0; i < STLS_ARRAY_SIZE(keys) && !err; i++)
 		err = set_u64(o, keys[i].key, s.v[keys[i].k]);
+	if (!err)
+		err = set_u64(o, "source_filter_sources",
+			      stls_daemon_filtered_sources(ctl->c.d));
 	return err;
 }
 static int info_tls(struct stls_ctl *ctl, json_t *o)

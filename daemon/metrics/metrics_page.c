@@ -419,6 +419,9 @@ static void page_daemon(const struct stls_metrics_src *src,
 	       s.open);
 	gauge1(p, "siptls_connections_max", "[core] max_connections.",
 	       src->core->max_connections);
+	gauge1(p, "siptls_source_filter_sources",
+	       "Sources in the listeners' SYN filter now (source_filter).",
+	       (int64_t)stls_daemon_filtered_sources(src->d));
 	for (i = 0; i < STLS_ARRAY_SIZE(daemon_counters); i++)
 		counter1(p, daemon_counters[i].name, daemon_counters[i].help,
 			 s.v[daemon_counters[i].k]);

@@ -235,6 +235,10 @@ const struct stls_addr *stls_daemon_bound(const struct stls_daemon *d,
 
 unsigned stls_daemon_workers(const struct stls_daemon *d);
 
+/* Sources in the SYN filter now ([core] source_filter; 0 when off). Any
+ * thread. */
+size_t stls_daemon_filtered_sources(struct stls_daemon *d);
+
 /* Worker i (0 <= i < workers), for posting and stats. */
 struct stls_worker *stls_daemon_worker(struct stls_daemon *d, unsigned i);
 

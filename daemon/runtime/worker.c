@@ -508,6 +508,11 @@ unsigned stls_daemon_workers(const struct stls_daemon *d)
 	return d->n;
 }
 
+size_t stls_daemon_filtered_sources(struct stls_daemon *d)
+{
+	return d->synf ? stls_synfilter_count(d->synf) : 0;
+}
+
 struct stls_worker *stls_daemon_worker(struct stls_daemon *d, unsigned i)
 {
 	return i < d->n ? &d->w[i] : NULL;

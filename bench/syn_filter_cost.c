@@ -16,7 +16,8 @@
  *     SYN-ACK, the client's reset: no accept).
  *
  * Usage: syn_filter_cost [N_PACKETS]   (default 200000, bounded 10^7)
- * Prints one line per case: CPU ns per packet (thread CPU time).
+ * Prints one line per case: CPU ns per packet (thread CPU time; for the
+ * datagrams, the best of ten rounds, as other load only adds).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,6 +31,8 @@
 #include <unistd.h>
 
 #include "runtime/synfilter.h"
+
+#define ROUNDS 10 /* datagrams: the best of ten rounds (noise is upward) */
 
 static struct sock_filter prog[BPF_MAXINSNS];
 
@@ -127,7 +130,7 @@ static void udp_case(const char *name, int family, size_t n, long count)
 	struct sockaddr_storage to;
 	socklen_t tolen;
 	char buf[64] = { 0 }, drain[64];
-	double t0, spent = 0;
+	double t0, spent = 0, best = 0;
 	long i;
 
 	memset(&to, 0, sizeof(to));
@@ -156,6 +159,11 @@ static void udp_case(const char *name, int family, size_t n, long count)
 			exit(1);
 		}
 		spent += cpu_ns() - t0;
+		if ((i + 1) % (count / ROUNDS) == 0) {
+			if (best == 0 || spent < best)
+				best = spent;
+			spent = 0;
+		}
 		/* Drained outside the measure: the queue never fills. */
 		if (recv(rfd, drain, sizeof(drain), MSG_DONTWAIT) < 0) {
 			fprintf(stderr, "%s: datagram %ld filtered out\n", name,
@@ -163,7 +171,8 @@ static void udp_case(const char *name, int family, size_t n, long count)
 			exit(1);
 		}
 	}
-	printf("%-48s %8.0f ns per datagram\n", name, spent / (double)count);
+	printf("%-48s %8.0f ns per datagram\n", name,
+	       best / (double)(count / ROUNDS));
 	close(rfd);
 	close(sfd);
 }
@@ -187,7 +196,12 @@ static void syn_case(const char *name, bool listed, long count)
 		t0 = cpu_ns();
 		fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			    0);
-		if (fd < 0 || bind(fd, (struct sockaddr *)&from, sizeof(from))) {
+		/* The port is picked at connect: TIME_WAITs of earlier runs
+		 * (other listener ports) do not slow the bind down. */
+		if (fd < 0 ||
+		    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &nb,
+			       sizeof(nb)) ||
+		    bind(fd, (struct sockaddr *)&from, sizeof(from))) {
 			perror("client socket");
 			exit(1);
 		}
@@ -227,7 +241,7 @@ int main(int argc, char **argv)
 	udp_case("udp, no filter (again)", AF_INET, 0, count);
 	udp_case("udp over IPv6, no filter", AF_INET6, 0, count);
 	count = count / 10 > 10000 ? 10000 : count / 10;
-	syn_case("tcp connect+close, listener without filter", false, count);
 	syn_case("tcp connect+close, source listed: SYN dropped", true, count);
+	syn_case("tcp connect+close, listener without filter", false, count);
 	return 0;
 }

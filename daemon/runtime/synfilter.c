@@ -344,7 +344,7 @@ int stls_synfilter_attach(struct stls_synfilter *f, int fd,
 			  uint64_t *attached)
 {
 	struct sock_fprog fp;
-	int r = 0, dummy = 0;
+	int r = 0;
 
 	pthread_mutex_lock(&f->mu);
 	if (*attached == f->gen) {
@@ -353,9 +353,7 @@ int stls_synfilter_attach(struct stls_synfilter *f, int fd,
 	}
 	if (f->len <= 1) {
 		/* Empty: no filter at all costs the kernel nothing. */
-		if (setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &dummy,
-			       sizeof(dummy)) != 0 && errno != ENOENT)
-			r = -errno;
+		r = stls_synfilter_detach(fd);
 	} else {
 		fp.len = f->len;
 		fp.filter = f->prog;

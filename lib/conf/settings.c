@@ -318,16 +318,18 @@ static const struct stls_setting_desc table[] = {
 	       "The second switch of keylog_file: yes writes the key log "
 	       "(with a warning at every start and reload).",
 	       "siptls addition."),
-	S_INT("load_threads", "load_threads", load_threads, "1", 0, 64, 0,
+	S_INT("load_threads", "load_threads", load_threads, "0", 0, 64, 0,
 	      "Threads that read and parse the certificate and key files "
 	      "of the profiles while a set is built (at start, by --check, "
-	      "at every reload): 1 only the building thread; 0 one per CPU, "
-	      "at most 8. They run only during the build, and only for sets "
-	      "of at least 64 files; messages and their order are the same "
-	      "with any number.",
-	      "siptls addition. Default 1: on OpenSSL 3.0 the threads "
-	      "contend on the library's locks and gain little "
-	      "(performance.md, 10,000 tenants)."),
+	      "at every reload): 0 one per CPU, at most 8; 1 only the "
+	      "building thread. They run only during the build, and only "
+	      "for sets of at least 64 files; messages and their order are "
+	      "the same with any number. Each parses certificates in an "
+	      "OpenSSL library context of its own (made once, kept), unless "
+	      "an engine is set or OpenSSL's configuration loaded another "
+	      "provider (then in the default context, where threads mostly "
+	      "wait for its locks).",
+	      "siptls addition (performance.md, 10,000 tenants)."),
 	S_ENUM("verify_client", "verify_client", verify_client, "off",
 	       stls_verify_client_names, STLS_VC__COUNT, PROF,
 	       "Client certificate policy of the server default profile: off "

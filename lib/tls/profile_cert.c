@@ -98,21 +98,46 @@ static void check_validity(const struct stls__build *b, enum stls_pf f,
 }
 
 /*
+ * The next certificate of <bio> (with its trust settings when aux), made
+ * in <libctx> (NULL: the default): a certificate made there first is
+ * what the decoding fills, so that its public key is decoded in that
+ * context. NULL at the end of the data or on an error (in the queue).
+ */
+static X509 *pem_cert(BIO *bio, OSSL_LIB_CTX *libctx, bool aux)
+{
+	X509 *x = NULL;
+
+	if (libctx && !(x = X509_new_ex(libctx, NULL))) {
+		return NULL;
+	}
+	/* A failed decoding frees *x and sets it to NULL; a failed read
+	 * of the PEM block leaves it: freed here. */
+	if (!(aux ? PEM_read_bio_X509_AUX(bio, &x, NULL, NULL)
+		  : PEM_read_bio_X509(bio, &x, NULL, NULL))) {
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+/*
  * The certificates of a PEM file's bytes as SSL_CTX_use_certificate_chain
  * _file() reads them: the first with its trust settings (X509_AUX), then
- * every further certificate, to the end of the data. NULL when the data
- * is not that (the file way then says why).
+ * every further certificate, to the end of the data; parsed in <libctx>
+ * (NULL: the default). NULL when the data is not that (the file way then
+ * says why).
  */
-static STACK_OF(X509) *pem_certs(const unsigned char *data, size_t len)
+static STACK_OF(X509) *pem_certs(const unsigned char *data, size_t len,
+				 OSSL_LIB_CTX *libctx)
 {
 	BIO *bio = BIO_new_mem_buf(data, (int)len);
 	STACK_OF(X509) *sk = sk_X509_new_null();
 	unsigned long e;
 	X509 *x;
 
-	x = bio && sk ? PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL) : NULL;
+	x = bio && sk ? pem_cert(bio, libctx, true) : NULL;
 	while (x && sk_X509_push(sk, x) > 0) {
-		x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		x = pem_cert(bio, libctx, false);
 	}
 	e = ERR_peek_last_error();
 	if (x || sk_X509_num(sk) < 1 || ERR_GET_LIB(e) != ERR_LIB_PEM ||
@@ -146,12 +171,12 @@ static bool install_chain(const struct stls__certdst *d, STACK_OF(X509) *sk)
 	return ok;
 }
 
-STACK_OF(X509) *stls__certs_parse(uint64_t cache_id,
+STACK_OF(X509) *stls__certs_parse(uint64_t cache_id, OSSL_LIB_CTX *libctx,
 				  const struct stls__pc_file *f)
 {
 	STACK_OF(X509) *sk = stls__pcache_get_certs(cache_id, f->md);
 
-	if (!sk && (sk = pem_certs(f->data, f->len)) != NULL) {
+	if (!sk && (sk = pem_certs(f->data, f->len, libctx)) != NULL) {
 		stls__pcache_put_certs(cache_id, f->md, sk);
 	}
 	ERR_clear_error();
@@ -166,7 +191,7 @@ STACK_OF(X509) *stls__certs_read(uint64_t cache_id, const char *v, bool pem)
 	if (!cache_id || stls__profile_src_read(v, pem, &f) != 0) {
 		return NULL;
 	}
-	sk = stls__certs_parse(cache_id, &f);
+	sk = stls__certs_parse(cache_id, NULL, &f);
 	stls__pcache_file_fini(&f);
 	return sk;
 }

@@ -191,8 +191,9 @@ size_t stls__pcache_count(void);
  * why). Any thread.
  */
 STACK_OF(X509) *stls__certs_read(uint64_t cache_id, const char *v, bool pem);
-/* The same from bytes already read and digested (<f>, borrowed). */
-STACK_OF(X509) *stls__certs_parse(uint64_t cache_id,
+/* The same from bytes already read and digested (<f>, borrowed), parsed
+ * in library context <libctx> (NULL: the default) unless cached. */
+STACK_OF(X509) *stls__certs_parse(uint64_t cache_id, OSSL_LIB_CTX *libctx,
 				  const struct stls__pc_file *f);
 
 /*
@@ -208,6 +209,19 @@ STACK_OF(X509) *stls__certs_parse(uint64_t cache_id,
 struct stls__seen *stls__parse_ahead(const struct stls_settings *s,
 				     const struct stls_profile_conf *list,
 				     uint64_t cache_id);
+
+/*
+ * Library contexts for the threads that parse ahead (profile_libctx.c).
+ * _private_ok(): whether a parse in a context of its own means the same
+ * as in the default context under <s> (only OpenSSL's own providers
+ * there, no FIPS mode, no engine). _slot(): the context of parsing slot
+ * <slot> (below STLS__LIBCTX_SLOTS), made at its first use and kept for
+ * the life of the process; NULL when none can be made (then the default
+ * context is used). Any thread.
+ */
+#define STLS__LIBCTX_SLOTS 64
+bool stls__libctx_private_ok(const struct stls_settings *s);
+OSSL_LIB_CTX *stls__libctx_slot(unsigned slot);
 
 /*
  * The files one build has read ahead (profile_seen.c): path -> SHA-256

@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+#include <openssl/provider.h>
+
 #include "lib/tls/profile_fixture.h"
 #include "lib/tls/tenants_gen.h"
 #include "stls/conf.h"
@@ -125,6 +128,143 @@ static const char *served_cn(const struct farm *f,
 	X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName,
 				  buf, (int)len);
 	return buf;
+}
+
+/* Writes the key of file <from> into file <to> of the farm in the
+ * traditional "EC PRIVATE KEY" form, which the fast reader leaves to the
+ * build (read in the default library context). */
+static void traditional_key(const struct farm *f, const char *from,
+			    const char *to)
+{
+	char path[600];
+	EVP_PKEY *pkey;
+	BIO *io;
+
+	snprintf(path, sizeof(path), "%s/%s", f->dir, from);
+	CHECK_NOT_NULL(io = BIO_new_file(path, "r"));
+	CHECK_NOT_NULL(pkey = PEM_read_bio_PrivateKey(io, NULL, NULL, NULL));
+	BIO_free(io);
+	snprintf(path, sizeof(path), "%s/%s", f->dir, to);
+	CHECK_NOT_NULL(io = BIO_new_file(path, "w"));
+	CHECK(PEM_write_bio_PrivateKey_traditional(io, pkey, NULL, NULL, 0,
+						   NULL, NULL) == 1);
+	BIO_free(io);
+	EVP_PKEY_free(pkey);
+}
+
+/* Whether <k> is held by the default library context's provider. */
+static bool from_default_ctx(EVP_PKEY *k)
+{
+	OSSL_PROVIDER *def = OSSL_PROVIDER_load(NULL, "default");
+	bool same = EVP_PKEY_get0_provider(k) == def;
+
+	OSSL_PROVIDER_unload(def);
+	return same;
+}
+
+/*
+ * A TLS handshake with tenant <i> of <set> (TLS 1.2 or 1.3 by <version>):
+ * the server as the daemon makes it (the default profile, the SNI switch
+ * in its ClientHello callback), a plain OpenSSL client naming the tenant
+ * and checking its certificate against the farm's CA. Returns the CN the
+ * client saw, "" when the handshake failed.
+ */
+static const char *shake(const struct farm *f,
+			 const struct stls_profile_set *set, int i,
+			 int version, char *cn, size_t len)
+{
+	struct stls_addr local;
+	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+	char sni[300], ca[600];
+	SSL *cli, *srv;
+
+	CHECK_OK(stls_addr_parse("127.0.0.1:5061", true, &local));
+	snprintf(ca, sizeof(ca), "%s/ca.pem", f->dir);
+	CHECK(cctx && SSL_CTX_load_verify_locations(cctx, ca, NULL) == 1);
+	SSL_CTX_set_verify(cctx, SSL_VERIFY_PEER, NULL);
+	CHECK(SSL_CTX_set_min_proto_version(cctx, version) == 1);
+	CHECK(SSL_CTX_set_max_proto_version(cctx, version) == 1);
+	cli = SSL_new(cctx);
+	srv = stls_profile_ssl_new(stls_profile_set_match_server(set, &local,
+								 NULL),
+				   &local);
+	CHECK(cli && srv);
+	SSL_set_tlsext_host_name(cli, tenants_sni(&f->spec, i, sni,
+						  sizeof(sni)));
+	SSL_set_connect_state(cli);
+	SSL_set_accept_state(srv);
+	cn[0] = '\0';
+	if (fx_handshake(cli, srv) == 0 &&
+	    SSL_get_verify_result(cli) == X509_V_OK) {
+		fx_peer_cn(cli, cn, len);
+	}
+	SSL_free(cli);
+	SSL_free(srv);
+	SSL_CTX_free(cctx);
+	return cn;
+}
+
+/*
+ * On threads, certificates are parsed in library contexts of their own
+ * (profile_libctx.c), not the default one that the profiles' SSL_CTXs
+ * use; keys stay in the default context, whether the fast reader took
+ * them on a thread or the build read them (another key form); they still
+ * match, and handshakes over TLS 1.3 and 1.2 present the certificates and
+ * sign with the keys.
+ */
+TEST(threads_parse_in_their_own_library_contexts)
+{
+	const struct stls_profile *p;
+	struct stls_profile_set *set;
+	struct stls_addr local;
+	char msgs[2048], cn[300], want[300], sni[300];
+	struct farm f;
+	int i;
+
+	farm_init(&f);
+	CHECK(stls__libctx_private_ok(&f.conf->tls));
+	/* Tenant 3's key in the traditional form: the build reads it in
+	 * the default context, its certificate was parsed on a thread. */
+	traditional_key(&f, "t3.key", "t3.key");
+
+	CHECK_OK(build(&f, 2, msgs, sizeof(msgs), &set));
+	CHECK_STR_EQ(msgs, "");
+	CHECK_OK(stls_addr_parse("127.0.0.1:5061", true, &local));
+	for (i = 0; i < 8; i++) {
+		p = stls_profile_set_match_server(
+			set, &local, tenants_sni(&f.spec, i, sni, sizeof(sni)));
+		CHECK(!from_default_ctx(X509_get0_pubkey(
+			p->certs->v[p->certs->n - 1].x509)));
+		CHECK(from_default_ctx(p->certs->v[p->certs->n - 1].key));
+		tenants_name(&f.spec, i, want, sizeof(want));
+		CHECK_STR_EQ(shake(&f, set, i, TLS1_3_VERSION, cn, sizeof(cn)),
+			     want);
+		CHECK_STR_EQ(shake(&f, set, i, TLS1_2_VERSION, cn, sizeof(cn)),
+			     want);
+	}
+	stls_profile_set_unref(set);
+	stls_conf_free(f.conf);
+	FX_LEAK_CHECK();
+}
+
+/*
+ * A certificate parsed on a thread and the key of another tenant, in the
+ * default context: still refused as not matching.
+ */
+TEST(a_key_of_another_context_is_still_checked)
+{
+	char msgs[2048], want[700];
+	struct farm f;
+
+	farm_init(&f);
+	traditional_key(&f, "t4.key", "t3.key");
+	CHECK_EQ(build(&f, 2, msgs, sizeof(msgs), NULL), -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%s/tls.cfg:%d: private_key: does not match certificate",
+		 f.dir, line_of(&f, "t3.key"));
+	CHECK_STR_HAS(msgs, want);
+	stls_conf_free(f.conf);
+	FX_LEAK_CHECK();
 }
 
 /* Every file of the farm is in the cache after the parse ahead alone. */

@@ -180,6 +180,32 @@ static const struct stls_kw kws[] = {
 	  "after accept, before any handshake, and counted "
 	  "(`refused_source_rate`); behind PROXY v2 as "
 	  "`source_max_connections` says." },
+	{ "source_filter", KW_ENUM, KW_FIELD(source_filter, int), 0, 0,
+	  yes_no, "no", 0,
+	  "`yes`: a source that `source_max_connections` or "
+	  "`source_handshake_rate` refuses is also put, for "
+	  "`source_filter_hold` milliseconds, in a socket filter (classic "
+	  "BPF, no privileges needed) on every direct TCP and TLS listener, "
+	  "so that the kernel drops its SYNs before any accept: no SYN-ACK, "
+	  "no accept, no reset, no work in the daemon (its clients retry "
+	  "their SYN after 1 s, 3 s, ...). Not on `proxy_protocol` "
+	  "listeners, whose peer is the balancer. Counted as "
+	  "`source_filter_listed`, `source_filter_rebuilds` and "
+	  "`source_filter_full`; docs/daemon.md says more." },
+	{ "source_filter_max", KW_INT, KW_FIELD(source_filter_max, int), 1,
+	  1000, NULL, "256", 0,
+	  "Most sources in the filter at once (IPv4 addresses and IPv6 /64s; "
+	  "lowered at start if net.core.optmem_max is too small for the "
+	  "program). Each SYN to a listener runs one comparison per listed "
+	  "IPv4 source (four per IPv6 one). A source refused while the "
+	  "filter is full is reset after accept as without the filter, and "
+	  "counted (`source_filter_full`)." },
+	{ "source_filter_hold", KW_INT, KW_FIELD(source_filter_hold, int),
+	  100, 3600000, NULL, "1000", 0,
+	  "Milliseconds a refused source stays in the filter. The filter "
+	  "is rebuilt at most 10 times a second, so a source's hold may end "
+	  "up to 100 ms late, and a source refused in between is listed "
+	  "with the next build (refused after accept meanwhile)." },
 	{ "udp_buffer", KW_INT, KW_FIELD(udp_buffer, int), 0, 1 << 28, NULL,
 	  "4194304", 0,
 	  "Receive and send buffer in bytes of every UDP socket (udp: "

@@ -99,6 +99,9 @@ struct stls_core_conf {
 	int handshake_shed_age; /* ms, 0: never shed */
 	int source_max_connections; /* per source address or /64, 0: off */
 	int source_handshake_rate;  /* new connections/s per source, 0: off */
+	int source_filter;          /* 1: refused sources in a BPF filter */
+	int source_filter_max;      /* sources in it at most */
+	int source_filter_hold;     /* ms a source stays in it */
 	int udp_buffer;         /* bytes, 0 = kernel default */
 	char *user;
 	char *group;

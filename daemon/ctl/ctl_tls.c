@@ -88,6 +88,10 @@ static int overload_info(struct stls_ctl *ctl, json_t *o)
 		{ "refused_source_connections",
 		  STLS_STAT_REFUSED_SOURCE_CONNS },
 		{ "refused_source_rate", STLS_STAT_REFUSED_SOURCE_RATE },
+		{ "source_filter_listed", STLS_STAT_SOURCE_FILTER_LISTED },
+		{ "source_filter_rebuilds",
+		  STLS_STAT_SOURCE_FILTER_REBUILDS },
+		{ "source_filter_full", STLS_STAT_SOURCE_FILTER_FULL },
 	};
 	struct stls_stats_snap s;
 	size_t i;
@@ -101,6 +105,9 @@ static int overload_info(struct stls_ctl *ctl, json_t *o)
 					   s.handshaking);
 	for (i = 0; i < STLS_ARRAY_SIZE(keys) && !err; i++)
 		err = set_u64(o, keys[i].key, s.v[keys[i].k]);
+	if (!err)
+		err = set_u64(o, "source_filter_sources",
+			      stls_daemon_filtered_sources(ctl->c.d));
 	return err;
 }
 static int info_tls(struct stls_ctl *ctl, json_t *o)

@@ -390,6 +390,20 @@ static const struct {
 	  "Messages received from the backend." },
 	{ STLS_STAT_BACKEND_CONNECTS, "siptls_backend_connects_total",
 	  "tcp: backend connections made (and remade)." },
+	{ STLS_STAT_SHED, "siptls_handshakes_shed_total",
+	  "Half-open handshakes closed at max_handshakes_in_flight." },
+	{ STLS_STAT_REFUSED_SOURCE_CONNS,
+	  "siptls_source_refused_connections_total",
+	  "Connections reset at accept: source_max_connections." },
+	{ STLS_STAT_REFUSED_SOURCE_RATE, "siptls_source_refused_rate_total",
+	  "Connections reset at accept: source_handshake_rate." },
+	{ STLS_STAT_SOURCE_FILTER_LISTED, "siptls_source_filter_listed_total",
+	  "Refused sources put in the listeners' SYN filter." },
+	{ STLS_STAT_SOURCE_FILTER_REBUILDS,
+	  "siptls_source_filter_rebuilds_total",
+	  "SYN filter programs built (at most 10 a second)." },
+	{ STLS_STAT_SOURCE_FILTER_FULL, "siptls_source_filter_full_total",
+	  "Refused sources the full SYN filter could not take." },
 };
 
 static void page_daemon(const struct stls_metrics_src *src,
@@ -405,6 +419,9 @@ static void page_daemon(const struct stls_metrics_src *src,
 	       s.open);
 	gauge1(p, "siptls_connections_max", "[core] max_connections.",
 	       src->core->max_connections);
+	gauge1(p, "siptls_source_filter_sources",
+	       "Sources in the listeners' SYN filter now (source_filter).",
+	       (int64_t)stls_daemon_filtered_sources(src->d));
 	for (i = 0; i < STLS_ARRAY_SIZE(daemon_counters); i++)
 		counter1(p, daemon_counters[i].name, daemon_counters[i].help,
 			 s.v[daemon_counters[i].k]);

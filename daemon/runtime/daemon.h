@@ -178,6 +178,10 @@ struct stls_daemon_opts {
 	 * connections, and new connections a second (srclim.h). */
 	int source_max_conns;
 	int source_rate;
+	/* Sources the limits refuse go into a socket filter on the direct
+	 * listeners for filter_hold_ms (synfilter.h); 0 entries: off. */
+	int source_filter_max;
+	int source_filter_hold_ms;
 	size_t high_water;
 	size_t low_water;
 	int udp_buffer;                        /* bytes, 0: kernel default */
@@ -230,6 +234,10 @@ const struct stls_addr *stls_daemon_bound(const struct stls_daemon *d,
 					  size_t i);
 
 unsigned stls_daemon_workers(const struct stls_daemon *d);
+
+/* Sources in the SYN filter now ([core] source_filter; 0 when off). Any
+ * thread. */
+size_t stls_daemon_filtered_sources(struct stls_daemon *d);
 
 /* Worker i (0 <= i < workers), for posting and stats. */
 struct stls_worker *stls_daemon_worker(struct stls_daemon *d, unsigned i);

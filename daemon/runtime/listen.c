@@ -18,10 +18,13 @@
  * accepted and starved; the connections it already serves keep their
  * share of the loop. While it is at the limit, a half-open connection
  * older than shed_ms (one whose ClientHello has not arrived whole, so
- * that we have sent it nothing) is closed, oldest first, to make room. Per-source limits
- * (srclim.h) refuse a connection right after accept(), before any state
- * is made: the close sends a reset (SO_LINGER 0) and leaves no
- * TIME_WAIT.
+ * that we have sent it nothing) is closed, oldest first, to make room.
+ * Per-source limits (srclim.h) refuse a connection right after accept(),
+ * before any state is made: the close sends a reset (SO_LINGER 0) and
+ * leaves no TIME_WAIT. With source_filter, the refused source is also
+ * listed in a BPF filter on the direct stream listeners (synfilter.h),
+ * and its next SYNs are dropped by the kernel; accepted sockets have the
+ * filter they inherited taken off.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -33,6 +36,7 @@
 
 #include "runtime/dconn.h"
 #include "runtime/srclim.h"
+#include "runtime/synfilter.h"
 #include "stls/log.h"
 #include "runtime/worker.h"
 
@@ -191,9 +195,76 @@ bool stls__listen_source_admit(struct stls_worker *w,
 	return false;
 }
 
-/* The limits at accept: a refused connection is reset at once. A
- * proxy_protocol listener's peer is the balancer: its limits apply to the
- * client's address once the header has come (dconn.c). */
+static void on_synf_timer(uv_timer_t *t)
+{
+	stls__listen_synf_run(t->data);
+}
+
+/* Another worker built a program: each attaches it to its own sockets. */
+static void poke_others(struct stls_worker *w)
+{
+	unsigned i;
+
+	for (i = 0; i < w->d->n; i++) {
+		struct stls_worker *o = &w->d->w[i];
+
+		if (o == w || !atomic_load(&o->wake_ready))
+			continue;
+		atomic_store(&o->synf_poke, true);
+		uv_async_send(&o->wake);
+	}
+}
+
+static bool filtered(const struct stls_listener *l)
+{
+	return l->open && l->conf->proto != STLS_PROTO_UDP && !l->conf->proxy;
+}
+
+void stls__listen_synf_run(struct stls_worker *w)
+{
+	uint64_t gen, wait;
+	size_t i;
+	int err;
+
+	if (!w->d->synf || w->stopping)
+		return;
+	if (stls_synfilter_update(w->d->synf, mono_ms(), &gen, &wait)) {
+		stls_stats_add(&w->stats, STLS_STAT_SOURCE_FILTER_REBUILDS, 1);
+		poke_others(w);
+	}
+	for (i = 0; i < w->d->o.n_listen; i++) {
+		struct stls_listener *l = &w->listeners[i];
+
+		if (!filtered(l) || l->synf_gen == gen)
+			continue;
+		err = stls_synfilter_attach(w->d->synf, l->fd, &l->synf_gen);
+		if (err)
+			STLS_WARN("worker %u: source filter not attached: %s",
+				  w->idx, strerror(-err));
+	}
+	if (wait)
+		uv_timer_start(&w->synf_timer, on_synf_timer, wait, 0);
+	else
+		uv_timer_stop(&w->synf_timer);
+}
+
+/* A refused source into the filter: its next SYNs never reach us. */
+static void synf_list(struct stls_worker *w, const struct stls_addr *peer)
+{
+	int r = stls_synfilter_add(w->d->synf, peer, mono_ms());
+
+	if (r == 1) {
+		stls_stats_add(&w->stats, STLS_STAT_SOURCE_FILTER_LISTED, 1);
+		stls__listen_synf_run(w);
+	} else if (r == -ENOSPC) {
+		stls_stats_add(&w->stats, STLS_STAT_SOURCE_FILTER_FULL, 1);
+	}
+}
+
+/* The limits at accept: a refused connection is reset at once (and its
+ * source filtered). A proxy_protocol listener's peer is the balancer:
+ * its limits apply to the client's address once the header has come
+ * (dconn.c), and it is never filtered. */
 static bool source_admits(struct stls_worker *w, int fd,
 			  const struct stls_listen_conf *lc,
 			  const struct stls_addr *peer, bool *counted)
@@ -202,6 +273,8 @@ static bool source_admits(struct stls_worker *w, int fd,
 	if (lc->proxy || stls__listen_source_admit(w, peer, counted))
 		return true;
 	refuse(fd);
+	if (w->d->synf)
+		synf_list(w, peer);
 	return false;
 }
 
@@ -215,6 +288,10 @@ static void accept_one(struct stls_listener *l, int fd,
 
 	if (!source_admits(w, fd, l->conf, peer, &src_counted))
 		return;
+	/* The listener's filter came with the clone: every packet of the
+	 * connection would run it. */
+	if (l->synf_gen)
+		(void)stls_synfilter_detach(fd);
 	if (!stls__worker_conn_reserve(w)) {
 		if (src_counted)
 			stls_srclim_release(w->d->srclim, peer);
@@ -540,6 +617,7 @@ void stls__listen_stop(struct stls_worker *w)
 
 	uv_timer_stop(&w->backoff);
 	uv_timer_stop(&w->shed_timer);
+	uv_timer_stop(&w->synf_timer);
 	for (i = 0; i < w->d->o.n_listen; i++) {
 		struct stls_listener *l = &w->listeners[i];
 

@@ -23,6 +23,9 @@ const char *const stls_stat_names[STLS_STAT__COUNT] = {
 	[STLS_STAT_SHED] = "shed_handshakes",
 	[STLS_STAT_REFUSED_SOURCE_CONNS] = "refused_source_connections",
 	[STLS_STAT_REFUSED_SOURCE_RATE] = "refused_source_rate",
+	[STLS_STAT_SOURCE_FILTER_LISTED] = "source_filter_listed",
+	[STLS_STAT_SOURCE_FILTER_REBUILDS] = "source_filter_rebuilds",
+	[STLS_STAT_SOURCE_FILTER_FULL] = "source_filter_full",
 };
 
 void stls_stats_closed(struct stls_stats *s, enum stls_dclose r)

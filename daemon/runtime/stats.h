@@ -31,6 +31,9 @@ enum stls_stat {
 	STLS_STAT_SHED,              /* handshakes shed (oldest first) */
 	STLS_STAT_REFUSED_SOURCE_CONNS, /* closed at accept: source's open */
 	STLS_STAT_REFUSED_SOURCE_RATE,  /* closed at accept: source's rate */
+	STLS_STAT_SOURCE_FILTER_LISTED, /* sources put in the SYN filter */
+	STLS_STAT_SOURCE_FILTER_REBUILDS, /* filter programs built */
+	STLS_STAT_SOURCE_FILTER_FULL,   /* refused sources that did not fit */
 	STLS_STAT__COUNT
 };
 

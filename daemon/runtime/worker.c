@@ -19,6 +19,7 @@
 
 #include "runtime/dconn.h"
 #include "runtime/srclim.h"
+#include "runtime/synfilter.h"
 #include "stls/log.h"
 #include "runtime/worker.h"
 
@@ -118,6 +119,7 @@ static void maybe_finish(struct stls_worker *w)
 	uv_close((uv_handle_t *)&w->due_check, NULL);
 	uv_close((uv_handle_t *)&w->backoff, NULL);
 	uv_close((uv_handle_t *)&w->shed_timer, NULL);
+	uv_close((uv_handle_t *)&w->synf_timer, NULL);
 	uv_close((uv_handle_t *)&w->stop_timer, NULL);
 	uv_unref((uv_handle_t *)&w->wake);
 }
@@ -173,6 +175,8 @@ static void on_wake(uv_async_t *h)
 
 	if (atomic_load(&w->stop_req) && !w->stopping)
 		begin_stop(w);
+	if (atomic_exchange(&w->synf_poke, false))
+		stls__listen_synf_run(w);
 	for (m = stls_mpsc_take(&w->inbox); m; m = next) {
 		next = m->next;
 		c = m->conn_id ? stls_dconn_table_get(&w->table, m->conn_id)
@@ -206,14 +210,17 @@ static int worker_init(struct stls_worker *w)
 	w->loop_ok = true;
 	w->wake.data = w->due_idle.data = w->due_check.data = w;
 	w->backoff.data = w->stop_timer.data = w->shed_timer.data = w;
+	w->synf_timer.data = w;
 	if (uv_async_init(&w->loop, &w->wake, on_wake) ||
 	    uv_idle_init(&w->loop, &w->due_idle) ||
 	    uv_check_init(&w->loop, &w->due_check) ||
 	    uv_timer_init(&w->loop, &w->backoff) ||
 	    uv_timer_init(&w->loop, &w->shed_timer) ||
+	    uv_timer_init(&w->loop, &w->synf_timer) ||
 	    uv_timer_init(&w->loop, &w->stop_timer))
 		return -ENOMEM;
 	w->wake_ok = true;
+	atomic_store(&w->wake_ready, true);
 	uv_check_start(&w->due_check, on_due_check);
 	/* The check handle alone must not keep a stopped loop alive. */
 	uv_unref((uv_handle_t *)&w->due_check);
@@ -311,6 +318,8 @@ void stls_daemon_opts_from_conf(const struct stls_core_conf *c,
 	o->shed_ms = c->handshake_shed_age;
 	o->source_max_conns = c->source_max_connections;
 	o->source_rate = c->source_handshake_rate;
+	o->source_filter_max = c->source_filter ? c->source_filter_max : 0;
+	o->source_filter_hold_ms = c->source_filter_hold;
 	o->high_water = (size_t)c->send_high_water;
 	o->low_water = (size_t)c->send_low_water;
 	o->udp_buffer = c->udp_buffer;
@@ -334,6 +343,29 @@ static int check_opts(const struct stls_daemon_opts *o)
 	return 0;
 }
 
+/* The source filter, when asked for and there are limits to feed it. */
+static int synf_new(struct stls_daemon *d)
+{
+	int err;
+
+	if (d->o.source_filter_max <= 0)
+		return 0;
+	if (!d->srclim) {
+		STLS_WARN("source_filter: no source_max_connections or "
+			  "source_handshake_rate: nothing to filter");
+		return 0;
+	}
+	d->synf = stls_synfilter_new((size_t)d->o.source_filter_max,
+				     d->o.source_filter_hold_ms, &err);
+	if (!d->synf)
+		return err;
+	if (stls_synfilter_max(d->synf) < (size_t)d->o.source_filter_max)
+		STLS_WARN("source_filter_max: %zu sources at most "
+			  "(net.core.optmem_max)",
+			  stls_synfilter_max(d->synf));
+	return 0;
+}
+
 int stls_daemon_new(const struct stls_daemon_opts *o, struct stls_daemon **out)
 {
 	struct stls_daemon *d;
@@ -351,6 +383,12 @@ int stls_daemon_new(const struct stls_daemon_opts *o, struct stls_daemon **out)
 	d->n = o->workers;
 	d->srclim = stls_srclim_new(o->source_max_conns, o->source_rate, &err);
 	if (err) {
+		free(d);
+		return err;
+	}
+	err = synf_new(d);
+	if (err) {
+		stls_srclim_free(d->srclim);
 		free(d);
 		return err;
 	}
@@ -455,6 +493,7 @@ void stls_daemon_free(struct stls_daemon *d)
 	free(d->fds);
 	free(d->bound);
 	stls_srclim_free(d->srclim);
+	stls_synfilter_free(d->synf);
 	free(d);
 }
 
@@ -467,6 +506,11 @@ const struct stls_addr *stls_daemon_bound(const struct stls_daemon *d,
 unsigned stls_daemon_workers(const struct stls_daemon *d)
 {
 	return d->n;
+}
+
+size_t stls_daemon_filtered_sources(struct stls_daemon *d)
+{
+	return d->synf ? stls_synfilter_count(d->synf) : 0;
 }
 
 struct stls_worker *stls_daemon_worker(struct stls_daemon *d, unsigned i)

@@ -23,6 +23,7 @@ struct stls_listener {
 	const struct stls_addr *local; /* the bound address; NULL: wildcard */
 	size_t idx;
 	int fd;             /* bound socket; -1 once handed over / closed */
+	uint64_t synf_gen;  /* source filter generation on it; 0: never */
 	union {
 		uv_poll_t poll; /* tcp:/tls: readable = connections waiting */
 		uv_udp_t udp;
@@ -43,6 +44,9 @@ struct stls_worker {
 	uv_timer_t backoff;     /* accept back-off */
 	uv_timer_t stop_timer;  /* shutdown grace */
 	uv_timer_t shed_timer;  /* sheds the oldest handshake at the limit */
+	uv_timer_t synf_timer;  /* the source filter's next build or expiry */
+	atomic_bool synf_poke;  /* another worker built a source filter */
+	atomic_bool wake_ready; /* wake may be sent from other workers */
 	struct stls_mpsc inbox;
 	struct stls_dconn_table table;
 	struct stls_listener *listeners; /* d->o.n_listen */
@@ -85,6 +89,7 @@ struct stls_daemon {
 	atomic_int n_conns;
 	atomic_int idle_ms;
 	struct stls_srclim *srclim; /* per-source limits, NULL: none */
+	struct stls_synfilter *synf; /* the SYN filter, NULL: off */
 	bool joined;
 };
 
@@ -133,6 +138,11 @@ STLS_MUST_USE int stls__listen_open(struct stls_daemon *d);
 bool stls__listen_source_admit(struct stls_worker *w,
 			       const struct stls_addr *peer, bool *counted);
 void stls__listen_close_fds(struct stls_daemon *d);
+/* The source filter ([core] source_filter, synfilter.h): brings the
+ * program up to date and puts it on this worker's direct stream
+ * listeners; a worker that built a new one pokes the others (their wake
+ * handle), which call this in turn. Worker thread. */
+void stls__listen_synf_run(struct stls_worker *w);
 /* Worker side: wraps the fds in handles and starts them. */
 STLS_MUST_USE int stls__listen_start(struct stls_worker *w);
 /* Stops / restarts accepting for reason <why> (STLS_ACCEPT_PAUSE_*):

@@ -1,11 +1,12 @@
 /*
  * Unit tests for daemon/runtime/listen.c: accept back-off when descriptors run
  * out, udp: listeners, port 0 shared by every worker's socket, the
- * addresses of an accepted connection.
+ * addresses of an accepted connection, the source filter on the listeners.
  */
 /* ctest-label: tsan (threads: also run under ThreadSanitizer) */
 #include "test.h"
 
+#include <fcntl.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <sys/resource.h>
@@ -197,4 +198,98 @@ TEST(listen_accept_addresses)
 TEST(listen_accept_addresses_wildcard)
 {
 	check_accept_addresses("tcp:0.0.0.0:0");
+}
+
+/* The SYN filter on one listener of worker <w>: its length, 0: none. */
+static int listener_filter_len(struct dh *h, unsigned w, size_t l)
+{
+	socklen_t len = 0;
+
+	CHECK_OK(getsockopt(h->d->w[w].listeners[l].fd, SOL_SOCKET,
+			    SO_GET_FILTER, NULL, &len));
+	return (int)len;
+}
+
+static int connect_from(const char *src, const struct stls_addr *to,
+			int wait_ms, int *out)
+{
+	struct stls_addr a;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0),
+	    soerr = 0;
+	struct pollfd p = { fd, POLLOUT, 0 };
+
+	CHECK(fd >= 0);
+	*out = fd;
+	memset(&a, 0, sizeof(a));
+	CHECK_OK(stls_addr_parse_ip(src, &a));
+	len = stls_addr_to_sockaddr(&a, &ss);
+	CHECK_OK(bind(fd, (struct sockaddr *)&ss, len));
+	len = stls_addr_to_sockaddr(to, &ss);
+	if (connect(fd, (struct sockaddr *)&ss, len) == 0)
+		return 1;
+	CHECK_EQ(errno, EINPROGRESS);
+	if (poll(&p, 1, wait_ms) == 0)
+		return 0; /* no SYN-ACK */
+	len = sizeof(soerr);
+	CHECK_OK(getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len));
+	return soerr ? -soerr : 1;
+}
+
+/*
+ * source_filter: the source refused by its rate is listed, every
+ * worker's direct listener gets the program (the one that built it
+ * pokes the other), the proxy_protocol listener never does; the listed
+ * source's next connect gets no answer, another source is served.
+ */
+TEST(listen_source_filter_drops_refused_source)
+{
+	struct stls_stats_snap s;
+	uint64_t end;
+	unsigned w;
+	int a, b, c;
+	struct dh h;
+
+	dh_init(&h, 2, &stls_echo_handler);
+	h.o.source_rate = 1;
+	h.o.source_filter_max = 16;
+	h.o.source_filter_hold_ms = 60000;
+	dh_listen(&h, "tcp:127.0.0.1:0");
+	dh_listen(&h, "tcp:127.0.0.1:0 proxy_protocol");
+	dh_start(&h);
+	CHECK_EQ(connect_from("127.0.0.2", stls_daemon_bound(h.d, 0), 2000,
+			      &a), 1);
+	/* The second within the second: over the rate, reset at accept. */
+	CHECK_EQ(connect_from("127.0.0.2", stls_daemon_bound(h.d, 0), 2000,
+			      &b), 1);
+	CHECK(dh_wait_stat(&h, STLS_STAT_SOURCE_FILTER_LISTED, 1, 2000));
+	end = dh_now_ms() + 2000;
+	for (w = 0; w < 2; w++) {
+		while (listener_filter_len(&h, w, 0) == 0 && dh_now_ms() < end)
+			dh_sleep_ms(10);
+		CHECK(listener_filter_len(&h, w, 0) > 0);
+		CHECK_EQ(listener_filter_len(&h, w, 1), 0);
+	}
+	dh_snap(&h, &s);
+	CHECK_EQ(s.v[STLS_STAT_REFUSED_SOURCE_RATE], 1);
+	CHECK_EQ(s.v[STLS_STAT_SOURCE_FILTER_REBUILDS], 1);
+	CHECK_EQ(stls_daemon_filtered_sources(h.d), 1);
+	/* Both workers' listeners drop it: whichever the kernel picks. */
+	CHECK_EQ(connect_from("127.0.0.2", stls_daemon_bound(h.d, 0), 300,
+			      &c), 0);
+	close(c);
+	CHECK_EQ(connect_from("127.0.0.2", stls_daemon_bound(h.d, 0), 300,
+			      &c), 0);
+	close(c);
+	CHECK_EQ(connect_from("127.0.0.3", stls_daemon_bound(h.d, 0), 2000,
+			      &c), 1);
+	CHECK_OK(fcntl(c, F_SETFL, 0));
+	dh_echo(c, "served");
+	dh_snap(&h, &s);
+	CHECK_EQ(s.v[STLS_STAT_REFUSED_SOURCE_RATE], 1); /* never saw them */
+	close(a);
+	close(b);
+	close(c);
+	dh_free(&h);
 }

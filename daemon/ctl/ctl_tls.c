@@ -92,6 +92,7 @@ static int overload_info(struct stls_ctl *ctl, json_t *o)
 		{ "source_filter_rebuilds",
 		  STLS_STAT_SOURCE_FILTER_REBUILDS },
 		{ "source_filter_full", STLS_STAT_SOURCE_FILTER_FULL },
+		{ "handshake_reads_held", STLS_STAT_HS_HELD },
 	};
 	struct stls_stats_snap s;
 	size_t i;

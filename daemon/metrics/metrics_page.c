@@ -392,6 +392,8 @@ static const struct {
 	  "tcp: backend connections made (and remade)." },
 	{ STLS_STAT_SHED, "siptls_handshakes_shed_total",
 	  "Half-open handshakes closed at max_handshakes_in_flight." },
+	{ STLS_STAT_HS_HELD, "siptls_handshake_reads_held_total",
+	  "Handshake reads held for a later loop turn (8 a turn)." },
 	{ STLS_STAT_REFUSED_SOURCE_CONNS,
 	  "siptls_source_refused_connections_total",
 	  "Connections reset at accept: source_max_connections." },

@@ -470,8 +470,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	n = (size_t)nread;
 	if (c->proxy_wait && (!proxy_take(c, p, n, &p, &n) || n == 0))
 		return;
-	if (c->hs_listed)
-		stls__hs_turn_step(c->w);
+	if (c->hs_listed && stls__hs_turn_take(c->w, c, p, n))
+		return;
+	stls__dconn_input(c, p, n);
+}
+
+void stls__dconn_input(struct stls_dconn *c, const uint8_t *p, size_t n)
+{
+	if (c->state >= STLS_DCONN_CLOSING)
+		return;
 	if (c->xform.ops)
 		feed_xform(c, p, n);
 	else

@@ -55,7 +55,6 @@ enum stls_dconn_kind {
 /* Why reading is paused (bits). */
 #define STLS_PAUSE_BACKPRESSURE 0x1
 #define STLS_PAUSE_SHUTDOWN 0x2
-#define STLS_PAUSE_HS_TURN 0x4 /* the worker's handshake work this turn */
 
 struct stls_dconn;
 /* Called once when a connection is being closed (owner bookkeeping). */
@@ -85,6 +84,11 @@ struct stls_dconn {
 	bool hs_listed;           /* on the worker's handshakes list */
 	bool src_counted;         /* holds a per-source slot (srclim.h) */
 	struct stls_dconn *hs_prev, *hs_next;
+	/* Handshake bytes held for a later turn (stls__hs_turn_take()). */
+	bool hsq_listed;          /* on the worker's held list */
+	struct stls_dconn *hsq_prev, *hsq_next;
+	uint8_t *hs_hold;
+	size_t hs_hold_len;
 	stls_dconn_closed_fn *on_closed; /* optional, for the opener */
 
 	struct stls_xform xform;  /* the stream transform slot */
@@ -167,6 +171,9 @@ void stls_dconn_set_established(struct stls_dconn *c);
 
 /* Worker internals (worker.c calls them). */
 void stls__dconn_start_read(struct stls_dconn *c);
+/* Bytes read from <c>'s socket, to its transform or handler (a closing
+ * connection drops them). */
+void stls__dconn_input(struct stls_dconn *c, const uint8_t *p, size_t n);
 void stls__dconn_pause(struct stls_dconn *c, unsigned why);
 void stls__dconn_resume(struct stls_dconn *c, unsigned why);
 void stls__dconn_arm_timer(struct stls_dconn *c);

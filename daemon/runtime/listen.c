@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -366,29 +367,81 @@ static void on_shed(uv_timer_t *t)
 	arm_shed(w, c ? c->created_ms : now);
 }
 
-void stls__hs_turn_step(struct stls_worker *w)
+static void hold_unlink(struct stls_worker *w, struct stls_dconn *c)
 {
-	struct stls_dconn *c;
-
-	if (++w->hs_turn < STLS_HS_TURN_BUDGET || w->hs_turn_paused)
+	if (!c->hsq_listed)
 		return;
-	w->hs_turn_paused = true;
-	/* libuv masks the events of this poll round with what is still
-	 * watched: the paused ones are skipped until the turn ends. */
-	for (c = w->hs_head; c; c = c->hs_next)
-		stls__dconn_pause(c, STLS_PAUSE_HS_TURN);
+	c->hsq_listed = false;
+	if (c->hsq_prev)
+		c->hsq_prev->hsq_next = c->hsq_next;
+	else
+		w->hsq_head = c->hsq_next;
+	if (c->hsq_next)
+		c->hsq_next->hsq_prev = c->hsq_prev;
+	else
+		w->hsq_tail = c->hsq_prev;
+	c->hsq_prev = c->hsq_next = NULL;
+}
+
+/* Serves <c>'s held bytes now (off the held list first). */
+static void hold_serve(struct stls_worker *w, struct stls_dconn *c)
+{
+	uint8_t *p = c->hs_hold;
+	size_t n = c->hs_hold_len;
+
+	hold_unlink(w, c);
+	c->hs_hold = NULL;
+	c->hs_hold_len = 0;
+	if (p)
+		stls__dconn_input(c, p, n);
+	free(p);
+}
+
+bool stls__hs_turn_take(struct stls_worker *w, struct stls_dconn *c,
+			const uint8_t *p, size_t n)
+{
+	uint8_t *v = NULL;
+
+	if (!w->hsq_head && w->hs_turn < STLS_HS_TURN_BUDGET) {
+		w->hs_turn++;
+		return false;
+	}
+	if (c->hs_hold_len + n <= STLS_HS_HOLD_MAX)
+		v = realloc(c->hs_hold, c->hs_hold_len + n);
+	if (!v) {
+		/* Over the bound, or no memory: in order, at once. */
+		w->hs_turn++;
+		if (c->hsq_listed)
+			hold_serve(w, c);
+		return false;
+	}
+	memcpy(v + c->hs_hold_len, p, n);
+	stls_stats_add(&w->stats, STLS_STAT_HS_HELD, 1);
+	c->hs_hold = v;
+	c->hs_hold_len += n;
+	if (!c->hsq_listed) {
+		c->hsq_listed = true;
+		c->hsq_next = NULL;
+		c->hsq_prev = w->hsq_tail;
+		if (w->hsq_tail)
+			w->hsq_tail->hsq_next = c;
+		else
+			w->hsq_head = c;
+		w->hsq_tail = c;
+	}
+	return true;
 }
 
 void stls__hs_turn_end(struct stls_worker *w)
 {
-	struct stls_dconn *c;
-
+	while (w->hsq_head && w->hs_turn < STLS_HS_TURN_BUDGET) {
+		w->hs_turn++;
+		hold_serve(w, w->hsq_head);
+	}
 	w->hs_turn = 0;
-	if (!w->hs_turn_paused)
-		return;
-	w->hs_turn_paused = false;
-	for (c = w->hs_head; c; c = c->hs_next)
-		stls__dconn_resume(c, STLS_PAUSE_HS_TURN);
+	/* More held: the next poll only looks, it does not wait. */
+	if (w->hsq_head)
+		stls__worker_due(w);
 }
 
 void stls__hs_begin(struct stls_worker *w, struct stls_dconn *c)
@@ -403,8 +456,6 @@ void stls__hs_begin(struct stls_worker *w, struct stls_dconn *c)
 	w->hs_tail = c;
 	w->n_hs++;
 	stls_stats_handshaking(&w->stats, 1);
-	if (w->hs_turn_paused)
-		c->pause |= STLS_PAUSE_HS_TURN; /* reads from the next turn */
 	if (w->d->o.max_handshakes > 0 &&
 	    w->n_hs >= (unsigned)w->d->o.max_handshakes &&
 	    !(w->accept_pause & STLS_ACCEPT_PAUSE_HS_LIMIT)) {
@@ -429,9 +480,11 @@ void stls__hs_end(struct stls_worker *w, struct stls_dconn *c)
 	else
 		w->hs_tail = c->hs_prev;
 	c->hs_prev = c->hs_next = NULL;
-	/* Off the list, no turn end would resume it: resume it now. */
-	if (c->pause & STLS_PAUSE_HS_TURN)
-		stls__dconn_resume(c, STLS_PAUSE_HS_TURN);
+	/* Closed or done: nothing it held is served any more. */
+	hold_unlink(w, c);
+	free(c->hs_hold);
+	c->hs_hold = NULL;
+	c->hs_hold_len = 0;
 	w->n_hs--;
 	stls_stats_handshaking(&w->stats, -1);
 	if ((w->accept_pause & STLS_ACCEPT_PAUSE_HS_LIMIT) &&

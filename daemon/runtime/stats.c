@@ -26,6 +26,7 @@ const char *const stls_stat_names[STLS_STAT__COUNT] = {
 	[STLS_STAT_SOURCE_FILTER_LISTED] = "source_filter_listed",
 	[STLS_STAT_SOURCE_FILTER_REBUILDS] = "source_filter_rebuilds",
 	[STLS_STAT_SOURCE_FILTER_FULL] = "source_filter_full",
+	[STLS_STAT_HS_HELD] = "handshake_reads_held",
 };
 
 void stls_stats_closed(struct stls_stats *s, enum stls_dclose r)

@@ -34,6 +34,7 @@ enum stls_stat {
 	STLS_STAT_SOURCE_FILTER_LISTED, /* sources put in the SYN filter */
 	STLS_STAT_SOURCE_FILTER_REBUILDS, /* filter programs built */
 	STLS_STAT_SOURCE_FILTER_FULL,   /* refused sources that did not fit */
+	STLS_STAT_HS_HELD,           /* handshake reads held past the turn */
 	STLS_STAT__COUNT
 };
 

@@ -63,8 +63,10 @@ static void end_of_turn(struct stls_worker *w)
 {
 	struct stls_dconn *c;
 
-	uv_idle_stop(&w->due_idle);
-	stls__hs_turn_end(w);
+	/* Held handshake reads keep the idle handle on: the next poll then
+	 * only looks (its timeout is taken after the idle phase). */
+	if (!w->hsq_head)
+		uv_idle_stop(&w->due_idle);
 	EACH_PART(w, turn_end);
 	while ((c = w->flush_head) != NULL)
 		stls_dconn_flush(c);
@@ -80,8 +82,11 @@ static void on_due_idle(uv_idle_t *h)
 	end_of_turn(h->data);
 }
 
+/* After the poll: the held handshake reads get the turn's rest first,
+ * so that their answers leave with the turn's other output. */
 static void on_due_check(uv_check_t *h)
 {
+	stls__hs_turn_end(h->data);
 	end_of_turn(h->data);
 }
 

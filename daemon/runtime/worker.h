@@ -70,7 +70,9 @@ struct stls_worker {
 	struct stls_dconn *hs_head, *hs_tail;
 	unsigned n_hs;
 	unsigned hs_turn;       /* handshake reads this loop turn */
-	bool hs_turn_paused;    /* handshakes paused until the turn ends */
+	/* Handshake reads held for a later turn, oldest first (dconn
+	 * hsq_next; see stls__hs_turn_take()). */
+	struct stls_dconn *hsq_head, *hsq_tail;
 	unsigned live;          /* connection objects not yet freed */
 	void *hctx;             /* the handler's per-worker state */
 };
@@ -159,13 +161,30 @@ void stls__listen_resume(struct stls_worker *w, unsigned why);
 void stls__hs_begin(struct stls_worker *w, struct stls_dconn *c);
 void stls__hs_end(struct stls_worker *w, struct stls_dconn *c);
 
-/* Handshake work per loop turn: a read on a connection in handshake
- * counts one (a ClientHello costs a signature and a key exchange); past
- * STLS_HS_TURN_BUDGET in one turn the worker's other handshakes stop
- * reading until the turn ends, so that the turn's reads of established
- * connections are not queued behind hundreds of handshakes. */
+/*
+ * Handshake work per loop turn: a read on a connection in handshake
+ * counts one (a ClientHello costs a signature and a key exchange), and a
+ * turn serves at most STLS_HS_TURN_BUDGET, so that the turn's reads of
+ * established connections are not queued behind hundreds of handshakes.
+ *
+ * stls__hs_turn_take(): the read <p, n> of handshaking connection <c>.
+ * False: serve it now (within the budget, and nothing held before it).
+ * True: it was copied and is held (the caller drops it); held reads are
+ * served oldest first by stls__hs_turn_end(), at most the budget a turn,
+ * at the end of the turn (after the poll's reads of established
+ * connections). A connection's reads stay in order: once one is held,
+ * the following are held behind it. Nothing is taken off the socket's
+ * epoll registration (pausing every handshake at the budget cost two
+ * epoll_ctl() calls per connection per turn in a storm). At most
+ * STLS_HS_HOLD_MAX bytes per connection are held: past that (or without
+ * memory) its held bytes and this read are served at once.
+ * stls__hs_turn_end(): from the check handle only (not the idle one, which
+ * runs before the poll).
+ */
 #define STLS_HS_TURN_BUDGET 8
-void stls__hs_turn_step(struct stls_worker *w);
+#define STLS_HS_HOLD_MAX (64 * 1024)
+bool stls__hs_turn_take(struct stls_worker *w, struct stls_dconn *c,
+			const uint8_t *p, size_t n);
 void stls__hs_turn_end(struct stls_worker *w);
 void stls__listen_stop(struct stls_worker *w);
 

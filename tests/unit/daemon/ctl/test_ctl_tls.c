@@ -37,7 +37,7 @@ TEST(info_has_the_seed_fields_and_counters)
 		"handshake_limit_pauses", "refused_source_connections",
 		"refused_source_rate", "source_filter_listed",
 		"source_filter_rebuilds", "source_filter_full",
-		"source_filter_sources",
+		"handshake_reads_held", "source_filter_sources",
 		"accepted", "refused_max_conn", "outbound",
 		"closed_idle_timeout", "closed_handshake_timeout",
 		"closed_tls_error", "closed_killed", "hsm_key_failures",

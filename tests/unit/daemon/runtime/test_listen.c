@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 
 #include "daemon/runtime/daemon_harness.h"
+#include "daemon/runtime/test_xform.h"
 #include "runtime/handler_echo.h"
 
 static int lowest_free_fd(void)
@@ -291,5 +292,56 @@ TEST(listen_source_filter_drops_refused_source)
 	close(a);
 	close(b);
 	close(c);
+	dh_free(&h);
+}
+
+/*
+ * Handshake reads past a loop turn's budget (STLS_HS_TURN_BUDGET) are
+ * held and served in later turns, each connection's bytes in order: 48
+ * connections whose first handshake bytes wait in their sockets before
+ * the worker accepts them (so that one poll round finds them all
+ * readable), then the rest of each handshake; every handshake completes
+ * (the toy transform only answers "HELLO\n" whole) and echoes, an
+ * established connection is echoed meanwhile, and the holding is
+ * counted.
+ */
+TEST(listen_handshake_reads_past_the_budget_are_held_in_order)
+{
+	enum { N = 48 };
+	struct stls_stats_snap s;
+	int fd[N], est, i;
+	char buf[16];
+	struct dh h;
+
+	dh_init(&h, 1, &stls_echo_handler);
+	h.o.xform_new = tx_new;
+	dh_listen(&h, "tls:127.0.0.1:0");
+	dh_start(&h);
+	est = dh_connect(stls_daemon_bound(h.d, 0));
+	dh_send_all(est, "HELLO\n", 6);
+	CHECK_EQ(dh_recv_n(est, buf, 8), 8);
+	for (i = 0; i < N; i++) {
+		fd[i] = dh_connect(stls_daemon_bound(h.d, 0));
+		dh_send_all(fd[i], "HEL", 3);
+	}
+	CHECK(dh_wait_open(&h, N + 1, 5000));
+	dh_send_all(est, "ping", 4); /* echoed, case swapped by the toy */
+	CHECK_EQ(dh_recv_n(est, buf, 4), 4);
+	CHECK(memcmp(buf, "PING", 4) == 0);
+	for (i = 0; i < N; i++)
+		dh_send_all(fd[i], "LO\nab", 5);
+	for (i = 0; i < N; i++) {
+		CHECK_EQ(dh_recv_n(fd[i], buf, 10), 10);
+		CHECK(memcmp(buf, "WELCOME\nAB", 10) == 0);
+	}
+	dh_send_all(est, "pong", 4);
+	CHECK_EQ(dh_recv_n(est, buf, 4), 4);
+	CHECK(memcmp(buf, "PONG", 4) == 0);
+	dh_snap(&h, &s);
+	CHECK(s.v[STLS_STAT_HS_HELD] >= 1);
+	CHECK(s.v[STLS_STAT_HS_HELD] <= 2 * N);
+	for (i = 0; i < N; i++)
+		close(fd[i]);
+	close(est);
 	dh_free(&h);
 }

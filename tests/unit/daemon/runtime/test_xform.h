@@ -92,6 +92,8 @@ static inline ssize_t tx_read(void *x, uint8_t *buf, size_t cap)
 	struct tx *t = x;
 	size_t n = t->plain.n < cap ? t->plain.n : cap;
 
+	if (n == 0)
+		return 0;
 	memcpy(buf, t->plain.p, n);
 	txbuf_drop(&t->plain, n);
 	return (ssize_t)n;

@@ -74,25 +74,20 @@ static int info_daemon(struct stls_ctl *ctl, json_t *o)
 	return err;
 }
 
-/* The TLS transform's counters (zeros when the daemon has none). */
 /* Overload and per-source counters (docs/core-config.md): the limits
- * and what they did, summed over the workers. */
+ * and what they did, summed over the workers, under their core.stats
+ * names. */
 static int overload_info(struct stls_ctl *ctl, json_t *o)
 {
-	static const struct {
-		const char *key;
-		enum stls_stat k;
-	} keys[] = {
-		{ "shed_handshakes", STLS_STAT_SHED },
-		{ "handshake_limit_pauses", STLS_STAT_HANDSHAKE_LIMIT },
-		{ "refused_source_connections",
-		  STLS_STAT_REFUSED_SOURCE_CONNS },
-		{ "refused_source_rate", STLS_STAT_REFUSED_SOURCE_RATE },
-		{ "source_filter_listed", STLS_STAT_SOURCE_FILTER_LISTED },
-		{ "source_filter_rebuilds",
-		  STLS_STAT_SOURCE_FILTER_REBUILDS },
-		{ "source_filter_full", STLS_STAT_SOURCE_FILTER_FULL },
-		{ "handshake_reads_held", STLS_STAT_HS_HELD },
+	static const enum stls_stat keys[] = {
+		STLS_STAT_SHED,
+		STLS_STAT_HANDSHAKE_LIMIT,
+		STLS_STAT_REFUSED_SOURCE_CONNS,
+		STLS_STAT_REFUSED_SOURCE_RATE,
+		STLS_STAT_SOURCE_FILTER_LISTED,
+		STLS_STAT_SOURCE_FILTER_REBUILDS,
+		STLS_STAT_SOURCE_FILTER_FULL,
+		STLS_STAT_HS_HELD,
 	};
 	struct stls_stats_snap s;
 	size_t i;
@@ -105,12 +100,14 @@ static int overload_info(struct stls_ctl *ctl, json_t *o)
 		err = stls_rpc_obj_set_int(o, "handshakes_in_flight",
 					   s.handshaking);
 	for (i = 0; i < STLS_ARRAY_SIZE(keys) && !err; i++)
-		err = set_u64(o, keys[i].key, s.v[keys[i].k]);
+		err = set_u64(o, stls_stat_names[keys[i]], s.v[keys[i]]);
 	if (!err)
 		err = set_u64(o, "source_filter_sources",
 			      stls_daemon_filtered_sources(ctl->c.d));
 	return err;
 }
+
+/* The TLS transform's counters (zeros when the daemon has none). */
 static int info_tls(struct stls_ctl *ctl, json_t *o)
 {
 	static const struct {

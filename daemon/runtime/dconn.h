@@ -84,8 +84,8 @@ struct stls_dconn {
 	bool hs_listed;           /* on the worker's handshakes list */
 	bool src_counted;         /* holds a per-source slot (srclim.h) */
 	struct stls_dconn *hs_prev, *hs_next;
-	/* Handshake bytes held for a later turn (stls__hs_turn_take()). */
-	bool hsq_listed;          /* on the worker's held list */
+	/* Handshake bytes held for a later turn (stls__hs_turn_take());
+	 * on the worker's held list (hsq_*) exactly while hs_hold is set. */
 	struct stls_dconn *hsq_prev, *hsq_next;
 	uint8_t *hs_hold;
 	size_t hs_hold_len;

@@ -209,7 +209,7 @@ static void poke_others(struct stls_worker *w)
 	for (i = 0; i < w->d->n; i++) {
 		struct stls_worker *o = &w->d->w[i];
 
-		if (o == w || !atomic_load(&o->wake_ready))
+		if (o == w || !atomic_load(&o->wake_ok))
 			continue;
 		atomic_store(&o->synf_poke, true);
 		uv_async_send(&o->wake);
@@ -289,10 +289,6 @@ static void accept_one(struct stls_listener *l, int fd,
 
 	if (!source_admits(w, fd, l->conf, peer, &src_counted))
 		return;
-	/* The listener's filter came with the clone: every packet of the
-	 * connection would run it. */
-	if (l->synf_gen)
-		(void)stls_synfilter_detach(fd);
 	if (!stls__worker_conn_reserve(w)) {
 		if (src_counted)
 			stls_srclim_release(w->d->srclim, peer);
@@ -300,6 +296,10 @@ static void accept_one(struct stls_listener *l, int fd,
 		stls_stats_add(&w->stats, STLS_STAT_REFUSED_MAX_CONN, 1);
 		return;
 	}
+	/* The listener's filter came with the clone: every packet of the
+	 * connection would run it. */
+	if (l->synf_gen)
+		(void)stls_synfilter_detach(fd);
 	stls_stats_add(&w->stats, STLS_STAT_ACCEPTED, 1);
 	err = stls_dconn_new(w, fd, STLS_DCONN_INBOUND, l->conf, l->local,
 			     peer,
@@ -367,11 +367,19 @@ static void on_shed(uv_timer_t *t)
 	arm_shed(w, c ? c->created_ms : now);
 }
 
-static void hold_unlink(struct stls_worker *w, struct stls_dconn *c)
+/* Takes <c> off the held list and gives its held bytes to the caller
+ * (their length in *n when n is set; NULL: none held). */
+static uint8_t *hold_take(struct stls_worker *w, struct stls_dconn *c,
+			  size_t *n)
 {
-	if (!c->hsq_listed)
-		return;
-	c->hsq_listed = false;
+	uint8_t *p = c->hs_hold;
+
+	if (n)
+		*n = c->hs_hold_len;
+	if (!p)
+		return NULL;
+	c->hs_hold = NULL;
+	c->hs_hold_len = 0;
 	if (c->hsq_prev)
 		c->hsq_prev->hsq_next = c->hsq_next;
 	else
@@ -381,17 +389,15 @@ static void hold_unlink(struct stls_worker *w, struct stls_dconn *c)
 	else
 		w->hsq_tail = c->hsq_prev;
 	c->hsq_prev = c->hsq_next = NULL;
+	return p;
 }
 
 /* Serves <c>'s held bytes now (off the held list first). */
 static void hold_serve(struct stls_worker *w, struct stls_dconn *c)
 {
-	uint8_t *p = c->hs_hold;
-	size_t n = c->hs_hold_len;
+	size_t n;
+	uint8_t *p = hold_take(w, c, &n);
 
-	hold_unlink(w, c);
-	c->hs_hold = NULL;
-	c->hs_hold_len = 0;
 	if (p)
 		stls__dconn_input(c, p, n);
 	free(p);
@@ -400,6 +406,7 @@ static void hold_serve(struct stls_worker *w, struct stls_dconn *c)
 bool stls__hs_turn_take(struct stls_worker *w, struct stls_dconn *c,
 			const uint8_t *p, size_t n)
 {
+	bool held = c->hs_hold != NULL;
 	uint8_t *v = NULL;
 
 	if (!w->hsq_head && w->hs_turn < STLS_HS_TURN_BUDGET) {
@@ -411,16 +418,14 @@ bool stls__hs_turn_take(struct stls_worker *w, struct stls_dconn *c,
 	if (!v) {
 		/* Over the bound, or no memory: in order, at once. */
 		w->hs_turn++;
-		if (c->hsq_listed)
-			hold_serve(w, c);
+		hold_serve(w, c);
 		return false;
 	}
 	memcpy(v + c->hs_hold_len, p, n);
 	stls_stats_add(&w->stats, STLS_STAT_HS_HELD, 1);
 	c->hs_hold = v;
 	c->hs_hold_len += n;
-	if (!c->hsq_listed) {
-		c->hsq_listed = true;
+	if (!held) {
 		c->hsq_next = NULL;
 		c->hsq_prev = w->hsq_tail;
 		if (w->hsq_tail)
@@ -439,9 +444,6 @@ void stls__hs_turn_end(struct stls_worker *w)
 		hold_serve(w, w->hsq_head);
 	}
 	w->hs_turn = 0;
-	/* More held: the next poll only looks, it does not wait. */
-	if (w->hsq_head)
-		stls__worker_due(w);
 }
 
 void stls__hs_begin(struct stls_worker *w, struct stls_dconn *c)
@@ -481,10 +483,7 @@ void stls__hs_end(struct stls_worker *w, struct stls_dconn *c)
 		w->hs_tail = c->hs_prev;
 	c->hs_prev = c->hs_next = NULL;
 	/* Closed or done: nothing it held is served any more. */
-	hold_unlink(w, c);
-	free(c->hs_hold);
-	c->hs_hold = NULL;
-	c->hs_hold_len = 0;
+	free(hold_take(w, c, NULL));
 	w->n_hs--;
 	stls_stats_handshaking(&w->stats, -1);
 	if ((w->accept_pause & STLS_ACCEPT_PAUSE_HS_LIMIT) &&

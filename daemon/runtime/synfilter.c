@@ -51,8 +51,7 @@ struct stls_synfilter {
 	struct held *e; /* [max] */
 	size_t n;
 	bool dirty;        /* the list changed since the program was built */
-	bool built_once;
-	uint64_t built_ms; /* last build */
+	uint64_t built_ms; /* last build (when gen != 0) */
 	uint64_t gen;      /* the program's; 0: none yet */
 	struct sock_filter *prog; /* [BPF_MAXINSNS] */
 	unsigned short len;
@@ -315,11 +314,10 @@ int stls_synfilter_update(struct stls_synfilter *f, uint64_t now_ms,
 
 	pthread_mutex_lock(&f->mu);
 	expire(f, now_ms);
-	due = f->built_once ? f->built_ms + STLS_SYNF_GAP_MS : 0;
+	due = f->gen ? f->built_ms + STLS_SYNF_GAP_MS : 0;
 	if (f->dirty && now_ms >= due) {
 		build(f);
 		if (!f->dirty) {
-			f->built_once = true;
 			f->built_ms = now_ms;
 			built = 1;
 		}

@@ -63,8 +63,9 @@ static void end_of_turn(struct stls_worker *w)
 {
 	struct stls_dconn *c;
 
-	/* Held handshake reads keep the idle handle on: the next poll then
-	 * only looks (its timeout is taken after the idle phase). */
+	/* While handshake reads are held the idle handle stays on: libuv
+	 * takes the poll's timeout after the idle phase, so an idle callback
+	 * that stopped itself would let the poll sleep on held work. */
 	if (!w->hsq_head)
 		uv_idle_stop(&w->due_idle);
 	EACH_PART(w, turn_end);
@@ -86,8 +87,13 @@ static void on_due_idle(uv_idle_t *h)
  * so that their answers leave with the turn's other output. */
 static void on_due_check(uv_check_t *h)
 {
-	stls__hs_turn_end(h->data);
-	end_of_turn(h->data);
+	struct stls_worker *w = h->data;
+
+	stls__hs_turn_end(w);
+	/* More held: the next poll only looks, it does not wait. */
+	if (w->hsq_head)
+		stls__worker_due(w);
+	end_of_turn(w);
 }
 
 /* An active idle handle makes the next poll return at once, so work
@@ -224,8 +230,7 @@ static int worker_init(struct stls_worker *w)
 	    uv_timer_init(&w->loop, &w->synf_timer) ||
 	    uv_timer_init(&w->loop, &w->stop_timer))
 		return -ENOMEM;
-	w->wake_ok = true;
-	atomic_store(&w->wake_ready, true);
+	atomic_store(&w->wake_ok, true);
 	uv_check_start(&w->due_check, on_due_check);
 	/* The check handle alone must not keep a stopped loop alive. */
 	uv_unref((uv_handle_t *)&w->due_check);

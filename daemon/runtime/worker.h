@@ -46,7 +46,6 @@ struct stls_worker {
 	uv_timer_t shed_timer;  /* sheds the oldest handshake at the limit */
 	uv_timer_t synf_timer;  /* the source filter's next build or expiry */
 	atomic_bool synf_poke;  /* another worker built a source filter */
-	atomic_bool wake_ready; /* wake may be sent from other workers */
 	struct stls_mpsc inbox;
 	struct stls_dconn_table table;
 	struct stls_listener *listeners; /* d->o.n_listen */
@@ -60,7 +59,8 @@ struct stls_worker {
 	size_t scratch_len;
 	bool started;           /* thread created */
 	bool loop_ok;           /* loop initialised */
-	bool wake_ok;           /* wake handle initialised */
+	atomic_bool wake_ok;    /* wake handle initialised: other threads
+				 * may send it */
 	bool hinit;             /* handler worker_init done */
 	atomic_bool stop_req;   /* stls_daemon_stop() was called */
 	bool stopping;
@@ -182,7 +182,7 @@ void stls__hs_end(struct stls_worker *w, struct stls_dconn *c);
  * runs before the poll).
  */
 #define STLS_HS_TURN_BUDGET 8
-#define STLS_HS_HOLD_MAX (64 * 1024)
+#define STLS_HS_HOLD_MAX (16 * 1024)
 bool stls__hs_turn_take(struct stls_worker *w, struct stls_dconn *c,
 			const uint8_t *p, size_t n);
 void stls__hs_turn_end(struct stls_worker *w);

@@ -24,7 +24,8 @@
  * wiped on failure. On failure why[0..why_len) says what is wrong in a
  * sentence that names path but never holds a byte of the file.
  * Returns 0, -errno of open/read (-ENOENT, -EACCES, ...), -EINVAL when
- * path is not a regular file, -ENODATA when the first line is empty,
+ * path is not a regular file or the first line holds a NUL byte (a
+ * secret is never cut short), -ENODATA when the first line is empty,
  * -E2BIG when it does not fit in len - 1 bytes. Any thread.
  */
 STLS_MUST_USE int stls_secret_read(const char *path, char *buf, size_t len,

@@ -1,7 +1,7 @@
 /*
- * The first line of a secret file (stls/secret.h). The file is read
- * whole into the caller's buffer, at most len - 1 bytes, plus one byte
- * more to tell a line that fills the buffer from one that is too long.
+ * The first line of a secret file (stls/secret.h). At most len bytes of
+ * the file are read into the caller's buffer: a first line that fills
+ * all of them is too long (the buffer keeps a byte for its NUL).
  */
 #include "stls/secret.h"
 
@@ -39,7 +39,7 @@ static size_t line_len(const char *buf, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (buf[i] == '\n' || buf[i] == '\r' || buf[i] == '\0') {
+		if (buf[i] == '\n' || buf[i] == '\r') {
 			break;
 		}
 	}
@@ -57,7 +57,6 @@ int stls_secret_read(const char *path, char *buf, size_t len,
 		     unsigned *mode, char *why, size_t why_len)
 {
 	struct stat st;
-	char extra = 0;
 	ssize_t n;
 	size_t k;
 	int fd, rc;
@@ -78,16 +77,10 @@ int stls_secret_read(const char *path, char *buf, size_t len,
 		snprintf(why, why_len, "'%s' is not a regular file", path);
 		return wipe_fail(-EINVAL, buf, len);
 	}
-	n = read_full(fd, buf, len - 1);
-	k = n < 0 ? 0 : line_len(buf, (size_t)n);
-	if (n >= 0 && k == (size_t)n && (size_t)n == len - 1 &&
-	    read_full(fd, &extra, 1) == 1 && extra != '\n' &&
-	    extra != '\r') {
-		n = -E2BIG;
-	}
-	extra = 0;
+	n = read_full(fd, buf, len);
 	close(fd);
-	if (n == -E2BIG) {
+	k = n < 0 ? 0 : line_len(buf, (size_t)n);
+	if (k == len) {
 		snprintf(why, why_len, "'%s': the first line is longer than "
 			 "%zu bytes", path, len - 1);
 		return wipe_fail(-E2BIG, buf, len);
@@ -96,6 +89,11 @@ int stls_secret_read(const char *path, char *buf, size_t len,
 		snprintf(why, why_len, "cannot read '%s': %s", path,
 			 strerror((int)-n));
 		return wipe_fail((int)n, buf, len);
+	}
+	if (memchr(buf, '\0', k)) {
+		snprintf(why, why_len, "'%s': the first line holds a NUL "
+			 "byte", path);
+		return wipe_fail(-EINVAL, buf, len);
 	}
 	explicit_bzero(buf + k, len - k);
 	if (k == 0) {

@@ -390,8 +390,8 @@ static void warn_ignored(const struct conf_priv *priv,
 	for (i = 0; i < stls_setting_count(); i++) {
 		const struct stls_setting_desc *d = stls_setting_at(i);
 
-		if (db && strncmp(d->name, "private_key_password",
-				  strlen("private_key_password")) == 0) {
+		if (db && (strcmp(d->name, "private_key_password") == 0 ||
+			   strcmp(d->name, "private_key_password_file") == 0)) {
 			continue;
 		}
 		if ((d->flags & STLS_SF_PROFILE) && priv->tls_loc[i].line) {

@@ -55,12 +55,14 @@ static bool complete(const unsigned char *buf, size_t n)
 
 /*
  * Whether buf[0..n), not complete(), is the start of an object cut short:
- * a DER SEQUENCE or a PEM block without its END line.
+ * a DER SEQUENCE, or a PEM block without its END line (a body that ends
+ * right after the END line, with no newline, is whole).
  */
 static bool truncated(const unsigned char *buf, size_t n)
 {
 	return (n >= 1 && buf[0] == 0x30) ||
-	       (n > 11 && memmem(buf, n, "-----BEGIN ", 11));
+	       (n > 11 && memmem(buf, n, "-----BEGIN ", 11) &&
+		!memmem(buf, n, "-----END ", 9));
 }
 
 /*
@@ -78,6 +80,7 @@ int stls__http_body(BIO *bio, size_t max, time_t deadline,
 {
 	unsigned char *buf = NULL, *nb;
 	size_t n = 0, cap = 0;
+	bool whole = false;
 	int r, w;
 
 	for (;;) {
@@ -100,7 +103,7 @@ int stls__http_body(BIO *bio, size_t max, time_t deadline,
 			}
 			buf = nb;
 		}
-		if (complete(buf, n)) {
+		if ((whole = complete(buf, n))) {
 			break;
 		}
 		r = BIO_read(bio, buf + n, (int)(cap - n));
@@ -121,7 +124,7 @@ int stls__http_body(BIO *bio, size_t max, time_t deadline,
 		}
 		n += (size_t)r;
 	}
-	if (n == 0 || (!complete(buf, n) && truncated(buf, n))) {
+	if (n == 0 || (!whole && truncated(buf, n))) {
 		free(buf);
 		if (n == 0) {
 			snprintf(why, whylen, "empty response");

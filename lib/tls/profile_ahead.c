@@ -62,8 +62,9 @@
 /* Files per thread below which a thread is not worth starting. */
 #define FILES_PER_THREAD 32
 
-/* load_threads' upper bound (lib/conf/settings.c). */
-#define THREADS_MAX 64
+/* load_threads' upper bound (lib/conf/settings.c); a library context
+ * slot for each (profile_libctx.c). */
+#define THREADS_MAX STLS__LIBCTX_SLOTS
 
 struct job {
 	const char *v; /* a path, or PEM text; borrowed from the list */

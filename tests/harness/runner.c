@@ -273,3 +273,19 @@ void test_doc_in_sync(const char *relpath, const char *want,
 	}
 	free(have);
 }
+
+void test_copy_file(const char *from, const char *to)
+{
+	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+	char buf[8192];
+	size_t n;
+
+	CHECK_NOT_NULL(in);
+	CHECK_NOT_NULL(out);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
+		CHECK_EQ(fwrite(buf, 1, n, out), n);
+	}
+	CHECK_EQ(ferror(in), 0);
+	fclose(in);
+	CHECK_EQ(fclose(out), 0);
+}

@@ -47,6 +47,9 @@ const char *test_tmp_dir(void);
  */
 const char *test_certs_dir(void);
 const char *test_cert_path(const char *name);
+/* Copies file <from> to <to> (created or truncated); fails the case on
+ * any error. */
+void test_copy_file(const char *from, const char *to);
 
 /*
  * Generated docs: fails the case when <relpath> (from the source tree's

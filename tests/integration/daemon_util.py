@@ -120,6 +120,12 @@ class Daemon:
                                                      m.group(2))}
         return out
 
+    def kill(self):
+        """Kills siptlsd if it still runs (a test's last resort)."""
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+
     def stop(self, sig=signal.SIGTERM, timeout=15):
         if self.p.poll() is None:
             self.p.send_signal(sig)

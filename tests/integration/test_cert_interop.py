@@ -67,9 +67,7 @@ def main():
               "200 to OPTIONS")
         check(d.stop() == 0, "siptlsd exits 0")
     finally:
-        if d.p.poll() is None:
-            d.p.kill()
-            d.p.wait()
+        d.kill()
     print("1 passed, 0 failed")
 
 

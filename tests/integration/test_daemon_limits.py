@@ -25,12 +25,6 @@ workers = 2
 """
 
 
-def kill(d):
-    if d.p.poll() is None:
-        d.p.kill()
-        d.p.wait()
-
-
 def max_connections():
     d = Daemon(BASE + "max_connections = 10\n")
     try:
@@ -49,7 +43,7 @@ def max_connections():
             s.close()
         check(d.stop() == 0, "exit 0")
     finally:
-        kill(d)
+        d.kill()
 
 
 def check_mode():
@@ -96,7 +90,7 @@ def nofile_raised():
         check(int(lim.group(1)) >= 3000, "in force: %s" % lim.group(1))
         check(d.stop() == 0, "exit 0")
     finally:
-        kill(d)
+        d.kill()
 
 
 def emfile_backoff():
@@ -122,7 +116,7 @@ def emfile_backoff():
             s.close()
         check(d.stop() == 0, "exit 0")
     finally:
-        kill(d)
+        d.kill()
 
 
 def pid_file_held():
@@ -141,7 +135,7 @@ def pid_file_held():
         check(d.stop() == 0 and not os.path.exists(tmp + "/d.pid"),
               "first exits 0 and removes its pid file")
     finally:
-        kill(d)
+        d.kill()
 
 
 def main():

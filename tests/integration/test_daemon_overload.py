@@ -148,9 +148,7 @@ def main():
         ctl.close()
         check(d.stop() == 0, "exit 0")
     finally:
-        if d.p.poll() is None:
-            d.p.kill()
-            d.p.wait()
+        d.kill()
         be.close()
     return 0
 

@@ -97,9 +97,7 @@ def main():
         check(not os.path.exists(pid_file), "pid file removed")
         check("closed_shutdown=" in d.log(), "shutdown counted")
     finally:
-        if d.p.poll() is None:
-            d.p.kill()
-            d.p.wait()
+        d.kill()
     if "ERROR: AddressSanitizer" in d.log() or "LeakSanitizer" in d.log():
         fail("sanitizer report:\n" + d.log())
     # A second daemon, without idle timeout ([core] overrides [tls]).
@@ -109,9 +107,7 @@ def main():
         many_connections(d)
         check(d.stop(signal.SIGINT) == 0, "SIGINT: exit status 0")
     finally:
-        if d.p.poll() is None:
-            d.p.kill()
-            d.p.wait()
+        d.kill()
 
 
 if __name__ == "__main__":

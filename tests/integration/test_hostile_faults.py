@@ -35,12 +35,6 @@ from hostile_util import (LOADGEN, LONG, Bystander, check, finish,  # noqa: E402
 from daemon_util import SOURCE, Daemon, closed_within, echo  # noqa: E402
 
 
-def kill(d):
-    if d.p.poll() is None:
-        d.p.kill()
-        d.p.wait()
-
-
 def wait_open_zero(d, secs=10):
     end = time.time() + secs
     st = tls_stats(d)
@@ -113,7 +107,7 @@ def never_read():
                bystander_ok=ok, bystander_failed=errs)
         finish(d)
     finally:
-        kill(d)
+        d.kill()
 
 
 def rst(s):
@@ -179,7 +173,7 @@ def rst_storm():
             s.close()
         finish(d)
     finally:
-        kill(d)
+        d.kill()
 
 
 def fd_limit():
@@ -213,7 +207,7 @@ def fd_limit():
             s.close()
         finish(d)
     finally:
-        kill(d)
+        d.kill()
 
 
 def low_memory():
@@ -240,7 +234,7 @@ def low_memory():
         plain.close()
         finish(d)
     finally:
-        kill(d)
+        d.kill()
 
 
 def sighup():
@@ -283,7 +277,7 @@ def sighup():
                bystander_failed=errs)
         finish(d)
     finally:
-        kill(d)
+        d.kill()
 
 
 class Backend:
@@ -346,7 +340,7 @@ def backend():
                bystander_ok=ok, bystander_failed=errs)
         finish(d)
     finally:
-        kill(d)
+        d.kill()
         be.stop()
 
 

@@ -632,9 +632,7 @@ def low_mem2():
                t1_open_served=int(kept_ok))
         finish(d)
     finally:
-        if d.p.poll() is None:
-            d.p.kill()
-            d.p.wait()
+        d.kill()
         be.close()
 
 

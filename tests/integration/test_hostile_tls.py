@@ -30,12 +30,6 @@ from hostile_util import (LOADGEN, LONG, Bystander, check, client_ctx,  # noqa: 
 from daemon_util import SOURCE, closed_within  # noqa: E402
 
 
-def kill(d):
-    if d.p.poll() is None:
-        d.p.kill()
-        d.p.wait()
-
-
 def loadgen(port, version, secs, conc):
     return subprocess.Popen(
         [LOADGEN, "-m", "handshake", "-t", "127.0.0.1:%d" % port,
@@ -80,7 +74,7 @@ def flood():
                tls_connections_after=st["tls_connections"])
         finish(d)
     finally:
-        kill(d)
+        d.kill()
 
 
 def client_hello():
@@ -138,7 +132,7 @@ def slowloris():
             s.close()
         finish(d)
     finally:
-        kill(d)
+        d.kill()
 
 
 def reneg_one(port, out, k):
@@ -198,7 +192,7 @@ def reneg():
                bystander_ok=ok, bystander_failed=errs)
         finish(d)
     finally:
-        kill(d)
+        d.kill()
 
 
 def garbage_inputs():
@@ -261,7 +255,7 @@ def garbage():
                bystander_failed=errs)
         finish(d)
     finally:
-        kill(d)
+        d.kill()
 
 
 def main():

@@ -30,12 +30,6 @@ BASE = ("[core]\nlisten = tls:127.0.0.1:0\nbackend = udp:127.0.0.1:9\n"
         "handler = echo\nworkers = 1\n")
 
 
-def kill(d):
-    if d.p.poll() is None:
-        d.p.kill()
-        d.p.wait()
-
-
 def run_check(cfg_text, tmp):
     path = os.path.join(tmp, "siptlsd.cfg")
     with open(path, "w") as f:
@@ -82,7 +76,7 @@ def ctl_socket():
                   "yet (control plane not wired); mode not checked")
         check(d.stop() == 0, "ctl_socket: exit 0")
     finally:
-        kill(d)
+        d.kill()
 
 
 def free_low_port():
@@ -136,7 +130,7 @@ def priv_drop():
                       "the drop and serves" % low)
         check(d.stop() == 0, "priv_drop: exit 0")
     finally:
-        kill(d)
+        d.kill()
 
 
 def encrypted_key(tmp):
@@ -179,7 +173,7 @@ def no_secrets():
               % log.count("\n"))
         no_secret(log, "the debug log")
     finally:
-        kill(d)
+        d.kill()
 
 
 def main():

@@ -474,9 +474,7 @@ def main():
         check(d.stop() == 0, "siptlsd stopped")
         check_sources(be)
     finally:
-        if d.p.poll() is None:
-            d.p.kill()
-            d.p.wait()
+        d.kill()
         be.close()
     check_config_rules()
     print("1 passed, 0 failed")

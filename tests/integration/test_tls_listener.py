@@ -154,9 +154,7 @@ def main():
         s.close()
         check(d.stop() == 0, "siptlsd exits 0")
     finally:
-        if d.p.poll() is None:
-            d.p.kill()
-            d.p.wait()
+        d.kill()
 
     # close_notify from the daemon when it closes an idle connection.
     d, port = start(PROFILES, tls="send_close_notify = 1\n"

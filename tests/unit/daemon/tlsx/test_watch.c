@@ -32,21 +32,6 @@ struct wfx {
 	int reloads, failed;
 };
 
-static void copy_file(const char *from, const char *to)
-{
-	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-	char buf[8192];
-	size_t n;
-
-	CHECK_NOT_NULL(in);
-	CHECK_NOT_NULL(out);
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
-		CHECK_EQ(fwrite(buf, 1, n, out), n);
-	}
-	fclose(in);
-	fclose(out);
-}
-
 static void write_tls(struct wfx *f, const char *extra)
 {
 	tcf_write_tls(f->tls, f->cert, f->key, f->ca, extra);
@@ -96,9 +81,9 @@ static void wfx_start(struct wfx *f, int delay_ms)
 	snprintf(f->cert, sizeof(f->cert), "%s/cert.pem", f->dir);
 	snprintf(f->key, sizeof(f->key), "%s/key.pem", f->dir);
 	snprintf(f->ca, sizeof(f->ca), "%s/ca.pem", f->dir);
-	copy_file(test_cert_path("server.pem"), f->cert);
-	copy_file(test_cert_path("server.key"), f->key);
-	copy_file(test_cert_path("ca.pem"), f->ca);
+	test_copy_file(test_cert_path("server.pem"), f->cert);
+	test_copy_file(test_cert_path("server.key"), f->key);
+	test_copy_file(test_cert_path("ca.pem"), f->ca);
 	write_tls(f, "");
 	snprintf(main, sizeof(main), "%s/main.cfg", test_tmp_dir());
 	snprintf(text, sizeof(text), "[tls]\nconfig = %s\n", f->tls);
@@ -156,7 +141,7 @@ TEST(other_files_in_the_directory_do_not_reload)
 	CHECK(!run_until(&f, &f.reloads, 1, 1500));
 	/* The watched certificate, renamed into place. */
 	snprintf(other, sizeof(other), "%s/cert.pem.new", f.dir);
-	copy_file(test_cert_path("server2.pem"), other);
+	test_copy_file(test_cert_path("server2.pem"), other);
 	CHECK(!run_until(&f, &f.reloads, 1, 500));
 	CHECK_OK(rename(other, f.cert));
 	CHECK(run_until(&f, &f.reloads, 1, 10000));
@@ -175,7 +160,7 @@ TEST(half_written_certificate_fails_then_the_whole_one_loads)
 	CHECK(run_until(&f, &f.reloads, 1, 10000));
 	CHECK_EQ(f.failed, 1);
 	CHECK_EQ(stls_pstore_generation(f.ps), g1);
-	copy_file(test_cert_path("server.pem"), f.cert);
+	test_copy_file(test_cert_path("server.pem"), f.cert);
 	CHECK(run_until(&f, &f.reloads, 2, 10000));
 	CHECK_EQ(f.failed, 1);
 	CHECK(stls_pstore_generation(f.ps) > g1);
@@ -194,7 +179,7 @@ TEST(new_directory_watched_after_a_good_reload)
 	snprintf(dir2, sizeof(dir2), "%s/more", test_tmp_dir());
 	CHECK_OK(mkdir(dir2, 0700));
 	snprintf(ca2, sizeof(ca2), "%s/ca2.pem", dir2);
-	copy_file(test_cert_path("ca.pem"), ca2);
+	test_copy_file(test_cert_path("ca.pem"), ca2);
 	snprintf(extra, sizeof(extra),
 		 "[client:192.0.2.9:5061]\nverify_certificate = yes\n"
 		 "ca_list = %s\n",
@@ -207,7 +192,7 @@ TEST(new_directory_watched_after_a_good_reload)
 		uv_run(&f.loop, UV_RUN_ONCE);
 	}
 	CHECK_EQ(stls_watch_dirs(f.w), 2);
-	copy_file(test_cert_path("ca.pem"), ca2);
+	test_copy_file(test_cert_path("ca.pem"), ca2);
 	CHECK(run_until(&f, &f.reloads, 2, 10000));
 	CHECK_EQ(f.failed, 0);
 	wfx_stop(&f);

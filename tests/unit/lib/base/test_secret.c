@@ -75,6 +75,12 @@ TEST(long_line_is_refused_not_cut)
 	CHECK(all_zero(buf, sizeof(buf)));
 	CHECK_STR_HAS(why, "the first line is longer than 7 bytes");
 	CHECK(!strstr(why, "1234"));
+	/* A NUL byte would cut the secret where C strings end: refused. */
+	CHECK_EQ(stls_secret_read(put("nul", "12\0\x34\n", 5, 0600), buf,
+				  sizeof(buf), NULL, why, sizeof(why)),
+		 -EINVAL);
+	CHECK(all_zero(buf, sizeof(buf)));
+	CHECK_STR_HAS(why, "NUL byte");
 }
 
 TEST(empty_missing_and_not_regular)

@@ -149,6 +149,31 @@ TEST(pem_body_ends_at_its_end_line_on_an_open_connection)
 	free(r);
 }
 
+/* A PEM CRL whose END line has no newline, the server closing after it:
+ * whole (only a PEM block without its END line is cut short). */
+TEST(pem_body_without_final_newline_is_whole)
+{
+	FILE *fp = fopen(test_cert_path("crl.pem"), "r");
+	char pem[16384], why[256], *r;
+	size_t plen, rlen;
+
+	CHECK_NOT_NULL(fp);
+	plen = fread(pem, 1, sizeof(pem), fp);
+	fclose(fp);
+	CHECK(plen > 1 && pem[plen - 1] == '\n');
+	r = reply("HTTP/1.0 200 OK\r\n\r\n", pem, plen - 1, &rlen);
+	CHECK_OK(get_one(&(struct hs_reply){ r, rlen, false }, 10,
+			 STLS__CRL_MAX_RESP, why, sizeof(why)));
+	free(r);
+	/* Without its END line it is cut short. */
+	r = reply("HTTP/1.0 200 OK\r\n\r\n", pem, plen / 2, &rlen);
+	CHECK_EQ(get_one(&(struct hs_reply){ r, rlen, false }, 10,
+			 STLS__CRL_MAX_RESP, why, sizeof(why)),
+		 -EIO);
+	CHECK_STR_HAS(why, "truncated");
+	free(r);
+}
+
 TEST(error_statuses_are_errors)
 {
 	static const char *const statuses[] = {

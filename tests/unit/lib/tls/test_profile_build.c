@@ -478,22 +478,6 @@ TEST(key_inside_certificate_file)
 	fx_fini(&f);
 }
 
-static void copy_file(const char *from, const char *to, mode_t mode)
-{
-	char buf[4096];
-	FILE *in = fopen(from, "r"), *out = fopen(to, "w");
-	size_t n;
-
-	CHECK_NOT_NULL(in);
-	CHECK_NOT_NULL(out);
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
-		CHECK_EQ(fwrite(buf, 1, n, out), n);
-	}
-	fclose(in);
-	fclose(out);
-	CHECK_OK(chmod(to, mode));
-}
-
 TEST(warning_key_readable_by_others)
 {
 	char key[512];
@@ -501,7 +485,8 @@ TEST(warning_key_readable_by_others)
 	struct fx f;
 
 	snprintf(key, sizeof(key), "%s/server.key", test_tmp_dir());
-	copy_file(test_cert_path("server.key"), key, 0644);
+	test_copy_file(test_cert_path("server.key"), key);
+	CHECK_OK(chmod(key, 0644));
 	fx_init(&f);
 	c = fx_server(&f, "default", 1, NULL);
 	c->private_key = key;

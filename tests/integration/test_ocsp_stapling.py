@@ -124,6 +124,13 @@ def main():
         st = wait_states(ctl, {"good.test": "good", "revoked.test": "revoked",
                                "unknown.test": "unknown",
                                "file.test": "good", "life.test": "good"})
+        # Its state is "none" before its fetch as after it: wait for the
+        # fetch's error (the fetcher may reach it after the others).
+        end = time.time() + 30
+        while (time.time() < end and
+               "expired" not in st["expired.test"]["error"]):
+            time.sleep(0.2)
+            st = states(ctl)
         check(st["expired.test"]["state"] == "none" and
               "expired" in st["expired.test"]["error"],
               "expired: nothing held, error says expired (%s)"

@@ -24,7 +24,9 @@
 # sched` for S seconds of the busy hour and adds the scheduling delay
 # (wake-up to a CPU) of siptlsd, sip_proxy and the driver; siptlsd's
 # metrics are scraped before and after the busy hour for its in-process
-# relay latency (bench/sched_delay.py). The driver itself reports each
+# relay latency (bench/sched_delay.py). SCN_PERF=S records siptlsd with
+# `perf record --call-graph dwarf` for S seconds of the busy hour into
+# SCN_PERF_OUT (a path; default a temporary file, removed). The driver itself reports each
 # message's latency at arrival (the kernel's stamp in the receiving
 # phone's socket) and at read, and sip_proxy its own dwell.
 #
@@ -127,6 +129,13 @@ run() {
 		scrape "$T/m0"
 		# sip_proxy's dwell: the busy hour's datagrams only.
 		[ -n "$PROXY_PID" ] && kill -USR1 "$PROXY_PID" 2>/dev/null
+		if [ -n "${SCN_PERF:-}" ] && command -v perf >/dev/null; then
+			sleep 2
+			timeout $((SCN_PERF + 60)) perf record -q -F 499 \
+				--call-graph dwarf,16384 -p "$pid" \
+				-o "${SCN_PERF_OUT:-$T/perf.data}" -- sleep "$SCN_PERF" \
+				>/dev/null 2>&1
+		fi
 		if [ -n "${SCN_SCHED:-}" ] && command -v perf >/dev/null; then
 			sleep 2
 			timeout $((SCN_SCHED + 30)) perf sched record -q \

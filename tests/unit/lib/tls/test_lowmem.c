@@ -4,6 +4,7 @@
 #include "test.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "stls/conn.h"
@@ -44,6 +45,53 @@ TEST(lowmem_cached)
 	a = stls_lowmem_get_available();
 	b = stls_lowmem_get_available();
 	CHECK_EQ(a, b);
+	stls_lowmem_set_budget(0);
+}
+
+/* Resident bytes of this process (/proc/self/statm), or 0. */
+static uint64_t rss_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long size = 0, res = 0;
+
+	if (!f) {
+		return 0;
+	}
+	if (fscanf(f, "%lu %lu", &size, &res) != 2) {
+		res = 0;
+	}
+	fclose(f);
+	return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Far above a threshold (16 times it or more) the figure is kept for a
+ * second; near one it is read again after 100 ms. The budget makes the
+ * process's own growth the change in available memory. */
+TEST(lowmem_refresh_follows_headroom)
+{
+	const size_t grow = 64u << 20;
+	uint64_t rss = rss_bytes();
+	unsigned char *p;
+	size_t i;
+
+	if (!rss) {
+		return; /* no /proc/self/statm: nothing to check */
+	}
+	stls_lowmem_set_budget(rss + (40u << 20));
+	CHECK(!stls_lowmem_is_low(1024, 1)); /* 40 MB left, 1 MB threshold */
+	p = malloc(grow);
+	CHECK(p != NULL);
+	for (i = 0; i < grow; i += 4096) {
+		p[i] = 1; /* resident: now nothing is left */
+	}
+	usleep(150 * 1000);
+	/* 40 MB cached is far above 1 MB: not read again yet. */
+	CHECK(!stls_lowmem_is_low(1024, 1));
+	/* ... but near 8 MB (40 < 16 x 8): read again, and low. */
+	CHECK(stls_lowmem_is_low(8192, 1));
+	/* The fresh figure now answers the 1 MB threshold too. */
+	CHECK(stls_lowmem_is_low(1024, 1));
+	free(p);
 	stls_lowmem_set_budget(0);
 }
 

@@ -36,7 +36,8 @@ struct stls_backend {
 	struct stls_worker *w;
 	enum stls_proto proto;
 	struct sockaddr_storage to;
-	uv_udp_t udp;
+	int fd;           /* udp: the socket, -1 without */
+	uv_poll_t udp;    /* udp: readable */
 	uv_timer_t retry;
 	bool udp_open;
 	bool retry_open;
@@ -53,42 +54,75 @@ struct stls_backend {
 };
 
 /*
- * The UDP socket reads with recvmmsg() (libuv's UV_UDP_RECVMMSG): up to
- * MMSG_SLOTS datagrams per system call, each in its own 64 KiB slot of one
- * buffer (the largest UDP payload fits a slot, so nothing is truncated).
- * Only the pages a datagram touches become resident: a few KiB for SIP.
+ * The UDP socket reads with recvmmsg(): up to MMSG_SLOTS datagrams per
+ * system call, each in its own 64 KiB slot of one buffer (the largest UDP
+ * payload fits a slot, so nothing is truncated). Only the pages a
+ * datagram touches become resident: a few KiB for SIP. A call that
+ * returns fewer datagrams than slots has emptied the queue, so the loop
+ * stops there and waits for the next readable event (libuv's own UDP
+ * reader calls again until EAGAIN: in a busy hour half its calls found
+ * nothing). At most MMSG_ROUNDS calls per event, so that a flooding
+ * backend cannot starve the worker's connections.
  */
 #define MMSG_SLOT (64 * 1024)
 #define MMSG_SLOTS 8
+#define MMSG_ROUNDS 4
 
-static void on_udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+static void deliver_datagram(struct stls_backend *b, const uint8_t *p,
+			     size_t n, const struct sockaddr *sa)
 {
-	struct stls_backend *b = h->data;
-
-	(void)hint;
-	if (b->mmsg)
-		*buf = uv_buf_init((char *)b->mmsg, MMSG_SLOT * MMSG_SLOTS);
-	else
-		*buf = uv_buf_init((char *)b->w->scratch,
-				   (unsigned)b->w->scratch_len);
-}
-
-static void on_udp(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
-		   const struct sockaddr *sa, unsigned flags)
-{
-	struct stls_backend *b = h->data;
 	struct stls_worker *w = b->w;
 	struct stls_addr from;
 
-	/* n == 0 without an address: nothing more, or the end of a batch
-	 * (UV_UDP_MMSG_FREE; the buffer is ours and stays). */
-	if (n <= 0 || !sa || (flags & UV_UDP_PARTIAL))
-		return;
 	stls_stats_add(&w->stats, STLS_STAT_BACKEND_RECEIVED, 1);
 	stls_addr_from_sockaddr(sa, &from);
 	if (STLS_H(w)->backend)
-		STLS_H(w)->backend(w, &from, (const uint8_t *)buf->base,
-				   (size_t)n, STLS_HARG(w));
+		STLS_H(w)->backend(w, &from, p, n, STLS_HARG(w));
+}
+
+static void on_udp(uv_poll_t *h, int status, int events)
+{
+	struct stls_backend *b = h->data;
+	struct stls_worker *w = b->w;
+	struct mmsghdr m[MMSG_SLOTS];
+	struct iovec iov[MMSG_SLOTS];
+	struct sockaddr_storage from[MMSG_SLOTS];
+	/* Without the buffer: one datagram at a time in the scratch one. */
+	unsigned slots = b->mmsg ? MMSG_SLOTS : 1, round, i;
+	size_t slot = b->mmsg ? MMSG_SLOT : w->scratch_len;
+	uint8_t *base = b->mmsg ? b->mmsg : w->scratch;
+	int r;
+
+	(void)events;
+	if (status < 0)
+		return;
+	for (round = 0; round < MMSG_ROUNDS && b->udp_open; round++) {
+		memset(m, 0, sizeof(m[0]) * slots);
+		for (i = 0; i < slots; i++) {
+			iov[i].iov_base = base + i * slot;
+			iov[i].iov_len = slot;
+			m[i].msg_hdr.msg_name = &from[i];
+			m[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			m[i].msg_hdr.msg_iov = &iov[i];
+			m[i].msg_hdr.msg_iovlen = 1;
+		}
+		r = recvmmsg(b->fd, m, slots, MSG_DONTWAIT, NULL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return; /* EAGAIN: empty; an error: next event */
+		for (i = 0; i < (unsigned)r && b->udp_open; i++) {
+			/* Empty and cut datagrams (possible only in the
+			 * scratch buffer) are dropped. */
+			if (m[i].msg_len == 0 ||
+			    (m[i].msg_hdr.msg_flags & MSG_TRUNC))
+				continue;
+			deliver_datagram(b, iov[i].iov_base, m[i].msg_len,
+					 (struct sockaddr *)&from[i]);
+		}
+		if ((unsigned)r < slots)
+			return;
+	}
 }
 
 /* A UDP socket on backend_source (or "any" of the backend's family). */
@@ -126,21 +160,15 @@ static int start_udp(struct stls_backend *b)
 		return fd;
 	b->mmsg = malloc(MMSG_SLOT * MMSG_SLOTS);
 	b->out = malloc(OUT_CAP); /* without it: one sendmsg() per send */
-	/* Without the buffer (or recvmmsg), one recvmsg() per datagram. */
-	err = uv_udp_init_ex(&w->loop, &b->udp,
-			     b->mmsg ? AF_UNSPEC | UV_UDP_RECVMMSG : AF_UNSPEC);
+	err = uv_poll_init(&w->loop, &b->udp, fd);
 	if (err) {
 		close(fd);
 		return err;
 	}
+	b->fd = fd; /* closed by backend_stop() from now on */
 	b->udp.data = b;
 	b->udp_open = true;
-	err = uv_udp_open(&b->udp, fd);
-	if (err) {
-		close(fd);
-		return err;
-	}
-	return uv_udp_recv_start(&b->udp, on_udp_alloc, on_udp);
+	return uv_poll_start(&b->udp, UV_READABLE, on_udp);
 }
 
 static void connect_tcp(struct stls_backend *b);
@@ -212,6 +240,7 @@ static int backend_start(struct stls_worker *w)
 	w->backend = b;
 	b->w = w;
 	b->proto = o->backend_proto;
+	b->fd = -1;
 	b->retry_ms = RETRY_MIN_MS;
 	stls_addr_to_sockaddr(&o->backend, &b->to);
 	if (uv_timer_init(&w->loop, &b->retry) != 0)
@@ -236,8 +265,13 @@ static void backend_stop(struct stls_worker *w)
 	backend_flush(w);
 	if (b->retry_open)
 		uv_close((uv_handle_t *)&b->retry, NULL);
-	if (b->udp_open)
+	if (b->udp_open) {
+		/* Off epoll first: the descriptor may then be closed. */
+		uv_poll_stop(&b->udp);
 		uv_close((uv_handle_t *)&b->udp, NULL);
+		close(b->fd);
+		b->fd = -1;
+	}
 	b->retry_open = b->udp_open = false;
 	/* The tcp: connection is in the worker's table and closes (after
 	 * flushing) with the others. */
@@ -248,6 +282,8 @@ static void backend_free(struct stls_worker *w)
 	struct unsent *u;
 
 	if (w->backend) {
+		if (w->backend->fd >= 0) /* never stopped */
+			close(w->backend->fd);
 		free(w->backend->mmsg);
 		free(w->backend->out);
 		while ((u = w->backend->unsent) != NULL) {
@@ -273,10 +309,10 @@ int stls_backend_local(struct stls_worker *w, struct stls_addr *out)
 	struct stls_backend *b = w->backend;
 	struct sockaddr_storage ss;
 	struct stls_dconn *c;
-	int len = sizeof(ss);
+	socklen_t len = sizeof(ss);
 
 	if (b && b->proto == STLS_PROTO_UDP && b->udp_open &&
-	    uv_udp_getsockname(&b->udp, (struct sockaddr *)&ss, &len) == 0) {
+	    getsockname(b->fd, (struct sockaddr *)&ss, &len) == 0) {
 		stls_addr_from_sockaddr((struct sockaddr *)&ss, out);
 		return 0;
 	}
@@ -300,16 +336,25 @@ bool stls_backend_is_up(struct stls_worker *w)
 	return c && c->state == STLS_DCONN_ESTABLISHED;
 }
 
-/* One datagram now, with no batching. */
-static int send_now(struct stls_backend *b, const uint8_t *p, size_t n)
+/* One datagram to <to> now, with no batching: 0 or -errno (-EAGAIN: the
+ * socket's buffer is full, the datagram is dropped). */
+static int send_one(struct stls_backend *b, const struct sockaddr_storage *to,
+		    const uint8_t *p, size_t n)
 {
-	uv_buf_t buf = uv_buf_init((char *)p, (unsigned int)n);
-	int r = uv_udp_try_send(&b->udp, &buf, 1, (struct sockaddr *)&b->to);
+	socklen_t len = to->ss_family == AF_INET6
+				? sizeof(struct sockaddr_in6)
+				: sizeof(struct sockaddr_in);
+	ssize_t r;
 
-	if (r >= 0 && (size_t)r != n)
-		return -EMSGSIZE;
-	return r < 0 ? r : 0;
+	do {
+		r = sendto(b->fd, p, n, MSG_DONTWAIT,
+			   (const struct sockaddr *)to, len);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	return (size_t)r == n ? 0 : -EMSGSIZE;
 }
+
 
 /* A held datagram the kernel refused: counted, and the handler may still
  * answer for it (the relay sends the client a 503). A flush forced by a
@@ -369,7 +414,7 @@ static void flush(struct stls_backend *b, bool turn_end)
 	struct mmsghdr m[BATCH_MAX];
 	struct iovec iov[BATCH_MAX];
 	socklen_t tolen;
-	uv_os_fd_t fd;
+	int fd = b->fd;
 	size_t off = 0;
 	unsigned i, done = 0;
 	int r;
@@ -391,8 +436,6 @@ static void flush(struct stls_backend *b, bool turn_end)
 		m[i].msg_hdr.msg_iovlen = 1;
 	}
 	b->flushing = true;
-	fd = -1;
-	(void)uv_fileno((uv_handle_t *)&b->udp, &fd);
 	while (done < b->n_out) {
 		r = fd >= 0 ? sendmmsg(fd, m + done, b->n_out - done, 0) : -1;
 		if (r > 0) {
@@ -414,13 +457,13 @@ static void flush(struct stls_backend *b, bool turn_end)
 }
 
 /* Holds the datagram for the end of the turn. Returns 1 (held), or what
- * send_now() returns when it cannot be held. */
+ * send_one() returns when it cannot be held. */
 static int send_udp(struct stls_backend *b, const uint8_t *p, size_t n)
 {
 	if (!b->udp_open)
 		return -ENOTCONN;
 	if (!b->out || b->flushing || n > OUT_CAP)
-		return send_now(b, p, n);
+		return send_one(b, &b->to, p, n);
 	if (b->n_out == BATCH_MAX || b->out_len + n > OUT_CAP)
 		flush(b, false);
 	memcpy(b->out + b->out_len, p, n);
@@ -461,16 +504,11 @@ int stls_backend_send_to(struct stls_worker *w, const struct stls_addr *to,
 {
 	struct stls_backend *b = w->backend;
 	struct sockaddr_storage ss;
-	uv_buf_t buf = uv_buf_init((char *)p, (unsigned int)n);
-	int r;
 
 	if (!b || b->proto != STLS_PROTO_UDP || !b->udp_open)
 		return -ENOTSUP;
 	stls_addr_to_sockaddr(to, &ss);
-	r = uv_udp_try_send(&b->udp, &buf, 1, (struct sockaddr *)&ss);
-	if (r >= 0 && (size_t)r != n)
-		r = -EMSGSIZE;
-	return r < 0 ? r : 0;
+	return send_one(b, &ss, p, n);
 }
 
 const struct stls_worker_part stls_backend_part = {

@@ -101,6 +101,61 @@ TEST(backend_udp_round_trip)
 	dh_free(&h);
 }
 
+/* A burst of more datagrams than one event reads (MMSG_ROUNDS x
+ * MMSG_SLOTS = 32), one of them near the largest UDP payload: every one
+ * arrives, whole and in order (the rest wait for the next event). */
+TEST(backend_udp_burst_all_delivered_in_order)
+{
+	enum { N = 40, BIG = 60000 };
+	struct sockaddr_storage from;
+	socklen_t flen = sizeof(from);
+	struct stls_stats_snap s;
+	struct stls_addr b;
+	static uint8_t want[N * 8 + BIG], got[sizeof(want)], big[BIG];
+	size_t len = 0;
+	struct dh h;
+	char buf[64];
+	int bfd, fd, i, sndbuf = 4 << 20;
+
+	bfd = bound_socket(SOCK_DGRAM, &b);
+	setsockopt(bfd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	dh_init(&h, 1, &relay_ops);
+	h.o.backend_proto = STLS_PROTO_UDP;
+	h.o.backend = b;
+	h.o.udp_buffer = 4 << 20;
+	CHECK_OK(stls_addr_parse("127.0.0.1", false, &h.o.backend_source));
+	dh_listen(&h, "tcp:127.0.0.1:0");
+	dh_start(&h);
+	fd = dh_connect(stls_daemon_bound(h.d, 0));
+	dh_send_all(fd, "REGISTER", 8);
+	CHECK_EQ(recvfrom(bfd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+			  &flen), 8);
+	memset(big, 'x', sizeof(big));
+	for (i = 0; i < N; i++) {
+		char d[9];
+		const uint8_t *p = (const uint8_t *)d;
+		size_t n = 8;
+
+		snprintf(d, sizeof(d), "DGRAM%03d", i);
+		if (i == N / 2) {
+			memcpy(big, d, 8);
+			p = big;
+			n = BIG;
+		}
+		CHECK_EQ(sendto(bfd, p, n, 0, (struct sockaddr *)&from, flen),
+			 (ssize_t)n);
+		memcpy(want + len, p, n);
+		len += n;
+	}
+	CHECK_EQ(dh_recv_n(fd, got, len), len);
+	CHECK(memcmp(got, want, len) == 0);
+	dh_snap(&h, &s);
+	CHECK_EQ(s.v[STLS_STAT_BACKEND_RECEIVED], N);
+	close(fd);
+	close(bfd);
+	dh_free(&h);
+}
+
 static int accept_backend(int lfd)
 {
 	struct timeval tv = { 3, 0 };

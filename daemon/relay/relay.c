@@ -315,6 +315,9 @@ static int relay_worker_init(struct stls_worker *w, void *arg)
 	rw->confs = calloc(r->core->n_listen, sizeof(*rw->confs));
 	rw->udp6 = calloc(RELAY_UDP6_SLOTS, sizeof(*rw->udp6));
 	err = stls_flow_signer_new(r->key, &rw->signer);
+	if (!err)
+		stls_flow_signer_set_issued(rw->signer,
+					    stls__relay_issued_token, rw);
 	if (!err && (!rw->msg || !rw->out || !rw->reply || !rw->confs ||
 		     !rw->udp6))
 		err = -ENOMEM;

@@ -256,16 +256,41 @@ static int deliver_udp6(struct relay_worker *rw, const struct stls_flow *f,
 	return udp_send(rw, e->lidx, &e->addr, f, len);
 }
 
-static int deliver_conn(struct relay_worker *rw, const struct stls_flow *f,
-			size_t len)
+/* The stream connection flow <f> names, if it is this worker's and
+ * alive; the backend connection is no flow. */
+static struct stls_dconn *flow_conn(struct relay_worker *rw,
+				    const struct stls_flow *f)
 {
 	uint64_t id = ((uint64_t)(f->worker + 1) << 56) |
 		      ((uint64_t)(f->gen & 0xffffffu) << 32) | f->conn_id;
 	struct stls_dconn *c = stls_dconn_table_get(&rw->w->table, id);
-	struct relay_conn *rc;
 
 	if (!c || c->state >= STLS_DCONN_CLOSING ||
 	    c->kind == STLS_DCONN_BACKEND)
+		return NULL;
+	return c;
+}
+
+const char *stls__relay_issued_token(void *arg, const struct stls_flow *f)
+{
+	struct relay_worker *rw = arg;
+	struct stls_dconn *c;
+	struct relay_conn *rc;
+
+	if (f->worker != rw->w->idx)
+		return NULL; /* another worker's, or a udp: flow */
+	c = flow_conn(rw, f);
+	rc = c ? c->hstate : NULL;
+	return rc && rc->token[0] ? rc->token : NULL;
+}
+
+static int deliver_conn(struct relay_worker *rw, const struct stls_flow *f,
+			size_t len)
+{
+	struct stls_dconn *c = flow_conn(rw, f);
+	struct relay_conn *rc;
+
+	if (!c)
 		return -ENOENT;
 	rc = c->hstate;
 	if (rw->msg->is_request && rc &&

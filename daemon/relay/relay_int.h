@@ -292,6 +292,11 @@ STLS_MUST_USE int stls__relay_post(struct relay_worker *rw, unsigned widx,
 size_t stls__relay_fix_head(struct relay_worker *rw, size_t lidx,
 			    const char *token, size_t len);
 
+/* The signer's issued-token source (flow_token.h): the token kept with
+ * the live stream connection <f> names on this worker, or NULL. <arg>
+ * is the relay_worker. */
+const char *stls__relay_issued_token(void *arg, const struct stls_flow *f);
+
 /*
  * Sends rw->out (len bytes; rw->msg parsed from the message it was
  * rewritten from) on flow <f>: here when this worker serves the flow,

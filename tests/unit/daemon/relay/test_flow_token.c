@@ -209,6 +209,75 @@ TEST(flow_cache_eviction)
 	stls_flow_signer_free(s);
 }
 
+/* The owner's copy of one issued token (what the relay keeps with each
+ * connection). */
+struct owner {
+	struct stls_flow f;
+	char tok[STLS_FLOW_TOKEN_LEN + 1];
+	unsigned asked;
+};
+
+static const char *owner_token(void *arg, const struct stls_flow *f)
+{
+	struct owner *o = arg;
+
+	o->asked++;
+	if (f->worker != o->f.worker || f->conn_id != o->f.conn_id ||
+	    f->gen != o->f.gen)
+		return NULL;
+	return o->tok;
+}
+
+static uint64_t issued(const struct stls_flow_signer *s)
+{
+	struct stls_flow_cache_stats st;
+
+	stls_flow_signer_stats(s, &st);
+	return st.issued;
+}
+
+/* A token the owner holds is accepted by a compare with its copy, no
+ * HMAC; every one-character change of it, and a token of a flow the
+ * owner does not hold, take the full check (refused / accepted). */
+TEST(flow_issued_token_accepted_without_mac)
+{
+	struct stls_flow_signer *s = NULL;
+	struct owner o = { .f = { 1, 42, 7 } };
+	struct stls_flow other = { 1, 43, 7 }, out;
+	char tok2[STLS_FLOW_TOKEN_LEN + 1], bad[STLS_FLOW_TOKEN_LEN + 1];
+	size_t i;
+
+	CHECK_OK(stls_flow_signer_new(key1, &s));
+	CHECK_OK(stls_flow_token_build(s, &o.f, o.tok));
+	CHECK_OK(stls_flow_token_build(s, &other, tok2));
+	stls_flow_signer_set_issued(s, owner_token, &o);
+	CHECK_OK(stls_flow_token_parse(s, o.tok, STLS_FLOW_TOKEN_LEN, &out));
+	CHECK_EQ(issued(s), 1);
+	CHECK_EQ(misses(s), 0);
+	CHECK_EQ(out.conn_id, 42);
+	CHECK_EQ(out.gen, 7);
+	for (i = 0; i < STLS_FLOW_TOKEN_LEN; i++) {
+		memcpy(bad, o.tok, sizeof(bad));
+		bad[i] = bad[i] == 'a' ? 'b' : 'a';
+		CHECK_EQ(stls_flow_token_parse(s, bad, STLS_FLOW_TOKEN_LEN,
+					       &out), -EBADMSG);
+	}
+	CHECK_EQ(issued(s), 1);
+	CHECK_EQ(misses(s), STLS_FLOW_TOKEN_LEN);
+	/* Not held by the owner: the full check, then the cache. */
+	CHECK_OK(stls_flow_token_parse(s, tok2, STLS_FLOW_TOKEN_LEN, &out));
+	CHECK_EQ(out.conn_id, 43);
+	CHECK_EQ(misses(s), STLS_FLOW_TOKEN_LEN + 1);
+	CHECK_OK(stls_flow_token_parse(s, tok2, STLS_FLOW_TOKEN_LEN, &out));
+	CHECK_EQ(hits(s), 1);
+	/* The owner let go of it (the connection closed): full check. */
+	o.f.conn_id = 99;
+	CHECK_OK(stls_flow_token_parse(s, o.tok, STLS_FLOW_TOKEN_LEN, &out));
+	CHECK_EQ(misses(s), STLS_FLOW_TOKEN_LEN + 2);
+	CHECK_EQ(issued(s), 1);
+	stls_flow_signer_free(s);
+}
+
 /* The cache belongs to a signer: another key refuses a token the first
  * signer has cached, and a new signer starts empty. */
 TEST(flow_cache_per_signer_and_key)

@@ -65,24 +65,38 @@ static int bound_socket(int type, struct stls_addr *a)
 	return fd;
 }
 
+/* A one-worker daemon with handler <ops> relaying to a udp: backend that
+ * the test plays on *bfd (its receive buffer <rcvbuf> bytes, 0: the
+ * default); returns a client connection to its tcp: listener. */
+static int udp_backend_daemon(struct dh *h, const struct stls_handler_ops *ops,
+			      int *bfd, int rcvbuf)
+{
+	struct stls_addr b;
+
+	*bfd = bound_socket(SOCK_DGRAM, &b);
+	if (rcvbuf)
+		setsockopt(*bfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+			   sizeof(rcvbuf));
+	dh_init(h, 1, ops);
+	h->o.backend_proto = STLS_PROTO_UDP;
+	h->o.backend = b;
+	CHECK_OK(stls_addr_parse("127.0.0.1", false, &h->o.backend_source));
+	dh_listen(h, "tcp:127.0.0.1:0");
+	dh_start(h);
+	return dh_connect(stls_daemon_bound(h->d, 0));
+}
+
 TEST(backend_udp_round_trip)
 {
 	struct sockaddr_storage from;
 	socklen_t flen = sizeof(from);
 	struct stls_stats_snap s;
-	struct stls_addr b, f;
+	struct stls_addr f;
 	struct dh h;
 	char buf[64];
 	int bfd, fd;
 
-	bfd = bound_socket(SOCK_DGRAM, &b);
-	dh_init(&h, 1, &relay_ops);
-	h.o.backend_proto = STLS_PROTO_UDP;
-	h.o.backend = b;
-	CHECK_OK(stls_addr_parse("127.0.0.1", false, &h.o.backend_source));
-	dh_listen(&h, "tcp:127.0.0.1:0");
-	dh_start(&h);
-	fd = dh_connect(stls_daemon_bound(h.d, 0));
+	fd = udp_backend_daemon(&h, &relay_ops, &bfd, 0);
 	dh_send_all(fd, "REGISTER", 8);
 	CHECK_EQ(recvfrom(bfd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
 			  &flen), 8);
@@ -110,23 +124,15 @@ TEST(backend_udp_burst_all_delivered_in_order)
 	struct sockaddr_storage from;
 	socklen_t flen = sizeof(from);
 	struct stls_stats_snap s;
-	struct stls_addr b;
 	static uint8_t want[N * 8 + BIG], got[sizeof(want)], big[BIG];
 	size_t len = 0;
 	struct dh h;
 	char buf[64];
-	int bfd, fd, i, sndbuf = 4 << 20;
+	int bfd, fd, i;
 
-	bfd = bound_socket(SOCK_DGRAM, &b);
-	setsockopt(bfd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	dh_init(&h, 1, &relay_ops);
-	h.o.backend_proto = STLS_PROTO_UDP;
-	h.o.backend = b;
-	h.o.udp_buffer = 4 << 20;
-	CHECK_OK(stls_addr_parse("127.0.0.1", false, &h.o.backend_source));
-	dh_listen(&h, "tcp:127.0.0.1:0");
-	dh_start(&h);
-	fd = dh_connect(stls_daemon_bound(h.d, 0));
+	/* The daemon's socket keeps the kernel's default buffer: 40
+	 * datagrams of 8 bytes and one of 60,000 fit it. */
+	fd = udp_backend_daemon(&h, &relay_ops, &bfd, 0);
 	dh_send_all(fd, "REGISTER", 8);
 	CHECK_EQ(recvfrom(bfd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
 			  &flen), 8);
@@ -305,19 +311,11 @@ TEST(backend_udp_batched_refusals_reported)
 		.backend_unsent = lines_unsent
 	};
 	struct stls_stats_snap s;
-	struct stls_addr b;
 	struct dh h;
 	char want[16];
-	int bfd, fd, i, rcv = 1 << 20;
+	int bfd, fd, i;
 
-	bfd = bound_socket(SOCK_DGRAM, &b);
-	setsockopt(bfd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-	dh_init(&h, 1, &ops);
-	h.o.backend_proto = STLS_PROTO_UDP;
-	h.o.backend = b;
-	dh_listen(&h, "tcp:127.0.0.1:0");
-	dh_start(&h);
-	fd = dh_connect(stls_daemon_bound(h.d, 0));
+	fd = udp_backend_daemon(&h, &ops, &bfd, 1 << 20);
 	dh_send_all(fd, "a\nBIG\nb\n", 8);
 	recv_dgram(bfd, "a");
 	recv_dgram(bfd, "b");

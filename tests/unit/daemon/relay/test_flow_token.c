@@ -90,21 +90,17 @@ TEST(flow_distinct_flows_distinct_tokens)
 	stls_flow_signer_free(s);
 }
 
-static uint64_t hits(const struct stls_flow_signer *s)
+static struct stls_flow_cache_stats stats(const struct stls_flow_signer *s)
 {
 	struct stls_flow_cache_stats st;
 
 	stls_flow_signer_stats(s, &st);
-	return st.hits;
+	return st;
 }
 
-static uint64_t misses(const struct stls_flow_signer *s)
-{
-	struct stls_flow_cache_stats st;
-
-	stls_flow_signer_stats(s, &st);
-	return st.misses;
-}
+#define hits(s) (stats(s).hits)
+#define misses(s) (stats(s).misses)
+#define issued(s) (stats(s).issued)
 
 /* The second verification of a token comes from the cache. */
 TEST(flow_cache_valid_token_hits)
@@ -226,14 +222,6 @@ static const char *owner_token(void *arg, const struct stls_flow *f)
 	    f->gen != o->f.gen)
 		return NULL;
 	return o->tok;
-}
-
-static uint64_t issued(const struct stls_flow_signer *s)
-{
-	struct stls_flow_cache_stats st;
-
-	stls_flow_signer_stats(s, &st);
-	return st.issued;
 }
 
 /* A token the owner holds is accepted by a compare with its copy, no

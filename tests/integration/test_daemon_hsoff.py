@@ -13,7 +13,6 @@ stands in for the SIP relay. Bounded in count and time."""
 import json
 import os
 import re
-import signal
 import socket
 import ssl
 import subprocess
@@ -25,33 +24,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ctl_util import RawCtl  # noqa: E402
-from daemon_util import Daemon, check, free_tcp_port, test_pki  # noqa: E402
-
-PKI = test_pki()
-
-
-def pki(name):
-    return os.path.join(PKI, name)
-
-
-PROFILES = """[server:default]
-certificate = %(srv)s
-private_key = %(srvk)s
-[server:any]
-server_name = other.example.test
-certificate = %(srv2)s
-private_key = %(srv2k)s
-[server:127.0.0.1:0]
-server_name = mtls.example.test
-certificate = %(srv)s
-private_key = %(srvk)s
-verify_client = on
-ca_list = %(ca)s
-crl = %(crl)s
-""" % {"srv": pki("server.pem"), "srvk": pki("server.key"),
-       "srv2": pki("server2.pem"), "srv2k": pki("server2.key"),
-       "ca": pki("ca.pem"), "crl": pki("crl.pem")}
-
+from daemon_util import Daemon, check, free_tcp_port  # noqa: E402
+from tls_util import PROFILES, pki, py_client, py_ctx, s_client  # noqa: E402
 
 def start(core, metrics_port=None):
     tmp = tempfile.mkdtemp(prefix="stls-hsoff-")
@@ -83,30 +57,6 @@ def core_stats(ctl):
 def overload(ctl):
     res = info(ctl)
     return res.get("overload", res)
-
-
-def s_client(port, *args, data=b"hello\n"):
-    cmd = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port,
-           "-CAfile", pki("ca.pem"), "-verify_return_error"] + list(args)
-    r = subprocess.run(cmd, input=data, capture_output=True, timeout=20)
-    return r.returncode, r.stdout.decode(errors="replace") + \
-        r.stderr.decode(errors="replace")
-
-
-def py_ctx(version=None, cert=None, key=None):
-    ctx = ssl.create_default_context(cafile=pki("ca.pem"))
-    ctx.check_hostname = False
-    if version:
-        ctx.minimum_version = ctx.maximum_version = version
-    if cert:
-        ctx.load_cert_chain(cert, key)
-    return ctx
-
-
-def py_client(port, sni, ctx=None, session=None, timeout=10):
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    return (ctx or py_ctx()).wrap_socket(s, server_hostname=sni,
-                                         session=session)
 
 
 def echo_ok(conn, msg=b"OPTIONS\r\n"):
@@ -179,7 +129,7 @@ def interop():
               "gnutls-cli through the handshake threads")
 
         for ver in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
-            c = py_client(port, "other.example.test", py_ctx(ver))
+            c = py_client(port, "other.example.test", ctx=py_ctx(ver))
             check(cn_of(c) == "other.example.test" and echo_ok(c),
                   "Python ssl %s, SNI to the [server:any] profile" % ver)
             c.close()
@@ -188,7 +138,7 @@ def interop():
               "SNI to the default profile")
         c.close()
         ctx = py_ctx(cert=pki("client.pem"), key=pki("client.key"))
-        c = py_client(port, "mtls.example.test", ctx)
+        c = py_client(port, "mtls.example.test", ctx=ctx)
         check(echo_ok(c), "mTLS: a valid client certificate")
         c.close()
         before = metric(mport, "siptls_tls_verify_failures_total",
@@ -196,8 +146,8 @@ def interop():
         refused = False
         try:
             c = py_client(port, "mtls.example.test",
-                          py_ctx(cert=pki("client-revoked.pem"),
-                                 key=pki("client-revoked.key")))
+                          pki("client-revoked.pem"),
+                          pki("client-revoked.key"))
             c.sendall(b"x")
             refused = c.recv(10) == b""
         except (ssl.SSLError, ConnectionError, OSError):
@@ -217,11 +167,11 @@ def interop():
         # (which arrives after the handshake: read once first).
         for ver in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
             ctx = py_ctx(ver)
-            c = py_client(port, "sip.example.test", ctx)
+            c = py_client(port, "sip.example.test", ctx=ctx)
             check(echo_ok(c), "first %s connection" % ver)
             sess = c.session
             c.close()
-            c = py_client(port, "sip.example.test", ctx, session=sess)
+            c = py_client(port, "sip.example.test", ctx=ctx, session=sess)
             check(c.session_reused and echo_ok(c),
                   "%s session resumed through the threads" % ver)
             c.close()

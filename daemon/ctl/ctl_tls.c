@@ -89,7 +89,7 @@ static int overload_info(struct stls_ctl *ctl, json_t *o)
 		STLS_STAT_SOURCE_FILTER_FULL,
 		STLS_STAT_HS_HELD,
 		STLS_STAT_HS_OFFLOADED,
-		STLS_STAT_HS_STEP_OVERFLOW,
+		STLS_STAT_HS_STEP_PAUSED,
 	};
 	struct stls_stats_snap s;
 	size_t i;

@@ -55,6 +55,7 @@ enum stls_dconn_kind {
 /* Why reading is paused (bits). */
 #define STLS_PAUSE_BACKPRESSURE 0x1
 #define STLS_PAUSE_SHUTDOWN 0x2
+#define STLS_PAUSE_STEP 0x4 /* 16 KB read while a handshake step is out */
 
 struct stls_dconn;
 /* Called once when a connection is being closed (owner bookkeeping). */
@@ -91,8 +92,9 @@ struct stls_dconn {
 	size_t hs_hold_len;
 	/* A handshake step is out on a handshake thread (hsstep.c): no
 	 * transform op runs while it is set. Reads meanwhile gather in
-	 * step_buf (at most STLS_HS_HOLD_MAX bytes), fed with the next
-	 * step; a close waits for the step to come back (close_waits). */
+	 * step_buf (from STLS_HS_HOLD_MAX bytes on, reading pauses until
+	 * the step is back), fed with the next step; a close waits for the
+	 * step to come back (close_waits). */
 	bool step_out;
 	bool close_waits;
 	uint8_t *step_buf;

@@ -91,21 +91,28 @@ static void submit(struct stls_dconn *c, uint8_t *p, size_t n)
 	stls_hsoff_submit(w->d->hsoff, &s->j);
 }
 
-/* Keeps a read that came while c's step is out. */
+/*
+ * Keeps a read that came while c's step is out. From STLS_HS_HOLD_MAX
+ * kept bytes on, c stops reading until the step is back (TCP holds the
+ * rest): a client may send its first requests right behind its Finished,
+ * a whole burst of them, before the step over that Finished returns.
+ */
 static void keep(struct stls_dconn *c, const uint8_t *p, size_t n)
 {
-	uint8_t *v = NULL;
+	uint8_t *v = realloc(c->step_buf, c->step_len + n);
 
-	if (c->step_len + n <= STLS_HS_HOLD_MAX)
-		v = realloc(c->step_buf, c->step_len + n);
 	if (!v) {
-		stls_stats_add(&c->w->stats, STLS_STAT_HS_STEP_OVERFLOW, 1);
 		stls_dconn_close(c, STLS_DCLOSE_OVERFLOW);
 		return;
 	}
 	memcpy(v + c->step_len, p, n);
 	c->step_buf = v;
 	c->step_len += n;
+	if (c->step_len >= STLS_HS_HOLD_MAX &&
+	    !(c->pause & STLS_PAUSE_STEP)) {
+		stls_stats_add(&c->w->stats, STLS_STAT_HS_STEP_PAUSED, 1);
+		stls__dconn_pause(c, STLS_PAUSE_STEP);
+	}
 }
 
 bool stls__hs_step_read(struct stls_dconn *c, const uint8_t *p, size_t n)
@@ -127,7 +134,7 @@ bool stls__hs_step_read(struct stls_dconn *c, const uint8_t *p, size_t n)
 }
 
 /* The kept reads, after a step came back: on to the next step, or to
- * the transform once the handshake is done. */
+ * the transform once the handshake is done; reading goes on. */
 static void send_kept(struct stls_dconn *c)
 {
 	uint8_t *p = c->step_buf;
@@ -135,6 +142,8 @@ static void send_kept(struct stls_dconn *c)
 
 	c->step_buf = NULL;
 	c->step_len = 0;
+	if (c->state < STLS_DCONN_CLOSING)
+		stls__dconn_resume(c, STLS_PAUSE_STEP);
 	if (!p)
 		return;
 	if (c->state < STLS_DCONN_CLOSING && offloads(c)) {
@@ -162,8 +171,11 @@ static void step_msg(struct stls_worker *w, struct stls_dconn *unused,
 	c->step_out = false;
 	stls_stats_steps_out(&w->stats, -1);
 	if (c->state >= STLS_DCONN_CLOSING) {
-		/* Closed meanwhile: the result is of no use; the close goes
-		 * on where it stopped. */
+		/* Closed meanwhile (the peer's EOF may come right behind its
+		 * last handshake bytes): what the step did is counted as an
+		 * inline feed() would have counted it, nothing more is done
+		 * with it; the close goes on where it stopped. */
+		(void)s->ops->step_done(s->x, s->io);
 		free(s);
 		if (c->close_waits) {
 			c->close_waits = false;

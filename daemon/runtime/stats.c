@@ -28,7 +28,7 @@ const char *const stls_stat_names[STLS_STAT__COUNT] = {
 	[STLS_STAT_SOURCE_FILTER_FULL] = "source_filter_full",
 	[STLS_STAT_HS_HELD] = "handshake_reads_held",
 	[STLS_STAT_HS_OFFLOADED] = "handshake_steps_offloaded",
-	[STLS_STAT_HS_STEP_OVERFLOW] = "handshake_step_overflows",
+	[STLS_STAT_HS_STEP_PAUSED] = "handshake_step_pauses",
 };
 
 void stls_stats_closed(struct stls_stats *s, enum stls_dclose r)

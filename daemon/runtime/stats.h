@@ -36,7 +36,7 @@ enum stls_stat {
 	STLS_STAT_SOURCE_FILTER_FULL,   /* refused sources that did not fit */
 	STLS_STAT_HS_HELD,           /* handshake reads held past the turn */
 	STLS_STAT_HS_OFFLOADED,      /* handshake steps run off the worker */
-	STLS_STAT_HS_STEP_OVERFLOW,  /* closed: over 16 KB read during a step */
+	STLS_STAT_HS_STEP_PAUSED,    /* reads paused: 16 KB came during a step */
 	STLS_STAT__COUNT
 };
 

@@ -7,7 +7,8 @@ gnutls-cli) and Python's ssl module. TLS 1.2 and 1.3, SNI to several
 profiles, mTLS, a refused client certificate still counted with its
 cause, resumption (TLS 1.2 session id, TLS 1.3 ticket); closes while
 steps are out (handshake_timeout against clients that dribble their
-ClientHello, a storm stopped by SIGTERM), a reload during a storm, and
+ClientHello, tls.list and tls.kill on them, a storm stopped by SIGTERM),
+a reload during a storm, and
 the inline mode (handshake_threads = 0) for comparison. The echo handler
 stands in for the SIP relay. Bounded in count and time."""
 import json

@@ -177,12 +177,15 @@ static const struct stls_kw kws[] = {
 	  NULL, "10", 0,
 	  "Nice value of the handshake threads (`handshake_threads`), above "
 	  "the process's own; each thread lowers only itself (no privilege "
-	  "needed)." },
+	  "needed). 10 measured best: 19 let a storm delay the connected "
+	  "phones more, not less (docs/performance.md, \"Overload\")." },
 	{ "handshake_idle", KW_ENUM, KW_FIELD(handshake_idle, int), 0, 0,
 	  yes_no, "no", 0,
 	  "`yes`: the handshake threads run under SCHED_IDLE instead of "
-	  "`handshake_nice`: only when no worker wants the CPU (handshakes "
-	  "may then wait long on a busy machine: mind `handshake_timeout`)." },
+	  "`handshake_nice`: only when nothing else wants the CPU "
+	  "(handshakes may then wait long on a busy machine: mind "
+	  "`handshake_timeout`). Measured worse for the connected phones in "
+	  "a storm on a saturated CPU (docs/performance.md, \"Overload\")." },
 	{ "source_max_connections", KW_INT,
 	  KW_FIELD(source_max_connections, int), 0, 1000000, NULL, "0", 0,
 	  "Most TCP and TLS connections open at once from one source: one "

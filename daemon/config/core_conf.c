@@ -177,8 +177,9 @@ static const struct stls_kw kws[] = {
 	  NULL, "10", 0,
 	  "Nice value of the handshake threads (`handshake_threads`), above "
 	  "the process's own; each thread lowers only itself (no privilege "
-	  "needed). 10 measured best: 19 let a storm delay the connected "
-	  "phones more, not less (docs/performance.md, \"Overload\")." },
+	  "needed). Of 10, 19 and SCHED_IDLE, 10 measured best: 19 let a "
+	  "storm delay the connected phones more, not less "
+	  "(docs/performance.md, \"Overload\")." },
 	{ "handshake_idle", KW_ENUM, KW_FIELD(handshake_idle, int), 0, 0,
 	  yes_no, "no", 0,
 	  "`yes`: the handshake threads run under SCHED_IDLE instead of "

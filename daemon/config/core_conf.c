@@ -163,6 +163,30 @@ static const struct stls_kw kws[] = {
 	  "`shed_handshakes`, closes `shed`). A client that got our "
 	  "handshake flight is never shed: only `handshake_timeout` ends it. "
 	  "0: never shed." },
+	{ "handshake_threads", KW_INT, KW_FIELD(handshake_threads, int), 0,
+	  256, NULL, "auto", KW_AUTO,
+	  "Threads that run the CPU work of inbound TLS handshakes (the "
+	  "engine's steps over a ClientHello: signature, key exchange) at a "
+	  "lower CPU priority than the workers, which keep every socket and "
+	  "all established traffic: a storm of handshakes then takes the "
+	  "CPU the phones already connected leave over instead of delaying "
+	  "them. 0: steps run on the workers (8 handshake reads a loop "
+	  "turn). `auto`: one per worker. Counted in `core.stats` "
+	  "(`handshake_steps_offloaded`, gauge `handshake_steps_out`)." },
+	{ "handshake_nice", KW_INT, KW_FIELD(handshake_nice, int), 0, 19,
+	  NULL, "10", 0,
+	  "Nice value of the handshake threads (`handshake_threads`), above "
+	  "the process's own; each thread lowers only itself (no privilege "
+	  "needed). Of 10, 19 and SCHED_IDLE, 10 measured best: 19 let a "
+	  "storm delay the connected phones more, not less "
+	  "(docs/performance.md, \"Overload\")." },
+	{ "handshake_idle", KW_ENUM, KW_FIELD(handshake_idle, int), 0, 0,
+	  yes_no, "no", 0,
+	  "`yes`: the handshake threads run under SCHED_IDLE instead of "
+	  "`handshake_nice`: only when nothing else wants the CPU "
+	  "(handshakes may then wait long on a busy machine: mind "
+	  "`handshake_timeout`). Measured worse for the connected phones in "
+	  "a storm on a saturated CPU (docs/performance.md, \"Overload\")." },
 	{ "source_max_connections", KW_INT,
 	  KW_FIELD(source_max_connections, int), 0, 1000000, NULL, "0", 0,
 	  "Most TCP and TLS connections open at once from one source: one "
@@ -670,6 +694,7 @@ static void apply_defaults(struct stls_core_conf *c)
 {
 	stls_kw_defaults(&table, c, NULL);
 	c->workers = 0;
+	c->handshake_threads = -1; /* "auto": one per worker */
 	c->connection_timeout = -2; /* "take [tls] connection_timeout" */
 }
 
@@ -682,6 +707,8 @@ static void resolve_auto(struct stls_core_conf *c,
 		n = sysconf(_SC_NPROCESSORS_ONLN);
 		c->workers = n < 1 ? 1 : (n > 256 ? 256 : (int)n);
 	}
+	if (c->handshake_threads < 0)
+		c->handshake_threads = c->workers;
 	if (c->connection_timeout == -2)
 		c->connection_timeout = tls ? tls->connection_timeout : 600;
 	if (c->connection_timeout == 0)

@@ -97,6 +97,9 @@ struct stls_core_conf {
 	int accept_backoff;     /* ms */
 	int max_handshakes_in_flight; /* per worker, 0: no limit */
 	int handshake_shed_age; /* ms, 0: never shed */
+	int handshake_threads;  /* resolved: 0 = steps on the workers */
+	int handshake_nice;     /* 0..19 */
+	int handshake_idle;     /* 1: SCHED_IDLE */
 	int source_max_connections; /* per source address or /64, 0: off */
 	int source_handshake_rate;  /* new connections/s per source, 0: off */
 	int source_filter;          /* 1: refused sources in a BPF filter */

@@ -200,6 +200,13 @@ static int core_stats(struct stls_rpc_call *call, void *arg)
 	if (!err)
 		err = stls_rpc_obj_set_int(o, "handshaking", s.handshaking);
 	if (!err)
+		err = stls_rpc_obj_set_int(o, "handshake_steps_out",
+					   s.steps_out);
+	if (!err)
+		err = stls_rpc_obj_set_int(o, "handshake_steps_queued",
+					   (int64_t)stls_daemon_hs_queued(
+						   ctl->c.d));
+	if (!err)
 		err = set_counts(o, stls_stat_names, s.v, STLS_STAT__COUNT);
 	if (!err)
 		err = set_counts(closed, stls_dclose_names, s.closed,

@@ -14,6 +14,7 @@
 #include "ctl/ctl_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,6 +129,12 @@ static void fill_entry(struct stls_dconn *c, struct walk *k,
 		e->timeout = -1;
 	}
 	e->info.verified = -1;
+	/* A handshake step is out on a handshake thread: the engine is its
+	 * own until it comes back, so the row says only that. */
+	if (c->step_out) {
+		snprintf(e->info.state, sizeof(e->info.state), "handshaking");
+		return;
+	}
 	c->xform.ops->describe(c->xform.x, &e->info);
 }
 

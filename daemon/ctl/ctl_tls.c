@@ -88,6 +88,8 @@ static int overload_info(struct stls_ctl *ctl, json_t *o)
 		STLS_STAT_SOURCE_FILTER_REBUILDS,
 		STLS_STAT_SOURCE_FILTER_FULL,
 		STLS_STAT_HS_HELD,
+		STLS_STAT_HS_OFFLOADED,
+		STLS_STAT_HS_STEP_PAUSED,
 	};
 	struct stls_stats_snap s;
 	size_t i;
@@ -104,6 +106,15 @@ static int overload_info(struct stls_ctl *ctl, json_t *o)
 	if (!err)
 		err = set_u64(o, "source_filter_sources",
 			      stls_daemon_filtered_sources(ctl->c.d));
+	if (!err)
+		err = stls_rpc_obj_set_int(o, "handshake_threads",
+					   ctl->c.core->handshake_threads);
+	if (!err)
+		err = stls_rpc_obj_set_int(o, "handshake_steps_out",
+					   s.steps_out);
+	if (!err)
+		err = set_u64(o, "handshake_steps_queued",
+			      stls_daemon_hs_queued(ctl->c.d));
 	return err;
 }
 

@@ -394,6 +394,10 @@ static const struct {
 	  "Half-open handshakes closed at max_handshakes_in_flight." },
 	{ STLS_STAT_HS_HELD, "siptls_handshake_reads_held_total",
 	  "Handshake reads held for a later loop turn (8 a turn)." },
+	{ STLS_STAT_HS_OFFLOADED, "siptls_handshake_steps_offloaded_total",
+	  "Handshake steps run on the handshake threads." },
+	{ STLS_STAT_HS_STEP_PAUSED, "siptls_handshake_step_pauses_total",
+	  "Connections that stopped reading: 16 KB came during a step." },
 	{ STLS_STAT_REFUSED_SOURCE_CONNS,
 	  "siptls_source_refused_connections_total",
 	  "Connections reset at accept: source_max_connections." },
@@ -421,6 +425,12 @@ static void page_daemon(const struct stls_metrics_src *src,
 	       s.open);
 	gauge1(p, "siptls_connections_max", "[core] max_connections.",
 	       src->core->max_connections);
+	gauge1(p, "siptls_handshake_steps_out",
+	       "Handshake steps on the handshake threads now (running or "
+	       "queued).", s.steps_out);
+	gauge1(p, "siptls_handshake_steps_queued",
+	       "Handshake steps waiting for a handshake thread now.",
+	       (int64_t)stls_daemon_hs_queued(src->d));
 	gauge1(p, "siptls_source_filter_sources",
 	       "Sources in the listeners' SYN filter now (source_filter).",
 	       (int64_t)stls_daemon_filtered_sources(src->d));

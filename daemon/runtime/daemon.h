@@ -81,6 +81,20 @@ struct stls_xform_ops {
 	void (*free)(void *x);
 	/* Fills what tls.list shows (optional: NULL for plain transforms). */
 	void (*describe)(void *x, struct stls_tls_info *out);
+	/*
+	 * Handshake steps off the worker (optional; [core]
+	 * handshake_threads, hsstep.c). feed() split in two, so that
+	 * feed(x, p, n) == step_done(x, step(x, p, n)):
+	 * - step(): the engine's part alone. Runs on a handshake thread
+	 *   while the worker calls no other op on <x>; it touches only
+	 *   <x>'s own state and what the library keeps thread-safe (the
+	 *   audit in docs/daemon.md).
+	 * - step_done(): the worker's part, on the owning worker with
+	 *   step()'s result (counters, hooks); returns the final result.
+	 * Used only for inbound connections still in handshake.
+	 */
+	enum stls_io (*step)(void *x, const uint8_t *p, size_t n);
+	enum stls_io (*step_done)(void *x, enum stls_io io);
 };
 
 struct stls_xform {
@@ -174,6 +188,11 @@ struct stls_daemon_opts {
 	 * (0: never) are then closed, oldest first. */
 	int max_handshakes;
 	int shed_ms;
+	/* Handshake threads (hsoff.h; 0: steps on the workers), their
+	 * nice value, or SCHED_IDLE. */
+	unsigned hs_threads;
+	int hs_nice;
+	bool hs_idle;
 	/* Per source address (IPv6: per /64), 0: no limit: open
 	 * connections, and new connections a second (srclim.h). */
 	int source_max_conns;
@@ -238,6 +257,10 @@ unsigned stls_daemon_workers(const struct stls_daemon *d);
 /* Sources in the SYN filter now ([core] source_filter; 0 when off). Any
  * thread. */
 size_t stls_daemon_filtered_sources(struct stls_daemon *d);
+
+/* Handshake steps waiting for a handshake thread now ([core]
+ * handshake_threads; 0 when off). Any thread. */
+size_t stls_daemon_hs_queued(struct stls_daemon *d);
 
 /* Worker i (0 <= i < workers), for posting and stats. */
 struct stls_worker *stls_daemon_worker(struct stls_daemon *d, unsigned i);

@@ -276,6 +276,10 @@ void stls_dconn_flush(struct stls_dconn *c)
 	size_t n = c->held_len;
 
 	unhold(c);
+	/* The transform is on a handshake thread: the held bytes wait for
+	 * its return (hsstep.c flushes them then). */
+	if (c->step_out)
+		return;
 	c->held_len = 0;
 	if (n && c->state < STLS_DCONN_CLOSING &&
 	    xform_write(c, c->held, n) == 0 && c->draining && c->pending == 0)
@@ -354,11 +358,10 @@ void stls_dconn_set_established(struct stls_dconn *c)
 	stls__dconn_arm_timer(c);
 }
 
-static void feed_xform(struct stls_dconn *c, const uint8_t *p, size_t n)
+void stls__dconn_fed(struct stls_dconn *c, enum stls_io io)
 {
 	const struct stls_xform_ops *ops = c->xform.ops;
 	struct stls_worker *w = c->w;
-	enum stls_io io = ops->feed(c->xform.x, p, n);
 	ssize_t got;
 
 	if (io == STLS_IO_FAILED) {
@@ -381,6 +384,11 @@ static void feed_xform(struct stls_dconn *c, const uint8_t *p, size_t n)
 		(void)flush_xform(c);
 	if (io == STLS_IO_CLOSED)
 		stls_dconn_close(c, STLS_DCLOSE_PEER);
+}
+
+static void feed_xform(struct stls_dconn *c, const uint8_t *p, size_t n)
+{
+	stls__dconn_fed(c, c->xform.ops->feed(c->xform.x, p, n));
 }
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -469,6 +477,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	p = (const uint8_t *)buf->base;
 	n = (size_t)nread;
 	if (c->proxy_wait && (!proxy_take(c, p, n, &p, &n) || n == 0))
+		return;
+	if (stls__hs_step_read(c, p, n))
 		return;
 	if (c->hs_listed && stls__hs_turn_take(c->w, c, p, n))
 		return;
@@ -602,6 +612,7 @@ static void on_handle_closed(uv_handle_t *h)
 	free(c->pre);
 	free(c->held);
 	free(c->proxy_buf);
+	free(c->step_buf);
 	free(c->waiters);
 	free(c);
 	stls__worker_conn_gone(w);
@@ -631,6 +642,12 @@ void stls__dconn_finish_close(struct stls_dconn *c)
 {
 	struct stls_worker *w = c->w;
 
+	/* Nothing of the transform may be touched (nor freed) while a step
+	 * is out: the close resumes when the step comes back. */
+	if (c->step_out) {
+		c->close_waits = true;
+		return;
+	}
 	unhold(c);
 	if (c->xform.ops && c->state == STLS_DCONN_CLOSING && c->id)
 		xform_last_words(c);

@@ -55,6 +55,7 @@ enum stls_dconn_kind {
 /* Why reading is paused (bits). */
 #define STLS_PAUSE_BACKPRESSURE 0x1
 #define STLS_PAUSE_SHUTDOWN 0x2
+#define STLS_PAUSE_STEP 0x4 /* 16 KB read while a handshake step is out */
 
 struct stls_dconn;
 /* Called once when a connection is being closed (owner bookkeeping). */
@@ -89,6 +90,15 @@ struct stls_dconn {
 	struct stls_dconn *hsq_prev, *hsq_next;
 	uint8_t *hs_hold;
 	size_t hs_hold_len;
+	/* A handshake step is out on a handshake thread (hsstep.c): no
+	 * transform op runs while it is set. Reads meanwhile gather in
+	 * step_buf (from STLS_HS_HOLD_MAX bytes on, reading pauses until
+	 * the step is back), fed with the next step; a close waits for the
+	 * step to come back (close_waits). */
+	bool step_out;
+	bool close_waits;
+	uint8_t *step_buf;
+	size_t step_len;
 	stls_dconn_closed_fn *on_closed; /* optional, for the opener */
 
 	struct stls_xform xform;  /* the stream transform slot */
@@ -174,6 +184,10 @@ void stls__dconn_start_read(struct stls_dconn *c);
 /* Bytes read from <c>'s socket, to its transform or handler (a closing
  * connection drops them). */
 void stls__dconn_input(struct stls_dconn *c, const uint8_t *p, size_t n);
+/* What follows the transform's feed() (or a step's step_done()): acts
+ * on its result <io>, reads the decoded bytes to the handler, sends the
+ * transform's output. */
+void stls__dconn_fed(struct stls_dconn *c, enum stls_io io);
 void stls__dconn_pause(struct stls_dconn *c, unsigned why);
 void stls__dconn_resume(struct stls_dconn *c, unsigned why);
 void stls__dconn_arm_timer(struct stls_dconn *c);

@@ -317,14 +317,16 @@ static void accept_one(struct stls_listener *l, int fd,
 static void on_shed(uv_timer_t *t);
 
 /* The oldest handshake that has cost us nothing yet: its ClientHello is
- * not complete, so we have sent nothing (a connection that got our
+ * not complete (nor out on a handshake thread), so we have sent nothing (a connection that got our
  * flight is waiting for its client, and keeping it keeps that work). */
 static struct stls_dconn *shed_candidate(struct stls_worker *w)
 {
 	struct stls_dconn *c;
 
 	for (c = w->hs_head; c; c = c->hs_next) {
-		if (c->bytes_out == 0)
+		/* One whose step is out on a handshake thread is being
+		 * served: its work is spent already. */
+		if (c->bytes_out == 0 && !c->step_out)
 			return c;
 	}
 	return NULL;

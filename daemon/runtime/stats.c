@@ -27,6 +27,8 @@ const char *const stls_stat_names[STLS_STAT__COUNT] = {
 	[STLS_STAT_SOURCE_FILTER_REBUILDS] = "source_filter_rebuilds",
 	[STLS_STAT_SOURCE_FILTER_FULL] = "source_filter_full",
 	[STLS_STAT_HS_HELD] = "handshake_reads_held",
+	[STLS_STAT_HS_OFFLOADED] = "handshake_steps_offloaded",
+	[STLS_STAT_HS_STEP_PAUSED] = "handshake_step_pauses",
 };
 
 void stls_stats_closed(struct stls_stats *s, enum stls_dclose r)
@@ -53,6 +55,15 @@ void stls_stats_handshaking(struct stls_stats *s, int delta)
 			      memory_order_relaxed);
 }
 
+void stls_stats_steps_out(struct stls_stats *s, int delta)
+{
+	int64_t cur = atomic_load_explicit(&s->steps_out,
+					   memory_order_relaxed);
+
+	atomic_store_explicit(&s->steps_out, cur + delta,
+			      memory_order_relaxed);
+}
+
 void stls_stats_read(const struct stls_stats *s, struct stls_stats_snap *acc)
 {
 	int i;
@@ -66,4 +77,6 @@ void stls_stats_read(const struct stls_stats *s, struct stls_stats_snap *acc)
 	acc->open += atomic_load_explicit(&s->open, memory_order_relaxed);
 	acc->handshaking += atomic_load_explicit(&s->handshaking,
 						 memory_order_relaxed);
+	acc->steps_out += atomic_load_explicit(&s->steps_out,
+					       memory_order_relaxed);
 }

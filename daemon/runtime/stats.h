@@ -35,6 +35,8 @@ enum stls_stat {
 	STLS_STAT_SOURCE_FILTER_REBUILDS, /* filter programs built */
 	STLS_STAT_SOURCE_FILTER_FULL,   /* refused sources that did not fit */
 	STLS_STAT_HS_HELD,           /* handshake reads held past the turn */
+	STLS_STAT_HS_OFFLOADED,      /* handshake steps run off the worker */
+	STLS_STAT_HS_STEP_PAUSED,    /* reads paused: 16 KB came during a step */
 	STLS_STAT__COUNT
 };
 
@@ -46,6 +48,7 @@ struct stls_stats {
 	_Atomic uint64_t closed[STLS_DCLOSE__COUNT];
 	_Atomic int64_t open; /* connections open on this worker */
 	_Atomic int64_t handshaking; /* inbound handshakes in flight */
+	_Atomic int64_t steps_out;   /* handshake steps on the threads */
 };
 
 /* A summed, plain copy. */
@@ -54,6 +57,7 @@ struct stls_stats_snap {
 	uint64_t closed[STLS_DCLOSE__COUNT];
 	int64_t open;
 	int64_t handshaking;
+	int64_t steps_out;
 };
 
 /* Owner thread only. */
@@ -73,6 +77,9 @@ void stls_stats_open(struct stls_stats *s, int delta);
 
 /* Owner thread only: delta to the handshakes-in-flight gauge. */
 void stls_stats_handshaking(struct stls_stats *s, int delta);
+
+/* Owner thread only: delta to the handshake-steps-out gauge. */
+void stls_stats_steps_out(struct stls_stats *s, int delta);
 
 /* Adds s into *acc (which the caller zeroes first). Any thread. */
 void stls_stats_read(const struct stls_stats *s, struct stls_stats_snap *acc);

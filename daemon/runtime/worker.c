@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "runtime/dconn.h"
+#include "runtime/hsoff.h"
 #include "runtime/srclim.h"
 #include "runtime/synfilter.h"
 #include "stls/log.h"
@@ -326,6 +327,9 @@ void stls_daemon_opts_from_conf(const struct stls_core_conf *c,
 	o->accept_backoff_ms = c->accept_backoff;
 	o->max_handshakes = c->max_handshakes_in_flight;
 	o->shed_ms = c->handshake_shed_age;
+	o->hs_threads = (unsigned)c->handshake_threads;
+	o->hs_nice = c->handshake_nice;
+	o->hs_idle = c->handshake_idle != 0;
 	o->source_max_conns = c->source_max_connections;
 	o->source_rate = c->source_handshake_rate;
 	o->source_filter_max = c->source_filter ? c->source_filter_max : 0;
@@ -433,11 +437,31 @@ fail:
 	return err;
 }
 
+/* The handshake threads, when asked for and a tls: listener needs them. */
+static int hsoff_new(struct stls_daemon *d)
+{
+	size_t i;
+
+	if (d->o.hs_threads == 0 || d->hsoff)
+		return 0;
+	for (i = 0; i < d->o.n_listen; i++) {
+		if (d->o.listen[i].proto == STLS_PROTO_TLS)
+			return stls_hsoff_new(d->o.hs_threads, d->o.hs_nice,
+					      d->o.hs_idle, stls__hs_step_back,
+					      d, &d->hsoff);
+	}
+	return 0;
+}
+
 int stls_daemon_start(struct stls_daemon *d)
 {
 	unsigned i;
-	int err = 0;
+	int err = hsoff_new(d);
 
+	if (err) {
+		STLS_ERR("handshake_threads: %s", strerror(-err));
+		return err;
+	}
 	for (i = 0; i < d->n; i++) {
 		struct stls_worker *w = &d->w[i];
 
@@ -496,6 +520,11 @@ void stls_daemon_free(struct stls_daemon *d)
 		return;
 	stls_daemon_stop(d);
 	stls_daemon_join(d);
+	/* No step is out once the workers have returned (a connection
+	 * waits for its step before it is freed): the threads go first,
+	 * and a step they still hand back is cancelled by worker_fini(). */
+	stls_hsoff_free(d->hsoff);
+	d->hsoff = NULL;
 	for (i = 0; d->w && i < d->n; i++)
 		worker_fini(&d->w[i]);
 	stls__listen_close_fds(d);
@@ -521,6 +550,11 @@ unsigned stls_daemon_workers(const struct stls_daemon *d)
 size_t stls_daemon_filtered_sources(struct stls_daemon *d)
 {
 	return d->synf ? stls_synfilter_count(d->synf) : 0;
+}
+
+size_t stls_daemon_hs_queued(struct stls_daemon *d)
+{
+	return stls_hsoff_queued(d->hsoff);
 }
 
 struct stls_worker *stls_daemon_worker(struct stls_daemon *d, unsigned i)

@@ -14,6 +14,7 @@
 #include "runtime/stats.h"
 
 struct stls_backend;
+struct stls_hsoff;
 struct stls_dns;
 
 /* One listener (a [core] listen line) on one worker. */
@@ -92,6 +93,7 @@ struct stls_daemon {
 	atomic_int idle_ms;
 	struct stls_srclim *srclim; /* per-source limits, NULL: none */
 	struct stls_synfilter *synf; /* the SYN filter, NULL: off */
+	struct stls_hsoff *hsoff;    /* the handshake threads, NULL: off */
 	bool joined;
 };
 
@@ -186,6 +188,24 @@ void stls__hs_end(struct stls_worker *w, struct stls_dconn *c);
 bool stls__hs_turn_take(struct stls_worker *w, struct stls_dconn *c,
 			const uint8_t *p, size_t n);
 void stls__hs_turn_end(struct stls_worker *w);
+
+/*
+ * Handshake steps on the handshake threads (hsstep.c; [core]
+ * handshake_threads > 0). stls__hs_step_read(): the read <p, n> of <c>.
+ * False: not for the threads (no pool, not an inbound connection in
+ * handshake, or a transform without step()): the caller feeds it as
+ * usual. True: taken: copied into a step for the threads, or, while a
+ * step is out, kept to go with the next one (past STLS_HS_HOLD_MAX
+ * the connection is closed, OVERFLOW, counted). When the step comes
+ * back, its worker does what feed() would have done after the engine
+ * (stls__dconn_fed()), then sends the kept bytes on: to the threads
+ * while the handshake goes on, to the transform once established. A
+ * close meanwhile waits for the step (stls__dconn_finish_close()).
+ * stls__hs_step_back(): the pool's done callback (arg: the daemon).
+ */
+bool stls__hs_step_read(struct stls_dconn *c, const uint8_t *p, size_t n);
+struct stls_hsoff_job;
+void stls__hs_step_back(void *arg, struct stls_hsoff_job *j);
 void stls__listen_stop(struct stls_worker *w);
 
 #endif

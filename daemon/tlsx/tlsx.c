@@ -262,9 +262,16 @@ static bool handshake_done(const struct tlsx_conn *x)
 	return stls_conn_get_flags(x->conn) & STLS_CONN_F_HANDSHAKE_DONE;
 }
 
-static enum stls_io x_feed(void *xp, const uint8_t *p, size_t n)
+/*
+ * The engine over wire bytes: runs it until it wants input, keeping the
+ * plaintext. <on_worker>: the handshake is counted (and the client's
+ * connection-out hook run) the moment it completes, before any more is
+ * decrypted; without it (a server's step on a handshake thread) nothing
+ * outside <x> is touched and x_step_done() counts it after.
+ */
+static enum stls_io engine_feed(struct tlsx_conn *x, const uint8_t *p,
+				size_t n, bool on_worker)
 {
-	struct tlsx_conn *x = xp;
 	uint8_t out[TLSX_CHUNK];
 	enum stls_io io;
 	size_t got;
@@ -279,7 +286,7 @@ static enum stls_io x_feed(void *xp, const uint8_t *p, size_t n)
 		else
 			io = stls_conn_drain(x->conn, out, sizeof(out), &got);
 		first = false;
-		if (!x->handshake_seen && handshake_done(x) &&
+		if (on_worker && !x->handshake_seen && handshake_done(x) &&
 		    on_handshake(x) != 0)
 			return STLS_IO_FAILED;
 		if (got && pt_append(x, out, got) != 0) {
@@ -288,6 +295,34 @@ static enum stls_io x_feed(void *xp, const uint8_t *p, size_t n)
 			return STLS_IO_FAILED;
 		}
 	} while (io == STLS_IO_DONE);
+	return io;
+}
+
+static enum stls_io x_feed(void *xp, const uint8_t *p, size_t n)
+{
+	struct tlsx_conn *x = xp;
+	enum stls_io io = engine_feed(x, p, n, true);
+
+	if (io == STLS_IO_FAILED)
+		count_failure(x);
+	return io;
+}
+
+/* Server connections only (the runtime offloads inbound ones): no hook
+ * runs at their handshake's end, only counters, so counting after the
+ * whole step is the same as counting inside it. */
+static enum stls_io x_step(void *xp, const uint8_t *p, size_t n)
+{
+	return engine_feed(xp, p, n, false);
+}
+
+static enum stls_io x_step_done(void *xp, enum stls_io io)
+{
+	struct tlsx_conn *x = xp;
+
+	if (io != STLS_IO_FAILED && !x->handshake_seen && handshake_done(x) &&
+	    on_handshake(x) != 0)
+		io = STLS_IO_FAILED;
 	if (io == STLS_IO_FAILED)
 		count_failure(x);
 	return io;
@@ -440,6 +475,8 @@ static const struct stls_xform_ops tlsx_ops = {
 	.shutdown = x_shutdown,
 	.free = x_free,
 	.describe = x_describe,
+	.step = x_step,
+	.step_done = x_step_done,
 };
 
 /* Wraps <ssl> (taken) in a new engine connection and transform state. */
@@ -643,7 +680,9 @@ struct stls_conn *stls_tlsx_conn_of(const struct stls_dconn *c)
 
 const struct stls_facts *stls_tlsx_facts(const struct stls_dconn *c)
 {
-	struct stls_conn *conn = stls_tlsx_conn_of(c);
+	/* A step on a handshake thread owns the engine: no facts yet. */
+	struct stls_conn *conn = c && !c->step_out ? stls_tlsx_conn_of(c)
+						   : NULL;
 
 	return conn ? stls_conn_get_facts(conn) : NULL;
 }
@@ -654,6 +693,8 @@ const char *stls_tlsx_detail(const struct stls_dconn *c)
 
 	if (!c || c->xform.ops != &tlsx_ops)
 		return "";
+	if (c->step_out)
+		return "handshake step in progress";
 	x = c->xform.x;
 	if (x->detail[0])
 		return x->detail;

@@ -98,7 +98,9 @@ STLS_MUST_USE int stls_tlsx_connect(struct stls_tlsx *t,
 				    const struct stls_tlsx_target *tg,
 				    struct stls_dconn **out);
 
-/* The engine connection of a TLS dconn, or NULL for a plain one. */
+/* The engine connection of a TLS dconn, or NULL for a plain one. While
+ * c->step_out (a handshake step on a handshake thread) the engine is the
+ * step's: compare the pointer, call nothing on it. */
 struct stls_conn *stls_tlsx_conn_of(const struct stls_dconn *c);
 
 /* Facts of a TLS dconn after its handshake, else NULL. */

@@ -11,13 +11,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from daemon_util import Daemon, check, test_pki  # noqa: E402
-
-PKI = test_pki()
-
-
-def pki(name):
-    return os.path.join(PKI, name)
+from daemon_util import Daemon, check  # noqa: E402
+from tls_util import PROFILES, pki, py_client, s_client  # noqa: E402
 
 
 def base_cfg(extra_core="", tls=""):
@@ -38,47 +33,6 @@ def start(tls_cfg, tls="", extra_core=""):
     d = Daemon(base_cfg(extra_core, tls), tmp=tmp)
     port = [a for a in d.addrs if a[0] == "tls"][0][2]
     return d, port
-
-
-PROFILES = """[server:default]
-certificate = %(srv)s
-private_key = %(srvk)s
-[server:any]
-server_name = other.example.test
-certificate = %(srv2)s
-private_key = %(srv2k)s
-[server:127.0.0.1:0]
-server_name = mtls.example.test
-certificate = %(srv)s
-private_key = %(srvk)s
-verify_client = on
-ca_list = %(ca)s
-crl = %(crl)s
-[client:default]
-verify_certificate = yes
-ca_list = %(ca)s
-""" % {"srv": pki("server.pem"), "srvk": pki("server.key"),
-       "srv2": pki("server2.pem"), "srv2k": pki("server2.key"),
-       "ca": pki("ca.pem"), "crl": pki("crl.pem")}
-
-
-def s_client(port, *args, data=b"hello\n"):
-    cmd = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port,
-           "-CAfile", pki("ca.pem"), "-verify_return_error"] + list(args)
-    r = subprocess.run(cmd, input=data, capture_output=True, timeout=20)
-    return r.returncode, r.stdout.decode(errors="replace") + \
-        r.stderr.decode(errors="replace")
-
-
-def py_client(port, sni, cert=None, key=None, version=None):
-    ctx = ssl.create_default_context(cafile=pki("ca.pem"))
-    ctx.check_hostname = False
-    if version:
-        ctx.minimum_version = ctx.maximum_version = version
-    if cert:
-        ctx.load_cert_chain(cert, key)
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    return ctx.wrap_socket(s, server_hostname=sni)
 
 
 def echo_ok(conn):

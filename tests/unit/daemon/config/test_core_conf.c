@@ -169,6 +169,52 @@ TEST(core_errors_have_file_line_key)
 	sec_free(s);
 }
 
+/* The handshake threads: one per worker by default ("auto"), 0 turns
+ * them off; nice 0..19, SCHED_IDLE as yes/no; errors name file, line
+ * and key like the others. */
+TEST(core_handshake_threads)
+{
+	struct stls_section *s = minimal();
+	struct stls_core_conf c;
+	struct stls_diag d;
+
+	sec_add(s, "workers", "3");
+	stls_diag_init(&d);
+	CHECK_OK(stls_core_conf_apply(s, NULL, &c, &d));
+	CHECK_EQ(c.handshake_threads, 3);
+	CHECK_EQ(c.handshake_nice, 10);
+	CHECK_EQ(c.handshake_idle, 0);
+	stls_core_conf_fini(&c);
+	sec_free(s);
+
+	s = minimal();
+	sec_add(s, "handshake_threads", "0");
+	sec_add(s, "handshake_nice", "19");
+	sec_add(s, "handshake_idle", "yes");
+	CHECK_OK(stls_core_conf_apply(s, NULL, &c, &d));
+	CHECK_EQ(c.handshake_threads, 0);
+	CHECK_EQ(c.handshake_nice, 19);
+	CHECK_EQ(c.handshake_idle, 1);
+	stls_core_conf_fini(&c);
+	sec_free(s);
+
+	s = minimal();
+	sec_add(s, "handshake_threads", "auto");
+	sec_add(s, "handshake_nice", "-1");    /* 5 */
+	sec_add(s, "handshake_idle", "maybe"); /* 6 */
+	sec_add(s, "handshake_threads", "2");  /* 7 */
+	CHECK_EQ(stls_core_conf_apply(s, NULL, &c, &d), -EINVAL);
+	CHECK_STR_HAS(diag_line(&d, 0),
+		      "siptlsd.cfg:5: handshake_nice: out of range");
+	CHECK_STR_HAS(diag_line(&d, 1),
+		      "siptlsd.cfg:6: handshake_idle: unknown value");
+	CHECK_STR_HAS(diag_line(&d, 2),
+		      "siptlsd.cfg:7: handshake_threads: given more");
+	stls_core_conf_fini(&c);
+	stls_diag_fini(&d);
+	sec_free(s);
+}
+
 TEST(core_missing_section_reports_required)
 {
 	struct stls_core_conf c;

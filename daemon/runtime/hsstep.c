@@ -1,0 +1,192 @@
+/*
+ * A connection's handshake steps on the handshake threads (see worker.h,
+ * stls__hs_step_read(), and hsoff.h).
+ *
+ * One step at a time per connection, in read order: a step carries the
+ * bytes of one read (or of the reads kept while the previous step was
+ * out), the thread runs the transform's step() over them, and the
+ * result comes back to the owning worker through its inbox (the MPSC
+ * queue and its uv_async wake). Until then the connection is "busy"
+ * (c->step_out): the worker calls no transform op on it, and its close,
+ * whatever the reason, waits (c->close_waits).
+ *
+ * Ownership: the step job (with its bytes) is the worker's until
+ * submitted, the pool's while queued and running, and the worker's again
+ * once posted back; the connection object outlives it (its free waits).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/dconn.h"
+#include "runtime/hsoff.h"
+#include "runtime/worker.h"
+#include "stls/log.h"
+
+struct step_job {
+	struct stls_hsoff_job j;     /* first: the pool's view */
+	struct stls_msg m;           /* back to the worker */
+	struct stls_dconn *c;
+	const struct stls_xform_ops *ops;
+	void *x;
+	enum stls_io io;
+	unsigned widx;
+	uint8_t *p;                  /* owned */
+	size_t n;
+};
+
+#define JOB_OF_MSG(mp) \
+	((struct step_job *)((char *)(mp) - offsetof(struct step_job, m)))
+
+/* On a handshake thread. */
+static void step_run(struct stls_hsoff_job *j)
+{
+	struct step_job *s = (struct step_job *)j;
+
+	s->io = s->ops->step(s->x, s->p, s->n);
+}
+
+static void step_msg(struct stls_worker *w, struct stls_dconn *unused,
+		     struct stls_msg *m, bool cancelled);
+
+void stls__hs_step_back(void *arg, struct stls_hsoff_job *j)
+{
+	struct step_job *s = (struct step_job *)j;
+
+	s->m.conn_id = 0; /* the job carries its connection itself */
+	s->m.fn = step_msg;
+	if (stls_daemon_post(arg, s->widx, &s->m) != 0)
+		STLS_ERR("handshake step: no worker %u", s->widx);
+}
+
+/* The connection's reads go to the threads now. */
+static bool offloads(const struct stls_dconn *c)
+{
+	return c->w->d->hsoff && c->kind == STLS_DCONN_INBOUND &&
+	       c->state == STLS_DCONN_HANDSHAKING && c->xform.ops &&
+	       c->xform.ops->step && c->xform.ops->step_done;
+}
+
+/* Hands <p, n> (taken) to the threads as c's next step. */
+static void submit(struct stls_dconn *c, uint8_t *p, size_t n)
+{
+	struct stls_worker *w = c->w;
+	struct step_job *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		free(p);
+		stls_dconn_close(c, STLS_DCLOSE_TRANSFORM);
+		return;
+	}
+	s->j.run = step_run;
+	s->c = c;
+	s->ops = c->xform.ops;
+	s->x = c->xform.x;
+	s->widx = w->idx;
+	s->p = p;
+	s->n = n;
+	c->step_out = true;
+	stls_stats_add(&w->stats, STLS_STAT_HS_OFFLOADED, 1);
+	stls_stats_steps_out(&w->stats, 1);
+	stls_hsoff_submit(w->d->hsoff, &s->j);
+}
+
+/*
+ * Keeps a read that came while c's step is out. From STLS_HS_HOLD_MAX
+ * kept bytes on, c stops reading until the step is back (TCP holds the
+ * rest): a client may send its first requests right behind its Finished,
+ * a whole burst of them, before the step over that Finished returns.
+ */
+static void keep(struct stls_dconn *c, const uint8_t *p, size_t n)
+{
+	uint8_t *v = realloc(c->step_buf, c->step_len + n);
+
+	if (!v) {
+		stls_dconn_close(c, STLS_DCLOSE_OVERFLOW);
+		return;
+	}
+	memcpy(v + c->step_len, p, n);
+	c->step_buf = v;
+	c->step_len += n;
+	if (c->step_len >= STLS_HS_HOLD_MAX &&
+	    !(c->pause & STLS_PAUSE_STEP)) {
+		stls_stats_add(&c->w->stats, STLS_STAT_HS_STEP_PAUSED, 1);
+		stls__dconn_pause(c, STLS_PAUSE_STEP);
+	}
+}
+
+bool stls__hs_step_read(struct stls_dconn *c, const uint8_t *p, size_t n)
+{
+	uint8_t *copy;
+
+	if (c->step_out) {
+		keep(c, p, n);
+		return true;
+	}
+	if (!offloads(c))
+		return false;
+	copy = malloc(n);
+	if (!copy)
+		return false; /* served here, at once */
+	memcpy(copy, p, n);
+	submit(c, copy, n);
+	return true;
+}
+
+/* The kept reads, after a step came back: on to the next step, or to
+ * the transform once the handshake is done; reading goes on. */
+static void send_kept(struct stls_dconn *c)
+{
+	uint8_t *p = c->step_buf;
+	size_t n = c->step_len;
+
+	c->step_buf = NULL;
+	c->step_len = 0;
+	if (c->state < STLS_DCONN_CLOSING)
+		stls__dconn_resume(c, STLS_PAUSE_STEP);
+	if (!p)
+		return;
+	if (c->state < STLS_DCONN_CLOSING && offloads(c)) {
+		submit(c, p, n);
+		return;
+	}
+	stls__dconn_input(c, p, n);
+	free(p);
+}
+
+/* On the owning worker: a step is back. */
+static void step_msg(struct stls_worker *w, struct stls_dconn *unused,
+		     struct stls_msg *m, bool cancelled)
+{
+	struct step_job *s = JOB_OF_MSG(m);
+	struct stls_dconn *c = s->c;
+
+	(void)unused;
+	free(s->p);
+	if (cancelled) {
+		/* The loop is gone: nothing of c may run any more. */
+		free(s);
+		return;
+	}
+	c->step_out = false;
+	stls_stats_steps_out(&w->stats, -1);
+	if (c->state >= STLS_DCONN_CLOSING) {
+		/* Closed meanwhile (the peer's EOF may come right behind its
+		 * last handshake bytes): what the step did is counted as an
+		 * inline feed() would have counted it, nothing more is done
+		 * with it; the close goes on where it stopped. */
+		(void)s->ops->step_done(s->x, s->io);
+		free(s);
+		if (c->close_waits) {
+			c->close_waits = false;
+			stls__dconn_finish_close(c);
+		}
+		return;
+	}
+	stls__dconn_fed(c, s->ops->step_done(s->x, s->io));
+	free(s);
+	/* Output the handler made while the step was out. */
+	if (c->state < STLS_DCONN_CLOSING && c->held_len && !c->flush_pprev)
+		stls__worker_defer_flush(w, c);
+	send_kept(c);
+}

@@ -1,0 +1,213 @@
+/*
+ * Unit tests for daemon/runtime/hsoff.c: the handshake threads run jobs
+ * in order, on threads of their own, at the priority asked for, hand every
+ * job back, and drain the queue when freed (run under TSan too).
+ */
+/* ctest-label: tsan (threads: also run under ThreadSanitizer) */
+#include "test.h"
+
+#include <errno.h>
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/hsoff.h"
+
+struct job {
+	struct stls_hsoff_job j;
+	int seq;
+	int sleep_us;
+	pid_t tid;           /* thread it ran on */
+	int nice;            /* that thread's nice value */
+	int policy;
+	atomic_bool done;
+};
+
+struct sink {
+	atomic_int n;
+	atomic_int order_ok; /* 1 while done() saw seq 0, 1, 2, ... */
+	atomic_int next;
+};
+
+static void run(struct stls_hsoff_job *jp)
+{
+	struct job *j = (struct job *)jp;
+	struct sched_param sp;
+
+	j->tid = (pid_t)syscall(SYS_gettid);
+	j->nice = getpriority(PRIO_PROCESS, (id_t)j->tid);
+	pthread_getschedparam(pthread_self(), &j->policy, &sp);
+	if (j->sleep_us) {
+		struct timespec ts = { 0, (long)j->sleep_us * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void done(void *arg, struct stls_hsoff_job *jp)
+{
+	struct sink *s = arg;
+	struct job *j = (struct job *)jp;
+
+	if (atomic_fetch_add(&s->next, 1) != j->seq)
+		atomic_store(&s->order_ok, 0);
+	atomic_store(&j->done, true);
+	atomic_fetch_add(&s->n, 1);
+}
+
+static void wait_n(struct sink *s, int n)
+{
+	int i;
+
+	for (i = 0; i < 5000 && atomic_load(&s->n) < n; i++)
+		usleep(1000);
+}
+
+/* One thread: jobs run in submission order, on another thread, at the
+ * process's nice value plus <nice>. */
+TEST(hsoff_one_thread_in_order_at_nice)
+{
+	struct sink s = { 0, 1, 0 };
+	struct stls_hsoff *h;
+	struct job j[20];
+	int base = getpriority(PRIO_PROCESS, 0), i;
+
+	if (base > 12)
+		test_skip("the test already runs at nice 13 or more");
+	CHECK_OK(stls_hsoff_new(1, 7, false, done, &s, &h));
+	CHECK_EQ(stls_hsoff_threads(h), 1);
+	memset(j, 0, sizeof(j));
+	for (i = 0; i < 20; i++) {
+		j[i].j.run = run;
+		j[i].seq = i;
+		stls_hsoff_submit(h, &j[i].j);
+	}
+	wait_n(&s, 20);
+	CHECK_EQ(atomic_load(&s.n), 20);
+	CHECK_EQ(atomic_load(&s.order_ok), 1);
+	CHECK_EQ(stls_hsoff_queued(h), 0);
+	for (i = 0; i < 20; i++) {
+		CHECK_NE(j[i].tid, (pid_t)syscall(SYS_gettid));
+		CHECK_EQ(j[i].nice, base + 7);
+		CHECK_EQ(j[i].policy, SCHED_OTHER);
+	}
+	/* Lowering is per thread: the caller keeps its own. */
+	CHECK_EQ(getpriority(PRIO_PROCESS, 0), base);
+	stls_hsoff_free(h);
+}
+
+/* SCHED_IDLE on request. */
+TEST(hsoff_sched_idle)
+{
+	struct sink s = { 0, 1, 0 };
+	struct stls_hsoff *h;
+	struct job j;
+
+	memset(&j, 0, sizeof(j));
+	j.j.run = run;
+	CHECK_OK(stls_hsoff_new(1, 0, true, done, &s, &h));
+	stls_hsoff_submit(h, &j.j);
+	wait_n(&s, 1);
+	CHECK(atomic_load(&j.done));
+	CHECK_EQ(j.policy, SCHED_IDLE);
+	stls_hsoff_free(h);
+}
+
+/* Freeing runs what is queued first: every job comes back. The gauge
+ * counts jobs not yet taken. */
+TEST(hsoff_free_drains_the_queue)
+{
+	struct sink s = { 0, 1, 0 };
+	struct stls_hsoff *h;
+	struct job *j = calloc(200, sizeof(*j));
+	int i;
+
+	CHECK_NOT_NULL(j);
+	CHECK_OK(stls_hsoff_new(1, 0, false, done, &s, &h));
+	for (i = 0; i < 200; i++) {
+		j[i].j.run = run;
+		j[i].seq = i;
+		j[i].sleep_us = 200;
+		stls_hsoff_submit(h, &j[i].j);
+	}
+	CHECK(stls_hsoff_queued(h) > 0);
+	stls_hsoff_free(h);
+	CHECK_EQ(atomic_load(&s.n), 200);
+	for (i = 0; i < 200; i++)
+		CHECK(atomic_load(&j[i].done));
+	free(j);
+}
+
+struct producer {
+	struct stls_hsoff *h;
+	struct job *j;
+	int n;
+};
+
+static void *produce(void *arg)
+{
+	struct producer *p = arg;
+	int i;
+
+	for (i = 0; i < p->n; i++) {
+		p->j[i].j.run = run;
+		stls_hsoff_submit(p->h, &p->j[i].j);
+	}
+	return NULL;
+}
+
+static void done_count(void *arg, struct stls_hsoff_job *jp)
+{
+	struct sink *s = arg;
+
+	atomic_store(&((struct job *)jp)->done, true);
+	atomic_fetch_add(&s->n, 1);
+}
+
+/* Four producers, three threads: every job runs once and comes back. */
+TEST(hsoff_many_producers_many_threads)
+{
+	struct sink s = { 0, 1, 0 };
+	struct producer p[4];
+	pthread_t th[4];
+	struct stls_hsoff *h;
+	struct job *j = calloc(4 * 500, sizeof(*j));
+	int i;
+
+	CHECK_NOT_NULL(j);
+	CHECK_OK(stls_hsoff_new(3, 5, false, done_count, &s, &h));
+	for (i = 0; i < 4; i++) {
+		p[i].h = h;
+		p[i].j = j + i * 500;
+		p[i].n = 500;
+		CHECK_EQ(pthread_create(&th[i], NULL, produce, &p[i]), 0);
+	}
+	for (i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	wait_n(&s, 2000);
+	CHECK_EQ(atomic_load(&s.n), 2000);
+	for (i = 0; i < 2000; i++)
+		CHECK(atomic_load(&j[i].done));
+	stls_hsoff_free(h);
+	free(j);
+}
+
+/* Bad arguments. */
+TEST(hsoff_refuses_bad_arguments)
+{
+	struct stls_hsoff *h = NULL;
+	struct sink s;
+
+	CHECK_EQ(stls_hsoff_new(0, 0, false, done, &s, &h), -EINVAL);
+	CHECK_EQ(stls_hsoff_new(1, 20, false, done, &s, &h), -EINVAL);
+	CHECK_EQ(stls_hsoff_new(1, 0, false, NULL, &s, &h), -EINVAL);
+	CHECK_NULL(h);
+	stls_hsoff_free(NULL);
+	CHECK_EQ(stls_hsoff_queued(NULL), 0);
+}

@@ -1,0 +1,279 @@
+/*
+ * Unit tests for daemon/runtime/hsstep.c: an inbound connection's
+ * handshake steps on the handshake threads, over real loopback sockets
+ * and the toy transform (test_xform.h) with a step that a test can hold
+ * ("the gate") to catch the connection while its step is out: reads kept
+ * in order and fed with the next step, a close (handshake timeout) that
+ * waits for the step, the bound on kept bytes, a stop that waits for the
+ * steps in flight, and the inline mode (run under TSan too).
+ */
+/* ctest-label: tsan (threads: also run under ThreadSanitizer) */
+#include "test.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include "daemon/runtime/daemon_harness.h"
+#include "daemon/runtime/test_xform.h"
+#include "runtime/handler_echo.h"
+
+static atomic_bool gate_open = true;
+static atomic_int steps_run, steps_waiting, steps_done;
+static atomic_int step_nice = 1000;
+static atomic_long step_tid;
+
+/* The toy's feed as a step: waits (at most 10 s) while the gate is
+ * closed, notes where and at which priority it ran. */
+static enum stls_io gated_step(void *x, const uint8_t *p, size_t n)
+{
+	int i;
+
+	atomic_fetch_add(&steps_waiting, 1);
+	for (i = 0; i < 10000 && !atomic_load(&gate_open); i++)
+		dh_sleep_ms(1);
+	atomic_fetch_sub(&steps_waiting, 1);
+	atomic_store(&step_tid, (long)syscall(SYS_gettid));
+	atomic_store(&step_nice,
+		     getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid)));
+	atomic_fetch_add(&steps_run, 1);
+	return tx_feed(x, p, n);
+}
+
+static enum stls_io step_done(void *x, enum stls_io io)
+{
+	(void)x;
+	atomic_fetch_add(&steps_done, 1);
+	return io;
+}
+
+static const struct stls_xform_ops step_ops = {
+	.name = "toy-step",
+	.feed = tx_feed,
+	.read = tx_read,
+	.write = tx_write,
+	.peek = tx_peek,
+	.consume = tx_consume,
+	.established = tx_established,
+	.shutdown = tx_shutdown,
+	.free = tx_free,
+	.step = gated_step,
+	.step_done = step_done,
+};
+
+static int step_new(void *arg, struct stls_dconn *c, struct stls_xform *out)
+{
+	int err = tx_new(arg, c, out);
+
+	out->ops = &step_ops;
+	return err;
+}
+
+static void start(struct dh *h, unsigned threads, int handshake_ms)
+{
+	atomic_store(&gate_open, true);
+	atomic_store(&steps_run, 0);
+	atomic_store(&steps_done, 0);
+	dh_init(h, 1, &stls_echo_handler);
+	h->o.xform_new = step_new;
+	h->o.hs_threads = threads;
+	h->o.hs_nice = 5;
+	h->o.handshake_ms = handshake_ms;
+	dh_listen(h, "tls:127.0.0.1:0");
+	dh_start(h);
+}
+
+static bool wait_waiting(int n)
+{
+	int i;
+
+	for (i = 0; i < 500 && atomic_load(&steps_waiting) != n; i++)
+		dh_sleep_ms(10);
+	return atomic_load(&steps_waiting) == n;
+}
+
+static int64_t steps_out(struct dh *h)
+{
+	struct stls_stats_snap s;
+
+	dh_snap(h, &s);
+	return s.steps_out;
+}
+
+/* The handshake runs on a handshake thread at nice +5; the worker then
+ * serves the established connection itself. */
+TEST(hsstep_handshake_on_a_thread)
+{
+	struct stls_stats_snap s;
+	int base = getpriority(PRIO_PROCESS, 0);
+	struct dh h;
+	char buf[32];
+	int fd;
+
+	start(&h, 1, 5000);
+	fd = dh_connect(stls_daemon_bound(h.d, 0));
+	dh_send_all(fd, "HELLO\nearly", 11);
+	CHECK_EQ(dh_recv_n(fd, buf, 13), 13);
+	CHECK(memcmp(buf, "WELCOME\nEARLY", 13) == 0);
+	CHECK_NE(atomic_load(&step_tid), (long)syscall(SYS_gettid));
+	if (base <= 14)
+		CHECK_EQ(atomic_load(&step_nice), base + 5);
+	/* Established: no more steps. */
+	dh_send_all(fd, "Sip", 3);
+	CHECK_EQ(dh_recv_n(fd, buf, 3), 3);
+	CHECK(memcmp(buf, "sIP", 3) == 0);
+	dh_snap(&h, &s);
+	CHECK_EQ(s.v[STLS_STAT_HS_OFFLOADED], 1);
+	CHECK_EQ(atomic_load(&steps_run), 1);
+	CHECK_EQ(s.steps_out, 0);
+	close(fd);
+	dh_free(&h);
+}
+
+/* Reads that come while the step is out are kept, in order, and go with
+ * the next step; bytes after the handshake reach the handler. */
+TEST(hsstep_reads_kept_in_order)
+{
+	struct stls_stats_snap s;
+	struct dh h;
+	char buf[32];
+	int fd;
+
+	start(&h, 2, 5000);
+	atomic_store(&gate_open, false);
+	fd = dh_connect(stls_daemon_bound(h.d, 0));
+	dh_send_all(fd, "HEL", 3);
+	CHECK(wait_waiting(1));
+	dh_send_all(fd, "LO", 2);
+	dh_sleep_ms(50);
+	dh_send_all(fd, "\nab", 3);
+	dh_sleep_ms(50);
+	CHECK_EQ(steps_out(&h), 1);
+	atomic_store(&gate_open, true);
+	CHECK_EQ(dh_recv_n(fd, buf, 10), 10);
+	CHECK(memcmp(buf, "WELCOME\nAB", 10) == 0);
+	dh_snap(&h, &s);
+	CHECK_EQ(s.v[STLS_STAT_HS_OFFLOADED], 2);
+	CHECK_EQ(s.steps_out, 0);
+	close(fd);
+	dh_free(&h);
+}
+
+/* The handshake timeout fires while the step is out: the connection
+ * stops reading, but its transform is neither touched nor freed until
+ * the step is back; then the step is still accounted (step_done()) and
+ * the connection closes with its reason. */
+TEST(hsstep_close_waits_for_the_step)
+{
+	struct stls_stats_snap s;
+	struct dh h;
+	int fd;
+
+	start(&h, 1, 200);
+	atomic_store(&gate_open, false);
+	fd = dh_connect(stls_daemon_bound(h.d, 0));
+	dh_send_all(fd, "HEL", 3);
+	CHECK(wait_waiting(1));
+	dh_sleep_ms(500);
+	dh_snap(&h, &s);
+	CHECK_EQ(s.closed[STLS_DCLOSE_HANDSHAKE_TIMEOUT], 0);
+	CHECK_EQ(s.open, 1);
+	CHECK_EQ(s.steps_out, 1);
+	atomic_store(&gate_open, true);
+	CHECK(dh_wait_reason(&h, STLS_DCLOSE_HANDSHAKE_TIMEOUT, 1, 2000));
+	CHECK(dh_wait_open(&h, 0, 2000));
+	CHECK(dh_closed_within(fd, 2000));
+	CHECK_EQ(steps_out(&h), 0);
+	CHECK_EQ(atomic_load(&steps_done), 1);
+	close(fd);
+	dh_free(&h);
+}
+
+/* 16 KB read while a step is out: the connection stops reading
+ * (counted) until the step is back, then takes the rest in order. */
+TEST(hsstep_reads_pause_at_16k)
+{
+	static char big[40000], got[8 + sizeof(big)];
+	struct stls_stats_snap s;
+	struct dh h;
+	size_t i;
+	int fd;
+
+	memset(big, 'a', sizeof(big));
+	start(&h, 1, 5000);
+	atomic_store(&gate_open, false);
+	fd = dh_connect(stls_daemon_bound(h.d, 0));
+	dh_send_all(fd, "HEL", 3);
+	CHECK(wait_waiting(1));
+	dh_send_all(fd, "LO\n", 3);
+	dh_send_all(fd, big, sizeof(big));
+	CHECK(dh_wait_stat(&h, STLS_STAT_HS_STEP_PAUSED, 1, 2000));
+	dh_snap(&h, &s);
+	CHECK_EQ(s.open, 1);
+	CHECK_EQ(s.steps_out, 1);
+	atomic_store(&gate_open, true);
+	CHECK_EQ(dh_recv_n(fd, got, sizeof(got)), sizeof(got));
+	CHECK(memcmp(got, "WELCOME\n", 8) == 0);
+	for (i = 8; i < sizeof(got) && got[i] == 'A'; i++)
+		;
+	CHECK_EQ(i, sizeof(got));
+	dh_snap(&h, &s);
+	CHECK_EQ(s.steps_out, 0);
+	CHECK_EQ(s.closed[STLS_DCLOSE_OVERFLOW], 0);
+	close(fd);
+	dh_free(&h);
+}
+
+static void *open_gate_later(void *arg)
+{
+	(void)arg;
+	dh_sleep_ms(300);
+	atomic_store(&gate_open, true);
+	return NULL;
+}
+
+/* Stopping with a step out: the worker waits for it, then exits. */
+TEST(hsstep_stop_waits_for_steps)
+{
+	struct dh h;
+	pthread_t th;
+	uint64_t t0;
+	int fd;
+
+	start(&h, 1, 5000);
+	atomic_store(&gate_open, false);
+	fd = dh_connect(stls_daemon_bound(h.d, 0));
+	dh_send_all(fd, "HEL", 3);
+	CHECK(wait_waiting(1));
+	t0 = dh_now_ms();
+	CHECK_EQ(pthread_create(&th, NULL, open_gate_later, NULL), 0);
+	stls_daemon_stop(h.d);
+	stls_daemon_join(h.d);
+	CHECK(dh_now_ms() - t0 >= 250);
+	CHECK_EQ(atomic_load(&steps_run), 1);
+	pthread_join(th, NULL);
+	CHECK(dh_closed_within(fd, 2000));
+	close(fd);
+	dh_free(&h);
+}
+
+/* handshake_threads = 0: the worker runs feed() itself. */
+TEST(hsstep_inline_when_off)
+{
+	struct stls_stats_snap s;
+	struct dh h;
+	char buf[16];
+	int fd;
+
+	start(&h, 0, 5000);
+	fd = dh_connect(stls_daemon_bound(h.d, 0));
+	dh_send_all(fd, "HELLO\n", 6);
+	CHECK_EQ(dh_recv_n(fd, buf, 8), 8);
+	CHECK(memcmp(buf, "WELCOME\n", 8) == 0);
+	dh_snap(&h, &s);
+	CHECK_EQ(s.v[STLS_STAT_HS_OFFLOADED], 0);
+	CHECK_EQ(atomic_load(&steps_run), 0);
+	close(fd);
+	dh_free(&h);
+}

@@ -242,10 +242,15 @@ time_t stls_pstore_last_good(struct stls_pstore *ps)
 	return (time_t)__atomic_load_n(&ps->last_good, __ATOMIC_RELAXED);
 }
 
+/* Under the reload lock: a reload (from the control thread, which may
+ * already run) kicks the refresher while holding it, so that it never
+ * sees a half-set pointer, nor one about to be stopped. */
 void stls_pstore_set_refresher(struct stls_pstore *ps,
 			       struct stls_refresher *r)
 {
+	pthread_mutex_lock(&ps->reload_lock);
 	ps->refresher = r;
+	pthread_mutex_unlock(&ps->reload_lock);
 }
 
 void stls_pstore_set_on_reload(struct stls_pstore *ps,

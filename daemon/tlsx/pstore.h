@@ -90,7 +90,9 @@ time_t stls_pstore_last_good(struct stls_pstore *ps);
 /*
  * After each good reload: the refresher (tlsx/refresh.h) gets a kick and
  * <fn> is called on the reloading thread (watch.c re-reads the files to
- * watch). Set both before the first reload; NULL: none.
+ * watch). Set <fn> before the first reload; NULL: none. The refresher
+ * may be set (and cleared, before it is stopped) while reloads run: it
+ * waits for a reload in progress.
  */
 struct stls_refresher;
 void stls_pstore_set_refresher(struct stls_pstore *ps,

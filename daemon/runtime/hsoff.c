@@ -1,13 +1,15 @@
 /*
- * The handshake threads (see hsoff.h): one mutex-protected FIFO, a
- * condition variable, <n> threads at a lower priority.
+ * The handshake threads (see hsoff.h): per thread a lock-free queue and a
+ * semaphore; <n> threads at a lower priority.
  */
 #include "runtime/hsoff.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -16,20 +18,31 @@
 
 #include "stls/log.h"
 
+struct slot {
+	struct stls_hsoff *h;
+	struct stls_mpsc q;
+	sem_t sem;            /* posted when q gets its first job */
+	atomic_size_t waiting; /* jobs submitted here, not yet taken */
+	pthread_t th;
+};
+
 struct stls_hsoff {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct stls_hsoff_job *head, *tail; /* under lock */
-	bool stop;                          /* under lock */
+	atomic_bool stop;
 	atomic_size_t queued;
+	atomic_uint rr;
 	atomic_bool warned;                 /* priority refusal logged */
 	stls_hsoff_done_fn *done;
 	void *arg;
 	int nice;
 	bool idle;
-	unsigned n;                         /* threads started */
-	pthread_t *th;
+	unsigned n;                         /* slots made */
+	unsigned started;                   /* threads running */
+	struct slot *s;
 };
+
+#define JOB_OF(m) \
+	((struct stls_hsoff_job *)((char *)(m) - \
+				   offsetof(struct stls_hsoff_job, qm)))
 
 /* Lowers the calling thread's priority (only lowering: no privilege). */
 static void lower_priority(struct stls_hsoff *h)
@@ -51,49 +64,54 @@ static void lower_priority(struct stls_hsoff *h)
 			  strerror(err));
 }
 
-static struct stls_hsoff_job *take(struct stls_hsoff *h)
+/* Runs a batch taken from the slot's queue, oldest first. */
+static void run_batch(struct slot *sl, struct stls_msg *m)
 {
-	struct stls_hsoff_job *j;
+	struct stls_hsoff *h = sl->h;
+	struct stls_msg *next;
 
-	pthread_mutex_lock(&h->lock);
-	while (!h->head && !h->stop)
-		pthread_cond_wait(&h->cond, &h->lock);
-	j = h->head;
-	if (j) {
-		h->head = j->qnext;
-		if (!h->head)
-			h->tail = NULL;
+	for (; m; m = next) {
+		struct stls_hsoff_job *j = JOB_OF(m);
+
+		next = m->next;
+		atomic_fetch_sub_explicit(&sl->waiting, 1,
+					  memory_order_relaxed);
 		atomic_fetch_sub_explicit(&h->queued, 1, memory_order_relaxed);
+		j->run(j);
+		h->done(h->arg, j);
 	}
-	pthread_mutex_unlock(&h->lock);
-	return j;
 }
 
 static void *thread_main(void *arg)
 {
-	struct stls_hsoff *h = arg;
-	struct stls_hsoff_job *j;
+	struct slot *sl = arg;
+	struct stls_msg *m;
 
-	lower_priority(h);
-	/* Stopping drains the queue first: every job comes back. */
-	while ((j = take(h)) != NULL) {
-		j->run(j);
-		h->done(h->arg, j);
+	lower_priority(sl->h);
+	for (;;) {
+		m = stls_mpsc_take(&sl->q);
+		if (m) {
+			run_batch(sl, m);
+			continue;
+		}
+		/* Stopping drains the queue first: every job comes back. */
+		if (atomic_load(&sl->h->stop))
+			return NULL;
+		while (sem_wait(&sl->sem) != 0 && errno == EINTR)
+			;
 	}
-	return NULL;
 }
 
 static void stop_join(struct stls_hsoff *h)
 {
 	unsigned i;
 
-	pthread_mutex_lock(&h->lock);
-	h->stop = true;
-	pthread_cond_broadcast(&h->cond);
-	pthread_mutex_unlock(&h->lock);
-	for (i = 0; i < h->n; i++)
-		pthread_join(h->th[i], NULL);
-	h->n = 0;
+	atomic_store(&h->stop, true);
+	for (i = 0; i < h->started; i++)
+		sem_post(&h->s[i].sem);
+	for (i = 0; i < h->started; i++)
+		pthread_join(h->s[i].th, NULL);
+	h->started = 0;
 }
 
 int stls_hsoff_new(unsigned threads, int nice, bool idle,
@@ -108,40 +126,66 @@ int stls_hsoff_new(unsigned threads, int nice, bool idle,
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
-	h->th = calloc(threads, sizeof(*h->th));
-	if (!h->th || pthread_mutex_init(&h->lock, NULL) != 0) {
-		free(h->th);
+	h->s = calloc(threads, sizeof(*h->s));
+	if (!h->s) {
 		free(h);
 		return -ENOMEM;
 	}
-	pthread_cond_init(&h->cond, NULL);
 	h->done = done;
 	h->arg = arg;
 	h->nice = nice;
 	h->idle = idle;
 	for (i = 0; i < threads; i++) {
-		if (pthread_create(&h->th[i], NULL, thread_main, h) != 0) {
+		h->s[i].h = h;
+		if (sem_init(&h->s[i].sem, 0, 0) != 0) {
+			stls_hsoff_free(h);
+			return -ENOMEM;
+		}
+		h->n++;
+	}
+	for (i = 0; i < threads; i++) {
+		if (pthread_create(&h->s[i].th, NULL, thread_main,
+				   &h->s[i]) != 0) {
 			stls_hsoff_free(h);
 			return -EAGAIN;
 		}
-		h->n++;
+		h->started++;
 	}
 	*out = h;
 	return 0;
 }
 
+/* The slot with the fewest jobs waiting; among equals, the next in turn. */
+static struct slot *pick(struct stls_hsoff *h)
+{
+	unsigned first = atomic_fetch_add_explicit(&h->rr, 1,
+						   memory_order_relaxed);
+	struct slot *best = &h->s[first % h->n];
+	size_t least = atomic_load_explicit(&best->waiting,
+					    memory_order_relaxed);
+	unsigned i;
+
+	for (i = 1; i < h->n && least; i++) {
+		struct slot *sl = &h->s[(first + i) % h->n];
+		size_t w = atomic_load_explicit(&sl->waiting,
+						memory_order_relaxed);
+
+		if (w < least) {
+			best = sl;
+			least = w;
+		}
+	}
+	return best;
+}
+
 void stls_hsoff_submit(struct stls_hsoff *h, struct stls_hsoff_job *j)
 {
-	j->qnext = NULL;
-	pthread_mutex_lock(&h->lock);
-	if (h->tail)
-		h->tail->qnext = j;
-	else
-		h->head = j;
-	h->tail = j;
+	struct slot *sl = pick(h);
+
 	atomic_fetch_add_explicit(&h->queued, 1, memory_order_relaxed);
-	pthread_cond_signal(&h->cond);
-	pthread_mutex_unlock(&h->lock);
+	atomic_fetch_add_explicit(&sl->waiting, 1, memory_order_relaxed);
+	if (stls_mpsc_push(&sl->q, &j->qm))
+		sem_post(&sl->sem);
 }
 
 size_t stls_hsoff_queued(const struct stls_hsoff *h)
@@ -151,16 +195,18 @@ size_t stls_hsoff_queued(const struct stls_hsoff *h)
 
 unsigned stls_hsoff_threads(const struct stls_hsoff *h)
 {
-	return h ? h->n : 0;
+	return h ? h->started : 0;
 }
 
 void stls_hsoff_free(struct stls_hsoff *h)
 {
+	unsigned i;
+
 	if (!h)
 		return;
 	stop_join(h);
-	pthread_cond_destroy(&h->cond);
-	pthread_mutex_destroy(&h->lock);
-	free(h->th);
+	for (i = 0; i < h->n; i++)
+		sem_destroy(&h->s[i].sem);
+	free(h->s);
 	free(h);
 }

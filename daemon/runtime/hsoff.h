@@ -11,10 +11,17 @@
  * privilege. A refusal is logged once and the thread runs at the
  * process's priority.
  *
- * Jobs run in the order they were submitted (one FIFO, any free thread
- * takes the oldest). After run(), the pool calls done() (given at
- * creation) on the same pool thread; done() is where the job goes back
- * to its worker (stls_daemon_post()). The pool never frees a job.
+ * Each thread has its own lock-free queue (runtime/mpsc.h) and a
+ * semaphore to sleep on: a submission goes to the thread with the fewest
+ * jobs waiting (round robin among equals), in one compare-and-swap, and
+ * posts the semaphore when that queue was empty. No lock is shared with
+ * the workers: with one (the first version had a mutex), a handshake
+ * thread preempted while holding it, at its low priority, held up the
+ * worker that submitted next. A thread runs its jobs in the order they
+ * were submitted; jobs on different threads have no order. After run(),
+ * the pool calls done() (given at creation) on the same pool thread;
+ * done() is where the job goes back to its worker (stls_daemon_post()).
+ * The pool never frees a job.
  *
  * Threads: stls_hsoff_submit() and stls_hsoff_queued() from any thread;
  * new/free from the thread that owns the daemon.
@@ -25,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "runtime/mpsc.h"
 #include "stls/common.h"
 
 struct stls_hsoff;
@@ -32,7 +40,7 @@ struct stls_hsoff;
 struct stls_hsoff_job {
 	/* Runs on a pool thread: the job's work. */
 	void (*run)(struct stls_hsoff_job *j);
-	struct stls_hsoff_job *qnext; /* owned by the pool */
+	struct stls_msg qm; /* owned by the pool while queued */
 };
 
 /* Called on the pool thread right after run(). */

@@ -61,6 +61,8 @@ static void done(void *arg, struct stls_hsoff_job *jp)
 	atomic_fetch_add(&s->n, 1);
 }
 
+static void done_count(void *arg, struct stls_hsoff_job *jp);
+
 static void wait_n(struct sink *s, int n)
 {
 	int i;
@@ -142,6 +144,31 @@ TEST(hsoff_free_drains_the_queue)
 	for (i = 0; i < 200; i++)
 		CHECK(atomic_load(&j[i].done));
 	free(j);
+}
+
+/* A job that takes long on one thread does not hold up the next one:
+ * it goes to the thread with nothing waiting, and runs while the first
+ * is still busy. */
+TEST(hsoff_busy_thread_passed_over)
+{
+	struct sink s = { 0, 1, 0 };
+	struct stls_hsoff *h;
+	struct job j[2];
+
+	memset(j, 0, sizeof(j));
+	j[0].j.run = run;
+	j[0].sleep_us = 400 * 1000;
+	j[1].j.run = run;
+	CHECK_OK(stls_hsoff_new(2, 0, false, done_count, &s, &h));
+	stls_hsoff_submit(h, &j[0].j);
+	usleep(20 * 1000); /* j[0] is taken and sleeping */
+	stls_hsoff_submit(h, &j[1].j);
+	wait_n(&s, 1);
+	CHECK(atomic_load(&j[1].done));
+	CHECK(!atomic_load(&j[0].done));
+	CHECK_NE(j[0].tid, j[1].tid);
+	stls_hsoff_free(h);
+	CHECK(atomic_load(&j[0].done));
 }
 
 struct producer {

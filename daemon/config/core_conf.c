@@ -173,20 +173,30 @@ static const struct stls_kw kws[] = {
 	  "them. 0: steps run on the workers (8 handshake reads a loop "
 	  "turn). `auto`: one per worker. Counted in `core.stats` "
 	  "(`handshake_steps_offloaded`, gauge `handshake_steps_out`)." },
+	{ "handshake_offload_at", KW_INT,
+	  KW_FIELD(handshake_offload_at, int), 0, 1000000, NULL, "4", 0,
+	  "Inbound TLS handshakes in flight on a worker from which its "
+	  "handshake steps go to the handshake threads; with fewer, the "
+	  "worker runs them itself. Handing a step over costs a thread "
+	  "switch each way (80 to 120 µs of CPU per handshake on a 2-core "
+	  "machine) and only pays when many handshakes compete with the "
+	  "connected phones. 0: every step goes to the threads. Counted in "
+	  "`core.stats` (`handshake_steps_offloaded`)." },
 	{ "handshake_nice", KW_INT, KW_FIELD(handshake_nice, int), 0, 19,
 	  NULL, "10", 0,
 	  "Nice value of the handshake threads (`handshake_threads`), above "
 	  "the process's own; each thread lowers only itself (no privilege "
-	  "needed). Of 10, 19 and SCHED_IDLE, 10 measured best: 19 let a "
-	  "storm delay the connected phones more, not less "
-	  "(docs/performance.md, \"Overload\")." },
+	  "needed). 10 and 19 measured alike for the connected phones in a "
+	  "storm; 19 made the storm itself slower (docs/performance.md, "
+	  "\"Overload\")." },
 	{ "handshake_idle", KW_ENUM, KW_FIELD(handshake_idle, int), 0, 0,
 	  yes_no, "no", 0,
 	  "`yes`: the handshake threads run under SCHED_IDLE instead of "
 	  "`handshake_nice`: only when nothing else wants the CPU "
 	  "(handshakes may then wait long on a busy machine: mind "
 	  "`handshake_timeout`). Measured worse for the connected phones in "
-	  "a storm on a saturated CPU (docs/performance.md, \"Overload\")." },
+	  "a storm on a saturated CPU, and the storm took twice as long "
+	  "(docs/performance.md, \"Overload\")." },
 	{ "source_max_connections", KW_INT,
 	  KW_FIELD(source_max_connections, int), 0, 1000000, NULL, "0", 0,
 	  "Most TCP and TLS connections open at once from one source: one "

@@ -99,6 +99,7 @@ struct stls_core_conf {
 	int handshake_shed_age; /* ms, 0: never shed */
 	int handshake_threads;  /* resolved: 0 = steps on the workers */
 	int handshake_nice;     /* 0..19 */
+	int handshake_offload_at; /* handshakes in flight; 0: always */
 	int handshake_idle;     /* 1: SCHED_IDLE */
 	int source_max_connections; /* per source address or /64, 0: off */
 	int source_handshake_rate;  /* new connections/s per source, 0: off */

@@ -188,9 +188,11 @@ struct stls_daemon_opts {
 	 * (0: never) are then closed, oldest first. */
 	int max_handshakes;
 	int shed_ms;
-	/* Handshake threads (hsoff.h; 0: steps on the workers), their
-	 * nice value, or SCHED_IDLE. */
+	/* Handshake threads (hsoff.h; 0: steps on the workers), the
+	 * handshakes in flight on a worker from which its steps go there
+	 * (0: always), their nice value, or SCHED_IDLE. */
 	unsigned hs_threads;
+	unsigned hs_offload_at;
 	int hs_nice;
 	bool hs_idle;
 	/* Per source address (IPv6: per /64), 0: no limit: open

@@ -59,12 +59,16 @@ void stls__hs_step_back(void *arg, struct stls_hsoff_job *j)
 		STLS_ERR("handshake step: no worker %u", s->widx);
 }
 
-/* The connection's reads go to the threads now. */
+/* The connection's reads go to the threads now: an inbound handshake,
+ * while its worker has at least hs_offload_at in flight (below that the
+ * hand-over's two thread switches cost more than the step delays the
+ * worker's other connections). */
 static bool offloads(const struct stls_dconn *c)
 {
 	return c->w->d->hsoff && c->kind == STLS_DCONN_INBOUND &&
 	       c->state == STLS_DCONN_HANDSHAKING && c->xform.ops &&
-	       c->xform.ops->step && c->xform.ops->step_done;
+	       c->xform.ops->step && c->xform.ops->step_done &&
+	       c->w->n_hs >= c->w->d->o.hs_offload_at;
 }
 
 /* Hands <p, n> (taken) to the threads as c's next step. */

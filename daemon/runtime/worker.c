@@ -328,6 +328,7 @@ void stls_daemon_opts_from_conf(const struct stls_core_conf *c,
 	o->max_handshakes = c->max_handshakes_in_flight;
 	o->shed_ms = c->handshake_shed_age;
 	o->hs_threads = (unsigned)c->handshake_threads;
+	o->hs_offload_at = (unsigned)c->handshake_offload_at;
 	o->hs_nice = c->handshake_nice;
 	o->hs_idle = c->handshake_idle != 0;
 	o->source_max_conns = c->source_max_connections;

@@ -184,6 +184,7 @@ TEST(core_handshake_threads)
 	CHECK_EQ(c.handshake_threads, 3);
 	CHECK_EQ(c.handshake_nice, 10);
 	CHECK_EQ(c.handshake_idle, 0);
+	CHECK_EQ(c.handshake_offload_at, 4);
 	stls_core_conf_fini(&c);
 	sec_free(s);
 
@@ -191,7 +192,9 @@ TEST(core_handshake_threads)
 	sec_add(s, "handshake_threads", "0");
 	sec_add(s, "handshake_nice", "19");
 	sec_add(s, "handshake_idle", "yes");
+	sec_add(s, "handshake_offload_at", "0");
 	CHECK_OK(stls_core_conf_apply(s, NULL, &c, &d));
+	CHECK_EQ(c.handshake_offload_at, 0);
 	CHECK_EQ(c.handshake_threads, 0);
 	CHECK_EQ(c.handshake_nice, 19);
 	CHECK_EQ(c.handshake_idle, 1);
@@ -203,6 +206,7 @@ TEST(core_handshake_threads)
 	sec_add(s, "handshake_nice", "-1");    /* 5 */
 	sec_add(s, "handshake_idle", "maybe"); /* 6 */
 	sec_add(s, "handshake_threads", "2");  /* 7 */
+	sec_add(s, "handshake_offload_at", "-2"); /* 8 */
 	CHECK_EQ(stls_core_conf_apply(s, NULL, &c, &d), -EINVAL);
 	CHECK_STR_HAS(diag_line(&d, 0),
 		      "siptlsd.cfg:5: handshake_nice: out of range");
@@ -210,6 +214,8 @@ TEST(core_handshake_threads)
 		      "siptlsd.cfg:6: handshake_idle: unknown value");
 	CHECK_STR_HAS(diag_line(&d, 2),
 		      "siptlsd.cfg:7: handshake_threads: given more");
+	CHECK_STR_HAS(diag_line(&d, 3),
+		      "siptlsd.cfg:8: handshake_offload_at: out of range");
 	stls_core_conf_fini(&c);
 	stls_diag_fini(&d);
 	sec_free(s);

@@ -70,6 +70,8 @@ static int step_new(void *arg, struct stls_dconn *c, struct stls_xform *out)
 	return err;
 }
 
+static unsigned start_offload_at; /* h->o.hs_offload_at for start() */
+
 static void start(struct dh *h, unsigned threads, int handshake_ms)
 {
 	atomic_store(&gate_open, true);
@@ -79,6 +81,7 @@ static void start(struct dh *h, unsigned threads, int handshake_ms)
 	h->o.xform_new = step_new;
 	h->o.hs_threads = threads;
 	h->o.hs_nice = 5;
+	h->o.hs_offload_at = start_offload_at;
 	h->o.handshake_ms = handshake_ms;
 	dh_listen(h, "tls:127.0.0.1:0");
 	dh_start(h);
@@ -275,5 +278,55 @@ TEST(hsstep_inline_when_off)
 	CHECK_EQ(s.v[STLS_STAT_HS_OFFLOADED], 0);
 	CHECK_EQ(atomic_load(&steps_run), 0);
 	close(fd);
+	dh_free(&h);
+}
+
+/* Waits until the worker has <n> inbound handshakes in flight. */
+static bool wait_handshaking(struct dh *h, int64_t n)
+{
+	struct stls_stats_snap s;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		dh_snap(h, &s);
+		if (s.handshaking == n)
+			return true;
+		dh_sleep_ms(10);
+	}
+	return false;
+}
+
+/* handshake_offload_at = 2: a handshake alone on its worker runs there;
+ * with another one in flight beside it, its step goes to a thread. */
+TEST(hsstep_inline_below_offload_at)
+{
+	struct stls_stats_snap s;
+	struct dh h;
+	char buf[16];
+	int fd, idle, fd2;
+
+	start_offload_at = 2;
+	start(&h, 1, 5000);
+	start_offload_at = 0;
+	fd = dh_connect(stls_daemon_bound(h.d, 0));
+	dh_send_all(fd, "HELLO\n", 6);
+	CHECK_EQ(dh_recv_n(fd, buf, 8), 8);
+	CHECK(memcmp(buf, "WELCOME\n", 8) == 0);
+	dh_snap(&h, &s);
+	CHECK_EQ(s.v[STLS_STAT_HS_OFFLOADED], 0);
+	CHECK_EQ(atomic_load(&steps_run), 0);
+	/* One connection that sends nothing stays in handshake. */
+	idle = dh_connect(stls_daemon_bound(h.d, 0));
+	fd2 = dh_connect(stls_daemon_bound(h.d, 0));
+	CHECK(wait_handshaking(&h, 2));
+	dh_send_all(fd2, "HELLO\n", 6);
+	CHECK_EQ(dh_recv_n(fd2, buf, 8), 8);
+	CHECK(memcmp(buf, "WELCOME\n", 8) == 0);
+	dh_snap(&h, &s);
+	CHECK_EQ(s.v[STLS_STAT_HS_OFFLOADED], 1);
+	CHECK_EQ(atomic_load(&steps_run), 1);
+	close(fd);
+	close(fd2);
+	close(idle);
 	dh_free(&h);
 }

@@ -28,10 +28,14 @@ from ctl_util import RawCtl  # noqa: E402
 from daemon_util import Daemon, check, fail, free_tcp_port  # noqa: E402
 from tls_util import PROFILES, pki, py_client, py_ctx, s_client  # noqa: E402
 
-def start(core, metrics_port=None):
+def start(core, metrics_port=None, offload_at=0):
+    """offload_at: handshake_offload_at (0: every step to the threads,
+    which is what most of this test exercises; None: the default)."""
     tmp = tempfile.mkdtemp(prefix="stls-hsoff-")
     with open(os.path.join(tmp, "tls.cfg"), "w") as f:
         f.write(PROFILES)
+    if offload_at is not None:
+        core += "\nhandshake_offload_at = %d" % offload_at
     cfg = ("[core]\nlisten = tls:127.0.0.1:0\nworkers = 2\n"
            "handler = echo\nbackend = udp:127.0.0.1:9\n"
            "rpc_socket = @TMP@/ctl.sock\n%s\n" % core)
@@ -350,8 +354,28 @@ def inline_mode():
         d.kill()
 
 
+def below_offload_at():
+    """The default handshake_offload_at (4): handshakes one after the
+    other never have 4 in flight on a worker, so the workers run them."""
+    d, port, ctl = start("handshake_threads = 2", offload_at=None)
+    try:
+        for i in range(6):
+            c = py_client(port, "sip.example.test")
+            check(echo_ok(c), "lone handshake %d echoes" % i)
+            c.close()
+        ov = overload(ctl)
+        check(ov.get("handshake_steps_offloaded") == 0,
+              "below handshake_offload_at: nothing offloaded (%s)"
+              % ov.get("handshake_steps_offloaded"))
+        ctl.close()
+        check(d.stop() == 0, "siptlsd exits 0")
+    finally:
+        d.kill()
+
+
 def main():
     interop()
+    below_offload_at()
     closes_during_steps()
     reload_during_storm()
     inline_mode()

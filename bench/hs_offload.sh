@@ -22,19 +22,8 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 REPS=${HO_REPS:-5}
 DUR=${HO_DURATION:-5}
 PORT=${HO_PORT:-47300}
-T=$(mktemp -d /tmp/stls-hsoff.XXXXXX)
-RAW=$T/raw
-PIDS=()
 . "$SRC/bench/procs.sh"
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do stop_tree "$p"; done
-	mkdir -p "$SRC/bench/results"
-	[ -s "$RAW" ] && cp "$RAW" "$SRC/bench/results/HS_OFFLOAD.raw"
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_scratch stls-hsoff HS_OFFLOAD.raw
 bash "$SRC/tests/certs/mkcerts.sh" "$T/certs" >/dev/null || exit 1
 IFS=';' read -r -a CFGS <<<"${HO_CONFIGS:-inline|handshake_threads = 0;offload|}"
 

@@ -43,22 +43,10 @@ CALLS=${OV_CALLS:-20}
 BUSY=${OV_BUSY:-40}
 STORM=${OV_STORM:-10000}
 PORT=${OV_PORT:-25700}
-T=$(mktemp -d /tmp/stls-ovl.XXXXXX)
-RAW=$T/raw
-PIDS=()
 . "$SRC/bench/procs.sh"
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do stop_tree "$p"; done
-	mkdir -p "$SRC/bench/results"
-	[ -s "$RAW" ] && cp "$RAW" "$SRC/bench/results/OVERLOAD.raw"
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_scratch stls-ovl OVERLOAD.raw
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 bash "$SRC/tests/certs/mkcerts.sh" "$T/certs" >/dev/null || exit 1
-load() { cut -d" " -f1-3 /proc/loadavg | tr " " "/"; }
 EDGE_PIN=()
 STORM_PIN=()
 [ -n "${OV_EDGE_CPUS:-}" ] && EDGE_PIN=(taskset -c "$OV_EDGE_CPUS")

@@ -1,4 +1,4 @@
-# Sourced by bench/compare.sh and bench/scenario.sh: stopping the
+# Sourced by the bench scripts: stopping the
 # processes a script started (by PID only) and waiting for a port.
 
 # stop_pid PID: SIGTERM, then SIGKILL after at most 5 s.
@@ -33,3 +33,29 @@ wait_port() {
 	done
 	return 1
 }
+
+# bench_scratch PREFIX [RESULT]: a scratch directory $T (removed at
+# exit), $RAW inside it for RESULT lines (copied to
+# bench/results/RESULT at exit when not empty), and $PIDS, the processes
+# started, all stopped by PID at exit or on a signal. Needs $SRC.
+bench_scratch() {
+	T=$(mktemp -d "/tmp/$1.XXXXXX")
+	RAW=$T/raw
+	PIDS=()
+	BENCH_RESULT=${2:-}
+	trap bench_scratch_end EXIT
+	trap 'exit 130' INT TERM
+}
+
+bench_scratch_end() {
+	local p
+	for p in "${PIDS[@]}"; do stop_tree "$p"; done
+	if [ -n "$BENCH_RESULT" ] && [ -s "$RAW" ]; then
+		mkdir -p "$SRC/bench/results"
+		cp "$RAW" "$SRC/bench/results/$BENCH_RESULT"
+	fi
+	rm -rf "$T"
+}
+
+# load: the load averages, "1/5/15".
+load() { cut -d" " -f1-3 /proc/loadavg | tr " " "/"; }

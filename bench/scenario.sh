@@ -87,7 +87,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-load() { cut -d" " -f1-3 /proc/loadavg | tr " " "/"; }
 
 # 10,000 phones: one descriptor each in the driver, one (siptlsd,
 # Kamailio) or two (HAProxy) in the edge.

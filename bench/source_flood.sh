@@ -42,18 +42,9 @@ LIM_RATE=${SF_LIMIT_RATE:-50}
 LIM_CONNS=${SF_LIMIT_CONNS:-32}
 FLOOD_TIMEOUT=${SF_FLOOD_TIMEOUT:-0.2}
 PORT=${SF_PORT:-25800}
-T=$(mktemp -d /tmp/stls-sflood.XXXXXX)
-PIDS=()
 . "$SRC/bench/procs.sh"
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do stop_tree "$p"; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_scratch stls-sflood
 bash "$SRC/tests/certs/mkcerts.sh" "$T/certs" >/dev/null || exit 1
-load() { cut -d" " -f1-3 /proc/loadavg | tr " " "/"; }
 kv() { tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
 
 # one NAME FLOOD(0|1) RATE CONNS FILTER(yes|no): prints a table row.

@@ -94,8 +94,20 @@ static void on_udp(uv_poll_t *h, int status, int events)
 	int r;
 
 	(void)events;
-	if (status < 0)
+	if (status < 0) {
+		/* libuv stopped the handle on a socket error: clear the
+		 * error and read on (the socket is not connected, so this
+		 * is not expected; not to stop reading for good). */
+		int e = 0;
+		socklen_t len = sizeof(e);
+
+		(void)getsockopt(b->fd, SOL_SOCKET, SO_ERROR, &e, &len);
+		STLS_WARN("worker %u: backend socket: %s", w->idx,
+			  uv_strerror(status));
+		if (b->udp_open)
+			(void)uv_poll_start(&b->udp, UV_READABLE, on_udp);
 		return;
+	}
 	for (round = 0; round < MMSG_ROUNDS && b->udp_open; round++) {
 		memset(m, 0, sizeof(m[0]) * slots);
 		for (i = 0; i < slots; i++) {

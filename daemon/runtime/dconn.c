@@ -489,6 +489,9 @@ void stls__dconn_input(struct stls_dconn *c, const uint8_t *p, size_t n)
 {
 	if (c->state >= STLS_DCONN_CLOSING)
 		return;
+	/* Never the engine while a step runs it on a thread: behind it. */
+	if (c->step_out && stls__hs_step_read(c, p, n))
+		return;
 	if (c->xform.ops)
 		feed_xform(c, p, n);
 	else

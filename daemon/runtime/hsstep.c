@@ -62,13 +62,19 @@ void stls__hs_step_back(void *arg, struct stls_hsoff_job *j)
 /* The connection's reads go to the threads now: an inbound handshake,
  * while its worker has at least hs_offload_at in flight (below that the
  * hand-over's two thread switches cost more than the step delays the
- * worker's other connections). */
+ * worker's other connections), and with no read of it held for a later
+ * turn (listen.c stls__hs_turn_take(): below the threshold the worker
+ * holds reads past its turn budget; a read handed over ahead of them
+ * would run the engine on a thread while the held bytes are fed to it
+ * here, out of order). The held bytes are served first, and the reads
+ * behind them are held too, so a connection goes back to the threads
+ * only once its hold is empty. */
 static bool offloads(const struct stls_dconn *c)
 {
 	return c->w->d->hsoff && c->kind == STLS_DCONN_INBOUND &&
 	       c->state == STLS_DCONN_HANDSHAKING && c->xform.ops &&
 	       c->xform.ops->step && c->xform.ops->step_done &&
-	       c->w->n_hs >= c->w->d->o.hs_offload_at;
+	       !c->hs_hold && c->w->n_hs >= c->w->d->o.hs_offload_at;
 }
 
 /* Hands <p, n> (taken) to the threads as c's next step. */

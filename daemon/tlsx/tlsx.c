@@ -320,8 +320,9 @@ static enum stls_io x_step_done(void *xp, enum stls_io io)
 {
 	struct tlsx_conn *x = xp;
 
-	if (io != STLS_IO_FAILED && !x->handshake_seen && handshake_done(x) &&
-	    on_handshake(x) != 0)
+	/* As feed() does: a handshake that completed is counted even when
+	 * the same step then failed (a bad record right behind Finished). */
+	if (!x->handshake_seen && handshake_done(x) && on_handshake(x) != 0)
 		io = STLS_IO_FAILED;
 	if (io == STLS_IO_FAILED)
 		count_failure(x);

@@ -104,6 +104,16 @@ static int64_t steps_out(struct dh *h)
 	return s.steps_out;
 }
 
+/* The toy handshake on <fd>: "HELLO\n" answered by "WELCOME\n". */
+static void hello(int fd)
+{
+	char buf[8];
+
+	dh_send_all(fd, "HELLO\n", 6);
+	CHECK_EQ(dh_recv_n(fd, buf, 8), 8);
+	CHECK(memcmp(buf, "WELCOME\n", 8) == 0);
+}
+
 /* The handshake runs on a handshake thread at nice +5; the worker then
  * serves the established connection itself. */
 TEST(hsstep_handshake_on_a_thread)
@@ -266,14 +276,11 @@ TEST(hsstep_inline_when_off)
 {
 	struct stls_stats_snap s;
 	struct dh h;
-	char buf[16];
 	int fd;
 
 	start(&h, 0, 5000);
 	fd = dh_connect(stls_daemon_bound(h.d, 0));
-	dh_send_all(fd, "HELLO\n", 6);
-	CHECK_EQ(dh_recv_n(fd, buf, 8), 8);
-	CHECK(memcmp(buf, "WELCOME\n", 8) == 0);
+	hello(fd);
 	dh_snap(&h, &s);
 	CHECK_EQ(s.v[STLS_STAT_HS_OFFLOADED], 0);
 	CHECK_EQ(atomic_load(&steps_run), 0);
@@ -302,16 +309,13 @@ TEST(hsstep_inline_below_offload_at)
 {
 	struct stls_stats_snap s;
 	struct dh h;
-	char buf[16];
 	int fd, idle, fd2;
 
 	start_offload_at = 2;
 	start(&h, 1, 5000);
 	start_offload_at = 0;
 	fd = dh_connect(stls_daemon_bound(h.d, 0));
-	dh_send_all(fd, "HELLO\n", 6);
-	CHECK_EQ(dh_recv_n(fd, buf, 8), 8);
-	CHECK(memcmp(buf, "WELCOME\n", 8) == 0);
+	hello(fd);
 	dh_snap(&h, &s);
 	CHECK_EQ(s.v[STLS_STAT_HS_OFFLOADED], 0);
 	CHECK_EQ(atomic_load(&steps_run), 0);
@@ -319,9 +323,7 @@ TEST(hsstep_inline_below_offload_at)
 	idle = dh_connect(stls_daemon_bound(h.d, 0));
 	fd2 = dh_connect(stls_daemon_bound(h.d, 0));
 	CHECK(wait_handshaking(&h, 2));
-	dh_send_all(fd2, "HELLO\n", 6);
-	CHECK_EQ(dh_recv_n(fd2, buf, 8), 8);
-	CHECK(memcmp(buf, "WELCOME\n", 8) == 0);
+	hello(fd2);
 	dh_snap(&h, &s);
 	CHECK_EQ(s.v[STLS_STAT_HS_OFFLOADED], 1);
 	CHECK_EQ(atomic_load(&steps_run), 1);
@@ -365,9 +367,7 @@ TEST(hsstep_held_reads_and_steps_keep_order)
 		CHECK(memcmp(buf, "WELCOME\nAB", 10) == 0);
 	}
 	for (i = 0; i < M; i++) {
-		dh_send_all(extra[i], "HELLO\n", 6);
-		CHECK_EQ(dh_recv_n(extra[i], buf, 8), 8);
-		CHECK(memcmp(buf, "WELCOME\n", 8) == 0);
+		hello(extra[i]);
 	}
 	dh_snap(&h, &s);
 	CHECK_EQ(s.steps_out, 0);

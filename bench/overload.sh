@@ -98,7 +98,7 @@ EOF2
 	if [ -s "$T/sched.data" ]; then
 		perf sched timehist -i "$T/sched.data" >"$T/sched.txt" 2>/dev/null
 		python3 "$SRC/bench/sched_delay.py" sched "$T/sched.txt" \
-			siptlsd sip_proxy scenario ksoftirqd/0 ksoftirqd/1 | sed "s|^NOTE |NOTE $name |" |
+			'stls-w*' 'stls-hs*' siptlsd sip_proxy scenario ksoftirqd/0 ksoftirqd/1 | sed "s|^NOTE |NOTE $name |" |
 			tee -a "$RAW" >&2
 		rm -f "$T/sched.data" "$T/sched.txt"
 	fi

@@ -152,7 +152,7 @@ run() {
 	if [ -s "$T/sched.data" ]; then
 		perf sched timehist -i "$T/sched.data" >"$T/sched.txt" 2>/dev/null
 		python3 "$SRC/bench/sched_delay.py" sched "$T/sched.txt" \
-			siptlsd sip_proxy scenario >>"$RAW"
+			'stls-w*' 'stls-hs*' siptlsd sip_proxy scenario >>"$RAW"
 		rm -f "$T/sched.data" "$T/sched.txt"
 	fi
 	sed -n '/^RESULT/!p' "$T/out" >&2

@@ -4,7 +4,8 @@
 sched_delay.py sched FILE COMM...
     FILE is the text of `perf sched timehist` (over a perf sched record of
     the busy hour). For each COMM (a process or thread name, as perf shows
-    it before the [tid/pid]) prints one NOTE line: how many times a thread
+    it before the [tid/pid]; a COMM ending in * takes every name that
+    begins with what precedes it) prints one NOTE line: how many times a thread
     of it was woken and then run, and the p50/p99/p999/max of the
     scheduling delay ("sch delay": from the wake-up to getting a CPU).
     That is the time a message ready in a socket waits before anyone can
@@ -42,16 +43,20 @@ def sched(path, comms):
             if not m:
                 continue
             name = m.group(1).strip()
-            if name in delays:
-                delays[name].append(float(m.group(3)))
-                runs[name].append(float(m.group(4)))
+            for c in comms:
+                if name == c or (c.endswith("*") and
+                                 name.startswith(c[:-1])):
+                    delays[c].append(float(m.group(3)))
+                    runs[c].append(float(m.group(4)))
+                    break
     for c in comms:
         v, r = delays[c], runs[c]
         print("NOTE scheduling delay of %s (wake-up to a CPU, perf sched): "
               "%d runs, p50 %.3f ms p99 %.3f ms p999 %.3f ms max %.3f ms; "
-              "run time p99 %.3f ms max %.3f ms"
+              "run time p99 %.3f ms max %.3f ms, %.2f s in all"
               % (c, len(v), pctl(v, 50), pctl(v, 99), pctl(v, 99.9),
-                 max(v) if v else 0.0, pctl(r, 99), max(r) if r else 0.0))
+                 max(v) if v else 0.0, pctl(r, 99), max(r) if r else 0.0,
+                 sum(r) / 1e3))
 
 
 def buckets(path, name):

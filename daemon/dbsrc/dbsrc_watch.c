@@ -120,6 +120,7 @@ void *stls__dbsrc_watch(void *arg)
 	struct watch w = { 0 };
 	int tick = ds->watch ? TICK_PG_MS : ds->c.core->db_poll_interval;
 
+	pthread_setname_np(pthread_self(), "stls-dbwatch");
 	for (;;) {
 		struct pollfd p[2] = { { ds->wake[0], POLLIN, 0 },
 				       { -1, POLLIN, 0 } };

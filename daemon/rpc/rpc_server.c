@@ -469,6 +469,7 @@ static void *loop(void *arg)
 	nfds_t n;
 	sigset_t all;
 
+	pthread_setname_np(pthread_self(), "stls-rpc");
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals go elsewhere */
 	pfd = calloc(srv->max_clients + 3, sizeof(*pfd));

@@ -6,7 +6,7 @@
  * every listening socket (one per listener per worker, SO_REUSEPORT), drops
  * privileges, then starts N worker threads. Each worker runs its own
  * uv_loop_t and owns the connections it accepted or opened, all their life.
- * Threads talk only through per-worker MPSC queues woken by uv_async_t; a
+ * Threads talk only through per-worker MPSC queues woken by an eventfd; a
  * message for connection id X goes to the worker encoded in X.
  *
  * Two slots make a connection what it is:

@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <semaphore.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +87,11 @@ static void *thread_main(void *arg)
 {
 	struct slot *sl = arg;
 	struct stls_msg *m;
+	char name[16];
 
+	/* top -H and perf tell the threads apart by these names. */
+	snprintf(name, sizeof(name), "stls-hs%u", (unsigned)(sl - sl->h->s));
+	pthread_setname_np(pthread_self(), name);
 	lower_priority(sl->h);
 	for (;;) {
 		m = stls_mpsc_take(&sl->q);

@@ -6,7 +6,7 @@
  * bytes of one read (or of the reads kept while the previous step was
  * out), the thread runs the transform's step() over them, and the
  * result comes back to the owning worker through its inbox (the MPSC
- * queue and its uv_async wake). Until then the connection is "busy"
+ * queue and its eventfd wake). Until then the connection is "busy"
  * (c->step_out): the worker calls no transform op on it, and its close,
  * whatever the reason, waits (c->close_waits).
  *

@@ -212,7 +212,7 @@ static void poke_others(struct stls_worker *w)
 		if (o == w || !atomic_load(&o->wake_ok))
 			continue;
 		atomic_store(&o->synf_poke, true);
-		uv_async_send(&o->wake);
+		stls__worker_wake(o);
 	}
 }
 

@@ -4,7 +4,7 @@
  * Producers push with one compare-and-swap on the head (a Treiber stack);
  * the consumer takes the whole stack with one exchange and reverses it, so
  * messages from one producer come out in the order they were pushed. No
- * lock, no allocation. The worker drains its queue when its uv_async_t
+ * lock, no allocation. The worker drains its queue when its wake eventfd
  * fires.
  */
 #ifndef STLSD_MPSC_H

@@ -39,7 +39,8 @@ struct stls_worker {
 	uv_thread_t thread;
 	uv_sem_t ready;
 	int init_err;
-	uv_async_t wake;
+	int wake_fd;          /* eventfd: inbox, stop request, pokes */
+	uv_poll_t wake;       /* on wake_fd */
 	uv_idle_t due_idle;   /* keeps poll from blocking with work due */
 	uv_check_t due_check; /* flushes output, runs closes after poll */
 	uv_timer_t backoff;     /* accept back-off */
@@ -120,6 +121,11 @@ void stls__worker_defer_close(struct stls_worker *w, struct stls_dconn *c);
 
 /* A connection finished closing: the worker may be done stopping. */
 void stls__worker_conn_gone(struct stls_worker *w);
+
+/* Any thread: wakes w's loop (one write() to its eventfd), which then
+ * drains its inbox and looks at stop_req and synf_poke. Nothing before
+ * w's wake handle is up (wake_ok). */
+void stls__worker_wake(struct stls_worker *w);
 
 /*
  * Sends a datagram from listener l (a udp: one) to <to>. Returns 0 or

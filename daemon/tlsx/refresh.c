@@ -26,6 +26,7 @@ static void *run(void *arg)
 	struct timespec ts;
 	time_t next = 0, now;
 
+	pthread_setname_np(pthread_self(), "stls-refresh");
 	pthread_mutex_lock(&r->lock);
 	while (!r->stop) {
 		now = time(NULL);

@@ -162,6 +162,7 @@ static void *work(void *arg)
 	OSSL_LIB_CTX *libctx = NULL;
 	size_t i;
 
+	pthread_setname_np(pthread_self(), "stls-load");
 	if (a->own_ctx) {
 		libctx = stls__libctx_slot(atomic_fetch_add(&a->slot, 1));
 	}

@@ -14,6 +14,9 @@
 # max_handshakes_in_flight = 0). OV_STORM_NICE=N runs the storm's driver
 # at nice N (its phones' handshakes then take the CPU the rest leaves, as
 # phones on other hosts would; the default 0 makes them compete).
+# OV_STAY (default OV_BUSY): the storm's phones stay connected that long
+# after registering, so that their leaving all at once (a disconnect
+# storm, measured on its own with OV_STAY=0) falls after the window.
 # OV_EDGE_CPUS / OV_STORM_CPUS (taskset lists, e.g. 0 and 1): pin
 # siptlsd, sip_proxy and the measuring driver to the first, the storm's
 # driver to the second, so that the storm's client handshakes (and, on
@@ -85,6 +88,7 @@ EOF2
 		sleep 8
 		timeout $((BUSY + 60)) "${STORM_PIN[@]}" nice -n "${OV_STORM_NICE:-0}" "$BIN/scenario" -t "127.0.0.1:$((PORT + 1))" \
 			-n "$STORM" --storm-timeout $((BUSY - 10)) --prefix s --label "$name-storm" \
+			--stay "${OV_STAY:-$BUSY}" \
 			>"$T/s.out" 2>&1 &
 		sp=$!
 	fi

@@ -106,7 +106,7 @@ struct opts {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	int n;
-	double storm_timeout, busy, reg_iv, ka_iv, calls, hold, drain;
+	double storm_timeout, busy, reg_iv, ka_iv, calls, hold, drain, stay;
 	double rate; /* --rate: connects a second, 0: all at once */
 	pid_t server_pid;
 	const char *label;
@@ -910,6 +910,8 @@ static void usage(void)
 		"  --ka-interval S  CRLF keep-alive (30)\n"
 		"  --call-hold S    INVITE to BYE (2)\n"
 		"  --drain S        wait for late messages (5)\n"
+		"  --stay S         keep the connections open and idle for S "
+		"s before leaving (0)\n"
 		"  --server-pid PID server CPU and memory from /proc\n"
 		"  --label STR      copied into the RESULT lines\n"
 		"  --prefix STR     AOR user names STR0, STR1, ... (p); two "
@@ -932,6 +934,7 @@ int main(int argc, char **argv)
 		{ "label", required_argument, NULL, 9 },
 		{ "prefix", required_argument, NULL, 10 },
 		{ "rate", required_argument, NULL, 11 },
+		{ "stay", required_argument, NULL, 12 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bench_proc s0, s1, s2, s3;
@@ -965,13 +968,15 @@ int main(int argc, char **argv)
 		case 9: o.label = optarg; break;
 		case 10: o.prefix = optarg; break;
 		case 11: o.rate = atof(optarg); break;
+		case 12: o.stay = atof(optarg); break;
 		default: usage(); return 2;
 		}
 	}
 	if (!o.addr_len || o.n < 2 || o.n > 100000 || o.storm_timeout <= 0 ||
 	    o.storm_timeout > 3600 || o.busy < 0 || o.busy > 7200 ||
 	    o.calls < 0 || o.calls > 10000 || o.reg_iv <= 0 ||
-	    o.ka_iv <= 0 || o.drain < 0 || o.drain > 60 || o.rate < 0) {
+	    o.ka_iv <= 0 || o.drain < 0 || o.drain > 60 || o.rate < 0 ||
+	    o.stay < 0 || o.stay > 3600) {
 		usage();
 		return 2;
 	}
@@ -1143,6 +1148,11 @@ int main(int argc, char **argv)
 				       kind_names[kd], s, g);
 		}
 	}
+	/* --stay: the phones stay connected and idle, so that their leaving
+	 * all at once (a disconnect storm) falls outside another driver's
+	 * measurement. */
+	if (o.stay > 0)
+		loop(bench_now() + o.stay, NULL, NULL);
 	for (i = 0; i < o.n; i++) {
 		if (ph[i].ssl)
 			SSL_free(ph[i].ssl);

@@ -90,6 +90,7 @@ static int overload_info(struct stls_ctl *ctl, json_t *o)
 		STLS_STAT_HS_HELD,
 		STLS_STAT_HS_OFFLOADED,
 		STLS_STAT_HS_STEP_PAUSED,
+		STLS_STAT_CLOSES_DEFERRED,
 	};
 	struct stls_stats_snap s;
 	size_t i;

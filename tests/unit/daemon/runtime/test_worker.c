@@ -7,6 +7,9 @@
 #include "test.h"
 
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <sys/resource.h>
 
 #include "daemon/runtime/daemon_harness.h"
 #include "runtime/handler_echo.h"
@@ -181,6 +184,78 @@ TEST(worker_stop_closes_connections)
 	close(a);
 	close(b);
 	dh_free(&h);
+}
+
+/* Holds its worker's loop until the test lets it go. */
+static sem_t hold_go;
+static atomic_bool hold_in;
+
+static void on_hold(struct stls_worker *w, struct stls_dconn *c,
+		    struct stls_msg *m, bool cancelled)
+{
+	(void)w;
+	(void)c;
+	if (!cancelled) {
+		atomic_store(&hold_in, true);
+		while (sem_wait(&hold_go) != 0)
+			;
+	}
+	free(m);
+}
+
+/* Peers that all leave in one loop turn: their closes are spread over
+ * later turns (counted in closes_deferred), every one of them is done,
+ * and a connection that stays is served after them. */
+TEST(worker_mass_close_spread_over_turns)
+{
+	enum { WANT = 1500 };
+	static int fds[WANT];
+	struct stls_stats_snap s;
+	struct stls_msg *m;
+	struct rlimit rl;
+	struct dh h;
+	int i, n = WANT, stay;
+
+	/* Two descriptors a connection, here and in the worker. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 2 * WANT + 64) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+		if (rl.rlim_cur < 2 * WANT + 64)
+			n = ((int)rl.rlim_cur - 64) / 2;
+	}
+	CHECK(n >= 200);
+	CHECK_OK(sem_init(&hold_go, 0, 0));
+	dh_init(&h, 1, &stls_echo_handler);
+	h.o.max_connections = n + 10;
+	dh_listen(&h, "tcp:127.0.0.1:0");
+	dh_start(&h);
+	stay = dh_connect(stls_daemon_bound(h.d, 0));
+	dh_echo(stay, "stays");
+	for (i = 0; i < n; i++) {
+		fds[i] = dh_connect(stls_daemon_bound(h.d, 0));
+		dh_echo(fds[i], "in");
+	}
+	CHECK(dh_wait_open(&h, n + 1, 5000));
+	/* The worker waits while every peer leaves: one poll sees them all. */
+	m = calloc(1, sizeof(*m));
+	m->fn = on_hold;
+	CHECK_OK(stls_daemon_post(h.d, 0, m));
+	while (!atomic_load(&hold_in))
+		dh_sleep_ms(1);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	dh_sleep_ms(50);
+	sem_post(&hold_go);
+	CHECK(dh_wait_open(&h, 1, 10000));
+	dh_snap(&h, &s);
+	CHECK_EQ(s.closed[STLS_DCLOSE_PEER], (uint64_t)n);
+	CHECK(s.v[STLS_STAT_CLOSES_DEFERRED] >= 1);
+	CHECK_EQ(stls_daemon_conn_count(h.d), 1);
+	dh_echo(stay, "still served");
+	close(stay);
+	dh_free(&h);
+	sem_destroy(&hold_go);
 }
 
 static atomic_int posted_on[4];

@@ -86,7 +86,7 @@ EOF2
 	local mp=$!
 	if [ "$storm" = 1 ]; then
 		sleep 8
-		timeout $((BUSY + 60)) "${STORM_PIN[@]}" nice -n "${OV_STORM_NICE:-0}" "$BIN/scenario" -t "127.0.0.1:$((PORT + 1))" \
+		timeout $((BUSY + 60 + ${OV_STAY:-$BUSY})) "${STORM_PIN[@]}" nice -n "${OV_STORM_NICE:-0}" "$BIN/scenario" -t "127.0.0.1:$((PORT + 1))" \
 			-n "$STORM" --storm-timeout $((BUSY - 10)) --prefix s --label "$name-storm" \
 			--stay "${OV_STAY:-$BUSY}" \
 			>"$T/s.out" 2>&1 &

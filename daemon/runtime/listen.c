@@ -42,6 +42,13 @@
 #include "runtime/worker.h"
 
 #define ACCEPT_BUDGET 64 /* per wake-up, so one listener cannot starve */
+/* ... and for at most this long (at least ACCEPT_MIN accepts): a TLS
+ * accept costs about 50 µs in a storm (the engine's SSL_new(), the heap
+ * growing under it), so 64 in a row held the connected phones' messages
+ * of that turn for 3 ms. The listener stays readable: the rest come in
+ * the next turns, between which the connections' reads are served. */
+#define ACCEPT_TURN_NS 250000
+#define ACCEPT_MIN 4
 /* The kernel caps it at net.core.somaxconn (4096 by default): a storm of
  * phones waits here while the workers are at max_handshakes. */
 #define BACKLOG 4096
@@ -500,6 +507,7 @@ static void on_accept(uv_poll_t *h, int status, int events)
 	struct stls_listener *l = h->data;
 	struct sockaddr_storage ss;
 	struct stls_addr peer;
+	uint64_t t0 = uv_hrtime();
 	socklen_t len;
 	int i, fd;
 
@@ -511,6 +519,8 @@ static void on_accept(uv_poll_t *h, int status, int events)
 	}
 	for (i = 0; i < ACCEPT_BUDGET && !l->w->stopping &&
 		    !l->w->accept_pause; i++) {
+		if (i >= ACCEPT_MIN && uv_hrtime() - t0 > ACCEPT_TURN_NS)
+			return;
 		len = sizeof(ss);
 		fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
 			     SOCK_NONBLOCK | SOCK_CLOEXEC);

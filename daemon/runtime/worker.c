@@ -16,7 +16,7 @@
  * the busy mark. A handshake thread at a lower priority is preempted by
  * the very worker its write wakes, inside that window, and the worker
  * then spun away a third of its CPU during a storm (perf, 2026-12-07).
- * One write() to an eventfd has no such window.
+ * A write() to an eventfd has no such window, and every post writes.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -65,21 +65,24 @@ void stls__worker_conn_release(struct stls_worker *w)
 				(*p_)->hook(w);                            \
 	} while (0)
 
-/* A turn's closes stop after this long (at least CLOSE_TURN_MIN run):
- * a close costs about 40 µs (the transform's close_notify, the engine's
- * free, the socket), and 5,000 phones behind one NAT leaving at once
- * held a worker for 190 ms in one turn, the connected phones' messages
- * with it. The rest wait for the next turns, which do not sleep in poll
- * meanwhile. */
-#define CLOSE_TURN_NS 500000
+/* A loop iteration's closes stop after this long (at least
+ * CLOSE_TURN_MIN run): a close costs about 40 µs (the transform's
+ * close_notify, the engine's free, the socket), and 5,000 phones behind
+ * one NAT leaving at once held a worker for 190 ms in one turn, the
+ * connected phones' messages with it. The rest wait for the next
+ * iterations, which do not sleep in poll meanwhile. Tests may lower it. */
+uint64_t stls__worker_close_turn_ns = 500000;
 #define CLOSE_TURN_MIN 8
 
 /* The end of a loop turn: held output leaves first (the backend's
  * datagrams in one sendmmsg(), then one transform write and one socket
- * write per connection), then the deferred closes run, for at most
- * CLOSE_TURN_NS. Output that the closes themselves produce (a handler
- * answering for a connection that failed) starts the idle handle again,
- * so it leaves on the next turn without waiting in poll. */
+ * write per connection), then the deferred closes run, oldest first, for
+ * at most stls__worker_close_turn_ns per loop iteration (end_of_turn
+ * runs after the poll and again before the next one: once the budget is
+ * spent, the second run leaves the closes to the iteration after the
+ * poll). Output that the closes themselves produce (a handler answering
+ * for a connection that failed) starts the idle handle again, so it
+ * leaves on the next turn without waiting in poll. */
 static void end_of_turn(struct stls_worker *w)
 {
 	struct stls_dconn *c;
@@ -94,15 +97,24 @@ static void end_of_turn(struct stls_worker *w)
 	EACH_PART(w, turn_end);
 	while ((c = w->flush_head) != NULL)
 		stls_dconn_flush(c);
+	if (w->closes_spent) {
+		if (w->close_head)
+			stls__worker_due(w);
+		return;
+	}
 	if (w->close_head)
 		t0 = uv_hrtime();
 	while ((c = w->close_head) != NULL) {
-		if (++n > CLOSE_TURN_MIN && uv_hrtime() - t0 > CLOSE_TURN_NS) {
+		if (++n > CLOSE_TURN_MIN &&
+		    uv_hrtime() - t0 > stls__worker_close_turn_ns) {
 			stls_stats_add(&w->stats, STLS_STAT_CLOSES_DEFERRED, 1);
+			w->closes_spent = true;
 			stls__worker_due(w);
 			break;
 		}
 		w->close_head = c->close_next;
+		if (!w->close_head)
+			w->close_tail = NULL;
 		c->close_next = NULL;
 		stls__dconn_finish_close(c);
 	}
@@ -118,6 +130,8 @@ static void on_due_idle(uv_idle_t *h)
 static void on_due_check(uv_check_t *h)
 {
 	struct stls_worker *w = h->data;
+
+	w->closes_spent = false; /* a poll came between: a new budget */
 
 	stls__hs_turn_end(w);
 	/* More held: the next poll only looks, it does not wait. */
@@ -145,8 +159,12 @@ void stls__worker_defer_flush(struct stls_worker *w, struct stls_dconn *c)
 
 void stls__worker_defer_close(struct stls_worker *w, struct stls_dconn *c)
 {
-	c->close_next = w->close_head;
-	w->close_head = c;
+	c->close_next = NULL;
+	if (w->close_tail)
+		w->close_tail->close_next = c;
+	else
+		w->close_head = c;
+	w->close_tail = c;
 	stls__worker_due(w);
 }
 
@@ -352,6 +370,7 @@ static void worker_fini(struct stls_worker *w)
 			STLS_ERR("worker %u: loop not empty at exit", w->idx);
 		w->loop_ok = false;
 	}
+	atomic_store(&w->wake_ok, false);
 	if (w->wake_fd >= 0)
 		close(w->wake_fd);
 	w->wake_fd = -1;
@@ -645,8 +664,12 @@ int stls_daemon_post(struct stls_daemon *d, unsigned widx, struct stls_msg *m)
 	if (widx >= d->n)
 		return -ENOENT;
 	w = &d->w[widx];
-	if (stls_mpsc_push(&w->inbox, m))
-		stls__worker_wake(w);
+	/* Woken on every post, not only on the first into an empty queue:
+	 * a poster preempted between its push and its write (a handshake
+	 * thread at a lower priority) would otherwise hold back every
+	 * message queued behind its own. */
+	(void)stls_mpsc_push(&w->inbox, m);
+	stls__worker_wake(w);
 	return 0;
 }
 

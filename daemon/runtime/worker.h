@@ -54,7 +54,8 @@ struct stls_worker {
 	struct stls_backend *backend;
 	struct stls_dns *dns;   /* the DNS part's resolver, or NULL */
 	struct stls_stats stats;
-	struct stls_dconn *close_head;
+	struct stls_dconn *close_head, *close_tail; /* oldest first */
+	bool closes_spent;      /* this iteration's close budget is used */
 	struct stls_dconn *flush_head; /* connections with output held */
 	uint8_t *scratch;       /* read buffer shared by the connections */
 	uint8_t *scratch2;      /* decoded bytes out of a transform */
@@ -121,6 +122,9 @@ void stls__worker_defer_close(struct stls_worker *w, struct stls_dconn *c);
 
 /* A connection finished closing: the worker may be done stopping. */
 void stls__worker_conn_gone(struct stls_worker *w);
+
+/* The close budget of a loop iteration (ns); tests lower it. */
+extern uint64_t stls__worker_close_turn_ns;
 
 /* Any thread: wakes w's loop (one write() to its eventfd), which then
  * drains its inbox and looks at stop_req and synf_poke. Nothing before

@@ -162,7 +162,6 @@ static void *work(void *arg)
 	OSSL_LIB_CTX *libctx = NULL;
 	size_t i;
 
-	pthread_setname_np(pthread_self(), "stls-load");
 	if (a->own_ctx) {
 		libctx = stls__libctx_slot(atomic_fetch_add(&a->slot, 1));
 	}
@@ -232,6 +231,8 @@ struct stls__seen *stls__parse_ahead(const struct stls_settings *s,
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	while (started + 1 < n &&
 	       pthread_create(&tid[started], NULL, work, &a) == 0) {
+		/* Only the threads made here: the caller's keeps its name. */
+		pthread_setname_np(tid[started], "stls-load");
 		started++;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

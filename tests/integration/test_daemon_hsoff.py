@@ -367,6 +367,19 @@ def below_offload_at():
         check(ov.get("handshake_steps_offloaded") == 0,
               "below handshake_offload_at: nothing offloaded (%s)"
               % ov.get("handshake_steps_offloaded"))
+        # The threads carry names for top -H and perf (docs/daemon.md).
+        task = "/proc/%d/task" % d.p.pid
+        names = set()
+        for t in os.listdir(task):
+            try:
+                with open(os.path.join(task, t, "comm")) as f:
+                    names.add(f.read().strip())
+            except OSError:
+                pass
+        for want in ("siptlsd", "stls-w0", "stls-w1", "stls-hs0",
+                     "stls-hs1", "stls-rpc"):
+            check(want in names, "thread %s present (%s)"
+                  % (want, sorted(names)))
         ctl.close()
         check(d.stop() == 0, "siptlsd exits 0")
     finally:

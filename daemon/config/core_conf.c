@@ -180,8 +180,8 @@ static const struct stls_kw kws[] = {
 	  "worker runs them itself. Handing a step over costs a thread "
 	  "switch each way (on a 2-core machine, every step handed over: "
 	  "within the noise for a TLS 1.3 handshake, about 180 µs of CPU "
-	  "for a TLS 1.2 one, with two steps) and only pays when many handshakes compete with the "
-	  "connected phones. 0: every step goes to the threads. Counted in "
+	  "for a TLS 1.2 one, with two steps) and only pays when many "
+	  "handshakes compete with the connected phones. 0: every step goes to the threads. Counted in "
 	  "`core.stats` (`handshake_steps_offloaded`)." },
 	{ "handshake_nice", KW_INT, KW_FIELD(handshake_nice, int), 0, 19,
 	  NULL, "10", 0,

@@ -108,16 +108,18 @@ static void on_udp(uv_poll_t *h, int status, int events)
 			(void)uv_poll_start(&b->udp, UV_READABLE, on_udp);
 		return;
 	}
+	memset(m, 0, sizeof(m[0]) * slots);
+	for (i = 0; i < slots; i++) {
+		iov[i].iov_base = base + i * slot;
+		iov[i].iov_len = slot;
+		m[i].msg_hdr.msg_name = &from[i];
+		m[i].msg_hdr.msg_iov = &iov[i];
+		m[i].msg_hdr.msg_iovlen = 1;
+	}
 	for (round = 0; round < MMSG_ROUNDS && b->udp_open; round++) {
-		memset(m, 0, sizeof(m[0]) * slots);
-		for (i = 0; i < slots; i++) {
-			iov[i].iov_base = base + i * slot;
-			iov[i].iov_len = slot;
-			m[i].msg_hdr.msg_name = &from[i];
+		/* The only input field a call overwrites. */
+		for (i = 0; i < slots; i++)
 			m[i].msg_hdr.msg_namelen = sizeof(from[i]);
-			m[i].msg_hdr.msg_iov = &iov[i];
-			m[i].msg_hdr.msg_iovlen = 1;
-		}
 		r = recvmmsg(b->fd, m, slots, MSG_DONTWAIT, NULL);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -366,7 +368,6 @@ static int send_one(struct stls_backend *b, const struct sockaddr_storage *to,
 		return -errno;
 	return (size_t)r == n ? 0 : -EMSGSIZE;
 }
-
 
 /* A held datagram the kernel refused: counted, and the handler may still
  * answer for it (the relay sends the client a 503). A flush forced by a

@@ -29,7 +29,6 @@ struct slot {
 
 struct stls_hsoff {
 	atomic_bool stop;
-	atomic_size_t queued;
 	atomic_uint rr;
 	atomic_bool warned;                 /* priority refusal logged */
 	stls_hsoff_done_fn *done;
@@ -77,7 +76,6 @@ static void run_batch(struct slot *sl, struct stls_msg *m)
 		next = m->next;
 		atomic_fetch_sub_explicit(&sl->waiting, 1,
 					  memory_order_relaxed);
-		atomic_fetch_sub_explicit(&h->queued, 1, memory_order_relaxed);
 		j->run(j);
 		h->done(h->arg, j);
 	}
@@ -187,7 +185,6 @@ void stls_hsoff_submit(struct stls_hsoff *h, struct stls_hsoff_job *j)
 {
 	struct slot *sl = pick(h);
 
-	atomic_fetch_add_explicit(&h->queued, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&sl->waiting, 1, memory_order_relaxed);
 	if (stls_mpsc_push(&sl->q, &j->qm))
 		sem_post(&sl->sem);
@@ -195,7 +192,14 @@ void stls_hsoff_submit(struct stls_hsoff *h, struct stls_hsoff_job *j)
 
 size_t stls_hsoff_queued(const struct stls_hsoff *h)
 {
-	return h ? atomic_load_explicit(&h->queued, memory_order_relaxed) : 0;
+	size_t n = 0;
+	unsigned i;
+
+	/* Summed per thread (a gauge: the sum need not be a snapshot). */
+	for (i = 0; h && i < h->n; i++)
+		n += atomic_load_explicit(&h->s[i].waiting,
+					  memory_order_relaxed);
+	return n;
 }
 
 unsigned stls_hsoff_threads(const struct stls_hsoff *h)

@@ -2,9 +2,10 @@
  * Worker threads and the daemon object (see daemon.h, worker.h).
  *
  * A worker's loop holds: a poll handle on its wake eventfd (its inbox and
- * stop request), an idle and a check handle that run the deferred closes at the end of the
- * loop iteration, the accept back-off timer, the shutdown grace timer, its
- * listeners, its backend socket and its connections.
+ * stop request), an idle and a check handle that run the deferred closes
+ * at the end of the loop iteration, the accept back-off timer, the
+ * shutdown grace timer, its listeners, its backend socket and its
+ * connections.
  *
  * Stopping: the worker stops accepting, lets each connection flush its
  * pending output (up to shutdown_ms), closes them, closes its handles, and

@@ -48,20 +48,17 @@ TEST(lowmem_cached)
 	stls_lowmem_set_budget(0);
 }
 
-/* Resident bytes of this process (/proc/self/statm), or 0. */
+/* Resident bytes of this process as the probe sees them (a budget less
+ * what is available under it: a new budget reads afresh), or 0. */
 static uint64_t rss_bytes(void)
 {
-	FILE *f = fopen("/proc/self/statm", "r");
-	unsigned long size = 0, res = 0;
+	const uint64_t big = 1ull << 50;
+	uint64_t avail;
 
-	if (!f) {
-		return 0;
-	}
-	if (fscanf(f, "%lu %lu", &size, &res) != 2) {
-		res = 0;
-	}
-	fclose(f);
-	return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+	stls_lowmem_set_budget(big);
+	avail = stls_lowmem_get_available();
+	stls_lowmem_set_budget(0);
+	return big - avail;
 }
 
 /* Far above a threshold (16 times it or more) the figure is kept for a

@@ -91,6 +91,7 @@ static int overload_info(struct stls_ctl *ctl, json_t *o)
 		STLS_STAT_HS_OFFLOADED,
 		STLS_STAT_HS_STEP_PAUSED,
 		STLS_STAT_CLOSES_DEFERRED,
+		STLS_STAT_HS_FLIGHTS_DIRECT,
 	};
 	struct stls_stats_snap s;
 	size_t i;

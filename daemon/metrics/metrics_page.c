@@ -400,6 +400,8 @@ static const struct {
 	  "Connections that stopped reading: 16 KB came during a step." },
 	{ STLS_STAT_CLOSES_DEFERRED, "siptls_closes_deferred_total",
 	  "Loop turns that left closes for the next (0.5 ms of closes a turn)." },
+	{ STLS_STAT_HS_FLIGHTS_DIRECT, "siptls_handshake_flights_direct_total",
+	  "Handshake flights written to the socket by a handshake thread." },
 	{ STLS_STAT_REFUSED_SOURCE_CONNS,
 	  "siptls_source_refused_connections_total",
 	  "Connections reset at accept: source_max_connections." },

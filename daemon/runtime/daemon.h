@@ -95,6 +95,15 @@ struct stls_xform_ops {
 	 */
 	enum stls_io (*step)(void *x, const uint8_t *p, size_t n);
 	enum stls_io (*step_done)(void *x, enum stls_io io);
+	/*
+	 * Optional, with step(): the wire output that the handshake thread
+	 * may write to the socket itself right after step(), under step()'s
+	 * rules: 0 for any byte that step_done() may still withhold (a
+	 * hook that drops the connection). Not asked after a step that
+	 * failed (its alert leaves from the worker). Released with
+	 * consume(). NULL: every byte leaves from the worker.
+	 */
+	size_t (*step_peek)(void *x, const uint8_t **p);
 };
 
 struct stls_xform {

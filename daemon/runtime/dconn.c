@@ -80,7 +80,7 @@ static uint64_t now_ms(const struct stls_dconn *c)
 	return uv_now(&c->w->loop) + 1;
 }
 
-static void account_out(struct stls_dconn *c, size_t n)
+void stls__dconn_sent(struct stls_dconn *c, size_t n)
 {
 	c->bytes_out += n;
 	c->last_active_ms = now_ms(c);
@@ -137,7 +137,7 @@ static void on_write(uv_write_t *req, int status)
 
 	c->pending -= ch->len;
 	if (status == 0)
-		account_out(c, ch->len);
+		stls__dconn_sent(c, ch->len);
 	else if (status != UV_ECANCELED)
 		stls_dconn_close(c, STLS_DCLOSE_WRITE_ERROR);
 	free(ch);
@@ -192,7 +192,7 @@ static int raw_send(struct stls_dconn *c, const uint8_t *p, size_t n)
 			return -EPIPE;
 		}
 		if (r > 0) {
-			account_out(c, (size_t)r);
+			stls__dconn_sent(c, (size_t)r);
 			p += r;
 			n -= (size_t)r;
 		}

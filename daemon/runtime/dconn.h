@@ -188,6 +188,8 @@ void stls__dconn_input(struct stls_dconn *c, const uint8_t *p, size_t n);
  * on its result <io>, reads the decoded bytes to the handler, sends the
  * transform's output. */
 void stls__dconn_fed(struct stls_dconn *c, enum stls_io io);
+/* Accounts <n> bytes written to c's socket (bytes_out, activity). */
+void stls__dconn_sent(struct stls_dconn *c, size_t n);
 void stls__dconn_pause(struct stls_dconn *c, unsigned why);
 void stls__dconn_resume(struct stls_dconn *c, unsigned why);
 void stls__dconn_arm_timer(struct stls_dconn *c);

@@ -10,6 +10,16 @@
  * (c->step_out): the worker calls no transform op on it, and its close,
  * whatever the reason, waits (c->close_waits).
  *
+ * The step's own output, the handshake's flight, leaves from the thread
+ * too (the transform's step_peek()): the thread writes it to the socket
+ * right after the step, so that neither the write nor, on loopback, the
+ * peer's receive work that the kernel runs inside it costs the worker
+ * time at its higher priority. Only when the connection had nothing
+ * queued for the socket at submission: while the step is out the worker
+ * writes nothing to it, so the bytes stay in order. What the socket does
+ * not take at once (and everything once the handshake completed) is
+ * sent by the worker after step_done(), as before.
+ *
  * Ownership: the step job (with its bytes) is the worker's until
  * submitted, the pool's while queued and running, and the worker's again
  * once posted back; the connection object outlives it (its free waits).
@@ -17,6 +27,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "runtime/dconn.h"
 #include "runtime/hsoff.h"
@@ -33,10 +44,34 @@ struct step_job {
 	unsigned widx;
 	uint8_t *p;                  /* owned */
 	size_t n;
+	int fd;                      /* the socket, for the flight; -1: none */
+	size_t sent;                 /* of it written by the thread */
 };
 
 #define JOB_OF_MSG(mp) \
 	((struct step_job *)((char *)(mp) - offsetof(struct step_job, m)))
+
+/* On a handshake thread: as much of the step's flight as the socket
+ * takes now. An error is left for the worker's own write to meet. */
+static size_t send_flight(struct step_job *s)
+{
+	const uint8_t *p;
+	size_t n, sent = 0;
+	ssize_t r;
+
+	while ((n = s->ops->step_peek(s->x, &p)) > 0) {
+		r = send(s->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		s->ops->consume(s->x, (size_t)r);
+		sent += (size_t)r;
+		if ((size_t)r < n)
+			break;
+	}
+	return sent;
+}
 
 /* On a handshake thread. */
 static void step_run(struct stls_hsoff_job *j)
@@ -44,6 +79,8 @@ static void step_run(struct stls_hsoff_job *j)
 	struct step_job *s = (struct step_job *)j;
 
 	s->io = s->ops->step(s->x, s->p, s->n);
+	if (s->fd >= 0 && s->io != STLS_IO_FAILED)
+		s->sent = send_flight(s);
 }
 
 static void step_msg(struct stls_worker *w, struct stls_dconn *unused,
@@ -82,6 +119,7 @@ static void submit(struct stls_dconn *c, uint8_t *p, size_t n)
 {
 	struct stls_worker *w = c->w;
 	struct step_job *s = calloc(1, sizeof(*s));
+	uv_os_fd_t fd;
 
 	if (!s) {
 		free(p);
@@ -95,6 +133,10 @@ static void submit(struct stls_dconn *c, uint8_t *p, size_t n)
 	s->widx = w->idx;
 	s->p = p;
 	s->n = n;
+	s->fd = -1;
+	if (s->ops->step_peek && c->pending == 0 &&
+	    uv_fileno((const uv_handle_t *)&c->tcp, &fd) == 0)
+		s->fd = fd;
 	c->step_out = true;
 	stls_stats_add(&w->stats, STLS_STAT_HS_OFFLOADED, 1);
 	stls_stats_steps_out(&w->stats, 1);
@@ -180,6 +222,10 @@ static void step_msg(struct stls_worker *w, struct stls_dconn *unused,
 	}
 	c->step_out = false;
 	stls_stats_steps_out(&w->stats, -1);
+	if (s->sent) {
+		stls__dconn_sent(c, s->sent);
+		stls_stats_add(&w->stats, STLS_STAT_HS_FLIGHTS_DIRECT, 1);
+	}
 	if (c->state >= STLS_DCONN_CLOSING) {
 		/* Closed meanwhile (the peer's EOF may come right behind its
 		 * last handshake bytes): what the step did is counted as an

@@ -30,6 +30,7 @@ const char *const stls_stat_names[STLS_STAT__COUNT] = {
 	[STLS_STAT_HS_OFFLOADED] = "handshake_steps_offloaded",
 	[STLS_STAT_HS_STEP_PAUSED] = "handshake_step_pauses",
 	[STLS_STAT_CLOSES_DEFERRED] = "closes_deferred",
+	[STLS_STAT_HS_FLIGHTS_DIRECT] = "handshake_flights_direct",
 };
 
 void stls_stats_closed(struct stls_stats *s, enum stls_dclose r)

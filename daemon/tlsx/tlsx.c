@@ -381,6 +381,23 @@ static size_t x_peek(void *xp, const uint8_t **p)
 	return n;
 }
 
+/* What a step may send from the handshake thread: a server's output,
+ * its flights and, from the step that completes its handshake, its
+ * session tickets (no hook runs at a server's handshake end: see
+ * on_handshake()). A client's output once its handshake is done waits
+ * for x_step_done(), whose connection-out hook may still drop it. */
+static size_t x_step_peek(void *xp, const uint8_t **p)
+{
+	struct tlsx_conn *x = xp;
+
+	if (stls_conn_get_role(x->conn) == STLS_ROLE_CLIENT &&
+	    handshake_done(x)) {
+		*p = NULL;
+		return 0;
+	}
+	return x_peek(xp, p);
+}
+
 static void x_consume(void *xp, size_t n)
 {
 	struct tlsx_conn *x = xp;
@@ -478,6 +495,7 @@ static const struct stls_xform_ops tlsx_ops = {
 	.describe = x_describe,
 	.step = x_step,
 	.step_done = x_step_done,
+	.step_peek = x_step_peek,
 };
 
 /* Wraps <ssl> (taken) in a new engine connection and transform state. */

@@ -39,6 +39,7 @@ TEST(info_has_the_seed_fields_and_counters)
 		"source_filter_rebuilds", "source_filter_full",
 		"handshake_reads_held", "handshake_steps_offloaded",
 		"handshake_step_pauses", "closes_deferred",
+		"handshake_flights_direct",
 		"source_filter_sources",
 		"handshake_threads", "handshake_steps_out",
 		"handshake_steps_queued",

@@ -11,6 +11,7 @@
 #include "test.h"
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -62,15 +63,55 @@ static const struct stls_xform_ops step_ops = {
 	.step_done = step_done,
 };
 
+/* The same toy whose step's output the thread sends itself: the toy has
+ * no hooks, so all of it is "the flight" (the TLS transform stops at the
+ * handshake's end). <flight_extra> bytes of 'x' follow its WELCOME, to
+ * make a flight larger than the socket takes at once. */
+static size_t flight_extra;
+
+static enum stls_io big_step(void *x, const uint8_t *p, size_t n)
+{
+	struct tx *t = x;
+	bool was = t->established;
+	enum stls_io io = gated_step(x, p, n);
+	uint8_t *blob;
+
+	if (!was && t->established && flight_extra) {
+		blob = malloc(flight_extra);
+		memset(blob, 'x', flight_extra);
+		tx_encode(t, blob, flight_extra);
+		free(blob);
+	}
+	return io;
+}
+
+static const struct stls_xform_ops flight_ops = {
+	.name = "toy-flight",
+	.feed = tx_feed,
+	.read = tx_read,
+	.write = tx_write,
+	.peek = tx_peek,
+	.consume = tx_consume,
+	.established = tx_established,
+	.shutdown = tx_shutdown,
+	.free = tx_free,
+	.step = big_step,
+	.step_done = step_done,
+	.step_peek = tx_peek,
+};
+
+static const struct stls_xform_ops *new_ops = &step_ops;
+
 static int step_new(void *arg, struct stls_dconn *c, struct stls_xform *out)
 {
 	int err = tx_new(arg, c, out);
 
-	out->ops = &step_ops;
+	out->ops = new_ops;
 	return err;
 }
 
 static unsigned start_offload_at; /* h->o.hs_offload_at for start() */
+static size_t start_high_water;   /* h->o.high_water for start(), if set */
 
 static void start(struct dh *h, unsigned threads, int handshake_ms)
 {
@@ -82,6 +123,8 @@ static void start(struct dh *h, unsigned threads, int handshake_ms)
 	h->o.hs_threads = threads;
 	h->o.hs_nice = 5;
 	h->o.hs_offload_at = start_offload_at;
+	if (start_high_water)
+		h->o.high_water = start_high_water;
 	h->o.handshake_ms = handshake_ms;
 	dh_listen(h, "tls:127.0.0.1:0");
 	dh_start(h);
@@ -376,4 +419,112 @@ TEST(hsstep_held_reads_and_steps_keep_order)
 	for (i = 0; i < M; i++)
 		close(extra[i]);
 	dh_free(&h);
+}
+
+/* Holds a worker's loop until the test lets it go. */
+static sem_t hold_go;
+static atomic_bool hold_in;
+
+static void on_hold(struct stls_worker *w, struct stls_dconn *c,
+		    struct stls_msg *m, bool cancelled)
+{
+	(void)w;
+	(void)c;
+	if (!cancelled) {
+		atomic_store(&hold_in, true);
+		while (sem_wait(&hold_go) != 0)
+			;
+	}
+	free(m);
+}
+
+static void hold_worker(struct dh *h)
+{
+	struct stls_msg *m = calloc(1, sizeof(*m));
+	int i;
+
+	CHECK(m != NULL);
+	atomic_store(&hold_in, false);
+	m->fn = on_hold;
+	CHECK_OK(stls_daemon_post(h->d, 0, m));
+	for (i = 0; i < 5000 && !atomic_load(&hold_in); i++)
+		dh_sleep_ms(1);
+	CHECK(atomic_load(&hold_in));
+}
+
+/* The step's flight leaves from the handshake thread: the client gets it
+ * while the worker's loop is held; the worker then accounts it (bytes
+ * out, handshake_flights_direct) and serves the connection on. */
+TEST(hsstep_flight_sent_by_the_thread)
+{
+	struct stls_stats_snap s;
+	struct dh h;
+	char buf[16];
+	int fd;
+
+	CHECK_OK(sem_init(&hold_go, 0, 0));
+	new_ops = &flight_ops;
+	start(&h, 1, 5000);
+	atomic_store(&gate_open, false);
+	fd = dh_connect(stls_daemon_bound(h.d, 0));
+	dh_send_all(fd, "HELLO\n", 6);
+	CHECK(wait_waiting(1));
+	hold_worker(&h);
+	atomic_store(&gate_open, true);
+	CHECK_EQ(dh_recv_n(fd, buf, 8), 8);
+	CHECK(memcmp(buf, "WELCOME\n", 8) == 0);
+	sem_post(&hold_go);
+	dh_send_all(fd, "Sip", 3);
+	CHECK_EQ(dh_recv_n(fd, buf, 3), 3);
+	CHECK(memcmp(buf, "sIP", 3) == 0);
+	dh_snap(&h, &s);
+	CHECK_EQ(s.v[STLS_STAT_HS_FLIGHTS_DIRECT], 1);
+	CHECK_EQ(s.v[STLS_STAT_BYTES_OUT], 11);
+	CHECK_EQ(s.steps_out, 0);
+	close(fd);
+	dh_free(&h);
+	new_ops = &step_ops;
+	sem_destroy(&hold_go);
+}
+
+/* A flight larger than the socket takes: the thread writes what it can,
+ * the worker queues the rest behind it, and the client reads it all, in
+ * order, then its echo. */
+TEST(hsstep_flight_rest_from_the_worker)
+{
+	enum { EXTRA = 8 << 20 };
+	struct stls_stats_snap s;
+	struct dh h;
+	char *got = malloc(8 + EXTRA);
+	size_t i;
+	int fd;
+
+	CHECK(got != NULL);
+	new_ops = &flight_ops;
+	flight_extra = EXTRA;
+	start_high_water = EXTRA; /* what the socket does not take, queued */
+	start(&h, 1, 5000);
+	start_high_water = 0;
+	fd = dh_connect(stls_daemon_bound(h.d, 0));
+	dh_send_all(fd, "HELLO\nab", 8);
+	/* Nothing read until the step is back: the socket fills up. */
+	for (i = 0; i < 500 && atomic_load(&steps_done) < 1; i++)
+		dh_sleep_ms(10);
+	CHECK_EQ(atomic_load(&steps_done), 1);
+	dh_sleep_ms(50);
+	CHECK_EQ(dh_recv_n(fd, got, 8 + EXTRA), 8 + EXTRA);
+	CHECK(memcmp(got, "WELCOME\n", 8) == 0);
+	for (i = 8; i < 8 + (size_t)EXTRA && got[i] == 'X'; i++)
+		;
+	CHECK_EQ(i, 8 + (size_t)EXTRA);
+	CHECK_EQ(dh_recv_n(fd, got, 2), 2);
+	CHECK(memcmp(got, "AB", 2) == 0);
+	dh_snap(&h, &s);
+	CHECK_EQ(s.v[STLS_STAT_HS_FLIGHTS_DIRECT], 1);
+	CHECK_EQ(s.v[STLS_STAT_BYTES_OUT], 8 + EXTRA + 2);
+	close(fd);
+	dh_free(&h);
+	free(got);
+	flight_extra = 0;
+	new_ops = &step_ops;
 }

@@ -3,7 +3,9 @@
 # served while a storm of new handshakes arrives? (issue 19: their p99
 # within 2x of the unloaded value.) docs/performance.md "Overload".
 #
-# One siptlsd (2 workers) in front of bench/sip_proxy. For each config
+# One siptlsd in front of bench/sip_proxy (workers = OV_WORKERS, default
+# 2; auto counts the CPUs it may run on, so 1 when pinned to one CPU
+# with OV_EDGE_CPUS). For each config
 # (default limits; max_handshakes_in_flight = 0, the behaviour before):
 #   quiet  OV_PHONES (500) registered phones, OV_CALLS (20) calls/s,
 #          REGISTER and keep-alive every 10 s, for OV_BUSY (40) s: the
@@ -66,7 +68,7 @@ one() {
 [core]
 listen = tls:127.0.0.1:$((PORT + 1))
 backend = udp:127.0.0.1:$PORT
-workers = 2
+workers = ${OV_WORKERS:-2}
 max_connections = $((STORM + PHONES + 1000))
 $extra
 [server:default]
@@ -109,6 +111,7 @@ EOF2
 	cat "$T/m.out" ${sp:+"$T/s.out"} | grep -v '^RESULT' >&2
 	grep -h '^RESULT' "$T/m.out" ${sp:+"$T/s.out"} | sed "s|\$| load_start=$l|" >>"$RAW"
 	grep -o "shed_handshakes=[0-9]*\|handshake_limit_pauses=[0-9]*" "$T/d.log" | tail -2 >&2
+	echo "NOTE $name workers=$(ps -L -o comm= -p "$dp" | grep -c '^stls-w') handshake_threads=$(ps -L -o comm= -p "$dp" | grep -c '^stls-hs')" >>"$RAW"
 	stop_tree "$dp"
 	stop_tree "$pp"
 	grep -h '^sip_proxy: dwell' "$T/p.log" | sed "s|^sip_proxy: |NOTE $name backend |" |

@@ -104,7 +104,8 @@ static const struct stls_kw kws[] = {
 	{ "workers", KW_INT, KW_FIELD(workers, int), 1, 256, NULL, "auto",
 	  KW_AUTO,
 	  "Worker threads, each with its own event loop. `auto`: the number "
-	  "of online CPUs." },
+	  "of CPUs siptlsd may run on (its CPU affinity: `taskset`, a cpuset, "
+	  "systemd's `CPUAffinity=`), else the online CPUs." },
 	{ "max_connections", KW_INT, KW_FIELD(max_connections, int), 1,
 	  1000000, NULL, "10000", 0,
 	  "Most TCP and TLS connections open at once (inbound and outbound, "
@@ -715,8 +716,8 @@ static void resolve_auto(struct stls_core_conf *c,
 	long n;
 
 	if (c->workers == 0) {
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-		c->workers = n < 1 ? 1 : (n > 256 ? 256 : (int)n);
+		n = stls_cpus_usable();
+		c->workers = n > 256 ? 256 : (int)n;
 	}
 	if (c->handshake_threads < 0)
 		c->handshake_threads = c->workers;

@@ -19,6 +19,10 @@
 #define STLS_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define STLS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* CPUs this process may run on (its affinity mask; the online CPUs when
+ * the mask cannot be read). At least 1. */
+long stls_cpus_usable(void);
+
 /* Result of one step of a non-blocking state machine. */
 enum stls_io {
 	STLS_IO_DONE,       /* the step completed */

@@ -43,7 +43,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -139,12 +138,9 @@ static int collect(struct ahead *a, const struct stls_profile_conf *list)
 static unsigned thread_count(const struct stls_settings *s, size_t njobs)
 {
 	long n = s->load_threads;
-	cpu_set_t cpus;
 
 	if (n <= 0) {
-		n = sched_getaffinity(0, sizeof(cpus), &cpus) == 0
-			    ? CPU_COUNT(&cpus)
-			    : sysconf(_SC_NPROCESSORS_ONLN);
+		n = stls_cpus_usable();
 		n = n > AUTO_THREADS_MAX ? AUTO_THREADS_MAX : n;
 	}
 	n = n > THREADS_MAX ? THREADS_MAX : n;

@@ -401,7 +401,7 @@ static const struct {
 	{ STLS_STAT_CLOSES_DEFERRED, "siptls_closes_deferred_total",
 	  "Loop turns that left closes for the next (0.5 ms of closes a turn)." },
 	{ STLS_STAT_HS_FLIGHTS_DIRECT, "siptls_handshake_flights_direct_total",
-	  "Handshake flights written to the socket by a handshake thread." },
+	  "Handshake steps whose output a handshake thread wrote (all or part)." },
 	{ STLS_STAT_REFUSED_SOURCE_CONNS,
 	  "siptls_source_refused_connections_total",
 	  "Connections reset at accept: source_max_connections." },

@@ -4,8 +4,8 @@
  * hands each job back when it is done.
  *
  * The workers keep every socket and all established traffic; what they
- * hand over is CPU work alone (a TLS handshake step: the engine over a
- * ClientHello on memory BIOs, see hsstep.c). Each pool thread lowers its
+ * hand over is CPU work (a TLS handshake step: the engine over a
+ * ClientHello on memory BIOs, see hsstep.c) and the write of its output. Each pool thread lowers its
  * own priority when it starts: nice <nice> (setpriority() on its thread
  * id), or SCHED_IDLE with <idle>; only lowering, which needs no
  * privilege. A refusal is logged once and the thread runs at the

@@ -17,8 +17,9 @@
  * time at its higher priority. Only when the connection had nothing
  * queued for the socket at submission: while the step is out the worker
  * writes nothing to it, so the bytes stay in order. What the socket does
- * not take at once (and everything once the handshake completed) is
- * sent by the worker after step_done(), as before.
+ * not take at once, the alert of a failed step, and what step_peek()
+ * withholds (a client's output after its handshake) are sent by the
+ * worker after step_done(), as before.
  *
  * Ownership: the step job (with its bytes) is the worker's until
  * submitted, the pool's while queued and running, and the worker's again

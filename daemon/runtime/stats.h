@@ -38,7 +38,7 @@ enum stls_stat {
 	STLS_STAT_HS_OFFLOADED,      /* handshake steps run off the worker */
 	STLS_STAT_HS_STEP_PAUSED,    /* reads paused: 16 KB came during a step */
 	STLS_STAT_CLOSES_DEFERRED,   /* turns that left closes for the next */
-	STLS_STAT_HS_FLIGHTS_DIRECT, /* flights a handshake thread wrote */
+	STLS_STAT_HS_FLIGHTS_DIRECT, /* steps whose output a thread sent */
 	STLS_STAT__COUNT
 };
 

@@ -381,9 +381,10 @@ static size_t x_peek(void *xp, const uint8_t **p)
 	return n;
 }
 
-/* What a step may send from the handshake thread: a server's output,
- * its flights and, from the step that completes its handshake, its
- * session tickets (no hook runs at a server's handshake end: see
+/* What a step may send from the handshake thread: all of a server's
+ * output, its flights and, from the step that completes its handshake,
+ * its session tickets and any data written to it before (encrypted at
+ * that moment, in order); no hook runs at a server's handshake end (see
  * on_handshake()). A client's output once its handshake is done waits
  * for x_step_done(), whose connection-out hook may still drop it. */
 static size_t x_step_peek(void *xp, const uint8_t **p)

@@ -76,6 +76,11 @@ static enum stls_io big_step(void *x, const uint8_t *p, size_t n)
 	enum stls_io io = gated_step(x, p, n);
 	uint8_t *blob;
 
+	/* A failing step with output (an alert): the thread sends none. */
+	if (io == STLS_IO_FAILED) {
+		tx_encode(t, (const uint8_t *)"alert\n", 6);
+		return io;
+	}
 	if (!was && t->established && flight_extra) {
 		blob = malloc(flight_extra);
 		memset(blob, 'x', flight_extra);
@@ -477,9 +482,10 @@ TEST(hsstep_flight_sent_by_the_thread)
 	dh_send_all(fd, "Sip", 3);
 	CHECK_EQ(dh_recv_n(fd, buf, 3), 3);
 	CHECK(memcmp(buf, "sIP", 3) == 0);
+	/* Counted once the worker's own write returned. */
+	CHECK(dh_wait_stat(&h, STLS_STAT_BYTES_OUT, 11, 2000));
 	dh_snap(&h, &s);
 	CHECK_EQ(s.v[STLS_STAT_HS_FLIGHTS_DIRECT], 1);
-	CHECK_EQ(s.v[STLS_STAT_BYTES_OUT], 11);
 	CHECK_EQ(s.steps_out, 0);
 	close(fd);
 	dh_free(&h);
@@ -505,7 +511,13 @@ TEST(hsstep_flight_rest_from_the_worker)
 	start_high_water = EXTRA; /* what the socket does not take, queued */
 	start(&h, 1, 5000);
 	start_high_water = 0;
-	fd = dh_connect(stls_daemon_bound(h.d, 0));
+	/* A small receive window: the socket takes a part of the flight,
+	 * not the 8 MB (loopback's buffers could hold it all). */
+	fd = dh_socket(AF_INET);
+	CHECK(fd >= 0);
+	CHECK_OK(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ 4096 },
+			    sizeof(int)));
+	CHECK_OK(dh_connect_fd(fd, stls_daemon_bound(h.d, 0)));
 	dh_send_all(fd, "HELLO\nab", 8);
 	/* Nothing read until the step is back: the socket fills up. */
 	for (i = 0; i < 500 && atomic_load(&steps_done) < 1; i++)
@@ -519,12 +531,37 @@ TEST(hsstep_flight_rest_from_the_worker)
 	CHECK_EQ(i, 8 + (size_t)EXTRA);
 	CHECK_EQ(dh_recv_n(fd, got, 2), 2);
 	CHECK(memcmp(got, "AB", 2) == 0);
+	CHECK(dh_wait_stat(&h, STLS_STAT_BYTES_OUT, 8 + EXTRA + 2, 2000));
 	dh_snap(&h, &s);
 	CHECK_EQ(s.v[STLS_STAT_HS_FLIGHTS_DIRECT], 1);
-	CHECK_EQ(s.v[STLS_STAT_BYTES_OUT], 8 + EXTRA + 2);
 	close(fd);
 	dh_free(&h);
 	free(got);
 	flight_extra = 0;
+	new_ops = &step_ops;
+}
+
+/* A step that fails with output (the engine's alert): the thread sends
+ * nothing; the worker sends the alert, then closes (reason transform). */
+TEST(hsstep_failed_step_alert_from_the_worker)
+{
+	struct stls_stats_snap s;
+	struct dh h;
+	char buf[8];
+	int fd;
+
+	new_ops = &flight_ops;
+	start(&h, 1, 5000);
+	fd = dh_connect(stls_daemon_bound(h.d, 0));
+	dh_send_all(fd, "FAIL\n", 5);
+	CHECK_EQ(dh_recv_n(fd, buf, 6), 6);
+	CHECK(memcmp(buf, "ALERT\n", 6) == 0);
+	CHECK(dh_closed_within(fd, 2000));
+	CHECK(dh_wait_reason(&h, STLS_DCLOSE_TRANSFORM, 1, 2000));
+	dh_snap(&h, &s);
+	CHECK_EQ(s.v[STLS_STAT_HS_FLIGHTS_DIRECT], 0);
+	CHECK_EQ(s.v[STLS_STAT_HS_OFFLOADED], 1);
+	close(fd);
+	dh_free(&h);
 	new_ops = &step_ops;
 }

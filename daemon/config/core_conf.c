@@ -150,11 +150,12 @@ static const struct stls_kw kws[] = {
 	{ "max_handshakes_in_flight", KW_INT,
 	  KW_FIELD(max_handshakes_in_flight, int), 0, 1000000, NULL, "256", 0,
 	  "Inbound TLS handshakes a worker serves at once (0: no limit). At "
-	  "the limit the worker stops accepting until one completes: a storm "
-	  "of new connections waits in the kernel's listen backlog instead "
-	  "of being accepted and starved, and the phones already connected "
-	  "keep being served. Counted in `core.stats` "
-	  "(`handshake_limit_pauses`, gauge `handshaking`)." },
+	  "the limit the worker stops accepting until a quarter of them "
+	  "have ended (or one was shed): a storm of new connections waits "
+	  "in the kernel's listen backlog instead of being accepted and "
+	  "starved, and the phones already connected keep being served. "
+	  "Counted in `core.stats` (`handshake_limit_pauses`, gauge "
+	  "`handshaking`)." },
 	{ "handshake_shed_age", KW_INT, KW_FIELD(handshake_shed_age, int), 0,
 	  3600000, NULL, "5000", 0,
 	  "Milliseconds after which, while a worker is at "

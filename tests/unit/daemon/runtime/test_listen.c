@@ -1,7 +1,8 @@
 /*
  * Unit tests for daemon/runtime/listen.c: accept back-off when descriptors run
  * out, udp: listeners, port 0 shared by every worker's socket, the
- * addresses of an accepted connection, the source filter on the listeners.
+ * addresses of an accepted connection, the source filter on the listeners,
+ * handshake reads held past the turn budget, the in-flight limit's pause.
  */
 /* ctest-label: tsan (threads: also run under ThreadSanitizer) */
 #include "test.h"
@@ -344,5 +345,68 @@ TEST(listen_handshake_reads_past_the_budget_are_held_in_order)
 	for (i = 0; i < N; i++)
 		close(fd[i]);
 	close(est);
+	dh_free(&h);
+}
+
+/* Waits until <k> has reached <n> (the worker's own count). */
+static bool wait_at_least(struct dh *h, enum stls_stat k, uint64_t n)
+{
+	struct stls_stats_snap s;
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		dh_snap(h, &s);
+		if (s.v[k] >= n)
+			return true;
+		dh_sleep_ms(10);
+	}
+	return false;
+}
+
+/*
+ * max_handshakes_in_flight = 8: at the limit the worker stops accepting
+ * (counted once) and resumes only 2 (a quarter) below it, not at the
+ * first handshake that ends: a connection waiting in the backlog is
+ * accepted after the second completes, not the first. Handshakes in
+ * flight never exceed the limit.
+ */
+TEST(listen_handshake_limit_resumes_a_quarter_below)
+{
+	enum { MAX = 8 };
+	struct stls_stats_snap s;
+	int fd[MAX], extra, i;
+	char buf[8];
+	struct dh h;
+
+	dh_init(&h, 1, &stls_echo_handler);
+	h.o.xform_new = tx_new;
+	h.o.max_handshakes = MAX;
+	dh_listen(&h, "tls:127.0.0.1:0");
+	dh_start(&h);
+	for (i = 0; i < MAX; i++)
+		fd[i] = dh_connect(stls_daemon_bound(h.d, 0));
+	CHECK(wait_at_least(&h, STLS_STAT_ACCEPTED, MAX));
+	extra = dh_connect(stls_daemon_bound(h.d, 0)); /* in the backlog */
+	CHECK(wait_at_least(&h, STLS_STAT_HANDSHAKE_LIMIT, 1));
+	/* One handshake done: 7 in flight, still paused. */
+	dh_send_all(fd[0], "HELLO\n", 6);
+	CHECK_EQ(dh_recv_n(fd[0], buf, 8), 8);
+	dh_sleep_ms(100);
+	dh_snap(&h, &s);
+	CHECK_EQ(s.v[STLS_STAT_ACCEPTED], MAX);
+	CHECK_EQ(s.handshaking, MAX - 1);
+	/* Two done: 6 = 8 - 8 / 4, accepting again. */
+	dh_send_all(fd[1], "HELLO\n", 6);
+	CHECK_EQ(dh_recv_n(fd[1], buf, 8), 8);
+	CHECK(wait_at_least(&h, STLS_STAT_ACCEPTED, MAX + 1));
+	dh_snap(&h, &s);
+	CHECK_EQ(s.v[STLS_STAT_HANDSHAKE_LIMIT], 1);
+	CHECK(s.handshaking <= MAX);
+	dh_send_all(extra, "HELLO\n", 6);
+	CHECK_EQ(dh_recv_n(extra, buf, 8), 8);
+	CHECK(memcmp(buf, "WELCOME\n", 8) == 0);
+	for (i = 0; i < MAX; i++)
+		close(fd[i]);
+	close(extra);
 	dh_free(&h);
 }

@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -229,6 +231,44 @@ static inline bool dh_wait_reason(struct dh *h, enum stls_dclose r,
 		dh_sleep_ms(10);
 	} while (dh_now_ms() < end);
 	return false;
+}
+
+/* Holding a worker's loop: dh_hold() posts a message that waits on the
+ * worker until dh_release(), and returns once the worker is inside it. */
+static sem_t dh_hold_go;
+static atomic_bool dh_hold_in;
+
+static inline void dh_on_hold(struct stls_worker *w, struct stls_dconn *c,
+			      struct stls_msg *m, bool cancelled)
+{
+	(void)w;
+	(void)c;
+	if (!cancelled) {
+		atomic_store(&dh_hold_in, true);
+		while (sem_wait(&dh_hold_go) != 0)
+			;
+	}
+	free(m);
+}
+
+static inline void dh_hold(struct dh *h, unsigned widx)
+{
+	struct stls_msg *m = calloc(1, sizeof(*m));
+	int i;
+
+	CHECK(m != NULL);
+	CHECK_OK(sem_init(&dh_hold_go, 0, 0));
+	atomic_store(&dh_hold_in, false);
+	m->fn = dh_on_hold;
+	CHECK_OK(stls_daemon_post(h->d, widx, m));
+	for (i = 0; i < 5000 && !atomic_load(&dh_hold_in); i++)
+		dh_sleep_ms(1);
+	CHECK(atomic_load(&dh_hold_in));
+}
+
+static inline void dh_release(void)
+{
+	sem_post(&dh_hold_go);
 }
 
 #endif

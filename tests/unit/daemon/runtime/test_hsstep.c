@@ -11,7 +11,6 @@
 #include "test.h"
 
 #include <pthread.h>
-#include <semaphore.h>
 #include <stdatomic.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -25,10 +24,22 @@ static atomic_int steps_run, steps_waiting, steps_done;
 static atomic_int step_nice = 1000;
 static atomic_long step_tid;
 
+/* What a test sets for the toy's steps: the thread may send their output
+ * (step_peek; the toy has no hooks, so all of it), and <flight_extra>
+ * bytes of 'x' follow its WELCOME, to make a flight larger than the
+ * socket takes at once. */
+static atomic_bool thread_sends;
+static size_t flight_extra;
+
 /* The toy's feed as a step: waits (at most 10 s) while the gate is
- * closed, notes where and at which priority it ran. */
+ * closed, notes where and at which priority it ran. A failing step
+ * leaves output behind it (an alert), as the engine's does. */
 static enum stls_io gated_step(void *x, const uint8_t *p, size_t n)
 {
+	struct tx *t = x;
+	bool was = t->established;
+	enum stls_io io;
+	uint8_t *blob;
 	int i;
 
 	atomic_fetch_add(&steps_waiting, 1);
@@ -39,7 +50,25 @@ static enum stls_io gated_step(void *x, const uint8_t *p, size_t n)
 	atomic_store(&step_nice,
 		     getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid)));
 	atomic_fetch_add(&steps_run, 1);
-	return tx_feed(x, p, n);
+	io = tx_feed(x, p, n);
+	if (io == STLS_IO_FAILED)
+		tx_encode(t, (const uint8_t *)"alert\n", 6);
+	if (!was && t->established && flight_extra) {
+		blob = malloc(flight_extra);
+		memset(blob, 'x', flight_extra);
+		tx_encode(t, blob, flight_extra);
+		free(blob);
+	}
+	return io;
+}
+
+static size_t step_peek(void *x, const uint8_t **p)
+{
+	if (!atomic_load(&thread_sends)) {
+		*p = NULL;
+		return 0;
+	}
+	return tx_peek(x, p);
 }
 
 static enum stls_io step_done(void *x, enum stls_io io)
@@ -61,57 +90,14 @@ static const struct stls_xform_ops step_ops = {
 	.free = tx_free,
 	.step = gated_step,
 	.step_done = step_done,
+	.step_peek = step_peek,
 };
-
-/* The same toy whose step's output the thread sends itself: the toy has
- * no hooks, so all of it is "the flight" (the TLS transform stops at the
- * handshake's end). <flight_extra> bytes of 'x' follow its WELCOME, to
- * make a flight larger than the socket takes at once. */
-static size_t flight_extra;
-
-static enum stls_io big_step(void *x, const uint8_t *p, size_t n)
-{
-	struct tx *t = x;
-	bool was = t->established;
-	enum stls_io io = gated_step(x, p, n);
-	uint8_t *blob;
-
-	/* A failing step with output (an alert): the thread sends none. */
-	if (io == STLS_IO_FAILED) {
-		tx_encode(t, (const uint8_t *)"alert\n", 6);
-		return io;
-	}
-	if (!was && t->established && flight_extra) {
-		blob = malloc(flight_extra);
-		memset(blob, 'x', flight_extra);
-		tx_encode(t, blob, flight_extra);
-		free(blob);
-	}
-	return io;
-}
-
-static const struct stls_xform_ops flight_ops = {
-	.name = "toy-flight",
-	.feed = tx_feed,
-	.read = tx_read,
-	.write = tx_write,
-	.peek = tx_peek,
-	.consume = tx_consume,
-	.established = tx_established,
-	.shutdown = tx_shutdown,
-	.free = tx_free,
-	.step = big_step,
-	.step_done = step_done,
-	.step_peek = tx_peek,
-};
-
-static const struct stls_xform_ops *new_ops = &step_ops;
 
 static int step_new(void *arg, struct stls_dconn *c, struct stls_xform *out)
 {
 	int err = tx_new(arg, c, out);
 
-	out->ops = new_ops;
+	out->ops = &step_ops;
 	return err;
 }
 
@@ -426,37 +412,6 @@ TEST(hsstep_held_reads_and_steps_keep_order)
 	dh_free(&h);
 }
 
-/* Holds a worker's loop until the test lets it go. */
-static sem_t hold_go;
-static atomic_bool hold_in;
-
-static void on_hold(struct stls_worker *w, struct stls_dconn *c,
-		    struct stls_msg *m, bool cancelled)
-{
-	(void)w;
-	(void)c;
-	if (!cancelled) {
-		atomic_store(&hold_in, true);
-		while (sem_wait(&hold_go) != 0)
-			;
-	}
-	free(m);
-}
-
-static void hold_worker(struct dh *h)
-{
-	struct stls_msg *m = calloc(1, sizeof(*m));
-	int i;
-
-	CHECK(m != NULL);
-	atomic_store(&hold_in, false);
-	m->fn = on_hold;
-	CHECK_OK(stls_daemon_post(h->d, 0, m));
-	for (i = 0; i < 5000 && !atomic_load(&hold_in); i++)
-		dh_sleep_ms(1);
-	CHECK(atomic_load(&hold_in));
-}
-
 /* The step's flight leaves from the handshake thread: the client gets it
  * while the worker's loop is held; the worker then accounts it (bytes
  * out, handshake_flights_direct) and serves the connection on. */
@@ -467,18 +422,17 @@ TEST(hsstep_flight_sent_by_the_thread)
 	char buf[16];
 	int fd;
 
-	CHECK_OK(sem_init(&hold_go, 0, 0));
-	new_ops = &flight_ops;
+	atomic_store(&thread_sends, true);
 	start(&h, 1, 5000);
 	atomic_store(&gate_open, false);
 	fd = dh_connect(stls_daemon_bound(h.d, 0));
 	dh_send_all(fd, "HELLO\n", 6);
 	CHECK(wait_waiting(1));
-	hold_worker(&h);
+	dh_hold(&h, 0);
 	atomic_store(&gate_open, true);
 	CHECK_EQ(dh_recv_n(fd, buf, 8), 8);
 	CHECK(memcmp(buf, "WELCOME\n", 8) == 0);
-	sem_post(&hold_go);
+	dh_release();
 	dh_send_all(fd, "Sip", 3);
 	CHECK_EQ(dh_recv_n(fd, buf, 3), 3);
 	CHECK(memcmp(buf, "sIP", 3) == 0);
@@ -489,8 +443,7 @@ TEST(hsstep_flight_sent_by_the_thread)
 	CHECK_EQ(s.steps_out, 0);
 	close(fd);
 	dh_free(&h);
-	new_ops = &step_ops;
-	sem_destroy(&hold_go);
+	atomic_store(&thread_sends, false);
 }
 
 /* A flight larger than the socket takes: the thread writes what it can,
@@ -506,7 +459,7 @@ TEST(hsstep_flight_rest_from_the_worker)
 	int fd;
 
 	CHECK(got != NULL);
-	new_ops = &flight_ops;
+	atomic_store(&thread_sends, true);
 	flight_extra = EXTRA;
 	start_high_water = EXTRA; /* what the socket does not take, queued */
 	start(&h, 1, 5000);
@@ -538,7 +491,7 @@ TEST(hsstep_flight_rest_from_the_worker)
 	dh_free(&h);
 	free(got);
 	flight_extra = 0;
-	new_ops = &step_ops;
+	atomic_store(&thread_sends, false);
 }
 
 /* A step that fails with output (the engine's alert): the thread sends
@@ -550,7 +503,7 @@ TEST(hsstep_failed_step_alert_from_the_worker)
 	char buf[8];
 	int fd;
 
-	new_ops = &flight_ops;
+	atomic_store(&thread_sends, true);
 	start(&h, 1, 5000);
 	fd = dh_connect(stls_daemon_bound(h.d, 0));
 	dh_send_all(fd, "FAIL\n", 5);
@@ -563,5 +516,5 @@ TEST(hsstep_failed_step_alert_from_the_worker)
 	CHECK_EQ(s.v[STLS_STAT_HS_OFFLOADED], 1);
 	close(fd);
 	dh_free(&h);
-	new_ops = &step_ops;
+	atomic_store(&thread_sends, false);
 }

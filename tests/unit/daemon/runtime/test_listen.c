@@ -307,6 +307,17 @@ TEST(listen_source_filter_drops_refused_source)
  * established connection is echoed meanwhile, and the holding is
  * counted.
  */
+/* One worker, the echo handler behind the toy transform on a tls:
+ * listener, at most <max_hs> handshakes in flight (0: no limit). */
+static void start_toy(struct dh *h, int max_hs)
+{
+	dh_init(h, 1, &stls_echo_handler);
+	h->o.xform_new = tx_new;
+	h->o.max_handshakes = max_hs;
+	dh_listen(h, "tls:127.0.0.1:0");
+	dh_start(h);
+}
+
 TEST(listen_handshake_reads_past_the_budget_are_held_in_order)
 {
 	enum { N = 48 };
@@ -315,10 +326,7 @@ TEST(listen_handshake_reads_past_the_budget_are_held_in_order)
 	char buf[16];
 	struct dh h;
 
-	dh_init(&h, 1, &stls_echo_handler);
-	h.o.xform_new = tx_new;
-	dh_listen(&h, "tls:127.0.0.1:0");
-	dh_start(&h);
+	start_toy(&h, 0);
 	est = dh_connect(stls_daemon_bound(h.d, 0));
 	dh_send_all(est, "HELLO\n", 6);
 	CHECK_EQ(dh_recv_n(est, buf, 8), 8);
@@ -378,11 +386,7 @@ TEST(listen_handshake_limit_resumes_a_quarter_below)
 	char buf[8];
 	struct dh h;
 
-	dh_init(&h, 1, &stls_echo_handler);
-	h.o.xform_new = tx_new;
-	h.o.max_handshakes = MAX;
-	dh_listen(&h, "tls:127.0.0.1:0");
-	dh_start(&h);
+	start_toy(&h, MAX);
 	for (i = 0; i < MAX; i++)
 		fd[i] = dh_connect(stls_daemon_bound(h.d, 0));
 	CHECK(wait_at_least(&h, STLS_STAT_ACCEPTED, MAX));

@@ -186,23 +186,6 @@ TEST(worker_stop_closes_connections)
 	dh_free(&h);
 }
 
-/* Holds its worker's loop until the test lets it go. */
-static sem_t hold_go;
-static atomic_bool hold_in;
-
-static void on_hold(struct stls_worker *w, struct stls_dconn *c,
-		    struct stls_msg *m, bool cancelled)
-{
-	(void)w;
-	(void)c;
-	if (!cancelled) {
-		atomic_store(&hold_in, true);
-		while (sem_wait(&hold_go) != 0)
-			;
-	}
-	free(m);
-}
-
 /* Peers that all leave in one loop turn: their closes are spread over
  * later turns (counted in closes_deferred), every one of them is done,
  * and a connection that stays is served after them. */
@@ -211,7 +194,6 @@ TEST(worker_mass_close_spread_over_turns)
 	enum { WANT = 1500 };
 	static int fds[WANT];
 	struct stls_stats_snap s;
-	struct stls_msg *m;
 	struct rlimit rl;
 	struct dh h;
 	int i, n = WANT, stay;
@@ -225,7 +207,6 @@ TEST(worker_mass_close_spread_over_turns)
 			n = ((int)rl.rlim_cur - 64) / 2;
 	}
 	CHECK(n >= 200);
-	CHECK_OK(sem_init(&hold_go, 0, 0));
 	/* 8 closes a loop iteration, whatever this machine's speed. */
 	stls__worker_close_turn_ns = 0;
 	dh_init(&h, 1, &stls_echo_handler);
@@ -240,17 +221,11 @@ TEST(worker_mass_close_spread_over_turns)
 	}
 	CHECK(dh_wait_open(&h, n + 1, 5000));
 	/* The worker waits while every peer leaves: one poll sees them all. */
-	m = calloc(1, sizeof(*m));
-	CHECK(m != NULL);
-	m->fn = on_hold;
-	CHECK_OK(stls_daemon_post(h.d, 0, m));
-	for (i = 0; i < 5000 && !atomic_load(&hold_in); i++)
-		dh_sleep_ms(1);
-	CHECK(atomic_load(&hold_in));
+	dh_hold(&h, 0);
 	for (i = 0; i < n; i++)
 		close(fds[i]);
 	dh_sleep_ms(50);
-	sem_post(&hold_go);
+	dh_release();
 	/* The slot is released last: then the close is done. */
 	for (i = 0; i < 1000 && stls_daemon_conn_count(h.d) != 1; i++)
 		dh_sleep_ms(10);
@@ -263,7 +238,6 @@ TEST(worker_mass_close_spread_over_turns)
 	dh_echo(stay, "still served");
 	close(stay);
 	dh_free(&h);
-	sem_destroy(&hold_go);
 	stls__worker_close_turn_ns = 500000;
 }
 

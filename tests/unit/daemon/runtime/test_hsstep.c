@@ -24,10 +24,10 @@ static atomic_int steps_run, steps_waiting, steps_done;
 static atomic_int step_nice = 1000;
 static atomic_long step_tid;
 
-/* What a test sets for the toy's steps: the thread may send their output
- * (step_peek; the toy has no hooks, so all of it), and <flight_extra>
- * bytes of 'x' follow its WELCOME, to make a flight larger than the
- * socket takes at once. */
+/* Set by start_with() for the toy's steps: the thread may send their
+ * output (step_peek; the toy has no hooks, so all of it), and
+ * <flight_extra> bytes of 'x' follow its WELCOME, to make a flight larger
+ * than the socket takes at once. */
 static atomic_bool thread_sends;
 static size_t flight_extra;
 
@@ -102,10 +102,23 @@ static int step_new(void *arg, struct stls_dconn *c, struct stls_xform *out)
 }
 
 static unsigned start_offload_at; /* h->o.hs_offload_at for start() */
-static size_t start_high_water;   /* h->o.high_water for start(), if set */
 
-static void start(struct dh *h, unsigned threads, int handshake_ms)
+/* What a test asks of the toy's steps (start_with(); start(): none). */
+struct flight_opts {
+	bool thread_sends;   /* the thread may send the step's output */
+	size_t extra;        /* bytes of 'x' after the WELCOME */
+	size_t high_water;   /* h->o.high_water, if set */
+};
+
+static void start_with(struct dh *h, unsigned threads, int handshake_ms,
+		       const struct flight_opts *f)
 {
+	static const struct flight_opts none;
+
+	if (!f)
+		f = &none;
+	atomic_store(&thread_sends, f->thread_sends);
+	flight_extra = f->extra;
 	atomic_store(&gate_open, true);
 	atomic_store(&steps_run, 0);
 	atomic_store(&steps_done, 0);
@@ -114,12 +127,19 @@ static void start(struct dh *h, unsigned threads, int handshake_ms)
 	h->o.hs_threads = threads;
 	h->o.hs_nice = 5;
 	h->o.hs_offload_at = start_offload_at;
-	if (start_high_water)
-		h->o.high_water = start_high_water;
+	if (f->high_water)
+		h->o.high_water = f->high_water;
 	h->o.handshake_ms = handshake_ms;
 	dh_listen(h, "tls:127.0.0.1:0");
 	dh_start(h);
 }
+
+static void start(struct dh *h, unsigned threads, int handshake_ms)
+{
+	start_with(h, threads, handshake_ms, NULL);
+}
+
+static const struct flight_opts thread_sends_on = { .thread_sends = true };
 
 static bool wait_waiting(int n)
 {
@@ -422,8 +442,7 @@ TEST(hsstep_flight_sent_by_the_thread)
 	char buf[16];
 	int fd;
 
-	atomic_store(&thread_sends, true);
-	start(&h, 1, 5000);
+	start_with(&h, 1, 5000, &thread_sends_on);
 	atomic_store(&gate_open, false);
 	fd = dh_connect(stls_daemon_bound(h.d, 0));
 	dh_send_all(fd, "HELLO\n", 6);
@@ -443,7 +462,6 @@ TEST(hsstep_flight_sent_by_the_thread)
 	CHECK_EQ(s.steps_out, 0);
 	close(fd);
 	dh_free(&h);
-	atomic_store(&thread_sends, false);
 }
 
 /* A flight larger than the socket takes: the thread writes what it can,
@@ -459,11 +477,10 @@ TEST(hsstep_flight_rest_from_the_worker)
 	int fd;
 
 	CHECK(got != NULL);
-	atomic_store(&thread_sends, true);
-	flight_extra = EXTRA;
-	start_high_water = EXTRA; /* what the socket does not take, queued */
-	start(&h, 1, 5000);
-	start_high_water = 0;
+	/* What the socket does not take is queued: room for it. */
+	start_with(&h, 1, 5000, &(struct flight_opts){ .thread_sends = true,
+						  .extra = EXTRA,
+						  .high_water = EXTRA });
 	/* A small receive window: the socket takes a part of the flight,
 	 * not the 8 MB (loopback's buffers could hold it all). */
 	fd = dh_socket(AF_INET);
@@ -490,8 +507,6 @@ TEST(hsstep_flight_rest_from_the_worker)
 	close(fd);
 	dh_free(&h);
 	free(got);
-	flight_extra = 0;
-	atomic_store(&thread_sends, false);
 }
 
 /* A step that fails with output (the engine's alert): the thread sends
@@ -503,8 +518,7 @@ TEST(hsstep_failed_step_alert_from_the_worker)
 	char buf[8];
 	int fd;
 
-	atomic_store(&thread_sends, true);
-	start(&h, 1, 5000);
+	start_with(&h, 1, 5000, &thread_sends_on);
 	fd = dh_connect(stls_daemon_bound(h.d, 0));
 	dh_send_all(fd, "FAIL\n", 5);
 	CHECK_EQ(dh_recv_n(fd, buf, 6), 6);
@@ -516,5 +530,4 @@ TEST(hsstep_failed_step_alert_from_the_worker)
 	CHECK_EQ(s.v[STLS_STAT_HS_OFFLOADED], 1);
 	close(fd);
 	dh_free(&h);
-	atomic_store(&thread_sends, false);
 }

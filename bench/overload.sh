@@ -29,6 +29,15 @@
 # The latency figures: at arrival (the kernel's stamp in the receiving
 # phone's socket: the edge's and the backend's time) and at read (the
 # measuring driver's own delay added); sip_proxy's own dwell is noted.
+# OV_SERVER_KEY: the edge's key: "ec" (P-256, the default) or rsa:BITS
+# (a self-signed RSA certificate made here; the phones do not verify).
+# An RSA signature costs the edge far more than its check costs the
+# storm's driver, so with rsa:3072 one CPU of driver offers the edge
+# more handshakes than it can serve: a storm above capacity.
+# OV_CAPACITY=1 first runs the storm alone (no measuring phones) and
+# notes the edge's capacity (phones / time until all registered) and the
+# rate the storm's driver can offer (phones / its own CPU seconds: it
+# has a CPU of its own), and their ratio.
 # OV_SCHED=S: perf sched for S seconds from the storm's start, summed up
 # per program (bench/sched_delay.py: wake-up delays, run times).
 # Output: the scenario lines and a summary; RESULT lines in
@@ -52,12 +61,28 @@ PORT=${OV_PORT:-25700}
 bench_scratch stls-ovl OVERLOAD.raw
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 bash "$SRC/tests/certs/mkcerts.sh" "$T/certs" >/dev/null || exit 1
+CERT=$T/certs/server.pem
+KEY=$T/certs/server.key
+case ${OV_SERVER_KEY:-ec} in
+ec) ;;
+rsa:[0-9]*)
+	CERT=$T/edge.pem
+	KEY=$T/edge.key
+	openssl req -x509 -newkey "$OV_SERVER_KEY" -nodes -days 30 \
+		-subj "/CN=sip.example.test" -keyout "$KEY" -out "$CERT" 2>/dev/null || exit 1
+	;;
+*)
+	echo "OV_SERVER_KEY: ec or rsa:BITS, not $OV_SERVER_KEY" >&2
+	exit 2
+	;;
+esac
 EDGE_PIN=()
 STORM_PIN=()
 [ -n "${OV_EDGE_CPUS:-}" ] && EDGE_PIN=(taskset -c "$OV_EDGE_CPUS")
 [ -n "${OV_STORM_CPUS:-}" ] && STORM_PIN=(taskset -c "$OV_STORM_CPUS")
 
-# one NAME CORE_LINE STORM(0|1)
+# one NAME CORE_LINE STORM: STORM 0 the measuring phones alone, 1 with
+# the storm, 2 the storm alone (the capacity run)
 one() {
 	local name=$1 extra=$2 storm=$3 dp pp sp=
 	"${EDGE_PIN[@]}" "$BIN/sip_proxy" --udp "127.0.0.1:$PORT" --max-bindings $((STORM + PHONES + 100)) \
@@ -72,25 +97,27 @@ workers = ${OV_WORKERS:-2}
 max_connections = $((STORM + PHONES + 1000))
 $extra
 [server:default]
-certificate = $T/certs/server.pem
-private_key = $T/certs/server.key
+certificate = $CERT
+private_key = $KEY
 verify_certificate = no
 EOF2
 	"${EDGE_PIN[@]}" "$BUILD/siptlsd" -c "$T/s.conf" 2>"$T/d.log" &
 	dp=$!
 	PIDS+=("$dp")
 	wait_port $((PORT + 1)) || { echo "siptlsd did not start" >&2; return 1; }
-	local l
+	local l mp=
 	l=$(load)
-	timeout $((BUSY + 120)) "${EDGE_PIN[@]}" "$BIN/scenario" -t "127.0.0.1:$((PORT + 1))" \
-		-n "$PHONES" --busy "$BUSY" --calls "$CALLS" --reg-interval 10 \
-		--ka-interval 10 --server-pid "$dp" --label "$name" >"$T/m.out" 2>&1 &
-	local mp=$!
-	if [ "$storm" = 1 ]; then
-		sleep 8
+	if [ "$storm" != 2 ]; then
+		timeout $((BUSY + 120)) "${EDGE_PIN[@]}" "$BIN/scenario" -t "127.0.0.1:$((PORT + 1))" \
+			-n "$PHONES" --busy "$BUSY" --calls "$CALLS" --reg-interval 10 \
+			--ka-interval 10 --server-pid "$dp" --label "$name" >"$T/m.out" 2>&1 &
+		mp=$!
+	fi
+	if [ "$storm" != 0 ]; then
+		[ "$storm" = 2 ] || sleep 8
 		timeout $((BUSY + 60 + ${OV_STAY:-$BUSY})) "${STORM_PIN[@]}" nice -n "${OV_STORM_NICE:-0}" "$BIN/scenario" -t "127.0.0.1:$((PORT + 1))" \
 			-n "$STORM" --storm-timeout $((BUSY - 10)) --prefix s --label "$name-storm" \
-			--stay "${OV_STAY:-$BUSY}" \
+			--stay "$([ "$storm" = 2 ] && echo 0 || echo "${OV_STAY:-$BUSY}")" \
 			>"$T/s.out" 2>&1 &
 		sp=$!
 	fi
@@ -99,7 +126,7 @@ EOF2
 		timeout $((OV_SCHED + 30)) perf sched record -q -o "$T/sched.data" \
 			-- sleep "$OV_SCHED" >/dev/null 2>&1
 	fi
-	wait "$mp"
+	[ -n "$mp" ] && wait "$mp"
 	[ -n "$sp" ] && wait "$sp"
 	if [ -s "$T/sched.data" ]; then
 		perf sched timehist -i "$T/sched.data" >"$T/sched.txt" 2>/dev/null
@@ -108,9 +135,27 @@ EOF2
 			tee -a "$RAW" >&2
 		rm -f "$T/sched.data" "$T/sched.txt"
 	fi
-	cat "$T/m.out" ${sp:+"$T/s.out"} | grep -v '^RESULT' >&2
-	grep -h '^RESULT' "$T/m.out" ${sp:+"$T/s.out"} | sed "s|\$| load_start=$l|" >>"$RAW"
-	grep -o "shed_handshakes=[0-9]*\|handshake_limit_pauses=[0-9]*" "$T/d.log" | tail -2 >&2
+	local outs=()
+	[ -n "$mp" ] && outs+=("$T/m.out")
+	[ -n "$sp" ] && outs+=("$T/s.out")
+	cat "${outs[@]}" | grep -v '^RESULT' >&2
+	grep -h '^RESULT' "${outs[@]}" | sed "s|\$| load_start=$l|" >>"$RAW"
+	if [ "$storm" = 2 ]; then
+		grep -h '^RESULT' "$T/s.out" | awk -v n="$name" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+			if (v["t_all_s"] > 0 && v["client_cpu_s"] > 0)
+				printf "NOTE %s capacity %.0f handshakes/s (%s phones in %s s), driver can offer %.0f/s (%s s of its CPU): offered/capacity %.2f\n",
+					n, v["registered"] / v["t_all_s"], v["registered"], v["t_all_s"],
+					v["registered"] / v["client_cpu_s"], v["client_cpu_s"], v["t_all_s"] / v["client_cpu_s"] }' |
+			tee -a "$RAW" >&2
+	fi
+	# The shedding, counted: SIGUSR1 logs the counters, the total last.
+	kill -USR1 "$dp" 2>/dev/null
+	sleep 0.5
+	grep 'stats: total:' "$T/d.log" | tail -1 | awk -v n="$name" '{ s = ""
+		for (i = 1; i <= NF; i++)
+			if ($i ~ /^(handshake_limit_pauses|shed_handshakes|handshake_steps_offloaded|handshake_flights_direct|closed_[a-z_]+)=/)
+				s = s " " $i
+		if (s != "") print "NOTE " n " counters" s }' | tee -a "$RAW" >&2
 	echo "NOTE $name workers=$(ps -L -o comm= -p "$dp" | grep -c '^stls-w') handshake_threads=$(ps -L -o comm= -p "$dp" | grep -c '^stls-hs')" >>"$RAW"
 	stop_tree "$dp"
 	stop_tree "$pp"
@@ -124,6 +169,10 @@ IFS=';' read -r -a CFGS <<<"${OV_CONFIGS:-default|;nolimit|max_handshakes_in_fli
 for cfg in "${CFGS[@]}"; do
 	name=${cfg%%|*}
 	extra=${cfg#*|}
+	if [ -n "${OV_CAPACITY:-}" ]; then
+		echo "=== $name: the storm alone (capacity)" >&2
+		one "$name-capacity" "$extra" 2
+	fi
 	if [ -z "${OV_NO_QUIET:-}" ]; then
 		echo "=== $name: quiet" >&2
 		one "$name-quiet" "$extra" 0

@@ -101,6 +101,7 @@ struct stls_core_conf {
 	int handshake_nice;     /* 0..19 */
 	int handshake_offload_at; /* handshakes in flight; 0: always */
 	int handshake_idle;     /* 1: SCHED_IDLE */
+	int handshake_slice;    /* µs, 0: the kernel's */
 	int source_max_connections; /* per source address or /64, 0: off */
 	int source_handshake_rate;  /* new connections/s per source, 0: off */
 	int source_filter;          /* 1: refused sources in a BPF filter */

@@ -199,11 +199,13 @@ struct stls_daemon_opts {
 	int shed_ms;
 	/* Handshake threads (hsoff.h; 0: steps on the workers), the
 	 * handshakes in flight on a worker from which its steps go there
-	 * (0: always), their nice value, or SCHED_IDLE. */
+	 * (0: always), their nice value, or SCHED_IDLE, and their time
+	 * slice (µs, 0: the kernel's). */
 	unsigned hs_threads;
 	unsigned hs_offload_at;
 	int hs_nice;
 	bool hs_idle;
+	unsigned hs_slice_us;
 	/* Per source address (IPv6: per /64), 0: no limit: open
 	 * connections, and new connections a second (srclim.h). */
 	int source_max_conns;

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -33,8 +34,7 @@ struct stls_hsoff {
 	atomic_bool warned;                 /* priority refusal logged */
 	stls_hsoff_done_fn *done;
 	void *arg;
-	int nice;
-	bool idle;
+	struct stls_hsoff_prio prio;
 	unsigned n;                         /* slots made */
 	unsigned started;                   /* threads running */
 	struct slot *s;
@@ -44,24 +44,65 @@ struct stls_hsoff {
 	((struct stls_hsoff_job *)((char *)(m) - \
 				   offsetof(struct stls_hsoff_job, qm)))
 
-/* Lowers the calling thread's priority (only lowering: no privilege). */
+/* sched_setattr()'s argument, its first version (48 bytes); glibc has
+ * no wrapper, and <linux/sched/types.h> clashes with <sched.h>. */
+struct sched_attr_v0 {
+	uint32_t size;
+	uint32_t policy;
+	uint64_t flags;
+	int32_t nice;
+	uint32_t priority;
+	uint64_t runtime;
+	uint64_t deadline;
+	uint64_t period;
+};
+
+/* The calling thread's time slice, under the fair scheduler's EEVDF
+ * (Linux 6.12 on: a SCHED_OTHER sched_runtime is the slice; older
+ * kernels ignore it). Returns 0 or an errno. */
+static int set_slice(unsigned us)
+{
+	struct sched_attr_v0 a;
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.policy = SCHED_OTHER;
+	errno = 0;
+	a.nice = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (errno)
+		return errno;
+	a.runtime = (uint64_t)us * 1000;
+	return syscall(SYS_sched_setattr, tid, &a, 0) == 0 ? 0 : errno;
+}
+
+/* Lowers the calling thread's priority (only lowering: no privilege),
+ * and sets its slice. A refusal is logged once, for all threads. */
 static void lower_priority(struct stls_hsoff *h)
 {
+	const struct stls_hsoff_prio *p = &h->prio;
 	struct sched_param sp;
 	int err = 0;
 
-	if (h->idle) {
+	if (p->idle) {
 		memset(&sp, 0, sizeof(sp));
 		err = pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
-	} else if (h->nice > 0 &&
+	} else if (p->nice > 0 &&
 		   setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
-			       getpriority(PRIO_PROCESS, 0) + h->nice) != 0) {
+			       getpriority(PRIO_PROCESS, 0) + p->nice) != 0) {
 		err = errno;
 	}
-	if (err && !atomic_exchange(&h->warned, true))
-		STLS_WARN("handshake threads: cannot lower their priority "
-			  "(%s): they run at the workers' priority",
-			  strerror(err));
+	if (err) {
+		if (!atomic_exchange(&h->warned, true))
+			STLS_WARN("handshake threads: cannot lower their "
+				  "priority (%s): they run at the workers' "
+				  "priority", strerror(err));
+		return;
+	}
+	if (!p->idle && p->slice_us && (err = set_slice(p->slice_us)) != 0 &&
+	    !atomic_exchange(&h->warned, true))
+		STLS_WARN("handshake threads: cannot set their time slice "
+			  "(%s): they keep the kernel's", strerror(err));
 }
 
 /* Runs a batch taken from the slot's queue, oldest first. */
@@ -117,14 +158,17 @@ static void stop_join(struct stls_hsoff *h)
 	h->started = 0;
 }
 
-int stls_hsoff_new(unsigned threads, int nice, bool idle,
+int stls_hsoff_new(unsigned threads, const struct stls_hsoff_prio *prio,
 		   stls_hsoff_done_fn *done, void *arg,
 		   struct stls_hsoff **out)
 {
 	struct stls_hsoff *h;
 	unsigned i;
 
-	if (threads < 1 || !done || nice < 0 || nice > 19)
+	if (threads < 1 || !done || !prio || prio->nice < 0 ||
+	    prio->nice > 19 ||
+	    (prio->slice_us && (prio->slice_us < STLS_HSOFF_SLICE_MIN ||
+				prio->slice_us > STLS_HSOFF_SLICE_MAX)))
 		return -EINVAL;
 	h = calloc(1, sizeof(*h));
 	if (!h)
@@ -136,8 +180,7 @@ int stls_hsoff_new(unsigned threads, int nice, bool idle,
 	}
 	h->done = done;
 	h->arg = arg;
-	h->nice = nice;
-	h->idle = idle;
+	h->prio = *prio;
 	for (i = 0; i < threads; i++) {
 		h->s[i].h = h;
 		if (sem_init(&h->s[i].sem, 0, 0) != 0) {

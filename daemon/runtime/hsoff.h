@@ -8,8 +8,16 @@
  * ClientHello on memory BIOs, see hsstep.c) and the write of its output. Each pool thread lowers its
  * own priority when it starts: nice <nice> (setpriority() on its thread
  * id), or SCHED_IDLE with <idle>; only lowering, which needs no
- * privilege. A refusal is logged once and the thread runs at the
- * process's priority.
+ * privilege. With <slice_us>, it also sets its own time slice
+ * (sched_setattr()'s sched_runtime, Linux 6.12 on; older kernels ignore
+ * it). Under EEVDF a task's slice sets its virtual deadline (a longer
+ * slice, a later one), and a task that wakes with a shorter slice than
+ * the running one may preempt it at once: a long slice (the default,
+ * 100 ms) makes a handshake thread give the CPU to a waking worker,
+ * backend or any other task with the kernel's slice (a few ms) without
+ * waiting out the thread's own. A short one does the opposite. A
+ * refusal is logged once and the thread runs at the process's priority
+ * (or with the kernel's slice).
  *
  * Each thread has its own lock-free queue (runtime/mpsc.h) and a
  * semaphore to sleep on: a submission goes to the thread with the fewest
@@ -46,12 +54,25 @@ struct stls_hsoff_job {
 /* Called on the pool thread right after run(). */
 typedef void stls_hsoff_done_fn(void *arg, struct stls_hsoff_job *j);
 
+/* How the threads lower themselves. */
+struct stls_hsoff_prio {
+	int nice;          /* 0..19, above the process's */
+	bool idle;         /* SCHED_IDLE instead of nice and slice */
+	unsigned slice_us; /* µs, 0: the kernel's; else SLICE_MIN..SLICE_MAX */
+};
+
+/* The kernel's bounds for a fair-class slice (100 µs to 100 ms). */
+#define STLS_HSOFF_SLICE_MIN 100
+#define STLS_HSOFF_SLICE_MAX 100000
+
 /*
- * Starts <threads> (>= 1) threads at nice <nice> (0..19), or SCHED_IDLE
- * when <idle>. Returns 0 with *out, or -errno (-EAGAIN: a thread could
- * not be created; the others are stopped again).
+ * Starts <threads> (>= 1) threads that lower themselves as <prio> says.
+ * Returns 0 with *out, or -errno (-EINVAL: a value out of range;
+ * -EAGAIN: a thread could not be created; the others are stopped
+ * again).
  */
-STLS_MUST_USE int stls_hsoff_new(unsigned threads, int nice, bool idle,
+STLS_MUST_USE int stls_hsoff_new(unsigned threads,
+				 const struct stls_hsoff_prio *prio,
 				 stls_hsoff_done_fn *done, void *arg,
 				 struct stls_hsoff **out);
 

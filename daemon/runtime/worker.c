@@ -408,6 +408,7 @@ void stls_daemon_opts_from_conf(const struct stls_core_conf *c,
 	o->hs_offload_at = (unsigned)c->handshake_offload_at;
 	o->hs_nice = c->handshake_nice;
 	o->hs_idle = c->handshake_idle != 0;
+	o->hs_slice_us = (unsigned)c->handshake_slice;
 	o->source_max_conns = c->source_max_connections;
 	o->source_rate = c->source_handshake_rate;
 	o->source_filter_max = c->source_filter ? c->source_filter_max : 0;
@@ -519,15 +520,20 @@ fail:
 /* The handshake threads, when asked for and a tls: listener needs them. */
 static int hsoff_new(struct stls_daemon *d)
 {
+	const struct stls_hsoff_prio prio = {
+		.nice = d->o.hs_nice,
+		.idle = d->o.hs_idle,
+		.slice_us = d->o.hs_slice_us,
+	};
 	size_t i;
 
 	if (d->o.hs_threads == 0 || d->hsoff)
 		return 0;
 	for (i = 0; i < d->o.n_listen; i++) {
 		if (d->o.listen[i].proto == STLS_PROTO_TLS)
-			return stls_hsoff_new(d->o.hs_threads, d->o.hs_nice,
-					      d->o.hs_idle, stls__hs_step_back,
-					      d, &d->hsoff);
+			return stls_hsoff_new(d->o.hs_threads, &prio,
+					      stls__hs_step_back, d,
+					      &d->hsoff);
 	}
 	return 0;
 }

@@ -11,11 +11,13 @@ ClientHello, tls.list and tls.kill on them, a storm stopped by SIGTERM),
 a reload during a storm, and
 the inline mode (handshake_threads = 0) for comparison. The echo handler
 stands in for the SIP relay. Bounded in count and time."""
+import ctypes
 import json
 import os
 import re
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import tempfile
@@ -386,10 +388,36 @@ def below_offload_at():
                      "stls-hs1", "stls-rpc"):
             check(want in names, "thread %s present (%s)"
                   % (want, sorted(names)))
+        # handshake_slice (100 ms by default) on the handshake threads
+        # only, where the kernel keeps per-thread slices (6.12 on).
+        mine = thread_slice(0)
+        for t in os.listdir(task):
+            with open(os.path.join(task, t, "comm")) as f:
+                name = f.read().strip()
+            got = thread_slice(int(t))
+            if not mine or got is None:
+                continue
+            if name.startswith("stls-hs"):
+                check(got == 100000000, "%s: slice 100 ms (%d ns)"
+                      % (name, got))
+            else:
+                check(got == mine, "%s: the kernel's slice (%d ns)"
+                      % (name, got))
         ctl.close()
         check(d.stop() == 0, "siptlsd exits 0")
     finally:
         d.kill()
+
+
+def thread_slice(tid):
+    """A thread's EEVDF slice in ns (sched_getattr's sched_runtime: 0
+    before Linux 6.12), None when it cannot be read."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    buf = ctypes.create_string_buffer(48)
+    nr = {"x86_64": 315, "aarch64": 275}.get(os.uname().machine)
+    if nr is None or libc.syscall(nr, tid, buf, 48, 0) != 0:
+        return None
+    return struct.unpack_from("=IIQiIQ", buf.raw)[5]
 
 
 def main():

@@ -185,6 +185,7 @@ TEST(core_handshake_threads)
 	CHECK_EQ(c.handshake_nice, 10);
 	CHECK_EQ(c.handshake_idle, 0);
 	CHECK_EQ(c.handshake_offload_at, 4);
+	CHECK_EQ(c.handshake_slice, 100000);
 	stls_core_conf_fini(&c);
 	sec_free(s);
 
@@ -193,8 +194,10 @@ TEST(core_handshake_threads)
 	sec_add(s, "handshake_nice", "19");
 	sec_add(s, "handshake_idle", "yes");
 	sec_add(s, "handshake_offload_at", "0");
+	sec_add(s, "handshake_slice", "100");
 	CHECK_OK(stls_core_conf_apply(s, NULL, &c, &d));
 	CHECK_EQ(c.handshake_offload_at, 0);
+	CHECK_EQ(c.handshake_slice, 100);
 	CHECK_EQ(c.handshake_threads, 0);
 	CHECK_EQ(c.handshake_nice, 19);
 	CHECK_EQ(c.handshake_idle, 1);
@@ -207,6 +210,7 @@ TEST(core_handshake_threads)
 	sec_add(s, "handshake_idle", "maybe"); /* 6 */
 	sec_add(s, "handshake_threads", "2");  /* 7 */
 	sec_add(s, "handshake_offload_at", "-2"); /* 8 */
+	sec_add(s, "handshake_slice", "50");  /* 9 */
 	CHECK_EQ(stls_core_conf_apply(s, NULL, &c, &d), -EINVAL);
 	CHECK_STR_HAS(diag_line(&d, 0),
 		      "siptlsd.cfg:5: handshake_nice: out of range");
@@ -216,6 +220,18 @@ TEST(core_handshake_threads)
 		      "siptlsd.cfg:7: handshake_threads: given more");
 	CHECK_STR_HAS(diag_line(&d, 3),
 		      "siptlsd.cfg:8: handshake_offload_at: out of range");
+	CHECK_STR_HAS(diag_line(&d, 4),
+		      "siptlsd.cfg:9: handshake_slice: 0 or 100 to 100000");
+	stls_core_conf_fini(&c);
+	stls_diag_fini(&d);
+	sec_free(s);
+
+	s = minimal();
+	stls_diag_init(&d);
+	sec_add(s, "handshake_slice", "200000"); /* 4 */
+	CHECK_EQ(stls_core_conf_apply(s, NULL, &c, &d), -EINVAL);
+	CHECK_STR_HAS(diag_line(&d, 0),
+		      "siptlsd.cfg:4: handshake_slice: out of range");
 	stls_core_conf_fini(&c);
 	stls_diag_fini(&d);
 	sec_free(s);

@@ -11,7 +11,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -26,6 +28,7 @@ struct job {
 	pid_t tid;           /* thread it ran on */
 	int nice;            /* that thread's nice value */
 	int policy;
+	uint64_t slice_ns;   /* that thread's sched_runtime */
 	atomic_bool done;
 };
 
@@ -35,6 +38,36 @@ struct sink {
 	atomic_int next;
 };
 
+/* sched_getattr()'s first 48 bytes: its runtime is a fair-class
+ * thread's slice (Linux 6.12 on). */
+static uint64_t slice_of(pid_t tid)
+{
+	struct {
+		uint32_t size, policy;
+		uint64_t flags;
+		int32_t nice;
+		uint32_t priority;
+		uint64_t runtime, deadline, period;
+	} a;
+
+	memset(&a, 0, sizeof(a));
+	if (syscall(SYS_sched_getattr, tid, &a, sizeof(a), 0) != 0)
+		return 0;
+	return a.runtime;
+}
+
+/* How the pool threads lower themselves. */
+static const struct stls_hsoff_prio *prio(int nice, bool idle,
+					  unsigned slice_us)
+{
+	static struct stls_hsoff_prio p;
+
+	p.nice = nice;
+	p.idle = idle;
+	p.slice_us = slice_us;
+	return &p;
+}
+
 static void run(struct stls_hsoff_job *jp)
 {
 	struct job *j = (struct job *)jp;
@@ -43,6 +76,7 @@ static void run(struct stls_hsoff_job *jp)
 	j->tid = (pid_t)syscall(SYS_gettid);
 	j->nice = getpriority(PRIO_PROCESS, (id_t)j->tid);
 	pthread_getschedparam(pthread_self(), &j->policy, &sp);
+	j->slice_ns = slice_of(j->tid);
 	if (j->sleep_us) {
 		struct timespec ts = { 0, (long)j->sleep_us * 1000 };
 
@@ -82,7 +116,7 @@ TEST(hsoff_one_thread_in_order_at_nice)
 
 	if (base > 12)
 		test_skip("the test already runs at nice 13 or more");
-	CHECK_OK(stls_hsoff_new(1, 7, false, done, &s, &h));
+	CHECK_OK(stls_hsoff_new(1, prio(7, false, 0), done, &s, &h));
 	CHECK_EQ(stls_hsoff_threads(h), 1);
 	memset(j, 0, sizeof(j));
 	for (i = 0; i < 20; i++) {
@@ -113,11 +147,38 @@ TEST(hsoff_sched_idle)
 
 	memset(&j, 0, sizeof(j));
 	j.j.run = run;
-	CHECK_OK(stls_hsoff_new(1, 0, true, done, &s, &h));
+	CHECK_OK(stls_hsoff_new(1, prio(0, true, 0), done, &s, &h));
 	stls_hsoff_submit(h, &j.j);
 	wait_n(&s, 1);
 	CHECK(atomic_load(&j.done));
 	CHECK_EQ(j.policy, SCHED_IDLE);
+	stls_hsoff_free(h);
+}
+
+/* A slice on request: the thread shortens its own (where the kernel
+ * keeps a fair-class slice, 6.12 on), and keeps its nice value. */
+TEST(hsoff_slice)
+{
+	struct sink s = { 0, 1, 0 };
+	struct stls_hsoff *h;
+	struct job j;
+	int base = getpriority(PRIO_PROCESS, 0);
+	uint64_t mine = slice_of((pid_t)syscall(SYS_gettid));
+
+	if (base > 16)
+		test_skip("the test already runs at nice 17 or more");
+	memset(&j, 0, sizeof(j));
+	j.j.run = run;
+	CHECK_OK(stls_hsoff_new(1, prio(3, false, 250), done, &s, &h));
+	stls_hsoff_submit(h, &j.j);
+	wait_n(&s, 1);
+	CHECK(atomic_load(&j.done));
+	CHECK_EQ(j.nice, base + 3);
+	CHECK_EQ(j.policy, SCHED_OTHER);
+	if (mine != 0) /* the kernel reports slices: it set this one */
+		CHECK_EQ(j.slice_ns, (uint64_t)250000);
+	/* Per thread: the caller keeps its own. */
+	CHECK_EQ(slice_of((pid_t)syscall(SYS_gettid)), mine);
 	stls_hsoff_free(h);
 }
 
@@ -131,7 +192,7 @@ TEST(hsoff_free_drains_the_queue)
 	int i;
 
 	CHECK_NOT_NULL(j);
-	CHECK_OK(stls_hsoff_new(1, 0, false, done, &s, &h));
+	CHECK_OK(stls_hsoff_new(1, prio(0, false, 0), done, &s, &h));
 	for (i = 0; i < 200; i++) {
 		j[i].j.run = run;
 		j[i].seq = i;
@@ -159,7 +220,7 @@ TEST(hsoff_busy_thread_passed_over)
 	j[0].j.run = run;
 	j[0].sleep_us = 400 * 1000;
 	j[1].j.run = run;
-	CHECK_OK(stls_hsoff_new(2, 0, false, done_count, &s, &h));
+	CHECK_OK(stls_hsoff_new(2, prio(0, false, 0), done_count, &s, &h));
 	stls_hsoff_submit(h, &j[0].j);
 	usleep(20 * 1000); /* j[0] is taken and sleeping */
 	stls_hsoff_submit(h, &j[1].j);
@@ -208,7 +269,7 @@ TEST(hsoff_many_producers_many_threads)
 	int i;
 
 	CHECK_NOT_NULL(j);
-	CHECK_OK(stls_hsoff_new(3, 5, false, done_count, &s, &h));
+	CHECK_OK(stls_hsoff_new(3, prio(5, false, 0), done_count, &s, &h));
 	for (i = 0; i < 4; i++) {
 		p[i].h = h;
 		p[i].j = j + i * 500;
@@ -231,9 +292,13 @@ TEST(hsoff_refuses_bad_arguments)
 	struct stls_hsoff *h = NULL;
 	struct sink s;
 
-	CHECK_EQ(stls_hsoff_new(0, 0, false, done, &s, &h), -EINVAL);
-	CHECK_EQ(stls_hsoff_new(1, 20, false, done, &s, &h), -EINVAL);
-	CHECK_EQ(stls_hsoff_new(1, 0, false, NULL, &s, &h), -EINVAL);
+	CHECK_EQ(stls_hsoff_new(0, prio(0, false, 0), done, &s, &h), -EINVAL);
+	CHECK_EQ(stls_hsoff_new(1, prio(20, false, 0), done, &s, &h), -EINVAL);
+	CHECK_EQ(stls_hsoff_new(1, prio(0, false, 99), done, &s, &h), -EINVAL);
+	CHECK_EQ(stls_hsoff_new(1, prio(0, false, 100001), done, &s, &h),
+		 -EINVAL);
+	CHECK_EQ(stls_hsoff_new(1, NULL, done, &s, &h), -EINVAL);
+	CHECK_EQ(stls_hsoff_new(1, prio(0, false, 0), NULL, &s, &h), -EINVAL);
 	CHECK_NULL(h);
 	stls_hsoff_free(NULL);
 	CHECK_EQ(stls_hsoff_queued(NULL), 0);

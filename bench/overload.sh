@@ -33,11 +33,14 @@
 # (a self-signed RSA certificate made here; the phones do not verify).
 # An RSA signature costs the edge far more than its check costs the
 # storm's driver, so with rsa:3072 one CPU of driver offers the edge
-# more handshakes than it can serve: a storm above capacity.
+# more handshakes than it can serve: a storm above capacity. Such a
+# storm lasts 25 to 30 s here: give it OV_BUSY=60 (the storm's bound is
+# OV_BUSY less 10 s).
 # OV_CAPACITY=1 first runs the storm alone (no measuring phones) and
 # notes the edge's capacity (phones / time until all registered) and the
-# rate the storm's driver can offer (phones / its own CPU seconds: it
-# has a CPU of its own), and their ratio.
+# rate the storm's driver can offer (phones / its own CPU seconds), and
+# their ratio; that rate means something only with OV_STORM_CPUS, when
+# the driver has a CPU of its own.
 # OV_SCHED=S: perf sched for S seconds from the storm's start, summed up
 # per program (bench/sched_delay.py: wake-up delays, run times).
 # Output: the scenario lines and a summary; RESULT lines in
@@ -65,7 +68,7 @@ CERT=$T/certs/server.pem
 KEY=$T/certs/server.key
 case ${OV_SERVER_KEY:-ec} in
 ec) ;;
-rsa:[0-9]*)
+rsa:[1-9][0-9][0-9][0-9] | rsa:[1-9][0-9][0-9][0-9][0-9])
 	CERT=$T/edge.pem
 	KEY=$T/edge.key
 	openssl req -x509 -newkey "$OV_SERVER_KEY" -nodes -days 30 \

@@ -41,6 +41,7 @@ enum kw_kind {
 #define KW_REQUIRED STLS_KW_REQUIRED
 #define KW_REPEAT STLS_KW_REPEAT
 #define KW_AUTO STLS_KW_AUTO /* default "auto"/"tls": resolved later */
+#define KW_OR_ZERO 0x100 /* KW_INT: 0 (off) as well as min..max */
 
 #define CF struct stls_core_conf
 #define KW_FIELD(f, ctype) \
@@ -201,15 +202,18 @@ static const struct stls_kw kws[] = {
 	  "`handshake_timeout`). Measured worse for the connected phones in "
 	  "a storm on a saturated CPU, and the storm took twice as long "
 	  "(docs/performance.md, \"Overload\")." },
-	{ "handshake_slice", KW_INT, KW_FIELD(handshake_slice, int), 0,
-	  100000, NULL, "100000", 0,
-	  "Time slice of each handshake thread, in µs: 100 to 100000, or 0 "
-	  "for the kernel's (a few ms). Linux 6.12 and later (older "
-	  "kernels ignore it): under EEVDF a longer slice means a later "
-	  "deadline, and a task that wakes with a shorter slice than the "
-	  "running one may preempt it at once, so with the default the "
-	  "workers (and the backend, and anything else on that CPU) take "
-	  "the CPU from a handshake thread as soon as they wake. Measured in "
+	{ "handshake_slice", KW_INT, KW_FIELD(handshake_slice, int), 100,
+	  100000, NULL, "100000", KW_OR_ZERO,
+	  "Time slice of each handshake thread, in µs, or 0 for the "
+	  "kernel's (0.7 to 3 ms by the number of CPUs). Linux 6.12 and "
+	  "later (older kernels ignore it): under EEVDF a longer slice "
+	  "means a later deadline, and a task that wakes with a shorter "
+	  "slice than the running one may preempt it, so with the default "
+	  "the workers (and the backend, and anything else on that CPU) "
+	  "get the CPU from a handshake thread when they wake instead of "
+	  "after its slice. The cost: two handshake threads sharing a CPU "
+	  "take turns of up to this long. Only for SCHED_OTHER and "
+	  "SCHED_BATCH threads. Measured in "
 	  "a storm: the connected phones' p99 lower with 100 ms than with "
 	  "the kernel's slice, higher with 100 µs (docs/performance.md, "
 	  "\"Overload\"). Not with `handshake_idle`." },
@@ -631,7 +635,8 @@ static int set_int(const struct stls_kw *k, const char *v, int *dst,
 		*dst = -1;
 		return 0;
 	}
-	if (x < k->min || x > k->max) {
+	if ((x < k->min || x > k->max) &&
+	    !(x == 0 && (k->flags & KW_OR_ZERO))) {
 		*why = "out of range (see docs/core-config.md)";
 		return -ERANGE;
 	}
@@ -699,7 +704,9 @@ static const char *const kind_text[] = {
 
 static void range_cell(FILE *f, const struct stls_kw *k)
 {
-	if (k->kind == KW_INT || k->kind == KW_TIMEOUT)
+	if (k->kind == KW_INT && (k->flags & KW_OR_ZERO))
+		fprintf(f, "0, or %ld..%ld", k->min, k->max);
+	else if (k->kind == KW_INT || k->kind == KW_TIMEOUT)
 		fprintf(f, "%ld..%ld", k->min, k->max);
 	else if (k->kind == KW_MODE)
 		fprintf(f, "0..0%lo", (unsigned long)k->max);
@@ -742,18 +749,6 @@ static void resolve_auto(struct stls_core_conf *c,
 }
 
 /* Required keys never written (a bad line was reported already). */
-/* The last <key> of <s> (the one that counts), or NULL. */
-static const struct stls_kv *last_kv(const struct stls_section *s,
-				     const char *key)
-{
-	const struct stls_kv *kv, *last = NULL;
-
-	for (kv = s ? s->kvs : NULL; kv; kv = kv->next)
-		if (strcmp(kv->key, key) == 0)
-			last = kv;
-	return last;
-}
-
 static void check_required(const struct stls_section *core,
 			   const struct stls_core_conf *c, const bool *seen,
 			   struct stls_diag *diag)
@@ -770,14 +765,6 @@ static void check_required(const struct stls_section *core,
 	if (c->send_low_water >= c->send_high_water)
 		stls_diag_err(diag, file, line,
 			      "send_low_water: must be below send_high_water");
-	if (c->handshake_slice > 0 && c->handshake_slice < 100) {
-		const struct stls_kv *kv = last_kv(core, "handshake_slice");
-
-		stls_diag_err(diag, kv ? kv->loc.file : file,
-			      kv ? kv->loc.line : line,
-			      "handshake_slice: 0 or 100 to 100000 (µs), "
-			      "not %d", c->handshake_slice);
-	}
 	if (c->request_callback && !c->script)
 		stls_diag_err(diag, file, line,
 			      "request_callback: needs [core] script");

@@ -31,7 +31,7 @@ struct slot {
 struct stls_hsoff {
 	atomic_bool stop;
 	atomic_uint rr;
-	atomic_bool warned;                 /* priority refusal logged */
+	atomic_bool warned;                 /* a priority or slice refusal logged */
 	stls_hsoff_done_fn *done;
 	void *arg;
 	struct stls_hsoff_prio prio;
@@ -44,8 +44,9 @@ struct stls_hsoff {
 	((struct stls_hsoff_job *)((char *)(m) - \
 				   offsetof(struct stls_hsoff_job, qm)))
 
-/* sched_setattr()'s argument, its first version (48 bytes); glibc has
- * no wrapper, and <linux/sched/types.h> clashes with <sched.h>. */
+/* sched_setattr()'s argument, its first version (48 bytes): glibc
+ * before 2.41 has no wrapper, and <linux/sched/types.h> clashes with
+ * <sched.h>. */
 struct sched_attr_v0 {
 	uint32_t size;
 	uint32_t policy;
@@ -56,18 +57,33 @@ struct sched_attr_v0 {
 	uint64_t deadline;
 	uint64_t period;
 };
+_Static_assert(sizeof(struct sched_attr_v0) == 48,
+	       "SCHED_ATTR_SIZE_VER0 is 48 bytes");
+
+#define ATTR_RESET_ON_FORK 0x01 /* SCHED_FLAG_RESET_ON_FORK */
 
 /* The calling thread's time slice, under the fair scheduler's EEVDF
- * (Linux 6.12 on: a SCHED_OTHER sched_runtime is the slice; older
- * kernels ignore it). Returns 0 or an errno. */
+ * (Linux 6.12 on: a fair-class sched_runtime is the slice; older kernels
+ * ignore it). Only for SCHED_OTHER and SCHED_BATCH, whose policy and
+ * nice value it keeps; a thread under a real-time policy or SCHED_IDLE
+ * (inherited from the process) is left as it is. Returns 0 or an
+ * errno. */
 static int set_slice(unsigned us)
 {
 	struct sched_attr_v0 a;
 	pid_t tid = (pid_t)syscall(SYS_gettid);
+	int pol = sched_getscheduler(0);
 
+	if (pol < 0)
+		return errno;
 	memset(&a, 0, sizeof(a));
+	if (pol & SCHED_RESET_ON_FORK)
+		a.flags = ATTR_RESET_ON_FORK;
+	pol &= ~SCHED_RESET_ON_FORK;
+	if (pol != SCHED_OTHER && pol != SCHED_BATCH)
+		return 0;
 	a.size = sizeof(a);
-	a.policy = SCHED_OTHER;
+	a.policy = (uint32_t)pol;
 	errno = 0;
 	a.nice = getpriority(PRIO_PROCESS, (id_t)tid);
 	if (errno)

@@ -13,11 +13,13 @@
  * it). Under EEVDF a task's slice sets its virtual deadline (a longer
  * slice, a later one), and a task that wakes with a shorter slice than
  * the running one may preempt it at once: a long slice (the default,
- * 100 ms) makes a handshake thread give the CPU to a waking worker,
- * backend or any other task with the kernel's slice (a few ms) without
- * waiting out the thread's own. A short one does the opposite. A
- * refusal is logged once and the thread runs at the process's priority
- * (or with the kernel's slice).
+ * 100 ms) lets a waking worker, backend or any other task with the
+ * kernel's slice (0.7 to 3 ms) take the CPU from a handshake thread
+ * without waiting out the thread's own; two handshake threads on one
+ * CPU then take turns of up to the slice. A short one does the
+ * opposite. Only a SCHED_OTHER or SCHED_BATCH thread sets it, keeping
+ * its policy. A refusal is logged once and the thread runs at the
+ * process's priority (or with the kernel's slice).
  *
  * Each thread has its own lock-free queue (runtime/mpsc.h) and a
  * semaphore to sleep on: a submission goes to the thread with the fewest

@@ -390,19 +390,22 @@ def below_offload_at():
                   % (want, sorted(names)))
         # handshake_slice (100 ms by default) on the handshake threads
         # only, where the kernel keeps per-thread slices (6.12 on).
-        mine = thread_slice(0)
-        for t in os.listdir(task):
-            with open(os.path.join(task, t, "comm")) as f:
-                name = f.read().strip()
-            got = thread_slice(int(t))
-            if not mine or got is None:
-                continue
-            if name.startswith("stls-hs"):
-                check(got == 100000000, "%s: slice 100 ms (%d ns)"
-                      % (name, got))
-            else:
-                check(got == mine, "%s: the kernel's slice (%d ns)"
-                      % (name, got))
+        if thread_slice(0):
+            for t in os.listdir(task):
+                try:
+                    with open(os.path.join(task, t, "comm")) as f:
+                        name = f.read().strip()
+                except OSError:
+                    continue
+                got = thread_slice(int(t))
+                if got is None:
+                    continue
+                if name.startswith("stls-hs"):
+                    check(got == 100000000, "%s: slice 100 ms (%d ns)"
+                          % (name, got))
+                else:
+                    check(got != 100000000, "%s: the kernel's slice (%d ns)"
+                          % (name, got))
         ctl.close()
         check(d.stop() == 0, "siptlsd exits 0")
     finally:

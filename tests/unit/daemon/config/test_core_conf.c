@@ -221,13 +221,21 @@ TEST(core_handshake_threads)
 	CHECK_STR_HAS(diag_line(&d, 3),
 		      "siptlsd.cfg:8: handshake_offload_at: out of range");
 	CHECK_STR_HAS(diag_line(&d, 4),
-		      "siptlsd.cfg:9: handshake_slice: 0 or 100 to 100000");
+		      "siptlsd.cfg:9: handshake_slice: out of range");
 	stls_core_conf_fini(&c);
 	stls_diag_fini(&d);
 	sec_free(s);
 
+	/* 0 (the kernel's slice) is allowed below the range's 100. */
 	s = minimal();
 	stls_diag_init(&d);
+	sec_add(s, "handshake_slice", "0");
+	CHECK_OK(stls_core_conf_apply(s, NULL, &c, &d));
+	CHECK_EQ(c.handshake_slice, 0);
+	stls_core_conf_fini(&c);
+	sec_free(s);
+
+	s = minimal();
 	sec_add(s, "handshake_slice", "200000"); /* 4 */
 	CHECK_EQ(stls_core_conf_apply(s, NULL, &c, &d), -EINVAL);
 	CHECK_STR_HAS(diag_line(&d, 0),

@@ -182,6 +182,29 @@ TEST(hsoff_slice)
 	stls_hsoff_free(h);
 }
 
+/* A thread that inherits SCHED_BATCH keeps it with its slice. */
+TEST(hsoff_slice_keeps_batch)
+{
+	struct sink s = { 0, 1, 0 };
+	struct sched_param sp = { 0 };
+	struct stls_hsoff *h;
+	struct job j;
+	uint64_t mine = slice_of((pid_t)syscall(SYS_gettid));
+
+	CHECK_EQ(pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp), 0);
+	memset(&j, 0, sizeof(j));
+	j.j.run = run;
+	CHECK_OK(stls_hsoff_new(1, prio(0, false, 300), done, &s, &h));
+	CHECK_EQ(pthread_setschedparam(pthread_self(), SCHED_OTHER, &sp), 0);
+	stls_hsoff_submit(h, &j.j);
+	wait_n(&s, 1);
+	CHECK(atomic_load(&j.done));
+	CHECK_EQ(j.policy, SCHED_BATCH);
+	if (mine != 0)
+		CHECK_EQ(j.slice_ns, (uint64_t)300000);
+	stls_hsoff_free(h);
+}
+
 /* Freeing runs what is queued first: every job comes back. The gauge
  * counts jobs not yet taken. */
 TEST(hsoff_free_drains_the_queue)

@@ -115,7 +115,7 @@ static void lower_priority(struct stls_hsoff *h)
 				  "priority", strerror(err));
 		return;
 	}
-	if (!p->idle && p->slice_us && (err = set_slice(p->slice_us)) != 0 &&
+	if (p->slice_us && (err = set_slice(p->slice_us)) != 0 &&
 	    !atomic_exchange(&h->warned, true))
 		STLS_WARN("handshake threads: cannot set their time slice "
 			  "(%s): they keep the kernel's", strerror(err));

@@ -297,16 +297,6 @@ TEST(listen_source_filter_drops_refused_source)
 	dh_free(&h);
 }
 
-/*
- * Handshake reads past a loop turn's budget (STLS_HS_TURN_BUDGET) are
- * held and served in later turns, each connection's bytes in order: 48
- * connections whose first handshake bytes wait in their sockets before
- * the worker accepts them (so that one poll round finds them all
- * readable), then the rest of each handshake; every handshake completes
- * (the toy transform only answers "HELLO\n" whole) and echoes, an
- * established connection is echoed meanwhile, and the holding is
- * counted.
- */
 /* One worker, the echo handler behind the toy transform on a tls:
  * listener, at most <max_hs> handshakes in flight (0: no limit). */
 static void start_toy(struct dh *h, int max_hs)
@@ -318,6 +308,16 @@ static void start_toy(struct dh *h, int max_hs)
 	dh_start(h);
 }
 
+/*
+ * Handshake reads past a loop turn's budget (STLS_HS_TURN_BUDGET) are
+ * held and served in later turns, each connection's bytes in order: 48
+ * connections whose first handshake bytes wait in their sockets before
+ * the worker accepts them (so that one poll round finds them all
+ * readable), then the rest of each handshake; every handshake completes
+ * (the toy transform only answers "HELLO\n" whole) and echoes, an
+ * established connection is echoed meanwhile, and the holding is
+ * counted.
+ */
 TEST(listen_handshake_reads_past_the_budget_are_held_in_order)
 {
 	enum { N = 48 };
@@ -356,21 +356,6 @@ TEST(listen_handshake_reads_past_the_budget_are_held_in_order)
 	dh_free(&h);
 }
 
-/* Waits until <k> has reached <n> (the worker's own count). */
-static bool wait_at_least(struct dh *h, enum stls_stat k, uint64_t n)
-{
-	struct stls_stats_snap s;
-	int i;
-
-	for (i = 0; i < 300; i++) {
-		dh_snap(h, &s);
-		if (s.v[k] >= n)
-			return true;
-		dh_sleep_ms(10);
-	}
-	return false;
-}
-
 /*
  * max_handshakes_in_flight = 8: at the limit the worker stops accepting
  * (counted once) and resumes only 2 (a quarter) below it, not at the
@@ -389,9 +374,9 @@ TEST(listen_handshake_limit_resumes_a_quarter_below)
 	start_toy(&h, MAX);
 	for (i = 0; i < MAX; i++)
 		fd[i] = dh_connect(stls_daemon_bound(h.d, 0));
-	CHECK(wait_at_least(&h, STLS_STAT_ACCEPTED, MAX));
+	CHECK(dh_wait_stat(&h, STLS_STAT_ACCEPTED, MAX, 3000));
 	extra = dh_connect(stls_daemon_bound(h.d, 0)); /* in the backlog */
-	CHECK(wait_at_least(&h, STLS_STAT_HANDSHAKE_LIMIT, 1));
+	CHECK(dh_wait_stat(&h, STLS_STAT_HANDSHAKE_LIMIT, 1, 3000));
 	/* One handshake done: 7 in flight, still paused. */
 	dh_send_all(fd[0], "HELLO\n", 6);
 	CHECK_EQ(dh_recv_n(fd[0], buf, 8), 8);
@@ -402,7 +387,7 @@ TEST(listen_handshake_limit_resumes_a_quarter_below)
 	/* Two done: 6 = 8 - 8 / 4, accepting again. */
 	dh_send_all(fd[1], "HELLO\n", 6);
 	CHECK_EQ(dh_recv_n(fd[1], buf, 8), 8);
-	CHECK(wait_at_least(&h, STLS_STAT_ACCEPTED, MAX + 1));
+	CHECK(dh_wait_stat(&h, STLS_STAT_ACCEPTED, MAX + 1, 3000));
 	dh_snap(&h, &s);
 	CHECK_EQ(s.v[STLS_STAT_HANDSHAKE_LIMIT], 1);
 	CHECK(s.handshaking <= MAX);

@@ -106,7 +106,9 @@ static const struct stls_kw kws[] = {
 	  KW_AUTO,
 	  "Worker threads, each with its own event loop. `auto`: the number "
 	  "of CPUs siptlsd may run on (its CPU affinity: `taskset`, a cpuset, "
-	  "systemd's `CPUAffinity=`), else the online CPUs." },
+	  "systemd's `CPUAffinity=`; else the online CPUs), at most its "
+	  "cgroup's CPU quota rounded up (a container's CPU limit, systemd's "
+	  "`CPUQuota=`: cgroup v2 `cpu.max`, v1 `cpu.cfs_quota_us`)." },
 	{ "max_connections", KW_INT, KW_FIELD(max_connections, int), 1,
 	  1000000, NULL, "10000", 0,
 	  "Most TCP and TLS connections open at once (inbound and outbound, "

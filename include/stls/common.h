@@ -19,8 +19,10 @@
 #define STLS_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define STLS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* CPUs this process may run on (its affinity mask; the online CPUs when
- * the mask cannot be read). At least 1. */
+/* CPUs this process may run on: its affinity mask (the online CPUs when
+ * the mask cannot be read), at most its cgroup's CPU quota rounded up
+ * (cpu.max, v1's cpu.cfs_quota_us). At least 1. Reads files: call it
+ * when resolving settings, not per connection. */
 long stls_cpus_usable(void);
 
 /* Result of one step of a non-blocking state machine. */

@@ -3,8 +3,9 @@
  *
  * Kamailio compares the thresholds with its free shared memory; we have no
  * pool of our own, so "available" is, in this order: an explicit budget
- * minus what the process uses (resident set, /proc/self/statm), the cgroup
- * v2 limit minus its usage when the cgroup is limited, or MemAvailable from
+ * minus what the process uses (resident set, /proc/self/statm), the memory
+ * cgroup's limit minus its usage when it is limited (v2 or v1, the cgroup
+ * found once through lib/base/cgroup.c), or MemAvailable from
  * /proc/meminfo. Reading files on every check would be costly, so the value
  * is cached (a relaxed atomic pair: a racing reader may refresh twice,
  * which is harmless): for 100 ms when it is near a threshold being checked
@@ -15,10 +16,13 @@
 #include "stls/conn.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "base/cgroup.h"
 
 #define REFRESH_NS (100ull * 1000 * 1000)     /* near a threshold */
 #define REFRESH_FAR_NS (1000ull * 1000 * 1000) /* far above them all */
@@ -70,38 +74,60 @@ static uint64_t self_rss(void)
 	return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-/* cgroup v2: "0::/path" in /proc/self/cgroup. False when unlimited. */
+/* The memory cgroup's directory, found once (a process does not move
+ * between cgroups in its life as a daemon); 0 when there is none. */
+static struct stls_cgroup mem_cg;
+static bool mem_cg_found;
+static pthread_once_t mem_cg_once = PTHREAD_ONCE_INIT;
+
+static void find_mem_cg(void)
+{
+	mem_cg_found = stls_cgroup_find("", "memory", &mem_cg) == 0;
+}
+
+/* v1 reports "no limit" as the largest page-aligned signed value. */
+#define V1_UNLIMITED (1ull << 62)
+
+/* One level's limit less its usage, the smallest kept in *(uint64_t *)
+ * arg (UINT64_MAX: none limited so far). v2 memory.max ("max" does not
+ * parse: unlimited) and memory.current, v1 memory.limit_in_bytes and
+ * memory.usage_in_bytes. */
+static void level_avail(const char *dir, bool v2, void *arg)
+{
+	uint64_t *best = arg, max, cur, v;
+	char path[640];
+
+	snprintf(path, sizeof(path), "%s/%s", dir,
+		 v2 ? "memory.max" : "memory.limit_in_bytes");
+	if (!read_u64(path, &max) || (!v2 && max >= V1_UNLIMITED)) {
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir,
+		 v2 ? "memory.current" : "memory.usage_in_bytes");
+	if (!read_u64(path, &cur)) {
+		return;
+	}
+	v = cur < max ? max - cur : 0;
+	if (v < *best) {
+		*best = v;
+	}
+}
+
+/* The memory cgroup's room: the least of limit minus usage over the
+ * cgroup and its ancestors. False when none is limited, or no cgroup. */
 static bool cgroup_avail(uint64_t *avail)
 {
-	char line[512], path[640];
-	uint64_t max, cur;
-	FILE *f = fopen("/proc/self/cgroup", "r");
-	bool found = false;
+	uint64_t best = UINT64_MAX;
 
-	if (!f) {
+	pthread_once(&mem_cg_once, find_mem_cg);
+	if (!mem_cg_found) {
 		return false;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			found = true;
-			break;
-		}
-	}
-	fclose(f);
-	if (!found) {
+	stls_cgroup_walk_up(&mem_cg, level_avail, &best);
+	if (best == UINT64_MAX) {
 		return false;
 	}
-	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.max", line + 3);
-	if (!read_u64(path, &max)) {
-		return false; /* "max" (unlimited) does not parse */
-	}
-	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.current",
-		 line + 3);
-	if (!read_u64(path, &cur)) {
-		return false;
-	}
-	*avail = cur < max ? max - cur : 0;
+	*avail = best;
 	return true;
 }
 

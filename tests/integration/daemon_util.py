@@ -53,9 +53,10 @@ def check(cond, msg):
 class Daemon:
     """One siptlsd process. cfg is the [core] body (and any extra
     sections); nofile=(soft, hard) sets RLIMIT_NOFILE for it; asan adds
-    ASAN_OPTIONS (":quarantine_size_mb=0" for memory measurements)."""
+    ASAN_OPTIONS (":quarantine_size_mb=0" for memory measurements); pre
+    runs in the child before siptlsd is executed (e.g. to join a cgroup)."""
 
-    def __init__(self, cfg, nofile=None, tmp=None, asan=""):
+    def __init__(self, cfg, nofile=None, tmp=None, asan="", pre=None):
         self.tmp = tmp or tempfile.mkdtemp(prefix="stls-daemon-")
         self.conf = os.path.join(self.tmp, "siptlsd.cfg")
         with open(self.conf, "w") as f:
@@ -68,6 +69,8 @@ class Daemon:
         def limits():
             if nofile:
                 resource.setrlimit(resource.RLIMIT_NOFILE, nofile)
+            if pre:
+                pre()
         env = dict(os.environ)
         env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0" + asan
         self.p = subprocess.Popen([SIPTLSD, "-c", self.conf],

@@ -1,12 +1,17 @@
 /*
- * Unit tests for lib/tls/lowmem.c: budget, threshold formula, caching.
+ * Unit tests for lib/tls/lowmem.c: budget, threshold formula, caching,
+ * a real memory cgroup's limit.
  */
 #include "test.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/cgroup.h"
 #include "stls/conn.h"
 
 TEST(lowmem_budget_drives_available)
@@ -130,4 +135,53 @@ TEST(lowmem_default_threshold_reads_no_file)
 	/* The two reads of /proc/self/io itself, and at most a few
 	 * refreshes if the loop spans a 100 ms boundary. */
 	CHECK(after - before < 50);
+}
+
+/* A real memory cgroup: a child moved into a new cgroup limited to
+ * 256 MiB sees at most that much available (the cgroup's room, not the
+ * machine's MemAvailable). Needs a writable memory hierarchy (root, v1,
+ * or v2 with the controller delegated); skipped, saying why, without. */
+TEST(lowmem_real_cgroup_limit)
+{
+	const uint64_t limit = 256ull << 20;
+	struct stls_cgroup cg;
+	char dir[600], file[700];
+	FILE *f;
+	pid_t pid;
+	int st;
+
+	if (stls_cgroup_find("", "memory", &cg) < 0) {
+		test_skip("no cgroup hierarchy with the memory controller");
+	}
+	snprintf(dir, sizeof(dir), "%s/stls-test-%d", cg.dir, (int)getpid());
+	if (mkdir(dir, 0755) != 0) {
+		test_skip("cannot make a cgroup (not root, or not delegated)");
+	}
+	snprintf(file, sizeof(file), "%s/%s", dir,
+		 cg.v2 ? "memory.max" : "memory.limit_in_bytes");
+	f = fopen(file, "w");
+	if (!f) {
+		rmdir(dir);
+		test_skip("the new cgroup has no memory limit file");
+	}
+	fprintf(f, "%" PRIu64 "\n", limit);
+	CHECK_OK(fclose(f));
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		uint64_t v;
+
+		snprintf(file, sizeof(file), "%s/cgroup.procs", dir);
+		f = fopen(file, "w");
+		if (!f || fputs("0\n", f) < 0 || fclose(f) != 0) {
+			_exit(100);
+		}
+		stls_lowmem_set_budget(0); /* a fresh read */
+		v = stls_lowmem_get_available();
+		_exit(v > 0 && v <= limit ? 0 : 1);
+	}
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK_OK(rmdir(dir));
+	CHECK(WIFEXITED(st));
+	CHECK_EQ(WEXITSTATUS(st), 0);
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define LINE_MAX_LEN 4096
 
@@ -75,7 +76,7 @@ static int self_path(const char *root, const char *controller, char *path,
 	}
 	f = fopen(file, "re");
 	if (!f) {
-		return -ENOENT;
+		return -errno;
 	}
 	while (!found && fgets(line, sizeof(line), f)) {
 		char *ctrls = strchr(line, ':'), *p;
@@ -89,8 +90,13 @@ static int self_path(const char *root, const char *controller, char *path,
 		if (strcmp(line, "0") == 0 && *ctrls == '\0') {
 			snprintf(unified, sizeof(unified), "%s", p);
 		} else if (in_list(ctrls, controller)) {
-			found = snprintf(path, len, "%s", p) < (int)len;
+			if (strlen(p) >= len) {
+				fclose(f);
+				return -ENAMETOOLONG;
+			}
+			memcpy(path, p, strlen(p) + 1);
 			*v2 = false;
+			found = true;
 		}
 	}
 	fclose(f);
@@ -135,11 +141,13 @@ static bool mount_fields(char *line, char **mroot, char **mpoint,
 	return true;
 }
 
-/* The directory for <path> under a mount of root <mroot> at <mpoint>:
- * false when the path is not inside that mount's root. */
-static bool map_dir(const char *root, const char *mroot, const char *mpoint,
-		    const char *path, struct stls_cgroup *out)
+/* The directory for <path> under a mount of root <mroot> at <mpoint>,
+ * when it exists: 0, -ENOENT (outside that mount's root, or no such
+ * directory), -ENAMETOOLONG. */
+static int map_dir(const char *root, const char *mroot, const char *mpoint,
+		   const char *path, struct stls__cgroup *out)
 {
+	char probe[sizeof(out->dir) + 16];
 	size_t rl = strlen(mroot), ml = strlen(mpoint);
 	const char *rel = path;
 	int n;
@@ -147,7 +155,7 @@ static bool map_dir(const char *root, const char *mroot, const char *mpoint,
 	if (strcmp(mroot, "/") != 0) {
 		if (strncmp(path, mroot, rl) != 0 ||
 		    (path[rl] != '\0' && path[rl] != '/')) {
-			return false;
+			return -ENOENT;
 		}
 		rel = path + rl;
 	}
@@ -160,18 +168,23 @@ static bool map_dir(const char *root, const char *mroot, const char *mpoint,
 	n = snprintf(out->dir, sizeof(out->dir), "%s%.*s%s", root, (int)ml,
 		     mpoint, rel);
 	if (n < 0 || (size_t)n >= sizeof(out->dir)) {
-		return false;
+		return -ENAMETOOLONG;
+	}
+	/* A hierarchy mounted over, or a stale mount: try the next. */
+	snprintf(probe, sizeof(probe), "%s/cgroup.procs", out->dir);
+	if (access(probe, F_OK) != 0) {
+		return -ENOENT;
 	}
 	out->top = strlen(root) + ml;
-	return true;
+	return 0;
 }
 
-int stls_cgroup_find(const char *root, const char *controller,
-		     struct stls_cgroup *out)
+int stls__cgroup_find(const char *root, const char *controller,
+		     struct stls__cgroup *out)
 {
 	char file[512], line[LINE_MAX_LEN], path[LINE_MAX_LEN];
 	FILE *f;
-	bool v2 = false, found = false;
+	bool v2 = false;
 	int rc;
 
 	if (!root) {
@@ -181,14 +194,21 @@ int stls_cgroup_find(const char *root, const char *controller,
 	if (rc < 0) {
 		return rc;
 	}
+	/* Outside our cgroup namespace the kernel shows "/../x". */
+	for (const char *d = path; (d = strstr(d, "/..")); d += 3) {
+		if (d[3] == '/' || d[3] == '\0') {
+			return -ENOENT;
+		}
+	}
 	if (!join(file, sizeof(file), root, "/proc/self/mountinfo")) {
 		return -ENAMETOOLONG;
 	}
 	f = fopen(file, "re");
 	if (!f) {
-		return -ENOENT;
+		return -errno;
 	}
-	while (!found && fgets(line, sizeof(line), f)) {
+	rc = -ENOENT;
+	while (rc < 0 && fgets(line, sizeof(line), f)) {
 		char *mroot, *mpoint, *type, *sopts;
 
 		if (!mount_fields(line, &mroot, &mpoint, &type, &sopts)) {
@@ -199,24 +219,23 @@ int stls_cgroup_find(const char *root, const char *controller,
 				 !in_list(sopts, controller)) {
 			continue;
 		}
-		found = map_dir(root, mroot, mpoint, path, out);
+		rc = map_dir(root, mroot, mpoint, path, out);
 	}
 	fclose(f);
-	if (!found) {
-		return -ENOENT;
+	if (rc == 0) {
+		out->v2 = v2;
 	}
-	out->v2 = v2;
-	return 0;
+	return rc;
 }
 
-/* The first line of <dir>/<name>, without its newline. */
-static bool read_line(const char *dir, const char *name, char *buf,
-		      size_t len)
+bool stls__cgroup_read(const char *dir, const char *name, char *buf,
+		       size_t len)
 {
 	char file[600];
 	FILE *f;
 	bool ok;
 
+	buf[0] = '\0';
 	if (snprintf(file, sizeof(file), "%s/%s", dir, name) >=
 	    (int)sizeof(file)) {
 		return false;
@@ -227,8 +246,12 @@ static bool read_line(const char *dir, const char *name, char *buf,
 	}
 	ok = fgets(buf, (int)len, f) != NULL;
 	fclose(f);
+	if (!ok) {
+		buf[0] = '\0';
+		return false;
+	}
 	buf[strcspn(buf, "\n")] = '\0';
-	return ok;
+	return true;
 }
 
 /* The quota set in one directory, in CPUs rounded up; 0 for none. */
@@ -238,7 +261,7 @@ static long dir_quota(const char *dir, bool v2)
 	uint64_t quota, period;
 
 	if (v2) {
-		if (!read_line(dir, "cpu.max", a, sizeof(a)) ||
+		if (!stls__cgroup_read(dir, "cpu.max", a, sizeof(a)) ||
 		    sscanf(a, "%31s %" SCNu64 " %c", q, &period, &end) != 2 ||
 		    strcmp(q, "max") == 0 ||
 		    sscanf(q, "%" SCNu64 "%c", &quota, &end) != 1) {
@@ -247,8 +270,8 @@ static long dir_quota(const char *dir, bool v2)
 	} else {
 		int64_t sq;
 
-		if (!read_line(dir, "cpu.cfs_quota_us", a, sizeof(a)) ||
-		    !read_line(dir, "cpu.cfs_period_us", b, sizeof(b)) ||
+		if (!stls__cgroup_read(dir, "cpu.cfs_quota_us", a, sizeof(a)) ||
+		    !stls__cgroup_read(dir, "cpu.cfs_period_us", b, sizeof(b)) ||
 		    sscanf(a, "%" SCNd64 " %c", &sq, &end) != 1 || sq <= 0 ||
 		    sscanf(b, "%" SCNu64 " %c", &period, &end) != 1) {
 			return 0;
@@ -258,11 +281,11 @@ static long dir_quota(const char *dir, bool v2)
 	if (period == 0 || quota == 0) {
 		return 0;
 	}
-	quota = (quota + period - 1) / period;
+	quota = quota / period + (quota % period != 0);
 	return quota > (uint64_t)LONG_MAX ? 0 : (long)quota;
 }
 
-void stls_cgroup_walk_up(const struct stls_cgroup *cg,
+void stls__cgroup_walk_up(const struct stls__cgroup *cg,
 			 void (*fn)(const char *dir, bool v2, void *arg),
 			 void *arg)
 {
@@ -292,13 +315,13 @@ static void min_quota(const char *dir, bool v2, void *arg)
 	}
 }
 
-long stls_cgroup_cpu_quota(const char *root)
+long stls__cgroup_cpu_quota(const char *root)
 {
-	struct stls_cgroup cg;
+	struct stls__cgroup cg;
 	long best = 0;
 
-	if (stls_cgroup_find(root, "cpu", &cg) == 0) {
-		stls_cgroup_walk_up(&cg, min_quota, &best);
+	if (stls__cgroup_find(root, "cpu", &cg) == 0) {
+		stls__cgroup_walk_up(&cg, min_quota, &best);
 	}
 	return best;
 }

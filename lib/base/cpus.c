@@ -24,7 +24,7 @@ long stls_cpus_usable(void)
 		/* More CPUs than a cpu_set_t holds (1024), or no mask: all. */
 		n = sysconf(_SC_NPROCESSORS_ONLN);
 	}
-	q = stls_cgroup_cpu_quota("");
+	q = stls__cgroup_cpu_quota("");
 	if (q > 0 && q < n) {
 		n = q;
 	}

@@ -13,7 +13,7 @@
  * thresholds the probe only has to notice the approach; the reads cost 2 %
  * of a busy edge's CPU at 10 refreshes a second.
  */
-#include "stls/conn.h"
+#include "tls/tls_int.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -42,23 +42,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static bool read_u64(const char *path, uint64_t *v)
-{
-	FILE *f = fopen(path, "r");
-	char line[64];
-	bool ok = false;
-
-	if (!f) {
-		return false;
-	}
-	if (fgets(line, sizeof(line), f) &&
-	    sscanf(line, "%" SCNu64, v) == 1) {
-		ok = true;
-	}
-	fclose(f);
-	return ok;
-}
-
 static uint64_t self_rss(void)
 {
 	FILE *f = fopen("/proc/self/statm", "r");
@@ -76,59 +59,106 @@ static uint64_t self_rss(void)
 
 /* The memory cgroup's directory, found once (a process does not move
  * between cgroups in its life as a daemon); 0 when there is none. */
-static struct stls_cgroup mem_cg;
+static struct stls__cgroup mem_cg;
 static bool mem_cg_found;
 static pthread_once_t mem_cg_once = PTHREAD_ONCE_INIT;
 
 static void find_mem_cg(void)
 {
-	mem_cg_found = stls_cgroup_find("", "memory", &mem_cg) == 0;
+	mem_cg_found = stls__cgroup_find("", "memory", &mem_cg) == 0;
 }
 
-/* v1 reports "no limit" as the largest page-aligned signed value. */
+/* v1 reports "no limit" as the largest page-aligned signed 64-bit value
+ * (9223372036854771712 with 4 KiB pages); a 64-bit kernel's limits are
+ * far below 2^62. */
 #define V1_UNLIMITED (1ull << 62)
 
-/* One level's limit less its usage, the smallest kept in *(uint64_t *)
- * arg (UINT64_MAX: none limited so far). v2 memory.max ("max" does not
- * parse: unlimited) and memory.current, v1 memory.limit_in_bytes and
- * memory.usage_in_bytes. */
-static void level_avail(const char *dir, bool v2, void *arg)
+/* <dir>/<name>'s first line as a number. */
+static bool cg_u64(const char *dir, const char *name, uint64_t *v)
 {
-	uint64_t *best = arg, max, cur, v;
-	char path[640];
+	char line[64];
 
-	snprintf(path, sizeof(path), "%s/%s", dir,
-		 v2 ? "memory.max" : "memory.limit_in_bytes");
-	if (!read_u64(path, &max) || (!v2 && max >= V1_UNLIMITED)) {
+	return stls__cgroup_read(dir, name, line, sizeof(line)) &&
+	       sscanf(line, "%" SCNu64, v) == 1;
+}
+
+/* The value of <key> in <dir>/memory.stat; 0 when absent. */
+static uint64_t stat_value(const char *dir, const char *key)
+{
+	char path[640], line[128], k[64];
+	uint64_t v, found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/memory.stat", dir);
+	f = fopen(path, "re");
+	if (!f) {
+		return 0;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %" SCNu64, k, &v) == 2 &&
+		    strcmp(k, key) == 0) {
+			found = v;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * One level's room, the smallest kept in *(uint64_t *)arg (UINT64_MAX:
+ * none limited so far): its limit less its working set, the usage less
+ * the inactive file cache, which the kernel reclaims before it runs out
+ * (so a container that only filled its page cache, writing logs, is not
+ * low). v2: memory.max ("max" does not parse: unlimited), memory.current,
+ * inactive_file; v1: memory.limit_in_bytes, memory.usage_in_bytes,
+ * total_inactive_file.
+ */
+static void level_room(const char *dir, bool v2, void *arg)
+{
+	uint64_t *best = arg, max, cur, cache, v;
+
+	if (!cg_u64(dir, v2 ? "memory.max" : "memory.limit_in_bytes", &max) ||
+	    (!v2 && max >= V1_UNLIMITED) ||
+	    !cg_u64(dir, v2 ? "memory.current" : "memory.usage_in_bytes",
+		    &cur)) {
 		return;
 	}
-	snprintf(path, sizeof(path), "%s/%s", dir,
-		 v2 ? "memory.current" : "memory.usage_in_bytes");
-	if (!read_u64(path, &cur)) {
-		return;
-	}
+	cache = stat_value(dir, v2 ? "inactive_file" : "total_inactive_file");
+	cur = cur > cache ? cur - cache : 0;
 	v = cur < max ? max - cur : 0;
 	if (v < *best) {
 		*best = v;
 	}
 }
 
-/* The memory cgroup's room: the least of limit minus usage over the
- * cgroup and its ancestors. False when none is limited, or no cgroup. */
-static bool cgroup_avail(uint64_t *avail)
+/* The least room over <cg> and its ancestors; false when none is
+ * limited. */
+static bool cgroup_room(const struct stls__cgroup *cg, uint64_t *room)
 {
 	uint64_t best = UINT64_MAX;
 
-	pthread_once(&mem_cg_once, find_mem_cg);
-	if (!mem_cg_found) {
-		return false;
-	}
-	stls_cgroup_walk_up(&mem_cg, level_avail, &best);
+	stls__cgroup_walk_up(cg, level_room, &best);
 	if (best == UINT64_MAX) {
 		return false;
 	}
-	*avail = best;
+	*room = best;
 	return true;
+}
+
+bool stls__lowmem_cgroup_room(const char *root, uint64_t *room)
+{
+	struct stls__cgroup cg;
+
+	return stls__cgroup_find(root, "memory", &cg) == 0 &&
+	       cgroup_room(&cg, room);
+}
+
+/* The memory cgroup's room (the real system's cgroup, found once). */
+static bool cgroup_avail(uint64_t *avail)
+{
+	pthread_once(&mem_cg_once, find_mem_cg);
+	return mem_cg_found && cgroup_room(&mem_cg, avail);
 }
 
 static uint64_t meminfo_avail(void)

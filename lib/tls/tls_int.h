@@ -446,4 +446,12 @@ STLS_MUST_USE STLS_HIDDEN int stls__conn_sess_keep(struct stls_conn *c);
 STLS_HIDDEN void stls__conn_sess_forget(struct stls_conn *c);
 STLS_HIDDEN void stls__conn_sess_free(struct stls_rec13 *r);
 
+/*
+ * The low-memory probe's cgroup figure (lowmem.c), for a tree under
+ * <root> ("" for the system): the least room (limit less working set)
+ * over the memory cgroup and its ancestors. False when none is limited,
+ * or there is no memory cgroup.
+ */
+STLS_HIDDEN bool stls__lowmem_cgroup_room(const char *root, uint64_t *room);
+
 #endif

@@ -3,13 +3,18 @@
 the real siptlsd started inside a cgroup made here, with 1 and then 1.5
 CPUs' time, runs 1 and then 2 workers (the quota rounded up, at most
 the affinity mask), each with its handshake thread, and serves; started
-outside it, as many workers as CPUs in its affinity mask. Needs a
+outside it, as many workers as CPUs it may use (its affinity mask, and
+any quota on the cgroups above the test's). Needs a
 writable cpu hierarchy (root; cgroup v1, or v2 with the cpu controller
 delegated): without one it exits 77 (skipped) and says why."""
+import errno
+import math
 import os
+import re
 import socket
 import ssl
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from daemon_util import Daemon, check, connect, echo  # noqa: E402
@@ -22,8 +27,15 @@ handler = echo
 """
 
 
+def unescape(field):
+    """mountinfo writes space, tab, newline and backslash as \\ooo."""
+    return re.sub(r"\\([0-3][0-7][0-7])",
+                  lambda m: chr(int(m.group(1), 8)), field)
+
+
 def cpu_cgroup():
-    """(directory of this process's cpu cgroup, v2) or None."""
+    """(directory of this process's cpu cgroup, its mount point, v2) or
+    None."""
     with open("/proc/self/cgroup") as f:
         lines = [ln.rstrip("\n").split(":", 2) for ln in f]
     v1 = [p for h, c, p in lines if "cpu" in c.split(",")]
@@ -39,32 +51,43 @@ def cpu_cgroup():
             if post[0] != want or (want == "cgroup" and
                                    "cpu" not in post[2].split(",")):
                 continue
-            root, point = fields[3], fields[4]
+            root, point = unescape(fields[3]), unescape(fields[4])
             if root != "/" and not (path + "/").startswith(root + "/"):
                 continue
             rel = path[len(root):] if root != "/" else path
-            return point.rstrip("/") + rel.rstrip("/"), want == "cgroup2"
+            point = point.rstrip("/")
+            d = (point + rel.rstrip("/")) or "/"
+            if os.path.exists(os.path.join(d, "cgroup.procs")):
+                return d, point or "/", want == "cgroup2"
     return None
 
 
-def own_quota(d, v2):
-    """True when this process's own cpu cgroup (or a parent) has a quota."""
+def least_quota(d, top, v2):
+    """The least quota (in CPUs, a float) set on d and its parents up to
+    the mount point top, or None: what already limits the test."""
+    least = None
     while True:
+        q = None
         try:
             if v2:
                 with open(d + "/cpu.max") as f:
-                    if not f.read().startswith("max"):
-                        return True
+                    a, b = f.read().split()
+                    if a != "max":
+                        q = int(a) / int(b)
             else:
                 with open(d + "/cpu.cfs_quota_us") as f:
-                    if int(f.read()) > 0:
-                        return True
-        except OSError:
+                    a = int(f.read())
+                with open(d + "/cpu.cfs_period_us") as f:
+                    b = int(f.read())
+                if a > 0:
+                    q = a / b
+        except (OSError, ValueError):
             pass
-        up = os.path.dirname(d)
-        if up == d or not os.path.exists(up + ("/cgroup.procs")):
-            return False
-        d = up
+        if q is not None and (least is None or q < least):
+            least = q
+        if len(d) <= len(top) or d == "/":
+            return least
+        d = os.path.dirname(d)
 
 
 def threads(pid, prefix):
@@ -115,12 +138,25 @@ def run_in(cg, micros, v2, want):
         d.kill()
 
 
+def remove(cg):
+    """rmdir, waiting while the kernel still counts a process that left."""
+    for _ in range(100):
+        try:
+            os.rmdir(cg)
+            return
+        except OSError as e:
+            if e.errno != errno.EBUSY:
+                raise
+            time.sleep(0.01)
+    os.rmdir(cg)
+
+
 def main():
     found = cpu_cgroup()
     if not found:
         print("SKIP: no cgroup hierarchy with the cpu controller")
         sys.exit(77)
-    parent, v2 = found
+    parent, top, v2 = found
     cg = os.path.join(parent, "stls-test-%d" % os.getpid())
     try:
         os.mkdir(cg)
@@ -133,18 +169,24 @@ def main():
             print("SKIP: the cpu controller is not delegated to %s" % cg)
             sys.exit(77)
         ncpu = len(os.sched_getaffinity(0))
-        run_in(cg, 100000, v2, 1)
-        run_in(cg, 150000, v2, min(2, ncpu))
-        if not own_quota(parent, v2):
-            d = Daemon(BASE)
-            try:
-                check(threads(d.p.pid, "stls-w") == ncpu,
-                      "no quota: one worker per CPU of the mask (%d)" % ncpu)
-                check(d.stop() == 0, "exit 0")
-            finally:
-                d.kill()
+        above = least_quota(parent, top, v2)  # what limits us already
+        cap = ncpu if above is None else min(ncpu, math.ceil(above))
+        for micros in (100000, 150000):
+            if above is not None and micros / 100000 > above:
+                print("note: quota %d/100000 not tried: a parent allows "
+                      "%.2f CPUs" % (micros, above))
+                continue
+            run_in(cg, micros, v2, min(math.ceil(micros / 100000), cap))
+        d = Daemon(BASE)
+        try:
+            check(threads(d.p.pid, "stls-w") == cap,
+                  "outside the test's cgroup: one worker per usable CPU "
+                  "(%d)" % cap)
+            check(d.stop() == 0, "exit 0")
+        finally:
+            d.kill()
     finally:
-        os.rmdir(cg)
+        remove(cg)
     print("PASS test_daemon_cgroup")
 
 

@@ -25,7 +25,11 @@
 # loopback, the kernel's receive work for what the storm sends, done on
 # the sender's CPU) stay off the edge's CPU, as a storm from other hosts
 # would; the quiet run is pinned alike, so the ratio compares like with
-# like on half the machine.
+# like on half the machine. OV_PEER_CPUS (e.g. 1) pins the backend and
+# the measuring driver apart from the edge instead: with OV_EDGE_CPUS=0
+# the edge then has its CPU to itself, as on a host of its own (give the
+# storm's driver OV_STORM_NICE=19 there, so that it takes only the CPU
+# they leave, as phones on other hosts would).
 # The latency figures: at arrival (the kernel's stamp in the receiving
 # phone's socket: the edge's and the backend's time) and at read (the
 # measuring driver's own delay added); sip_proxy's own dwell is noted.
@@ -83,12 +87,15 @@ EDGE_PIN=()
 STORM_PIN=()
 [ -n "${OV_EDGE_CPUS:-}" ] && EDGE_PIN=(taskset -c "$OV_EDGE_CPUS")
 [ -n "${OV_STORM_CPUS:-}" ] && STORM_PIN=(taskset -c "$OV_STORM_CPUS")
+# The backend and the measuring phones: with the edge unless OV_PEER_CPUS.
+PEER_PIN=("${EDGE_PIN[@]}")
+[ -n "${OV_PEER_CPUS:-}" ] && PEER_PIN=(taskset -c "$OV_PEER_CPUS")
 
 # one NAME CORE_LINE STORM: STORM 0 the measuring phones alone, 1 with
 # the storm, 2 the storm alone (the capacity run)
 one() {
 	local name=$1 extra=$2 storm=$3 dp pp sp=
-	"${EDGE_PIN[@]}" "$BIN/sip_proxy" --udp "127.0.0.1:$PORT" --max-bindings $((STORM + PHONES + 100)) \
+	"${PEER_PIN[@]}" "$BIN/sip_proxy" --udp "127.0.0.1:$PORT" --max-bindings $((STORM + PHONES + 100)) \
 		--duration 600 2>"$T/p.log" &
 	pp=$!
 	PIDS=("$pp")
@@ -111,7 +118,7 @@ EOF2
 	local l mp=
 	l=$(load)
 	if [ "$storm" != 2 ]; then
-		timeout $((BUSY + 120)) "${EDGE_PIN[@]}" "$BIN/scenario" -t "127.0.0.1:$((PORT + 1))" \
+		timeout $((BUSY + 120)) "${PEER_PIN[@]}" "$BIN/scenario" -t "127.0.0.1:$((PORT + 1))" \
 			-n "$PHONES" --busy "$BUSY" --calls "$CALLS" --reg-interval 10 \
 			--ka-interval 10 --server-pid "$dp" --label "$name" >"$T/m.out" 2>&1 &
 		mp=$!

@@ -300,13 +300,15 @@ bool stls_conn_state_allowed(enum stls_conn_state from,
 /*
  * Low memory (lib/tls/lowmem.c). Available memory is, in this order: the
  * budget set here minus the process's resident size; else, when the memory
- * cgroup (v1 or v2) or a parent is limited, the least limit minus working
- * set (usage less inactive file cache) among them; else MemAvailable from
- * /proc/meminfo. The value is cached: refreshed at most every 100 ms near a
- * threshold, every second far above them. low_mem_threshold1 (KB) refuses new connections,
- * low_mem_threshold2 (KB) refuses operations on existing ones; 0 disables a
- * threshold and -1 picks the default: threshold1 = 512 KiB x max(4, online
- * CPUs), threshold2 = half of that.
+ * cgroup (v1 or v2) or a parent is limited, the least room among them (the
+ * limit, v2's memory.high if lower, less the working set: the usage less
+ * the file cache the kernel can reclaim at once), and at most MemAvailable;
+ * else MemAvailable from /proc/meminfo. Cached: refreshed at most every
+ * 100 ms near a threshold, every second far above them. low_mem_threshold1
+ * (KB) refuses new connections, low_mem_threshold2 (KB) refuses operations
+ * on existing ones; 0 disables a threshold and -1 picks the default:
+ * threshold1 = 512 KiB x max(4, usable CPUs: stls_cpus_usable()),
+ * threshold2 = half of that.
  */
 
 /* Set a memory budget in bytes (0 = none: use cgroup or meminfo). Drops the

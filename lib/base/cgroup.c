@@ -62,6 +62,23 @@ static void unescape(char *s)
 	*w = '\0';
 }
 
+/* The next line of <f> into <buf>. A line longer than <buf> is passed
+ * over whole and given as an empty line; false at the end. */
+static bool next_line(FILE *f, char *buf, size_t len)
+{
+	int c;
+
+	if (!fgets(buf, (int)len, f)) {
+		return false;
+	}
+	if (!strchr(buf, '\n') && !feof(f)) {
+		while ((c = fgetc(f)) != EOF && c != '\n')
+			;
+		buf[0] = '\0';
+	}
+	return true;
+}
+
 /* This process's path in the hierarchy of <controller>: the v1 line that
  * names it (*v2 false), else the "0::" line (*v2 true). */
 static int self_path(const char *root, const char *controller, char *path,
@@ -78,7 +95,7 @@ static int self_path(const char *root, const char *controller, char *path,
 	if (!f) {
 		return -errno;
 	}
-	while (!found && fgets(line, sizeof(line), f)) {
+	while (!found && next_line(f, line, sizeof(line))) {
 		char *ctrls = strchr(line, ':'), *p;
 
 		line[strcspn(line, "\n")] = '\0';
@@ -208,7 +225,7 @@ int stls__cgroup_find(const char *root, const char *controller,
 		return -errno;
 	}
 	rc = -ENOENT;
-	while (rc < 0 && fgets(line, sizeof(line), f)) {
+	while (rc < 0 && next_line(f, line, sizeof(line))) {
 		char *mroot, *mpoint, *type, *sopts;
 
 		if (!mount_fields(line, &mroot, &mpoint, &type, &sopts)) {

@@ -31,7 +31,7 @@
 static uint64_t budget;       /* atomic */
 static uint64_t cached_avail; /* atomic */
 static uint64_t cached_at;    /* atomic: monotonic ns, 0 = never */
-static long cached_cpus;      /* atomic: online CPUs, 0 = never read */
+static long cached_cpus;      /* atomic: usable CPUs, 0 = never read */
 static uint64_t cpus_at;      /* atomic: monotonic ns of cached_cpus */
 
 static uint64_t now_ns(void)
@@ -57,15 +57,30 @@ static uint64_t self_rss(void)
 	return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-/* The memory cgroup's directory, found once (a process does not move
- * between cgroups in its life as a daemon); 0 when there is none. */
-static struct stls__cgroup mem_cg;
-static bool mem_cg_found;
-static pthread_once_t mem_cg_once = PTHREAD_ONCE_INIT;
+/* The memory cgroup's directory, found again only in a new process (a
+ * fork: a child may live in another cgroup); a daemon does not move. */
+static pthread_mutex_t mem_cg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct stls__cgroup mem_cg; /* under mem_cg_lock */
+static bool mem_cg_found;          /* under mem_cg_lock */
+static pid_t mem_cg_pid;           /* under mem_cg_lock: who found it */
 
-static void find_mem_cg(void)
+/* A copy of this process's memory cgroup; false when it has none. */
+static bool self_mem_cg(struct stls__cgroup *out)
 {
-	mem_cg_found = stls__cgroup_find("", "memory", &mem_cg) == 0;
+	pid_t me = getpid();
+	bool found;
+
+	pthread_mutex_lock(&mem_cg_lock);
+	if (mem_cg_pid != me) {
+		mem_cg_found = stls__cgroup_find("", "memory", &mem_cg) == 0;
+		mem_cg_pid = me;
+	}
+	found = mem_cg_found;
+	if (found) {
+		*out = mem_cg;
+	}
+	pthread_mutex_unlock(&mem_cg_lock);
+	return found;
 }
 
 /* v1 reports "no limit" as the largest page-aligned signed 64-bit value
@@ -82,12 +97,23 @@ static bool cg_u64(const char *dir, const char *name, uint64_t *v)
 	       sscanf(line, "%" SCNu64, v) == 1;
 }
 
-/* The value of <key> in <dir>/memory.stat; 0 when absent. */
-static uint64_t stat_value(const char *dir, const char *key)
+/*
+ * The file cache the kernel can take back at once, from <dir>/memory.stat:
+ * the inactive file pages less those dirty or under writeback (which
+ * must reach the disk first). v2: inactive_file, file_dirty,
+ * file_writeback; v1 (the subtree's figures, as its usage is):
+ * total_inactive_file, total_dirty, total_writeback. 0 when unknown.
+ */
+static uint64_t reclaimable(const char *dir, bool v2)
 {
+	static const char *const keys[2][3] = {
+		{ "total_inactive_file", "total_dirty", "total_writeback" },
+		{ "inactive_file", "file_dirty", "file_writeback" },
+	};
 	char path[640], line[128], k[64];
-	uint64_t v, found = 0;
+	uint64_t v, val[3] = { 0, 0, 0 };
 	FILE *f;
+	int i;
 
 	snprintf(path, sizeof(path), "%s/memory.stat", dir);
 	f = fopen(path, "re");
@@ -95,37 +121,51 @@ static uint64_t stat_value(const char *dir, const char *key)
 		return 0;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%63s %" SCNu64, k, &v) == 2 &&
-		    strcmp(k, key) == 0) {
-			found = v;
-			break;
+		if (sscanf(line, "%63s %" SCNu64, k, &v) != 2) {
+			continue;
+		}
+		for (i = 0; i < 3; i++) {
+			if (strcmp(k, keys[v2][i]) == 0) {
+				val[i] = v;
+			}
 		}
 	}
 	fclose(f);
-	return found;
+	return val[0] > val[1] + val[2] ? val[0] - val[1] - val[2] : 0;
 }
 
 /*
  * One level's room, the smallest kept in *(uint64_t *)arg (UINT64_MAX:
  * none limited so far): its limit less its working set, the usage less
- * the inactive file cache, which the kernel reclaims before it runs out
- * (so a container that only filled its page cache, writing logs, is not
- * low). v2: memory.max ("max" does not parse: unlimited), memory.current,
- * inactive_file; v1: memory.limit_in_bytes, memory.usage_in_bytes,
- * total_inactive_file.
+ * the file cache the kernel can reclaim at once (so a container that only
+ * filled its page cache, writing logs, is not low). v2: the lower of
+ * memory.high (where the kernel starts throttling) and memory.max ("max"
+ * does not parse: unlimited), memory.current; v1: memory.limit_in_bytes,
+ * memory.usage_in_bytes.
  */
 static void level_room(const char *dir, bool v2, void *arg)
 {
-	uint64_t *best = arg, max, cur, cache, v;
+	uint64_t *best = arg, max, high, cur, v;
+	bool limited;
 
-	if (!cg_u64(dir, v2 ? "memory.max" : "memory.limit_in_bytes", &max) ||
-	    (!v2 && max >= V1_UNLIMITED) ||
+	if (v2) {
+		limited = cg_u64(dir, "memory.max", &max);
+		if (cg_u64(dir, "memory.high", &high) &&
+		    (!limited || high < max)) {
+			max = high;
+			limited = true;
+		}
+	} else {
+		limited = cg_u64(dir, "memory.limit_in_bytes", &max) &&
+			  max < V1_UNLIMITED;
+	}
+	if (!limited ||
 	    !cg_u64(dir, v2 ? "memory.current" : "memory.usage_in_bytes",
 		    &cur)) {
 		return;
 	}
-	cache = stat_value(dir, v2 ? "inactive_file" : "total_inactive_file");
-	cur = cur > cache ? cur - cache : 0;
+	v = reclaimable(dir, v2);
+	cur = cur > v ? cur - v : 0;
 	v = cur < max ? max - cur : 0;
 	if (v < *best) {
 		*best = v;
@@ -154,11 +194,12 @@ bool stls__lowmem_cgroup_room(const char *root, uint64_t *room)
 	       cgroup_room(&cg, room);
 }
 
-/* The memory cgroup's room (the real system's cgroup, found once). */
+/* The memory cgroup's room (this process's cgroup on the system). */
 static bool cgroup_avail(uint64_t *avail)
 {
-	pthread_once(&mem_cg_once, find_mem_cg);
-	return mem_cg_found && cgroup_room(&mem_cg, avail);
+	struct stls__cgroup cg;
+
+	return self_mem_cg(&cg) && cgroup_room(&cg, avail);
 }
 
 static uint64_t meminfo_avail(void)
@@ -191,7 +232,10 @@ static uint64_t probe(void)
 		return used < b ? b - used : 0;
 	}
 	if (cgroup_avail(&v)) {
-		return v;
+		/* A limit above what the host has left: the host binds. */
+		uint64_t host = meminfo_avail();
+
+		return v < host ? v : host;
 	}
 	return meminfo_avail();
 }
@@ -227,11 +271,12 @@ uint64_t stls_lowmem_get_available(void)
 }
 
 /*
- * Online CPUs, refreshed at most every second: sysconf() opens and parses
- * /sys/devices/system/cpu/online on every call, and the default
- * thresholds are needed at every engine operation.
+ * The CPUs this process may use (stls_cpus_usable(): affinity, cgroup
+ * quota; one worker each with `workers = auto`), refreshed at most every
+ * second: counting them reads files, and the default thresholds are
+ * needed at every engine operation.
  */
-static long online_cpus(void)
+static long usable_cpus(void)
 {
 	uint64_t t = now_ns();
 	uint64_t at = __atomic_load_n(&cpus_at, __ATOMIC_RELAXED);
@@ -240,7 +285,7 @@ static long online_cpus(void)
 	if (n > 0 && t - at < REFRESH_FAR_NS) {
 		return n;
 	}
-	n = sysconf(_SC_NPROCESSORS_ONLN);
+	n = stls_cpus_usable();
 	__atomic_store_n(&cached_cpus, n > 0 ? n : 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&cpus_at, t, __ATOMIC_RELAXED);
 	return n;
@@ -248,7 +293,7 @@ static long online_cpus(void)
 
 /*
  * Bytes for a threshold setting in KB: 0 or less than -1 -> 0 (off); -1 ->
- * 512 KiB x max(4, online CPUs) for threshold 1, half for threshold 2.
+ * 512 KiB x max(4, usable CPUs) for threshold 1, half for threshold 2.
  */
 uint64_t stls_lowmem_threshold_bytes(int kb, int which)
 {
@@ -261,7 +306,7 @@ uint64_t stls_lowmem_threshold_bytes(int kb, int which)
 	if (kb != -1) {
 		return 0;
 	}
-	cpus = online_cpus();
+	cpus = usable_cpus();
 	if (cpus < 4) {
 		cpus = 4;
 	}

@@ -4,15 +4,18 @@ the real siptlsd started inside a cgroup made here, with 1 and then 1.5
 CPUs' time, runs 1 and then 2 workers (the quota rounded up, at most
 the affinity mask), each with its handshake thread, and serves; started
 outside it, as many workers as CPUs it may use (its affinity mask, and
-any quota on the cgroups above the test's). Needs a
-writable cpu hierarchy (root; cgroup v1, or v2 with the cpu controller
-delegated): without one it exits 77 (skipped) and says why."""
+any quota on the cgroups above the test's). Needs a writable cpu
+hierarchy: root on cgroup v1, or on v2 a cgroup that may give its
+children the cpu controller (only one without processes of its own:
+in practice the root cgroup). Without one it exits 77 (skipped) and
+says why."""
 import errno
 import math
 import os
 import re
 import socket
 import ssl
+import subprocess
 import sys
 import time
 
@@ -157,7 +160,8 @@ def main():
         print("SKIP: no cgroup hierarchy with the cpu controller")
         sys.exit(77)
     parent, top, v2 = found
-    cg = os.path.join(parent, "stls-test-%d" % os.getpid())
+    cg = os.path.join(parent, "stls-test-%d-%d" % (os.getpid(),
+                                                   int(time.time())))
     try:
         os.mkdir(cg)
     except OSError as e:
@@ -166,7 +170,13 @@ def main():
     try:
         if not os.path.exists(os.path.join(cg, "cpu.max" if v2 else
                                            "cpu.cfs_quota_us")):
-            print("SKIP: the cpu controller is not delegated to %s" % cg)
+            print("SKIP: %s has no cpu controller (v2 gives it only "
+                  "to children of a cgroup without processes)" % cg)
+            sys.exit(77)
+        r = subprocess.run(["sh", "-c", "echo $$ > %s/cgroup.procs" % cg],
+                           capture_output=True, text=True, timeout=10)
+        if r.returncode != 0:
+            print("SKIP: a process cannot join %s: %s" % (cg, r.stderr))
             sys.exit(77)
         ncpu = len(os.sched_getaffinity(0))
         above = least_quota(parent, top, v2)  # what limits us already

@@ -1,10 +1,11 @@
 /*
  * A real cgroup for a test: made under this process's own cgroup of a
  * controller, one limit file written, a forked child moved into it. Used
- * by test_cgroup.c and lib/tls/test_lowmem.c. Needs a writable hierarchy
- * (root, cgroup v1, or v2 with the controller delegated): without one
- * the case is skipped, saying why. The cgroup is removed before any
- * check can fail the case.
+ * by test_cgroup.c and lib/tls/test_lowmem.c. Needs a writable hierarchy:
+ * root on cgroup v1, or on v2 a cgroup that may give its children the
+ * controller (v2 lets only a cgroup without processes of its own do so:
+ * in practice the root cgroup). Elsewhere the case is skipped, saying
+ * why. The cgroup is removed before any check can fail the case.
  */
 #ifndef STLS_TEST_CGROUP_FIXTURE_H
 #define STLS_TEST_CGROUP_FIXTURE_H
@@ -59,10 +60,12 @@ static inline void cgf_make(struct cg_fixture *f, const char *controller,
 	if (stls__cgroup_find("", controller, &cg) < 0) {
 		test_skip("no cgroup hierarchy with the controller");
 	}
-	snprintf(f->dir, sizeof(f->dir), "%s/stls-test-%d", cg.dir,
-		 (int)getpid());
+	/* A cgroup left by a killed run of the same pid: a new name. */
+	snprintf(f->dir, sizeof(f->dir), "%s/stls-test-%d-%ld", cg.dir,
+		 (int)getpid(), (long)time(NULL));
 	if (mkdir(f->dir, 0755) != 0) {
-		test_skip("cannot make a cgroup (not root, or not delegated)");
+		test_skip(errno == EEXIST ? "the test's cgroup exists already"
+					  : "cannot make a cgroup (not root)");
 	}
 	snprintf(file, sizeof(file), "%s/%s", f->dir,
 		 cg.v2 ? v2_file : v1_file);
@@ -79,8 +82,8 @@ static inline void cgf_make(struct cg_fixture *f, const char *controller,
 
 /* Run <fn> in a child moved into the cgroup, then remove the cgroup
  * (retrying while the kernel still counts the child). Returns the
- * child's exit status, 100 when it could not join, -1 when it did not
- * exit normally. */
+ * child's exit status, or -1 when it did not exit normally; skips the
+ * case when the child could not join. */
 static inline int cgf_run(struct cg_fixture *f, int (*fn)(void))
 {
 	struct timespec ms10 = { 0, 10 * 1000 * 1000 };
@@ -109,6 +112,9 @@ static inline int cgf_run(struct cg_fixture *f, int (*fn)(void))
 	}
 	CHECK_OK(rc);
 	CHECK(pid > 0);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 100) {
+		test_skip("the child could not join the new cgroup");
+	}
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 

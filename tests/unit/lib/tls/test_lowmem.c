@@ -33,7 +33,7 @@ TEST(lowmem_budget_drives_available)
 
 TEST(lowmem_threshold_formula)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	long cpus = stls_cpus_usable(); /* affinity and cgroup quota */
 	uint64_t def = 512ull * 1024 * (uint64_t)(cpus < 4 ? 4 : cpus);
 
 	CHECK_EQ(stls_lowmem_threshold_bytes(0, 1), 0);
@@ -139,8 +139,9 @@ TEST(lowmem_default_threshold_reads_no_file)
 	CHECK(after - before < 50);
 }
 
-/* v2 on a made-up tree: the room is the limit less the working set
- * (usage less inactive file cache), the least over the cgroup and its
+/* v2 on a made-up tree: the room is the limit (memory.high when lower)
+ * less the working set (usage less the inactive file cache that is
+ * neither dirty nor under writeback), the least over the cgroup and its
  * ancestors; "max" everywhere is no limit. */
 TEST(lowmem_cgroup_v2_room)
 {
@@ -165,6 +166,23 @@ TEST(lowmem_cgroup_v2_room)
 	    "anon 20000\nfile 40000\ninactive_file 30000\nactive_file 10000\n");
 	CHECK(stls__lowmem_cgroup_room(r, &room));
 	CHECK_EQ(room, 70000);
+	/* Cache that is dirty or under writeback must reach the disk
+	 * first: not counted as free. */
+	cgf_put(r, "sys/fs/cgroup/slice/memory.stat",
+		"inactive_file 30000\nfile_dirty 5000\nfile_writeback 1000\n");
+	CHECK(stls__lowmem_cgroup_room(r, &room));
+	CHECK_EQ(room, 64000);
+	/* memory.high below memory.max: the kernel throttles there. */
+	cgf_put(r, "sys/fs/cgroup/slice/memory.high", "80000\n");
+	CHECK(stls__lowmem_cgroup_room(r, &room));
+	CHECK_EQ(room, 44000);
+	cgf_put(r, "sys/fs/cgroup/slice/memory.high", "max\n");
+	CHECK(stls__lowmem_cgroup_room(r, &room));
+	CHECK_EQ(room, 64000);
+	/* A leaf with only memory.high is limited there. */
+	cgf_put(r, "sys/fs/cgroup/slice/edge/memory.high", "31000\n");
+	CHECK(stls__lowmem_cgroup_room(r, &room));
+	CHECK_EQ(room, 30000);
 	/* A tighter leaf wins; usage above the limit is no room. */
 	cgf_put(r, "sys/fs/cgroup/slice/edge/memory.max", "900\n");
 	CHECK(stls__lowmem_cgroup_room(r, &room));
@@ -172,7 +190,9 @@ TEST(lowmem_cgroup_v2_room)
 }
 
 /* v1 on a made-up tree: the kernel's "unlimited" is no limit;
- * total_inactive_file is the cache that counts as free. */
+ * total_inactive_file less total_dirty (the subtree's, as its usage is;
+ * not this cgroup's own inactive_file) is the cache that counts as
+ * free. */
 TEST(lowmem_cgroup_v1_room)
 {
 	const char *r = test_tmp_dir();
@@ -191,9 +211,10 @@ TEST(lowmem_cgroup_v1_room)
 
 	cgf_put(r, "sys/fs/cgroup/memory/pod/memory.limit_in_bytes", "268435456\n");
 	cgf_put(r, "sys/fs/cgroup/memory/pod/memory.stat",
-	    "cache 4000\ntotal_inactive_file 3000\n");
+	    "cache 4000\ninactive_file 100\ntotal_inactive_file 3000\n"
+	    "total_dirty 500\n");
 	CHECK(stls__lowmem_cgroup_room(r, &room));
-	CHECK_EQ(room, 268435456 - 2000);
+	CHECK_EQ(room, 268435456 - 2500);
 }
 
 /* A real memory cgroup: a child moved into a new cgroup limited to

@@ -21,8 +21,10 @@
 
 /* CPUs this process may run on: its affinity mask (the online CPUs when
  * the mask cannot be read), at most its cgroup's CPU quota rounded up
- * (cpu.max, v1's cpu.cfs_quota_us). At least 1. Reads files: call it
- * when resolving settings, not per connection. */
+ * (cpu.max, v1's cpu.cfs_quota_us). At least 1. Any thread. Reads the
+ * small quota files on the way up from the cgroup (found once per
+ * process): cache the figure rather than call it per operation (the
+ * low-memory defaults refresh it once a second). */
 long stls_cpus_usable(void);
 
 /* Result of one step of a non-blocking state machine. */

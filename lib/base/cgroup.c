@@ -1,13 +1,15 @@
 /*
  * The cgroup this process is in and the CPU quota it sets (cgroup.h).
- * Read when "auto" counts are resolved (start, reload), never per
- * connection.
+ * Finding the cgroup parses mountinfo: done once per process
+ * (stls__cgroup_self()); a refresh then reads only the few small limit
+ * files on the way up.
  */
 #include "base/cgroup.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,13 +334,59 @@ static void min_quota(const char *dir, bool v2, void *arg)
 	}
 }
 
+long stls__cgroup_cpu_quota_of(const struct stls__cgroup *cg)
+{
+	long best = 0;
+
+	stls__cgroup_walk_up(cg, min_quota, &best);
+	return best;
+}
+
 long stls__cgroup_cpu_quota(const char *root)
 {
 	struct stls__cgroup cg;
-	long best = 0;
 
-	if (stls__cgroup_find(root, "cpu", &cg) == 0) {
-		stls__cgroup_walk_up(&cg, min_quota, &best);
+	if (stls__cgroup_find(root, "cpu", &cg) < 0) {
+		return 0;
 	}
-	return best;
+	return stls__cgroup_cpu_quota_of(&cg);
+}
+
+/* This process's cgroups of the two controllers asked for, each found
+ * once per process (again in a forked child, which may live elsewhere;
+ * a daemon does not move). */
+static pthread_mutex_t self_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct self_cg {
+	const char *controller;
+	pid_t pid;                 /* who found it; 0: not yet */
+	bool found;
+	struct stls__cgroup cg;
+} self_cgs[] = { { "cpu", 0, false, { "", 0, false } },
+		 { "memory", 0, false, { "", 0, false } } };
+
+bool stls__cgroup_self(const char *controller, struct stls__cgroup *out)
+{
+	pid_t me = getpid();
+	bool found = false;
+	size_t i;
+
+	pthread_mutex_lock(&self_lock);
+	for (i = 0; i < sizeof(self_cgs) / sizeof(self_cgs[0]); i++) {
+		struct self_cg *e = &self_cgs[i];
+
+		if (strcmp(e->controller, controller) != 0) {
+			continue;
+		}
+		if (e->pid != me) {
+			e->found = stls__cgroup_find("", controller, &e->cg) == 0;
+			e->pid = me;
+		}
+		found = e->found;
+		if (found) {
+			*out = e->cg;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&self_lock);
+	return found;
 }

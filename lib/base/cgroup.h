@@ -51,6 +51,17 @@ bool stls__cgroup_read(const char *dir, const char *name, char *buf,
 		       size_t len);
 
 /*
+ * This process's cgroup of <controller> ("cpu" or "memory"; any other is
+ * not found), found once per process and copied to <out>: the lookup
+ * parses mountinfo, the callers refresh limits often. False when there
+ * is none. Any thread.
+ */
+bool stls__cgroup_self(const char *controller, struct stls__cgroup *out);
+
+/* The CPU quota of <cg> and its ancestors, as below. */
+long stls__cgroup_cpu_quota_of(const struct stls__cgroup *cg);
+
+/*
  * The CPU quota of this process's cgroup and its ancestors up to the
  * mount point, in CPUs rounded up (the smallest quota on the way): v2's
  * cpu.max ("QUOTA PERIOD" or "max PERIOD"), v1's cpu.cfs_quota_us and

@@ -14,6 +14,7 @@
 
 long stls_cpus_usable(void)
 {
+	struct stls__cgroup cg;
 	cpu_set_t set;
 	long n = 0, q;
 
@@ -24,7 +25,7 @@ long stls_cpus_usable(void)
 		/* More CPUs than a cpu_set_t holds (1024), or no mask: all. */
 		n = sysconf(_SC_NPROCESSORS_ONLN);
 	}
-	q = stls__cgroup_cpu_quota("");
+	q = stls__cgroup_self("cpu", &cg) ? stls__cgroup_cpu_quota_of(&cg) : 0;
 	if (q > 0 && q < n) {
 		n = q;
 	}

@@ -3,10 +3,11 @@
  *
  * Kamailio compares the thresholds with its free shared memory; we have no
  * pool of our own, so "available" is, in this order: an explicit budget
- * minus what the process uses (resident set, /proc/self/statm), the memory
- * cgroup's limit minus its usage when it is limited (v2 or v1, the cgroup
- * found once through lib/base/cgroup.c), or MemAvailable from
- * /proc/meminfo. Reading files on every check would be costly, so the value
+ * minus what the process uses (resident set, /proc/self/statm); when the
+ * memory cgroup or a parent is limited (v2 or v1, the cgroup found once
+ * through lib/base/cgroup.c), the least room among them (the limit, v2's
+ * memory.high if lower, less the working set), at most MemAvailable; or
+ * MemAvailable from /proc/meminfo. Reading files on every check would be costly, so the value
  * is cached (a relaxed atomic pair: a racing reader may refresh twice,
  * which is harmless): for 100 ms when it is near a threshold being checked
  * (below FAR_FACTOR times it), for 1 s when it is far above. Far from the
@@ -16,7 +17,6 @@
 #include "tls/tls_int.h"
 
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -55,32 +55,6 @@ static uint64_t self_rss(void)
 	}
 	fclose(f);
 	return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
-/* The memory cgroup's directory, found again only in a new process (a
- * fork: a child may live in another cgroup); a daemon does not move. */
-static pthread_mutex_t mem_cg_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct stls__cgroup mem_cg; /* under mem_cg_lock */
-static bool mem_cg_found;          /* under mem_cg_lock */
-static pid_t mem_cg_pid;           /* under mem_cg_lock: who found it */
-
-/* A copy of this process's memory cgroup; false when it has none. */
-static bool self_mem_cg(struct stls__cgroup *out)
-{
-	pid_t me = getpid();
-	bool found;
-
-	pthread_mutex_lock(&mem_cg_lock);
-	if (mem_cg_pid != me) {
-		mem_cg_found = stls__cgroup_find("", "memory", &mem_cg) == 0;
-		mem_cg_pid = me;
-	}
-	found = mem_cg_found;
-	if (found) {
-		*out = mem_cg;
-	}
-	pthread_mutex_unlock(&mem_cg_lock);
-	return found;
 }
 
 /* v1 reports "no limit" as the largest page-aligned signed 64-bit value
@@ -199,7 +173,7 @@ static bool cgroup_avail(uint64_t *avail)
 {
 	struct stls__cgroup cg;
 
-	return self_mem_cg(&cg) && cgroup_room(&cg, avail);
+	return stls__cgroup_self("memory", &cg) && cgroup_room(&cg, avail);
 }
 
 static uint64_t meminfo_avail(void)

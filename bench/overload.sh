@@ -45,6 +45,10 @@
 # rate the storm's driver can offer (phones / its own CPU seconds), and
 # their ratio; that rate means something only with OV_STORM_CPUS, when
 # the driver has a CPU of its own.
+# OV_STORM_RATE=R: the storm's phones connect R a second instead of all
+# at once (the driver's --rate; the OV_CAPACITY run still connects
+# them at once): a storm at a stated multiple of the
+# capacity that OV_CAPACITY measured, e.g. twice it, as issue 19 asks.
 # OV_SCHED=S: perf sched for S seconds from the storm's start, summed up
 # per program (bench/sched_delay.py: wake-up delays, run times).
 # Output: the scenario lines and a summary; RESULT lines in
@@ -125,8 +129,12 @@ EOF2
 	fi
 	if [ "$storm" != 0 ]; then
 		[ "$storm" = 2 ] || sleep 8
+		# The capacity run (2) always connects at once.
+		local rate=()
+		[ "$storm" = 1 ] && [ -n "${OV_STORM_RATE:-}" ] && rate=(--rate "$OV_STORM_RATE")
 		timeout $((BUSY + 60 + ${OV_STAY:-$BUSY})) "${STORM_PIN[@]}" nice -n "${OV_STORM_NICE:-0}" "$BIN/scenario" -t "127.0.0.1:$((PORT + 1))" \
 			-n "$STORM" --storm-timeout $((BUSY - 10)) --prefix s --label "$name-storm" \
+			"${rate[@]}" \
 			--stay "$([ "$storm" = 2 ] && echo 0 || echo "${OV_STAY:-$BUSY}")" \
 			>"$T/s.out" 2>&1 &
 		sp=$!

@@ -745,3 +745,75 @@ TEST(feed_after_close_needs_no_memory)
 		pair_fini(&p);
 	}
 }
+
+/*
+ * The read loop stops without a last SSL_read() once no ciphertext is
+ * left: records behind the first in the same feed, a cut record, and a
+ * close_notify right behind data must still all be seen. <from> sends to
+ * the other side in one feed; both OpenSSL readers (the client, and the
+ * server when it keeps its SSL).
+ */
+static void one_feed_case(int ver, bool keep_ssl, bool to_server)
+{
+	static const char *const recs[] = { "one", "two", "three" };
+	unsigned char all[1024], out[256];
+	struct pair p;
+	struct end *from, *to;
+	size_t n = 0, k, got, i;
+	const void *d;
+
+	pair_init(&p, "server.pem", "server.key", ver, ver);
+	p.keep_ssl = keep_ssl;
+	p.set.send_close_notify = 1;
+	pair_start(&p, NULL, NULL);
+	pair_pump(&p);
+	from = to_server ? &p.c : &p.s;
+	to = to_server ? &p.s : &p.c;
+	for (i = 0; i < 3; i++)
+		CHECK_EQ(stls_conn_push(from->conn, recs[i], strlen(recs[i])),
+			 (ssize_t)strlen(recs[i]));
+	while ((d = stls_conn_peek(from->conn, &k)) != NULL) {
+		CHECK(n + k <= sizeof(all));
+		memcpy(all + n, d, k);
+		n += k;
+		stls_conn_consume(from->conn, k);
+	}
+	/* Two whole records and the third but its last 5 bytes. */
+	CHECK_EQ(stls_conn_feed_drain(to->conn, all, n - 5, out, sizeof(out),
+				      &got), STLS_IO_WANT_INPUT);
+	CHECK_EQ(got, 6);
+	CHECK(memcmp(out, "onetwo", 6) == 0);
+	CHECK_EQ(stls_conn_feed_drain(to->conn, all + n - 5, 5, out,
+				      sizeof(out), &got), STLS_IO_WANT_INPUT);
+	CHECK_EQ(got, 5);
+	CHECK(memcmp(out, "three", 5) == 0);
+	CHECK_EQ(stls_conn_get_pending_in(to->conn), 0);
+	/* Data and close_notify in one feed: both seen. */
+	n = 0;
+	CHECK_EQ(stls_conn_push(from->conn, "abc", 3), 3);
+	CHECK_EQ(stls_conn_close(from->conn), STLS_IO_DONE);
+	while ((d = stls_conn_peek(from->conn, &k)) != NULL) {
+		memcpy(all + n, d, k);
+		n += k;
+		stls_conn_consume(from->conn, k);
+	}
+	CHECK_EQ(stls_conn_feed_drain(to->conn, all, n, out, sizeof(out),
+				      &got), STLS_IO_CLOSED);
+	CHECK_EQ(got, 3);
+	CHECK(memcmp(out, "abc", 3) == 0);
+	CHECK_EQ(stls_conn_get_state(to->conn), STLS_CONN_CLOSING);
+	CHECK_EQ(stls_conn_get_reason(to->conn), STLS_CLOSE_PEER);
+	pair_fini(&p);
+}
+
+TEST(records_cut_and_close_notify_in_one_feed)
+{
+	int ver;
+
+	for (ver = TLS1_2_VERSION; ver <= TLS1_3_VERSION; ver++) {
+		one_feed_case(ver, false, false);
+		one_feed_case(ver, true, false);
+		one_feed_case(ver, true, true);
+		one_feed_case(ver, false, true); /* the hand-off reader */
+	}
+}

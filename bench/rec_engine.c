@@ -1,0 +1,289 @@
+/*
+ * rec_engine: what one relayed SIP message costs the server side of an
+ * established TLS connection, without sockets: the phone's record in
+ * (decrypted to plaintext) and the edge's answer out (encrypted), over
+ * memory in one thread. The busy hour's per-message TLS work, alone.
+ *
+ *   floor   a bare SSL from the profile's SSL_CTX on memory BIOs:
+ *           SSL_read_ex() until it wants input, SSL_write_ex();
+ *   engine  the same profile through the connection engine
+ *           (stls_conn_feed_drain(), stls_conn_push(), peek/consume);
+ *   handoff the engine after the record hand-off (our own record layer,
+ *           opt-in: tls_record_handoff = yes).
+ *
+ * engine - floor is what the engine adds per message. Only the server's
+ * calls are timed (CLOCK_THREAD_CPUTIME_ID) and they run inside the
+ * functions srv_*, so `valgrind --tool=callgrind
+ * --toggle-collect='srv_*'` counts their instructions alone:
+ *
+ *   build-release/bench/rec_engine CERT KEY [1.2|1.3] [COUNT] [MODE]
+ *
+ * Messages: a 620-byte REGISTER in, a 380-byte 200 out (bench/lg_sip.c's
+ * sizes). The client is plain OpenSSL.
+ */
+#include "bench.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "stls/conn.h"
+#include "stls/profile.h"
+#include "stls/settings.h"
+
+#define NOINLINE __attribute__((noinline))
+#define IN_LEN 620
+#define OUT_LEN 380
+
+struct srv {
+	SSL *ssl;               /* floor */
+	struct stls_conn *conn; /* engine, handoff */
+};
+
+static const struct stls_profile *prof;
+static struct stls_settings set;
+static unsigned char plain[16384];
+static unsigned char msg_in[IN_LEN], msg_out[OUT_LEN];
+
+/* Moves every pending byte from one memory BIO to another. */
+static void move(BIO *from, BIO *to)
+{
+	char buf[16384];
+	int n;
+
+	while ((n = BIO_read(from, buf, sizeof(buf))) > 0) {
+		BIO_write(to, buf, n);
+	}
+}
+
+/* Feeds the client's bytes to the server and sends its bytes back;
+ * *got: the plaintext the server read. */
+static NOINLINE int srv_feed(struct srv *s, BIO *c2s, BIO *s2c,
+			     size_t *got)
+{
+	char buf[16384];
+	const void *p;
+	size_t len, n1;
+	int n, rc;
+
+	*got = 0;
+	if (s->ssl) {
+		move(c2s, SSL_get_rbio(s->ssl));
+		if (!SSL_is_init_finished(s->ssl)) {
+			rc = SSL_do_handshake(s->ssl);
+			if (rc != 1 && SSL_get_error(s->ssl, rc) !=
+					       SSL_ERROR_WANT_READ)
+				return -EPROTO;
+		}
+		while (SSL_is_init_finished(s->ssl)) {
+			ERR_clear_error();
+			if (SSL_read_ex(s->ssl, plain, sizeof(plain), &n1) != 1)
+				break;
+			*got += n1;
+		}
+		move(SSL_get_wbio(s->ssl), s2c);
+		return 0;
+	}
+	while ((n = BIO_read(c2s, buf, sizeof(buf))) > 0) {
+		if (stls_conn_feed_drain(s->conn, buf, (size_t)n, plain,
+					 sizeof(plain), &n1) ==
+		    STLS_IO_FAILED) {
+			return -EPROTO;
+		}
+		*got += n1;
+	}
+	while ((p = stls_conn_peek(s->conn, &len)) != NULL) {
+		BIO_write(s2c, p, (int)len);
+		stls_conn_consume(s->conn, len);
+	}
+	return 0;
+}
+
+/* The server's answer: one message, encrypted and handed to s2c. */
+static NOINLINE int srv_send(struct srv *s, BIO *s2c)
+{
+	const void *p;
+	size_t len, w;
+
+	if (s->ssl) {
+		if (SSL_write_ex(s->ssl, msg_out, sizeof(msg_out), &w) != 1)
+			return -EPROTO;
+		move(SSL_get_wbio(s->ssl), s2c);
+		return 0;
+	}
+	if (stls_conn_push(s->conn, msg_out, sizeof(msg_out)) !=
+	    (ssize_t)sizeof(msg_out))
+		return -EPROTO;
+	while ((p = stls_conn_peek(s->conn, &len)) != NULL) {
+		BIO_write(s2c, p, (int)len);
+		stls_conn_consume(s->conn, len);
+	}
+	return 0;
+}
+
+static int srv_new(struct srv *s, SSL_CTX *ctx, const char *mode)
+{
+	struct stls_conn_opts o = { 0 };
+	struct stls_addr a = { 0 };
+
+	if (!strcmp(mode, "floor")) {
+		s->ssl = SSL_new(ctx);
+		if (!s->ssl)
+			return -ENOMEM;
+		SSL_set_bio(s->ssl, BIO_new(BIO_s_mem()),
+			    BIO_new(BIO_s_mem()));
+		SSL_set_accept_state(s->ssl);
+		return 0;
+	}
+	o.role = STLS_ROLE_SERVER;
+	o.ssl = stls_profile_ssl_new(prof, &a);
+	o.settings = &set;
+	return stls_conn_new(&o, &s->conn, NULL);
+}
+
+static bool srv_ready(const struct srv *s)
+{
+	return s->ssl ? SSL_is_init_finished(s->ssl)
+		      : stls_conn_get_state(s->conn) ==
+				STLS_CONN_ESTABLISHED;
+}
+
+/* A client's read of everything the server sent; returns bytes read. */
+static size_t cl_drain(SSL *cl)
+{
+	size_t n, all = 0;
+
+	while (SSL_read_ex(cl, plain, sizeof(plain), &n) == 1)
+		all += n;
+	ERR_clear_error();
+	return all;
+}
+
+static int run(const char *mode, SSL_CTX *sctx, SSL_CTX *cctx, int count)
+{
+	SSL *cl = SSL_new(cctx);
+	BIO *c2s = BIO_new(BIO_s_mem()), *s2c = BIO_new(BIO_s_mem());
+	struct srv s = { 0 };
+	double cpu = 0, t0;
+	size_t got = 0, w;
+	int i, err = 0;
+
+	if (!cl || !c2s || !s2c || srv_new(&s, sctx, mode) != 0)
+		return 1;
+	BIO_up_ref(c2s);
+	BIO_up_ref(s2c);
+	SSL_set_bio(cl, s2c, c2s);
+	SSL_set_connect_state(cl);
+	for (i = 0; i < 20 && !err && !(SSL_is_init_finished(cl) &&
+					 srv_ready(&s)); i++) {
+		(void)SSL_do_handshake(cl);
+		err = srv_feed(&s, c2s, s2c, &got);
+	}
+	(void)cl_drain(cl); /* the tickets */
+	if (err || !srv_ready(&s)) {
+		fprintf(stderr, "rec_engine: %s: handshake failed\n", mode);
+		ERR_print_errors_fp(stderr);
+		return 1;
+	}
+	for (i = 0; i < count && !err; i++) {
+		if (SSL_write_ex(cl, msg_in, sizeof(msg_in), &w) != 1) {
+			err = -EPROTO;
+			break;
+		}
+		t0 = bench_thread_cpu();
+		err = srv_feed(&s, c2s, s2c, &got);
+		if (!err)
+			err = srv_send(&s, s2c);
+		cpu += bench_thread_cpu() - t0;
+		if (!err && (got != sizeof(msg_in) ||
+			     cl_drain(cl) != sizeof(msg_out)))
+			err = -EPROTO;
+	}
+	if (err) {
+		fprintf(stderr, "rec_engine: %s: message %d failed\n", mode,
+			i);
+		ERR_print_errors_fp(stderr);
+	} else {
+		printf("RESULT label=rec_engine mode=%s version=%s count=%d "
+		       "server_cpu_ns_per_message=%.0f\n", mode,
+		       SSL_get_version(cl), count, cpu / count * 1e9);
+	}
+	if (s.conn) {
+		stls_conn_close(s.conn);
+		stls_conn_free(s.conn);
+	}
+	SSL_free(s.ssl);
+	SSL_free(cl);
+	BIO_free(c2s);
+	BIO_free(s2c);
+	return err ? 1 : 0;
+}
+
+static int profile_init(const char *cert, const char *key, bool handoff,
+			struct stls_profile_set **out)
+{
+	int err = stls_settings_init(&set);
+
+	if (err)
+		return err;
+	free(set.certificate);
+	free(set.private_key);
+	set.certificate = strdup(cert);
+	set.private_key = strdup(key);
+	set.verify_certificate = 0;
+	set.require_certificate = 0;
+	set.record_handoff = handoff;
+	err = stls_profile_set_build(&set, NULL, NULL, out);
+	if (err)
+		return err;
+	prof = stls_profile_set_default(*out, STLS_ROLE_SERVER);
+	return prof ? 0 : -EINVAL;
+}
+
+int main(int argc, char **argv)
+{
+	const char *ver = argc > 3 ? argv[3] : "1.3";
+	int count = argc > 4 ? atoi(argv[4]) : 100000;
+	const char *mode = argc > 5 ? argv[5] : "all";
+	static const char *const modes[] = { "floor", "engine", "handoff" };
+	int v = strcmp(ver, "1.2") == 0 ? TLS1_2_VERSION : TLS1_3_VERSION;
+	SSL_CTX *cctx;
+	int bad = 0;
+	size_t i;
+
+	if (argc < 3 || count < 1 || count > 10000000) {
+		fprintf(stderr, "usage: rec_engine CERT KEY [1.2|1.3] [COUNT] "
+				"[floor|engine|handoff|all]\n");
+		return 2;
+	}
+	memset(msg_in, 'r', sizeof(msg_in));
+	memset(msg_out, 'a', sizeof(msg_out));
+	cctx = SSL_CTX_new(TLS_client_method());
+	if (!cctx)
+		return 1;
+	SSL_CTX_set_min_proto_version(cctx, v);
+	SSL_CTX_set_max_proto_version(cctx, v);
+	SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		struct stls_profile_set *ps = NULL;
+
+		if (strcmp(mode, "all") && strcmp(mode, modes[i]))
+			continue;
+		if (profile_init(argv[1], argv[2],
+				 !strcmp(modes[i], "handoff"), &ps) != 0) {
+			fprintf(stderr, "rec_engine: cannot build the "
+					"profile\n");
+			ERR_print_errors_fp(stderr);
+			return 1;
+		}
+		bad |= run(modes[i], stls_profile_ssl_ctx(prof), cctx, count);
+		stls_profile_set_unref(ps);
+		stls_settings_fini(&set);
+	}
+	SSL_CTX_free(cctx);
+	return bad;
+}

@@ -35,6 +35,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "mem_tls.h"
 #include "stls/conn.h"
 #include "stls/profile.h"
 #include "stls/settings.h"
@@ -52,17 +53,6 @@ static bool resume;       /* HS_RESUME=1: offer the first session again */
 static SSL_SESSION *sess; /* the client's session to offer */
 static struct stls_settings set;
 static unsigned char plain[16384];
-
-/* Moves every pending byte from one memory BIO to another. */
-static void move(BIO *from, BIO *to)
-{
-	char buf[16384];
-	int n;
-
-	while ((n = BIO_read(from, buf, sizeof(buf))) > 0) {
-		BIO_write(to, buf, n);
-	}
-}
 
 static NOINLINE int srv_new(struct srv *s, SSL_CTX *ctx, bool engine)
 {
@@ -88,30 +78,18 @@ static NOINLINE int srv_new(struct srv *s, SSL_CTX *ctx, bool engine)
 /* Feeds the client's bytes to the server and sends its answer back. */
 static NOINLINE int srv_step(struct srv *s, BIO *c2s, BIO *s2c)
 {
-	char buf[16384];
-	const void *p;
-	size_t len, got;
-	int n;
-
 	if (s->ssl) {
-		move(c2s, SSL_get_rbio(s->ssl));
+		bench_bio_move(c2s, SSL_get_rbio(s->ssl));
 		if (!s->done) {
 			s->done = SSL_do_handshake(s->ssl) == 1;
 		}
-		move(SSL_get_wbio(s->ssl), s2c);
+		bench_bio_move(SSL_get_wbio(s->ssl), s2c);
 		return 0;
 	}
-	while ((n = BIO_read(c2s, buf, sizeof(buf))) > 0) {
-		if (stls_conn_feed_drain(s->conn, buf, (size_t)n, plain,
-					 sizeof(plain), &got) ==
-		    STLS_IO_FAILED) {
-			return -EPROTO;
-		}
+	if (bench_conn_feed(s->conn, c2s, plain, sizeof(plain), NULL) != 0) {
+		return -EPROTO;
 	}
-	while ((p = stls_conn_peek(s->conn, &len)) != NULL) {
-		BIO_write(s2c, p, (int)len);
-		stls_conn_consume(s->conn, len);
-	}
+	bench_conn_flush(s->conn, s2c);
 	s->done = stls_conn_get_state(s->conn) == STLS_CONN_ESTABLISHED;
 	return 0;
 }

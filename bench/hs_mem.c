@@ -34,6 +34,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "mem_tls.h"
 #include "stls/conn.h"
 #include "stls/profile.h"
 #include "stls/settings.h"
@@ -154,16 +155,6 @@ static size_t census(bool keep)
 	return total;
 }
 
-static void move(BIO *from, BIO *to)
-{
-	char buf[16384];
-	int n;
-
-	while ((n = BIO_read(from, buf, sizeof(buf))) > 0) {
-		BIO_write(to, buf, n);
-	}
-}
-
 /* One server connection through a full handshake; the client is kept
  * in *keep_cl (with its BIOs: *c2s_out, *s2c_out) or freed. */
 static struct stls_conn *one_cl(const struct stls_profile *p, SSL_CTX *cctx,
@@ -176,10 +167,7 @@ static struct stls_conn *one_cl(const struct stls_profile *p, SSL_CTX *cctx,
 	struct stls_conn *c = NULL;
 	SSL *cl = SSL_new(cctx);
 	BIO *c2s = BIO_new(BIO_s_mem()), *s2c = BIO_new(BIO_s_mem());
-	char buf[16384];
-	const void *q;
-	size_t len, got;
-	int i, n;
+	int i;
 
 	o.role = STLS_ROLE_SERVER;
 	o.ssl = stls_profile_ssl_new(p, &a);
@@ -194,24 +182,15 @@ static struct stls_conn *one_cl(const struct stls_profile *p, SSL_CTX *cctx,
 	SSL_set_connect_state(cl);
 	for (i = 0; i < 20; i++) {
 		(void)SSL_do_handshake(cl);
-		while ((n = BIO_read(c2s, buf, sizeof(buf))) > 0) {
-			if (stls_conn_feed_drain(c, buf, (size_t)n, plain,
-						 sizeof(plain), &got) ==
-			    STLS_IO_FAILED) {
-				break;
-			}
-		}
-		while ((q = stls_conn_peek(c, &len)) != NULL) {
-			BIO_write(s2c, q, (int)len);
-			stls_conn_consume(c, len);
-		}
+		(void)bench_conn_feed(c, c2s, plain, sizeof(plain), NULL);
+		bench_conn_flush(c, s2c);
 		if (SSL_is_init_finished(cl) &&
 		    stls_conn_get_state(c) == STLS_CONN_ESTABLISHED) {
 			break;
 		}
 	}
 	(void)SSL_read(cl, plain, 1); /* the tickets */
-	move(c2s, s2c);
+	bench_bio_move(c2s, s2c);
 	if (keep_cl) {
 		*keep_cl = cl;
 		*c2s_out = c2s;

@@ -19,6 +19,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "mem_tls.h"
 #include "stls/conn.h"
 
 #define NOINLINE __attribute__((noinline))
@@ -43,22 +44,10 @@ static NOINLINE struct stls_conn *srv_new(struct stls_profile_set *set,
 /* Feeds the client's bytes to the server and sends its answer back. */
 static NOINLINE int srv_step(struct stls_conn *c, BIO *c2s, BIO *s2c)
 {
-	char buf[16384];
-	const void *p;
-	size_t len, got;
-	int n;
-
-	while ((n = BIO_read(c2s, buf, sizeof(buf))) > 0) {
-		if (stls_conn_feed_drain(c, buf, (size_t)n, plain,
-					 sizeof(plain), &got) ==
-		    STLS_IO_FAILED) {
-			return -EPROTO;
-		}
+	if (bench_conn_feed(c, c2s, plain, sizeof(plain), NULL) != 0) {
+		return -EPROTO;
 	}
-	while ((p = stls_conn_peek(c, &len)) != NULL) {
-		BIO_write(s2c, p, (int)len);
-		stls_conn_consume(c, len);
-	}
+	bench_conn_flush(c, s2c);
 	return 0;
 }
 

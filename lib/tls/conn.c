@@ -548,10 +548,14 @@ static enum stls_io read_loop(struct stls_conn *c, unsigned char *out,
 		if (rc == 1) {
 			*out_len += got;
 			/* No ciphertext left in the BIO, nothing buffered in
-			 * OpenSSL (read-ahead included): another call could
-			 * only end with WANT_READ. Saves a call per record. */
+			 * OpenSSL (read-ahead included), no renegotiation
+			 * waiting for a read to send its ClientHello: another
+			 * call could only end with WANT_READ. Saves a call
+			 * per record. */
 			if (stls__io_pending_in(&c->io) == 0 &&
-			    !SSL_has_pending(c->ssl) && !c->io.out_failed) {
+			    !SSL_has_pending(c->ssl) &&
+			    !SSL_renegotiate_pending(c->ssl) &&
+			    !c->io.out_failed) {
 				return STLS_IO_WANT_INPUT;
 			}
 			continue;

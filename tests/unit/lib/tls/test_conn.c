@@ -746,38 +746,56 @@ TEST(feed_after_close_needs_no_memory)
 	}
 }
 
+/* Everything <from> has queued, appended to all[*n..]. */
+static void take_all(struct end *from, unsigned char *all, size_t cap,
+		     size_t *n)
+{
+	const void *d;
+	size_t k;
+
+	while ((d = stls_conn_peek(from->conn, &k)) != NULL) {
+		CHECK(*n + k <= cap);
+		memcpy(all + *n, d, k);
+		*n += k;
+		stls_conn_consume(from->conn, k);
+	}
+}
+
 /*
  * The read loop stops without a last SSL_read() once no ciphertext is
- * left: records behind the first in the same feed, a cut record, and a
- * close_notify right behind data must still all be seen. <from> sends to
- * the other side in one feed; both OpenSSL readers (the client, and the
- * server when it keeps its SSL).
+ * left (in its buffer, or in OpenSSL's: SSL_has_pending()): records
+ * behind the first in the same feed, a cut record, and a close_notify
+ * right behind data must still all be seen. One side sends to the other
+ * (the server when <to_server>) in one feed; every reader: the client's
+ * SSL, the server's when it keeps it, the hand-off's; with <read_ahead>
+ * OpenSSL takes the whole feed into its own buffer at the first read
+ * (both sides keep their SSL then: read-ahead stops the hand-off).
  */
-static void one_feed_case(int ver, bool keep_ssl, bool to_server)
+static void one_feed_case(int ver, bool keep_ssl, bool to_server,
+			  bool read_ahead)
 {
 	static const char *const recs[] = { "one", "two", "three" };
 	unsigned char all[1024], out[256];
 	struct pair p;
 	struct end *from, *to;
-	size_t n = 0, k, got, i;
-	const void *d;
+	size_t n = 0, got, i;
 
 	pair_init(&p, "server.pem", "server.key", ver, ver);
 	p.keep_ssl = keep_ssl;
 	p.set.send_close_notify = 1;
+	if (read_ahead) {
+		SSL_CTX_set_read_ahead(p.sctx, 1);
+		SSL_CTX_set_read_ahead(p.cctx, 1);
+	}
 	pair_start(&p, NULL, NULL);
 	pair_pump(&p);
+	CHECK_EQ(stls_conn_is_handed_off(p.s.conn), !keep_ssl && !read_ahead);
 	from = to_server ? &p.c : &p.s;
 	to = to_server ? &p.s : &p.c;
 	for (i = 0; i < 3; i++)
 		CHECK_EQ(stls_conn_push(from->conn, recs[i], strlen(recs[i])),
 			 (ssize_t)strlen(recs[i]));
-	while ((d = stls_conn_peek(from->conn, &k)) != NULL) {
-		CHECK(n + k <= sizeof(all));
-		memcpy(all + n, d, k);
-		n += k;
-		stls_conn_consume(from->conn, k);
-	}
+	take_all(from, all, sizeof(all), &n);
 	/* Two whole records and the third but its last 5 bytes. */
 	CHECK_EQ(stls_conn_feed_drain(to->conn, all, n - 5, out, sizeof(out),
 				      &got), STLS_IO_WANT_INPUT);
@@ -792,11 +810,7 @@ static void one_feed_case(int ver, bool keep_ssl, bool to_server)
 	n = 0;
 	CHECK_EQ(stls_conn_push(from->conn, "abc", 3), 3);
 	CHECK_EQ(stls_conn_close(from->conn), STLS_IO_DONE);
-	while ((d = stls_conn_peek(from->conn, &k)) != NULL) {
-		memcpy(all + n, d, k);
-		n += k;
-		stls_conn_consume(from->conn, k);
-	}
+	take_all(from, all, sizeof(all), &n);
 	CHECK_EQ(stls_conn_feed_drain(to->conn, all, n, out, sizeof(out),
 				      &got), STLS_IO_CLOSED);
 	CHECK_EQ(got, 3);
@@ -811,9 +825,11 @@ TEST(records_cut_and_close_notify_in_one_feed)
 	int ver;
 
 	for (ver = TLS1_2_VERSION; ver <= TLS1_3_VERSION; ver++) {
-		one_feed_case(ver, false, false);
-		one_feed_case(ver, true, false);
-		one_feed_case(ver, true, true);
-		one_feed_case(ver, false, true); /* the hand-off reader */
+		one_feed_case(ver, false, false, false);
+		one_feed_case(ver, true, false, false);
+		one_feed_case(ver, true, true, false);
+		one_feed_case(ver, false, true, false); /* the hand-off's */
+		one_feed_case(ver, false, false, true);
+		one_feed_case(ver, false, true, true);
 	}
 }

@@ -338,30 +338,48 @@ int stls_synfilter_update(struct stls_synfilter *f, uint64_t now_ms,
 	return built;
 }
 
+/*
+ * The program is copied under the lock and attached outside it: the
+ * kernel checks and converts it in setsockopt() (about a millisecond for
+ * a long list), which must not hold up the other workers' attaches or
+ * the refusals that add to the list. A build in between leaves *attached
+ * at the copied generation, so the next update attaches again.
+ */
 int stls_synfilter_attach(struct stls_synfilter *f, int fd,
 			  uint64_t *attached)
 {
+	struct sock_filter *copy = NULL;
 	struct sock_fprog fp;
+	unsigned short len;
+	uint64_t gen;
 	int r = 0;
 
 	pthread_mutex_lock(&f->mu);
-	if (*attached == f->gen) {
-		pthread_mutex_unlock(&f->mu);
-		return 0;
+	gen = f->gen;
+	len = f->len;
+	if (*attached != gen && len > 1) {
+		copy = malloc(len * sizeof(*copy));
+		if (copy)
+			memcpy(copy, f->prog, len * sizeof(*copy));
 	}
-	if (f->len <= 1) {
+	pthread_mutex_unlock(&f->mu);
+	if (*attached == gen)
+		return 0;
+	if (len <= 1) {
 		/* Empty: no filter at all costs the kernel nothing. */
 		r = stls_synfilter_detach(fd);
+	} else if (!copy) {
+		r = -ENOMEM;
 	} else {
-		fp.len = f->len;
-		fp.filter = f->prog;
+		fp.len = len;
+		fp.filter = copy;
 		if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp,
 			       sizeof(fp)) != 0)
 			r = -errno;
+		free(copy);
 	}
 	if (r == 0)
-		*attached = f->gen;
-	pthread_mutex_unlock(&f->mu);
+		*attached = gen;
 	return r;
 }
 

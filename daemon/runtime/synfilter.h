@@ -104,8 +104,9 @@ int stls_synfilter_update(struct stls_synfilter *f, uint64_t now_ms,
  * Puts the current program on listening socket <fd> (or takes the filter
  * off when the list is empty) unless *attached already is its
  * generation; sets *attached. Returns 0 or -errno from setsockopt()
- * (-ENOMEM: over optmem_max; the socket keeps its previous program).
- * The thread that owns <fd>.
+ * (-ENOMEM: over optmem_max, or no memory for the copy of the program
+ * that is attached outside the list's lock; the socket keeps its
+ * previous program). The thread that owns <fd>.
  */
 STLS_MUST_USE int stls_synfilter_attach(struct stls_synfilter *f, int fd,
 					uint64_t *attached);

@@ -49,6 +49,11 @@
 # at once (the driver's --rate; the OV_CAPACITY run still connects
 # them at once): a storm at a stated multiple of the
 # capacity that OV_CAPACITY measured, e.g. twice it, as issue 19 asks.
+# OV_BACKEND_RT=P runs the backend (sip_proxy) under SCHED_FIFO priority
+# P (chrt; root): it then takes the CPU the moment a datagram wakes it,
+# as a backend on a host of its own would, instead of waiting behind the
+# edge's handshakes on a shared CPU (its dwell is noted either way). The
+# quiet run gets the same, so the ratio still compares like with like.
 # OV_SCHED=S: perf sched for S seconds from the storm's start, summed up
 # per program (bench/sched_delay.py: wake-up delays, run times).
 # Output: the scenario lines and a summary; RESULT lines in
@@ -94,12 +99,14 @@ STORM_PIN=()
 # The backend and the measuring phones: with the edge unless OV_PEER_CPUS.
 PEER_PIN=("${EDGE_PIN[@]}")
 [ -n "${OV_PEER_CPUS:-}" ] && PEER_PIN=(taskset -c "$OV_PEER_CPUS")
+BE_PRIO=()
+[ -n "${OV_BACKEND_RT:-}" ] && BE_PRIO=(chrt -f "$OV_BACKEND_RT")
 
 # one NAME CORE_LINE STORM: STORM 0 the measuring phones alone, 1 with
 # the storm, 2 the storm alone (the capacity run)
 one() {
 	local name=$1 extra=$2 storm=$3 dp pp sp=
-	"${PEER_PIN[@]}" "$BIN/sip_proxy" --udp "127.0.0.1:$PORT" --max-bindings $((STORM + PHONES + 100)) \
+	"${PEER_PIN[@]}" "${BE_PRIO[@]}" "$BIN/sip_proxy" --udp "127.0.0.1:$PORT" --max-bindings $((STORM + PHONES + 100)) \
 		--duration 600 2>"$T/p.log" &
 	pp=$!
 	PIDS=("$pp")

@@ -4,8 +4,10 @@
  * (decrypted to plaintext) and the edge's answer out (encrypted), over
  * memory in one thread. The busy hour's per-message TLS work, alone.
  *
- *   floor   a bare SSL from the profile's SSL_CTX on memory BIOs:
- *           SSL_read_ex() until it wants input, SSL_write_ex();
+ *   floor   a bare SSL from the profile's SSL_CTX reading from and
+ *           writing to the client's own memory BIOs (no copy in
+ *           between): SSL_read_ex() until it wants input,
+ *           SSL_write_ex();
  *   engine  the same profile through the connection engine
  *           (stls_conn_feed_drain(), stls_conn_push(), peek/consume);
  *   handoff the engine after the record hand-off (our own record layer,
@@ -13,7 +15,9 @@
  *
  * floor is the loop applications usually write (the error queue cleared
  * before each call, SSL_read_ex() until WANT_READ); engine - floor is
- * what the engine adds or saves per message. Only the server's calls are
+ * what the engine adds or saves per message, the engine paying besides
+ * for one copy each way between the BIOs and its calls (as the daemon
+ * copies between the socket and the engine). Only the server's calls are
  * timed (CLOCK_THREAD_CPUTIME_ID, itself a system call in every mode) and
  * they run inside the functions srv_*, so `valgrind --tool=callgrind
  * --toggle-collect='srv_*'` counts them (with srv_new and srv_ready,
@@ -23,7 +27,7 @@
  *   build-release/bench/rec_engine CERT KEY [1.2|1.3] [COUNT] [MODE]
  *
  * Messages: a 620-byte REGISTER in, a 380-byte 200 out (bench/lg_sip.c's
- * sizes). The client is plain OpenSSL.
+ * sizes), one record each. The client is plain OpenSSL.
  */
 #include "bench.h"
 
@@ -64,8 +68,9 @@ static NOINLINE int srv_feed(struct srv *s, BIO *c2s, BIO *s2c,
 
 	*got = 0;
 	if (s->ssl) {
-		bench_bio_move(c2s, SSL_get_rbio(s->ssl));
+		/* The SSL reads c2s and writes s2c itself. */
 		if (!SSL_is_init_finished(s->ssl)) {
+			ERR_clear_error();
 			rc = SSL_do_handshake(s->ssl);
 			if (rc != 1 && SSL_get_error(s->ssl, rc) !=
 					       SSL_ERROR_WANT_READ)
@@ -77,7 +82,6 @@ static NOINLINE int srv_feed(struct srv *s, BIO *c2s, BIO *s2c,
 				break;
 			*got += n1;
 		}
-		bench_bio_move(SSL_get_wbio(s->ssl), s2c);
 		return 0;
 	}
 	if (bench_conn_feed(s->conn, c2s, plain, sizeof(plain), got) != 0)
@@ -92,10 +96,10 @@ static NOINLINE int srv_send(struct srv *s, BIO *s2c)
 	size_t w;
 
 	if (s->ssl) {
-		if (SSL_write_ex(s->ssl, msg_out, sizeof(msg_out), &w) != 1)
-			return -EPROTO;
-		bench_bio_move(SSL_get_wbio(s->ssl), s2c);
-		return 0;
+		ERR_clear_error();
+		return SSL_write_ex(s->ssl, msg_out, sizeof(msg_out), &w) == 1
+			       ? 0
+			       : -EPROTO;
 	}
 	if (stls_conn_push(s->conn, msg_out, sizeof(msg_out)) !=
 	    (ssize_t)sizeof(msg_out))
@@ -104,7 +108,9 @@ static NOINLINE int srv_send(struct srv *s, BIO *s2c)
 	return 0;
 }
 
-static int srv_new(struct srv *s, SSL_CTX *ctx, const char *mode)
+/* floor: an SSL on the client's BIOs (c2s to read, s2c to write). */
+static int srv_new(struct srv *s, SSL_CTX *ctx, const char *mode, BIO *c2s,
+		   BIO *s2c)
 {
 	struct stls_conn_opts o = { 0 };
 	struct stls_addr a = { 0 };
@@ -113,8 +119,9 @@ static int srv_new(struct srv *s, SSL_CTX *ctx, const char *mode)
 		s->ssl = SSL_new(ctx);
 		if (!s->ssl)
 			return -ENOMEM;
-		SSL_set_bio(s->ssl, BIO_new(BIO_s_mem()),
-			    BIO_new(BIO_s_mem()));
+		BIO_up_ref(c2s);
+		BIO_up_ref(s2c);
+		SSL_set_bio(s->ssl, c2s, s2c);
 		SSL_set_accept_state(s->ssl);
 		return 0;
 	}
@@ -161,13 +168,20 @@ static int run(const char *mode, SSL_CTX *sctx, SSL_CTX *cctx, int count)
 	BIO_up_ref(s2c);
 	SSL_set_bio(cl, s2c, c2s);
 	SSL_set_connect_state(cl);
-	err = srv_new(&s, sctx, mode);
+	err = srv_new(&s, sctx, mode, c2s, s2c);
 	for (i = 0; i < 20 && !err && !(SSL_is_init_finished(cl) &&
 					 srv_ready(&s)); i++) {
 		(void)SSL_do_handshake(cl);
 		err = srv_feed(&s, c2s, s2c, &got);
 	}
-	if (!err && srv_ready(&s)) {
+	if (!err && srv_ready(&s) && s.conn &&
+	    stls_conn_is_handed_off(s.conn) != !strcmp(mode, "handoff")) {
+		fprintf(stderr, "rec_engine: %s: the record hand-off %s\n",
+			mode, stls_conn_is_handed_off(s.conn) ? "happened"
+							       : "did not happen");
+		err = -EPROTO;
+		count = 0;
+	} else if (!err && srv_ready(&s)) {
 		(void)cl_drain(cl); /* the tickets */
 	} else {
 		fprintf(stderr, "rec_engine: %s: handshake failed\n", mode);

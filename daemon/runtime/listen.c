@@ -246,9 +246,14 @@ void stls__listen_synf_run(struct stls_worker *w)
 		if (!filtered(l) || l->synf_gen == gen)
 			continue;
 		err = stls_synfilter_attach(w->d->synf, l->fd, &l->synf_gen);
-		if (err)
+		if (err) {
 			STLS_WARN("worker %u: source filter not attached: %s",
 				  w->idx, strerror(-err));
+			/* Try again in a second, not only at the next
+			 * hold's end or build (and warn no more often). */
+			if (!wait || wait > 1000)
+				wait = 1000;
+		}
 	}
 	if (wait)
 		uv_timer_start(&w->synf_timer, on_synf_timer, wait, 0);

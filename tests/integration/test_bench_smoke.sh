@@ -122,7 +122,8 @@ grep -Eq '^RESULT.* ops=0 errors=[1-9]' <<<"$out" ||
 	fail "--source not local: errors not counted: $out"
 # rec_engine: one established connection's records, every mode, both
 # versions (a few hundred messages: that it runs and checks, not speed).
-if [ -x "$B/rec_engine" ]; then
+[ -x "$B/rec_engine" ] || fail "$B/rec_engine not built"
+{
 	for v in 1.2 1.3; do
 		out=$("$B/rec_engine" "$CERTS/server.pem" "$CERTS/server.key" \
 			"$v" 300) || fail "rec_engine $v failed: $out"
@@ -133,5 +134,5 @@ if [ -x "$B/rec_engine" ]; then
 	done
 	"$B/rec_engine" "$CERTS/server.pem" 2>/dev/null
 	[ $? -eq 2 ] || fail "rec_engine without a key not refused with 2"
-fi
+}
 echo "PASS"

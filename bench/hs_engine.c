@@ -56,9 +56,6 @@ static unsigned char plain[16384];
 
 static NOINLINE int srv_new(struct srv *s, SSL_CTX *ctx, bool engine)
 {
-	struct stls_conn_opts o = { 0 };
-	struct stls_addr a = { 0 };
-
 	if (!engine) {
 		s->ssl = SSL_new(ctx);
 		if (!s->ssl) {
@@ -69,10 +66,7 @@ static NOINLINE int srv_new(struct srv *s, SSL_CTX *ctx, bool engine)
 		SSL_set_accept_state(s->ssl);
 		return 0;
 	}
-	o.role = STLS_ROLE_SERVER;
-	o.ssl = stls_profile_ssl_new(prof, &a);
-	o.settings = &set;
-	return stls_conn_new(&o, &s->conn, NULL);
+	return bench_conn_server(prof, &set, &s->conn);
 }
 
 /* Feeds the client's bytes to the server and sends its answer back. */
@@ -189,17 +183,11 @@ static SSL_CTX *floor_ctx(const char *cert, const char *key, bool cache,
 static int profile_init(const char *cert, const char *key, bool cache,
 			const char *ca, struct stls_profile_set **out)
 {
-	int err = stls_settings_init(&set);
+	int err = bench_settings_server(&set, cert, key);
 
 	if (err) {
 		return err;
 	}
-	free(set.certificate);
-	free(set.private_key);
-	set.certificate = strdup(cert);
-	set.private_key = strdup(key);
-	set.verify_certificate = 0;
-	set.require_certificate = 0;
 	set.session_cache = cache;
 	set.record_handoff = getenv("HS_KEEP_SSL") == NULL;
 	set.ca_list = ca ? strdup(ca) : NULL;

@@ -74,7 +74,7 @@ BUSY=${OV_BUSY:-40}
 STORM=${OV_STORM:-10000}
 PORT=${OV_PORT:-25700}
 . "$SRC/bench/procs.sh"
-bench_scratch stls-ovl OVERLOAD.raw
+bench_scratch stls-ovl OVERLOAD.raw append
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 bash "$SRC/tests/certs/mkcerts.sh" "$T/certs" >/dev/null || exit 1
 CERT=$T/certs/server.pem

@@ -34,15 +34,18 @@ wait_port() {
 	return 1
 }
 
-# bench_scratch PREFIX [RESULT]: a scratch directory $T (removed at
-# exit), $RAW inside it for RESULT lines (copied to
-# bench/results/RESULT at exit when not empty), and $PIDS, the processes
-# started, all stopped by PID at exit or on a signal. Needs $SRC.
+# bench_scratch PREFIX [RESULT [append]]: a scratch directory $T
+# (removed at exit), $RAW inside it for RESULT lines (copied to
+# bench/results/RESULT at exit when not empty, or appended to it with
+# "append": a file that keeps every run's lines), and $PIDS, the
+# processes started, all stopped by PID at exit or on a signal. Needs
+# $SRC.
 bench_scratch() {
 	T=$(mktemp -d "/tmp/$1.XXXXXX")
 	RAW=$T/raw
 	PIDS=()
 	BENCH_RESULT=${2:-}
+	BENCH_APPEND=${3:-}
 	trap bench_scratch_end EXIT
 	trap 'exit 130' INT TERM
 }
@@ -52,7 +55,11 @@ bench_scratch_end() {
 	for p in "${PIDS[@]}"; do stop_tree "$p"; done
 	if [ -n "$BENCH_RESULT" ] && [ -s "$RAW" ]; then
 		mkdir -p "$SRC/bench/results"
-		cp "$RAW" "$SRC/bench/results/$BENCH_RESULT"
+		if [ "$BENCH_APPEND" = append ]; then
+			cat "$RAW" >>"$SRC/bench/results/$BENCH_RESULT"
+		else
+			cp "$RAW" "$SRC/bench/results/$BENCH_RESULT"
+		fi
 	fi
 	rm -rf "$T"
 }

@@ -112,9 +112,6 @@ static NOINLINE int srv_send(struct srv *s, BIO *s2c)
 static int srv_new(struct srv *s, SSL_CTX *ctx, const char *mode, BIO *c2s,
 		   BIO *s2c)
 {
-	struct stls_conn_opts o = { 0 };
-	struct stls_addr a = { 0 };
-
 	if (!strcmp(mode, "floor")) {
 		s->ssl = SSL_new(ctx);
 		if (!s->ssl)
@@ -125,10 +122,7 @@ static int srv_new(struct srv *s, SSL_CTX *ctx, const char *mode, BIO *c2s,
 		SSL_set_accept_state(s->ssl);
 		return 0;
 	}
-	o.role = STLS_ROLE_SERVER;
-	o.ssl = stls_profile_ssl_new(prof, &a);
-	o.settings = &set;
-	return stls_conn_new(&o, &s->conn, NULL);
+	return bench_conn_server(prof, &set, &s->conn);
 }
 
 static bool srv_ready(const struct srv *s)
@@ -226,16 +220,10 @@ static int run(const char *mode, SSL_CTX *sctx, SSL_CTX *cctx, int count)
 static int profile_init(const char *cert, const char *key, bool handoff,
 			struct stls_profile_set **out)
 {
-	int err = stls_settings_init(&set);
+	int err = bench_settings_server(&set, cert, key);
 
 	if (err)
 		return err;
-	free(set.certificate);
-	free(set.private_key);
-	set.certificate = strdup(cert);
-	set.private_key = strdup(key);
-	set.verify_certificate = 0;
-	set.require_certificate = 0;
 	set.record_handoff = handoff;
 	err = stls_profile_set_build(&set, NULL, NULL, out);
 	if (err)

@@ -27,7 +27,7 @@ import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
 from daemon_util import Daemon, SIPTLSD, check, fail, test_pki  # noqa: E402
-from hsm_util import Token, uri  # noqa: E402
+from hsm_util import PIN, Token, uri  # noqa: E402
 from relay_util import (Backend, Stream, request, response,  # noqa: E402
                         tls_client, uri_of, hostport_of)
 
@@ -278,7 +278,7 @@ def check_conf(tok, name, tls_text, expect, engine_cnf=None,
     check(ok and (r.returncode == 1) == ("error" not in name),
           "--check %s: %s" % (name, " / ".join(expect)) +
           ("" if ok else "\n" + out))
-    check("1234" not in out and "LeakSanitizer" not in out,
+    check(PIN not in out and "LeakSanitizer" not in out,
           "--check %s: no PIN printed, no leak" % name)
     return out
 
@@ -304,7 +304,7 @@ def test_check(tok, certs):
                engine_cnf=os.path.join(tok.dir, "nothere.cnf"))
     check_conf(tok, "mismatch", base.replace("object=rsa", "object=ec", 1),
                ["key does not match the certificate"])
-    seed = tok.engine_config("luna.cnf", "1234", 0o644, app="kamailio")
+    seed = tok.engine_config("luna.cnf", PIN, 0o644, app="kamailio")
     check_conf(tok, "seed engine_config (no error)", base,
                      ["holds a PIN or password", "mode 0644",
                       "configuration OK"], engine_cnf=seed)
@@ -337,7 +337,7 @@ def main():
         be.close()
     check(rc == 0, "siptlsd exits 0")
     check("LeakSanitizer" not in d.log(), "no leak at exit")
-    check("1234" not in d.log(), "the PIN never reached the log")
+    check(PIN not in d.log(), "the PIN never reached the log")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
  * Helpers of the benchmarks that run a TLS server over memory in one
  * thread (hs_engine, hs_mem, rec_engine, tenants): set up a server's
  * settings and engine, move bytes between OpenSSL memory BIOs, feed a
- * connection engine what a client wrote and hand its answer back. They link libsiptls; a timed or
- * callgrind-counted caller counts their work as its own.
+ * connection engine what a client wrote and hand its answer back. They
+ * link libsiptls; a timed or callgrind-counted caller counts their work
+ * as its own.
  */
 #ifndef STLS_BENCH_MEM_TLS_H
 #define STLS_BENCH_MEM_TLS_H

@@ -7,12 +7,13 @@
  * memory cgroup or a parent is limited (v2 or v1, the cgroup found once
  * through lib/base/cgroup.c), the least room among them (the limit, v2's
  * memory.high if lower, less the working set), at most MemAvailable; or
- * MemAvailable from /proc/meminfo. Reading files on every check would be costly, so the value
- * is cached (a relaxed atomic pair: a racing reader may refresh twice,
- * which is harmless): for 100 ms when it is near a threshold being checked
- * (below FAR_FACTOR times it), for 1 s when it is far above. Far from the
- * thresholds the probe only has to notice the approach; the reads cost 2 %
- * of a busy edge's CPU at 10 refreshes a second.
+ * MemAvailable from /proc/meminfo. Reading files on every check would be
+ * costly, so the value is cached (a relaxed atomic pair: a racing reader
+ * may refresh twice, which is harmless): for 100 ms when it is near a
+ * threshold being checked (below FAR_FACTOR times it), for 1 s when it is
+ * far above. Far from the thresholds the probe only has to notice the
+ * approach; the reads cost 2 % of a busy edge's CPU at 10 refreshes a
+ * second.
  */
 #include "tls/tls_int.h"
 

@@ -139,6 +139,17 @@ TEST(lowmem_default_threshold_reads_no_file)
 	CHECK(after - before < 50);
 }
 
+/* Writes <text> to <file> under the made-up tree <r> and returns the
+ * room the probe then finds (a limit must be found). */
+static uint64_t room_after(const char *r, const char *file, const char *text)
+{
+	uint64_t room = 0;
+
+	cgf_put(r, file, text);
+	CHECK(stls__lowmem_cgroup_room(r, &room));
+	return room;
+}
+
 /* v2 on a made-up tree: the room is the limit (memory.high when lower)
  * less the working set (usage less the inactive file cache that is
  * neither dirty nor under writeback), the least over the cgroup and its
@@ -158,35 +169,28 @@ TEST(lowmem_cgroup_v2_room)
 	CHECK(!stls__lowmem_cgroup_room(r, &room));
 
 	cgf_put(r, "sys/fs/cgroup/slice/memory.max", "100000\n");
-	cgf_put(r, "sys/fs/cgroup/slice/memory.current", "60000\n");
-	CHECK(stls__lowmem_cgroup_room(r, &room));
-	CHECK_EQ(room, 40000);
+	CHECK_EQ(room_after(r, "sys/fs/cgroup/slice/memory.current",
+			    "60000\n"), 40000);
 	/* 30,000 of the 60,000 are inactive file cache: reclaimable. */
-	cgf_put(r, "sys/fs/cgroup/slice/memory.stat",
-	    "anon 20000\nfile 40000\ninactive_file 30000\nactive_file 10000\n");
-	CHECK(stls__lowmem_cgroup_room(r, &room));
-	CHECK_EQ(room, 70000);
+	CHECK_EQ(room_after(r, "sys/fs/cgroup/slice/memory.stat",
+			    "anon 20000\nfile 40000\ninactive_file 30000\n"
+			    "active_file 10000\n"), 70000);
 	/* Cache that is dirty or under writeback must reach the disk
 	 * first: not counted as free. */
-	cgf_put(r, "sys/fs/cgroup/slice/memory.stat",
-		"inactive_file 30000\nfile_dirty 5000\nfile_writeback 1000\n");
-	CHECK(stls__lowmem_cgroup_room(r, &room));
-	CHECK_EQ(room, 64000);
+	CHECK_EQ(room_after(r, "sys/fs/cgroup/slice/memory.stat",
+			    "inactive_file 30000\nfile_dirty 5000\n"
+			    "file_writeback 1000\n"), 64000);
 	/* memory.high below memory.max: the kernel throttles there. */
-	cgf_put(r, "sys/fs/cgroup/slice/memory.high", "80000\n");
-	CHECK(stls__lowmem_cgroup_room(r, &room));
-	CHECK_EQ(room, 44000);
-	cgf_put(r, "sys/fs/cgroup/slice/memory.high", "max\n");
-	CHECK(stls__lowmem_cgroup_room(r, &room));
-	CHECK_EQ(room, 64000);
+	CHECK_EQ(room_after(r, "sys/fs/cgroup/slice/memory.high", "80000\n"),
+		 44000);
+	CHECK_EQ(room_after(r, "sys/fs/cgroup/slice/memory.high", "max\n"),
+		 64000);
 	/* A leaf with only memory.high is limited there. */
-	cgf_put(r, "sys/fs/cgroup/slice/edge/memory.high", "31000\n");
-	CHECK(stls__lowmem_cgroup_room(r, &room));
-	CHECK_EQ(room, 30000);
+	CHECK_EQ(room_after(r, "sys/fs/cgroup/slice/edge/memory.high",
+			    "31000\n"), 30000);
 	/* A tighter leaf wins; usage above the limit is no room. */
-	cgf_put(r, "sys/fs/cgroup/slice/edge/memory.max", "900\n");
-	CHECK(stls__lowmem_cgroup_room(r, &room));
-	CHECK_EQ(room, 0);
+	CHECK_EQ(room_after(r, "sys/fs/cgroup/slice/edge/memory.max", "900\n"),
+		 0);
 }
 
 /* v1 on a made-up tree: the kernel's "unlimited" is no limit;
@@ -210,11 +214,10 @@ TEST(lowmem_cgroup_v1_room)
 	CHECK(!stls__lowmem_cgroup_room(r, &room));
 
 	cgf_put(r, "sys/fs/cgroup/memory/pod/memory.limit_in_bytes", "268435456\n");
-	cgf_put(r, "sys/fs/cgroup/memory/pod/memory.stat",
-	    "cache 4000\ninactive_file 100\ntotal_inactive_file 3000\n"
-	    "total_dirty 500\n");
-	CHECK(stls__lowmem_cgroup_room(r, &room));
-	CHECK_EQ(room, 268435456 - 2500);
+	CHECK_EQ(room_after(r, "sys/fs/cgroup/memory/pod/memory.stat",
+			    "cache 4000\ninactive_file 100\n"
+			    "total_inactive_file 3000\ntotal_dirty 500\n"),
+		 268435456 - 2500);
 }
 
 /* A real memory cgroup: a child moved into a new cgroup limited to
